@@ -1,0 +1,23 @@
+//! Pharos' data model, shared by every other crate.
+//!
+//! - [`Labels`]: a sorted, interned, cheaply cloned label set with a precomputed hash.
+//! - [`Matcher`]: `=`, `!=`, `=~`, `!~` with Prometheus' (Go RE2) regex semantics.
+//! - [`Sample`], millisecond [`Timestamp`]s and the staleness marker ([`value`]).
+//! - Name validity rules for metric and label names ([`names`]).
+//!
+//! Architecture invariant: this crate depends on nothing internal and does no I/O.
+
+mod error;
+mod intern;
+mod labels;
+mod matcher;
+pub mod names;
+pub mod regex_compat;
+mod sample;
+pub mod value;
+
+pub use error::ModelError;
+pub use intern::{collect_garbage, intern};
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use matcher::{MatchType, Matcher};
+pub use sample::{Sample, Timestamp};
