@@ -12,6 +12,9 @@ pub enum ModelError {
     /// A metric name is not valid.
     #[error("invalid metric name {0:?}")]
     InvalidMetricName(String),
+    /// A duration is not in Prometheus' notation.
+    #[error("not a valid duration string: {0:?}")]
+    InvalidDuration(String),
     /// The same label name appears twice in one label set.
     #[error("duplicate label name {0:?}")]
     DuplicateLabel(String),

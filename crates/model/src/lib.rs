@@ -3,10 +3,12 @@
 //! - [`Labels`]: a sorted, interned, cheaply cloned label set with a precomputed hash.
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` with Prometheus' (Go RE2) regex semantics.
 //! - [`Sample`], millisecond [`Timestamp`]s and the staleness marker ([`value`]).
+//! - Prometheus' duration notation ([`duration`]).
 //! - Name validity rules for metric and label names ([`names`]).
 //!
 //! Architecture invariant: this crate depends on nothing internal and does no I/O.
 
+pub mod duration;
 mod error;
 mod intern;
 mod labels;
