@@ -5,6 +5,7 @@
 //! - [`Sample`], millisecond [`Timestamp`]s and the staleness marker ([`value`]).
 //! - Prometheus' duration notation ([`duration`]).
 //! - Name validity rules for metric and label names ([`names`]).
+//! - Relabeling with every Prometheus action ([`relabel`]).
 //!
 //! Architecture invariant: this crate depends on nothing internal and does no I/O.
 
@@ -15,6 +16,7 @@ mod labels;
 mod matcher;
 pub mod names;
 pub mod regex_compat;
+pub mod relabel;
 mod sample;
 pub mod value;
 
