@@ -141,10 +141,11 @@ fn compile_fast(pattern: &str) -> Result<Fast, ModelError> {
     if pattern.split('|').all(is_plain_literal) {
         return Ok(Fast::Set(pattern.split('|').map(str::to_string).collect()));
     }
-    if let Some(prefix) = pattern.strip_suffix(".*") {
-        if !prefix.is_empty() && is_plain_literal(prefix) {
-            return Ok(Fast::Prefix(prefix.to_string()));
-        }
+    if let Some(prefix) = pattern.strip_suffix(".*")
+        && !prefix.is_empty()
+        && is_plain_literal(prefix)
+    {
+        return Ok(Fast::Prefix(prefix.to_string()));
     }
     Ok(Fast::Regex(re))
 }

@@ -1,0 +1,171 @@
+//! The command-line grammar. `pharos server` takes Prometheus' own flag names so a systemd unit
+//! or Kubernetes manifest written for Prometheus works after changing the binary name.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pharos",
+    version,
+    about = "Prometheus, Alertmanager and dashboards in one binary"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the monitoring server (scraping, storage, PromQL, rules, alerting, UI).
+    Server(Box<ServerArgs>),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+/// Flags of `pharos server`, named and defaulted as Prometheus' flags.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Prometheus configuration file path. Without it, the embedded default configuration is used.
+    #[arg(long = "config.file", value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+
+    /// Base path for metrics storage.
+    #[arg(long = "storage.tsdb.path", value_name = "PATH", default_value = "data/")]
+    pub storage_path: PathBuf,
+
+    /// How long to retain samples in storage (e.g. 15d). Default 15d when no size limit is set.
+    #[arg(long = "storage.tsdb.retention.time", value_name = "DURATION", value_parser = parse_duration)]
+    pub retention_time: Option<std::time::Duration>,
+
+    /// Maximum number of bytes that can be stored for blocks (e.g. 512MB, 10GB).
+    #[arg(long = "storage.tsdb.retention.size", value_name = "SIZE", value_parser = parse_size)]
+    pub retention_size: Option<u64>,
+
+    /// Address to listen on for UI, API, and telemetry.
+    #[arg(long = "web.listen-address", value_name = "ADDRESS", default_value = "0.0.0.0:9090")]
+    pub listen_address: String,
+
+    /// The URL under which Pharos is externally reachable (for links in alerts and the UI).
+    #[arg(long = "web.external-url", value_name = "URL")]
+    pub external_url: Option<String>,
+
+    /// Enable shutdown and reload via HTTP request.
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
+
+    /// Enable API endpoints for admin control actions.
+    #[arg(long = "web.enable-admin-api")]
+    pub enable_admin_api: bool,
+
+    /// Enable API endpoint accepting remote write requests.
+    #[arg(long = "web.enable-remote-write-receiver")]
+    pub enable_remote_write_receiver: bool,
+
+    /// Path to a configuration file that can enable TLS or authentication.
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    pub web_config_file: Option<PathBuf>,
+
+    /// Maximum time a query may take before being aborted.
+    #[arg(long = "query.timeout", value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub query_timeout: std::time::Duration,
+
+    /// Maximum number of samples a single query can load into memory.
+    #[arg(long = "query.max-samples", value_name = "N", default_value_t = 50_000_000)]
+    pub query_max_samples: usize,
+
+    /// The maximum lookback duration for retrieving metrics during expression evaluations.
+    #[arg(long = "query.lookback-delta", value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub query_lookback_delta: std::time::Duration,
+
+    /// Maximum number of queries executed concurrently.
+    #[arg(long = "query.max-concurrency", value_name = "N", default_value_t = 20)]
+    pub query_max_concurrency: usize,
+
+    /// Run in agent mode: scrape, write-ahead log and remote_write only.
+    #[arg(long = "agent")]
+    pub agent: bool,
+
+    /// Only log messages with the given severity or above.
+    #[arg(long = "log.level", value_enum, default_value = "info")]
+    pub log_level: LogLevel,
+
+    /// Output format of log messages.
+    #[arg(long = "log.format", value_enum, default_value = "logfmt")]
+    pub log_format: LogFormat,
+}
+
+/// Parses a Prometheus duration (`15d`, `1h30m`).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let ms = model::duration::parse_duration(s).map_err(|e| e.to_string())?;
+    Ok(std::time::Duration::from_millis(ms.max(0) as u64))
+}
+
+/// Parses a size with Prometheus' units (`B`, `KB`, `MB`, `GB`, `TB`, `PB`, `EB`, powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[digits.len()..];
+    let n: u64 = digits.parse().map_err(|_| format!("invalid size {s:?}"))?;
+    let shift = match unit {
+        "B" | "" => 0,
+        "KB" => 10,
+        "MB" => 20,
+        "GB" => 30,
+        "TB" => 40,
+        "PB" => 50,
+        "EB" => 60,
+        _ => return Err(format!("invalid size unit {unit:?} in {s:?}")),
+    };
+    n.checked_mul(1u64 << shift).ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MB"), Ok(512 << 20));
+        assert_eq!(parse_size("10GB"), Ok(10 << 30));
+        assert!(parse_size("10XB").is_err());
+        assert!(parse_size("GB").is_err());
+    }
+
+    #[test]
+    fn prometheus_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "pharos",
+            "server",
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path",
+            "/var/lib/prometheus",
+            "--storage.tsdb.retention.time=30d",
+            "--web.enable-lifecycle",
+            "--query.lookback-delta=1m",
+        ])
+        .unwrap();
+        let Command::Server(args) = cli.command;
+        assert_eq!(args.retention_time, Some(std::time::Duration::from_secs(30 * 86400)));
+        assert!(args.enable_lifecycle && !args.enable_admin_api);
+        assert_eq!(args.query_lookback_delta.as_secs(), 60);
+    }
+
+    #[test]
+    fn unknown_flags_are_errors() {
+        assert!(Cli::try_parse_from(["pharos", "server", "--bogus"]).is_err());
+        assert!(Cli::try_parse_from(["pharos", "server", "--query.timeout=soon"]).is_err());
+    }
+}

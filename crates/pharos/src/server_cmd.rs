@@ -1,0 +1,44 @@
+//! `pharos server`: maps flags to [`server::ServerOptions`] and runs the server.
+
+use std::process::ExitCode;
+
+use crate::cli::ServerArgs;
+
+fn options(args: &ServerArgs) -> server::ServerOptions {
+    server::ServerOptions {
+        config_file: args.config_file.clone(),
+        storage_path: args.storage_path.clone(),
+        retention_time: args.retention_time,
+        retention_size: args.retention_size,
+        listen_address: args.listen_address.clone(),
+        external_url: args.external_url.clone(),
+        enable_lifecycle: args.enable_lifecycle,
+        enable_admin_api: args.enable_admin_api,
+        enable_remote_write_receiver: args.enable_remote_write_receiver,
+        web_config_file: args.web_config_file.clone(),
+        query_timeout: args.query_timeout,
+        query_max_samples: args.query_max_samples,
+        query_lookback_delta: args.query_lookback_delta,
+        query_max_concurrency: args.query_max_concurrency,
+        agent: args.agent,
+    }
+}
+
+pub fn run(args: Box<ServerArgs>) -> ExitCode {
+    crate::logging::init(args.log_level, args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pharos: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(options(&args))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(err = %e, "server stopped with an error");
+            eprintln!("pharos: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

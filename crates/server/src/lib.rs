@@ -1,0 +1,20 @@
+//! The composition root of `pharos server`.
+//!
+//! This is the only crate that names every concrete component. It turns [`ServerOptions`]
+//! (Prometheus' flag names, parsed by the binary) into running parts, serves them on one
+//! listener, and shuts them down in order on SIGTERM/SIGINT or `/-/quit`.
+//!
+//! Startup: open storage → build components → listen (not ready) → apply config → ready.
+//! Shutdown: stop ingestion → stop rules → drain notifications → stop HTTP → close storage.
+
+mod error;
+mod http;
+mod options;
+mod process_metrics;
+mod run;
+mod self_metrics;
+
+pub use error::ServerError;
+pub use options::{LogFormat, ServerOptions};
+pub use run::{Server, run};
+pub use self_metrics::SelfMetrics;

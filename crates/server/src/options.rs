@@ -1,0 +1,64 @@
+//! Everything `pharos server` can be told on its command line, in Prometheus' terms.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+/// The server's flags. Defaults are Prometheus' defaults.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// `--config.file`; `None` runs on the embedded default configuration.
+    pub config_file: Option<PathBuf>,
+    pub storage_path: PathBuf,
+    pub retention_time: Option<Duration>,
+    pub retention_size: Option<u64>,
+    pub listen_address: String,
+    pub external_url: Option<String>,
+    pub enable_lifecycle: bool,
+    pub enable_admin_api: bool,
+    pub enable_remote_write_receiver: bool,
+    pub web_config_file: Option<PathBuf>,
+    pub query_timeout: Duration,
+    pub query_max_samples: usize,
+    pub query_lookback_delta: Duration,
+    pub query_max_concurrency: usize,
+    pub agent: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            config_file: None,
+            storage_path: PathBuf::from("data"),
+            retention_time: None,
+            retention_size: None,
+            listen_address: "0.0.0.0:9090".to_string(),
+            external_url: None,
+            enable_lifecycle: false,
+            enable_admin_api: false,
+            enable_remote_write_receiver: false,
+            web_config_file: None,
+            query_timeout: Duration::from_secs(120),
+            query_max_samples: 50_000_000,
+            query_lookback_delta: Duration::from_secs(300),
+            query_max_concurrency: 20,
+            agent: false,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// The retention Prometheus applies when neither time nor size is set: 15 days.
+    pub fn effective_retention_time(&self) -> Option<Duration> {
+        match (self.retention_time, self.retention_size) {
+            (None, None) => Some(Duration::from_secs(15 * 24 * 3600)),
+            (t, _) => t,
+        }
+    }
+}
