@@ -347,6 +347,7 @@ fn replace(cfg: &RelabelConfig, val: &str, lb: &mut LabelsBuilder) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
