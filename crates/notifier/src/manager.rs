@@ -1,0 +1,323 @@
+//! The notifier: a bounded queue of alerts and the loop that sends them in batches to every
+//! Alertmanager of every configured set.
+//!
+//! As in Prometheus: external labels are added to each alert (alert labels win), the global
+//! `alert_relabel_configs` run at enqueue time, a full queue drops its oldest alerts, batches
+//! hold at most 64 alerts, each set applies its own `alert_relabel_configs` and every
+//! Alertmanager of the set receives the batch concurrently.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use model::Labels;
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::Notify;
+
+use crate::config::{AlertingConfig, AlertmanagerConfig};
+use crate::discovery::{self, Resolved};
+use crate::relabel::{self, RelabelConfig};
+use crate::send::{SetClient, bytes_body::Body};
+use crate::{Alert, NotifierError, alerts_to_json};
+
+/// Options fixed for the notifier's lifetime (command-line flags in Prometheus).
+#[derive(Debug, Clone)]
+pub struct NotifierOptions {
+    /// `--alertmanager.notification-queue-capacity` (10000).
+    pub queue_capacity: usize,
+    /// Alerts per request (64).
+    pub max_batch_size: usize,
+    /// `global.external_labels`.
+    pub external_labels: Labels,
+}
+
+impl Default for NotifierOptions {
+    fn default() -> Self {
+        NotifierOptions {
+            queue_capacity: 10_000,
+            max_batch_size: 64,
+            external_labels: Labels::empty(),
+        }
+    }
+}
+
+/// The Alertmanagers known to the notifier (`/api/v1/alertmanagers`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertmanagerStatus {
+    pub active: Vec<String>,
+    pub dropped: Vec<String>,
+}
+
+struct AmSet {
+    cfg: AlertmanagerConfig,
+    client: SetClient,
+    alert_relabel: Vec<RelabelConfig>,
+    resolved: RwLock<Resolved>,
+}
+
+struct Inner {
+    opts: NotifierOptions,
+    queue: Mutex<VecDeque<Alert>>,
+    global_relabel: RwLock<Vec<RelabelConfig>>,
+    sets: RwLock<Vec<Arc<AmSet>>>,
+    base_dir: RwLock<PathBuf>,
+    more: Notify,
+    stopping: AtomicBool,
+    dropped: AtomicU64,
+    sent: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// Sends alerts to Alertmanagers. Cheap to clone; clones share the queue.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier").field("queue_length", &self.queue_length()).finish()
+    }
+}
+
+impl Notifier {
+    pub fn new(opts: NotifierOptions) -> Notifier {
+        Notifier {
+            inner: Arc::new(Inner {
+                opts,
+                queue: Mutex::new(VecDeque::new()),
+                global_relabel: RwLock::new(Vec::new()),
+                sets: RwLock::new(Vec::new()),
+                base_dir: RwLock::new(PathBuf::from(".")),
+                more: Notify::new(),
+                stopping: AtomicBool::new(false),
+                dropped: AtomicU64::new(0),
+                sent: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Applies a new `alerting` section; on error the old configuration stays in force.
+    /// `base_dir` resolves relative file SD paths (the config file's directory).
+    pub fn apply_config(&self, cfg: &AlertingConfig, base_dir: &Path) -> Result<(), NotifierError> {
+        cfg.validate()?;
+        let global = relabel::compile(&cfg.alert_relabel_configs)?;
+        let mut sets = Vec::with_capacity(cfg.alertmanagers.len());
+        for am in &cfg.alertmanagers {
+            let groups = discovery::target_groups(am, base_dir)?;
+            sets.push(Arc::new(AmSet {
+                cfg: am.clone(),
+                client: SetClient::new(am)?,
+                alert_relabel: relabel::compile(&am.alert_relabel_configs)?,
+                resolved: RwLock::new(discovery::resolve(am, &groups)?),
+            }));
+        }
+        *self.inner.global_relabel.write() = global;
+        *self.inner.sets.write() = sets;
+        *self.inner.base_dir.write() = base_dir.to_path_buf();
+        Ok(())
+    }
+
+    /// Re-reads file SD targets of every set; a set whose files fail keeps its old targets.
+    pub fn refresh_discovery(&self) -> Result<(), NotifierError> {
+        let base = self.inner.base_dir.read().clone();
+        let sets = self.inner.sets.read().clone();
+        let mut first_err = None;
+        for set in sets {
+            let r = discovery::target_groups(&set.cfg, &base)
+                .and_then(|g| discovery::resolve(&set.cfg, &g));
+            match r {
+                Ok(r) => *set.resolved.write() = r,
+                Err(e) => first_err = first_err.or(Some(e)),
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Queues alerts for sending; never blocks on the network.
+    pub fn send(&self, alerts: Vec<Alert>) {
+        let prepared = self.prepare(alerts);
+        if prepared.is_empty() {
+            return;
+        }
+        let cap = self.inner.opts.queue_capacity.max(1);
+        let mut q = self.inner.queue.lock();
+        for a in prepared {
+            if q.len() >= cap {
+                q.pop_front();
+                self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            q.push_back(a);
+        }
+        drop(q);
+        self.inner.more.notify_one();
+    }
+
+    fn prepare(&self, alerts: Vec<Alert>) -> Vec<Alert> {
+        let relabel = self.inner.global_relabel.read();
+        let ext = &self.inner.opts.external_labels;
+        let mut out = Vec::with_capacity(alerts.len());
+        for mut a in alerts {
+            if !ext.is_empty() {
+                let mut b = a.labels.builder();
+                for l in ext.iter() {
+                    if !a.labels.has(&l.name) {
+                        b.set(&l.name, &l.value);
+                    }
+                }
+                a.labels = b.build();
+            }
+            match relabel::process(&a.labels, &relabel) {
+                Some(l) if !l.is_empty() => {
+                    a.labels = l;
+                    out.push(a);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Alerts waiting to be sent.
+    pub fn queue_length(&self) -> usize {
+        self.inner.queue.lock().len()
+    }
+
+    /// Counters: (sent, errors, dropped) as in `prometheus_notifications_*_total`.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        let i = &self.inner;
+        (
+            i.sent.load(Ordering::Relaxed),
+            i.errors.load(Ordering::Relaxed),
+            i.dropped.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Current Alertmanagers of all sets.
+    pub fn alertmanagers(&self) -> AlertmanagerStatus {
+        let mut st = AlertmanagerStatus::default();
+        for set in self.inner.sets.read().iter() {
+            let r = set.resolved.read();
+            st.active.extend(r.active.iter().cloned());
+            st.dropped.extend(r.dropped.iter().cloned());
+        }
+        st
+    }
+
+    /// Asks [`Notifier::run`] to send what is queued and return.
+    pub fn stop(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.more.notify_one();
+    }
+
+    /// The send loop; returns after [`Notifier::stop`] once the queue is drained.
+    /// `refresh` is how often file SD is re-read.
+    pub async fn run(&self, refresh: Duration) {
+        let mut tick = tokio::time::interval(refresh.max(Duration::from_millis(100)));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = self.inner.more.notified() => {}
+                _ = tick.tick() => {
+                    if let Err(e) = self.refresh_discovery() {
+                        tracing::warn!(err = %e, "refreshing alertmanager discovery failed");
+                    }
+                }
+            }
+            while let Some(batch) = self.next_batch() {
+                self.send_batch(&batch).await;
+            }
+            if self.inner.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+
+    fn next_batch(&self) -> Option<Vec<Alert>> {
+        let mut q = self.inner.queue.lock();
+        if q.is_empty() {
+            return None;
+        }
+        let n = q.len().min(self.inner.opts.max_batch_size.max(1));
+        Some(q.drain(..n).collect())
+    }
+
+    async fn send_batch(&self, batch: &[Alert]) {
+        let sets = self.inner.sets.read().clone();
+        let mut tasks = tokio::task::JoinSet::new();
+        for set in sets {
+            let alerts: Vec<Alert> = batch
+                .iter()
+                .filter_map(|a| {
+                    let l = relabel::process(&a.labels, &set.alert_relabel)?;
+                    (!l.is_empty()).then(|| Alert { labels: l, ..a.clone() })
+                })
+                .collect();
+            if alerts.is_empty() {
+                continue;
+            }
+            let body = match serde_json::to_vec(&alerts_to_json(&alerts)) {
+                Ok(b) => Body(b),
+                Err(_) => continue,
+            };
+            let urls = set.resolved.read().active.clone();
+            for url in urls {
+                let (set, body, n) = (set.clone(), body.clone(), alerts.len() as u64);
+                tasks.spawn(async move { (set.client.post(&url, body).await, n) });
+            }
+        }
+        while let Some(res) = tasks.join_next().await {
+            match res {
+                Ok((Ok(()), n)) => {
+                    self.inner.sent.fetch_add(n, Ordering::Relaxed);
+                }
+                Ok((Err(e), n)) => {
+                    tracing::error!(err = %e, count = n, "error sending alerts");
+                    self.inner.errors.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    self.inner.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(name: &str) -> Alert {
+        Alert {
+            labels: Labels::new([("alertname", name)]),
+            annotations: Labels::empty(),
+            starts_at_ms: 1,
+            ends_at_ms: 0,
+            generator_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn external_labels_relabel_and_capacity() {
+        let n = Notifier::new(NotifierOptions {
+            queue_capacity: 2,
+            max_batch_size: 64,
+            external_labels: Labels::new([("dc", "x"), ("alertname", "ignored")]),
+        });
+        let cfg = AlertingConfig::from_yaml(
+            "alert_relabel_configs:\n  - source_labels: [alertname]\n    regex: drop.*\n    action: drop\n",
+        )
+        .unwrap();
+        n.apply_config(&cfg, Path::new(".")).unwrap();
+        n.send(vec![alert("a"), alert("dropme"), alert("b"), alert("c")]);
+        assert_eq!(n.queue_length(), 2);
+        let batch = n.next_batch().unwrap();
+        let names: Vec<&str> = batch.iter().map(|a| a.name()).collect();
+        assert_eq!(names, vec!["b", "c"], "oldest dropped first");
+        assert_eq!(batch[0].labels.get("dc"), Some("x"));
+        assert_eq!(n.counters().2, 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! `promtool check rules`: validation of rule files, plus lints.

@@ -1,0 +1,212 @@
+//! Prometheus' templates for alert labels and annotations: Go `text/template` syntax through
+//! the `gotmpl` crate, Prometheus' function set ([`funcs`]) and Go's value printing ([`gofmt`]).
+//!
+//! Two differences between `gotmpl` and Go are bridged here by rewriting the parsed tree:
+//! every printing action gets a final `__pharos_print` command, which prints a missing map
+//! entry as `""` (Go's `missingkey=zero` on `map[string]string`) and floats as Go's `%v`.
+//! Functions are checked at parse time, as Go does (`function "x" not defined`).
+
+pub mod funcs;
+pub mod gofmt;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gotmpl::parse::{CommandNode, Expr, ListNode, Node, Parser, PipeNode};
+use gotmpl::{FuncMap, MissingKey, Template, Value};
+use model::Labels;
+
+pub use funcs::FuncContext;
+
+/// The declarations Prometheus prepends to every alert label and annotation template.
+pub const ALERT_DEFS: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+const PRINT: &str = "__pharos_print";
+
+/// A label set as a template map.
+pub fn labels_value(l: &Labels) -> Value {
+    let m: BTreeMap<Arc<str>, Value> =
+        l.iter().map(|l| (l.name.clone(), Value::String(l.value.clone()))).collect();
+    Value::Map(Arc::new(m))
+}
+
+/// The data of an alert template (`.Labels`, `.ExternalLabels`, `.ExternalURL`, `.Value`).
+pub fn alert_data(
+    labels: &Labels,
+    external_labels: &Labels,
+    external_url: &str,
+    value: f64,
+) -> Value {
+    let mut m: BTreeMap<Arc<str>, Value> = BTreeMap::new();
+    m.insert("Labels".into(), labels_value(labels));
+    m.insert("ExternalLabels".into(), labels_value(external_labels));
+    m.insert("ExternalURL".into(), Value::String(external_url.into()));
+    m.insert("Value".into(), Value::Float(value));
+    Value::Map(Arc::new(m))
+}
+
+fn parse_tree(name: &str, text: &str) -> Result<(ListNode, Vec<(String, ListNode)>), String> {
+    let parser = Parser::with_name(Some(name), text, "{{", "}}").map_err(|e| e.to_string())?;
+    let (mut tree, defines) = parser.parse().map_err(|e| e.to_string())?;
+    let known = funcs::known_names();
+    check_list(&tree, name, &known)?;
+    rewrite_list(&mut tree);
+    let mut out = Vec::new();
+    for mut d in defines {
+        check_list(&d.body, name, &known)?;
+        rewrite_list(&mut d.body);
+        out.push((d.name.to_string(), d.body));
+    }
+    Ok((tree, out))
+}
+
+/// Parses a template as `promtool check rules` does; the error reads like Go's.
+pub fn parse_test(name: &str, text: &str) -> Result<(), String> {
+    let full = format!("{ALERT_DEFS}{text}");
+    parse_tree(name, &full).map(|_| ())
+}
+
+/// Expands `text` with `data`; errors read `error parsing template NAME: ...` or
+/// `error executing template NAME: ...` as Prometheus' `Expander.Expand`.
+pub fn expand(name: &str, text: &str, data: &Value, ctx: &FuncContext) -> Result<String, String> {
+    let (tree, defines) =
+        parse_tree(name, text).map_err(|e| format!("error parsing template {name}: {e}"))?;
+    let mut fm: FuncMap = funcs::func_map(ctx);
+    fm.insert(PRINT.into(), Arc::new(print_value));
+    let mut t = Template::new(name).missing_key(MissingKey::ZeroValue).funcs(fm);
+    for (n, body) in defines {
+        t = t.add_parse_tree(&n, body);
+    }
+    t = t.add_parse_tree(name, tree);
+    t.execute_template_to_string(name, data)
+        .map_err(|e| format!("error executing template {name}: {}", go_exec_error(name, &e)))
+}
+
+/// Expands an alert label or annotation as Prometheus does, with the `$labels`, `$value`, ...
+/// declarations; an error becomes the text `<error expanding template: ...>`.
+pub fn expand_alert_text(name: &str, text: &str, data: &Value, ctx: &FuncContext) -> String {
+    let full = format!("{ALERT_DEFS}{text}");
+    match expand(name, &full, data, ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(template = name, err = %e, "expanding alert template failed");
+            format!("<error expanding template: {e}>")
+        }
+    }
+}
+
+fn go_exec_error(name: &str, e: &gotmpl::TemplateError) -> String {
+    format!("template: {name}: {e}")
+}
+
+fn print_value(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match args.last() {
+        None | Some(Value::Nil) => Value::String("".into()),
+        Some(Value::Float(f)) => Value::String(gofmt::format_g(*f, None).into()),
+        Some(other) => other.clone(),
+    })
+}
+
+fn rewrite_list(list: &mut ListNode) {
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => rewrite_list(l),
+            Node::Action(a) if a.pipe.decl.is_empty() => {
+                let pos = a.pipe.pos;
+                a.pipe
+                    .commands
+                    .push(CommandNode { pos, args: vec![Expr::Identifier(pos, PRINT.into())] });
+            }
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                rewrite_list(&mut b.body);
+                if let Some(e) = &mut b.else_body {
+                    rewrite_list(e);
+                }
+            }
+            Node::Define(d) => rewrite_list(&mut d.body),
+            _ => {}
+        }
+    }
+}
+
+fn check_list(list: &ListNode, name: &str, known: &[&str]) -> Result<(), String> {
+    for node in &list.nodes {
+        match node {
+            Node::List(l) => check_list(l, name, known)?,
+            Node::Action(a) => check_pipe(&a.pipe, name, known)?,
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                check_pipe(&b.pipe, name, known)?;
+                check_list(&b.body, name, known)?;
+                if let Some(e) = &b.else_body {
+                    check_list(e, name, known)?;
+                }
+            }
+            Node::Template(t) => {
+                if let Some(p) = &t.pipe {
+                    check_pipe(p, name, known)?;
+                }
+            }
+            Node::Define(d) => check_list(&d.body, name, known)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_pipe(p: &PipeNode, name: &str, known: &[&str]) -> Result<(), String> {
+    for c in &p.commands {
+        for a in &c.args {
+            check_expr(a, name, known)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_expr(e: &Expr, name: &str, known: &[&str]) -> Result<(), String> {
+    match e {
+        Expr::Identifier(pos, id) if !known.contains(&id.as_str()) => {
+            Err(format!("template: {name}:{}: function {:?} not defined", pos.line, id.as_str()))
+        }
+        Expr::Pipe(_, p) => check_pipe(p, name, known),
+        Expr::Chain(_, inner, _) => check_expr(inner, name, known),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> FuncContext {
+        FuncContext { query: None, ts_ms: 0, external_url: "http://x:9090/p".into() }
+    }
+
+    fn exp(text: &str, value: f64) -> String {
+        let labels = Labels::new([("instance", "a:1"), ("job", "j")]);
+        let data = alert_data(&labels, &Labels::new([("dc", "eu")]), "http://x:9090/p", value);
+        expand_alert_text("__alert_T", text, &data, &ctx())
+    }
+
+    #[test]
+    fn variables_and_go_printing() {
+        assert_eq!(exp("{{ $labels.instance }} is {{ $value }}", 1234567.0), "a:1 is 1.234567e+06");
+        assert_eq!(exp("[{{ $labels.missing }}]", 1.0), "[]");
+        assert_eq!(exp("{{ $externalLabels.dc }} {{ $externalURL }}", 1.0), "eu http://x:9090/p");
+        assert_eq!(exp("{{ $value | humanize }}", 1234567.0), "1.235M");
+        assert_eq!(exp("{{ if gt $value 1.0 }}big{{ else }}small{{ end }}", 2.0), "big");
+        assert_eq!(exp("{{ printf \"%.2f\" $value }}", 0.123), "0.12");
+    }
+
+    #[test]
+    fn errors_show_in_the_text() {
+        let s = exp("{{ nope }}", 1.0);
+        assert!(s.starts_with("<error expanding template: error parsing template __alert_T: template: __alert_T:1: function \"nope\" not defined"), "{s}");
+        let s = exp("{{ humanize \"x\" }}", 1.0);
+        assert!(
+            s.starts_with("<error expanding template: error executing template __alert_T:"),
+            "{s}"
+        );
+        assert!(parse_test("__alert_T", "{{ $labels.x }").is_err());
+        assert!(parse_test("__alert_T", "{{ $labels.x | toUpper }}").is_ok());
+    }
+}
