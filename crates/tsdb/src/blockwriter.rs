@@ -1,0 +1,199 @@
+//! Writing blocks: a low-level writer for series already sorted by labels (used by head
+//! compaction and block compaction), and [`BlockWriter`], which buffers samples in any order
+//! (for backfilling, e.g. `create-blocks-from openmetrics`) and cuts aligned blocks.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use model::Labels;
+
+use crate::chunkenc::{ENCODING_XOR, encode_chunks};
+use crate::chunks::ChunkWriter;
+use crate::error::{Result, TsdbError};
+use crate::index::{ChunkMeta, write_index};
+use crate::meta::{BlockMeta, BlockStats, Compaction};
+
+/// Samples per chunk, as Prometheus' head aims for.
+pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// Streams sorted series into a new block directory under `parent`.
+pub struct SortedBlockWriter {
+    parent: PathBuf,
+    tmp: PathBuf,
+    ulid: String,
+    chunks: ChunkWriter,
+    series: Vec<(Labels, Vec<ChunkMeta>)>,
+    stats: BlockStats,
+    mint: i64,
+    maxt: i64,
+}
+
+impl SortedBlockWriter {
+    /// Starts a block covering `[mint, maxt)`.
+    pub fn new(parent: &Path, mint: i64, maxt: i64) -> Result<SortedBlockWriter> {
+        let ulid = ulid::Ulid::new().to_string();
+        let tmp = parent.join(format!("{ulid}.tmp-for-creation"));
+        std::fs::create_dir_all(&tmp).map_err(|e| TsdbError::io(format!("create {tmp:?}"), e))?;
+        let chunks = ChunkWriter::new(&tmp.join("chunks"))?;
+        Ok(SortedBlockWriter {
+            parent: parent.to_path_buf(),
+            tmp,
+            ulid,
+            chunks,
+            series: Vec::new(),
+            stats: BlockStats::default(),
+            mint,
+            maxt,
+        })
+    }
+
+    /// Adds one series; calls must be in increasing label order. Samples outside the block's
+    /// range are dropped; a series without samples is skipped.
+    pub fn add_series(&mut self, labels: Labels, samples: &[(i64, f64)]) -> Result<()> {
+        let lo = samples.partition_point(|s| s.0 < self.mint);
+        let hi = samples.partition_point(|s| s.0 < self.maxt);
+        let samples = &samples[lo..hi.max(lo)];
+        if samples.is_empty() {
+            return Ok(());
+        }
+        if self.series.last().is_some_and(|(l, _)| *l >= labels) {
+            return Err(TsdbError::InvalidArgument(format!("series out of order: {labels}")));
+        }
+        let mut metas = Vec::new();
+        for (mint, maxt, data) in encode_chunks(samples, SAMPLES_PER_CHUNK) {
+            let r = self.chunks.write_chunk(ENCODING_XOR, &data)?;
+            metas.push(ChunkMeta { mint, maxt, r });
+        }
+        self.stats.num_samples += samples.len() as u64;
+        self.stats.num_chunks += metas.len() as u64;
+        self.stats.num_series += 1;
+        self.series.push((labels, metas));
+        Ok(())
+    }
+
+    /// Writes the index and meta, then renames the directory into place. Returns `None` (and
+    /// removes the directory) if no series were added.
+    pub fn finish(self, compaction: Compaction) -> Result<Option<BlockMeta>> {
+        let SortedBlockWriter { parent, tmp, ulid, chunks, series, stats, mint, maxt } = self;
+        chunks.close()?;
+        if series.is_empty() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Ok(None);
+        }
+        write_index(&tmp.join("index"), &series)?;
+        let mut compaction = compaction;
+        if compaction.sources.is_empty() {
+            compaction.sources = vec![ulid.clone()];
+        }
+        let meta = BlockMeta {
+            ulid: ulid.clone(),
+            min_time: mint,
+            max_time: maxt,
+            stats,
+            compaction,
+            version: 1,
+        };
+        meta.write(&tmp)?;
+        let fin = parent.join(&ulid);
+        std::fs::rename(&tmp, &fin).map_err(|e| TsdbError::io(format!("rename {tmp:?}"), e))?;
+        sync_dir(&parent);
+        Ok(Some(meta))
+    }
+
+    /// Abandons the block, removing what was written.
+    pub fn abort(self) {
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// Best-effort fsync of a directory so renames inside it are durable.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Buffers samples of any series in any order and writes them as blocks aligned to
+/// `block_range_ms` (default 2 h), as `promtool tsdb create-blocks-from` does.
+pub struct BlockWriter {
+    dir: PathBuf,
+    block_range_ms: i64,
+    series: HashMap<Labels, Vec<(i64, f64)>>,
+    samples: u64,
+}
+
+impl BlockWriter {
+    /// A writer that puts blocks into `dir` (created if missing).
+    pub fn new(dir: &Path, block_range_ms: i64) -> Result<BlockWriter> {
+        if block_range_ms <= 0 {
+            return Err(TsdbError::InvalidArgument("block range must be positive".into()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
+        Ok(BlockWriter {
+            dir: dir.to_path_buf(),
+            block_range_ms,
+            series: HashMap::new(),
+            samples: 0,
+        })
+    }
+
+    /// Buffers one sample. Empty label sets are rejected.
+    pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<()> {
+        if labels.is_empty() {
+            return Err(TsdbError::InvalidArgument("empty label set".into()));
+        }
+        match self.series.get_mut(labels) {
+            Some(s) => s.push((t, v)),
+            None => {
+                self.series.insert(labels.clone(), vec![(t, v)]);
+            }
+        }
+        self.samples += 1;
+        Ok(())
+    }
+
+    /// Samples buffered since the last flush.
+    pub fn buffered_samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Writes everything buffered as one block per aligned range and clears the buffer.
+    /// For equal timestamps in one series the last appended value wins.
+    pub fn flush(&mut self) -> Result<Vec<BlockMeta>> {
+        let mut series: Vec<(Labels, Vec<(i64, f64)>)> = self.series.drain().collect();
+        self.samples = 0;
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut ranges: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+        for (_, s) in series.iter_mut() {
+            s.sort_by_key(|x| x.0);
+            // Keep the last value for duplicate timestamps.
+            let mut out: Vec<(i64, f64)> = Vec::with_capacity(s.len());
+            for &x in s.iter() {
+                match out.last_mut() {
+                    Some(l) if l.0 == x.0 => *l = x,
+                    _ => out.push(x),
+                }
+            }
+            *s = out;
+            for x in s.iter() {
+                ranges.insert(x.0.div_euclid(self.block_range_ms) * self.block_range_ms);
+            }
+        }
+        let mut metas = Vec::new();
+        for start in ranges {
+            let end = start + self.block_range_ms;
+            let mut w = SortedBlockWriter::new(&self.dir, start, end)?;
+            for (l, s) in &series {
+                if let Err(e) = w.add_series(l.clone(), s) {
+                    w.abort();
+                    return Err(e);
+                }
+            }
+            let compaction = Compaction { level: 1, ..Compaction::default() };
+            if let Some(m) = w.finish(compaction)? {
+                metas.push(m);
+            }
+        }
+        Ok(metas)
+    }
+}

@@ -1,0 +1,483 @@
+//! Prometheus' XOR (Gorilla) chunk encoding, bit for bit.
+//!
+//! A chunk is a 2-byte big-endian sample count followed by a bit stream: the first timestamp as
+//! a varint and value as 64 raw bits, the second timestamp as a uvarint delta and an XOR'd
+//! value, then delta-of-delta timestamps in 1/14/17/20/64-bit buckets and XOR'd values that reuse
+//! the previous leading/trailing zero window when they fit. See `docs/format/chunks.md`.
+
+/// The encoding byte of XOR chunks in chunk files.
+pub const ENCODING_XOR: u8 = 1;
+
+/// A bit stream writer, most significant bit first.
+#[derive(Debug, Clone, Default)]
+struct BitWriter {
+    stream: Vec<u8>,
+    /// Free bits in the last byte.
+    count: u8,
+}
+
+impl BitWriter {
+    fn write_bit(&mut self, bit: bool) {
+        if self.count == 0 {
+            self.stream.push(0);
+            self.count = 8;
+        }
+        if bit && let Some(last) = self.stream.last_mut() {
+            *last |= 1 << (self.count - 1);
+        }
+        self.count -= 1;
+    }
+
+    fn write_byte(&mut self, byte: u8) {
+        if self.count == 0 {
+            self.stream.push(byte);
+            return;
+        }
+        if let Some(last) = self.stream.last_mut() {
+            *last |= byte >> (8 - self.count);
+        }
+        self.stream.push(byte << self.count);
+    }
+
+    fn write_bits(&mut self, u: u64, nbits: u32) {
+        if nbits == 0 {
+            return;
+        }
+        let mut u = u << (64 - nbits);
+        let mut n = nbits;
+        while n >= 8 {
+            self.write_byte((u >> 56) as u8);
+            u <<= 8;
+            n -= 8;
+        }
+        while n > 0 {
+            self.write_bit((u >> 63) == 1);
+            u <<= 1;
+            n -= 1;
+        }
+    }
+}
+
+/// Appends samples to one XOR chunk.
+#[derive(Debug, Clone)]
+pub struct XorChunk {
+    w: BitWriter,
+    num: u16,
+    t: i64,
+    v: f64,
+    t_delta: u64,
+    leading: u8,
+    trailing: u8,
+}
+
+impl Default for XorChunk {
+    fn default() -> Self {
+        XorChunk::new()
+    }
+}
+
+fn bit_range(x: i64, nbits: u32) -> bool {
+    -((1i64 << (nbits - 1)) - 1) <= x && x <= 1i64 << (nbits - 1)
+}
+
+impl XorChunk {
+    pub fn new() -> XorChunk {
+        XorChunk {
+            w: BitWriter { stream: vec![0, 0], count: 0 },
+            num: 0,
+            t: 0,
+            v: 0.0,
+            t_delta: 0,
+            leading: 0xff,
+            trailing: 0,
+        }
+    }
+
+    pub fn num_samples(&self) -> u16 {
+        self.num
+    }
+
+    /// The encoded chunk (header included).
+    pub fn bytes(&self) -> &[u8] {
+        &self.w.stream
+    }
+
+    /// True when the chunk cannot take another sample.
+    pub fn is_full(&self) -> bool {
+        self.num == u16::MAX
+    }
+
+    /// Appends one sample. Timestamps must increase; the caller checks that.
+    pub fn append(&mut self, t: i64, v: f64) {
+        let mut t_delta = 0u64;
+        match self.num {
+            0 => {
+                let mut b = crate::encoding::Encbuf::new();
+                b.put_varint(t);
+                for &x in &b.b {
+                    self.w.write_byte(x);
+                }
+                self.w.write_bits(v.to_bits(), 64);
+            }
+            1 => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                let mut b = crate::encoding::Encbuf::new();
+                b.put_uvarint(t_delta);
+                for &x in &b.b {
+                    self.w.write_byte(x);
+                }
+                self.write_v_delta(v);
+            }
+            _ => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                if dod == 0 {
+                    self.w.write_bit(false);
+                } else if bit_range(dod, 14) {
+                    self.w.write_bits(0b10, 2);
+                    self.w.write_bits(dod as u64, 14);
+                } else if bit_range(dod, 17) {
+                    self.w.write_bits(0b110, 3);
+                    self.w.write_bits(dod as u64, 17);
+                } else if bit_range(dod, 20) {
+                    self.w.write_bits(0b1110, 4);
+                    self.w.write_bits(dod as u64, 20);
+                } else {
+                    self.w.write_bits(0b1111, 4);
+                    self.w.write_bits(dod as u64, 64);
+                }
+                self.write_v_delta(v);
+            }
+        }
+        self.t = t;
+        self.v = v;
+        self.t_delta = t_delta;
+        self.num += 1;
+        let n = self.num.to_be_bytes();
+        self.w.stream[0] = n[0];
+        self.w.stream[1] = n[1];
+    }
+
+    fn write_v_delta(&mut self, v: f64) {
+        let delta = v.to_bits() ^ self.v.to_bits();
+        if delta == 0 {
+            self.w.write_bit(false);
+            return;
+        }
+        self.w.write_bit(true);
+        let mut leading = delta.leading_zeros() as u8;
+        let trailing = delta.trailing_zeros() as u8;
+        if leading >= 32 {
+            leading = 31;
+        }
+        if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
+            self.w.write_bit(false);
+            let n = 64 - u32::from(self.leading) - u32::from(self.trailing);
+            self.w.write_bits(delta >> self.trailing, n);
+            return;
+        }
+        self.leading = leading;
+        self.trailing = trailing;
+        self.w.write_bit(true);
+        self.w.write_bits(u64::from(leading), 5);
+        let sigbits = 64 - u32::from(leading) - u32::from(trailing);
+        self.w.write_bits(u64::from(sigbits), 6);
+        self.w.write_bits(delta >> trailing, sigbits);
+    }
+}
+
+/// A bit stream reader, most significant bit first.
+#[derive(Debug, Clone)]
+struct BitReader {
+    /// Position in bits from the start of the slice.
+    pos: usize,
+    end: usize,
+}
+
+impl BitReader {
+    fn read_bit(&mut self, b: &[u8]) -> Option<bool> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let byte = b[self.pos >> 3];
+        let bit = (byte >> (7 - (self.pos & 7))) & 1;
+        self.pos += 1;
+        Some(bit == 1)
+    }
+
+    fn read_bits(&mut self, b: &[u8], n: u32) -> Option<u64> {
+        if self.pos + n as usize > self.end {
+            return None;
+        }
+        let mut v = 0u64;
+        let mut need = n;
+        while need > 0 {
+            let byte = u64::from(b[self.pos >> 3]);
+            let off = (self.pos & 7) as u32;
+            let avail = 8 - off;
+            let take = avail.min(need);
+            let bits = (byte >> (avail - take)) & ((1u64 << take) - 1);
+            v = if take == 64 { bits } else { (v << take) | bits };
+            self.pos += take as usize;
+            need -= take;
+        }
+        Some(v)
+    }
+
+    fn read_uvarint(&mut self, b: &[u8]) -> Option<u64> {
+        let mut x = 0u64;
+        let mut s = 0u32;
+        for i in 0..10 {
+            let byte = self.read_bits(b, 8)? as u8;
+            if byte < 0x80 {
+                if i == 9 && byte > 1 {
+                    return None;
+                }
+                return Some(x | (u64::from(byte) << s));
+            }
+            x |= u64::from(byte & 0x7f) << s;
+            s += 7;
+        }
+        None
+    }
+}
+
+/// Decodes an XOR chunk held in `B`.
+#[derive(Debug, Clone)]
+pub struct XorIterator<B> {
+    data: B,
+    br: BitReader,
+    total: u16,
+    read: u16,
+    t: i64,
+    v: f64,
+    t_delta: u64,
+    leading: u8,
+    trailing: u8,
+    corrupt: bool,
+}
+
+impl<B: AsRef<[u8]>> XorIterator<B> {
+    /// Starts decoding `data` (a whole chunk, header included).
+    pub fn new(data: B) -> XorIterator<B> {
+        let b = data.as_ref();
+        let (total, corrupt) = match b {
+            [h0, h1, ..] => (u16::from_be_bytes([*h0, *h1]), false),
+            _ => (0, !b.is_empty()),
+        };
+        let end = b.len() * 8;
+        XorIterator {
+            data,
+            br: BitReader { pos: 16.min(end), end },
+            total,
+            read: 0,
+            t: 0,
+            v: 0.0,
+            t_delta: 0,
+            leading: 0,
+            trailing: 0,
+            corrupt,
+        }
+    }
+
+    /// True if decoding stopped because the data ended early or was malformed.
+    pub fn is_corrupt(&self) -> bool {
+        self.corrupt
+    }
+
+    /// The number of samples the header announces.
+    pub fn num_samples(&self) -> u16 {
+        self.total
+    }
+
+    /// The next sample, or `None` at the end or on malformed data (see [`Self::is_corrupt`]).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<(i64, f64)> {
+        if self.corrupt || self.read >= self.total {
+            return None;
+        }
+        let r = self.step();
+        if r.is_none() {
+            self.corrupt = true;
+        }
+        r
+    }
+
+    fn step(&mut self) -> Option<(i64, f64)> {
+        let b = self.data.as_ref();
+        if self.read == 0 {
+            let u = self.br.read_uvarint(b)?;
+            self.t = ((u >> 1) as i64) ^ -((u & 1) as i64);
+            self.v = f64::from_bits(self.br.read_bits(b, 64)?);
+            self.read = 1;
+            return Some((self.t, self.v));
+        }
+        if self.read == 1 {
+            self.t_delta = self.br.read_uvarint(b)?;
+            self.t = self.t.wrapping_add(self.t_delta as i64);
+        } else {
+            let mut d = 0u8;
+            for _ in 0..4 {
+                d <<= 1;
+                if !self.br.read_bit(b)? {
+                    break;
+                }
+                d |= 1;
+            }
+            let sz: u32 = match d {
+                0b0 => 0,
+                0b10 => 14,
+                0b110 => 17,
+                0b1110 => 20,
+                _ => 64,
+            };
+            let dod = match sz {
+                0 => 0,
+                64 => self.br.read_bits(b, 64)? as i64,
+                _ => {
+                    let mut bits = self.br.read_bits(b, sz)?;
+                    if bits > (1 << (sz - 1)) {
+                        bits = bits.wrapping_sub(1 << sz);
+                    }
+                    bits as i64
+                }
+            };
+            self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
+            self.t = self.t.wrapping_add(self.t_delta as i64);
+        }
+        self.read_value()?;
+        self.read += 1;
+        Some((self.t, self.v))
+    }
+
+    fn read_value(&mut self) -> Option<()> {
+        let b = self.data.as_ref();
+        if !self.br.read_bit(b)? {
+            return Some(());
+        }
+        let mbits;
+        if !self.br.read_bit(b)? {
+            mbits = 64 - u32::from(self.leading) - u32::from(self.trailing);
+        } else {
+            self.leading = self.br.read_bits(b, 5)? as u8;
+            let mut m = self.br.read_bits(b, 6)? as u32;
+            if m == 0 {
+                m = 64;
+            }
+            if u32::from(self.leading) + m > 64 {
+                return None;
+            }
+            self.trailing = (64 - u32::from(self.leading) - m) as u8;
+            mbits = m;
+        }
+        let bits = self.br.read_bits(b, mbits)?;
+        let shifted = if self.trailing >= 64 { 0 } else { bits << self.trailing };
+        self.v = f64::from_bits(self.v.to_bits() ^ shifted);
+        Some(())
+    }
+}
+
+/// Decodes a whole chunk into samples; `None` if it is malformed.
+pub fn decode_all(data: &[u8]) -> Option<Vec<(i64, f64)>> {
+    let mut it = XorIterator::new(data);
+    let mut out = Vec::with_capacity(usize::from(it.num_samples()));
+    while let Some(s) = it.next() {
+        out.push(s);
+    }
+    (!it.is_corrupt()).then_some(out)
+}
+
+/// Encodes samples into chunks of at most `per_chunk` samples: (mint, maxt, bytes) each.
+pub fn encode_chunks(samples: &[(i64, f64)], per_chunk: usize) -> Vec<(i64, i64, Vec<u8>)> {
+    samples
+        .chunks(per_chunk.max(1))
+        .filter_map(|part| {
+            let first = part.first()?;
+            let last = part.last()?;
+            let mut c = XorChunk::new();
+            for &(t, v) in part {
+                c.append(t, v);
+            }
+            Some((first.0, last.0, c.bytes().to_vec()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_with_every_bucket_and_special_values() {
+        let ts = [
+            -5i64,
+            1000,
+            2000,
+            3000,
+            3001,
+            10_000,
+            80_000,
+            600_000,
+            10_000_000,
+            10_000_015,
+            10_000_030,
+            1_700_000_000_000,
+            1_700_000_000_001,
+        ];
+        let vs = [
+            0.0,
+            1.0,
+            1.0,
+            f64::NAN,
+            model::value::stale_nan(),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            1e300,
+            123.456,
+            123.457,
+            f64::MIN_POSITIVE,
+            42.0,
+        ];
+        let mut c = XorChunk::new();
+        for (t, v) in ts.iter().zip(vs) {
+            c.append(*t, v);
+        }
+        let got = decode_all(c.bytes()).unwrap();
+        assert_eq!(got.len(), ts.len());
+        for ((t, v), (gt, gv)) in ts.iter().zip(vs).zip(got) {
+            assert_eq!(*t, gt);
+            assert_eq!(v.to_bits(), gv.to_bits());
+        }
+    }
+
+    #[test]
+    fn matches_prometheus_bytes() {
+        // Produced by Prometheus' chunkenc.XORChunk for (1000,1) (2000,1) (3000,2) (4500,2.5).
+        let mut c = XorChunk::new();
+        for (t, v) in [(1000, 1.0), (2000, 1.0), (3000, 2.0), (4500, 2.5)] {
+            c.append(t, v);
+        }
+        let b = c.bytes();
+        assert_eq!(&b[..2], &[0, 4]);
+        // First timestamp varint(1000) = zigzag 2000 = 0xd0 0x0f; then 1.0 as raw bits.
+        assert_eq!(&b[2..4], &[0xd0, 0x0f]);
+        assert_eq!(&b[4..12], &1.0f64.to_bits().to_be_bytes());
+        // Second: uvarint(1000) = 0xe8 0x07, then a single 0 bit (value unchanged).
+        assert_eq!(&b[12..14], &[0xe8, 0x07]);
+        assert_eq!(b[14] & 0x80, 0);
+    }
+
+    #[test]
+    fn truncated_chunk_reports_corruption() {
+        let mut c = XorChunk::new();
+        for i in 0..50 {
+            c.append(i * 15_000, i as f64 * 1.5);
+        }
+        let b = c.bytes();
+        let mut it = XorIterator::new(&b[..b.len() / 2]);
+        while it.next().is_some() {}
+        assert!(it.is_corrupt());
+        assert!(decode_all(&[0xff]).is_none());
+    }
+}

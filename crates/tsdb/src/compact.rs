@@ -1,0 +1,407 @@
+//! Maintenance: cutting the head into blocks (and checkpointing the WAL), merging blocks into
+//! larger ranges as Prometheus' leveled compactor does, retention by time and size, deletion
+//! through tombstones, and snapshots.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use model::{Labels, Matcher};
+
+use crate::block::Block;
+use crate::blockwriter::{SortedBlockWriter, sync_dir};
+use crate::db::Db;
+use crate::encoding::Encbuf;
+use crate::error::{Result, TsdbError};
+use crate::meta::{BlockDesc, BlockMeta, Compaction};
+use crate::tombstones::{Interval, is_deleted};
+use crate::wal::{self, record};
+
+/// What one maintenance pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaintainReport {
+    pub head_blocks_written: usize,
+    pub blocks_compacted: usize,
+    pub blocks_deleted: usize,
+}
+
+impl Db {
+    /// One maintenance pass, for the server to call periodically (Prometheus runs it every
+    /// minute): cut the head into blocks once it spans 1.5 block ranges, compact blocks, apply
+    /// retention, and sync the WAL. `now_ms` is accepted for an injected clock; retention is
+    /// measured from the newest data, as Prometheus does.
+    pub fn maintain(&self, now_ms: i64) -> Result<MaintainReport> {
+        let _ = now_ms;
+        let _m = self.inner.maint.lock();
+        let mut rep = MaintainReport::default();
+        let range = self.inner.opts.block_range_ms;
+        loop {
+            let (lo, hi) = (self.inner.head.min_time(), self.inner.head.max_time());
+            if lo > hi || hi - lo <= range / 2 * 3 {
+                break;
+            }
+            let mint = lo.div_euclid(range) * range;
+            self.persist_head_range(mint, mint + range)?;
+            rep.head_blocks_written += 1;
+        }
+        while let Some(n) = self.compact_blocks_once()? {
+            rep.blocks_compacted += n;
+        }
+        rep.blocks_deleted = self.apply_retention()?;
+        self.sync_wal()?;
+        Ok(rep)
+    }
+
+    /// Writes everything in the head into blocks (one per aligned range) and empties it.
+    /// Afterwards samples older than the newest persisted time are rejected as out of bounds.
+    pub fn compact_head(&self) -> Result<usize> {
+        let _m = self.inner.maint.lock();
+        let range = self.inner.opts.block_range_ms;
+        let mut n = 0;
+        loop {
+            let (lo, hi) = (self.inner.head.min_time(), self.inner.head.max_time());
+            if lo > hi {
+                break;
+            }
+            let mint = lo.div_euclid(range) * range;
+            self.persist_head_range(mint, mint + range)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Writes head data in `[mint, maxt)` to a block, truncates the head and checkpoints the WAL.
+    fn persist_head_range(&self, mint: i64, maxt: i64) -> Result<()> {
+        let head = &self.inner.head;
+        let mut w = SortedBlockWriter::new(&self.inner.dir, mint, maxt)?;
+        let all = head.select_sorted(&[])?;
+        for (labels, _, s) in all {
+            let samples = s.lock().samples_in(mint, maxt - 1);
+            if let Err(e) = w.add_series(labels, &samples) {
+                w.abort();
+                return Err(e);
+            }
+        }
+        if let Some(meta) = w.finish(Compaction { level: 1, ..Compaction::default() })? {
+            let b = Block::open(&self.inner.dir.join(&meta.ulid))?;
+            self.add_block(Arc::new(b));
+        }
+        head.truncate(maxt);
+        self.checkpoint_wal()
+    }
+
+    fn add_block(&self, b: Arc<Block>) {
+        let mut blocks = self.inner.blocks.write();
+        blocks.push(b);
+        blocks.sort_by_key(|b| (b.meta.min_time, b.meta.max_time));
+    }
+
+    /// Cuts a new WAL segment and replaces all older segments by a checkpoint of the head.
+    fn checkpoint_wal(&self) -> Result<()> {
+        let (wal_dir, upto) = {
+            let mut st = self.inner.wal.lock();
+            let Some(w) = st.wal.as_mut() else { return Ok(()) };
+            let next = w.cut()?;
+            (w.dir().to_path_buf(), next - 1)
+        };
+        let head = &self.inner.head;
+        let from = head.min_valid();
+        let mut recs: Vec<Vec<u8>> = Vec::new();
+        let series = head.all_series();
+        for part in series.chunks(1000) {
+            let mut e = Encbuf::new();
+            let guards: Vec<(u64, Labels)> =
+                part.iter().map(|(r, s)| (*r, s.lock().labels.clone())).collect();
+            let refs: Vec<(u64, &Labels)> = guards.iter().map(|(r, l)| (*r, l)).collect();
+            record::encode_series(&refs, &mut e);
+            recs.push(e.b);
+            let mut samples: Vec<(u64, i64, f64)> = Vec::new();
+            for (r, s) in part {
+                for (t, v) in s.lock().samples_in(from, i64::MAX) {
+                    samples.push((*r, t, v));
+                }
+            }
+            for chunk in samples.chunks(10_000) {
+                let mut e = Encbuf::new();
+                record::encode_samples(chunk, &mut e);
+                recs.push(e.b);
+            }
+        }
+        wal::write_checkpoint(&wal_dir, upto, &recs)
+    }
+
+    /// Picks blocks to merge like Prometheus' leveled compactor; returns how many were merged.
+    fn compact_blocks_once(&self) -> Result<Option<usize>> {
+        let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
+        if blocks.len() < 2 {
+            return Ok(None);
+        }
+        // Overlapping blocks are merged first (vertical compaction).
+        for w in blocks.windows(2) {
+            if w[1].meta.min_time < w[0].meta.max_time {
+                let group: Vec<Arc<Block>> = blocks
+                    .iter()
+                    .filter(|b| {
+                        b.meta.min_time < w[0].meta.max_time.max(w[1].meta.max_time)
+                            && b.meta.max_time > w[0].meta.min_time
+                    })
+                    .cloned()
+                    .collect();
+                let n = group.len();
+                self.merge_blocks(&group)?;
+                return Ok(Some(n));
+            }
+        }
+        let ranges = self.inner.opts.compaction_ranges();
+        let high_time = blocks.last().map_or(i64::MIN, |b| b.meta.min_time);
+        for &iv in ranges.iter().skip(1) {
+            let mut i = 0;
+            while i < blocks.len() {
+                let start = blocks[i].meta.min_time.div_euclid(iv) * iv;
+                let mut j = i;
+                let mut group = Vec::new();
+                while j < blocks.len()
+                    && blocks[j].meta.min_time >= start
+                    && blocks[j].meta.max_time <= start + iv
+                {
+                    group.push(blocks[j].clone());
+                    j += 1;
+                }
+                if group.is_empty() {
+                    i += 1;
+                    continue;
+                }
+                let mint = group[0].meta.min_time;
+                let maxt = group[group.len() - 1].meta.max_time;
+                if group.len() > 1 && (maxt - mint == iv || maxt <= high_time) {
+                    let n = group.len();
+                    self.merge_blocks(&group)?;
+                    return Ok(Some(n));
+                }
+                i = j;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes the union of `group` (tombstones applied) as one block and deletes the inputs.
+    fn merge_blocks(&self, group: &[Arc<Block>]) -> Result<()> {
+        let mint = group.iter().map(|b| b.meta.min_time).min().unwrap_or(0);
+        let maxt = group.iter().map(|b| b.meta.max_time).max().unwrap_or(0);
+        let meta = write_merged(&self.inner.dir, group, mint, maxt)?;
+        if let Some(meta) = meta {
+            let b = Block::open(&self.inner.dir.join(&meta.ulid))?;
+            self.add_block(Arc::new(b));
+        }
+        self.remove_blocks(group);
+        Ok(())
+    }
+
+    fn remove_blocks(&self, group: &[Arc<Block>]) {
+        let ids: Vec<&str> = group.iter().map(|b| b.meta.ulid.as_str()).collect();
+        self.inner.blocks.write().retain(|b| !ids.contains(&b.meta.ulid.as_str()));
+        for b in group {
+            let tmp = b.dir.with_extension("tmp-for-deletion");
+            if std::fs::rename(&b.dir, &tmp).is_ok() {
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+        }
+        sync_dir(&self.inner.dir);
+    }
+
+    /// Deletes blocks outside time or size retention. Returns how many were deleted.
+    fn apply_retention(&self) -> Result<usize> {
+        let opts = &self.inner.opts;
+        let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
+        let mut doomed: Vec<Arc<Block>> = Vec::new();
+        if opts.retention_ms > 0
+            && let Some(newest) = blocks.iter().map(|b| b.meta.max_time).max()
+        {
+            let cutoff = newest - opts.retention_ms;
+            doomed.extend(blocks.iter().filter(|b| b.meta.max_time <= cutoff).cloned());
+        }
+        if opts.retention_bytes > 0 {
+            let wal = wal::dir_size(&self.inner.dir.join("wal"));
+            let mut total: u64 = wal + blocks.iter().map(|b| b.size()).sum::<u64>();
+            for b in &blocks {
+                if total <= opts.retention_bytes {
+                    break;
+                }
+                total = total.saturating_sub(b.size());
+                if !doomed.iter().any(|d| d.meta.ulid == b.meta.ulid) {
+                    doomed.push(b.clone());
+                }
+            }
+        }
+        let n = doomed.len();
+        if n > 0 {
+            self.remove_blocks(&doomed);
+        }
+        Ok(n)
+    }
+
+    /// Deletes samples of matching series in `[mint, maxt]`: tombstones in blocks, rewritten
+    /// chunks in the head (logged to the WAL first).
+    pub fn delete_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<()> {
+        if mint > maxt {
+            return Err(TsdbError::InvalidArgument("mint after maxt".into()));
+        }
+        let _m = self.inner.maint.lock();
+        let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
+        for b in blocks.iter().filter(|b| b.overlaps(mint, maxt)) {
+            let ids = b.select_ids(matchers)?;
+            if ids.is_empty() {
+                continue;
+            }
+            let mut t = b.tombstones.read().clone();
+            for id in ids {
+                let (_, chunks) = b.series(id)?;
+                if chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
+                    t.add(id, Interval { mint, maxt });
+                }
+            }
+            t.write(&b.dir)?;
+            *b.tombstones.write() = t;
+        }
+        let head = &self.inner.head;
+        let matched = head.select_sorted(matchers)?;
+        if matched.is_empty() {
+            return Ok(());
+        }
+        let mut st = self.inner.wal.lock();
+        if let Some(w) = st.wal.as_mut() {
+            let stones: Vec<(u64, i64, i64)> =
+                matched.iter().map(|(_, r, _)| (*r, mint, maxt)).collect();
+            let mut e = Encbuf::new();
+            record::encode_tombstones(&stones, &mut e);
+            w.log(&[&e.b])?;
+            w.sync()?;
+        }
+        for (_, _, s) in matched {
+            s.lock().delete_range(mint, maxt, head.chunk_range);
+        }
+        Ok(())
+    }
+
+    /// Rewrites blocks that have tombstones without the deleted data.
+    pub fn clean_tombstones(&self) -> Result<usize> {
+        let _m = self.inner.maint.lock();
+        let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
+        let mut n = 0;
+        for b in blocks.iter().filter(|b| !b.tombstones.read().is_empty()) {
+            let meta = write_merged(
+                &self.inner.dir,
+                std::slice::from_ref(b),
+                b.meta.min_time,
+                b.meta.max_time,
+            )?;
+            if let Some(meta) = meta {
+                let nb = Block::open(&self.inner.dir.join(&meta.ulid))?;
+                self.add_block(Arc::new(nb));
+            }
+            self.remove_blocks(std::slice::from_ref(b));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Writes a consistent copy of the database into `dir`: hard links (or copies) of every
+    /// block, plus the head as blocks when `with_head`.
+    pub fn snapshot(&self, dir: &Path, with_head: bool) -> Result<()> {
+        let _m = self.inner.maint.lock();
+        std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
+        let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
+        for b in &blocks {
+            copy_tree(&b.dir, &dir.join(&b.meta.ulid))?;
+        }
+        if with_head {
+            let head = &self.inner.head;
+            let (lo, hi) = (head.min_time().max(head.min_valid()), head.max_time());
+            let range = self.inner.opts.block_range_ms;
+            let mut start = if lo <= hi { lo.div_euclid(range) * range } else { i64::MAX };
+            while start <= hi {
+                let mut w = SortedBlockWriter::new(dir, start, start + range)?;
+                for (labels, _, s) in head.select_sorted(&[])? {
+                    let samples = s.lock().samples_in(start.max(lo), start + range - 1);
+                    w.add_series(labels, &samples)?;
+                }
+                w.finish(Compaction { level: 1, ..Compaction::default() })?;
+                start += range;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hard-links `from` into `to` recursively, copying where linking fails.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| TsdbError::io(format!("create {to:?}"), e))?;
+    let rd = std::fs::read_dir(from).map_err(|e| TsdbError::io(format!("read {from:?}"), e))?;
+    for ent in rd.flatten() {
+        let src = ent.path();
+        let dst = to.join(ent.file_name());
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if std::fs::hard_link(&src, &dst).is_err() {
+            std::fs::copy(&src, &dst).map_err(|e| TsdbError::io(format!("copy {src:?}"), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the merged contents of `group` within `[mint, maxt)` as a new block.
+pub(crate) fn write_merged(
+    parent: &Path,
+    group: &[Arc<Block>],
+    mint: i64,
+    maxt: i64,
+) -> Result<Option<BlockMeta>> {
+    let mut all: Vec<(Labels, usize, u64)> = Vec::new();
+    for (bi, b) in group.iter().enumerate() {
+        for id in b.index.all_postings()? {
+            let (labels, _) = b.series(u64::from(id))?;
+            all.push((labels, bi, u64::from(id)));
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut w = SortedBlockWriter::new(parent, mint, maxt)?;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        let mut samples: Vec<(i64, f64)> = Vec::new();
+        while j < all.len() && all[j].0 == all[i].0 {
+            let (_, bi, id) = &all[j];
+            let b = &group[*bi];
+            let (_, chunks) = b.series(*id)?;
+            let stones: Vec<Interval> = b.tombstones.read().get(*id).to_vec();
+            for c in chunks {
+                let (_, data) = b.chunks.chunk(c.r)?;
+                let decoded = crate::chunkenc::decode_all(data.as_ref())
+                    .ok_or_else(|| TsdbError::corrupted("chunk", "malformed xor chunk"))?;
+                samples.extend(decoded.into_iter().filter(|s| !is_deleted(&stones, s.0)));
+            }
+            j += 1;
+        }
+        samples.sort_by_key(|s| s.0);
+        samples.dedup_by_key(|s| s.0);
+        if let Err(e) = w.add_series(all[i].0.clone(), &samples) {
+            w.abort();
+            return Err(e);
+        }
+        i = j;
+    }
+    let level = group.iter().map(|b| b.meta.compaction.level).max().unwrap_or(0) + 1;
+    let mut sources: Vec<String> =
+        group.iter().flat_map(|b| b.meta.compaction.sources.clone()).collect();
+    sources.sort();
+    sources.dedup();
+    let parents = group
+        .iter()
+        .map(|b| BlockDesc {
+            ulid: b.meta.ulid.clone(),
+            min_time: b.meta.min_time,
+            max_time: b.meta.max_time,
+        })
+        .collect();
+    let level = if group.len() == 1 { group[0].meta.compaction.level.max(1) } else { level };
+    w.finish(Compaction { level, sources, parents, ..Compaction::default() })
+}

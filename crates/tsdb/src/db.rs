@@ -1,0 +1,372 @@
+//! `Db`: the database. Opens blocks and replays the WAL into the head on start, implements the
+//! storage traits (appends go WAL first, then head, under one commit lock so every batch is
+//! all-or-nothing), and exposes maintenance, deletion, snapshots and stats.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use model::{Labels, Timestamp};
+use parking_lot::{Mutex, RwLock};
+use storage::{Appendable, Appender, Querier, Queryable, SeriesRef, StorageError};
+
+use crate::block::Block;
+use crate::encoding::Encbuf;
+use crate::error::{Result, TsdbError};
+use crate::head::{Head, Placement, SeriesHandle};
+use crate::options::{Options, WalSync};
+use crate::wal::{self, Wal, record};
+
+pub(crate) struct WalState {
+    pub wal: Option<Wal>,
+    pub last_sync: Instant,
+}
+
+pub(crate) struct Inner {
+    pub dir: PathBuf,
+    pub opts: Options,
+    pub head: Head,
+    /// The commit lock: every batch is validated, logged and applied while holding it.
+    pub wal: Mutex<WalState>,
+    /// Open blocks sorted by min time.
+    pub blocks: RwLock<Vec<Arc<Block>>>,
+    pub closed: AtomicBool,
+    /// Serializes maintenance (compaction, retention, deletion rewrites).
+    pub maint: Mutex<()>,
+}
+
+/// The time-series database. Cheap to clone; clones share one database.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
+/// Opens every block under `dir`, skipping (with a warning) blocks that fail to open and
+/// removing leftovers of interrupted block writes.
+pub(crate) fn load_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
+    let mut blocks = Vec::new();
+    let rd = std::fs::read_dir(dir).map_err(|e| TsdbError::io(format!("read {dir:?}"), e))?;
+    for ent in rd.flatten() {
+        let path = ent.path();
+        let name = ent.file_name().to_string_lossy().to_string();
+        if !path.is_dir() {
+            continue;
+        }
+        if name.ends_with(".tmp-for-creation") || name.ends_with(".tmp-for-deletion") {
+            let _ = std::fs::remove_dir_all(&path);
+            continue;
+        }
+        if ulid::Ulid::from_string(&name).is_err() {
+            continue;
+        }
+        match Block::open(&path) {
+            Ok(b) if b.meta.compaction.deletable => {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            Ok(b) => blocks.push(Arc::new(b)),
+            Err(e) => tracing::warn!(block = %name, error = %e, "skipping unreadable block"),
+        }
+    }
+    blocks.sort_by_key(|b| (b.meta.min_time, b.meta.max_time));
+    Ok(blocks)
+}
+
+impl Db {
+    /// Opens (or creates) the database in `dir`: loads blocks, replays the WAL into the head and
+    /// starts a new WAL segment.
+    pub fn open(dir: &Path, opts: Options) -> Result<Db> {
+        if opts.block_range_ms <= 0 {
+            return Err(TsdbError::InvalidArgument("block range must be positive".into()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
+        let blocks = load_blocks(dir)?;
+        let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms);
+        if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
+            head.set_min_valid(maxt);
+        }
+        let wal_dir = dir.join("wal");
+        let started = Instant::now();
+        let stats = replay_into(&head, &wal_dir)?;
+        tracing::info!(
+            series = head.num_series(),
+            segments = stats.segments,
+            bytes = stats.bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "WAL replay completed"
+        );
+        let wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
+        let inner = Inner {
+            dir: dir.to_path_buf(),
+            opts,
+            head,
+            wal: Mutex::new(WalState { wal: Some(wal), last_sync: Instant::now() }),
+            blocks: RwLock::new(blocks),
+            closed: AtomicBool::new(false),
+            maint: Mutex::new(()),
+        };
+        Ok(Db { inner: Arc::new(inner) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner.opts
+    }
+
+    /// The open blocks' metadata, oldest first.
+    pub fn blocks(&self) -> Vec<crate::meta::BlockMeta> {
+        self.inner.blocks.read().iter().map(|b| b.meta.clone()).collect()
+    }
+
+    /// Syncs the WAL and refuses further appends and queries.
+    pub fn close(&self) -> Result<()> {
+        let _m = self.inner.maint.lock();
+        let mut w = self.inner.wal.lock();
+        self.inner.closed.store(true, Ordering::Release);
+        if let Some(mut wal) = w.wal.take() {
+            wal.sync()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_open(&self) -> Result<(), StorageError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Unavailable("database is closed".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
+/// data, data older than the blocks) are skipped.
+fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
+    let mut refmap: HashMap<u64, u64, ahash::RandomState> = HashMap::default();
+    let min_valid = head.min_valid();
+    wal::replay(dir, |rec| {
+        match record::decode(rec) {
+            Ok(record::Record::Series(list)) => {
+                for (r, labels) in list {
+                    if labels.is_empty() {
+                        continue;
+                    }
+                    let (hr, s, _) = head.get_or_create(&labels, Some(r));
+                    s.lock().logged = true;
+                    refmap.insert(r, hr);
+                }
+            }
+            Ok(record::Record::Samples(list)) => {
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                for (r, t, v) in list {
+                    let Some(hr) = refmap.get(&r) else { continue };
+                    let Some(s) = head.get(*hr) else { continue };
+                    let mut s = s.lock();
+                    match s.place(None, t, v, min_valid, head.ooo_window.max(0)) {
+                        Ok(Placement::InOrder) => s.append(t, v, head.chunk_range),
+                        Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
+                        Ok(Placement::Duplicate) | Err(_) => continue,
+                    }
+                    lo = lo.min(t);
+                    hi = hi.max(t);
+                }
+                if lo <= hi {
+                    head.note_times(lo, hi);
+                }
+            }
+            Ok(record::Record::Tombstones(list)) => {
+                for (r, mint, maxt) in list {
+                    if let Some(s) = refmap.get(&r).and_then(|hr| head.get(*hr)) {
+                        s.lock().delete_range(mint, maxt, head.chunk_range);
+                    }
+                }
+            }
+            Ok(record::Record::Other(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+        }
+        Ok(())
+    })
+}
+
+struct Pending {
+    r: u64,
+    series: SeriesHandle,
+    labels: Labels,
+    t: i64,
+    v: f64,
+}
+
+struct DbAppender {
+    db: Db,
+    pending: Vec<Pending>,
+    lasts: HashMap<u64, (i64, f64), ahash::RandomState>,
+}
+
+impl Appendable for Db {
+    fn appender(&self) -> Box<dyn Appender> {
+        Box::new(DbAppender { db: self.clone(), pending: Vec::new(), lasts: HashMap::default() })
+    }
+}
+
+impl Appender for DbAppender {
+    fn append(
+        &mut self,
+        hint: SeriesRef,
+        labels: &Labels,
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        self.db.check_open()?;
+        Head::check_labels(labels)?;
+        let head = &self.db.inner.head;
+        let found = (hint != 0)
+            .then(|| head.get(hint))
+            .flatten()
+            .filter(|s| s.lock().labels == *labels)
+            .map(|s| (hint, s));
+        let (r, series) = match found {
+            Some(x) => x,
+            None => {
+                let (r, s, _) = head.get_or_create(labels, None);
+                (r, s)
+            }
+        };
+        let placement = series.lock().place(
+            self.lasts.get(&r).copied(),
+            t,
+            v,
+            head.min_valid(),
+            head.ooo_window,
+        )?;
+        match placement {
+            Placement::Duplicate => return Ok(r),
+            Placement::InOrder => {
+                self.lasts.insert(r, (t, v));
+            }
+            Placement::OutOfOrder => {}
+        }
+        self.pending.push(Pending { r, series, labels: labels.clone(), t, v });
+        Ok(r)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.db.commit(self.pending)
+    }
+
+    fn rollback(self: Box<Self>) {}
+}
+
+impl Db {
+    fn commit(&self, pending: Vec<Pending>) -> Result<(), StorageError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let inner = &self.inner;
+        let head = &inner.head;
+        let mut w = inner.wal.lock();
+        self.check_open()?;
+        let min_valid = head.min_valid();
+        let mut lasts: HashMap<u64, (i64, f64), ahash::RandomState> = HashMap::default();
+        let mut plan: Vec<(u64, SeriesHandle, i64, f64, Placement)> =
+            Vec::with_capacity(pending.len());
+        let mut new_series: Vec<(u64, Labels)> = Vec::new();
+        for p in pending {
+            // The series may have been dropped from the head by truncation since append.
+            let (r, s) = match head.get(p.r) {
+                Some(s) if Arc::ptr_eq(&s, &p.series) => (p.r, s),
+                _ => {
+                    let (r, s, _) = head.get_or_create(&p.labels, None);
+                    (r, s)
+                }
+            };
+            let g = s.lock();
+            let place = g.place(lasts.get(&r).copied(), p.t, p.v, min_valid, head.ooo_window)?;
+            if !g.logged && !new_series.iter().any(|x| x.0 == r) {
+                new_series.push((r, g.labels.clone()));
+            }
+            drop(g);
+            match place {
+                Placement::Duplicate => continue,
+                Placement::InOrder => {
+                    lasts.insert(r, (p.t, p.v));
+                }
+                Placement::OutOfOrder => {}
+            }
+            plan.push((r, s, p.t, p.v, place));
+        }
+        if let Some(wal) = w.wal.as_mut() {
+            let mut series_rec = Encbuf::new();
+            let mut samples_rec = Encbuf::new();
+            let mut recs: Vec<&[u8]> = Vec::with_capacity(2);
+            if !new_series.is_empty() {
+                let refs: Vec<(u64, &Labels)> = new_series.iter().map(|(r, l)| (*r, l)).collect();
+                record::encode_series(&refs, &mut series_rec);
+                recs.push(&series_rec.b);
+            }
+            if !plan.is_empty() {
+                let samples: Vec<(u64, i64, f64)> =
+                    plan.iter().map(|(r, _, t, v, _)| (*r, *t, *v)).collect();
+                record::encode_samples(&samples, &mut samples_rec);
+                recs.push(&samples_rec.b);
+            }
+            if !recs.is_empty() {
+                wal.log(&recs).map_err(StorageError::from)?;
+                let due = match inner.opts.wal_sync {
+                    WalSync::Always => true,
+                    WalSync::Batched { ms } => w.last_sync.elapsed().as_millis() as u64 >= ms,
+                };
+                if due {
+                    if let Some(wal) = w.wal.as_mut() {
+                        wal.sync().map_err(StorageError::from)?;
+                    }
+                    w.last_sync = Instant::now();
+                }
+            }
+        }
+        for (r, _) in &new_series {
+            if let Some(s) = head.get(*r) {
+                s.lock().logged = true;
+            }
+        }
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (_, s, t, v, place) in plan {
+            let mut g = s.lock();
+            match place {
+                Placement::InOrder => g.append(t, v, head.chunk_range),
+                Placement::OutOfOrder => g.insert_ooo(t, v),
+                Placement::Duplicate => {}
+            }
+            lo = lo.min(t);
+            hi = hi.max(t);
+        }
+        if lo <= hi {
+            head.note_times(lo, hi);
+        }
+        Ok(())
+    }
+
+    /// Syncs the WAL now.
+    pub fn sync_wal(&self) -> Result<()> {
+        let mut w = self.inner.wal.lock();
+        if let Some(wal) = w.wal.as_mut() {
+            wal.sync()?;
+        }
+        w.last_sync = Instant::now();
+        Ok(())
+    }
+}
+
+impl Queryable for Db {
+    fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
+        self.check_open()?;
+        Ok(Box::new(crate::querier::DbQuerier::new(self, mint, maxt)))
+    }
+}

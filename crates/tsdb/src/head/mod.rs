@@ -1,0 +1,236 @@
+//! The head: the in-memory, appendable part of the database. Series are keyed by labels and
+//! get stable refs; samples are validated and applied in batches by the [`crate::Db`] commit
+//! path (which also writes the WAL), read through [`HeadIndex`] and cut into blocks.
+
+mod postings;
+pub mod series;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use model::{Labels, Matcher};
+use parking_lot::{Mutex, RwLock};
+use smallvec::SmallVec;
+use storage::StorageError;
+
+pub use postings::MemPostings;
+pub use series::{MemSeries, Placement};
+
+use crate::error::Result;
+use crate::postings::IndexView;
+
+pub type SeriesHandle = Arc<Mutex<MemSeries>>;
+
+#[derive(Default)]
+struct SeriesMap {
+    by_ref: HashMap<u64, SeriesHandle, ahash::RandomState>,
+    by_hash: HashMap<u64, SmallVec<[u64; 1]>, ahash::RandomState>,
+}
+
+/// The in-memory head block.
+pub struct Head {
+    series: RwLock<SeriesMap>,
+    postings: RwLock<MemPostings>,
+    next_ref: AtomicU64,
+    /// Oldest time the head accepts (end of the newest persisted block).
+    min_valid: AtomicI64,
+    min_time: AtomicI64,
+    max_time: AtomicI64,
+    pub chunk_range: i64,
+    pub ooo_window: i64,
+}
+
+impl Head {
+    pub fn new(chunk_range: i64, ooo_window: i64) -> Head {
+        Head {
+            series: RwLock::new(SeriesMap::default()),
+            postings: RwLock::new(MemPostings::default()),
+            next_ref: AtomicU64::new(1),
+            min_valid: AtomicI64::new(i64::MIN),
+            min_time: AtomicI64::new(i64::MAX),
+            max_time: AtomicI64::new(i64::MIN),
+            chunk_range,
+            ooo_window,
+        }
+    }
+
+    pub fn min_valid(&self) -> i64 {
+        self.min_valid.load(Ordering::Acquire)
+    }
+
+    pub fn set_min_valid(&self, t: i64) {
+        self.min_valid.fetch_max(t, Ordering::AcqRel);
+    }
+
+    /// Oldest sample time in the head (`i64::MAX` if empty).
+    pub fn min_time(&self) -> i64 {
+        self.min_time.load(Ordering::Acquire)
+    }
+
+    /// Newest sample time in the head (`i64::MIN` if empty).
+    pub fn max_time(&self) -> i64 {
+        self.max_time.load(Ordering::Acquire)
+    }
+
+    pub fn num_series(&self) -> usize {
+        self.series.read().by_ref.len()
+    }
+
+    pub fn get(&self, r: u64) -> Option<SeriesHandle> {
+        self.series.read().by_ref.get(&r).cloned()
+    }
+
+    /// The ref of `labels`, if the head has the series.
+    pub fn lookup(&self, labels: &Labels) -> Option<(u64, SeriesHandle)> {
+        let map = self.series.read();
+        let refs = map.by_hash.get(&labels.hash64())?;
+        for r in refs {
+            if let Some(s) = map.by_ref.get(r)
+                && s.lock().labels == *labels
+            {
+                return Some((*r, s.clone()));
+            }
+        }
+        None
+    }
+
+    /// Returns the series for `labels`, creating it if needed. `with_ref` forces the ref (WAL
+    /// replay). The bool is true if the series was created.
+    pub fn get_or_create(
+        &self,
+        labels: &Labels,
+        with_ref: Option<u64>,
+    ) -> (u64, SeriesHandle, bool) {
+        if let Some((r, s)) = self.lookup(labels) {
+            return (r, s, false);
+        }
+        let mut map = self.series.write();
+        if let Some(refs) = map.by_hash.get(&labels.hash64()) {
+            for r in refs.clone() {
+                if let Some(s) = map.by_ref.get(&r)
+                    && s.lock().labels == *labels
+                {
+                    return (r, s.clone(), false);
+                }
+            }
+        }
+        let r = match with_ref {
+            Some(r) => {
+                self.next_ref.fetch_max(r + 1, Ordering::AcqRel);
+                r
+            }
+            None => self.next_ref.fetch_add(1, Ordering::AcqRel),
+        };
+        let s = Arc::new(Mutex::new(MemSeries::new(labels.clone())));
+        map.by_ref.insert(r, s.clone());
+        map.by_hash.entry(labels.hash64()).or_default().push(r);
+        self.postings.write().add(r, labels);
+        (r, s, true)
+    }
+
+    /// Records that samples between `mint` and `maxt` were added.
+    pub fn note_times(&self, mint: i64, maxt: i64) {
+        self.min_time.fetch_min(mint, Ordering::AcqRel);
+        self.max_time.fetch_max(maxt, Ordering::AcqRel);
+    }
+
+    /// Every series handle with its ref, in ref order.
+    pub fn all_series(&self) -> Vec<(u64, SeriesHandle)> {
+        let map = self.series.read();
+        let mut v: Vec<(u64, SeriesHandle)> =
+            map.by_ref.iter().map(|(r, s)| (*r, s.clone())).collect();
+        v.sort_by_key(|x| x.0);
+        v
+    }
+
+    /// Matching series sorted by labels.
+    pub fn select_sorted(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, u64, SeriesHandle)>> {
+        let refs = crate::postings::select(self, matchers)?;
+        let map = self.series.read();
+        let mut out: Vec<(Labels, u64, SeriesHandle)> = refs
+            .into_iter()
+            .filter_map(|r| map.by_ref.get(&r).map(|s| (s.lock().labels.clone(), r, s.clone())))
+            .collect();
+        drop(map);
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Drops data before `mint` and series left without data. Returns series removed.
+    pub fn truncate(&self, mint: i64) -> usize {
+        self.set_min_valid(mint);
+        let mut removed = Vec::new();
+        let mut new_min = i64::MAX;
+        for (r, s) in self.all_series() {
+            let mut s = s.lock();
+            s.truncate_before(mint);
+            match s.time_range() {
+                Some((lo, _)) => new_min = new_min.min(lo),
+                None => {
+                    if s.last.is_none_or(|(t, _)| t < mint) {
+                        removed.push((r, s.labels.clone()));
+                    }
+                }
+            }
+        }
+        {
+            let mut map = self.series.write();
+            let mut postings = self.postings.write();
+            for (r, labels) in &removed {
+                map.by_ref.remove(r);
+                if let Some(v) = map.by_hash.get_mut(&labels.hash64()) {
+                    v.retain(|x| x != r);
+                    if v.is_empty() {
+                        map.by_hash.remove(&labels.hash64());
+                    }
+                }
+                postings.remove(*r, labels);
+            }
+        }
+        self.min_time.store(new_min.max(mint), Ordering::Release);
+        if new_min == i64::MAX {
+            self.min_time.store(i64::MAX, Ordering::Release);
+        }
+        removed.len()
+    }
+
+    /// Sorted label names of the whole head.
+    pub fn label_names(&self) -> Vec<String> {
+        self.postings.read().m.keys().map(|k| k.to_string()).collect()
+    }
+
+    /// Label pairs with their series counts (for stats).
+    pub fn label_pair_counts(&self) -> Vec<(String, String, usize)> {
+        let p = self.postings.read();
+        let mut out = Vec::new();
+        for (n, vals) in &p.m {
+            for (v, refs) in vals {
+                out.push((n.to_string(), v.to_string(), refs.len()));
+            }
+        }
+        out
+    }
+
+    /// Rejects samples the head can never take, before any lock is held.
+    pub fn check_labels(labels: &Labels) -> Result<(), StorageError> {
+        if labels.is_empty() {
+            return Err(StorageError::InvalidLabels("empty label set".into()));
+        }
+        Ok(())
+    }
+}
+
+impl IndexView for Head {
+    fn values(&self, name: &str) -> Vec<String> {
+        self.postings.read().values(name)
+    }
+    fn postings(&self, name: &str, value: &str) -> Result<Vec<u64>> {
+        Ok(self.postings.read().get(name, value))
+    }
+    fn all(&self) -> Result<Vec<u64>> {
+        let mut v: Vec<u64> = self.series.read().by_ref.keys().copied().collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+}

@@ -1,0 +1,308 @@
+//! One in-memory series: its closed chunks (immutable, shared with readers), the open XOR chunk
+//! being appended to, and a small sorted buffer of out-of-order samples.
+
+use std::sync::Arc;
+
+use storage::StorageError;
+
+use crate::chunkenc::XorChunk;
+use crate::iter::{ChunkData, PendingChunk};
+
+/// Samples per chunk before a new one is cut.
+pub const SAMPLES_PER_CHUNK: u16 = 120;
+
+/// A full chunk.
+#[derive(Debug, Clone)]
+pub struct ClosedChunk {
+    pub mint: i64,
+    pub maxt: i64,
+    pub data: Arc<[u8]>,
+}
+
+/// The chunk being appended to.
+#[derive(Debug, Clone)]
+pub struct OpenChunk {
+    pub mint: i64,
+    pub maxt: i64,
+    pub chunk: XorChunk,
+}
+
+/// How a sample relates to its series' data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// After the newest sample: appended to the open chunk.
+    InOrder,
+    /// Older, but inside the out-of-order window.
+    OutOfOrder,
+    /// Same timestamp and bit-identical value as a stored sample: ignored.
+    Duplicate,
+}
+
+#[derive(Debug)]
+pub struct MemSeries {
+    pub labels: model::Labels,
+    pub closed: Vec<ClosedChunk>,
+    pub open: Option<OpenChunk>,
+    /// Out-of-order samples, sorted by time, unique timestamps.
+    pub ooo: Vec<(i64, f64)>,
+    /// Newest in-order sample.
+    pub last: Option<(i64, f64)>,
+    /// The open chunk is cut when a sample reaches this time (chunk-range boundary).
+    next_cut: i64,
+    /// True once a WAL series record for this series has been written.
+    pub logged: bool,
+}
+
+impl MemSeries {
+    pub fn new(labels: model::Labels) -> MemSeries {
+        MemSeries {
+            labels,
+            closed: Vec::new(),
+            open: None,
+            ooo: Vec::new(),
+            last: None,
+            next_cut: i64::MIN,
+            logged: false,
+        }
+    }
+
+    /// Decides where `(t, v)` goes given the newest sample `last` (which may be a pending one
+    /// from the same batch). `min_valid` is the oldest time the head accepts; `ooo_window` 0
+    /// disables out-of-order ingestion.
+    pub fn place(
+        &self,
+        last: Option<(i64, f64)>,
+        t: i64,
+        v: f64,
+        min_valid: i64,
+        ooo_window: i64,
+    ) -> Result<Placement, StorageError> {
+        let last = last.or(self.last);
+        match last {
+            None => {
+                if t < min_valid {
+                    return Err(StorageError::OutOfBounds);
+                }
+                Ok(Placement::InOrder)
+            }
+            Some((lt, lv)) if t > lt => {
+                if t < min_valid {
+                    return Err(StorageError::OutOfBounds);
+                }
+                let _ = lv;
+                Ok(Placement::InOrder)
+            }
+            Some((lt, lv)) if t == lt => {
+                if lv.to_bits() == v.to_bits() {
+                    Ok(Placement::Duplicate)
+                } else {
+                    Err(StorageError::DuplicateSampleForTimestamp)
+                }
+            }
+            Some((lt, _)) => {
+                if ooo_window <= 0 {
+                    return Err(StorageError::OutOfOrderSample);
+                }
+                if t < lt.saturating_sub(ooo_window) || t < min_valid {
+                    return Err(StorageError::TooOldSample);
+                }
+                if let Some(existing) = self.sample_at(t) {
+                    return if existing.to_bits() == v.to_bits() {
+                        Ok(Placement::Duplicate)
+                    } else {
+                        Err(StorageError::DuplicateSampleForTimestamp)
+                    };
+                }
+                Ok(Placement::OutOfOrder)
+            }
+        }
+    }
+
+    /// The value stored at exactly `t`, if any (out-of-order buffer or chunks).
+    fn sample_at(&self, t: i64) -> Option<f64> {
+        if let Ok(i) = self.ooo.binary_search_by_key(&t, |s| s.0) {
+            return Some(self.ooo[i].1);
+        }
+        let data: Vec<&[u8]> = self
+            .closed
+            .iter()
+            .filter(|c| c.mint <= t && t <= c.maxt)
+            .map(|c| &*c.data)
+            .chain(self.open.iter().filter(|c| c.mint <= t && t <= c.maxt).map(|c| c.chunk.bytes()))
+            .collect();
+        for d in data {
+            let mut it = crate::chunkenc::XorIterator::new(d);
+            while let Some((st, sv)) = it.next() {
+                if st == t {
+                    return Some(sv);
+                }
+            }
+        }
+        None
+    }
+
+    /// Appends an in-order sample, cutting a new chunk at 120 samples or a range boundary.
+    pub fn append(&mut self, t: i64, v: f64, chunk_range: i64) {
+        let cut = match &self.open {
+            None => true,
+            Some(o) => o.chunk.num_samples() >= SAMPLES_PER_CHUNK || t >= self.next_cut,
+        };
+        if cut {
+            if let Some(o) = self.open.take() {
+                self.closed.push(ClosedChunk {
+                    mint: o.mint,
+                    maxt: o.maxt,
+                    data: Arc::from(o.chunk.bytes()),
+                });
+            }
+            let range = chunk_range.max(1);
+            self.next_cut = (t.div_euclid(range) + 1).saturating_mul(range);
+            self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::new() });
+        }
+        if let Some(o) = self.open.as_mut() {
+            o.chunk.append(t, v);
+            o.maxt = t;
+        }
+        self.last = Some((t, v));
+    }
+
+    /// Inserts an out-of-order sample (placement already checked).
+    pub fn insert_ooo(&mut self, t: i64, v: f64) {
+        match self.ooo.binary_search_by_key(&t, |s| s.0) {
+            Ok(i) => self.ooo[i] = (t, v),
+            Err(i) => self.ooo.insert(i, (t, v)),
+        }
+    }
+
+    /// Oldest and newest sample time, if any.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let mut lo = i64::MAX;
+        let mut hi = i64::MIN;
+        if let Some(c) = self.closed.first() {
+            lo = lo.min(c.mint);
+        }
+        if let Some(o) = &self.open {
+            lo = lo.min(o.mint);
+            hi = hi.max(o.maxt);
+        }
+        if let Some(c) = self.closed.last() {
+            hi = hi.max(c.maxt);
+        }
+        if let (Some(f), Some(l)) = (self.ooo.first(), self.ooo.last()) {
+            lo = lo.min(f.0);
+            hi = hi.max(l.0);
+        }
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Chunks overlapping `[mint, maxt]` as (maxt, chunk), in time order.
+    pub fn chunks_in(&self, mint: i64, maxt: i64) -> Vec<(i64, PendingChunk)> {
+        let mut out: Vec<(i64, PendingChunk)> = self
+            .closed
+            .iter()
+            .filter(|c| c.maxt >= mint && c.mint <= maxt)
+            .map(|c| (c.maxt, PendingChunk::Ready(ChunkData::Owned(c.data.clone()))))
+            .collect();
+        if let Some(o) = self.open.as_ref().filter(|o| o.maxt >= mint && o.mint <= maxt) {
+            out.push((o.maxt, PendingChunk::Ready(ChunkData::Owned(Arc::from(o.chunk.bytes())))));
+        }
+        out
+    }
+
+    /// Out-of-order samples within `[mint, maxt]`.
+    pub fn ooo_in(&self, mint: i64, maxt: i64) -> Vec<model::Sample> {
+        self.ooo
+            .iter()
+            .filter(|s| s.0 >= mint && s.0 <= maxt)
+            .map(|&(t, v)| model::Sample::new(t, v))
+            .collect()
+    }
+
+    /// Every sample in `[mint, maxt]`, merged and sorted (in-order data wins on equal times).
+    pub fn samples_in(&self, mint: i64, maxt: i64) -> Vec<(i64, f64)> {
+        let mut out: Vec<(i64, f64)> = Vec::new();
+        for (_, c) in self.chunks_in(mint, maxt) {
+            if let PendingChunk::Ready(d) = c {
+                let mut it = crate::chunkenc::XorIterator::new(d);
+                while let Some((t, v)) = it.next() {
+                    if t >= mint && t <= maxt {
+                        out.push((t, v));
+                    }
+                }
+            }
+        }
+        if self.ooo.iter().any(|s| s.0 >= mint && s.0 <= maxt) {
+            out.extend(self.ooo.iter().filter(|s| s.0 >= mint && s.0 <= maxt));
+            out.sort_by_key(|s| s.0);
+            out.dedup_by_key(|s| s.0);
+        }
+        out
+    }
+
+    /// Drops data older than `mint`: whole chunks ending before it and out-of-order samples.
+    pub fn truncate_before(&mut self, mint: i64) {
+        self.closed.retain(|c| c.maxt >= mint);
+        if self.open.as_ref().is_some_and(|o| o.maxt < mint) {
+            self.open = None;
+        }
+        self.ooo.retain(|s| s.0 >= mint);
+    }
+
+    /// Rewrites the series without samples in `[mint, maxt]` (deletion).
+    pub fn delete_range(&mut self, mint: i64, maxt: i64, chunk_range: i64) {
+        let all = self.samples_in(i64::MIN, i64::MAX);
+        let last = self.last;
+        let logged = self.logged;
+        let mut fresh = MemSeries::new(self.labels.clone());
+        fresh.logged = logged;
+        for (t, v) in all.into_iter().filter(|s| s.0 < mint || s.0 > maxt) {
+            fresh.append(t, v, chunk_range);
+        }
+        // Keep the order boundary so later appends still follow the original newest sample.
+        fresh.last = last.or(fresh.last);
+        *self = fresh;
+    }
+
+    /// Approximate heap bytes used by this series' sample data.
+    pub fn data_bytes(&self) -> usize {
+        self.closed.iter().map(|c| c.data.len() + 40).sum::<usize>()
+            + self.open.as_ref().map_or(0, |o| o.chunk.bytes().len() + 64)
+            + self.ooo.len() * 16
+    }
+
+    pub fn num_chunks(&self) -> usize {
+        self.closed.len() + usize::from(self.open.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placement_rules() {
+        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        s.append(100, 1.0, 7_200_000);
+        assert_eq!(s.place(None, 100, 1.0, 0, 0), Ok(Placement::Duplicate));
+        assert_eq!(s.place(None, 100, 2.0, 0, 0), Err(StorageError::DuplicateSampleForTimestamp));
+        assert_eq!(s.place(None, 50, 2.0, 0, 0), Err(StorageError::OutOfOrderSample));
+        assert_eq!(s.place(None, 50, 2.0, 0, 100), Ok(Placement::OutOfOrder));
+        assert_eq!(s.place(None, -50, 2.0, 0, 100), Err(StorageError::TooOldSample));
+        assert_eq!(s.place(Some((200, 1.0)), 150, 1.0, 0, 0), Err(StorageError::OutOfOrderSample));
+        assert_eq!(s.place(None, 150, 1.0, 200, 0), Err(StorageError::OutOfBounds));
+    }
+
+    #[test]
+    fn chunks_cut_at_120_and_range_boundaries() {
+        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        for i in 0..250 {
+            s.append(i * 1000, i as f64, 7_200_000);
+        }
+        assert_eq!(s.num_chunks(), 3);
+        s.append(7_200_000, 1.0, 7_200_000);
+        assert_eq!(s.num_chunks(), 4, "a chunk never crosses a range boundary");
+        assert_eq!(s.samples_in(0, i64::MAX).len(), 251);
+        s.delete_range(1000, 248_000, 7_200_000);
+        assert_eq!(s.samples_in(0, i64::MAX).len(), 3);
+    }
+}

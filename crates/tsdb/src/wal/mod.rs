@@ -1,0 +1,459 @@
+//! The write-ahead log: numbered segment files (`wal/00000000`, ...) of 32 KiB pages holding
+//! records in Prometheus' framing (type byte, 2-byte length, CRC32C, data; records split into
+//! first/middle/last fragments at page ends), plus checkpoints (`wal/checkpoint.N/`) that hold
+//! the head's state as of segment N so older segments can be deleted.
+//! See `docs/format/wal.md`.
+
+pub mod record;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::encoding::crc32;
+use crate::error::{Result, TsdbError};
+
+pub const PAGE_SIZE: usize = 32 * 1024;
+const HEADER: usize = 7;
+pub const DEFAULT_SEGMENT_SIZE: u64 = 128 * 1024 * 1024;
+
+const REC_FULL: u8 = 1;
+const REC_FIRST: u8 = 2;
+const REC_MIDDLE: u8 = 3;
+const REC_LAST: u8 = 4;
+const FLAG_SNAPPY: u8 = 0x08;
+const FLAG_ZSTD: u8 = 0x10;
+
+/// Path of segment `i` in `dir`.
+pub fn segment_path(dir: &Path, i: u32) -> PathBuf {
+    dir.join(format!("{i:08}"))
+}
+
+/// Segment indexes in `dir`, sorted.
+pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+    let mut out = Vec::new();
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(TsdbError::io(format!("read {dir:?}"), e)),
+    };
+    for ent in rd.flatten() {
+        let name = ent.file_name().to_string_lossy().to_string();
+        if name.len() == 8
+            && name.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(i) = name.parse()
+        {
+            out.push(i);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The newest finished checkpoint in `dir`: (index, path).
+pub fn last_checkpoint(dir: &Path) -> Option<(u32, PathBuf)> {
+    let rd = std::fs::read_dir(dir).ok()?;
+    rd.flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let n = name.strip_prefix("checkpoint.")?;
+            (n.len() == 8).then(|| n.parse::<u32>().ok()).flatten().map(|i| (i, e.path()))
+        })
+        .max_by_key(|x| x.0)
+}
+
+/// Frames `recs` as they would be written at `pos` (bytes into a segment).
+fn frame(recs: &[&[u8]], mut pos: usize, out: &mut Vec<u8>) {
+    for rec in recs {
+        let mut rest: &[u8] = rec;
+        let mut first = true;
+        loop {
+            let in_page = pos % PAGE_SIZE;
+            let room = PAGE_SIZE - in_page;
+            if room <= HEADER {
+                out.resize(out.len() + room, 0);
+                pos += room;
+                continue;
+            }
+            let take = rest.len().min(room - HEADER);
+            let last = take == rest.len();
+            let typ = match (first, last) {
+                (true, true) => REC_FULL,
+                (true, false) => REC_FIRST,
+                (false, false) => REC_MIDDLE,
+                (false, true) => REC_LAST,
+            };
+            let part = &rest[..take];
+            out.push(typ);
+            out.extend_from_slice(&(take as u16).to_be_bytes());
+            out.extend_from_slice(&crc32(part).to_be_bytes());
+            out.extend_from_slice(part);
+            pos += HEADER + take;
+            rest = &rest[take..];
+            first = false;
+            if last {
+                break;
+            }
+        }
+    }
+}
+
+/// Appends records to the newest segment.
+pub struct Wal {
+    dir: PathBuf,
+    seg_size: u64,
+    file: File,
+    index: u32,
+    pos: u64,
+    buf: Vec<u8>,
+    dirty: bool,
+}
+
+impl Wal {
+    /// Starts a new segment after the newest existing one (Prometheus never appends to a
+    /// segment written by an earlier process).
+    pub fn open(dir: &Path, seg_size: u64) -> Result<Wal> {
+        std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
+        let last = list_segments(dir)?.last().copied();
+        let ckpt = last_checkpoint(dir).map(|c| c.0);
+        let index = match (last, ckpt) {
+            (Some(l), _) => l + 1,
+            (None, Some(c)) => c + 1,
+            (None, None) => 0,
+        };
+        Wal::create(dir, index, seg_size)
+    }
+
+    fn create(dir: &Path, index: u32, seg_size: u64) -> Result<Wal> {
+        let path = segment_path(dir, index);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| TsdbError::io(format!("create {path:?}"), e))?;
+        crate::blockwriter::sync_dir(dir);
+        Ok(Wal {
+            dir: dir.to_path_buf(),
+            seg_size,
+            file,
+            index,
+            pos: 0,
+            buf: Vec::new(),
+            dirty: false,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Index of the segment being written.
+    pub fn current_segment(&self) -> u32 {
+        self.index
+    }
+
+    /// Syncs and closes the current segment and starts the next. Returns the new index.
+    pub fn cut(&mut self) -> Result<u32> {
+        self.sync()?;
+        let next = Wal::create(&self.dir, self.index + 1, self.seg_size)?;
+        *self = next;
+        Ok(self.index)
+    }
+
+    /// Writes records in one `write` call. On failure the segment is truncated back so no
+    /// partial record stays behind, and the error is returned.
+    pub fn log(&mut self, recs: &[&[u8]]) -> Result<()> {
+        self.buf.clear();
+        frame(recs, self.pos as usize, &mut self.buf);
+        if self.pos > 0 && self.pos + self.buf.len() as u64 > self.seg_size {
+            self.cut()?;
+            self.buf.clear();
+            frame(recs, 0, &mut self.buf);
+        }
+        if let Err(e) = self.file.write_all(&self.buf) {
+            let _ = self.file.set_len(self.pos);
+            return Err(TsdbError::io("write wal", e));
+        }
+        self.pos += self.buf.len() as u64;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Flushes written records to stable storage.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.dirty {
+            self.file.sync_data().map_err(|e| TsdbError::io("sync wal", e))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Bytes of all segments and checkpoints.
+    pub fn size(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+}
+
+/// Total size of the files under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    rd.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Where reading a segment stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corruption {
+    /// Offset just after the last complete record.
+    pub offset: u64,
+    pub reason: String,
+}
+
+/// Calls `f` with every record of one segment's bytes. Stops at the first torn or corrupt
+/// fragment and reports where the valid data ends.
+pub fn read_segment(
+    data: &[u8],
+    mut f: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<Option<Corruption>> {
+    let mut pos = 0usize;
+    let mut good_end = 0usize;
+    let mut rec: Vec<u8> = Vec::new();
+    let mut in_record = false;
+    let mut rec_flags = 0u8;
+    let corrupt = |reason: &str, good_end: usize| {
+        Ok(Some(Corruption { offset: good_end as u64, reason: reason.to_string() }))
+    };
+    while pos < data.len() {
+        let room = PAGE_SIZE - pos % PAGE_SIZE;
+        if room <= HEADER || data[pos] == 0 {
+            // Padding up to the end of the page must be all zeros.
+            let end = (pos + room).min(data.len());
+            if data[pos..end].iter().any(|&b| b != 0) {
+                return corrupt("non-zero page padding", good_end);
+            }
+            if in_record {
+                return corrupt("record interrupted by padding", good_end);
+            }
+            pos = end;
+            good_end = pos;
+            continue;
+        }
+        if pos + HEADER > data.len() {
+            return corrupt("torn record header", good_end);
+        }
+        let typ = data[pos];
+        let flags = typ & (FLAG_SNAPPY | FLAG_ZSTD);
+        let base = typ & 0x07;
+        let len = u16::from_be_bytes([data[pos + 1], data[pos + 2]]) as usize;
+        let crc = u32::from_be_bytes([data[pos + 3], data[pos + 4], data[pos + 5], data[pos + 6]]);
+        let start = pos + HEADER;
+        if len > room - HEADER {
+            return corrupt("record fragment crosses page boundary", good_end);
+        }
+        if start + len > data.len() {
+            return corrupt("torn record", good_end);
+        }
+        let part = &data[start..start + len];
+        if crc32(part) != crc {
+            return corrupt("record checksum mismatch", good_end);
+        }
+        pos = start + len;
+        match base {
+            REC_FULL | REC_FIRST => {
+                if in_record {
+                    return corrupt("unexpected record start", good_end);
+                }
+                rec.clear();
+                rec.extend_from_slice(part);
+                rec_flags = flags;
+                in_record = base == REC_FIRST;
+            }
+            REC_MIDDLE | REC_LAST => {
+                if !in_record {
+                    return corrupt("record continuation without start", good_end);
+                }
+                rec.extend_from_slice(part);
+                in_record = base == REC_MIDDLE;
+            }
+            _ => return corrupt("unknown record type", good_end),
+        }
+        if in_record {
+            continue;
+        }
+        if rec_flags & FLAG_ZSTD != 0 {
+            return Err(TsdbError::corrupted("wal", "zstd-compressed records are not supported"));
+        }
+        if rec_flags & FLAG_SNAPPY != 0 {
+            let plain = snap::raw::Decoder::new()
+                .decompress_vec(&rec)
+                .map_err(|e| TsdbError::corrupted("wal record", e.to_string()));
+            match plain {
+                Ok(p) => f(&p)?,
+                Err(_) => return corrupt("bad snappy record", good_end),
+            }
+        } else {
+            f(&rec)?;
+        }
+        good_end = pos;
+    }
+    if in_record {
+        return corrupt("torn record at end of segment", good_end);
+    }
+    Ok(None)
+}
+
+/// Reads the checkpoint and every later segment, calling `f` per record. A corrupt segment is
+/// truncated at its last good record and later segments are removed (with a warning), so a
+/// torn tail never stops the database from starting.
+pub fn replay(dir: &Path, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<ReplayStats> {
+    let mut stats = ReplayStats::default();
+    let mut from = 0u32;
+    if let Some((ci, cpath)) = last_checkpoint(dir) {
+        for s in list_segments(&cpath)? {
+            let path = segment_path(&cpath, s);
+            let data =
+                std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
+            if let Some(c) = read_segment(&data, &mut f)? {
+                return Err(TsdbError::corrupted(format!("{path:?}"), c.reason));
+            }
+        }
+        from = ci + 1;
+        stats.checkpoint = Some(ci);
+    }
+    let segs: Vec<u32> = list_segments(dir)?.into_iter().filter(|&s| s >= from).collect();
+    for (k, &s) in segs.iter().enumerate() {
+        let path = segment_path(dir, s);
+        let data = std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
+        stats.segments += 1;
+        stats.bytes += data.len() as u64;
+        if let Some(c) = read_segment(&data, &mut f)? {
+            tracing::warn!(segment = s, offset = c.offset, reason = %c.reason,
+                "truncating corrupt or torn WAL tail");
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| TsdbError::io(format!("open {path:?}"), e))?;
+            file.set_len(c.offset).map_err(|e| TsdbError::io("truncate wal", e))?;
+            let _ = file.sync_all();
+            for &later in &segs[k + 1..] {
+                let _ = std::fs::remove_file(segment_path(dir, later));
+            }
+            stats.repaired = true;
+            break;
+        }
+        tracing::debug!(segment = s, total = segs.len(), "replayed WAL segment");
+    }
+    Ok(stats)
+}
+
+/// What replay found.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayStats {
+    pub checkpoint: Option<u32>,
+    pub segments: u32,
+    pub bytes: u64,
+    pub repaired: bool,
+}
+
+/// Writes `checkpoint.{upto}` from `recs`, then removes segments `<= upto` and older
+/// checkpoints.
+pub fn write_checkpoint(dir: &Path, upto: u32, recs: &[Vec<u8>]) -> Result<()> {
+    let name = format!("checkpoint.{upto:08}");
+    let tmp = dir.join(format!("{name}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| TsdbError::io(format!("create {tmp:?}"), e))?;
+    let mut w = Wal::create(&tmp, 0, u64::MAX)?;
+    for batch in recs.chunks(64) {
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        w.log(&refs)?;
+    }
+    w.sync()?;
+    drop(w);
+    let fin = dir.join(&name);
+    let _ = std::fs::remove_dir_all(&fin);
+    std::fs::rename(&tmp, &fin).map_err(|e| TsdbError::io(format!("rename {tmp:?}"), e))?;
+    crate::blockwriter::sync_dir(dir);
+    for s in list_segments(dir)? {
+        if s <= upto {
+            let _ = std::fs::remove_file(segment_path(dir, s));
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if n.starts_with("checkpoint.") && n != name {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(data: &[u8]) -> (Vec<Vec<u8>>, Option<Corruption>) {
+        let mut got = Vec::new();
+        let c = read_segment(data, |r| {
+            got.push(r.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        (got, c)
+    }
+
+    #[test]
+    fn records_split_across_pages_roundtrip() {
+        let recs: Vec<Vec<u8>> =
+            (0..40).map(|i| vec![i as u8 + 1; (i * 3001) % 70_000 + 1]).collect();
+        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+        let mut out = Vec::new();
+        frame(&refs, 0, &mut out);
+        let (got, c) = read_all(&out);
+        assert_eq!(c, None);
+        assert_eq!(got, recs);
+        // A torn tail is reported at the end of the last complete record.
+        let (got, c) = read_all(&out[..out.len() - 10]);
+        assert_eq!(got.len(), recs.len() - 1);
+        assert!(c.is_some());
+        // A flipped bit is caught by the checksum.
+        let mut bad = out.clone();
+        bad[HEADER + 1 + HEADER + 5] ^= 0x40;
+        let (got, c) = read_all(&bad);
+        assert_eq!(got.len(), 1);
+        assert_eq!(c.unwrap().offset, (HEADER + 1) as u64);
+    }
+
+    #[test]
+    fn replay_truncates_torn_tail_and_later_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
+        w.log(&[b"one", b"two"]).unwrap();
+        w.cut().unwrap();
+        w.log(&[b"three"]).unwrap();
+        drop(w);
+        // Tear the first segment: everything after its last good record goes.
+        let p = segment_path(dir.path(), 0);
+        let len = std::fs::metadata(&p).unwrap().len();
+        let f = OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(len - 1).unwrap();
+        let mut got = Vec::new();
+        let st = replay(dir.path(), |r| {
+            got.push(r.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert!(st.repaired);
+        assert_eq!(got, vec![b"one".to_vec()]);
+        assert!(!segment_path(dir.path(), 1).exists());
+        let w = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
+        assert_eq!(w.current_segment(), 1);
+    }
+}
