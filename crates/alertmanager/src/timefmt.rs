@@ -1,0 +1,57 @@
+//! Timestamps as Alertmanager writes and reads them.
+//!
+//! Times are `i64` milliseconds since the epoch. The API v2 writes RFC 3339 with exactly three
+//! fraction digits (go-openapi's `strfmt.DateTime`); the webhook payload writes Go's
+//! `time.Time` JSON form (RFC 3339 with trailing fraction zeros trimmed). Go's zero time is
+//! `0001-01-01T00:00:00Z`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Go's zero `time.Time` in milliseconds since the epoch.
+pub const GO_ZERO_MS: i64 = -62_135_596_800_000;
+
+fn to_datetime(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// RFC 3339 with milliseconds, as the API v2 writes it.
+pub fn format_api(ms: i64) -> String {
+    to_datetime(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// RFC 3339 with the shortest exact fraction, as Go's `time.Time` JSON writes it.
+pub fn format_go(ms: i64) -> String {
+    let t = to_datetime(ms);
+    let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let frac = ms.rem_euclid(1000);
+    if frac == 0 {
+        return format!("{base}Z");
+    }
+    let digits = format!("{frac:03}");
+    format!("{base}.{}Z", digits.trim_end_matches('0'))
+}
+
+/// Parses RFC 3339 (any fraction, any offset) to milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
+}
+
+/// True if `ms` is Go's zero time (or earlier): "unset".
+pub fn is_zero(ms: i64) -> bool {
+    ms <= GO_ZERO_MS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_go() {
+        assert_eq!(format_api(1_500), "1970-01-01T00:00:01.500Z");
+        assert_eq!(format_go(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(format_go(2_000), "1970-01-01T00:00:02Z");
+        assert_eq!(format_go(GO_ZERO_MS), "0001-01-01T00:00:00Z");
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:01.5+01:00"), Some(1_500));
+        assert!(is_zero(parse_rfc3339("0001-01-01T00:00:00Z").unwrap()));
+    }
+}
