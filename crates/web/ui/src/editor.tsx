@@ -1,0 +1,110 @@
+// The PromQL editor: CodeMirror 6 with Prometheus' own PromQL language support, completing metric
+// names, label names and values from this server's API and functions offline.
+import { useEffect, useRef } from 'preact/hooks';
+import { EditorState } from '@codemirror/state';
+import { EditorView, keymap, placeholder as cmPlaceholder, highlightSpecialChars, drawSelection } from '@codemirror/view';
+import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from '@codemirror/commands';
+import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, completionStatus } from '@codemirror/autocomplete';
+import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
+import { lintKeymap, setDiagnostics } from '@codemirror/lint';
+import { PromQLExtension } from '@prometheus-io/codemirror-promql';
+
+export interface EditorHandle {
+  view: EditorView;
+}
+
+/** Offset in `text` of a Prometheus parse error position ("1:14: parse error: ..." or "at char 5"). */
+export function errorPosition(text: string, message: string): { from: number; to: number } | null {
+  let m = /(?:^|\s)(\d+):(\d+):\s/.exec(message);
+  let offset: number | null = null;
+  if (m) {
+    const line = Number(m[1]);
+    const col = Number(m[2]);
+    const lines = text.split('\n');
+    if (line >= 1 && line <= lines.length) {
+      offset = lines.slice(0, line - 1).reduce((a, l) => a + l.length + 1, 0) + Math.max(0, col - 1);
+    }
+  } else if ((m = /at char (\d+)/.exec(message))) {
+    offset = Number(m[1]) - 1;
+  }
+  if (offset === null) return null;
+  const from = Math.min(Math.max(0, offset), text.length);
+  return { from, to: Math.min(text.length, from + 1) };
+}
+
+export function showServerError(view: EditorView, message: string) {
+  const text = view.state.doc.toString();
+  const pos = errorPosition(text, message) ?? { from: 0, to: text.length };
+  view.dispatch(setDiagnostics(view.state, [{ ...pos, severity: 'error', message, source: 'server' }]));
+}
+
+interface Props {
+  value: string;
+  onChange: (v: string) => void;
+  onExecute: () => void;
+  handle?: { current: EditorHandle | null };
+  placeholder?: string;
+}
+
+export function PromQLEditor(props: Props) {
+  const ref = useRef<HTMLDivElement>(null);
+  const cb = useRef(props);
+  cb.current = props;
+
+  useEffect(() => {
+    if (!ref.current) return;
+    const promql = new PromQLExtension().setComplete({
+      remote: { url: location.origin, httpMethod: 'GET', lookbackInterval: 12 * 3600 * 1000 },
+      maxMetricsMetadata: 10000,
+    });
+    const execute = () => {
+      cb.current.onExecute();
+      return true;
+    };
+    const view = new EditorView({
+      parent: ref.current,
+      state: EditorState.create({
+        doc: props.value,
+        extensions: [
+          highlightSpecialChars(),
+          history(),
+          drawSelection(),
+          bracketMatching(),
+          closeBrackets(),
+          autocompletion(),
+          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          cmPlaceholder(props.placeholder ?? 'Expression (press Shift+Enter for newlines)'),
+          EditorView.lineWrapping,
+          keymap.of([
+            {
+              key: 'Enter',
+              run: (v) => (completionStatus(v.state) === 'active' ? false : execute()),
+            },
+            { key: 'Shift-Enter', run: insertNewlineAndIndent },
+            ...closeBracketsKeymap,
+            ...defaultKeymap,
+            ...historyKeymap,
+            ...completionKeymap,
+            ...lintKeymap,
+          ]),
+          promql.asExtension(),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) cb.current.onChange(u.state.doc.toString());
+          }),
+        ],
+      }),
+    });
+    if (props.handle) props.handle.current = { view };
+    return () => view.destroy();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    const h = props.handle?.current;
+    if (h && h.view.state.doc.toString() !== props.value) {
+      h.view.dispatch({ changes: { from: 0, to: h.view.state.doc.length, insert: props.value } });
+    }
+  }, [props.value]);
+
+  return <div class="promql-editor" ref={ref} data-testid="promql-editor" />;
+}
