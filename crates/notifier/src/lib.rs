@@ -2,9 +2,8 @@
 //!
 //! - [`Alert`]: the alert as rules produce it and Alertmanagers receive it (shared with the
 //!   built-in Alertmanager, which receives the same type in-process).
-//! - [`config`]: the `alerting:` section of `prometheus.yml` (`alertmanagers`, `alert_relabel_configs`).
-//! - [`relabel`]: Prometheus' relabeling, used for `alert_relabel_configs` and for turning
-//!   discovered targets into Alertmanager URLs.
+//! - Configuration is the `alerting:` section as the `config` crate parses it
+//!   ([`config::AlertingConfig`]); relabeling is `model::relabel`.
 //! - [`discovery`]: static and file service discovery of Alertmanagers.
 //! - [`Notifier`]: the bounded queue (oldest dropped when full), batching (64 per request) and
 //!   one sender task per Alertmanager set, `POST <scheme>://<address><path_prefix>/api/v2/alerts`.
@@ -13,11 +12,9 @@
 //! [`Notifier::send`], which never blocks on the network.
 
 pub mod alert;
-pub mod config;
 pub mod discovery;
 mod error;
 mod manager;
-pub mod relabel;
 mod send;
 
 pub use alert::{Alert, alerts_to_json};

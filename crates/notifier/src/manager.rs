@@ -7,7 +7,6 @@
 //! Alertmanager of the set receives the batch concurrently.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,9 +15,10 @@ use model::Labels;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 
-use crate::config::{AlertingConfig, AlertmanagerConfig};
-use crate::discovery::{self, Resolved};
-use crate::relabel::{self, RelabelConfig};
+use config::{AlertingConfig, AlertmanagerConfig};
+use model::relabel::{self, RelabelConfig};
+
+use crate::discovery::{self, Resolved, compile_relabel};
 use crate::send::{SetClient, bytes_body::Body};
 use crate::{Alert, NotifierError, alerts_to_json};
 
@@ -62,7 +62,6 @@ struct Inner {
     queue: Mutex<VecDeque<Alert>>,
     global_relabel: RwLock<Vec<RelabelConfig>>,
     sets: RwLock<Vec<Arc<AmSet>>>,
-    base_dir: RwLock<PathBuf>,
     more: Notify,
     stopping: AtomicBool,
     dropped: AtomicU64,
@@ -90,7 +89,6 @@ impl Notifier {
                 queue: Mutex::new(VecDeque::new()),
                 global_relabel: RwLock::new(Vec::new()),
                 sets: RwLock::new(Vec::new()),
-                base_dir: RwLock::new(PathBuf::from(".")),
                 more: Notify::new(),
                 stopping: AtomicBool::new(false),
                 dropped: AtomicU64::new(0),
@@ -100,35 +98,51 @@ impl Notifier {
         }
     }
 
-    /// Applies a new `alerting` section; on error the old configuration stays in force.
-    /// `base_dir` resolves relative file SD paths (the config file's directory).
-    pub fn apply_config(&self, cfg: &AlertingConfig, base_dir: &Path) -> Result<(), NotifierError> {
-        cfg.validate()?;
-        let global = relabel::compile(&cfg.alert_relabel_configs)?;
+    /// Applies a new `alerting` section (as loaded by the `config` crate, file SD paths
+    /// already resolved); on error the old configuration stays in force.
+    pub fn apply_config(&self, cfg: &AlertingConfig) -> Result<(), NotifierError> {
+        let global = compile_relabel(&cfg.alert_relabel_configs)?;
         let mut sets = Vec::with_capacity(cfg.alertmanagers.len());
         for am in &cfg.alertmanagers {
-            let groups = discovery::target_groups(am, base_dir)?;
+            if !am.http_sd_configs.is_empty()
+                || !am.dns_sd_configs.is_empty()
+                || !am.kubernetes_sd_configs.is_empty()
+            {
+                tracing::warn!("only static and file discovery of alertmanagers is supported");
+            }
+            let groups = discovery::target_groups(am)?;
             sets.push(Arc::new(AmSet {
                 cfg: am.clone(),
                 client: SetClient::new(am)?,
-                alert_relabel: relabel::compile(&am.alert_relabel_configs)?,
+                alert_relabel: compile_relabel(&am.alert_relabel_configs)?,
                 resolved: RwLock::new(discovery::resolve(am, &groups)?),
             }));
         }
         *self.inner.global_relabel.write() = global;
         *self.inner.sets.write() = sets;
-        *self.inner.base_dir.write() = base_dir.to_path_buf();
         Ok(())
+    }
+
+    /// The shortest file SD refresh interval of the current sets (5 m if none).
+    pub fn refresh_interval(&self) -> Duration {
+        let ms = self
+            .inner
+            .sets
+            .read()
+            .iter()
+            .flat_map(|s| s.cfg.file_sd_configs.iter().map(|f| f.refresh_interval.as_millis()))
+            .min()
+            .unwrap_or(300_000);
+        Duration::from_millis(ms.max(1) as u64)
     }
 
     /// Re-reads file SD targets of every set; a set whose files fail keeps its old targets.
     pub fn refresh_discovery(&self) -> Result<(), NotifierError> {
-        let base = self.inner.base_dir.read().clone();
         let sets = self.inner.sets.read().clone();
         let mut first_err = None;
         for set in sets {
-            let r = discovery::target_groups(&set.cfg, &base)
-                .and_then(|g| discovery::resolve(&set.cfg, &g));
+            let r =
+                discovery::target_groups(&set.cfg).and_then(|g| discovery::resolve(&set.cfg, &g));
             match r {
                 Ok(r) => *set.resolved.write() = r,
                 Err(e) => first_err = first_err.or(Some(e)),
@@ -307,11 +321,12 @@ mod tests {
             max_batch_size: 64,
             external_labels: Labels::new([("dc", "x"), ("alertname", "ignored")]),
         });
-        let cfg = AlertingConfig::from_yaml(
-            "alert_relabel_configs:\n  - source_labels: [alertname]\n    regex: drop.*\n    action: drop\n",
+        let cfg = config::parse(
+            "alerting:\n  alert_relabel_configs:\n  - source_labels: [alertname]\n    regex: drop.*\n    action: drop\n",
+            "p.yml",
         )
         .unwrap();
-        n.apply_config(&cfg, Path::new(".")).unwrap();
+        n.apply_config(&cfg.alerting).unwrap();
         n.send(vec![alert("a"), alert("dropme"), alert("b"), alert("c")]);
         assert_eq!(n.queue_length(), 2);
         let batch = n.next_batch().unwrap();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Client;
 
 use crate::NotifierError;
-use crate::config::AlertmanagerConfig;
+use config::AlertmanagerConfig;
 
 /// How to reach the Alertmanagers of one set.
 #[derive(Debug, Clone)]
@@ -14,25 +14,24 @@ pub struct SetClient {
     auth_header: Option<String>,
 }
 
-fn read_secret(inline: &Option<String>, file: &Option<String>) -> Result<String, NotifierError> {
-    if let Some(path) = file {
+fn read_secret(inline: &str, file: &str) -> Result<String, NotifierError> {
+    if !file.is_empty() {
+        let path = file;
         let s = std::fs::read_to_string(path)
             .map_err(|e| NotifierError::Config(format!("reading {path}: {e}")))?;
         return Ok(s.trim().to_string());
     }
-    Ok(inline.clone().unwrap_or_default())
+    Ok(inline.to_string())
 }
 
 impl SetClient {
     pub fn new(cfg: &AlertmanagerConfig) -> Result<SetClient, NotifierError> {
-        let timeout = Duration::from_millis(cfg.timeout_ms()?.max(1) as u64);
+        let timeout = Duration::from_millis(cfg.timeout.as_millis().max(1) as u64);
         let mut b = Client::builder().timeout(timeout).user_agent("Prometheus/3.0.0");
-        if cfg.follow_redirects == Some(false) {
+        if !cfg.follow_redirects {
             b = b.redirect(reqwest::redirect::Policy::none());
         }
-        if let Some(tls) = &cfg.tls_config
-            && tls.insecure_skip_verify == Some(true)
-        {
+        if cfg.tls_config.insecure_skip_verify {
             b = b.danger_accept_invalid_certs(true);
         }
         let client = b.build().map_err(|e| NotifierError::Config(e.to_string()))?;
@@ -60,14 +59,18 @@ fn auth_header(cfg: &AlertmanagerConfig) -> Result<Option<String>, NotifierError
     use base64::Engine as _;
     if let Some(ba) = &cfg.basic_auth {
         let user = read_secret(&ba.username, &ba.username_file)?;
-        let pass = read_secret(&ba.password, &ba.password_file)?;
+        let pass = read_secret(ba.password.expose(), &ba.password_file)?;
         let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
         return Ok(Some(format!("Basic {enc}")));
     }
     if let Some(a) = &cfg.authorization {
-        let kind = a.kind.clone().unwrap_or_else(|| "Bearer".into());
-        let cred = read_secret(&a.credentials, &a.credentials_file)?;
+        let kind = if a.kind.is_empty() { "Bearer" } else { a.kind.as_str() };
+        let cred = read_secret(a.credentials.expose(), &a.credentials_file)?;
         return Ok(Some(format!("{kind} {cred}")));
+    }
+    if !cfg.bearer_token.is_empty() || !cfg.bearer_token_file.is_empty() {
+        let cred = read_secret(cfg.bearer_token.expose(), &cfg.bearer_token_file)?;
+        return Ok(Some(format!("Bearer {cred}")));
     }
     Ok(None)
 }
