@@ -1,0 +1,196 @@
+//! `Engine`: options, query entry points, and conversion of evaluation output to results.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use crate::ast::ValueType;
+use crate::eval::{Evaluator, Limits, Range, Series, Val};
+use crate::value::{MatrixSeries, QueryResult, Value, VectorSample};
+use crate::{QueryError, parser};
+
+/// Engine-wide settings (`--query.lookback-delta`, `--query.max-samples`, `--query.timeout`).
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    pub lookback_delta_ms: i64,
+    pub max_samples: usize,
+    pub timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            lookback_delta_ms: 300_000,
+            max_samples: 50_000_000,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Per-query overrides.
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    pub lookback_delta_ms: Option<i64>,
+    pub timeout: Option<Duration>,
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The PromQL engine. Stateless between queries; share it in an `Arc`.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    opts: EngineOptions,
+}
+
+/// The interval of subqueries without an explicit step (Prometheus' default evaluation interval).
+const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+impl Engine {
+    pub fn new(opts: EngineOptions) -> Engine {
+        Engine { opts }
+    }
+
+    /// Evaluates `query` at `t_ms`.
+    pub fn instant_query(
+        &self,
+        storage: &dyn storage::Queryable,
+        query: &str,
+        t_ms: i64,
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        let expr = parser::parse(query)?;
+        let range = Range { start: t_ms, end: t_ms, interval: 1 };
+        let mut ev = self.evaluator(storage, query, range, opts);
+        let val = ev.eval_top(range, &expr)?;
+        let value = match (expr.value_type(), val) {
+            (_, Val::String(s)) => Value::String { t: t_ms, v: s },
+            (_, Val::Scalar(v)) => {
+                Value::Scalar { t: t_ms, v: v.first().copied().unwrap_or(f64::NAN) }
+            }
+            (ValueType::Matrix, Val::Vector(m) | Val::Matrix(m)) => {
+                Value::Matrix(finish_matrix(m, true)?)
+            }
+            (_, Val::Vector(v) | Val::Matrix(v)) => Value::Vector(finish_vector(v, t_ms)?),
+        };
+        Ok(ev.into_result(value))
+    }
+
+    /// Evaluates `query` at every step from `start_ms` to `end_ms`.
+    pub fn range_query(
+        &self,
+        storage: &dyn storage::Queryable,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        let expr = parser::parse(query)?;
+        if step_ms <= 0 {
+            return Err(QueryError::Execution(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        if end_ms < start_ms {
+            return Err(QueryError::Execution(
+                "end timestamp must not be before start time".into(),
+            ));
+        }
+        let vt = expr.value_type();
+        if vt != ValueType::Scalar && vt != ValueType::Vector {
+            return Err(QueryError::Execution(format!(
+                "invalid expression type {:?} for range query, must be Scalar or instant Vector",
+                crate::parser::type_label(vt)
+            )));
+        }
+        let range = Range { start: start_ms, end: end_ms, interval: step_ms };
+        let mut ev = self.evaluator(storage, query, range, opts);
+        let val = ev.eval_top(range, &expr)?;
+        let series = match val {
+            Val::Scalar(vals) => vec![Series {
+                labels: model::Labels::empty(),
+                points: vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| model::Sample::new(range.ts(i), *v))
+                    .collect(),
+                drop_name: false,
+            }],
+            Val::Vector(v) | Val::Matrix(v) => v,
+            Val::String(_) => vec![],
+        };
+        let value = Value::Matrix(finish_matrix(series, false)?);
+        Ok(ev.into_result(value))
+    }
+
+    fn evaluator<'a>(
+        &self,
+        storage: &'a dyn storage::Queryable,
+        query: &'a str,
+        range: Range,
+        opts: &QueryOptions,
+    ) -> Evaluator<'a> {
+        let timeout = opts.timeout.unwrap_or(self.opts.timeout);
+        let limits = Limits {
+            max_samples: self.opts.max_samples,
+            deadline: Instant::now().checked_add(timeout),
+            cancel: opts.cancel.clone(),
+        };
+        let lookback =
+            opts.lookback_delta_ms.filter(|l| *l > 0).unwrap_or(self.opts.lookback_delta_ms);
+        Evaluator::new(storage, query, range, lookback, DEFAULT_SUBQUERY_STEP_MS, limits)
+    }
+}
+
+/// Final vector: drop `__name__` where marked, reject duplicate label sets.
+fn finish_vector(series: Vec<Series>, t: i64) -> Result<Vec<VectorSample>, QueryError> {
+    let mut out = Vec::with_capacity(series.len());
+    let mut seen = std::collections::HashSet::with_capacity(series.len());
+    for s in series {
+        let Some(p) = s.points.first() else { continue };
+        let labels = if s.drop_name { s.labels.without_metric_name() } else { s.labels };
+        if !seen.insert(labels.clone()) {
+            return Err(QueryError::Execution(
+                "vector cannot contain metrics with the same labelset".into(),
+            ));
+        }
+        out.push(VectorSample { labels, t, v: p.v });
+    }
+    Ok(out)
+}
+
+/// Final matrix: drop `__name__` where marked, merge series that became equal, sort by labels.
+fn finish_matrix(series: Vec<Series>, keep_empty: bool) -> Result<Vec<MatrixSeries>, QueryError> {
+    let mut by_labels: std::collections::HashMap<model::Labels, usize> =
+        std::collections::HashMap::with_capacity(series.len());
+    let mut out: Vec<MatrixSeries> = Vec::with_capacity(series.len());
+    let mut merged = false;
+    for s in series {
+        if s.points.is_empty() && !keep_empty {
+            continue;
+        }
+        let labels = if s.drop_name { s.labels.without_metric_name() } else { s.labels };
+        match by_labels.get(&labels) {
+            Some(&i) => {
+                out[i].samples.extend_from_slice(&s.points);
+                merged = true;
+            }
+            None => {
+                by_labels.insert(labels.clone(), out.len());
+                out.push(MatrixSeries { labels, samples: s.points });
+            }
+        }
+    }
+    if merged {
+        for s in &mut out {
+            s.samples.sort_by_key(|p| p.t);
+            if s.samples.windows(2).any(|w| w[0].t == w[1].t) {
+                return Err(QueryError::Execution(
+                    "vector cannot contain metrics with the same labelset".into(),
+                ));
+            }
+        }
+    }
+    out.retain(|s| !s.samples.is_empty());
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+//! Subqueries: the inner expression evaluated on its own step grid.
+
+use model::Labels;
+
+use super::{Evaluator, Range, Series, Val};
+use crate::QueryError;
+use crate::ast::Expr;
+
+impl Evaluator<'_> {
+    /// The inner range of a subquery evaluated within the steps of `r`, as Prometheus'
+    /// `subqueryTimeRange` computes it (with `@` fixing the parent range to one instant).
+    fn subquery_range<'e>(&self, r: Range, e: &'e Expr) -> Result<(Range, &'e Expr), QueryError> {
+        let Expr::Subquery { expr, range, step, offset, at } = e else {
+            return Err(QueryError::Execution("not a subquery".into()));
+        };
+        let (pstart, pend) = match self.at_time(*at) {
+            Some(t) => (t, t),
+            None => (r.start, r.last()),
+        };
+        let interval = step.unwrap_or(self.subquery_step).max(1);
+        let end = pend - offset;
+        let lo = pstart - offset - range;
+        let mut start = interval * (lo / interval);
+        if start <= lo {
+            start += interval;
+        }
+        Ok((Range { start, end, interval }, expr))
+    }
+
+    /// Evaluates a subquery's inner expression; every returned point is at an inner step.
+    pub fn eval_subquery_points(&mut self, r: Range, e: &Expr) -> Result<Vec<Series>, QueryError> {
+        let (inner, expr) = self.subquery_range(r, e)?;
+        if inner.end < inner.start {
+            return Ok(vec![]);
+        }
+        match self.eval(inner, expr)? {
+            Val::Vector(v) => Ok(v),
+            Val::Scalar(s) => Ok(vec![Series {
+                labels: Labels::empty(),
+                points: s
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| model::Sample::new(inner.ts(i), *v))
+                    .collect(),
+                drop_name: false,
+            }]),
+            _ => Err(QueryError::Execution(
+                "subquery must be over an instant vector or scalar".into(),
+            )),
+        }
+    }
+
+    /// A subquery as a value at a single evaluation time: a range vector.
+    pub fn eval_subquery_top(&mut self, r: Range, e: &Expr) -> Result<Vec<Series>, QueryError> {
+        if r.start != r.end {
+            return Err(QueryError::Execution("cannot do range evaluation of a subquery".into()));
+        }
+        self.eval_subquery_points(r, e)
+    }
+}

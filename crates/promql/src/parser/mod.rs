@@ -1,0 +1,114 @@
+//! The only door to the `promql-parser` crate: parsing with limits, formatting, JSON and
+//! selector parsing for the HTTP API.
+//!
+//! Limits are checked on the text before parsing and on the tree iteratively before any
+//! recursion, so a deeply nested query yields an error, never a stack overflow.
+
+mod convert;
+mod limits;
+
+use model::Matcher;
+
+use crate::QueryError;
+use crate::ast::Expr;
+
+pub use limits::{MAX_DEPTH, MAX_QUERY_LEN};
+
+/// Parses `query` into the engine's syntax tree.
+pub fn parse(query: &str) -> Result<Expr, QueryError> {
+    let raw = parse_raw(query)?;
+    convert::convert(&raw)
+}
+
+/// Pretty-prints a query as `/api/v1/format_query` does.
+pub fn format_query(query: &str) -> Result<String, QueryError> {
+    let raw = parse_raw(query)?;
+    convert::convert(&raw)?;
+    Ok(raw.prettify())
+}
+
+/// The syntax tree as JSON, for `/api/v1/parse_query`.
+pub fn parse_to_json(query: &str) -> Result<serde_json::Value, QueryError> {
+    let raw = parse_raw(query)?;
+    convert::convert(&raw)?;
+    serde_json::to_value(&raw).map_err(|e| QueryError::Execution(e.to_string()))
+}
+
+/// Parses a series selector (`match[]` parameter) into its matchers.
+pub fn selectors(query: &str) -> Result<Vec<Vec<Matcher>>, QueryError> {
+    let raw = parse_raw(query)?;
+    match convert::convert(&raw)? {
+        Expr::VectorSelector(vs) => {
+            if vs.offset != 0 || vs.at.is_some() {
+                return Err(QueryError::Parse(
+                    "parse error: unexpected modifier in series selector".into(),
+                ));
+            }
+            Ok(vec![vs.matchers])
+        }
+        other => Err(QueryError::Parse(format!(
+            "parse error: expected type instant vector in series selector, got {}",
+            type_name(other.value_type())
+        ))),
+    }
+}
+
+/// The type name Prometheus uses in messages ("instant vector", "range vector", ...).
+pub(crate) fn type_name(t: crate::ast::ValueType) -> &'static str {
+    match t {
+        crate::ast::ValueType::Vector => "instant vector",
+        crate::ast::ValueType::Matrix => "range vector",
+        other => other.name(),
+    }
+}
+
+/// Prometheus' `ValueType` string ("matrix", "vector", ...).
+pub(crate) fn type_label(t: crate::ast::ValueType) -> &'static str {
+    t.name()
+}
+
+fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
+    limits::check_text(query)?;
+    if query.trim().is_empty() {
+        return Err(QueryError::Parse("parse error: no expression found in input".into()));
+    }
+    let raw = promql_parser::parser::parse(query)
+        .map_err(|e| QueryError::Parse(format!("parse error: {e}")))?;
+    limits::check_tree(&raw)?;
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        assert!(parse("sum by (job) (rate(foo[5m]))").is_ok());
+        assert!(parse("foo{").is_err());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(matches!(parse(&deep), Err(QueryError::Parse(_))));
+        let chain = vec!["1"; 50_000].join("+");
+        assert!(matches!(parse(&chain), Err(QueryError::Parse(_))));
+        let neg = format!("{}1", "-".repeat(50_000));
+        assert!(matches!(parse(&neg), Err(QueryError::Parse(_))));
+    }
+
+    #[test]
+    fn selectors_for_match_params() {
+        let s = selectors(r#"up{job="a"}"#).unwrap();
+        assert_eq!(s[0].len(), 2);
+        assert!(selectors("rate(up[5m])").is_err());
+    }
+
+    #[test]
+    fn format_and_json() {
+        assert_eq!(format_query("sum(foo)by(a)").unwrap(), "sum by (a) (foo)");
+        assert!(parse_to_json("foo + 1").unwrap().is_object());
+    }
+}
