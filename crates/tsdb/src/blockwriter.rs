@@ -81,6 +81,8 @@ impl SortedBlockWriter {
             return Ok(None);
         }
         write_index(&tmp.join("index"), &series)?;
+        // Prometheus always writes a (possibly empty) tombstones file.
+        crate::tombstones::Tombstones::default().write(&tmp)?;
         let mut compaction = compaction;
         if compaction.sources.is_empty() {
             compaction.sources = vec![ulid.clone()];

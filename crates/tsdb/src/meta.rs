@@ -75,7 +75,11 @@ impl BlockMeta {
 
     /// Writes `meta.json` atomically.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self)
+        // Tab-indented, as Prometheus writes it.
+        let mut json = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut ser = serde_json::Serializer::with_formatter(&mut json, fmt);
+        self.serialize(&mut ser)
             .map_err(|e| TsdbError::InvalidArgument(format!("encode meta: {e}")))?;
         let tmp = dir.join("meta.json.tmp");
         let mut f =
