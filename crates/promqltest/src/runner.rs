@@ -37,6 +37,8 @@ const EXPERIMENTAL: &[(&str, &str)] = &[
     ("__type__", "type-and-unit labels are experimental"),
     ("__unit__", "type-and-unit labels are experimental"),
     ("histogram_quantiles(", "histogram_quantiles is experimental"),
+    ("min_of(", "min_of is experimental"),
+    ("max_of(", "max_of is experimental"),
 ];
 
 /// Runs a whole script; `skip_all` skips every case with that reason.
@@ -52,18 +54,31 @@ pub fn run_script(input: &str, skip_all: Option<&str>) -> FileReport {
     let engine = Engine::new(EngineOptions { max_samples: 50_000_000, ..EngineOptions::default() });
     let mut storage = MemStorage::new();
     let mut hist_names: HashSet<String> = HashSet::new();
+    let mut hist_series: Vec<Labels> = Vec::new();
     for cmd in cmds {
         match cmd {
             Command::Clear => {
                 storage = MemStorage::new();
                 hist_names.clear();
+                hist_series.clear();
             }
             Command::Load { interval, lines, nhcb, .. } => {
-                load_lines(&storage, interval, &lines, nhcb, &mut hist_names, &mut report);
+                load_lines(
+                    &storage,
+                    interval,
+                    &lines,
+                    nhcb,
+                    &mut hist_names,
+                    &mut hist_series,
+                    &mut report,
+                );
             }
             Command::Eval(ev) => {
                 let outcome = match skip_reason(&ev, skip_all, &hist_names) {
                     Some(r) => CaseOutcome::Skipped(r),
+                    None if selects_any(&ev.query, &hist_series) => {
+                        CaseOutcome::Skipped("native histograms (selected by labels)".into())
+                    }
                     None => run_eval(&engine, &storage, &ev),
                 };
                 match outcome {
@@ -85,6 +100,7 @@ fn load_lines(
     lines: &[(usize, String)],
     nhcb: bool,
     hist_names: &mut HashSet<String>,
+    hist_series: &mut Vec<Labels>,
     report: &mut FileReport,
 ) {
     let mut series = Vec::new();
@@ -97,6 +113,7 @@ fn load_lines(
                 let name = labels.metric_name().unwrap_or("").to_string();
                 if values.contains("{{") {
                     hist_names.insert(name);
+                    hist_series.push(labels);
                     continue;
                 }
                 if nhcb {
@@ -114,6 +131,17 @@ fn load_lines(
             Err(e) => report.failed.push((*no, format!("load: {e}"))),
         }
     }
+    // A later definition of the same series replaces the earlier one.
+    let mut last: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
+    for (i, (l, _)) in series.iter().enumerate() {
+        last.insert(l.clone(), i);
+    }
+    let series: Vec<_> = series
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (l, _))| last.get(l) == Some(i))
+        .map(|(_, s)| s)
+        .collect();
     if let Err(e) = crate::append_series(storage, &series) {
         report.failed.push((0, format!("load: {e}")));
     }
@@ -130,6 +158,15 @@ fn skip_reason(ev: &Eval, skip_all: Option<&str>, hist_names: &HashSet<String>) 
         if ev.query.contains(pat) {
             return Some((*why).to_string());
         }
+    }
+    let q = ev
+        .query
+        .replace("@ start()", "")
+        .replace("@ end()", "")
+        .replace("@start()", "")
+        .replace("@end()", "");
+    if q.contains("start()") || q.contains("end()") {
+        return Some("start()/end() functions are experimental".into());
     }
     if has_duration_expression(&ev.query) {
         return Some("duration expressions are experimental".into());
@@ -151,6 +188,30 @@ fn skip_reason(ev: &Eval, skip_all: Option<&str>, hist_names: &HashSet<String>) 
         return Some("native histograms (regex over names)".into());
     }
     None
+}
+
+/// True if a selector of `query` matches one of `series`.
+fn selects_any(query: &str, series: &[Labels]) -> bool {
+    if series.is_empty() {
+        return false;
+    }
+    let Ok(expr) = promql::parser::parse(query) else { return false };
+    let mut stack = vec![&expr];
+    while let Some(e) = stack.pop() {
+        match e {
+            promql::ast::Expr::VectorSelector(vs)
+            | promql::ast::Expr::MatrixSelector { vs, .. } => {
+                let hit = series
+                    .iter()
+                    .any(|l| vs.matchers.iter().all(|m| m.matches(l.get(&m.name).unwrap_or(""))));
+                if hit {
+                    return true;
+                }
+            }
+            other => stack.extend(other.children()),
+        }
+    }
+    false
 }
 
 /// Arithmetic inside `[...]` or after `offset`/`@` (duration expressions).

@@ -205,8 +205,11 @@ fn parse_eval(lines: &[String], i: usize) -> Result<(Eval, usize), String> {
         ev.start = parse_duration(words[1]).map_err(|e| err(i + 1, e))?;
         ev.end = parse_duration(words[3]).map_err(|e| err(i + 1, e))?;
         ev.step = parse_duration(words[5]).map_err(|e| err(i + 1, e))?;
-        let pos = r.find(words[5]).unwrap_or(0) + words[5].len();
-        ev.query = r[pos..].trim().to_string();
+        let mut rest_q = r.trim_start();
+        for _ in 0..6 {
+            rest_q = rest_q.split_once(char::is_whitespace).map_or("", |(_, t)| t).trim_start();
+        }
+        ev.query = rest_q.trim().to_string();
     } else {
         return Err(err(i + 1, "invalid eval"));
     }

@@ -250,11 +250,11 @@ impl Evaluator<'_> {
                 );
             }
         } else {
-            if valid.iter().copied().fold(f64::NEG_INFINITY, f64::max) < 1.0 {
-                return Ok(Val::Vector(vec![]));
-            }
             if valid.iter().any(|p| p.is_nan()) {
                 return Err(QueryError::Execution("Parameter value is NaN".into()));
+            }
+            if valid.iter().copied().fold(f64::NEG_INFINITY, f64::max) < 1.0 {
+                return Ok(Val::Vector(vec![]));
             }
             if let Some(p) = valid.iter().find(|p| **p <= i64::MIN as f64) {
                 return Err(QueryError::Execution(format!(

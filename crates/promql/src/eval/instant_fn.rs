@@ -145,7 +145,7 @@ impl Evaluator<'_> {
             self.annos.warn(
                 "sort is ineffective for range queries since results are always ordered by labels"
                     .into(),
-                super::positions::of_expr(self.query, &args[0]).map(|_| 0),
+                super::positions::find_ident(self.query, func),
             );
             return Ok(Val::Vector(v));
         }
@@ -182,7 +182,7 @@ impl Evaluator<'_> {
         let q = self.eval_scalar(r, &args[0])?;
         let v = self.eval_vector(r, &args[1])?;
         let pos = super::positions::of_expr(self.query, &args[1]);
-        if q.iter().any(|q| q.is_nan() || *q < 0.0 || *q > 1.0) && !v.is_empty() {
+        if q.iter().any(|q| q.is_nan() || *q < 0.0 || *q > 1.0) {
             let bad = q
                 .iter()
                 .find(|q| q.is_nan() || **q < 0.0 || **q > 1.0)

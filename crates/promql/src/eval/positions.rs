@@ -12,13 +12,27 @@ pub(crate) fn of_expr(query: &str, e: &Expr) -> Option<usize> {
             Some(name) => find_ident(query, name),
             None => query.find('{'),
         },
-        Expr::Number(_) | Expr::String(_) => None,
+        Expr::Number(v) => find_number(query, *v),
+        Expr::String(_) => None,
         other => other.children().first().and_then(|c| of_expr(query, c)),
     }
 }
 
+/// The first literal spelling `v` in the query.
+fn find_number(query: &str, v: f64) -> Option<usize> {
+    let text = if v.is_nan() {
+        "nan".to_string()
+    } else if v.is_infinite() {
+        "inf".to_string()
+    } else {
+        format!("{v}")
+    };
+    let lower = query.to_ascii_lowercase();
+    find_ident(&lower, &text)
+}
+
 /// The first occurrence of `name` as a whole identifier.
-fn find_ident(query: &str, name: &str) -> Option<usize> {
+pub(crate) fn find_ident(query: &str, name: &str) -> Option<usize> {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
     let mut from = 0;
     while let Some(i) = query[from..].find(name) {
