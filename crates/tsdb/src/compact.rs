@@ -72,6 +72,11 @@ impl Db {
     /// Writes head data in `[mint, maxt)` to a block, truncates the head and checkpoints the WAL.
     fn persist_head_range(&self, mint: i64, maxt: i64) -> Result<()> {
         let head = &self.inner.head;
+        {
+            // Under the commit lock, so no batch validated against the old bound is in flight.
+            let _commit = self.inner.wal.lock();
+            head.set_min_valid(maxt);
+        }
         let mut w = SortedBlockWriter::new(&self.inner.dir, mint, maxt)?;
         let all = head.select_sorted(&[])?;
         for (labels, _, s) in all {
@@ -104,7 +109,7 @@ impl Db {
             (w.dir().to_path_buf(), next - 1)
         };
         let head = &self.inner.head;
-        let from = head.min_valid();
+        let from = head.query_min();
         let mut recs: Vec<Vec<u8>> = Vec::new();
         let series = head.all_series();
         for part in series.chunks(1000) {
@@ -315,7 +320,7 @@ impl Db {
         }
         if with_head {
             let head = &self.inner.head;
-            let (lo, hi) = (head.min_time().max(head.min_valid()), head.max_time());
+            let (lo, hi) = (head.min_time().max(head.query_min()), head.max_time());
             let range = self.inner.opts.block_range_ms;
             let mut start = if lo <= hi { lo.div_euclid(range) * range } else { i64::MAX };
             while start <= hi {

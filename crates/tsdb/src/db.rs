@@ -90,7 +90,7 @@ impl Db {
         let blocks = load_blocks(dir)?;
         let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms);
         if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
-            head.set_min_valid(maxt);
+            head.set_persisted(maxt);
         }
         let wal_dir = dir.join("wal");
         let started = Instant::now();

@@ -48,7 +48,7 @@ impl DbQuerier {
     fn head_source(&self, matchers: &[Matcher]) -> Result<Source, StorageError> {
         let head = &self.db.inner.head;
         let list = head.select_sorted(matchers).map_err(StorageError::from)?;
-        let mint = self.mint.max(head.min_valid());
+        let mint = self.mint.max(head.query_min());
         let maxt = self.maxt;
         Ok(Box::new(
             list.into_iter()

@@ -33,8 +33,10 @@ pub struct Head {
     series: RwLock<SeriesMap>,
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
-    /// Oldest time the head accepts (end of the newest persisted block).
+    /// Oldest time the head accepts (end of the newest persisted or being-persisted block).
     min_valid: AtomicI64,
+    /// Data before this time has been persisted to blocks; queries read it from there.
+    query_min: AtomicI64,
     min_time: AtomicI64,
     max_time: AtomicI64,
     pub chunk_range: i64,
@@ -48,6 +50,7 @@ impl Head {
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
             min_valid: AtomicI64::new(i64::MIN),
+            query_min: AtomicI64::new(i64::MIN),
             min_time: AtomicI64::new(i64::MAX),
             max_time: AtomicI64::new(i64::MIN),
             chunk_range,
@@ -59,8 +62,20 @@ impl Head {
         self.min_valid.load(Ordering::Acquire)
     }
 
+    /// Rejects appends before `t` from now on (as out of bounds).
     pub fn set_min_valid(&self, t: i64) {
         self.min_valid.fetch_max(t, Ordering::AcqRel);
+    }
+
+    /// Oldest time queries read from the head.
+    pub fn query_min(&self) -> i64 {
+        self.query_min.load(Ordering::Acquire)
+    }
+
+    /// Marks data before `t` as persisted in blocks (both for appends and queries).
+    pub fn set_persisted(&self, t: i64) {
+        self.set_min_valid(t);
+        self.query_min.fetch_max(t, Ordering::AcqRel);
     }
 
     /// Oldest sample time in the head (`i64::MAX` if empty).
@@ -159,7 +174,7 @@ impl Head {
 
     /// Drops data before `mint` and series left without data. Returns series removed.
     pub fn truncate(&self, mint: i64) -> usize {
-        self.set_min_valid(mint);
+        self.set_persisted(mint);
         let mut removed = Vec::new();
         let mut new_min = i64::MAX;
         for (r, s) in self.all_series() {
