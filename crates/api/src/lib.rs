@@ -1,0 +1,94 @@
+//! The Prometheus HTTP API, exactly: `/api/v1/*`, `/federate`, `/-/healthy|ready|reload|quit`,
+//! and the remote write/read endpoints.
+//!
+//! - [`router`] builds the axum router over an [`ApiState`].
+//! - The API reads managers only through the view traits in [`views`]; the server implements
+//!   them over the scrape manager, rule manager, notifier and TSDB.
+//! - Queries go through `promql::Engine` on blocking threads; responses are rendered by hand
+//!   ([`json`]) to match Prometheus byte for byte (values as strings, float-second timestamps).
+//!
+//! Architecture invariant: no concrete manager or storage engine is named here.
+
+mod admin;
+pub mod envelope;
+mod federate;
+pub mod json;
+mod lifecycle;
+pub mod params;
+mod query;
+mod remote_routes;
+mod rules;
+mod series;
+mod state;
+mod status;
+pub mod views;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+
+pub use envelope::{ApiError, ApiResult, ApiSuccess, ErrorType};
+pub use federate::TEXT_CONTENT_TYPE;
+pub use state::{ApiFlags, ApiState, Clock, Lifecycle, NoLifecycle, system_clock};
+pub use views::{
+    ActiveTarget, Alert, AlertingRule, AlertmanagersView, BuildInfo, ConfigView, DroppedTarget,
+    GoTime, HeadStats, MetricMetadata, NoViews, RecordingRule, Rule, RuleGroup, RulesView,
+    RuntimeInfo, TargetsView, TsdbStat, TsdbStatus, TsdbView, WalReplayStatus, format_alert_value,
+};
+
+/// The complete router: `/api/v1/...`, `/federate` and `/-/...`; anything else is 404.
+pub fn router(state: ApiState) -> Router {
+    let body_limit = state.flags.max_body_bytes;
+    // Endpoints that need local query storage (refused in agent mode).
+    let storage_api = Router::new()
+        .route("/query", get(query::instant).post(query::instant))
+        .route("/query_range", get(query::range).post(query::range))
+        .route("/query_exemplars", get(query::exemplars).post(query::exemplars))
+        .route("/format_query", get(query::format_query).post(query::format_query))
+        .route("/parse_query", get(query::parse_query).post(query::parse_query))
+        .route("/labels", get(series::labels).post(series::labels))
+        .route("/label/{name}/values", get(series::label_values))
+        .route("/series", get(series::series).post(series::series))
+        .route("/alertmanagers", get(status::alertmanagers))
+        .route("/status/tsdb", get(status::tsdb))
+        .route("/alerts", get(rules::alerts))
+        .route("/rules", get(rules::rules))
+        .route("/admin/tsdb/delete_series", post(admin::delete_series).put(admin::delete_series))
+        .route(
+            "/admin/tsdb/clean_tombstones",
+            post(admin::clean_tombstones).put(admin::clean_tombstones),
+        )
+        .route("/admin/tsdb/snapshot", post(admin::snapshot).put(admin::snapshot))
+        .route_layer(from_fn_with_state(state.clone(), lifecycle::reject_in_agent));
+    let api = Router::new()
+        .merge(storage_api)
+        .route("/targets", get(status::targets))
+        .route("/targets/metadata", get(status::targets_metadata))
+        .route("/metadata", get(status::metadata))
+        .route("/status/config", get(status::config))
+        .route("/status/runtimeinfo", get(status::runtime_info))
+        .route("/status/buildinfo", get(status::build_info))
+        .route("/status/flags", get(status::flags))
+        .route("/status/walreplay", get(status::wal_replay))
+        .route("/read", post(remote_routes::read))
+        .route("/write", post(remote_routes::write))
+        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready));
+    let federate = Router::new()
+        .route("/federate", get(federate::federate))
+        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(federate)
+        .route("/-/healthy", get(lifecycle::healthy))
+        .route("/-/ready", get(lifecycle::ready))
+        .route(
+            "/-/reload",
+            post(lifecycle::reload).put(lifecycle::reload).get(lifecycle::only_post),
+        )
+        .route("/-/quit", post(lifecycle::quit).put(lifecycle::quit).get(lifecycle::only_post))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found\n") })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}

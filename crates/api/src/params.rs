@@ -1,0 +1,200 @@
+//! Request parameters: the merged form (POST body first, then the URL query, as Go's
+//! `r.Form`) and Prometheus' parsers for times, durations, limits and `match[]` selectors.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, header};
+use model::Matcher;
+
+use crate::envelope::ApiError;
+
+/// Prometheus' `MinTime` in milliseconds (the default start of optional ranges).
+pub const MIN_TIME_MS: i64 = (i64::MIN / 1000 + 62_135_596_801) * 1000;
+/// Prometheus' `MaxTime` in milliseconds (the default end of optional ranges).
+pub const MAX_TIME_MS: i64 = (i64::MAX / 1000 - 62_135_596_801) * 1000 + 999;
+
+/// All request parameters: form body values first, then URL query values.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parameters from a URL query string and an optional urlencoded body.
+    pub fn parse(query: Option<&str>, body: Option<&[u8]>) -> Params {
+        let mut pairs = Vec::new();
+        if let Some(b) = body {
+            pairs.extend(form_urlencoded::parse(b).into_owned());
+        }
+        if let Some(q) = query {
+            pairs.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+        }
+        Params { pairs }
+    }
+
+    /// The first value of `name`, or "" (Go's `FormValue`).
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Params, ApiError> {
+        let query = req.uri().query().map(str::to_string);
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let has_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+        let body = if is_form && has_body {
+            let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
+                ApiError::bad_data(format!("error parsing form values: {}", e.body_text()))
+            })?;
+            Some(bytes)
+        } else {
+            None
+        };
+        Ok(Params::parse(query.as_deref(), body.as_deref()))
+    }
+}
+
+/// Parses a float (Go's `strconv.ParseFloat` accepts what Rust does, plus `Inf`/`+Inf`).
+fn parse_go_float(s: &str) -> Option<f64> {
+    if s.is_empty() || s.contains('_') {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let trimmed = lower.trim_start_matches(['+', '-']);
+    if trimmed.starts_with("0x") {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+/// Parses a timestamp: float seconds (rounded to milliseconds) or RFC 3339; milliseconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    if let Some(f) = parse_go_float(s) {
+        let secs = f.trunc();
+        let frac = ((f - secs) * 1000.0).round() / 1000.0;
+        let ms = (secs as i64).saturating_mul(1000).saturating_add((frac * 1000.0).round() as i64);
+        return Ok(ms);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    Err(format!("cannot parse {s:?} to a valid timestamp"))
+}
+
+/// An optional time parameter with a default (Prometheus' `parseTimeParam`).
+pub fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
+    let v = p.get(name);
+    if v.is_empty() {
+        return Ok(default);
+    }
+    parse_time(v)
+        .map_err(|e| ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}")))
+}
+
+/// Parses a duration: float seconds or Prometheus' notation; nanoseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    if let Some(f) = parse_go_float(s) {
+        let ns = f * 1e9;
+        if ns > i64::MAX as f64 || ns < i64::MIN as f64 || ns.is_nan() {
+            return Err(format!("cannot parse {s:?} to a valid duration. It overflows int64"));
+        }
+        return Ok(ns as i64);
+    }
+    if let Ok(ms) = model::duration::parse_duration(s) {
+        return ms
+            .checked_mul(1_000_000)
+            .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"));
+    }
+    Err(format!("cannot parse {s:?} to a valid duration"))
+}
+
+/// Parses `limit` (0 = none), as Prometheus' `parseLimitParam`.
+pub fn parse_limit(s: &str) -> Result<usize, ApiError> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let n: i64 = s.parse().map_err(|e: std::num::ParseIntError| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        ApiError::invalid_param("limit", format!("strconv.Atoi: parsing {s:?}: {why}"))
+    })?;
+    if n < 0 {
+        return Err(ApiError::invalid_param("limit", "limit must be non-negative"));
+    }
+    Ok(n as usize)
+}
+
+/// Parses `match[]` selectors; each set must have a matcher not matching the empty string.
+pub fn parse_match_sets(values: &[&str]) -> Result<Vec<Vec<Matcher>>, String> {
+    let mut sets = Vec::with_capacity(values.len());
+    for v in values {
+        let mut parsed = promql::parser::selectors(v).map_err(|e| e.to_string())?;
+        sets.append(&mut parsed);
+    }
+    for set in &sets {
+        if set.iter().all(Matcher::matches_empty) {
+            return Err("match[] must contain at least one non-empty matcher".into());
+        }
+    }
+    Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1.5"), Ok(1500));
+        assert_eq!(parse_time("4"), Ok(4000));
+        assert_eq!(parse_time("-1.5"), Ok(-1500));
+        assert_eq!(parse_time("1.0004"), Ok(1000));
+        assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1435781451781));
+        assert_eq!(parse_time("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(parse_time("x"), Err("cannot parse \"x\" to a valid timestamp".into()));
+        assert!(parse_time("-9223310901257974").is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15"), Ok(15_000_000_000));
+        assert_eq!(parse_duration("0.5"), Ok(500_000_000));
+        assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
+        assert_eq!(parse_duration("x"), Err("cannot parse \"x\" to a valid duration".into()));
+        assert!(parse_duration("1e300").unwrap_err().contains("overflows int64"));
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse_limit(""), Ok(0));
+        assert_eq!(parse_limit("5"), Ok(5));
+        assert_eq!(
+            parse_limit("x").unwrap_err().message,
+            "invalid parameter \"limit\": strconv.Atoi: parsing \"x\": invalid syntax"
+        );
+        assert!(parse_limit("-1").is_err());
+    }
+
+    #[test]
+    fn form_values_come_before_query_values() {
+        let p = Params::parse(Some("a=1&m=x"), Some(b"a=2&m=y"));
+        assert_eq!(p.get("a"), "2");
+        assert_eq!(p.all("m"), vec!["y", "x"]);
+        assert_eq!(p.get("none"), "");
+    }
+}

@@ -1,0 +1,238 @@
+//! The same requests sent to Pharos' router and to the real Prometheus on the same data (the
+//! fixture backfilled with promtool into Prometheus, loaded into a MemStorage for Pharos):
+//! HTTP bodies must be byte-identical, and `promtool query instant|range|series|labels` must
+//! print the same. Evaluation times avoid sample timestamps (Prometheus 3's left-open ranges
+//! differ from the 2.x oracle exactly there).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+struct Pair {
+    pharos: Pharos,
+    prom: Prometheus,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> Option<Pair> {
+    if !have(PROMETHEUS) || !have(PROMTOOL) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = backfill(dir.path());
+    let prom = Prometheus::start(dir.path(), &data, "global:\n  scrape_interval: 1h\n", &[]);
+    let pharos = Pharos::serve(state(mem_storage()));
+    Some(Pair { pharos, prom, _dir: dir })
+}
+
+fn at(offset_s: f64) -> String {
+    format!("{}", T0 as f64 + offset_s)
+}
+
+#[test]
+fn http_responses_are_identical() {
+    let Some(p) = start() else { return };
+    let t1 = at(1000.5);
+    let t2 = at(3590.25);
+    let mut paths: Vec<String> = Vec::new();
+    for q in [
+        "up",
+        "http_requests_total",
+        "temperature",
+        "rate(http_requests_total[5m])",
+        "sum by (job) (rate(http_requests_total[5m]))",
+        "count_over_time(up[10m])",
+        "topk(2, temperature)",
+        "scalar(sum(up))",
+        "max(temperature) / 3",
+        "http_requests_total{code=~\"5..\"} offset 10m",
+        "absent(nonexistent)",
+        "vector(1)",
+    ] {
+        for t in [&t1, &t2] {
+            paths.push(format!("/api/v1/query?query={}&time={t}", enc(q)));
+        }
+    }
+    paths.push("/api/v1/query?query=1%2B1&time=4".into());
+    paths.push(format!("/api/v1/query?query=up&time={}", enc("2023-11-14T22:30:00.5Z")));
+    for (q, step) in [
+        ("rate(http_requests_total[1m])", "60"),
+        ("up", "30s"),
+        ("sum(temperature)", "1m30s"),
+        ("deriv(temperature[5m])", "120"),
+    ] {
+        paths.push(format!(
+            "/api/v1/query_range?query={}&start={}&end={}&step={step}",
+            enc(q),
+            at(100.5),
+            at(1900.5)
+        ));
+    }
+    let (s, e) = (at(0.0), at(600.0));
+    for m in ["up", "{job=\"api\"}", "{__name__=~\"temp.*\"}"] {
+        paths.push(format!("/api/v1/series?match[]={}&start={s}&end={e}", enc(m)));
+    }
+    paths.push(format!("/api/v1/series?match[]=up&match[]={}", enc("{job=\"web\"}")));
+    paths.push("/api/v1/labels".into());
+    paths.push(format!("/api/v1/labels?match[]=up&start={s}&end={e}"));
+    paths.push("/api/v1/label/job/values".into());
+    paths.push("/api/v1/label/__name__/values".into());
+    paths.push(format!("/api/v1/label/room/values?match[]={}", enc("temperature{room!=\"sun\"}")));
+    paths.push("/api/v1/label/nonexistent/values".into());
+    paths.push("/api/v1/alerts".into());
+    paths.push("/api/v1/rules".into());
+    paths.push("/api/v1/alertmanagers".into());
+    for path in &paths {
+        let a = http_get(&format!("{}{path}", p.pharos.url())).unwrap();
+        let b = http_get(&format!("{}{path}", p.prom.url())).unwrap();
+        assert_eq!(a, b, "GET {path}");
+    }
+    // The same through form POST (Grafana's default).
+    let form = format!("query={}&time={t1}", enc("sum by (job) (rate(http_requests_total[5m]))"));
+    let a = http("POST", &format!("{}/api/v1/query", p.pharos.url()), Some(&form)).unwrap();
+    let b = http("POST", &format!("{}/api/v1/query", p.prom.url()), Some(&form)).unwrap();
+    assert_eq!(a, b, "POST /api/v1/query");
+}
+
+#[test]
+fn errors_have_the_same_status_type_and_message() {
+    let Some(p) = start() else { return };
+    let cases = [
+        "/api/v1/query_range?query=up&start=x&end=10&step=1".to_string(),
+        "/api/v1/query_range?query=up&start=10&end=5&step=1".into(),
+        "/api/v1/query_range?query=up&start=0&end=100000&step=1".into(),
+        "/api/v1/query_range?query=up&start=0&end=10&step=0".into(),
+        "/api/v1/query_range?query=up&start=0&end=10&step=-5".into(),
+        "/api/v1/query_range?query=up&start=0&end=10&step=x".into(),
+        "/api/v1/query?query=sum(up".into(),
+        "/api/v1/series".into(),
+        "/api/v1/series?match[]=%7B%7D".into(),
+        "/api/v1/admin/tsdb/snapshot".into(),
+        "/api/v1/nonexistent".into(),
+    ];
+    for path in &cases {
+        let a = http_get(&format!("{}{path}", p.pharos.url())).unwrap();
+        let b = http_get(&format!("{}{path}", p.prom.url())).unwrap();
+        assert_eq!(a.0, b.0, "status of {path}: pharos {a:?} prometheus {b:?}");
+        if b.0 != 404 && b.0 != 405 {
+            let ja: serde_json::Value = serde_json::from_str(&a.1).unwrap();
+            let jb: serde_json::Value = serde_json::from_str(&b.1).unwrap();
+            assert_eq!(ja["errorType"], jb["errorType"], "{path}");
+            assert_eq!(ja["status"], jb["status"], "{path}");
+        }
+    }
+    // Messages Prometheus words identically in 2.42 and 3.x.
+    for path in &cases[1..4] {
+        let a = http_get(&format!("{}{path}", p.pharos.url())).unwrap();
+        let b = http_get(&format!("{}{path}", p.prom.url())).unwrap();
+        assert_eq!(a.1, b.1, "{path}");
+    }
+}
+
+#[test]
+fn promtool_prints_the_same() {
+    let Some(p) = start() else { return };
+    let (pharos, prom) = (p.pharos.url(), p.prom.url());
+    let t = at(2000.5);
+    let (s, e) = (at(60.5), at(1860.5));
+    let cases: Vec<Vec<String>> = vec![
+        vec!["instant".into(), "--time".into(), t.clone(), "{server}".into(), "up".into()],
+        vec![
+            "instant".into(),
+            "--time".into(),
+            t.clone(),
+            "{server}".into(),
+            "sum by (job) (rate(http_requests_total[5m]))".into(),
+        ],
+        vec!["instant".into(), "--time".into(), t.clone(), "{server}".into(), "temperature".into()],
+        vec![
+            "instant".into(),
+            "-o".into(),
+            "json".into(),
+            "--time".into(),
+            t.clone(),
+            "{server}".into(),
+            "http_requests_total".into(),
+        ],
+        vec![
+            "range".into(),
+            "--start".into(),
+            s.clone(),
+            "--end".into(),
+            e.clone(),
+            "--step".into(),
+            "1m".into(),
+            "{server}".into(),
+            "rate(http_requests_total[2m])".into(),
+        ],
+        vec![
+            "range".into(),
+            "--start".into(),
+            s.clone(),
+            "--end".into(),
+            e.clone(),
+            "--step".into(),
+            "45s".into(),
+            "{server}".into(),
+            "up == 0".into(),
+        ],
+        vec![
+            "series".into(),
+            "--match".into(),
+            "up".into(),
+            "--start".into(),
+            s.clone(),
+            "--end".into(),
+            e.clone(),
+            "{server}".into(),
+        ],
+        vec![
+            "series".into(),
+            "--match".into(),
+            "{job=\"api\"}".into(),
+            "--match".into(),
+            "temperature".into(),
+            "--start".into(),
+            s.clone(),
+            "{server}".into(),
+        ],
+        vec!["labels".into(), "--start".into(), s.clone(), "{server}".into(), "job".into()],
+        vec![
+            "labels".into(),
+            "--start".into(),
+            s.clone(),
+            "--end".into(),
+            e.clone(),
+            "{server}".into(),
+            "__name__".into(),
+        ],
+        vec![
+            "labels".into(),
+            "--match".into(),
+            "temperature".into(),
+            "--start".into(),
+            s.clone(),
+            "{server}".into(),
+            "room".into(),
+        ],
+    ];
+    for case in cases {
+        let run = |server: &str| {
+            let mut args = vec!["query".to_string()];
+            args.extend(case.iter().map(|a| a.replace("{server}", server)));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            promtool(&refs)
+        };
+        let (ok_a, out_a) = run(&pharos);
+        let (ok_b, out_b) = run(&prom);
+        assert!(ok_b, "promtool against Prometheus failed: {case:?}: {out_b}");
+        assert!(!out_b.trim().is_empty(), "{case:?}");
+        assert_eq!((ok_a, out_a), (ok_b, out_b), "promtool query {case:?}");
+    }
+}
