@@ -1,0 +1,19 @@
+//! Pharos' Alertmanager API v2 and its runtime.
+//!
+//! - [`AlertmanagerService`] ([`service`]): the core behind a mutex plus the async driver
+//!   that ticks it on wall time and delivers through `receivers`' per-receiver queues.
+//! - [`AlertmanagerService::router`] ([`handlers`]): `/api/v2/{status,receivers,alerts,
+//!   alerts/groups,silences,silence/{id}}` and `/-/{healthy,ready,reload}` with Alertmanager
+//!   0.25's JSON, so amtool, Grafana and Prometheus work against it.
+//! - [`run_standalone`] ([`standalone`]): `pharos alertmanager` with Alertmanager's flags.
+
+mod error;
+pub mod handlers;
+pub mod json;
+pub mod params;
+pub mod service;
+pub mod standalone;
+
+pub use error::ApiError;
+pub use service::AlertmanagerService;
+pub use standalone::{StandaloneOpts, run_standalone};

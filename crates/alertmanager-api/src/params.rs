@@ -1,0 +1,66 @@
+//! Query-string parsing with repeated keys (`filter=a&filter=b`), which the API needs and
+//! serde_urlencoded cannot express.
+
+/// Decodes `%XX` escapes and `+` as space.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// All `(key, value)` pairs of a raw query string, decoded.
+pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    let Some(raw) = raw else { return Vec::new() };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// The last value of a boolean parameter, or `default`.
+pub fn bool_param(pairs: &[(String, String)], key: &str, default: bool) -> Result<bool, String> {
+    match pairs.iter().rev().find(|(k, _)| k == key) {
+        None => Ok(default),
+        Some((_, v)) => {
+            v.parse().map_err(|_| format!("{key} in query must be of type boolean: {v:?}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_repeated_keys() {
+        let p =
+            pairs(Some("filter=alertname%3D%22A%22&filter=job%3D~%22x.%2A%22&active=false&x=%zz"));
+        assert_eq!(p[0], ("filter".into(), "alertname=\"A\"".into()));
+        assert_eq!(p[1].1, "job=~\"x.*\"");
+        assert_eq!(bool_param(&p, "active", true), Ok(false));
+        assert_eq!(p[3].1, "%zz");
+    }
+}

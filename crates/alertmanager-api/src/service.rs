@@ -1,0 +1,133 @@
+//! [`AlertmanagerService`]: the core behind a mutex, the receiver queues, and the async
+//! driver that ticks the core on wall time and feeds delivery outcomes back.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use alertmanager::template::Templates;
+use alertmanager::{Alertmanager, Clock, Config, Options, PostableAlert, PushReport};
+use parking_lot::Mutex;
+use receivers::{Outcome, QueueOptions, ReceiverQueues};
+use tokio::sync::{Notify, mpsc};
+
+use crate::error::ApiError;
+
+pub(crate) struct Inner {
+    pub am: Mutex<Alertmanager>,
+    pub queues: ReceiverQueues,
+    pub wake: Notify,
+    pub stop: Notify,
+    pub stopped: AtomicBool,
+    pub config_path: Option<PathBuf>,
+    pub started_at: i64,
+    pub ready: AtomicBool,
+}
+
+/// A running Alertmanager: share it (cheap clone), serve [`AlertmanagerService::router`],
+/// push alerts in-process with [`AlertmanagerService::push`].
+#[derive(Clone)]
+pub struct AlertmanagerService(pub(crate) Arc<Inner>);
+
+impl std::fmt::Debug for AlertmanagerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerService").finish_non_exhaustive()
+    }
+}
+
+impl AlertmanagerService {
+    /// Builds the core (restoring state from `opts.storage_dir`) and spawns the driver.
+    /// `config_path` is re-read by `/-/reload` and [`AlertmanagerService::reload_from_file`].
+    /// Must be called inside a tokio runtime.
+    pub fn start(
+        config: Config,
+        opts: Options,
+        clock: Arc<dyn Clock>,
+        config_path: Option<PathBuf>,
+    ) -> Result<AlertmanagerService, ApiError> {
+        let templates = Arc::new(Templates::from_config(&config)?);
+        let external_url = opts.external_url.clone();
+        let am = Alertmanager::new(config, opts, clock)?;
+        let started_at = am.now();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queues = ReceiverQueues::new(QueueOptions::default(), templates, external_url, tx);
+        let inner = Inner {
+            am: Mutex::new(am),
+            queues,
+            wake: Notify::new(),
+            stop: Notify::new(),
+            stopped: AtomicBool::new(false),
+            config_path,
+            started_at,
+            ready: AtomicBool::new(true),
+        };
+        let svc = AlertmanagerService(Arc::new(inner));
+        tokio::spawn(drive(svc.0.clone(), rx));
+        Ok(svc)
+    }
+
+    /// Accepts alerts in-process (the rules engine's sink); invalid ones are reported.
+    pub fn push(&self, alerts: Vec<PostableAlert>) -> PushReport {
+        let report = self.0.am.lock().push(alerts);
+        self.0.wake.notify_one();
+        report
+    }
+
+    /// Applies a new configuration (keeps the old one on error).
+    pub fn reload(&self, config: Config) -> Result<(), ApiError> {
+        let templates = Arc::new(Templates::from_config(&config)?);
+        self.0.am.lock().reload(config)?;
+        self.0.queues.set_templates(templates);
+        self.0.wake.notify_one();
+        Ok(())
+    }
+
+    /// Re-reads the config file given at start.
+    pub fn reload_from_file(&self) -> Result<(), ApiError> {
+        let Some(path) = &self.0.config_path else { return Ok(()) };
+        let cfg = Config::load_file(&path.to_string_lossy())?;
+        self.reload(cfg)
+    }
+
+    /// Runs `f` with the core locked (read views, silences).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Alertmanager) -> R) -> R {
+        f(&mut self.0.am.lock())
+    }
+
+    /// Stops the driver and writes a final snapshot of the durable state.
+    pub fn shutdown(&self) -> Result<(), ApiError> {
+        self.0.stopped.store(true, Ordering::SeqCst);
+        self.0.stop.notify_one();
+        self.0.am.lock().snapshot()?;
+        Ok(())
+    }
+}
+
+/// The driver: tick when due, deliver, record outcomes.
+async fn drive(inner: Arc<Inner>, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+    loop {
+        if inner.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let (due, sleep_ms) = {
+            let mut am = inner.am.lock();
+            while let Ok(o) = outcomes.try_recv() {
+                am.notified(o.id, o.success);
+            }
+            let due = am.tick();
+            let now = am.now();
+            let sleep = am.next_deadline().map_or(1000, |d| (d - now).clamp(5, 1000));
+            (due, sleep)
+        };
+        for n in due {
+            inner.queues.submit(n);
+        }
+        tokio::select! {
+            Some(o) = outcomes.recv() => inner.am.lock().notified(o.id, o.success),
+            _ = tokio::time::sleep(Duration::from_millis(u64::try_from(sleep_ms).unwrap_or(1000))) => {}
+            _ = inner.wake.notified() => {}
+            _ = inner.stop.notified() => return,
+        }
+    }
+}
