@@ -175,9 +175,19 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus on `data` with `config`; waits until ready.
     pub fn start(dir: &Path, data: &Path, config: &str, extra: &[&str]) -> Prometheus {
+        Prometheus::start_on(dir, data, config, free_port(), extra)
+    }
+
+    /// As [`Prometheus::start`] on a given port.
+    pub fn start_on(
+        dir: &Path,
+        data: &Path,
+        config: &str,
+        port: u16,
+        extra: &[&str],
+    ) -> Prometheus {
         let cfg = dir.join("prometheus.yml");
         std::fs::write(&cfg, config).unwrap();
-        let port = free_port();
         let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
         let child = Command::new(PROMETHEUS)
             .arg(format!("--config.file={}", cfg.display()))
