@@ -15,7 +15,7 @@ use storage::{Appendable, Appender, Querier, Queryable, SeriesRef, StorageError}
 use crate::block::Block;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
-use crate::head::{Head, Placement, SeriesHandle};
+use crate::head::{Head, MemSeries, Placement, SeriesHandle};
 use crate::options::{Options, WalSync};
 use crate::wal::{self, Wal, record};
 
@@ -199,20 +199,32 @@ fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
 struct Pending {
     r: u64,
     series: SeriesHandle,
-    labels: Labels,
     t: i64,
     v: f64,
 }
 
 struct DbAppender {
     db: Db,
+    generation: u64,
     pending: Vec<Pending>,
     lasts: HashMap<u64, (i64, f64), ahash::RandomState>,
 }
 
 impl Appendable for Db {
     fn appender(&self) -> Box<dyn Appender> {
-        Box::new(DbAppender { db: self.clone(), pending: Vec::new(), lasts: HashMap::default() })
+        Box::new(DbAppender {
+            db: self.clone(),
+            generation: self.inner.head.generation(),
+            pending: Vec::new(),
+            lasts: HashMap::default(),
+        })
+    }
+}
+
+impl DbAppender {
+    fn place(&self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
+        let head = &self.db.inner.head;
+        s.place(self.lasts.get(&r).copied(), t, v, head.min_valid(), head.ooo_window)
     }
 }
 
@@ -227,25 +239,23 @@ impl Appender for DbAppender {
         self.db.check_open()?;
         Head::check_labels(labels)?;
         let head = &self.db.inner.head;
-        let found = (hint != 0)
-            .then(|| head.get(hint))
-            .flatten()
-            .filter(|s| s.lock().labels == *labels)
-            .map(|s| (hint, s));
-        let (r, series) = match found {
+        let mut found = None;
+        if let Some(s) = (hint != 0).then(|| head.get(hint)).flatten() {
+            let g = s.lock();
+            if g.labels == *labels {
+                let placement = self.place(hint, &g, t, v)?;
+                drop(g);
+                found = Some((hint, s, placement));
+            }
+        }
+        let (r, series, placement) = match found {
             Some(x) => x,
             None => {
                 let (r, s, _) = head.get_or_create(labels, None);
-                (r, s)
+                let placement = self.place(r, &s.lock(), t, v)?;
+                (r, s, placement)
             }
         };
-        let placement = series.lock().place(
-            self.lasts.get(&r).copied(),
-            t,
-            v,
-            head.min_valid(),
-            head.ooo_window,
-        )?;
         match placement {
             Placement::Duplicate => return Ok(r),
             Placement::InOrder => {
@@ -253,19 +263,19 @@ impl Appender for DbAppender {
             }
             Placement::OutOfOrder => {}
         }
-        self.pending.push(Pending { r, series, labels: labels.clone(), t, v });
+        self.pending.push(Pending { r, series, t, v });
         Ok(r)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        self.db.commit(self.pending)
+        self.db.commit(self.pending, self.generation)
     }
 
     fn rollback(self: Box<Self>) {}
 }
 
 impl Db {
-    fn commit(&self, pending: Vec<Pending>) -> Result<(), StorageError> {
+    fn commit(&self, pending: Vec<Pending>, generation: u64) -> Result<(), StorageError> {
         if pending.is_empty() {
             return Ok(());
         }
@@ -274,18 +284,24 @@ impl Db {
         let mut w = inner.wal.lock();
         self.check_open()?;
         let min_valid = head.min_valid();
-        let mut lasts: HashMap<u64, (i64, f64), ahash::RandomState> = HashMap::default();
+        let stale_handles = head.generation() != generation;
+        let mut lasts: HashMap<u64, (i64, f64), ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(pending.len(), ahash::RandomState::default());
         let mut plan: Vec<(u64, SeriesHandle, i64, f64, Placement)> =
             Vec::with_capacity(pending.len());
         let mut new_series: Vec<(u64, Labels)> = Vec::new();
         for p in pending {
             // The series may have been dropped from the head by truncation since append.
-            let (r, s) = match head.get(p.r) {
-                Some(s) if Arc::ptr_eq(&s, &p.series) => (p.r, s),
-                _ => {
-                    let (r, s, _) = head.get_or_create(&p.labels, None);
-                    (r, s)
-                }
+            let (r, s) = match stale_handles {
+                false => (p.r, p.series),
+                true => match head.get(p.r) {
+                    Some(s) if Arc::ptr_eq(&s, &p.series) => (p.r, s),
+                    _ => {
+                        let labels = p.series.lock().labels.clone();
+                        let (r, s, _) = head.get_or_create(&labels, None);
+                        (r, s)
+                    }
+                },
             };
             let g = s.lock();
             let place = g.place(lasts.get(&r).copied(), p.t, p.v, min_valid, head.ooo_window)?;

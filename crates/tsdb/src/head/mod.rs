@@ -39,6 +39,8 @@ pub struct Head {
     query_min: AtomicI64,
     min_time: AtomicI64,
     max_time: AtomicI64,
+    /// Bumped whenever series are removed, so appenders know their handles may be stale.
+    generation: AtomicU64,
     pub chunk_range: i64,
     pub ooo_window: i64,
 }
@@ -53,6 +55,7 @@ impl Head {
             query_min: AtomicI64::new(i64::MIN),
             min_time: AtomicI64::new(i64::MAX),
             max_time: AtomicI64::new(i64::MIN),
+            generation: AtomicU64::new(0),
             chunk_range,
             ooo_window,
         }
@@ -86,6 +89,11 @@ impl Head {
     /// Newest sample time in the head (`i64::MIN` if empty).
     pub fn max_time(&self) -> i64 {
         self.max_time.load(Ordering::Acquire)
+    }
+
+    /// Changes whenever series are dropped from the head.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn num_series(&self) -> usize {
@@ -189,7 +197,8 @@ impl Head {
                 }
             }
         }
-        {
+        if !removed.is_empty() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             let mut map = self.series.write();
             let mut postings = self.postings.write();
             for (r, labels) in &removed {
