@@ -7,12 +7,14 @@
 //! Startup: open storage → build components → listen (not ready) → apply config → ready.
 //! Shutdown: stop ingestion → stop rules → drain notifications → stop HTTP → close storage.
 
+mod config_load;
 mod error;
 mod http;
 mod options;
 mod process_metrics;
 mod run;
 mod self_metrics;
+mod tsdb_open;
 
 pub use error::ServerError;
 pub use options::{LogFormat, ServerOptions};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::{SelfMetrics, ServerError, ServerOptions};
+use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
 
 /// Whether startup has completed; shared with `/-/ready`.
 #[derive(Clone, Default)]
@@ -28,6 +28,8 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<(), ServerError>>,
+    db: Arc<tsdb::Db>,
+    maintenance: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -41,10 +43,15 @@ impl Server {
             ServerError::Listen { address: opts.listen_address.clone(), source }
         })?;
         let addr = listener.local_addr().map_err(ServerError::Http)?;
+        let loaded =
+            config_load::load(opts.config_file.as_deref(), &opts.storage_path, addr.port())?;
+        tracing::info!(file = %loaded.path.display(), "loaded configuration file");
+        let db = tsdb_open::open(&opts, &loaded.config).await?;
         let metrics = SelfMetrics::new(env!("CARGO_PKG_VERSION"));
         let readiness = Readiness::default();
         let app = crate::http::router(metrics.clone(), readiness.clone());
         let (shutdown, mut rx) = watch::channel(false);
+        let maintenance = tsdb_open::spawn_maintenance(db.clone(), shutdown.subscribe());
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -57,7 +64,7 @@ impl Server {
         metrics.ready.set(1);
         readiness.set(true);
         tracing::info!(address = %addr, "server is ready to receive web requests");
-        Ok(Server { addr, shutdown, task })
+        Ok(Server { addr, shutdown, task, db, maintenance })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -67,10 +74,17 @@ impl Server {
     /// Stops every component in order and waits for the HTTP server to drain.
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(true);
-        match self.task.await {
+        let _ = self.maintenance.await;
+        let served = match self.task.await {
             Ok(result) => result,
             Err(e) => Err(ServerError::Http(std::io::Error::other(e.to_string()))),
+        };
+        let db = self.db;
+        let closed = tokio::task::spawn_blocking(move || db.close()).await;
+        if let Ok(Err(e)) = closed {
+            tracing::error!(err = %e, "closing the tsdb failed");
         }
+        served
     }
 }
 
