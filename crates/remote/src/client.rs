@@ -15,8 +15,10 @@ pub struct HttpOptions {
     pub headers: BTreeMap<String, String>,
     /// `basic_auth`: username and password.
     pub basic_auth: Option<(String, String)>,
-    /// `authorization` / `bearer_token`: the bearer credentials.
+    /// `bearer_token` / `bearer_token_file`: the bearer credentials.
     pub bearer_token: Option<String>,
+    /// `authorization`: the complete `Authorization` header value (`<type> <credentials>`).
+    pub authorization: Option<String>,
     /// `tls_config.ca_file`.
     pub ca_file: Option<PathBuf>,
     /// `tls_config.cert_file` + `key_file` (PEM), for client certificates.
@@ -59,9 +61,10 @@ impl HttpOptions {
 
     /// Adds the authentication of these options to a request.
     pub fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match (&self.basic_auth, &self.bearer_token) {
-            (Some((u, p)), _) => req.basic_auth(u, Some(p)),
-            (None, Some(t)) => req.bearer_auth(t),
+        match (&self.basic_auth, &self.authorization, &self.bearer_token) {
+            (Some((u, p)), _, _) => req.basic_auth(u, Some(p)),
+            (None, Some(h), _) => req.header(reqwest::header::AUTHORIZATION, h),
+            (None, None, Some(t)) => req.bearer_auth(t),
             _ => req,
         }
     }

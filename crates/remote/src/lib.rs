@@ -16,6 +16,7 @@ mod client;
 pub mod codec;
 mod disk_buffer;
 mod error;
+pub mod from_config;
 pub mod proto;
 mod queue;
 mod read_client;
