@@ -2,14 +2,12 @@
 
 /// Checks that `expr` parses; the error is the parser's message.
 pub fn validate(expr: &str) -> Result<(), String> {
-    if expr.trim().is_empty() {
-        return Err("no expression found in input".into());
-    }
-    Ok(())
+    promql::parser::parse(expr).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// The expression as Prometheus prints it (`expr.String()`), used in `/api/v1/rules`,
-/// generator URLs and as the query text.
+/// The expression as shown in `/api/v1/rules` and generator URLs. Prometheus prints the
+/// parsed tree; the engine exposes only a multi-line pretty printer, so the trimmed source
+/// text is used.
 pub fn format(expr: &str) -> String {
     expr.trim().to_string()
 }

@@ -9,7 +9,7 @@
 //! - [`template`]: Go text/template expansion with Prometheus' functions.
 //! - [`Manager`]: loading rule files, reload with state carried over, the evaluation loops
 //!   (aligned as Prometheus aligns them) and the views behind `/api/v1/rules` and `/api/v1/alerts`.
-//! - [`check`]: `promtool check rules` with lints; [`unittest`]: `promtool test rules`.
+//! - [`check`]: `promtool check rules`, [`lint`]: extra lints; [`unittest`]: `promtool test rules`.
 //!
 //! Architecture invariant: rules see the outside world only through [`QueryFunc`],
 //! `storage::Appendable`/`Queryable`, [`AlertSink`] and [`Clock`].
@@ -17,17 +17,21 @@
 mod alerting;
 pub mod api;
 pub mod check;
+mod engine;
 mod error;
 mod expr;
 mod group;
+pub mod lint;
 mod manager;
 mod recording;
 pub mod rulefmt;
 pub mod schedule;
 mod seams;
 pub mod template;
+pub mod unittest;
 
 pub use alerting::{ActiveAlert, AlertState, AlertingRule};
+pub use engine::EngineQuery;
 pub use error::RuleError;
 pub use group::{Group, GroupOptions, Rule, RuleHealth};
 pub use manager::{Manager, ManagerOptions, expand_globs};

@@ -130,7 +130,7 @@ impl Manager {
         ))
     }
 
-    fn build_group(
+    pub(crate) fn build_group(
         file: &str,
         g: &RuleGroup,
         interval_ms: i64,
