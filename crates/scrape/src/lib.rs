@@ -1,1 +1,52 @@
-//! Scraping (in progress).
+//! Scraping: service discovery, scrape pools and per-target loops.
+//!
+//! - [`Manager`]: one pool per `scrape_configs` entry; [`Manager::apply_config`] reloads without
+//!   restarting unchanged pools; [`Manager::targets`] and [`Manager::metadata`] feed the API.
+//! - `discovery`: static, file, HTTP, DNS (and Kubernetes) providers producing target groups.
+//! - `target`: Prometheus' `PopulateLabels` (job/instance, relabeling, default port) and URLs.
+//! - `scrape_loop`: fetch (gzip, timeout, body limit), parse with `textparse`, merge target
+//!   labels, metric relabeling, limits, append through `storage::Appender` as one batch (rolled
+//!   back on any error), report series and staleness markers.
+//!
+//! Architecture invariant: samples reach storage only through `storage::Appendable`.
+
+pub mod discovery;
+mod error;
+pub mod http_client;
+pub mod labels;
+mod manager;
+mod pool;
+pub mod scrape_loop;
+pub mod target;
+
+pub use error::ScrapeError;
+pub use manager::{ActiveTarget, DroppedTarget, Manager, ManagerOptions, TargetMetadata, Targets};
+pub use target::Health;
+pub use textparse::MetricType;
+
+/// Source of "now" in milliseconds since the epoch (injected so tests control timestamps).
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// Metadata of one metric family from a target (`# TYPE`, `# HELP`, `# UNIT`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricMetadata {
+    pub metric: String,
+    pub metric_type: MetricType,
+    pub help: String,
+    pub unit: String,
+}

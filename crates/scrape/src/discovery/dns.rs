@@ -1,0 +1,159 @@
+//! `dns_sd_configs`: targets from SRV, A or AAAA records, re-resolved every refresh interval.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use hickory_resolver::TokioAsyncResolver;
+use hickory_resolver::config::{NameServerConfig, Protocol, ResolverConfig, ResolverOpts};
+use model::Labels;
+use tokio_util::sync::CancellationToken;
+
+use super::{TargetGroup, UpdateSender};
+use config::sd::DnsRecordType;
+
+/// A resolved record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DnsRecord {
+    Srv { target: String, port: u16 },
+    Ip(IpAddr),
+}
+
+/// Maps the records of one name to its target group, with Prometheus' `__meta_dns_*` labels.
+/// `port` is the configured port for A/AAAA records.
+pub fn dns_records_to_groups(name: &str, records: &[DnsRecord], port: u16) -> TargetGroup {
+    let targets = records
+        .iter()
+        .map(|r| match r {
+            DnsRecord::Srv { target, port } => {
+                let host = target.trim_end_matches('.');
+                let addr = join_host_port(host, *port);
+                let port_s = port.to_string();
+                Labels::new([
+                    ("__address__", addr.as_str()),
+                    ("__meta_dns_name", name),
+                    ("__meta_dns_srv_record_target", target.as_str()),
+                    ("__meta_dns_srv_record_port", port_s.as_str()),
+                ])
+            }
+            DnsRecord::Ip(ip) => {
+                let addr = SocketAddr::new(*ip, port).to_string();
+                Labels::new([("__address__", addr.as_str()), ("__meta_dns_name", name)])
+            }
+        })
+        .collect();
+    TargetGroup { source: name.to_string(), targets, labels: Labels::empty() }
+}
+
+fn join_host_port(host: &str, port: u16) -> String {
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
+fn resolver(servers: Option<Vec<SocketAddr>>) -> Result<TokioAsyncResolver, String> {
+    match servers {
+        Some(addrs) => {
+            let mut cfg = ResolverConfig::new();
+            for a in addrs {
+                cfg.add_name_server(NameServerConfig::new(a, Protocol::Udp));
+            }
+            let mut opts = ResolverOpts::default();
+            opts.cache_size = 0;
+            Ok(TokioAsyncResolver::tokio(cfg, opts))
+        }
+        None => TokioAsyncResolver::tokio_from_system_conf().map_err(|e| e.to_string()),
+    }
+}
+
+async fn lookup(
+    r: &TokioAsyncResolver,
+    name: &str,
+    kind: DnsRecordType,
+) -> Result<Vec<DnsRecord>, String> {
+    let fqdn = if name.ends_with('.') { name.to_string() } else { format!("{name}.") };
+    match kind {
+        DnsRecordType::Srv => Ok(r
+            .srv_lookup(fqdn)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|s| DnsRecord::Srv { target: s.target().to_utf8(), port: s.port() })
+            .collect()),
+        DnsRecordType::A => Ok(r
+            .ipv4_lookup(fqdn)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|a| DnsRecord::Ip(IpAddr::V4(a.0)))
+            .collect()),
+        DnsRecordType::Aaaa => Ok(r
+            .ipv6_lookup(fqdn)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|a| DnsRecord::Ip(IpAddr::V6(a.0)))
+            .collect()),
+        other => Err(format!("dns record type {other:?} is not supported")),
+    }
+}
+
+pub(crate) async fn run(
+    cfg: config::sd::DnsSdConfig,
+    servers: Option<Vec<SocketAddr>>,
+    idx: usize,
+    tx: UpdateSender,
+    cancel: CancellationToken,
+) {
+    let r = match resolver(servers) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(err = %e, "cannot create DNS resolver");
+            return;
+        }
+    };
+    let refresh = cfg.refresh_interval.as_std().max(Duration::from_millis(10));
+    let mut last: Vec<Option<TargetGroup>> = vec![None; cfg.names.len()];
+    loop {
+        for (i, name) in cfg.names.iter().enumerate() {
+            match lookup(&r, name, cfg.record_type).await {
+                Ok(records) => last[i] = Some(dns_records_to_groups(name, &records, cfg.port)),
+                Err(e) => tracing::error!(name = %name, err = %e, "dns_sd lookup failed"),
+            }
+        }
+        if tx.send((idx, last.iter().flatten().cloned().collect())).is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(refresh) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srv_and_address_records_map_to_targets() {
+        let g = dns_records_to_groups(
+            "_x._tcp.example.",
+            &[DnsRecord::Srv { target: "node1.example.".into(), port: 9100 }],
+            0,
+        );
+        let t = &g.targets[0];
+        assert_eq!(t.get("__address__"), Some("node1.example:9100"));
+        assert_eq!(t.get("__meta_dns_srv_record_target"), Some("node1.example."));
+        assert_eq!(t.get("__meta_dns_srv_record_port"), Some("9100"));
+        assert_eq!(t.get("__meta_dns_name"), Some("_x._tcp.example."));
+        let g = dns_records_to_groups(
+            "h.example",
+            &[
+                DnsRecord::Ip("10.0.0.1".parse().unwrap_or(IpAddr::V4(0.into()))),
+                DnsRecord::Ip("::1".parse().unwrap_or(IpAddr::V4(0.into()))),
+            ],
+            80,
+        );
+        assert_eq!(g.targets[0].get("__address__"), Some("10.0.0.1:80"));
+        assert_eq!(g.targets[1].get("__address__"), Some("[::1]:80"));
+        assert_eq!(g.source, "h.example");
+    }
+}

@@ -1,0 +1,221 @@
+//! A scrape pool: the targets of one scrape config, kept in sync with discovery.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use model::Labels;
+use model::relabel::RelabelConfig;
+use parking_lot::Mutex;
+use storage::Appendable;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::discovery::{self, DiscoveryConfigs, DiscoveryOptions, TargetGroup};
+use crate::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use crate::target::{Populated, Target, populate_labels};
+use crate::{Clock, ScrapeError};
+
+struct LoopHandle {
+    target: Arc<Target>,
+    cancel: CancellationToken,
+    stale_on_stop: Arc<AtomicBool>,
+    forced_error: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Default)]
+struct PoolState {
+    groups: BTreeMap<usize, Vec<TargetGroup>>,
+    active: HashMap<u64, LoopHandle>,
+    dropped: Vec<Labels>,
+}
+
+/// The targets and loops of one scrape config.
+pub(crate) struct ScrapePool {
+    pub(crate) cfg: config::ScrapeConfig,
+    opts: Arc<LoopOptions>,
+    relabel: Vec<RelabelConfig>,
+    client: reqwest::Client,
+    appendable: Arc<dyn Appendable>,
+    clock: Arc<dyn Clock>,
+    state: Mutex<PoolState>,
+    cancel: CancellationToken,
+}
+
+/// Validates a scrape config and builds what its loops share.
+pub(crate) fn loop_options(
+    cfg: &config::ScrapeConfig,
+) -> Result<(Arc<LoopOptions>, Vec<RelabelConfig>, reqwest::Client), ScrapeError> {
+    let job = cfg.job_name.clone();
+    let invalid = |msg: String| ScrapeError::InvalidConfig { job: job.clone(), msg };
+    let relabel = config::compile_relabel_configs(&cfg.relabel_configs).map_err(invalid)?;
+    let metric_relabel =
+        config::compile_relabel_configs(&cfg.metric_relabel_configs).map_err(invalid)?;
+    let http = cfg.http_client();
+    let client = crate::http_client::build(&http, cfg.enable_compression)
+        .map_err(|msg| ScrapeError::HttpClient { job: job.clone(), msg })?;
+    let opts = LoopOptions {
+        interval: cfg.interval().as_std(),
+        timeout: cfg.timeout().as_std(),
+        honor_labels: cfg.honor_labels,
+        honor_timestamps: cfg.honor_timestamps,
+        metric_relabel,
+        limits: Limits {
+            sample_limit: cfg.sample_limit,
+            label_limit: cfg.label_limit,
+            label_name_length_limit: cfg.label_name_length_limit,
+            label_value_length_limit: cfg.label_value_length_limit,
+            body_size_limit: cfg.body_size_limit.0,
+        },
+        http,
+        compression: cfg.enable_compression,
+    };
+    Ok((Arc::new(opts), relabel, client))
+}
+
+impl ScrapePool {
+    /// Starts discovery and the pool's sync task.
+    pub(crate) fn start(
+        cfg: config::ScrapeConfig,
+        appendable: Arc<dyn Appendable>,
+        clock: Arc<dyn Clock>,
+        dopts: &DiscoveryOptions,
+    ) -> Result<Arc<ScrapePool>, ScrapeError> {
+        let (opts, relabel, client) = loop_options(&cfg)?;
+        let pool = Arc::new(ScrapePool {
+            cfg,
+            opts,
+            relabel,
+            client,
+            appendable,
+            clock,
+            state: Mutex::new(PoolState::default()),
+            cancel: CancellationToken::new(),
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        discovery::start_providers(
+            &DiscoveryConfigs::from_scrape_config(&pool.cfg),
+            dopts,
+            tx,
+            pool.cancel.clone(),
+        );
+        let weak = Arc::downgrade(&pool);
+        let cancel = pool.cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                let update = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    u = rx.recv() => u,
+                };
+                let Some((idx, groups)) = update else { return };
+                let Some(pool) = weak.upgrade() else { return };
+                pool.state.lock().groups.insert(idx, groups);
+                pool.sync();
+            }
+        });
+        Ok(pool)
+    }
+
+    /// Recomputes targets from the current groups; starts new loops and stops vanished ones.
+    fn sync(&self) {
+        let mut st = self.state.lock();
+        let mut wanted: Vec<(u64, Arc<Target>)> = Vec::new();
+        let mut dropped = Vec::new();
+        for group in st.groups.values().flatten() {
+            for t in &group.targets {
+                let merged = merge(&group.labels, t);
+                match populate_labels(&merged, &self.cfg, &self.relabel) {
+                    Ok(Populated::Target { labels, discovered }) => {
+                        let target = Target::new(labels, discovered, &self.cfg.params);
+                        let h = target.hash();
+                        if !wanted.iter().any(|(x, _)| *x == h) {
+                            wanted.push((h, target));
+                        }
+                    }
+                    Ok(Populated::Dropped { discovered }) => dropped.push(discovered),
+                    Err(e) => {
+                        tracing::warn!(job = %self.cfg.job_name, err = %e, "creating target failed")
+                    }
+                }
+            }
+        }
+        if self.cfg.keep_dropped_targets > 0 {
+            dropped.truncate(self.cfg.keep_dropped_targets as usize);
+        }
+        st.dropped = dropped;
+        let keep: std::collections::HashSet<u64> = wanted.iter().map(|(h, _)| *h).collect();
+        st.active.retain(|h, handle| {
+            if keep.contains(h) {
+                return true;
+            }
+            handle.stale_on_stop.store(true, Ordering::SeqCst);
+            handle.cancel.cancel();
+            false
+        });
+        for (h, target) in wanted {
+            if st.active.contains_key(&h) {
+                continue;
+            }
+            let handle = self.start_loop(target);
+            st.active.insert(h, handle);
+        }
+        self.apply_target_limit(&st);
+    }
+
+    fn start_loop(&self, target: Arc<Target>) -> LoopHandle {
+        let sl = ScrapeLoop::new(
+            target.clone(),
+            self.opts.clone(),
+            self.client.clone(),
+            self.appendable.clone(),
+            self.clock.clone(),
+        );
+        let forced_error = sl.forced_error.clone();
+        let cancel = self.cancel.child_token();
+        let stale_on_stop = Arc::new(AtomicBool::new(false));
+        tokio::spawn(sl.run(cancel.clone(), stale_on_stop.clone()));
+        LoopHandle { target, cancel, stale_on_stop, forced_error }
+    }
+
+    fn apply_target_limit(&self, st: &PoolState) {
+        let limit = self.cfg.target_limit;
+        let n = st.active.len() as u64;
+        let err = (limit > 0 && n > limit)
+            .then(|| format!("target_limit exceeded (number of targets: {n}, limit: {limit})"));
+        for h in st.active.values() {
+            *h.forced_error.lock() = err.clone();
+        }
+    }
+
+    /// Stops discovery and every loop; `stale` writes staleness markers for their series.
+    pub(crate) fn stop(&self, stale: bool) {
+        let st = self.state.lock();
+        for h in st.active.values() {
+            h.stale_on_stop.store(stale, Ordering::SeqCst);
+        }
+        self.cancel.cancel();
+    }
+
+    pub(crate) fn active_targets(&self) -> Vec<Arc<Target>> {
+        let st = self.state.lock();
+        let mut v: Vec<Arc<Target>> = st.active.values().map(|h| h.target.clone()).collect();
+        v.sort_by(|a, b| a.labels.cmp(&b.labels));
+        v
+    }
+
+    pub(crate) fn dropped_targets(&self) -> Vec<Labels> {
+        self.state.lock().dropped.clone()
+    }
+}
+
+/// Group labels with the target's own labels on top.
+fn merge(group: &Labels, target: &Labels) -> Labels {
+    if group.is_empty() {
+        return target.clone();
+    }
+    let mut lb = group.builder();
+    for l in target.iter() {
+        lb.set(&l.name, &l.value);
+    }
+    lb.build()
+}

@@ -1,0 +1,448 @@
+//! The scrape loop of one target: fetch, parse, label, limit, append (all or nothing), report
+//! series and staleness markers.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use model::relabel::RelabelConfig;
+use model::{Labels, value::stale_nan};
+use parking_lot::Mutex;
+use storage::{Appendable, Appender, SeriesRef, StorageError};
+use textparse::{EntryKind, MetricType, Parser};
+use tokio_util::sync::CancellationToken;
+
+use crate::labels::{mutate_report_labels, mutate_sample_labels, verify_label_limits};
+use crate::target::{Health, Target};
+use crate::{Clock, MetricMetadata};
+
+/// Limits of one scrape config; 0 means unlimited.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    pub sample_limit: u64,
+    pub label_limit: u64,
+    pub label_name_length_limit: u64,
+    pub label_value_length_limit: u64,
+    pub body_size_limit: u64,
+}
+
+/// Everything a loop needs from its scrape config.
+#[derive(Debug, Clone)]
+pub struct LoopOptions {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub honor_labels: bool,
+    pub honor_timestamps: bool,
+    pub metric_relabel: Vec<RelabelConfig>,
+    pub limits: Limits,
+    pub http: config::http::HttpClientConfig,
+    pub compression: bool,
+}
+
+/// Counts of one scrape, as the report series show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScrapeStats {
+    pub scraped: u64,
+    pub post_relabel: u64,
+    pub series_added: u64,
+}
+
+struct CacheEntry {
+    series_ref: SeriesRef,
+    /// Final labels, or `None` if metric relabeling dropped the series.
+    labels: Option<Labels>,
+    last_iter: u64,
+}
+
+const REPORT_NAMES: [&str; 5] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+];
+
+/// One target's loop state.
+pub struct ScrapeLoop {
+    target: Arc<Target>,
+    opts: Arc<LoopOptions>,
+    client: reqwest::Client,
+    appendable: Arc<dyn Appendable>,
+    clock: Arc<dyn Clock>,
+    /// Raw series bytes -> ref and final labels.
+    cache: HashMap<Box<[u8]>, CacheEntry>,
+    iter: u64,
+    /// Series written by the last scrape without explicit timestamps (for staleness).
+    prev: HashSet<Labels>,
+    report_labels: Vec<(Labels, SeriesRef)>,
+    /// An error that fails every scrape without fetching (target_limit exceeded).
+    pub(crate) forced_error: Arc<Mutex<Option<String>>>,
+}
+
+impl ScrapeLoop {
+    pub fn new(
+        target: Arc<Target>,
+        opts: Arc<LoopOptions>,
+        client: reqwest::Client,
+        appendable: Arc<dyn Appendable>,
+        clock: Arc<dyn Clock>,
+    ) -> ScrapeLoop {
+        let public = target.public_labels();
+        let report_labels = REPORT_NAMES
+            .iter()
+            .map(|name| (mutate_report_labels(&Labels::new([("__name__", *name)]), &public), 0))
+            .collect();
+        ScrapeLoop {
+            target,
+            opts,
+            client,
+            appendable,
+            clock,
+            cache: HashMap::new(),
+            iter: 0,
+            prev: HashSet::new(),
+            report_labels,
+            forced_error: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Runs until cancelled; on cancellation writes staleness markers if `stale_on_stop` is set.
+    pub async fn run(mut self, cancel: CancellationToken, stale_on_stop: Arc<AtomicBool>) {
+        let interval_ms = self.opts.interval.as_millis() as i64;
+        let offset = self.target.offset(interval_ms, self.clock.now_ms());
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(offset.max(0) as u64)) => {}
+        }
+        let mut ticker = tokio::time::interval(self.opts.interval.max(Duration::from_millis(1)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = self.scrape_and_report() => {}
+            }
+        }
+        if stale_on_stop.load(Ordering::SeqCst) {
+            self.mark_all_stale(self.clock.now_ms());
+        }
+    }
+
+    /// One scrape at the current time: fetch, append, report, update the target's state.
+    pub async fn scrape_and_report(&mut self) {
+        let ts = self.clock.now_ms();
+        let start = Instant::now();
+        let forced = self.forced_error.lock().clone();
+        let result = match forced {
+            Some(e) => Err(e),
+            None => match self.fetch().await {
+                Ok((body, ct)) => self.append_scrape(&body, &ct, ts),
+                Err(e) => Err(e),
+            },
+        };
+        let duration = start.elapsed();
+        let stats = match &result {
+            Ok(s) => *s,
+            Err(_) => {
+                // Series of the previous scrape go stale, as after an empty scrape.
+                self.append_stale_for_missing(&HashSet::new(), ts);
+                ScrapeStats::default()
+            }
+        };
+        self.report(ts, duration, stats, result.is_ok());
+        let mut st = self.target.state.lock();
+        st.last_scrape_ms = Some(ts);
+        st.last_scrape_duration = duration;
+        match result {
+            Ok(_) => {
+                st.health = Health::Up;
+                st.last_error.clear();
+            }
+            Err(e) => {
+                tracing::debug!(target = %self.target.url, err = %e, "scrape failed");
+                st.health = Health::Down;
+                st.last_error = e;
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<(Vec<u8>, String), String> {
+        let url = &self.target.url;
+        let timeout = self.opts.timeout;
+        let mut req = self
+            .client
+            .get(url)
+            .header("Accept", textparse::SCRAPE_ACCEPT_HEADER)
+            .header("User-Agent", concat!("Pharos/", env!("CARGO_PKG_VERSION")))
+            .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", timeout.as_secs_f64()));
+        if !self.opts.compression {
+            req = req.header("Accept-Encoding", "identity");
+        }
+        let req = crate::http_client::authorize(req, &self.opts.http)?;
+        let limit = self.opts.limits.body_size_limit;
+        let fut = async move {
+            let mut resp =
+                req.send().await.map_err(|e| format!("Get {url:?}: {}", error_chain(&e)))?;
+            let status = resp.status();
+            if status != reqwest::StatusCode::OK {
+                return Err(format!(
+                    "server returned HTTP status {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                ));
+            }
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let mut body = Vec::new();
+            while let Some(chunk) =
+                resp.chunk().await.map_err(|e| format!("reading body: {}", error_chain(&e)))?
+            {
+                if limit > 0 && (body.len() + chunk.len()) as u64 > limit {
+                    return Err("body size limit exceeded".to_string());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((body, ct))
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("Get {url:?}: context deadline exceeded")),
+        }
+    }
+
+    /// Parses and appends one scraped body at `ts` as one batch: on any error nothing of it is
+    /// kept. Series of the previous scrape missing from this one get staleness markers.
+    pub fn append_scrape(
+        &mut self,
+        body: &[u8],
+        content_type: &str,
+        ts: i64,
+    ) -> Result<ScrapeStats, String> {
+        self.iter += 1;
+        let mut app = self.appendable.appender();
+        let mut cur = HashSet::with_capacity(self.prev.len());
+        let mut metadata = Vec::new();
+        match self.append_body(app.as_mut(), body, content_type, ts, &mut cur, &mut metadata) {
+            Ok(stats) => {
+                self.append_stale_markers(app.as_mut(), &cur, ts);
+                app.commit().map_err(|e| e.to_string())?;
+                self.prev = cur;
+                let iter = self.iter;
+                self.cache.retain(|_, e| iter - e.last_iter <= 2);
+                if !metadata.is_empty() {
+                    *self.target.metadata.lock() = metadata;
+                }
+                Ok(stats)
+            }
+            Err(e) => {
+                app.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn append_body(
+        &mut self,
+        app: &mut dyn Appender,
+        body: &[u8],
+        content_type: &str,
+        ts: i64,
+        cur: &mut HashSet<Labels>,
+        metadata: &mut Vec<MetricMetadata>,
+    ) -> Result<ScrapeStats, String> {
+        let format = textparse::format_for_content_type(content_type);
+        let mut p = Parser::new(body, format);
+        let mut stats = ScrapeStats::default();
+        let limits = self.opts.limits.clone();
+        let public = self.target.public_labels();
+        while let Some(kind) = p.next().map_err(|e| e.to_string())? {
+            match kind {
+                EntryKind::Series => {}
+                EntryKind::Type | EntryKind::Help | EntryKind::Unit => {
+                    record_metadata(metadata, &p, kind);
+                    continue;
+                }
+                EntryKind::Comment => continue,
+            }
+            stats.scraped += 1;
+            let explicit_ts = if self.opts.honor_timestamps { p.timestamp() } else { None };
+            let t = explicit_ts.unwrap_or(ts);
+            let key = p.series();
+            let iter = self.iter;
+            let mut cache_miss = false;
+            let entry = match self.cache.get_mut(key) {
+                Some(e) => {
+                    e.last_iter = iter;
+                    e
+                }
+                None => {
+                    cache_miss = true;
+                    let labels = self.sample_labels(&p, &public, &limits)?;
+                    self.cache.entry(key.into()).or_insert(CacheEntry {
+                        series_ref: 0,
+                        labels,
+                        last_iter: iter,
+                    })
+                }
+            };
+            let Some(labels) = &entry.labels else { continue };
+            stats.post_relabel += 1;
+            if limits.sample_limit > 0 && stats.post_relabel > limits.sample_limit {
+                return Err("sample limit exceeded".into());
+            }
+            if explicit_ts.is_none() && !cur.insert(labels.clone()) {
+                return Err(format!(
+                    "duplicate sample for timestamp: series {labels} appears twice"
+                ));
+            }
+            match app.append(entry.series_ref, labels, t, p.value()) {
+                Ok(r) => {
+                    if cache_miss {
+                        stats.series_added += 1;
+                    }
+                    entry.series_ref = r;
+                }
+                Err(StorageError::DuplicateSampleForTimestamp) if explicit_ts.is_none() => {
+                    return Err(format!("duplicate sample for timestamp: series {labels}"));
+                }
+                Err(
+                    StorageError::OutOfOrderSample
+                    | StorageError::OutOfBounds
+                    | StorageError::TooOldSample
+                    | StorageError::DuplicateSampleForTimestamp,
+                ) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Builds, relabels and validates the labels of the current sample.
+    fn sample_labels(
+        &self,
+        p: &Parser<'_>,
+        target: &Labels,
+        limits: &Limits,
+    ) -> Result<Option<Labels>, String> {
+        let name = p.metric_name();
+        let mut pairs: Vec<model::Label> = Vec::with_capacity(p.label_count() + 1);
+        pairs.push(model::Label::new("__name__", &name));
+        for (n, v) in p.labels() {
+            if n == "__name__" || pairs.iter().any(|l| &*l.name == n) {
+                return Err(format!(
+                    "invalid metric name or label names: label {n:?} repeated in {name}"
+                ));
+            }
+            pairs.push(model::Label::new(n, &v));
+        }
+        let lset = Labels::from_vec(pairs);
+        let Some(out) =
+            mutate_sample_labels(&lset, target, self.opts.honor_labels, &self.opts.metric_relabel)
+        else {
+            return Ok(None);
+        };
+        if out.is_empty() {
+            return Ok(None);
+        }
+        let Some(metric) = out.metric_name() else {
+            return Err("missing metric name (__name__ label)".into());
+        };
+        if !model::names::is_legacy_metric_name(metric)
+            || !out.iter().all(|l| model::names::is_legacy_label_name(&l.name))
+        {
+            return Err(format!("invalid metric name or label names: {out}"));
+        }
+        verify_label_limits(&out, limits)?;
+        Ok(Some(out))
+    }
+
+    fn append_stale_markers(&mut self, app: &mut dyn Appender, cur: &HashSet<Labels>, ts: i64) {
+        for l in self.prev.iter().filter(|l| !cur.contains(*l)) {
+            // Out-of-order and duplicate errors only mean a newer sample exists: nothing to mark.
+            let _ = app.append(0, l, ts, stale_nan());
+        }
+    }
+
+    fn append_stale_for_missing(&mut self, cur: &HashSet<Labels>, ts: i64) {
+        let mut app = self.appendable.appender();
+        self.append_stale_markers(app.as_mut(), cur, ts);
+        if app.commit().is_ok() {
+            self.prev = cur.clone();
+        }
+    }
+
+    fn report(&mut self, ts: i64, duration: Duration, stats: ScrapeStats, up: bool) {
+        let values = [
+            if up { 1.0 } else { 0.0 },
+            duration.as_secs_f64(),
+            stats.scraped as f64,
+            stats.post_relabel as f64,
+            stats.series_added as f64,
+        ];
+        let mut app = self.appendable.appender();
+        for ((labels, r), v) in self.report_labels.iter_mut().zip(values) {
+            match app.append(*r, labels, ts, v) {
+                Ok(new_ref) => *r = new_ref,
+                Err(e) => tracing::debug!(err = %e, "cannot append report sample"),
+            }
+        }
+        if let Err(e) = app.commit() {
+            tracing::warn!(err = %e, "cannot commit report samples");
+        }
+    }
+
+    /// Writes staleness markers for every series and report series (the target went away).
+    pub fn mark_all_stale(&mut self, ts: i64) {
+        let mut app = self.appendable.appender();
+        for l in self.prev.iter().chain(self.report_labels.iter().map(|(l, _)| l)) {
+            let _ = app.append(0, l, ts, stale_nan());
+        }
+        if let Err(e) = app.commit() {
+            tracing::warn!(err = %e, "cannot commit staleness markers");
+        }
+        self.prev.clear();
+    }
+}
+
+fn record_metadata(out: &mut Vec<MetricMetadata>, p: &Parser<'_>, kind: EntryKind) {
+    let name = p.metric_name();
+    let idx = match out.iter().position(|m| m.metric == name) {
+        Some(i) => i,
+        None => {
+            out.push(MetricMetadata {
+                metric: name.to_string(),
+                metric_type: MetricType::Unknown,
+                help: String::new(),
+                unit: String::new(),
+            });
+            out.len() - 1
+        }
+    };
+    let m = &mut out[idx];
+    match kind {
+        EntryKind::Type => m.metric_type = p.metric_type(),
+        EntryKind::Help => m.help = p.help().into_owned(),
+        EntryKind::Unit => m.unit = p.unit().to_string(),
+        _ => {}
+    }
+}
+
+/// The error and its sources, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}

@@ -1,0 +1,313 @@
+//! Targets: turning discovered label sets into scrape targets (Prometheus' `PopulateLabels`),
+//! their URLs, and their shared, observable state.
+
+use std::sync::Arc;
+
+use model::relabel::{self, RelabelConfig};
+use model::{Labels, LabelsBuilder};
+use parking_lot::Mutex;
+
+/// Health of a target as `/api/v1/targets` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Health {
+    #[default]
+    Unknown,
+    Up,
+    Down,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Unknown => "unknown",
+            Health::Up => "up",
+            Health::Down => "down",
+        }
+    }
+}
+
+/// The mutable state of a target, updated by its scrape loop.
+#[derive(Debug, Clone, Default)]
+pub struct TargetState {
+    pub health: Health,
+    pub last_error: String,
+    /// Start of the last scrape, in ms since the epoch.
+    pub last_scrape_ms: Option<i64>,
+    pub last_scrape_duration: std::time::Duration,
+}
+
+/// One scrape target.
+#[derive(Debug)]
+pub struct Target {
+    /// Final labels, including `__address__`, `__scheme__`, `__metrics_path__`, `__param_*`.
+    pub labels: Labels,
+    /// Labels before relabeling (group and target labels plus job/scheme/... defaults).
+    pub discovered_labels: Labels,
+    pub url: String,
+    pub state: Mutex<TargetState>,
+    pub metadata: Mutex<Vec<crate::MetricMetadata>>,
+}
+
+impl Target {
+    pub fn new(
+        labels: Labels,
+        discovered_labels: Labels,
+        params: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Arc<Target> {
+        let url = scrape_url(&labels, params);
+        Arc::new(Target {
+            labels,
+            discovered_labels,
+            url,
+            state: Mutex::new(TargetState::default()),
+            metadata: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The labels attached to every sample: final labels without `__`-prefixed ones.
+    pub fn public_labels(&self) -> Labels {
+        self.labels.filter(|l| !l.name.starts_with("__"))
+    }
+
+    /// A stable identity: labels and URL.
+    pub fn hash(&self) -> u64 {
+        fnv64(self.labels.to_string().as_bytes()) ^ fnv64(self.url.as_bytes())
+    }
+
+    /// The offset of this target's scrapes within the interval, stable across restarts.
+    pub fn offset(&self, interval_ms: i64, now_ms: i64) -> i64 {
+        if interval_ms <= 0 {
+            return 0;
+        }
+        let base = interval_ms - now_ms.rem_euclid(interval_ms);
+        let offset = (self.hash() % interval_ms as u64) as i64;
+        let next = base + offset;
+        if next > interval_ms { next - interval_ms } else { next }
+    }
+}
+
+pub(crate) fn fnv64(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h ^= u64::from(c);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// `scheme://address/path?params`, with `__param_*` labels overriding configured params.
+pub fn scrape_url(
+    labels: &Labels,
+    params: &std::collections::BTreeMap<String, Vec<String>>,
+) -> String {
+    let scheme = labels.get("__scheme__").unwrap_or("http");
+    let addr = labels.get("__address__").unwrap_or("");
+    let path = labels.get("__metrics_path__").unwrap_or("/metrics");
+    let mut query: Vec<(String, String)> = Vec::new();
+    for (k, vs) in params {
+        let overridden = labels.get(&format!("__param_{k}"));
+        match overridden {
+            Some(v) => query.push((k.clone(), v.to_string())),
+            None => query.extend(vs.iter().map(|v| (k.clone(), v.clone()))),
+        }
+    }
+    for l in labels.iter() {
+        if let Some(k) = l.name.strip_prefix("__param_")
+            && !params.contains_key(k)
+        {
+            query.push((k.to_string(), l.value.to_string()));
+        }
+    }
+    let mut url = format!("{scheme}://{addr}{path}");
+    if !query.is_empty() {
+        query.sort();
+        let q: Vec<String> =
+            query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        url.push('?');
+        url.push_str(&q.join("&"));
+    }
+    url
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The outcome of [`populate_labels`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Populated {
+    /// A target with its final and discovered labels.
+    Target { labels: Labels, discovered: Labels },
+    /// Relabeling dropped it; the discovered labels are kept for `/api/v1/targets`.
+    Dropped { discovered: Labels },
+}
+
+/// Prometheus' `PopulateLabels`: adds job/interval/timeout/path/scheme/params defaults, applies
+/// `relabel_configs`, checks the address, adds a default port, drops `__meta_*` labels and
+/// defaults `instance` to the address.
+pub fn populate_labels(
+    lset: &Labels,
+    cfg: &config::ScrapeConfig,
+    relabel_cfgs: &[RelabelConfig],
+) -> Result<Populated, String> {
+    let interval = cfg.interval().to_string();
+    let timeout = cfg.timeout().to_string();
+    let defaults = [
+        ("job", cfg.job_name.as_str()),
+        ("__scrape_interval__", interval.as_str()),
+        ("__scrape_timeout__", timeout.as_str()),
+        ("__metrics_path__", cfg.metrics_path.as_str()),
+        ("__scheme__", cfg.scheme.as_str()),
+    ];
+    let mut lb = lset.builder();
+    for (name, value) in defaults {
+        if lset.get(name).unwrap_or("").is_empty() {
+            lb.set(name, value);
+        }
+    }
+    for (k, v) in &cfg.params {
+        if let Some(first) = v.first() {
+            lb.set(&format!("__param_{k}"), first);
+        }
+    }
+    let discovered = lb.build();
+    let mut lb = discovered.builder();
+    for rc in relabel_cfgs {
+        if !relabel::relabel(rc, &mut lb) {
+            return Ok(Populated::Dropped { discovered });
+        }
+    }
+    let addr = lb.get("__address__").unwrap_or("").to_string();
+    if addr.is_empty() {
+        return Err("no address".into());
+    }
+    let scheme = lb.get("__scheme__").unwrap_or("").to_string();
+    let addr = with_default_port(&addr, &scheme)?;
+    lb.set("__address__", &addr);
+    check_target_address(&addr)?;
+    check_duration(&lb, "__scrape_interval__", "interval")?;
+    check_duration(&lb, "__scrape_timeout__", "timeout")?;
+    let i =
+        model::duration::parse_duration(lb.get("__scrape_interval__").unwrap_or("")).unwrap_or(0);
+    let t =
+        model::duration::parse_duration(lb.get("__scrape_timeout__").unwrap_or("")).unwrap_or(0);
+    if t > i {
+        return Err(format!(
+            "scrape timeout cannot be greater than scrape interval ({:?} > {:?})",
+            lb.get("__scrape_timeout__").unwrap_or(""),
+            lb.get("__scrape_interval__").unwrap_or("")
+        ));
+    }
+    drop_meta(&mut lb);
+    if lb.get("instance").unwrap_or("").is_empty() {
+        lb.set("instance", &addr);
+    }
+    Ok(Populated::Target { labels: lb.build(), discovered })
+}
+
+fn drop_meta(lb: &mut LabelsBuilder) {
+    for l in lb.build().iter() {
+        if l.name.starts_with("__meta_") {
+            lb.del(&l.name);
+        }
+    }
+}
+
+fn check_duration(lb: &LabelsBuilder, label: &str, what: &str) -> Result<(), String> {
+    let v = lb.get(label).unwrap_or("");
+    let d = model::duration::parse_duration(v)
+        .map_err(|e| format!("error parsing scrape {what}: {e}"))?;
+    if d == 0 {
+        return Err(format!("scrape {what} cannot be 0"));
+    }
+    Ok(())
+}
+
+/// Adds `:80`/`:443` to an address without a port, as Prometheus 2 does.
+fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
+    let has_port = if let Some(rest) = addr.strip_prefix('[') {
+        rest.contains("]:")
+    } else {
+        addr.matches(':').count() == 1
+    };
+    let bare_ipv6 = !addr.starts_with('[') && addr.matches(':').count() > 1;
+    if has_port || bare_ipv6 {
+        return Ok(addr.to_string());
+    }
+    match scheme {
+        "http" | "" => Ok(format!("{addr}:80")),
+        "https" => Ok(format!("{addr}:443")),
+        other => Err(format!("invalid scheme: {other:?}")),
+    }
+}
+
+fn check_target_address(addr: &str) -> Result<(), String> {
+    if addr.contains('/') {
+        return Err(format!("{addr:?} is not a valid hostname"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn cfg(yaml: &str) -> config::ScrapeConfig {
+        let c = config::parse(&format!("scrape_configs:\n- job_name: j\n{yaml}"), "t").unwrap();
+        c.scrape_configs[0].clone()
+    }
+
+    #[test]
+    fn defaults_instance_and_port() {
+        let c = cfg("  params: {module: [m1]}\n");
+        let got =
+            populate_labels(&Labels::new([("__address__", "host"), ("__meta_x", "y")]), &c, &[])
+                .unwrap();
+        let Populated::Target { labels, discovered } = got else { panic!() };
+        assert_eq!(labels.get("instance"), Some("host:80"));
+        assert_eq!(labels.get("job"), Some("j"));
+        assert_eq!(labels.get("__meta_x"), None);
+        assert_eq!(discovered.get("__meta_x"), Some("y"));
+        assert_eq!(discovered.get("__param_module"), Some("m1"));
+        assert_eq!(labels.get("__scrape_interval__"), Some("1m"));
+        let t = Target::new(labels, discovered, &c.params);
+        assert_eq!(t.url, "http://host:80/metrics?module=m1");
+        assert_eq!(t.public_labels().to_string(), r#"{instance="host:80", job="j"}"#);
+    }
+
+    #[test]
+    fn relabel_drop_and_errors() {
+        let c = cfg(
+            "  relabel_configs: [{source_labels: [__address__], regex: 'drop.*', action: drop}]\n",
+        );
+        let rc = config::compile_relabel_configs(&c.relabel_configs).unwrap();
+        let got = populate_labels(&Labels::new([("__address__", "drop:1")]), &c, &rc).unwrap();
+        assert!(matches!(got, Populated::Dropped { .. }));
+        assert_eq!(populate_labels(&Labels::empty(), &c, &rc).unwrap_err(), "no address");
+        let e = populate_labels(&Labels::new([("__address__", "a/b:1")]), &c, &rc).unwrap_err();
+        assert!(e.contains("not a valid hostname"));
+    }
+
+    #[test]
+    fn offsets_are_stable_and_within_interval() {
+        let t = Target::new(
+            Labels::new([("__address__", "a:1")]),
+            Labels::empty(),
+            &Default::default(),
+        );
+        let o1 = t.offset(15_000, 1_000_000);
+        assert!((0..=15_000).contains(&o1));
+        assert_eq!(t.offset(15_000, 1_000_000), o1);
+    }
+}
