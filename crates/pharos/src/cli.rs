@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the monitoring server (scraping, storage, PromQL, rules, alerting, UI).
     Server(Box<ServerArgs>),
+    /// Inspect and create TSDB blocks (as `promtool tsdb`).
+    #[command(subcommand)]
+    Tsdb(crate::tsdb_cmd::TsdbCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -114,6 +117,11 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_millis(ms.max(0) as u64))
 }
 
+/// Parses a Prometheus duration into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    model::duration::parse_duration(s).map_err(|e| e.to_string())
+}
+
 /// Parses a size with Prometheus' units (`B`, `KB`, `MB`, `GB`, `TB`, `PB`, `EB`, powers of 1024).
 fn parse_size(s: &str) -> Result<u64, String> {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
@@ -157,7 +165,7 @@ mod tests {
             "--query.lookback-delta=1m",
         ])
         .unwrap();
-        let Command::Server(args) = cli.command;
+        let Command::Server(args) = cli.command else { panic!("expected server") };
         assert_eq!(args.retention_time, Some(std::time::Duration::from_secs(30 * 86400)));
         assert!(args.enable_lifecycle && !args.enable_admin_api);
         assert_eq!(args.query_lookback_delta.as_secs(), 60);

@@ -3,6 +3,7 @@
 mod cli;
 mod logging;
 mod server_cmd;
+mod tsdb_cmd;
 
 use clap::Parser;
 
@@ -10,5 +11,6 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Server(args) => server_cmd::run(args),
+        cli::Command::Tsdb(cmd) => tsdb_cmd::run(cmd),
     }
 }
