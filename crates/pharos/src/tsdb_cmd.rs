@@ -15,9 +15,6 @@ pub enum TsdbCommand {
         /// Data directory.
         #[arg(default_value = "data/")]
         dir: std::path::PathBuf,
-        /// Print sizes in human-readable units.
-        #[arg(short = 'r', long = "human-readable")]
-        human_readable: bool,
     },
     /// Show cardinality of a block (top metrics, labels, label pairs), as `promtool tsdb analyze`.
     Analyze {
@@ -58,7 +55,7 @@ pub struct OpenMetricsArgs {
 
 pub fn run(cmd: TsdbCommand) -> ExitCode {
     let result = match cmd {
-        TsdbCommand::List { dir, .. } => {
+        TsdbCommand::List { dir } => {
             tsdb::cli::list(&dir).map(|s| print!("{s}")).map_err(anyhow::Error::from)
         }
         TsdbCommand::Analyze { dir, block, limit } => {
