@@ -192,7 +192,6 @@ impl DiskBuffer {
     fn read_from(&self, from: Position, max: usize) -> Result<SourceBatch, RemoteError> {
         let (segments, end) = {
             let w = self.w.lock();
-            w.file.sync_data().ok();
             (w.segments.clone(), w.end)
         };
         let mut pos = from.max(segments[0]);

@@ -189,6 +189,7 @@ impl Runner {
                 }
             }
         };
+        let mut idle_since = Instant::now();
         'outer: loop {
             let mut pending: Vec<(Labels, Sample)> = Vec::new();
             let mut deadline: Option<Instant> = None;
@@ -229,6 +230,15 @@ impl Runner {
                 if deadline.is_some_and(|d| Instant::now() >= d) || (got > 0 && pending.is_empty())
                 {
                     break;
+                }
+                if got == 0 && pending.is_empty() && idle_since.elapsed() >= q.batch_send_deadline {
+                    // Idle for a whole batch deadline: one shard fewer.
+                    shards = shards.saturating_sub(1).max(q.min_shards.max(1));
+                    self.stats.shards.store(shards, Ordering::Relaxed);
+                    idle_since = Instant::now();
+                }
+                if got > 0 {
+                    idle_since = Instant::now();
                 }
                 if got == 0 {
                     let wait = match deadline {
