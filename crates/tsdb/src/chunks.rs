@@ -114,6 +114,13 @@ pub struct ChunkBytes {
     end: usize,
 }
 
+impl ChunkBytes {
+    /// Bytes `start..end` of `map`; the caller checks the bounds.
+    pub fn new(map: Arc<Mmap>, start: usize, end: usize) -> Option<ChunkBytes> {
+        (start <= end && end <= map.len()).then_some(ChunkBytes { map, start, end })
+    }
+}
+
 impl AsRef<[u8]> for ChunkBytes {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.start..self.end]

@@ -19,6 +19,9 @@ use crate::head::{Head, MemSeries, Placement, SeriesHandle};
 use crate::options::{Options, WalSync};
 use crate::wal::{self, Wal, record};
 
+/// The head chunk cache directory (Prometheus' own `chunks_head/` is left alone).
+pub const HEAD_CHUNKS_DIR: &str = "pharos_head_chunks";
+
 pub(crate) struct WalState {
     pub wal: Option<Wal>,
     pub last_sync: Instant,
@@ -88,7 +91,8 @@ impl Db {
         }
         std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
         let blocks = load_blocks(dir)?;
-        let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms);
+        let mapper = crate::head::mapper::ChunkMapper::new(&dir.join(HEAD_CHUNKS_DIR));
+        let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms, Some(mapper));
         if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
             head.set_persisted(maxt);
         }
@@ -171,7 +175,9 @@ fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
                     let Some(s) = head.get(*hr) else { continue };
                     let mut s = s.lock();
                     match s.place(None, t, v, min_valid, head.ooo_window.max(0)) {
-                        Ok(Placement::InOrder) => s.append(t, v, head.chunk_range),
+                        Ok(Placement::InOrder) => {
+                            s.append(t, v, head.chunk_range, head.mapper.as_ref())
+                        }
                         Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                         Ok(Placement::Duplicate) | Err(_) => continue,
                     }
@@ -356,7 +362,7 @@ impl Db {
         for (_, s, t, v, place) in plan {
             let mut g = s.lock();
             match place {
-                Placement::InOrder => g.append(t, v, head.chunk_range),
+                Placement::InOrder => g.append(t, v, head.chunk_range, head.mapper.as_ref()),
                 Placement::OutOfOrder => g.insert_ooo(t, v),
                 Placement::Duplicate => {}
             }

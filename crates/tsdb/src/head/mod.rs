@@ -2,6 +2,7 @@
 //! get stable refs; samples are validated and applied in batches by the [`crate::Db`] commit
 //! path (which also writes the WAL), read through [`HeadIndex`] and cut into blocks.
 
+pub mod mapper;
 mod postings;
 pub mod series;
 
@@ -43,10 +44,12 @@ pub struct Head {
     generation: AtomicU64,
     pub chunk_range: i64,
     pub ooo_window: i64,
+    /// Where full chunks go to leave the heap (none for purely in-memory heads).
+    pub mapper: Option<mapper::ChunkMapper>,
 }
 
 impl Head {
-    pub fn new(chunk_range: i64, ooo_window: i64) -> Head {
+    pub fn new(chunk_range: i64, ooo_window: i64, mapper: Option<mapper::ChunkMapper>) -> Head {
         Head {
             series: RwLock::new(SeriesMap::default()),
             postings: RwLock::new(MemPostings::default()),
@@ -58,6 +61,7 @@ impl Head {
             generation: AtomicU64::new(0),
             chunk_range,
             ooo_window,
+            mapper,
         }
     }
 
@@ -183,6 +187,9 @@ impl Head {
     /// Drops data before `mint` and series left without data. Returns series removed.
     pub fn truncate(&self, mint: i64) -> usize {
         self.set_persisted(mint);
+        if let Some(m) = &self.mapper {
+            m.truncate(mint);
+        }
         let mut removed = Vec::new();
         let mut new_min = i64::MAX;
         for (r, s) in self.all_series() {

@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use storage::StorageError;
 
+use super::mapper::ChunkMapper;
 use crate::chunkenc::XorChunk;
 use crate::iter::{ChunkData, PendingChunk};
 
 /// Samples per chunk before a new one is cut.
 pub const SAMPLES_PER_CHUNK: u16 = 120;
 
-/// A full chunk.
+/// A full chunk, on the heap or memory-mapped from the head chunk cache.
 #[derive(Debug, Clone)]
 pub struct ClosedChunk {
     pub mint: i64,
     pub maxt: i64,
-    pub data: Arc<[u8]>,
+    pub data: ChunkData,
 }
 
 /// The chunk being appended to.
@@ -127,7 +128,7 @@ impl MemSeries {
             .closed
             .iter()
             .filter(|c| c.mint <= t && t <= c.maxt)
-            .map(|c| &*c.data)
+            .map(|c| c.data.as_ref())
             .chain(self.open.iter().filter(|c| c.mint <= t && t <= c.maxt).map(|c| c.chunk.bytes()))
             .collect();
         for d in data {
@@ -142,18 +143,20 @@ impl MemSeries {
     }
 
     /// Appends an in-order sample, cutting a new chunk at 120 samples or a range boundary.
-    pub fn append(&mut self, t: i64, v: f64, chunk_range: i64) {
+    /// Full chunks go to `mapper` when given (and it can write them), else stay on the heap.
+    pub fn append(&mut self, t: i64, v: f64, chunk_range: i64, mapper: Option<&ChunkMapper>) {
         let cut = match &self.open {
             None => true,
             Some(o) => o.chunk.num_samples() >= SAMPLES_PER_CHUNK || t >= self.next_cut,
         };
         if cut {
             if let Some(o) = self.open.take() {
-                self.closed.push(ClosedChunk {
-                    mint: o.mint,
-                    maxt: o.maxt,
-                    data: Arc::from(o.chunk.bytes()),
-                });
+                let bytes = o.chunk.bytes();
+                let data = match mapper.and_then(|m| m.write(o.mint, o.maxt, bytes)) {
+                    Some(mapped) => ChunkData::Mapped(mapped),
+                    None => ChunkData::Owned(Arc::from(bytes)),
+                };
+                self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
             }
             let range = chunk_range.max(1);
             self.next_cut = (t.div_euclid(range) + 1).saturating_mul(range);
@@ -201,7 +204,7 @@ impl MemSeries {
             .closed
             .iter()
             .filter(|c| c.maxt >= mint && c.mint <= maxt)
-            .map(|c| (c.maxt, PendingChunk::Ready(ChunkData::Owned(c.data.clone()))))
+            .map(|c| (c.maxt, PendingChunk::Ready(c.data.clone())))
             .collect();
         if let Some(o) = self.open.as_ref().filter(|o| o.maxt >= mint && o.mint <= maxt) {
             out.push((o.maxt, PendingChunk::Ready(ChunkData::Owned(Arc::from(o.chunk.bytes())))));
@@ -256,7 +259,7 @@ impl MemSeries {
         let mut fresh = MemSeries::new(self.labels.clone());
         fresh.logged = logged;
         for (t, v) in all.into_iter().filter(|s| s.0 < mint || s.0 > maxt) {
-            fresh.append(t, v, chunk_range);
+            fresh.append(t, v, chunk_range, None);
         }
         // Keep the order boundary so later appends still follow the original newest sample.
         fresh.last = last.or(fresh.last);
@@ -265,7 +268,13 @@ impl MemSeries {
 
     /// Approximate heap bytes used by this series' sample data.
     pub fn data_bytes(&self) -> usize {
-        self.closed.iter().map(|c| c.data.len() + 40).sum::<usize>()
+        self.closed
+            .iter()
+            .map(|c| match &c.data {
+                ChunkData::Owned(b) => b.len() + 40,
+                ChunkData::Mapped(_) => 40,
+            })
+            .sum::<usize>()
             + self.open.as_ref().map_or(0, |o| o.chunk.bytes().len() + 64)
             + self.ooo.len() * 16
     }
@@ -282,7 +291,7 @@ mod tests {
     #[test]
     fn placement_rules() {
         let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
-        s.append(100, 1.0, 7_200_000);
+        s.append(100, 1.0, 7_200_000, None);
         assert_eq!(s.place(None, 100, 1.0, 0, 0), Ok(Placement::Duplicate));
         assert_eq!(s.place(None, 100, 2.0, 0, 0), Err(StorageError::DuplicateSampleForTimestamp));
         assert_eq!(s.place(None, 50, 2.0, 0, 0), Err(StorageError::OutOfOrderSample));
@@ -296,10 +305,10 @@ mod tests {
     fn chunks_cut_at_120_and_range_boundaries() {
         let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
         for i in 0..250 {
-            s.append(i * 1000, i as f64, 7_200_000);
+            s.append(i * 1000, i as f64, 7_200_000, None);
         }
         assert_eq!(s.num_chunks(), 3);
-        s.append(7_200_000, 1.0, 7_200_000);
+        s.append(7_200_000, 1.0, 7_200_000, None);
         assert_eq!(s.num_chunks(), 4, "a chunk never crosses a range boundary");
         assert_eq!(s.samples_in(0, i64::MAX).len(), 251);
         s.delete_range(1000, 248_000, 7_200_000);
