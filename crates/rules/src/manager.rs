@@ -151,6 +151,25 @@ impl Manager {
         )
     }
 
+    /// Builds groups from rule files without running them (Prometheus' `LoadGroups`):
+    /// `interval_ms` is the default group interval, `restored` whether alerting rules write
+    /// `ALERTS` from the first evaluation (true for unit tests and one-shot evaluation).
+    pub fn load_groups(
+        files: &[String],
+        interval_ms: i64,
+        opts: &GroupOptions,
+        restored: bool,
+    ) -> Result<Vec<Arc<Group>>, RuleError> {
+        let parsed = Self::parse_files(files)?;
+        let mut out = Vec::new();
+        for (file, rf) in &parsed {
+            for g in &rf.groups {
+                out.push(Arc::new(Self::build_group(file, g, interval_ms, opts, restored)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies a configuration: `files` are rule file paths (globs already expanded),
     /// `interval_ms` the global evaluation interval. On error nothing changes. Unchanged groups
     /// keep running; changed ones take over the old group's state; removed ones stop and

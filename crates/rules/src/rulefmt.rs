@@ -173,8 +173,8 @@ fn convert_group(
             text_of(&r.record)
         };
         let (rule, rule_errs) = convert_rule(r, check_expr);
-        for e in rule_errs {
-            errs.push(format!("group {:?}, rule {}, {:?}: {}", g.name, i + 1, name, e));
+        for (pos, e) in rule_errs {
+            errs.push(format!("{pos}group {:?}, rule {}, {:?}: {}", g.name, i + 1, name, e));
         }
         rules.push(rule);
     }
@@ -196,18 +196,25 @@ fn check_label(k: &str, v: &str, errs: &mut Vec<String>) {
     let _ = v; // every Rust string is valid UTF-8, as label values must be
 }
 
-fn at(p: Pos, msg: impl std::fmt::Display) -> String {
-    format!("{}:{}: {}", p.0, p.1, msg)
+/// A rule error: the `line:col: ` prefix (empty if the error has no node) and the message.
+type RuleErr = (String, String);
+
+fn at(p: Pos, msg: impl std::fmt::Display) -> RuleErr {
+    (format!("{}:{}: ", p.0, p.1), msg.to_string())
 }
 
-fn at2(p: Pos, q: Pos, msg: impl std::fmt::Display) -> String {
-    format!("{}:{}: {}:{}: {}", p.0, p.1, q.0, q.1, msg)
+fn at2(p: Pos, q: Pos, msg: impl std::fmt::Display) -> RuleErr {
+    (format!("{}:{}: {}:{}: ", p.0, p.1, q.0, q.1), msg.to_string())
+}
+
+fn plain(msg: impl std::fmt::Display) -> RuleErr {
+    (String::new(), msg.to_string())
 }
 
 fn convert_rule(
     r: RawRule,
     check_expr: &dyn Fn(&str) -> Result<(), String>,
-) -> (RuleDef, Vec<String>) {
+) -> (RuleDef, Vec<RuleErr>) {
     let mut errs = Vec::new();
     let (rec_pos, alert_pos, expr_pos) = (pos_of(&r.record), pos_of(&r.alert), pos_of(&r.expr));
     let def = RuleDef {
@@ -216,13 +223,13 @@ fn convert_rule(
         expr: text_of(&r.expr),
         for_ms: duration(&r.for_, "for")
             .unwrap_or_else(|e| {
-                errs.push(e);
+                errs.push(plain(e));
                 None
             })
             .unwrap_or(0),
         keep_firing_for_ms: duration(&r.keep_firing_for, "keep_firing_for")
             .unwrap_or_else(|e| {
-                errs.push(e);
+                errs.push(plain(e));
                 None
             })
             .unwrap_or(0),
@@ -243,12 +250,14 @@ fn convert_rule(
     if !def.record.is_empty() {
         check_recording(&def, rec_pos, &mut errs);
     }
+    let mut label_errs = Vec::new();
     for (k, v) in &def.labels {
-        check_label(k, v, &mut errs);
+        check_label(k, v, &mut label_errs);
     }
+    errs.extend(label_errs.into_iter().map(plain));
     for k in def.annotations.keys() {
         if !model::names::is_utf8_name(k) {
-            errs.push(format!("invalid annotation name: {k}"));
+            errs.push(plain(format!("invalid annotation name: {k}")));
         }
     }
     if !def.alert.is_empty() {
@@ -257,7 +266,7 @@ fn convert_rule(
     (def, errs)
 }
 
-fn check_recording(def: &RuleDef, rec_pos: Pos, errs: &mut Vec<String>) {
+fn check_recording(def: &RuleDef, rec_pos: Pos, errs: &mut Vec<RuleErr>) {
     if !def.annotations.is_empty() {
         errs.push(at(rec_pos, "invalid field 'annotations' in recording rule"));
     }
@@ -281,16 +290,16 @@ fn check_recording(def: &RuleDef, rec_pos: Pos, errs: &mut Vec<String>) {
     }
 }
 
-fn check_templates(def: &RuleDef, errs: &mut Vec<String>) {
+fn check_templates(def: &RuleDef, errs: &mut Vec<RuleErr>) {
     let name = format!("__alert_{}", def.alert);
     for (k, v) in &def.labels {
         if let Err(e) = template::parse_test(&name, v) {
-            errs.push(format!("label {k:?}: {e}"));
+            errs.push(plain(format!("label {k:?}: {e}")));
         }
     }
     for (k, v) in &def.annotations {
         if let Err(e) = template::parse_test(&name, v) {
-            errs.push(format!("annotation {k:?}: {e}"));
+            errs.push(plain(format!("annotation {k:?}: {e}")));
         }
     }
 }
@@ -301,8 +310,15 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     let line = e.location().map(|l| l.line()).unwrap_or(0);
     let first = msg.lines().next().unwrap_or(&msg).to_string();
     if let Some(field) = unknown_field(&first) {
+        let ty = if first.contains("expected one of record") {
+            "rulefmt.RuleNode"
+        } else if first.contains("expected one of name") {
+            "rulefmt.RuleGroup"
+        } else {
+            "rulefmt.RuleGroups"
+        };
         return format!(
-            "yaml: unmarshal errors:\n  line {line}: field {field} not found in type rulefmt.Rule"
+            "yaml: unmarshal errors:\n  line {line}: field {field} not found in type {ty}"
         );
     }
     if line > 0 { format!("yaml: line {line}: {first}") } else { format!("yaml: {first}") }
@@ -342,8 +358,8 @@ mod tests {
             &ok,
         )
         .unwrap_err();
-        assert_eq!(e[0], r#"group "g", rule 1, "r": 4:13: invalid field 'for' in recording rule"#);
-        assert_eq!(e[1], r#"group "g", rule 2, "A": 0:0: field 'expr' must be set in rule"#);
+        assert_eq!(e[0], r#"4:13: group "g", rule 1, "r": invalid field 'for' in recording rule"#);
+        assert_eq!(e[1], r#"0:0: group "g", rule 2, "A": field 'expr' must be set in rule"#);
         let e =
             parse("groups:\n- name: g\n  rules: []\n- name: g\n  rules: []\n", &ok).unwrap_err();
         assert_eq!(e[0], "4:3: groupname: \"g\" is repeated in the same file");

@@ -45,9 +45,24 @@ pub fn alert_data(
     Value::Map(Arc::new(m))
 }
 
+/// Go reports template syntax errors as `template: NAME:LINE: msg`, without a column.
+fn go_parse_error(name: &str, e: &gotmpl::TemplateError) -> String {
+    let msg = e.to_string();
+    let prefix = format!("template: {name}:");
+    let Some(rest) = msg.strip_prefix(&prefix) else { return msg };
+    let mut parts = rest.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(line), Some(col), Some(tail)) if col.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{prefix}{line}:{tail}")
+        }
+        _ => msg,
+    }
+}
+
 fn parse_tree(name: &str, text: &str) -> Result<(ListNode, Vec<(String, ListNode)>), String> {
-    let parser = Parser::with_name(Some(name), text, "{{", "}}").map_err(|e| e.to_string())?;
-    let (mut tree, defines) = parser.parse().map_err(|e| e.to_string())?;
+    let parser =
+        Parser::with_name(Some(name), text, "{{", "}}").map_err(|e| go_parse_error(name, &e))?;
+    let (mut tree, defines) = parser.parse().map_err(|e| go_parse_error(name, &e))?;
     let known = funcs::known_names();
     check_list(&tree, name, &known)?;
     rewrite_list(&mut tree);

@@ -111,16 +111,11 @@ fn build_env(tg: &TestGroup, ctx: &TestContext<'_>, interval: i64) -> Result<Env
         for_grace_period_ms: 600_000,
         default_query_offset_ms: 0,
     };
-    let parsed = Manager::parse_files(ctx.rule_files).map_err(|e| match e {
-        crate::RuleError::Load(errs) => errs,
-        other => vec![other.to_string()],
-    })?;
-    let mut groups: Vec<Arc<Group>> = Vec::new();
-    for (file, rf) in &parsed {
-        for g in &rf.groups {
-            groups.push(Arc::new(Manager::build_group(file, g, interval, &opts, true)));
-        }
-    }
+    let mut groups =
+        Manager::load_groups(ctx.rule_files, interval, &opts, true).map_err(|e| match e {
+            crate::RuleError::Load(errs) => errs,
+            other => vec![other.to_string()],
+        })?;
     groups.sort_by_key(|g| ctx.group_order.get(g.name()).copied().unwrap_or(0));
     Ok(Env { storage, engine, groups })
 }
