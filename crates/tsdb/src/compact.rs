@@ -225,7 +225,8 @@ impl Db {
             doomed.extend(blocks.iter().filter(|b| b.meta.max_time <= cutoff).cloned());
         }
         if opts.retention_bytes > 0 {
-            let wal = wal::dir_size(&self.inner.dir.join("wal"));
+            let wal = wal::dir_size(&self.inner.dir.join("wal"))
+                + wal::dir_size(&self.inner.dir.join(crate::db::HEAD_CHUNKS_DIR));
             let mut total: u64 = wal + blocks.iter().map(|b| b.size()).sum::<u64>();
             for b in &blocks {
                 if total <= opts.retention_bytes {
@@ -307,6 +308,12 @@ impl Db {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Writes every block and the head as pure Prometheus blocks into `out`
+    /// (`pharos tsdb export`). Pharos' blocks already use only Prometheus' formats.
+    pub fn export(&self, out: &Path) -> Result<()> {
+        self.snapshot(out, true)
     }
 
     /// Writes a consistent copy of the database into `dir`: hard links (or copies) of every

@@ -183,3 +183,21 @@ fn corrupt_block_is_skipped() {
     let got = query(&db, &[Matcher::equal("job", "a")], 0, i64::MAX);
     assert!(!got.is_empty());
 }
+
+#[test]
+fn snapshot_with_head_has_all_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options { block_range_ms: 3_600_000, ..Options::default() };
+    let db = Db::open(dir.path(), opts.clone()).unwrap();
+    let series: Vec<Labels> = (0..5).map(|i| lbl("s", &format!("j{i}"))).collect();
+    fill(&db, &series, 0, 2 * 3_600_000, 30_000);
+    db.maintain(0).unwrap();
+    fill(&db, &series, 2 * 3_600_000, 5 * 3_600_000, 30_000);
+    let m = [Matcher::new(MatchType::Regex, "job", ".+").unwrap()];
+    let want = query(&db, &m, i64::MIN, i64::MAX);
+    let snap = tempfile::tempdir().unwrap();
+    db.export(snap.path()).unwrap();
+    let copy = Db::open(snap.path(), opts).unwrap();
+    assert_eq!(query(&copy, &m, i64::MIN, i64::MAX), want);
+    assert_eq!(query(&copy, &m, i64::MIN, i64::MAX)[0].1.len(), 600);
+}

@@ -62,9 +62,10 @@ pub fn last_checkpoint(dir: &Path) -> Option<(u32, PathBuf)> {
         .max_by_key(|x| x.0)
 }
 
-/// Frames `recs` as they would be written at `pos` (bytes into a segment).
-fn frame(recs: &[&[u8]], mut pos: usize, out: &mut Vec<u8>) {
-    for rec in recs {
+/// Frames `recs` as they would be written at `pos` (bytes into a segment). Each record is
+/// given with its flag bits (compression).
+fn frame(recs: &[(u8, &[u8])], mut pos: usize, out: &mut Vec<u8>) {
+    for (flags, rec) in recs {
         let mut rest: &[u8] = rec;
         let mut first = true;
         loop {
@@ -84,7 +85,7 @@ fn frame(recs: &[&[u8]], mut pos: usize, out: &mut Vec<u8>) {
                 (false, true) => REC_LAST,
             };
             let part = &rest[..take];
-            out.push(typ);
+            out.push(typ | flags);
             out.extend_from_slice(&(take as u16).to_be_bytes());
             out.extend_from_slice(&crc32(part).to_be_bytes());
             out.extend_from_slice(part);
@@ -161,15 +162,27 @@ impl Wal {
         Ok(self.index)
     }
 
-    /// Writes records in one `write` call. On failure the segment is truncated back so no
-    /// partial record stays behind, and the error is returned.
+    /// Writes records in one `write` call, snappy-compressing those it shrinks (as
+    /// Prometheus' `--storage.tsdb.wal-compression` does). On failure the segment is truncated
+    /// back so no partial record stays behind, and the error is returned.
     pub fn log(&mut self, recs: &[&[u8]]) -> Result<()> {
+        let mut enc = snap::raw::Encoder::new();
+        let compressed: Vec<Option<Vec<u8>>> =
+            recs.iter().map(|r| enc.compress_vec(r).ok().filter(|c| c.len() < r.len())).collect();
+        let framed: Vec<(u8, &[u8])> = recs
+            .iter()
+            .zip(&compressed)
+            .map(|(r, c)| match c {
+                Some(c) => (FLAG_SNAPPY, c.as_slice()),
+                None => (0, *r),
+            })
+            .collect();
         self.buf.clear();
-        frame(recs, self.pos as usize, &mut self.buf);
+        frame(&framed, self.pos as usize, &mut self.buf);
         if self.pos > 0 && self.pos + self.buf.len() as u64 > self.seg_size {
             self.cut()?;
             self.buf.clear();
-            frame(recs, 0, &mut self.buf);
+            frame(&framed, 0, &mut self.buf);
         }
         if let Err(e) = self.file.write_all(&self.buf) {
             let _ = self.file.set_len(self.pos);
@@ -413,7 +426,7 @@ mod tests {
     fn records_split_across_pages_roundtrip() {
         let recs: Vec<Vec<u8>> =
             (0..40).map(|i| vec![i as u8 + 1; (i * 3001) % 70_000 + 1]).collect();
-        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+        let refs: Vec<(u8, &[u8])> = recs.iter().map(|r| (0, r.as_slice())).collect();
         let mut out = Vec::new();
         frame(&refs, 0, &mut out);
         let (got, c) = read_all(&out);
