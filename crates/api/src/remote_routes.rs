@@ -1,4 +1,4 @@
-//! `/api/v1/write` (remote-write receiver) and `/api/v1/read` (remote-read server), thin HTTP
+//! `/api/v1/write` (remote-write 1.0 and 2.0 receiver) and `/api/v1/read` (remote-read server), thin HTTP
 //! glue over the `remote` crate.
 
 use axum::body::Bytes;
@@ -17,10 +17,18 @@ fn status_of(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Checks the remote-write 1.0 content type and encoding (absent headers mean 1.0/snappy).
-fn check_write_headers(h: &HeaderMap) -> Result<(), String> {
+/// The remote-write protocol version of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// Checks the content type and encoding (absent headers mean 1.0/snappy).
+fn check_write_headers(h: &HeaderMap) -> Result<Version, String> {
     let get = |n: header::HeaderName| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = get(header::CONTENT_TYPE);
+    let mut version = Version::V1;
     if !ct.is_empty() {
         let mut parts = ct.split(';').map(str::trim);
         if parts.next() != Some("application/x-protobuf") {
@@ -29,10 +37,10 @@ fn check_write_headers(h: &HeaderMap) -> Result<(), String> {
             ));
         }
         for p in parts {
-            if let Some(proto) = p.strip_prefix("proto=")
-                && proto != "prometheus.WriteRequest"
-            {
-                return Err(format!("unknown remote write content type {ct}"));
+            match p.strip_prefix("proto=") {
+                None | Some("prometheus.WriteRequest") => {}
+                Some("io.prometheus.write.v2.Request") => version = Version::V2,
+                Some(_) => return Err(format!("unknown remote write content type {ct}")),
             }
         }
     }
@@ -42,7 +50,7 @@ fn check_write_headers(h: &HeaderMap) -> Result<(), String> {
             "{enc} encoding (compression) is not accepted by this server; only snappy is acceptable"
         ));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// `POST /api/v1/write`.
@@ -54,13 +62,26 @@ pub async fn write(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) 
                 .into(),
         );
     };
-    if let Err(e) = check_write_headers(&headers) {
-        return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, e);
-    }
+    let version = match check_write_headers(&headers) {
+        Ok(v) => v,
+        Err(e) => return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, e),
+    };
     let now = st.now();
-    let res =
-        tokio::task::spawn_blocking(move || remote::receive_write(app.as_ref(), &body, now)).await;
+    let res = tokio::task::spawn_blocking(move || match version {
+        Version::V1 => remote::receive_write(app.as_ref(), &body, now),
+        Version::V2 => remote::receive_write_v2(app.as_ref(), &body, now),
+    })
+    .await;
     match res {
+        Ok(Ok(stats)) if version == Version::V2 => (
+            StatusCode::NO_CONTENT,
+            [
+                ("X-Prometheus-Remote-Write-Samples-Written", stats.samples.to_string()),
+                ("X-Prometheus-Remote-Write-Histograms-Written", "0".to_string()),
+                ("X-Prometheus-Remote-Write-Exemplars-Written", "0".to_string()),
+            ],
+        )
+            .into_response(),
         Ok(Ok(_)) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(e)) => plain(status_of(e.status_code()), e.to_string()),
         Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

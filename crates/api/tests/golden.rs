@@ -534,6 +534,36 @@ fn remote_write_receiver() {
     // The server is unaffected: a good request still works.
     assert_eq!(send(&st, Method::POST, "/api/v1/write", ct, body(&[("c", 1000)])).0, 204);
     assert_eq!(storage.num_series(), 2);
+    // Remote write 2.0: symbol references, written-samples header.
+    {
+        use prost::Message;
+        use remote::proto_v2::{Request as R2, Sample as S2, TimeSeries as T2};
+        let req = R2 {
+            symbols: vec!["".into(), "__name__".into(), "v2_metric".into()],
+            timeseries: vec![T2 {
+                labels_refs: vec![1, 2],
+                samples: vec![S2 { value: 7.0, timestamp: 2000 }],
+                ..T2::default()
+            }],
+        };
+        let body = remote::codec::snappy_encode(&req.encode_to_vec());
+        let v2 = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
+        let mut r = Request::builder().method(Method::POST).uri("/api/v1/write");
+        r = r.header("Content-Type", v2).header("Content-Encoding", "snappy");
+        let resp =
+            rt().block_on(router(st.clone()).oneshot(r.body(Body::from(body)).unwrap())).unwrap();
+        assert_eq!(resp.status().as_u16(), 204);
+        assert_eq!(resp.headers()["X-Prometheus-Remote-Write-Samples-Written"], "1");
+        assert_eq!(storage.num_series(), 3);
+        let wrong = send(
+            &st,
+            Method::POST,
+            "/api/v1/write",
+            Some("application/x-protobuf;proto=x.Y"),
+            vec![],
+        );
+        assert_eq!(wrong.0, 415);
+    }
     // Bodies over the limit are refused.
     st.flags.max_body_bytes = 16;
     assert_eq!(send(&st, Method::POST, "/api/v1/write", ct, vec![0; 1024]).0, 413);

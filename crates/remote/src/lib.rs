@@ -1,7 +1,8 @@
 //! Remote write and remote read, as Prometheus speaks them.
 //!
-//! - Receiving: [`receive_write`] appends one snappy/protobuf remote-write 1.0 request through
-//!   one `storage::Appender`, all or nothing; [`serve_read`] answers remote-read requests.
+//! - Receiving: [`receive_write`] (1.0) and [`receive_write_v2`] (2.0) append one
+//!   snappy/protobuf request through one `storage::Appender`, all or nothing; [`serve_read`]
+//!   answers remote-read requests.
 //! - Sending: [`WriteQueue`] tails a durable [`SampleSource`] and ships batches over sharded
 //!   HTTP senders with backoff, so an outage of the remote end loses nothing the source still
 //!   holds. [`DiskBuffer`] is such a source: agent mode appends into it directly
@@ -18,6 +19,7 @@ mod disk_buffer;
 mod error;
 pub mod from_config;
 pub mod proto;
+pub mod proto_v2;
 mod queue;
 mod read_client;
 mod read_server;
@@ -32,5 +34,5 @@ pub use error::RemoteError;
 pub use queue::{QueueOptions, QueueStats, WriteOptions, WriteQueue};
 pub use read_client::{ReadClient, ReadOptions};
 pub use read_server::{READ_CONTENT_TYPE, serve_read};
-pub use receive::{MAX_AHEAD_MS, WriteStats, receive_write};
+pub use receive::{MAX_AHEAD_MS, WriteStats, receive_write, receive_write_v2};
 pub use source::{Position, SampleSource, SourceBatch};

@@ -106,18 +106,19 @@ async fn retries_5xx_and_429_then_delivers_everything_in_order() {
     let stats = q.stats();
     buf.write_batch(&samples("m", 40)).unwrap();
     wait(|| stats.samples_sent.load(Ordering::Relaxed) == 40).await;
-    let r = rx.lock();
-    assert!(r.calls >= 5, "four failures then success: {}", r.calls);
-    assert_eq!(r.accepted.len(), 40);
-    // Per series, samples arrive in time order.
-    for s in 0..20 {
-        let ts: Vec<i64> =
-            r.accepted.iter().filter(|(_, t)| t % 20 == s).map(|(_, t)| *t).collect();
-        assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
+    {
+        let r = rx.lock();
+        assert!(r.calls >= 5, "four failures then success: {}", r.calls);
+        assert_eq!(r.accepted.len(), 40);
+        // Per series, samples arrive in time order.
+        for s in 0..20 {
+            let ts: Vec<i64> =
+                r.accepted.iter().filter(|(_, t)| t % 20 == s).map(|(_, t)| *t).collect();
+            assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
+        }
+        assert!(stats.samples_retried.load(Ordering::Relaxed) >= 40);
+        assert_eq!(stats.samples_failed.load(Ordering::Relaxed), 0);
     }
-    assert!(stats.samples_retried.load(Ordering::Relaxed) >= 40);
-    assert_eq!(stats.samples_failed.load(Ordering::Relaxed), 0);
-    drop(r);
     q.stop().await;
 }
 
