@@ -62,7 +62,11 @@ impl Alert {
         now: i64,
         resolve_timeout_ms: i64,
     ) -> Result<Alert, Error> {
-        let labels = p.labels.filter(|l| !l.value.is_empty());
+        let labels = if p.labels.iter().any(|l| l.value.is_empty()) {
+            p.labels.filter(|l| !l.value.is_empty())
+        } else {
+            p.labels
+        };
         let starts_at = match (p.starts_at, p.ends_at) {
             (Some(s), _) if !is_zero(s) => s,
             (_, Some(e)) if !is_zero(e) => e,

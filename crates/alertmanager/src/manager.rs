@@ -166,6 +166,9 @@ impl Alertmanager {
         for r in records {
             match r {
                 Record::Alert { fp, alert } => self.store.restore(fp, alert.into_alert()),
+                Record::AlertRefresh { fp, starts_at, ends_at, updated_at, timeout } => {
+                    self.store.refresh(fp, starts_at, ends_at, updated_at, timeout);
+                }
                 Record::AlertDeleted { fp } => {
                     self.store.remove(fp);
                 }
@@ -235,9 +238,23 @@ impl Alertmanager {
 
     fn insert(&mut self, alert: Alert, now: i64) {
         let fp = alert.fingerprint();
+        let same_content = self.store.get(fp).is_some_and(|old| {
+            old.annotations == alert.annotations && old.generator_url == alert.generator_url
+        });
         let stored = self.store.put(fp, alert, now).clone();
         if let Some(log) = &mut self.state {
-            log.append(&Record::Alert { fp, alert: AlertRecord::from_alert(&stored) });
+            let record = if same_content {
+                Record::AlertRefresh {
+                    fp,
+                    starts_at: stored.starts_at,
+                    ends_at: stored.ends_at,
+                    updated_at: stored.updated_at,
+                    timeout: stored.timeout,
+                }
+            } else {
+                Record::Alert { fp, alert: AlertRecord::from_alert(&stored) }
+            };
+            log.append(&record);
         }
         self.inhibitor.observe(&stored);
         self.route_alert(&stored, now);

@@ -65,11 +65,31 @@ impl AlertRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Record {
-    Alert { fp: u64, alert: AlertRecord },
-    AlertDeleted { fp: u64 },
-    Silence { silence: Silence },
-    SilenceDeleted { id: String },
-    Nflog { key: NflogKey, entry: NflogEntry },
+    Alert {
+        fp: u64,
+        alert: AlertRecord,
+    },
+    /// A resend of a stored alert that changed only its times.
+    AlertRefresh {
+        fp: u64,
+        starts_at: i64,
+        ends_at: i64,
+        updated_at: i64,
+        timeout: bool,
+    },
+    AlertDeleted {
+        fp: u64,
+    },
+    Silence {
+        silence: Silence,
+    },
+    SilenceDeleted {
+        id: String,
+    },
+    Nflog {
+        key: NflogKey,
+        entry: NflogEntry,
+    },
 }
 
 /// The open state directory.

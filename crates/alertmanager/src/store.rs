@@ -28,6 +28,23 @@ impl AlertStore {
         self.alerts.insert(fp, alert);
     }
 
+    /// Replays a persisted refresh (times only) of a stored alert.
+    pub fn refresh(
+        &mut self,
+        fp: u64,
+        starts_at: i64,
+        ends_at: i64,
+        updated_at: i64,
+        timeout: bool,
+    ) {
+        if let Some(a) = self.alerts.get_mut(&fp) {
+            a.starts_at = starts_at;
+            a.ends_at = ends_at;
+            a.updated_at = updated_at;
+            a.timeout = timeout;
+        }
+    }
+
     pub fn get(&self, fp: u64) -> Option<&Alert> {
         self.alerts.get(&fp)
     }
