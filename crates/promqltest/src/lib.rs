@@ -5,10 +5,13 @@
 //! - [`notation`]: the expanding series notation (`1+2x10 _ stale`), also used by rule unit tests.
 //! - [`script`] and [`runner`]: parse and run whole `.test` files against [`promql::Engine`],
 //!   reporting passed, failed and skipped cases.
+//! - [`synth`]: deterministic synthetic data, as OpenMetrics text and as samples, for
+//!   differential tests and benchmarks against Prometheus.
 
 pub mod notation;
 pub mod runner;
 pub mod script;
+pub mod synth;
 
 pub use runner::{CaseOutcome, FileReport, run_script};
 

@@ -205,7 +205,9 @@ impl Evaluator<'_> {
                     .entry((j, oj))
                     .or_insert_with(|| {
                         let l = result_metric(&many[j].labels, &one[oj].labels, op, m);
-                        (out.index(&l, return_bool), l)
+                        // A filtering comparison keeps the driving side's name only if that
+                        // side still had one (`-x > y` has none).
+                        (out.index(&l, return_bool || many[j].drop_name), l)
                     })
                     .clone();
                 if m.card == Cardinality::OneToOne {

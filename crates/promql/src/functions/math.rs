@@ -9,8 +9,8 @@ pub(crate) fn simple_fn(name: &str) -> Option<fn(f64) -> f64> {
         "exp" => f64::exp,
         "sqrt" => f64::sqrt,
         "ln" => f64::ln,
-        "log2" => f64::log2,
-        "log10" => f64::log10,
+        "log2" => go_log2,
+        "log10" => go_log10,
         "sin" => f64::sin,
         "cos" => f64::cos,
         "tan" => f64::tan,
@@ -28,6 +28,38 @@ pub(crate) fn simple_fn(name: &str) -> Option<fn(f64) -> f64> {
         "sgn" => sgn,
         _ => return None,
     })
+}
+
+/// Go's `math.Log10`: `ln(x) * (1/Ln10)`, which rounds differently from a direct `log10`.
+fn go_log10(v: f64) -> f64 {
+    v.ln() * (1.0 / std::f64::consts::LN_10)
+}
+
+/// Go's `math.Log2`: exact for powers of two, else `ln(frac) * (1/Ln2) + exp` with
+/// `v = frac * 2^exp`, `frac` in [0.5, 1).
+fn go_log2(v: f64) -> f64 {
+    let (frac, exp) = frexp(v);
+    if frac == 0.5 {
+        return f64::from(exp - 1);
+    }
+    frac.ln() * (1.0 / std::f64::consts::LN_2) + f64::from(exp)
+}
+
+/// `v = frac * 2^exp` with `|frac|` in [0.5, 1); zero, infinities and NaN are returned as is.
+fn frexp(v: f64) -> (f64, i32) {
+    if v == 0.0 || !v.is_finite() {
+        return (v, 0);
+    }
+    let (mut v, mut exp) = (v, 0i32);
+    if v.abs() < f64::MIN_POSITIVE {
+        // Subnormal: scale into the normal range first.
+        v *= (1u64 << 52) as f64;
+        exp = -52;
+    }
+    let bits = v.to_bits();
+    exp += ((bits >> 52) & 0x7ff) as i32 - 1022;
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (frac, exp)
 }
 
 fn sgn(v: f64) -> f64 {
@@ -70,6 +102,18 @@ pub(crate) fn go_pow(x: f64, y: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_logs_are_exact_on_powers_and_split_frexp() {
+        assert_eq!(go_log2(8.0), 3.0);
+        assert_eq!(go_log2(0.25), -2.0);
+        assert_eq!(go_log10(1000.0), 2.9999999999999996);
+        assert_eq!(frexp(8.0), (0.5, 4));
+        assert_eq!(frexp(-3.0), (-0.75, 2));
+        assert_eq!(frexp(f64::MIN_POSITIVE / 4.0), (0.5, -1023));
+        assert!(go_log2(f64::NAN).is_nan());
+        assert_eq!(go_log2(0.0), f64::NEG_INFINITY);
+    }
 
     #[test]
     fn rounding_and_clamping() {
