@@ -10,6 +10,7 @@
 //! Architecture invariant: no concrete manager or storage engine is named here.
 
 mod admin;
+mod cors;
 pub mod envelope;
 mod federate;
 pub mod json;
@@ -75,11 +76,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/read", post(remote_routes::read))
         .route("/write", post(remote_routes::write))
         .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready));
+    let origin = cors::CorsOrigin::new(&state.flags.cors_origin);
+    // CORS wraps the whole API (including OPTIONS preflights on any path); gzip as Prometheus.
+    let api = Router::new()
+        .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(move |req, next| cors::cors(origin.clone(), req, next)))
+        .layer(tower_http::compression::CompressionLayer::new());
     let federate = Router::new()
         .route("/federate", get(federate::federate))
-        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready));
+        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
+        .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
-        .nest("/api/v1", api)
+        .merge(api)
         .merge(federate)
         .route("/-/healthy", get(lifecycle::healthy))
         .route("/-/ready", get(lifecycle::ready))

@@ -44,6 +44,8 @@ pub struct ApiFlags {
     pub lookback_delta_ms: i64,
     /// Largest accepted request body (remote write, form posts), bytes.
     pub max_body_bytes: usize,
+    /// `--web.cors.origin`: a regex (fully anchored) of origins allowed cross-origin calls.
+    pub cors_origin: String,
 }
 
 impl Default for ApiFlags {
@@ -55,6 +57,7 @@ impl Default for ApiFlags {
             agent: false,
             lookback_delta_ms: 300_000,
             max_body_bytes: 32 << 20,
+            cors_origin: ".*".into(),
         }
     }
 }

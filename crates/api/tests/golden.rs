@@ -568,3 +568,32 @@ fn remote_write_receiver() {
     st.flags.max_body_bytes = 16;
     assert_eq!(send(&st, Method::POST, "/api/v1/write", ct, vec![0; 1024]).0, 413);
 }
+
+#[test]
+fn cors_and_compression() {
+    let st = state(mem_storage());
+    let call = |method: Method, headers: &[(&str, &str)]| {
+        let mut r = Request::builder().method(method).uri("/api/v1/labels");
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        rt().block_on(router(st.clone()).oneshot(r.body(Body::empty()).unwrap())).unwrap()
+    };
+    let pre = call(Method::OPTIONS, &[("Origin", "http://grafana")]);
+    assert_eq!(pre.status().as_u16(), 204);
+    assert_eq!(pre.headers()["Access-Control-Allow-Origin"], "*");
+    assert_eq!(pre.headers()["Access-Control-Allow-Methods"], "GET, POST, OPTIONS");
+    let plain = call(Method::GET, &[]);
+    assert!(plain.headers().get("Access-Control-Allow-Origin").is_none());
+    let gz = call(Method::GET, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gz.headers()["Content-Encoding"], "gzip");
+    let mut restricted = st.clone();
+    restricted.flags.cors_origin = "https://ok\\.example".into();
+    let r = Request::builder()
+        .uri("/api/v1/labels")
+        .header("Origin", "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let resp = rt().block_on(router(restricted).oneshot(r)).unwrap();
+    assert!(resp.headers().get("Access-Control-Allow-Origin").is_none());
+}
