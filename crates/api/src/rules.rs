@@ -56,7 +56,7 @@ pub async fn rules(State(st): State<ApiState>, p: Params) -> ApiResult {
             match r {
                 Rule::Alerting(a) => {
                     if exclude_alerts {
-                        a.alerts.clear();
+                        a.alerts = None;
                     }
                     typ != "record"
                 }
@@ -82,7 +82,7 @@ pub async fn alerts(State(st): State<ApiState>) -> ApiResult {
         .into_iter()
         .flat_map(|g| g.rules)
         .filter_map(|r| match r {
-            Rule::Alerting(a) => Some(a.alerts),
+            Rule::Alerting(a) => a.alerts,
             Rule::Recording(_) => None,
         })
         .flatten()

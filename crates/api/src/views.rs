@@ -155,7 +155,8 @@ pub struct AlertingRule {
     pub labels: Labels,
     #[serde(serialize_with = "ser_labels")]
     pub annotations: Labels,
-    pub alerts: Vec<Alert>,
+    /// The rule's active alerts; `None` renders `null` (the API sets it for `exclude_alerts`).
+    pub alerts: Option<Vec<Alert>>,
     /// "ok", "err" or "unknown".
     pub health: String,
     #[serde(skip_serializing_if = "String::is_empty")]

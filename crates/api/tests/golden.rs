@@ -197,7 +197,7 @@ impl RulesView for FakeViews {
                         keep_firing_for: 0.0,
                         labels: Labels::new([("severity", "page")]),
                         annotations: Labels::new([("summary", "x > 1 <b>")]),
-                        alerts: vec![alert("firing")],
+                        alerts: Some(vec![alert("firing")]),
                         health: "err".into(),
                         last_error: "boom".into(),
                         evaluation_time: 0.5,
