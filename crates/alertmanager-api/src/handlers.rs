@@ -120,6 +120,15 @@ async fn post_alerts(State(s): State<AlertmanagerService>, body: Bytes) -> Respo
     if errors.is_empty() { StatusCode::OK.into_response() } else { bad_request(errors.join("; ")) }
 }
 
+/// The deprecated v1 endpoint older Prometheus versions post to (same alert shape).
+async fn post_alerts_v1(state: State<AlertmanagerService>, body: Bytes) -> Response {
+    let r = post_alerts(state, body).await;
+    if r.status().is_success() {
+        return ok_json(json!({"status": "success"}));
+    }
+    r
+}
+
 async fn get_silences(State(s): State<AlertmanagerService>, RawQuery(q): RawQuery) -> Response {
     let filter = match filter_matchers(&pairs(q.as_deref())) {
         Ok(f) => f,
@@ -202,6 +211,7 @@ impl AlertmanagerService {
             .route("/api/v2/receivers", get(receivers))
             .route("/api/v2/alerts", get(get_alerts).post(post_alerts))
             .route("/api/v2/alerts/groups", get(get_groups))
+            .route("/api/v1/alerts", post(post_alerts_v1))
             .route("/api/v2/silences", get(get_silences).post(post_silences))
             .route("/api/v2/silence/{id}", get(get_silence).delete(delete_silence))
             .route("/-/healthy", get(healthy).head(healthy))

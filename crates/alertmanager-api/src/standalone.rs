@@ -20,6 +20,9 @@ pub struct StandaloneOpts {
     pub listen_address: String,
     #[arg(long = "web.external-url", default_value = "")]
     pub external_url: String,
+    /// Prefix for all routes; defaults to the path of `--web.external-url`.
+    #[arg(long = "web.route-prefix")]
+    pub route_prefix: Option<String>,
     #[arg(long = "data.retention", default_value = "120h")]
     pub data_retention: String,
     #[arg(long = "cluster.listen-address", default_value = "")]
@@ -31,6 +34,22 @@ pub struct StandaloneOpts {
 /// `:9093` -> `0.0.0.0:9093`.
 pub fn listen_addr(s: &str) -> String {
     if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_string() }
+}
+
+/// The route prefix: the flag if given, else the external URL's path; "" for the root.
+pub fn route_prefix(flag: Option<&str>, external_url: &str) -> String {
+    let raw = match flag {
+        Some(p) => p.to_string(),
+        None => {
+            let after_scheme = external_url.split_once("://").map_or(external_url, |(_, r)| r);
+            after_scheme.find('/').map_or(String::new(), |i| after_scheme[i..].to_string())
+        }
+    };
+    let trimmed = raw.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return String::new();
+    }
+    if trimmed.starts_with('/') { trimmed.to_string() } else { format!("/{trimmed}") }
 }
 
 /// Runs until the process is stopped (SIGINT/SIGTERM), then snapshots state.
@@ -60,7 +79,13 @@ pub async fn run_standalone(opts: StandaloneOpts) -> Result<(), ApiError> {
         .await
         .map_err(|source| ApiError::Listen { addr: addr.clone(), source })?;
     tracing::info!(address = %addr, "alertmanager listening");
-    axum::serve(listener, svc.router())
+    let prefix = route_prefix(opts.route_prefix.as_deref(), &opts.external_url);
+    let router = if prefix.is_empty() {
+        svc.router()
+    } else {
+        axum::Router::new().nest(&prefix, svc.router())
+    };
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(ApiError::Serve)?;
@@ -87,5 +112,19 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_addresses() {
+        assert_eq!(route_prefix(None, "http://h:9093/am/"), "/am");
+        assert_eq!(route_prefix(None, "http://h:9093"), "");
+        assert_eq!(route_prefix(Some("x"), "http://h/am"), "/x");
+        assert_eq!(route_prefix(Some("/"), ""), "");
+        assert_eq!(listen_addr(":9093"), "0.0.0.0:9093");
     }
 }

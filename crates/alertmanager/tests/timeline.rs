@@ -276,3 +276,23 @@ fn restart_neither_renotifies_nor_loses_resolve() {
     let got = h.run(60, 400);
     assert_eq!(got, vec![sent(60, "firing", &["Down/a:firing", "Down/b:resolved"])]);
 }
+
+#[test]
+fn failed_delivery_is_retried_at_next_flush() {
+    let mut h = Harness::new(None);
+    h.push(0, vec![alert("Down", "a", &[])]);
+    h.at(30);
+    let ns = h.am.tick();
+    assert_eq!(ns.len(), 1);
+    // The receiver was down for the whole retry budget: nothing is logged as sent.
+    h.am.notified(ns[0].id, false);
+    let mut a = alert("Down", "a", &[]);
+    a.starts_at = Some(T0);
+    h.push(100, vec![a]);
+    assert_eq!(h.run(31, 330), vec![sent(330, "firing", &["Down/a:firing"])]);
+    // Delivered now: the following flush (the alert still firing) has nothing new to say.
+    let mut a = alert("Down", "a", &[]);
+    a.starts_at = Some(T0);
+    h.push(350, vec![a]);
+    assert_eq!(h.run(350, 630), vec![]);
+}
