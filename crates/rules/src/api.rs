@@ -26,6 +26,37 @@ impl Serialize for JsonLabels {
     }
 }
 
+/// A float as Go's `encoding/json` writes it: `300`, `0.000012345`, `1e-7`, `1e+21`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GoF64(pub f64);
+
+/// Go's `encoding/json` text of a float.
+pub fn go_json_float(f: f64) -> String {
+    if !f.is_finite() {
+        return "0".into();
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let e = format_e_shortest(f);
+        return match e.split_once('e') {
+            Some((m, exp)) => {
+                let (sign, digits) = exp.split_at(1);
+                format!("{m}e{sign}{}", digits.trim_start_matches('0'))
+            }
+            None => e,
+        };
+    }
+    format!("{f}")
+}
+
+impl Serialize for GoF64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(go_json_float(self.0))
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
 /// A time as Go's `time.Time` marshals it (RFC 3339 with up to nanoseconds; zero time for `None`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JsonTime(pub Option<i64>);
@@ -87,9 +118,9 @@ pub struct ApiAlertingRule {
     pub state: String,
     pub name: String,
     pub query: String,
-    pub duration: f64,
+    pub duration: GoF64,
     #[serde(rename = "keepFiringFor")]
-    pub keep_firing_for: f64,
+    pub keep_firing_for: GoF64,
     pub labels: JsonLabels,
     pub annotations: JsonLabels,
     pub alerts: Option<Vec<ApiAlert>>,
@@ -97,7 +128,7 @@ pub struct ApiAlertingRule {
     #[serde(rename = "lastError", skip_serializing_if = "String::is_empty")]
     pub last_error: String,
     #[serde(rename = "evaluationTime")]
-    pub evaluation_time: f64,
+    pub evaluation_time: GoF64,
     #[serde(rename = "lastEvaluation")]
     pub last_evaluation: JsonTime,
     #[serde(rename = "type")]
@@ -114,7 +145,7 @@ pub struct ApiRecordingRule {
     #[serde(rename = "lastError", skip_serializing_if = "String::is_empty")]
     pub last_error: String,
     #[serde(rename = "evaluationTime")]
-    pub evaluation_time: f64,
+    pub evaluation_time: GoF64,
     #[serde(rename = "lastEvaluation")]
     pub last_evaluation: JsonTime,
     #[serde(rename = "type")]
@@ -135,10 +166,10 @@ pub struct ApiRuleGroup {
     pub name: String,
     pub file: String,
     pub rules: Vec<ApiRule>,
-    pub interval: f64,
+    pub interval: GoF64,
     pub limit: usize,
     #[serde(rename = "evaluationTime")]
-    pub evaluation_time: f64,
+    pub evaluation_time: GoF64,
     #[serde(rename = "lastEvaluation")]
     pub last_evaluation: JsonTime,
 }
@@ -173,15 +204,15 @@ fn alerting_row(r: &AlertingRule, rule: &Rule, exclude_alerts: bool) -> ApiAlert
         state: r.rule_state().as_str().to_string(),
         name: r.name().to_string(),
         query: r.query().to_string(),
-        duration: r.hold_ms() as f64 / 1000.0,
-        keep_firing_for: r.keep_firing_for_ms() as f64 / 1000.0,
+        duration: GoF64(r.hold_ms() as f64 / 1000.0),
+        keep_firing_for: GoF64(r.keep_firing_for_ms() as f64 / 1000.0),
         labels: JsonLabels(r.labels().clone()),
         annotations: JsonLabels(r.annotations().clone()),
         alerts: (!exclude_alerts)
             .then(|| r.active_alerts().iter().map(ApiAlert::from_alert).collect()),
         health: health.as_str().to_string(),
         last_error: err.unwrap_or_default(),
-        evaluation_time: dur,
+        evaluation_time: GoF64(dur),
         last_evaluation: JsonTime(ts),
         kind: "alerting",
     }
@@ -199,7 +230,7 @@ fn rule_row(rule: &Rule, f: &RulesFilter) -> Option<ApiRule> {
                 labels: JsonLabels(r.labels().clone()),
                 health: health.as_str().to_string(),
                 last_error: err.unwrap_or_default(),
-                evaluation_time: dur,
+                evaluation_time: GoF64(dur),
                 last_evaluation: JsonTime(ts),
                 kind: "recording",
             })
@@ -232,9 +263,9 @@ pub fn rule_discovery(groups: &[Arc<Group>], f: &RulesFilter) -> RuleDiscovery {
             name: g.name().to_string(),
             file: g.file().to_string(),
             rules,
-            interval: g.interval_ms() as f64 / 1000.0,
+            interval: GoF64(g.interval_ms() as f64 / 1000.0),
             limit: g.limit(),
-            evaluation_time: eval_time,
+            evaluation_time: GoF64(eval_time),
             last_evaluation: JsonTime(last_eval),
         });
     }
@@ -263,5 +294,19 @@ mod tests {
         assert_eq!(format_time(None), "0001-01-01T00:00:00Z");
         assert_eq!(format_time(Some(0)), "1970-01-01T00:00:00Z");
         assert_eq!(format_time(Some(1_500)), "1970-01-01T00:00:01.5Z");
+    }
+
+    #[test]
+    fn floats_serialise_as_go() {
+        for (f, want) in [
+            (300.0, "300"),
+            (0.000012345, "0.000012345"),
+            (1e-7, "1e-7"),
+            (1e21, "1e+21"),
+            (0.5, "0.5"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(serde_json::to_string(&GoF64(f)).unwrap(), want);
+        }
     }
 }

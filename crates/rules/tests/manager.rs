@@ -42,7 +42,11 @@ async fn advance(f: &Fixture, to_ms: i64) {
 }
 
 fn times(f: &Fixture, selector: &str) -> Vec<i64> {
-    samples(&f.storage, selector, 0, i64::MAX / 2).into_iter().flat_map(|(_, s)| s).map(|s| s.0).collect()
+    samples(&f.storage, selector, 0, i64::MAX / 2)
+        .into_iter()
+        .flat_map(|(_, s)| s)
+        .map(|s| s.0)
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
@@ -111,6 +115,14 @@ async fn reload_keeps_alert_state_and_marks_removed_groups_stale() {
     let last = gone[0].1.last().unwrap();
     assert!(model::value::is_stale_nan(last.1), "removed group's series marked stale");
     assert_eq!(last.0, reload_at);
-    assert!(m.update(60_000, &[dir.path().join("missing.yml").to_string_lossy().into_owned()], Labels::empty(), "").is_err());
+    assert!(
+        m.update(
+            60_000,
+            &[dir.path().join("missing.yml").to_string_lossy().into_owned()],
+            Labels::empty(),
+            ""
+        )
+        .is_err()
+    );
     assert_eq!(m.rule_groups().len(), 1, "a failed reload keeps the old groups");
 }

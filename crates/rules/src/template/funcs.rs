@@ -57,7 +57,12 @@ const PROMETHEUS_FUNCS: &[&str] = &[
 
 /// Every function name a template may call.
 pub fn known_names() -> Vec<&'static str> {
-    GOTMPL_BUILTINS.iter().chain(PROMETHEUS_FUNCS).copied().chain(["__pharos_print"]).collect()
+    GOTMPL_BUILTINS
+        .iter()
+        .chain(PROMETHEUS_FUNCS)
+        .copied()
+        .chain(["__pharos_print", "__pharos_zero"])
+        .collect()
 }
 
 type R = gotmpl::Result<Value>;

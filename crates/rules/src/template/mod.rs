@@ -22,6 +22,7 @@ pub use funcs::FuncContext;
 pub const ALERT_DEFS: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
 const PRINT: &str = "__pharos_print";
+const ZERO: &str = "__pharos_zero";
 
 /// A label set as a template map.
 pub fn labels_value(l: &Labels) -> Value {
@@ -88,6 +89,15 @@ pub fn expand(name: &str, text: &str, data: &Value, ctx: &FuncContext) -> Result
         parse_tree(name, text).map_err(|e| format!("error parsing template {name}: {e}"))?;
     let mut fm: FuncMap = funcs::func_map(ctx);
     fm.insert(PRINT.into(), Arc::new(print_value));
+    fm.insert(
+        ZERO.into(),
+        Arc::new(|args: &[Value]| {
+            Ok(match args.first() {
+                None | Some(Value::Nil) => Value::String("".into()),
+                Some(v) => v.clone(),
+            })
+        }),
+    );
     let mut t = Template::new(name).missing_key(MissingKey::ZeroValue).funcs(fm);
     for (n, body) in defines {
         t = t.add_parse_tree(&n, body);
@@ -126,13 +136,17 @@ fn rewrite_list(list: &mut ListNode) {
     for node in &mut list.nodes {
         match node {
             Node::List(l) => rewrite_list(l),
-            Node::Action(a) if a.pipe.decl.is_empty() => {
-                let pos = a.pipe.pos;
-                a.pipe
-                    .commands
-                    .push(CommandNode { pos, args: vec![Expr::Identifier(pos, PRINT.into())] });
+            Node::Action(a) => {
+                zero_fields(&mut a.pipe);
+                if a.pipe.decl.is_empty() {
+                    let pos = a.pipe.pos;
+                    a.pipe
+                        .commands
+                        .push(CommandNode { pos, args: vec![Expr::Identifier(pos, PRINT.into())] });
+                }
             }
             Node::If(b) | Node::Range(b) | Node::With(b) => {
+                zero_fields(&mut b.pipe);
                 rewrite_list(&mut b.body);
                 if let Some(e) = &mut b.else_body {
                     rewrite_list(e);
@@ -141,6 +155,37 @@ fn rewrite_list(list: &mut ListNode) {
             Node::Define(d) => rewrite_list(&mut d.body),
             _ => {}
         }
+    }
+}
+
+/// Wraps every field access (`.Labels.x`, `$labels.x`) in `__pharos_zero`, so a missing
+/// map entry is `""` as Go's `missingkey=zero` gives for `map[string]string`, also when it
+/// is compared (`eq $labels.x "y"`) or passed to a function.
+fn zero_fields(p: &mut PipeNode) {
+    for c in &mut p.commands {
+        for a in &mut c.args {
+            zero_expr(a);
+        }
+    }
+}
+
+fn zero_expr(e: &mut Expr) {
+    let wrap = match e {
+        Expr::Field(_, f) | Expr::Variable(_, _, f) | Expr::Chain(_, _, f) => !f.is_empty(),
+        Expr::Pipe(_, p) => {
+            zero_fields(p);
+            false
+        }
+        _ => false,
+    };
+    if wrap {
+        let pos = e.pos();
+        let inner = std::mem::replace(e, Expr::Nil(pos));
+        let cmd = CommandNode { pos, args: vec![Expr::Identifier(pos, ZERO.into()), inner] };
+        *e = Expr::Pipe(
+            pos,
+            PipeNode { pos, decl: Vec::new(), commands: vec![cmd], is_assign: false },
+        );
     }
 }
 
@@ -206,6 +251,16 @@ mod tests {
     fn variables_and_go_printing() {
         assert_eq!(exp("{{ $labels.instance }} is {{ $value }}", 1234567.0), "a:1 is 1.234567e+06");
         assert_eq!(exp("[{{ $labels.missing }}]", 1.0), "[]");
+        assert_eq!(exp("{{ if eq $labels.missing \"\" }}empty{{ end }}", 1.0), "empty");
+        assert_eq!(
+            exp("{{ if ne .Labels.job \"x\" }}{{ .Labels.job | toUpper }}{{ end }}", 1.0),
+            "J"
+        );
+        assert_eq!(
+            exp("{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}", 1.0),
+            "instance=a:1;job=j;"
+        );
+        assert_eq!(exp("{{ with $labels.nope }}x{{ else }}none{{ end }}", 1.0), "none");
         assert_eq!(exp("{{ $externalLabels.dc }} {{ $externalURL }}", 1.0), "eu http://x:9090/p");
         assert_eq!(exp("{{ $value | humanize }}", 1234567.0), "1.235M");
         assert_eq!(exp("{{ if gt $value 1.0 }}big{{ else }}small{{ end }}", 2.0), "big");
