@@ -66,6 +66,11 @@ fn seg_path(dir: &Path, start: u64) -> PathBuf {
     dir.join(format!("{start:020}"))
 }
 
+/// A reader name usable as a file name.
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
+}
+
 /// Reads the next record at the file's position; `None` at a clean or torn end.
 fn read_record(f: &mut impl Read) -> Option<Vec<u8>> {
     let mut hdr = [0u8; 8];
@@ -121,14 +126,30 @@ impl DiskBuffer {
 
     /// A named reader (one per remote-write queue); its acknowledgements persist across restarts.
     pub fn reader(self: &Arc<Self>, name: &str) -> BufferReader {
-        let safe: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
-            .collect();
+        let safe = safe_name(name);
         let mut w = self.w.lock();
         let first = w.segments.first().copied().unwrap_or(0);
         w.acks.entry(safe.clone()).or_insert(first);
         BufferReader { buf: self.clone(), name: safe }
+    }
+
+    /// Forgets a reader (its queue was removed from the configuration) so it no longer holds
+    /// back truncation.
+    pub fn remove_reader(&self, name: &str) -> Result<(), RemoteError> {
+        let name = safe_name(name);
+        let name = name.as_str();
+        let mut w = self.w.lock();
+        w.acks.remove(name);
+        match fs::remove_file(self.dir.join("acks").join(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Names of the readers with persisted positions.
+    pub fn reader_names(&self) -> Vec<String> {
+        self.w.lock().acks.keys().cloned().collect()
     }
 
     /// Global offset after the last committed record.

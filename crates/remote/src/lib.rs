@@ -7,6 +7,8 @@
 //!   HTTP senders with backoff, so an outage of the remote end loses nothing the source still
 //!   holds. [`DiskBuffer`] is such a source: agent mode appends into it directly
 //!   ([`BufferAppendable`]); a full server mirrors TSDB commits into it ([`TeeAppendable`]).
+//! - [`WriteManager`] runs one queue per `remote_write` entry over one buffer and applies
+//!   configuration reloads.
 //! - Reading remote data: [`ReadClient`] implements `storage::Queryable` over a remote-read URL.
 //!
 //! The protobuf messages are in [`proto`], written with prost derives (no protoc).
@@ -18,6 +20,7 @@ pub mod codec;
 mod disk_buffer;
 mod error;
 pub mod from_config;
+mod manager;
 pub mod proto;
 pub mod proto_v2;
 mod queue;
@@ -31,6 +34,7 @@ pub use disk_buffer::{
     BufferAppendable, BufferReader, DiskBuffer, DiskBufferOptions, TeeAppendable,
 };
 pub use error::RemoteError;
+pub use manager::WriteManager;
 pub use queue::{QueueOptions, QueueStats, WriteOptions, WriteQueue};
 pub use read_client::{ReadClient, ReadOptions};
 pub use read_server::{READ_CONTENT_TYPE, serve_read};

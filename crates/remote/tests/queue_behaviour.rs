@@ -200,3 +200,38 @@ async fn agent_mode_appends_flow_to_the_remote_and_survive_a_restart() {
     assert_eq!(rx.lock().accepted.len(), 30);
     q.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_applies_and_reloads_remote_write_configs() {
+    let rx = Arc::new(Mutex::new(Receiver::default()));
+    let url = serve(rx.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
+    let mgr = remote::WriteManager::new(buf.clone());
+    let yaml = format!(
+        "url: {url}\nname: one\nqueue_config:\n  batch_send_deadline: 20ms\n  min_backoff: 5ms\n\
+         write_relabel_configs:\n  - source_labels: [__name__]\n    regex: secret.*\n    action: drop\n"
+    );
+    let cfg: config::RemoteWriteConfig = serde_saphyr::from_str(&yaml).unwrap();
+    let ext = Labels::new([("cluster", "c1")]);
+    mgr.apply(std::slice::from_ref(&cfg), &ext).await.unwrap();
+    buf.write_batch(&samples("visible", 5)).unwrap();
+    buf.write_batch(&samples("secret_x", 5)).unwrap();
+    let stats = mgr.stats()[0].1.clone();
+    wait(|| stats.samples_sent.load(Ordering::Relaxed) == 5).await;
+    wait(|| stats.samples_dropped.load(Ordering::Relaxed) == 5).await;
+    assert!(rx.lock().accepted.iter().all(|(n, _)| n == "visible"));
+    // Re-applying the same config keeps the running queue.
+    mgr.apply(std::slice::from_ref(&cfg), &ext).await.unwrap();
+    assert!(Arc::ptr_eq(&stats, &mgr.stats()[0].1));
+    // An invalid entry changes nothing.
+    let mut bad = cfg.clone();
+    bad.queue_config.max_shards = 0;
+    assert!(mgr.apply(&[bad], &ext).await.is_err());
+    assert_eq!(mgr.stats().len(), 1);
+    // Removing the entry stops the queue and releases its reader.
+    mgr.apply(&[], &ext).await.unwrap();
+    assert!(mgr.stats().is_empty());
+    assert!(buf.reader_names().is_empty());
+    mgr.stop().await;
+}
