@@ -10,13 +10,16 @@
 mod config_load;
 mod error;
 mod http;
+mod lifecycle;
 mod options;
 mod process_metrics;
 mod run;
 mod self_metrics;
 mod tsdb_open;
+mod views;
 
 pub use error::ServerError;
+pub use lifecycle::Reloadable;
 pub use options::{LogFormat, ServerOptions};
 pub use run::{Server, run};
 pub use self_metrics::SelfMetrics;

@@ -4,37 +4,55 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::lifecycle::Reloader;
+use crate::views::{ConfigState, DbView, ServerConfigView};
 use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
 
-/// Whether startup has completed; shared with `/-/ready`.
-#[derive(Clone, Default)]
-pub(crate) struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    pub(crate) fn set(&self, ready: bool) {
-        self.0.store(ready, Ordering::SeqCst);
-    }
-
-    pub(crate) fn is_ready(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+/// The Prometheus API version Pharos implements; Grafana needs at least 2.24 for its fast paths.
+const API_COMPAT_VERSION: &str = "3.0.0";
 
 /// A started server: its address and a way to stop it.
 pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+    quit: watch::Receiver<bool>,
+    http: tokio::task::JoinHandle<Result<(), ServerError>>,
     db: Arc<tsdb::Db>,
-    maintenance: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    reloader: Arc<Reloader>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn engine(opts: &ServerOptions) -> promql::Engine {
+    promql::Engine::new(promql::EngineOptions {
+        lookback_delta_ms: opts.query_lookback_delta.as_millis() as i64,
+        max_samples: opts.query_max_samples,
+        timeout: opts.query_timeout,
+    })
+}
+
+fn build_info() -> api::BuildInfo {
+    api::BuildInfo {
+        version: API_COMPAT_VERSION.to_string(),
+        revision: String::new(),
+        branch: format!("pharos-{}", env!("CARGO_PKG_VERSION")),
+        build_user: "pharos".to_string(),
+        build_date: String::new(),
+        go_version: "rust".to_string(),
+    }
 }
 
 impl Server {
     /// Binds the listener, builds every component and starts serving.
     pub async fn start(opts: ServerOptions) -> Result<Server, ServerError> {
+        let start_ms = now_ms();
         std::fs::create_dir_all(&opts.storage_path).map_err(|e| ServerError::Storage {
             path: opts.storage_path.display().to_string(),
             reason: e.to_string(),
@@ -48,34 +66,68 @@ impl Server {
         tracing::info!(file = %loaded.path.display(), "loaded configuration file");
         let db = tsdb_open::open(&opts, &loaded.config).await?;
         let metrics = SelfMetrics::new(env!("CARGO_PKG_VERSION"));
-        let readiness = Readiness::default();
-        let app = crate::http::router(metrics.clone(), readiness.clone());
-        let (shutdown, mut rx) = watch::channel(false);
-        let maintenance = tsdb_open::spawn_maintenance(db.clone(), shutdown.subscribe());
-        let task = tokio::spawn(async move {
+        let (shutdown, stop_rx) = watch::channel(false);
+        let (quit_tx, quit) = watch::channel(false);
+        let config_state = Arc::new(RwLock::new(ConfigState {
+            config: loaded.config.clone(),
+            last_reload_success: true,
+            last_config_time_ms: start_ms,
+        }));
+        let reloader = Arc::new(Reloader {
+            config_path: loaded.path.clone(),
+            state: config_state.clone(),
+            metrics: metrics.clone(),
+            components: Mutex::new(Vec::new()),
+            quit: quit_tx,
+        });
+
+        let ready = Arc::new(AtomicBool::new(false));
+        let api_state = api_state(&opts, &db, &config_state, &reloader, ready.clone(), start_ms);
+        let app = api::router(api_state).merge(crate::http::router(metrics.clone()));
+        let mut stop_http = stop_rx.clone();
+        let http = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
+                    let _ = stop_http.wait_for(|stop| *stop).await;
                 })
                 .await
                 .map_err(ServerError::Http)
         });
+        let background = vec![
+            tsdb_open::spawn_maintenance(db.clone(), stop_rx.clone()),
+            spawn_sighup(reloader.clone(), stop_rx),
+        ];
+
+        reloader.apply(&loaded.config).map_err(ServerError::Config)?;
         metrics.config_last_reload_successful.set(1);
+        metrics.config_last_reload_success_timestamp_seconds.set(start_ms as f64 / 1000.0);
         metrics.ready.set(1);
-        readiness.set(true);
+        ready.store(true, Ordering::Release);
         tracing::info!(address = %addr, "server is ready to receive web requests");
-        Ok(Server { addr, shutdown, task, db, maintenance })
+        Ok(Server { addr, shutdown, quit, http, db, background, reloader })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// Reloads the configuration file, as SIGHUP does.
+    pub fn reload(&self) -> Result<(), String> {
+        self.reloader.reload()
+    }
+
+    /// Resolves when `/-/quit` was called.
+    pub async fn quit_requested(&mut self) {
+        let _ = self.quit.wait_for(|q| *q).await;
+    }
+
     /// Stops every component in order and waits for the HTTP server to drain.
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(true);
-        let _ = self.maintenance.await;
-        let served = match self.task.await {
+        for task in self.background {
+            let _ = task.await;
+        }
+        let served = match self.http.await {
             Ok(result) => result,
             Err(e) => Err(ServerError::Http(std::io::Error::other(e.to_string()))),
         };
@@ -88,11 +140,63 @@ impl Server {
     }
 }
 
-/// Runs the server until SIGTERM or SIGINT, then shuts down cleanly.
+fn api_state(
+    opts: &ServerOptions,
+    db: &Arc<tsdb::Db>,
+    config_state: &Arc<RwLock<ConfigState>>,
+    reloader: &Arc<Reloader>,
+    ready: Arc<AtomicBool>,
+    start_ms: i64,
+) -> api::ApiState {
+    let mut state = api::ApiState::new(db.clone(), Arc::new(engine(opts)));
+    state.appendable = Some(db.clone());
+    state.tsdb = Arc::new(DbView { db: db.clone() });
+    state.config = Arc::new(ServerConfigView::new(opts, config_state.clone(), start_ms));
+    state.lifecycle = reloader.clone();
+    state.flags = api::ApiFlags {
+        enable_admin: opts.enable_admin_api,
+        enable_lifecycle: opts.enable_lifecycle,
+        enable_remote_write_receiver: opts.enable_remote_write_receiver,
+        agent: opts.agent,
+        lookback_delta_ms: opts.query_lookback_delta.as_millis() as i64,
+        ..api::ApiFlags::default()
+    };
+    state.external_url = opts.external_url.clone().unwrap_or_default();
+    let labels_state = config_state.clone();
+    state.external_labels = Arc::new(move || labels_state.read().config.global.external_labels());
+    state.build_info = build_info();
+    state.ready = ready;
+    state
+}
+
+fn spawn_sighup(
+    reloader: Arc<Reloader>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        loop {
+            let stopped = tokio::select! {
+                _ = hup.recv() => false,
+                _ = stop.changed() => true,
+            };
+            if stopped || *stop.borrow() {
+                return;
+            }
+            let r = reloader.clone();
+            let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+        }
+    })
+}
+
+/// Runs the server until SIGTERM, SIGINT or `/-/quit`, then shuts down cleanly.
 pub async fn run(opts: ServerOptions) -> Result<(), ServerError> {
-    let server = Server::start(opts).await?;
-    wait_for_signal().await;
-    tracing::info!("received termination signal, shutting down");
+    let mut server = Server::start(opts).await?;
+    tokio::select! {
+        _ = wait_for_signal() => tracing::info!("received termination signal, shutting down"),
+        _ = server.quit_requested() => tracing::info!("quit requested over http, shutting down"),
+    }
     server.stop().await?;
     tracing::info!("see you next time");
     Ok(())
