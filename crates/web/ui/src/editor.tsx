@@ -5,9 +5,21 @@ import { EditorState } from '@codemirror/state';
 import { EditorView, keymap, placeholder as cmPlaceholder, highlightSpecialChars, drawSelection } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from '@codemirror/commands';
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, completionStatus } from '@codemirror/autocomplete';
-import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
+import { bracketMatching, syntaxHighlighting, HighlightStyle } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
 import { lintKeymap, setDiagnostics } from '@codemirror/lint';
 import { PromQLExtension } from '@prometheus-io/codemirror-promql';
+
+const darkHighlight = HighlightStyle.define([
+  { tag: tags.keyword, color: '#ff9e64' },
+  { tag: [tags.function(tags.variableName), tags.function(tags.name)], color: '#7aa2f7' },
+  { tag: tags.labelName, color: '#e0af68' },
+  { tag: tags.string, color: '#9ece6a' },
+  { tag: tags.number, color: '#2ac3de' },
+  { tag: tags.operator, color: '#bb9af7' },
+  { tag: tags.comment, color: '#6b7280', fontStyle: 'italic' },
+  { tag: tags.invalid, color: '#f7768e' },
+]);
 
 export interface EditorHandle {
   view: EditorView;
@@ -39,6 +51,7 @@ export function showServerError(view: EditorView, message: string) {
 }
 
 interface Props {
+  /** Initial text; later changes come only from the user (the editor owns its document). */
   value: string;
   onChange: (v: string) => void;
   onExecute: () => void;
@@ -72,7 +85,7 @@ export function PromQLEditor(props: Props) {
           bracketMatching(),
           closeBrackets(),
           autocompletion(),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          syntaxHighlighting(darkHighlight),
           cmPlaceholder(props.placeholder ?? 'Expression (press Shift+Enter for newlines)'),
           EditorView.lineWrapping,
           keymap.of([
@@ -99,12 +112,6 @@ export function PromQLEditor(props: Props) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  useEffect(() => {
-    const h = props.handle?.current;
-    if (h && h.view.state.doc.toString() !== props.value) {
-      h.view.dispatch({ changes: { from: 0, to: h.view.state.doc.length, insert: props.value } });
-    }
-  }, [props.value]);
 
   return <div class="promql-editor" ref={ref} data-testid="promql-editor" />;
 }

@@ -372,8 +372,8 @@ function HeatmapPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
   );
 }
 
-function TextPanel({ p }: { p: Panel }) {
-  const content: string = p.options?.content ?? p.content ?? '';
+function TextPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
+  const content: string = interpolate(p.options?.content ?? p.content ?? '', ctx.vars, null);
   const mode: string = p.options?.mode ?? p.mode ?? 'markdown';
   const html = mode === 'html' ? sanitizeHtml(content) : mode === 'markdown' ? renderMarkdown(content) : null;
   if (html === null) return <pre class="text-panel">{content}</pre>;
@@ -398,7 +398,7 @@ export function PanelBody({ p, ctx }: { p: Panel; ctx: PanelContext }) {
     case 'heatmap':
       return <HeatmapPanel p={p} ctx={ctx} />;
     case 'text':
-      return <TextPanel p={p} />;
+      return <TextPanel p={p} ctx={ctx} />;
     default:
       return (
         <div class="placeholder" data-testid="unsupported-panel">

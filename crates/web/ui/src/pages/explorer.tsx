@@ -1,5 +1,5 @@
 // Query explorer: PromQL editor, graph (uPlot) and table views, range/end/step controls.
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { PromQLEditor, showServerError, errorPosition, type EditorHandle } from '../editor';
 import { ApiError, formatLabels, queryInstant, queryRange, type QueryData, type MatrixSeries } from '../api';
 import { TimeChart, alignMatrix } from '../chart';
@@ -134,6 +134,11 @@ export function Explorer() {
       setRunning(false);
     }
   };
+
+  useEffect(() => {
+    if (exprRef.current.trim()) execute();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const aligned = useMemo(() => {
     if (!result || result.kind !== 'graph' || result.data.resultType !== 'matrix') return null;
