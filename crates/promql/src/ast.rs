@@ -127,6 +127,9 @@ impl ValueType {
 pub enum Expr {
     Number(f64),
     String(String),
+    /// A string literal whose Go escapes yield bytes that are not UTF-8 (`"\xff"`): valid as a
+    /// string, never as a label name.
+    InvalidUtf8(Vec<u8>),
     VectorSelector(VectorSelector),
     MatrixSelector {
         vs: VectorSelector,
@@ -166,7 +169,7 @@ impl Expr {
     pub fn value_type(&self) -> ValueType {
         match self {
             Expr::Number(_) => ValueType::Scalar,
-            Expr::String(_) => ValueType::String,
+            Expr::String(_) | Expr::InvalidUtf8(_) => ValueType::String,
             Expr::VectorSelector(_) | Expr::Aggregate { .. } => ValueType::Vector,
             Expr::MatrixSelector { .. } | Expr::Subquery { .. } => ValueType::Matrix,
             Expr::Call { func, .. } => crate::functions::return_type(func),
@@ -195,6 +198,7 @@ impl Expr {
         match self {
             Expr::Number(_)
             | Expr::String(_)
+            | Expr::InvalidUtf8(_)
             | Expr::VectorSelector(_)
             | Expr::MatrixSelector { .. } => vec![],
             Expr::Subquery { expr, .. } | Expr::Neg(expr) | Expr::Paren(expr) => vec![expr],

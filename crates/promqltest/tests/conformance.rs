@@ -14,8 +14,8 @@ const SKIP_FILES: &[(&str, &str)] = &[
     ("type_and_unit.test", "type-and-unit labels are experimental"),
 ];
 
-/// Stable cases that do not pass yet (listed with FAIL above). Target: 0.
-const KNOWN_FAILURES: usize = 1;
+/// Stable cases that do not pass yet (listed with FAIL above). Every stable case passes.
+const KNOWN_FAILURES: usize = 0;
 
 fn dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -61,10 +61,6 @@ fn all_promql_test_scripts() {
             total_failed += r.failed.len();
         }
     }
-    // Known failures still being worked on; the count may only go down.
     println!("total stable failures: {total_failed} (allowed: {KNOWN_FAILURES})");
-    assert!(
-        total_failed <= KNOWN_FAILURES,
-        "stable PromQL cases regressed: {total_failed} failures"
-    );
+    assert_eq!(total_failed, KNOWN_FAILURES, "stable PromQL cases regressed");
 }

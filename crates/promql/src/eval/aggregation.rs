@@ -41,6 +41,10 @@ impl Evaluator<'_> {
         if *op == AggOp::CountValues {
             let label = match param.as_deref().map(Expr::unparen) {
                 Some(Expr::String(s)) => s.clone(),
+                Some(e @ Expr::InvalidUtf8(_)) => {
+                    let bad = crate::parser::invalid_utf8_display(e).unwrap_or_default();
+                    return Err(QueryError::Execution(format!("invalid label name \"{bad}\"")));
+                }
                 _ => return Err(QueryError::Execution("count_values needs a label name".into())),
             };
             if label.is_empty() {

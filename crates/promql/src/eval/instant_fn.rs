@@ -280,6 +280,11 @@ impl Evaluator<'_> {
         let regex = model::regex_compat::compile_anchored(re).map_err(|_| {
             QueryError::Execution(format!("invalid regular expression in label_replace(): {re}"))
         })?;
+        if let Some(bad) = crate::parser::invalid_utf8_display(&args[1]) {
+            return Err(QueryError::Execution(format!(
+                "invalid destination label name in label_replace(): {bad}"
+            )));
+        }
         if dst.is_empty() {
             return Err(QueryError::Execution(format!(
                 "invalid destination label name in label_replace(): {dst}"
@@ -308,9 +313,19 @@ impl Evaluator<'_> {
         let s = string_args(args);
         let (dst, sep) = (&s[1], &s[2]);
         let srcs = &s[3..];
+        if let Some(bad) = crate::parser::invalid_utf8_display(&args[1]) {
+            return Err(QueryError::Execution(format!(
+                "invalid destination label name in label_join(): {bad}"
+            )));
+        }
         if dst.is_empty() {
             return Err(QueryError::Execution(format!(
                 "invalid destination label name in label_join(): {dst}"
+            )));
+        }
+        if let Some(bad) = args[3..].iter().find_map(crate::parser::invalid_utf8_display) {
+            return Err(QueryError::Execution(format!(
+                "invalid source label name in label_join(): {bad}"
             )));
         }
         if let Some(bad) = srcs.iter().find(|x| x.is_empty()) {
@@ -340,6 +355,7 @@ fn string_args(args: &[Expr]) -> Vec<String> {
     args.iter()
         .map(|a| match a.unparen() {
             Expr::String(s) => s.clone(),
+            Expr::InvalidUtf8(b) => String::from_utf8_lossy(b).into_owned(),
             _ => String::new(),
         })
         .collect()

@@ -199,6 +199,7 @@ impl<'a> Evaluator<'a> {
             Expr::Paren(inner) => self.eval(r, inner),
             Expr::Number(v) => Ok(Val::Scalar(vec![*v; r.steps()])),
             Expr::String(s) => Ok(Val::String(s.clone())),
+            Expr::InvalidUtf8(b) => Ok(Val::String(String::from_utf8_lossy(b).into_owned())),
             Expr::Neg(inner) => Ok(negate(self.eval(r, inner)?)),
             Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(r, vs)?)),
             Expr::MatrixSelector { vs, range } => {

@@ -13,7 +13,7 @@ pub(crate) fn of_expr(query: &str, e: &Expr) -> Option<usize> {
             None => query.find('{'),
         },
         Expr::Number(v) => find_number(query, *v),
-        Expr::String(_) => None,
+        Expr::String(_) | Expr::InvalidUtf8(_) => None,
         other => other.children().first().and_then(|c| of_expr(query, c)),
     }
 }

@@ -6,6 +6,7 @@
 
 mod convert;
 mod limits;
+mod strings;
 
 use model::Matcher;
 
@@ -17,7 +18,50 @@ pub use limits::{MAX_DEPTH, MAX_QUERY_LEN};
 /// Parses `query` into the engine's syntax tree.
 pub fn parse(query: &str) -> Result<Expr, QueryError> {
     let raw = parse_raw(query)?;
-    convert::convert(&raw)
+    let mut e = convert::convert(&raw)?;
+    let invalid = strings::invalid_utf8_literals(query);
+    if !invalid.is_empty() {
+        mark_invalid_utf8(&mut e, &invalid);
+    }
+    Ok(e)
+}
+
+/// Replaces string literals that are not UTF-8 in Go by [`Expr::InvalidUtf8`] (the tree's
+/// depth is already limited, so recursion is bounded).
+fn mark_invalid_utf8(e: &mut Expr, lits: &[strings::InvalidLiteral]) {
+    match e {
+        Expr::String(s) => {
+            if let Some(l) = lits.iter().find(|l| l.parsed == *s) {
+                *e = Expr::InvalidUtf8(l.bytes.clone());
+            }
+        }
+        Expr::Subquery { expr, .. } | Expr::Neg(expr) | Expr::Paren(expr) => {
+            mark_invalid_utf8(expr, lits)
+        }
+        Expr::Call { args, .. } => args.iter_mut().for_each(|a| mark_invalid_utf8(a, lits)),
+        Expr::Aggregate { expr, param, .. } => {
+            mark_invalid_utf8(expr, lits);
+            if let Some(p) = param {
+                mark_invalid_utf8(p, lits);
+            }
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            mark_invalid_utf8(lhs, lits);
+            mark_invalid_utf8(rhs, lits);
+        }
+        Expr::Number(_)
+        | Expr::InvalidUtf8(_)
+        | Expr::VectorSelector(_)
+        | Expr::MatrixSelector { .. } => {}
+    }
+}
+
+/// How messages show a string argument: Go-style `\xNN` for bytes that are not UTF-8.
+pub(crate) fn invalid_utf8_display(e: &Expr) -> Option<String> {
+    match e.unparen() {
+        Expr::InvalidUtf8(b) => Some(strings::display_bytes(b)),
+        _ => None,
+    }
 }
 
 /// Pretty-prints a query as `/api/v1/format_query` does.
