@@ -60,4 +60,13 @@ fn main() {
     println!("head sample data: {:.2} B/sample", db.head_data_bytes() as f64 / total as f64);
     let wal = tsdb::wal::dir_size(&dir.path().join("wal"));
     println!("wal: {:.2} B/sample", wal as f64 / total as f64);
+    db.close().unwrap();
+    drop(db);
+    let start = std::time::Instant::now();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    println!(
+        "restart (WAL replay of {n} series, {total} samples): {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    assert_eq!(db.stats(1).head_stats.num_series, n as u64);
 }

@@ -40,20 +40,19 @@ impl BitWriter {
     }
 
     fn write_bits(&mut self, u: u64, nbits: u32) {
-        if nbits == 0 {
-            return;
-        }
-        let mut u = u << (64 - nbits);
-        let mut n = nbits;
-        while n >= 8 {
-            self.write_byte((u >> 56) as u8);
-            u <<= 8;
-            n -= 8;
-        }
+        let mut n = nbits.min(64);
         while n > 0 {
-            self.write_bit((u >> 63) == 1);
-            u <<= 1;
-            n -= 1;
+            if self.count == 0 {
+                self.stream.push(0);
+                self.count = 8;
+            }
+            let take = u32::from(self.count).min(n);
+            let bits = (u >> (n - take)) & ((1u64 << take) - 1);
+            if let Some(last) = self.stream.last_mut() {
+                *last |= (bits as u8) << (u32::from(self.count) - take);
+            }
+            self.count -= take as u8;
+            n -= take;
         }
     }
 }

@@ -154,7 +154,8 @@ impl Db {
 /// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
 /// data, data older than the blocks) are skipped.
 fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
-    let mut refmap: HashMap<u64, u64, ahash::RandomState> = HashMap::default();
+    // WAL ref -> head series (refs differ when a WAL repeats a series under a new ref).
+    let mut refmap: crate::head::refmap::RefMap<SeriesHandle> = Default::default();
     let min_valid = head.min_valid();
     wal::replay(dir, |rec| {
         match record::decode(rec) {
@@ -163,16 +164,15 @@ fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
                     if labels.is_empty() {
                         continue;
                     }
-                    let (hr, s, _) = head.get_or_create(&labels, Some(r));
+                    let (_, s, _) = head.get_or_create(&labels, Some(r));
                     s.lock().logged = true;
-                    refmap.insert(r, hr);
+                    refmap.insert(r, s);
                 }
             }
             Ok(record::Record::Samples(list)) => {
                 let (mut lo, mut hi) = (i64::MAX, i64::MIN);
                 for (r, t, v) in list {
-                    let Some(hr) = refmap.get(&r) else { continue };
-                    let Some(s) = head.get(*hr) else { continue };
+                    let Some(s) = refmap.get(&r) else { continue };
                     let mut s = s.lock();
                     match s.place(None, t, v, min_valid, head.ooo_window.max(0)) {
                         Ok(Placement::InOrder) => {
@@ -190,7 +190,7 @@ fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
             }
             Ok(record::Record::Tombstones(list)) => {
                 for (r, mint, maxt) in list {
-                    if let Some(s) = refmap.get(&r).and_then(|hr| head.get(*hr)) {
+                    if let Some(s) = refmap.get(&r) {
                         s.lock().delete_range(mint, maxt, head.chunk_range);
                     }
                 }

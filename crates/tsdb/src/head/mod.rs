@@ -4,6 +4,7 @@
 
 pub mod mapper;
 mod postings;
+pub mod refmap;
 pub mod series;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use smallvec::SmallVec;
 use storage::StorageError;
 
 pub use postings::MemPostings;
+use refmap::RefMap;
 pub use series::{MemSeries, Placement};
 
 use crate::error::Result;
@@ -25,7 +27,7 @@ pub type SeriesHandle = Arc<Mutex<MemSeries>>;
 
 #[derive(Default)]
 struct SeriesMap {
-    by_ref: HashMap<u64, SeriesHandle, ahash::RandomState>,
+    by_ref: RefMap<SeriesHandle>,
     by_hash: HashMap<u64, SmallVec<[u64; 1]>, ahash::RandomState>,
 }
 
@@ -166,7 +168,7 @@ impl Head {
     pub fn all_series(&self) -> Vec<(u64, SeriesHandle)> {
         let map = self.series.read();
         let mut v: Vec<(u64, SeriesHandle)> =
-            map.by_ref.iter().map(|(r, s)| (*r, s.clone())).collect();
+            map.by_ref.iter().map(|(r, s)| (r, s.clone())).collect();
         v.sort_by_key(|x| x.0);
         v
     }
@@ -260,7 +262,7 @@ impl IndexView for Head {
         Ok(self.postings.read().get(name, value))
     }
     fn all(&self) -> Result<Vec<u64>> {
-        let mut v: Vec<u64> = self.series.read().by_ref.keys().copied().collect();
+        let mut v: Vec<u64> = self.series.read().by_ref.keys().collect();
         v.sort_unstable();
         Ok(v)
     }
