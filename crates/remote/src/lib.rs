@@ -9,7 +9,8 @@
 //!   ([`BufferAppendable`]); a full server mirrors TSDB commits into it ([`TeeAppendable`]).
 //! - [`WriteManager`] runs one queue per `remote_write` entry over one buffer and applies
 //!   configuration reloads.
-//! - Reading remote data: [`ReadClient`] implements `storage::Queryable` over a remote-read URL.
+//! - Reading remote data: [`ReadClient`] implements `storage::Queryable` over a remote-read URL;
+//!   [`FanoutQueryable`] merges the local storage with those endpoints.
 //!
 //! The protobuf messages are in [`proto`], written with prost derives (no protoc).
 //! Architecture invariant: no HTTP server framework here; the `api` crate routes requests to
@@ -19,6 +20,7 @@ mod client;
 pub mod codec;
 mod disk_buffer;
 mod error;
+mod fanout;
 pub mod from_config;
 mod manager;
 pub mod proto;
@@ -34,6 +36,7 @@ pub use disk_buffer::{
     BufferAppendable, BufferReader, DiskBuffer, DiskBufferOptions, TeeAppendable,
 };
 pub use error::RemoteError;
+pub use fanout::FanoutQueryable;
 pub use manager::WriteManager;
 pub use queue::{QueueOptions, QueueStats, WriteOptions, WriteQueue};
 pub use read_client::{ReadClient, ReadOptions};
