@@ -161,8 +161,8 @@ impl Dispatcher {
         self.groups.is_empty()
     }
 
-    /// True if any group still holds the alert.
-    pub fn holds(&self, fp: u64) -> bool {
-        self.groups.values().any(|g| g.alerts.contains_key(&fp))
+    /// Fingerprints of every alert some group still holds.
+    pub fn held_fingerprints(&self) -> std::collections::HashSet<u64> {
+        self.groups.values().flat_map(|g| g.alerts.keys().copied()).collect()
     }
 }

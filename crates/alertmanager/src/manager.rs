@@ -422,8 +422,9 @@ impl Alertmanager {
     /// Collects resolved alerts no group still holds, silences and log entries past retention.
     pub fn gc(&mut self, now: i64) {
         self.last_gc = now;
+        let held = self.dispatcher.held_fingerprints();
         for fp in self.store.resolved(now) {
-            if self.dispatcher.holds(fp) {
+            if held.contains(&fp) {
                 continue;
             }
             self.store.remove(fp);
