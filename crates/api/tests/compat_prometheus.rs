@@ -54,6 +54,14 @@ fn http_responses_are_identical() {
         "http_requests_total{code=~\"5..\"} offset 10m",
         "absent(nonexistent)",
         "vector(1)",
+        "\"a string\"",
+        "timestamp(up)",
+        "up @ 1700000600",
+        "nonexistent_metric",
+        "1e-7 * temperature",
+        "-temperature",
+        "temperature > 1e21",
+        "label_replace(up, \"x\", \"<$1>&\", \"job\", \"(.*)\")",
     ] {
         for t in [&t1, &t2] {
             paths.push(format!("/api/v1/query?query={}&time={t}", enc(q)));
@@ -61,6 +69,11 @@ fn http_responses_are_identical() {
     }
     paths.push("/api/v1/query?query=1%2B1&time=4".into());
     paths.push(format!("/api/v1/query?query=up&time={}", enc("2023-11-14T22:30:00.5Z")));
+    paths.push(format!(
+        "/api/v1/query_range?query=up&start={}&end={}&step=300",
+        enc("2023-11-14T22:13:20.5Z"),
+        enc("2023-11-14T22:53:20.5+00:00")
+    ));
     for (q, step) in [
         ("rate(http_requests_total[1m])", "60"),
         ("up", "30s"),
@@ -94,10 +107,20 @@ fn http_responses_are_identical() {
         assert_eq!(a, b, "GET {path}");
     }
     // The same through form POST (Grafana's default).
-    let form = format!("query={}&time={t1}", enc("sum by (job) (rate(http_requests_total[5m]))"));
-    let a = http("POST", &format!("{}/api/v1/query", p.pharos.url()), Some(&form)).unwrap();
-    let b = http("POST", &format!("{}/api/v1/query", p.prom.url()), Some(&form)).unwrap();
-    assert_eq!(a, b, "POST /api/v1/query");
+    let posts = [
+        (
+            "/api/v1/query",
+            format!("query={}&time={t1}", enc("sum by (job) (rate(http_requests_total[5m]))")),
+        ),
+        ("/api/v1/query_range", format!("query=up&start={s}&end={e}&step=60")),
+        ("/api/v1/series", format!("match[]=up&match[]={}&start={s}", enc("temperature"))),
+        ("/api/v1/labels", "match[]=up".to_string()),
+    ];
+    for (path, form) in posts {
+        let a = http("POST", &format!("{}{path}", p.pharos.url()), Some(&form)).unwrap();
+        let b = http("POST", &format!("{}{path}", p.prom.url()), Some(&form)).unwrap();
+        assert_eq!(a, b, "POST {path} {form}");
+    }
 }
 
 #[test]
