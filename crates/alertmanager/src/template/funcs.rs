@@ -91,6 +91,71 @@ fn compile(pattern: &str) -> Result<Regex, TemplateError> {
     model::regex_compat::compile_unanchored(pattern).map_err(|e| err(e.to_string()))
 }
 
+/// Go reference-time layout tokens and their strftime equivalents, longest first.
+const LAYOUT_TOKENS: &[(&str, &str)] = &[
+    ("January", "%B"),
+    ("Monday", "%A"),
+    ("Z07:00", "Z"),
+    ("-07:00", "%:z"),
+    (".000000000", "%.9f"),
+    (".000000", "%.6f"),
+    (".000", "%.3f"),
+    (".999999999", "%.f"),
+    (".999999", "%.f"),
+    (".999", "%.f"),
+    ("-0700", "%z"),
+    ("2006", "%Y"),
+    ("Jan", "%b"),
+    ("Mon", "%a"),
+    ("MST", "UTC"),
+    ("_2", "%e"),
+    ("01", "%m"),
+    ("02", "%d"),
+    ("15", "%H"),
+    ("03", "%I"),
+    ("04", "%M"),
+    ("05", "%S"),
+    ("06", "%y"),
+    ("PM", "%p"),
+    ("pm", "%P"),
+];
+
+/// Translates a Go time layout (`2006-01-02 15:04:05`) to a chrono format string.
+pub fn go_layout_to_strftime(layout: &str) -> String {
+    let mut out = String::new();
+    let mut rest = layout;
+    'outer: while !rest.is_empty() {
+        for (go, fmt) in LAYOUT_TOKENS {
+            if let Some(r) = rest.strip_prefix(go) {
+                out.push_str(fmt);
+                rest = r;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        if c == '%' {
+            out.push_str("%%");
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `formatTime TIME LAYOUT`: the rewrite target of Go's `time.Time.Format`.
+fn format_time(args: &[Value]) -> Result<Value, TemplateError> {
+    let t = arg_str(args, 0)?;
+    let layout = arg_str(args, 1)?;
+    let parsed = chrono::NaiveDateTime::parse_from_str(
+        t.trim_end_matches(" +0000 UTC"),
+        "%Y-%m-%d %H:%M:%S%.f",
+    )
+    .map_err(|e| err(format!("formatTime: {t:?}: {e}")))?;
+    let utc = parsed.and_utc();
+    Ok(string(utc.format(&go_layout_to_strftime(&layout)).to_string()))
+}
+
 /// Alertmanager's template functions and the method helpers.
 pub fn func_map() -> FuncMap {
     let mut m = FuncMap::new();
@@ -117,6 +182,7 @@ pub fn func_map() -> FuncMap {
     add("names", |a| names_or_values(a, true));
     add("values", |a| names_or_values(a, false));
     add("remove", remove);
+    add("formatTime", format_time);
     m
 }
 
@@ -127,6 +193,10 @@ static REMOVE_METHOD: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<x>(?:\$\w*)?(?:\.[A-Za-z_]\w*)*)\.Remove\s+(?P<y>(?:\$\w*)?(?:\.[A-Za-z_]\w*)+)",
     )
     .expect("static regex")
+});
+static FORMAT_METHOD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?P<x>(?:\$\w*)?(?:\.[A-Za-z_]\w*)*)\.Format\s+(?P<l>"(?:[^"\\]|\\.)*"|`[^`]*`)"#)
+        .expect("static regex")
 });
 static KV_METHOD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?P<x>(?:\$\w*)?(?:\.[A-Za-z_]\w*)*)\.(?P<m>SortedPairs|Names|Values)\b")
@@ -139,9 +209,15 @@ fn or_dot(x: &str) -> &str {
 
 /// Rewrites Go method calls on the data model into helper calls:
 /// `.Alerts.Firing` -> `.AlertsFiring`, `X.SortedPairs` -> `(sortedPairs X)`,
-/// `X.Names`/`X.Values` -> `(names X)`/`(values X)`, `X.Remove Y` -> `(remove X Y)`.
+/// `X.Names`/`X.Values` -> `(names X)`/`(values X)`, `X.Remove Y` -> `(remove X Y)`,
+/// `X.Format "layout"` -> `(formatTime X "layout")`.
 pub fn rewrite_methods(src: &str) -> String {
     let mut s = ALERTS_METHOD.replace_all(src, ".Alerts$1").into_owned();
+    s = FORMAT_METHOD
+        .replace_all(&s, |c: &regex::Captures| {
+            format!("(formatTime {} {})", or_dot(&c["x"]), &c["l"])
+        })
+        .into_owned();
     s = REMOVE_METHOD
         .replace_all(&s, |c: &regex::Captures| format!("(remove {} {})", or_dot(&c["x"]), &c["y"]))
         .into_owned();

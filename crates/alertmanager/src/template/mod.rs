@@ -5,8 +5,8 @@
 //! `.Alerts.Resolved`, `.GroupLabels`, `.CommonLabels`, `.CommonAnnotations`, `.ExternalURL`.
 //!
 //! Go methods on these types (`.Alerts.Firing`, `KV.SortedPairs`, `.Names`, `.Values`,
-//! `KV.Remove`) have no equivalent in gotmpl's value model, so template sources are rewritten
-//! into function calls before parsing ([`rewrite_methods`]). Functions: Alertmanager's
+//! `KV.Remove`, `time.Time.Format`) have no equivalent in gotmpl's value model, so template
+//! sources are rewritten into function calls before parsing ([`rewrite_methods`]). Functions: Alertmanager's
 //! (`toUpper`, `toLower`, `title`, `join`, `match`, `reReplaceAll`, `safeHtml`,
 //! `stringSlice`, `trimSpace`) plus the helpers the rewrite targets.
 

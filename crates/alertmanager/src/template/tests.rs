@@ -66,3 +66,13 @@ fn functions() {
         "A B ax true"
     );
 }
+
+#[test]
+fn time_format_method() {
+    let t = Templates::defaults();
+    let mut a = alert(&[("alertname", "Down")], GO_ZERO_MS);
+    a.starts_at = 1_800_000_000_500;
+    let v = template_data("r", &Labels::empty(), &[a], "", 0).to_value();
+    let out = t.execute(r#"{{ range .Alerts }}{{ .StartsAt.Format "2006-01-02T15:04:05.000Z07:00" }} {{ .StartsAt.Format "Jan _2 03:04PM" }}{{ end }}"#, &v).unwrap();
+    assert_eq!(out, "2027-01-15T08:00:00.500Z Jan 15 08:00AM");
+}
