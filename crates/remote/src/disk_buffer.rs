@@ -125,12 +125,19 @@ impl DiskBuffer {
     }
 
     /// A named reader (one per remote-write queue); its acknowledgements persist across restarts.
-    pub fn reader(self: &Arc<Self>, name: &str) -> BufferReader {
+    /// A reader seen for the first time starts at the current end (a newly configured endpoint
+    /// gets new data, not the buffer's history); its position is persisted at once so a restart
+    /// before its first acknowledgement loses nothing.
+    pub fn reader(self: &Arc<Self>, name: &str) -> Result<BufferReader, RemoteError> {
         let safe = safe_name(name);
-        let mut w = self.w.lock();
-        let first = w.segments.first().copied().unwrap_or(0);
-        w.acks.entry(safe.clone()).or_insert(first);
-        BufferReader { buf: self.clone(), name: safe }
+        let end = {
+            let w = self.w.lock();
+            if w.acks.contains_key(&safe) { None } else { Some(w.end) }
+        };
+        if let Some(end) = end {
+            self.ack(&safe, end)?;
+        }
+        Ok(BufferReader { buf: self.clone(), name: safe })
     }
 
     /// Forgets a reader (its queue was removed from the configuration) so it no longer holds
@@ -401,13 +408,13 @@ mod tests {
         let opts = DiskBufferOptions { segment_bytes: 200, max_bytes: 1 << 20 };
         {
             let b = Arc::new(DiskBuffer::open(dir.path(), opts.clone()).unwrap());
-            let _r = b.reader("q");
+            let _r = b.reader("q").unwrap();
             for i in 0..10 {
                 b.write_batch(&batch("a", i * 10..i * 10 + 10)).unwrap();
             }
         }
         let b = Arc::new(DiskBuffer::open(dir.path(), opts).unwrap());
-        let r = b.reader("q");
+        let r = b.reader("q").unwrap();
         let mut pos = r.start().unwrap();
         let mut all = Vec::new();
         loop {
@@ -429,16 +436,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let b = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
+            b.reader("q").unwrap();
             b.write_batch(&batch("a", 0..3)).unwrap();
         }
         let seg = seg_path(dir.path(), 0);
         let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
         f.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
         let b = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
-        let r = b.reader("q");
+        let r = b.reader("q").unwrap();
         let got = r.read(r.start().unwrap(), 100).unwrap();
         assert_eq!(got.samples.len(), 3);
         b.write_batch(&batch("a", 3..4)).unwrap();
         assert_eq!(r.read(got.next, 100).unwrap().samples.len(), 1);
+        let late = b.reader("late").unwrap();
+        assert!(
+            late.read(late.start().unwrap(), 100).unwrap().samples.is_empty(),
+            "new readers start at the end"
+        );
     }
 }

@@ -86,7 +86,7 @@ impl WriteManager {
             if queues.contains_key(&name) {
                 continue;
             }
-            let reader = Arc::new(self.buffer.reader(&name));
+            let reader = Arc::new(self.buffer.reader(&name)?);
             let queue = WriteQueue::start(opts, reader)?;
             queues.insert(name, Running { cfg, external: external_labels.clone(), queue });
         }

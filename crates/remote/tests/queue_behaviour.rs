@@ -102,7 +102,7 @@ async fn retries_5xx_and_429_then_delivers_everything_in_order() {
     let url = serve(rx.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
-    let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q"))).unwrap();
+    let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q").unwrap())).unwrap();
     let stats = q.stats();
     buf.write_batch(&samples("m", 40)).unwrap();
     wait(|| stats.samples_sent.load(Ordering::Relaxed) == 40).await;
@@ -130,7 +130,7 @@ async fn other_4xx_drops_the_batch_without_retry() {
     let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
     let mut o = opts(&url);
     o.queue.max_shards = 1;
-    let q = WriteQueue::start(o, Arc::new(buf.reader("q"))).unwrap();
+    let q = WriteQueue::start(o, Arc::new(buf.reader("q").unwrap())).unwrap();
     let stats = q.stats();
     let bad: Vec<(Labels, Sample)> =
         vec![(Labels::new([("__name__", "x"), ("v", "bad")]), Sample::new(1, 1.0))];
@@ -149,7 +149,8 @@ async fn backlog_adds_shards_and_batches_are_bounded() {
     let url = serve(rx.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
-    // A backlog before the queue starts.
+    // A backlog before the queue starts (the reader is registered first).
+    let reader = Arc::new(buf.reader("q").unwrap());
     for i in 0..20 {
         let batch: Vec<(Labels, Sample)> = samples("b", 100)
             .into_iter()
@@ -157,7 +158,7 @@ async fn backlog_adds_shards_and_batches_are_bounded() {
             .collect();
         buf.write_batch(&batch).unwrap();
     }
-    let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q"))).unwrap();
+    let q = WriteQueue::start(opts(&url), reader).unwrap();
     let stats = q.stats();
     let mut max_shards = 0;
     wait(|| {
@@ -180,7 +181,7 @@ async fn agent_mode_appends_flow_to_the_remote_and_survive_a_restart() {
     {
         // The receiver is down for this whole run: nothing is acknowledged.
         let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
-        let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q"))).unwrap();
+        let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q").unwrap())).unwrap();
         let storage = BufferAppendable(buf.clone());
         let mut app = storage.appender();
         for (l, s) in samples("agent", 30) {
@@ -194,7 +195,7 @@ async fn agent_mode_appends_flow_to_the_remote_and_survive_a_restart() {
     rx.lock().script.clear();
     // "Restart": reopen the buffer; the unacknowledged samples are sent now.
     let buf = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
-    let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q"))).unwrap();
+    let q = WriteQueue::start(opts(&url), Arc::new(buf.reader("q").unwrap())).unwrap();
     let stats = q.stats();
     wait(|| stats.samples_sent.load(Ordering::Relaxed) == 30).await;
     assert_eq!(rx.lock().accepted.len(), 30);

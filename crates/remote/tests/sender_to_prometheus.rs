@@ -55,7 +55,7 @@ async fn sender_survives_receiver_outage_without_loss() {
     let buf = Arc::new(
         DiskBuffer::open(dir.path().join("buffer"), DiskBufferOptions::default()).unwrap(),
     );
-    let reader = Arc::new(buf.reader("prom"));
+    let reader = Arc::new(buf.reader("prom").unwrap());
     let mut opts = WriteOptions::new("prom", &prom.url("/api/v1/write"));
     opts.external_labels = Labels::new([("cluster", "test")]);
     opts.queue = QueueOptions {

@@ -53,7 +53,7 @@ async fn sender_writes_into_victoria_metrics() {
         poll_interval: Duration::from_millis(10),
         ..QueueOptions::default()
     };
-    let q = WriteQueue::start(opts, Arc::new(buf.reader("vm"))).unwrap();
+    let q = WriteQueue::start(opts, Arc::new(buf.reader("vm").unwrap())).unwrap();
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
             as i64;
