@@ -3,9 +3,11 @@
 //! Semantics of Alertmanager's `timeinterval` package: every specified field must contain the
 //! instant; an absent field matches everything; ranges are inclusive, `times` are half-open
 //! `[start, end)` minutes of the day; negative `days_of_month` count from the month's end.
-//! Only the `UTC` and `Local` locations are supported.
+//! `location` names a zone of the system's tz database (as Go's `time.LoadLocation`).
 
-use chrono::{Datelike, Local, NaiveDate, TimeZone, Timelike, Utc};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, TimeZone, Timelike, Utc};
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -53,7 +55,8 @@ pub struct TimeInterval {
     days_of_month: Vec<(i64, i64)>,
     months: Vec<(i64, i64)>,
     years: Vec<(i64, i64)>,
-    local: bool,
+    /// `None` is UTC.
+    location: Option<Arc<tz::TimeZone>>,
 }
 
 const WEEKDAYS: [&str; 7] =
@@ -130,12 +133,16 @@ impl TimeInterval {
             }
             times.push((s, e));
         }
-        let local = match c.location.as_deref() {
-            None | Some("UTC") | Some("") => false,
-            Some("Local") => true,
-            Some(other) => {
-                return Err(Error::config(format!("unsupported time interval location {other:?}")));
-            }
+        let location = match c.location.as_deref() {
+            None | Some("UTC") | Some("") => None,
+            Some("Local") => Some(Arc::new(
+                tz::TimeZone::local()
+                    .map_err(|e| Error::config(format!("loading the local time zone: {e}")))?,
+            )),
+            Some(name) => Some(Arc::new(
+                tz::TimeZone::from_posix_tz(name)
+                    .map_err(|_| Error::config(format!("unknown time zone {name}")))?,
+            )),
         };
         Ok(TimeInterval {
             times,
@@ -143,15 +150,20 @@ impl TimeInterval {
             days_of_month: parse_ranges(&c.days_of_month, &[], 0, -31, 31)?,
             months: parse_ranges(&c.months, &MONTHS, 1, 1, 12)?,
             years: parse_ranges(&c.years, &[], 0, 0, 9999)?,
-            local,
+            location,
         })
     }
 
     /// True if the instant `ms` lies inside the interval.
     pub fn contains(&self, ms: i64) -> bool {
         let Some(utc) = Utc.timestamp_millis_opt(ms).single() else { return false };
-        let naive =
-            if self.local { utc.with_timezone(&Local).naive_local() } else { utc.naive_utc() };
+        let offset_s = match &self.location {
+            None => 0,
+            Some(zone) => {
+                zone.find_local_time_type(ms.div_euclid(1000)).map_or(0, |t| t.ut_offset())
+            }
+        };
+        let naive = utc.naive_utc() + chrono::Duration::seconds(i64::from(offset_s));
         let minute = naive.hour() * 60 + naive.minute();
         if !self.times.is_empty() && !self.times.iter().any(|&(s, e)| minute >= s && minute < e) {
             return false;
@@ -213,6 +225,22 @@ mod tests {
         assert!(ti("days_of_month: ['-1']").contains(nov_30));
         assert!(ti("months: ['november']\nyears: ['2026']").contains(nov_30));
         assert!(!ti("months: ['1:10']").contains(nov_30));
+    }
+
+    #[test]
+    fn locations_from_the_tz_database() {
+        // 2026-11-25 10:00 UTC is 11:00 in Berlin (CET) and 05:00 in New York (EST).
+        let t = Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap().timestamp_millis();
+        let window = |loc: &str| {
+            ti(&format!("times:\n- start_time: '11:00'\n  end_time: '12:00'\nlocation: '{loc}'\n"))
+        };
+        if std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+            assert!(window("Europe/Berlin").contains(t));
+            assert!(!window("America/New_York").contains(t));
+        }
+        assert!(!window("UTC").contains(t));
+        let c: TimeIntervalConfig = serde_saphyr::from_str("location: 'Nowhere/Atlantis'").unwrap();
+        assert!(TimeInterval::compile(&c).is_err());
     }
 
     #[test]
