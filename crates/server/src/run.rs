@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::lifecycle::Reloader;
-use crate::views::{ConfigState, DbView, ServerConfigView};
+use crate::views::{ConfigState, DbView, ScrapeReload, ScrapeView, ServerConfigView};
 use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
 
 /// The Prometheus API version Pharos implements; Grafana needs at least 2.24 for its fast paths.
@@ -22,6 +22,7 @@ pub struct Server {
     quit: watch::Receiver<bool>,
     http: tokio::task::JoinHandle<Result<(), ServerError>>,
     db: Arc<tsdb::Db>,
+    scrape: Arc<scrape::Manager>,
     background: Vec<tokio::task::JoinHandle<()>>,
     reloader: Arc<Reloader>,
 }
@@ -81,8 +82,14 @@ impl Server {
             quit: quit_tx,
         });
 
+        let scrape = Arc::new(scrape::Manager::new(db.clone(), scrape::ManagerOptions::default()));
+        scrape.set_global_url_host(&global_host(addr));
+        reloader.register("scrape manager", Arc::new(ScrapeReload(scrape.clone())));
+
         let ready = Arc::new(AtomicBool::new(false));
-        let api_state = api_state(&opts, &db, &config_state, &reloader, ready.clone(), start_ms);
+        let mut api_state =
+            api_state(&opts, &db, &config_state, &reloader, ready.clone(), start_ms);
+        api_state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
         let app = api::router(api_state).merge(crate::http::router(metrics.clone()));
         let mut stop_http = stop_rx.clone();
         let http = tokio::spawn(async move {
@@ -104,7 +111,7 @@ impl Server {
         metrics.ready.set(1);
         ready.store(true, Ordering::Release);
         tracing::info!(address = %addr, "server is ready to receive web requests");
-        Ok(Server { addr, shutdown, quit, http, db, background, reloader })
+        Ok(Server { addr, shutdown, quit, http, db, scrape, background, reloader })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -123,6 +130,7 @@ impl Server {
 
     /// Stops every component in order and waits for the HTTP server to drain.
     pub async fn stop(self) -> Result<(), ServerError> {
+        self.scrape.stop();
         let _ = self.shutdown.send(true);
         for task in self.background {
             let _ = task.await;
@@ -138,6 +146,13 @@ impl Server {
         }
         served
     }
+}
+
+/// The host name Prometheus puts into `globalUrl` for targets on localhost: this machine's.
+fn global_host(addr: SocketAddr) -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| addr.ip().to_string())
 }
 
 fn api_state(
