@@ -1,6 +1,8 @@
 //! The server scrapes itself: `up{job="pharos"}` becomes 1 and its own series are queryable
 //! through the API, and a config reload keeps the data.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use server::{Server, ServerOptions};
