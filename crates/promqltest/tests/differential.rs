@@ -96,6 +96,7 @@ fn pharos_matches_prometheus() {
             }
         }
     }
+    parse_errors(&prom, &engine, &mem, &mut failures);
     println!(
         "{} queries, {evals} evaluations ({nonempty} non-empty), {} differences",
         all.len(),
@@ -115,5 +116,47 @@ fn is_empty(n: &Norm) -> bool {
         Norm::Vector(v) => v.is_empty(),
         Norm::Matrix(m) => m.is_empty(),
         _ => false,
+    }
+}
+
+/// Syntax errors whose message and position Pharos reproduces exactly.
+const BAD_QUERIES: &[&str] = &[
+    "foo{",
+    "sum(foo",
+    "foo{a=\"b\"",
+    "foo offset",
+    "{}",
+    "\"a\" + 1",
+    "foo and 1",
+    "label_replace(foo)",
+    ")",
+    "foo[5m] + 1",
+    "1 == 1",
+    "rate(foo)",
+    "unknownfn(foo)",
+    "sum(rate(foo[5m])) by (job",
+    "histogram_quantile(0.9)",
+    "abs(foo[5m])",
+];
+
+fn parse_errors(
+    prom: &server::Prometheus,
+    engine: &Engine,
+    mem: &MemStorage,
+    failures: &mut Vec<String>,
+) {
+    for q in BAD_QUERIES {
+        let (_, body) = prom.get(&format!("/api/v1/query?query={}&time=1", server::encode(q)));
+        let want = match from_prometheus(&body) {
+            Norm::Error(e) => e.trim_start_matches("invalid parameter \"query\": ").to_string(),
+            other => format!("no error: {other:?}"),
+        };
+        let got = match engine.instant_query(mem, q, 1000, &QueryOptions::default()) {
+            Err(e) => e.to_string(),
+            Ok(_) => "no error".into(),
+        };
+        if got != want {
+            failures.push(format!("parse error for {q:?}: prometheus {want:?} vs pharos {got:?}"));
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! recursion, so a deeply nested query yields an error, never a stack overflow.
 
 mod convert;
+mod errors;
 mod limits;
 mod strings;
 
@@ -117,7 +118,7 @@ fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
         return Err(QueryError::Parse("parse error: no expression found in input".into()));
     }
     let raw = promql_parser::parser::parse(query)
-        .map_err(|e| QueryError::Parse(format!("parse error: {e}")))?;
+        .map_err(|e| QueryError::Parse(errors::parse_error(query, &e)))?;
     limits::check_tree(&raw)?;
     Ok(raw)
 }

@@ -1,0 +1,226 @@
+//! Parse errors as Prometheus words them: `line:col: parse error: message`.
+//!
+//! `promql-parser` reports messages without positions and words some of them differently; this
+//! module finds the position Prometheus would report from the message and the query text where
+//! that is determinable, and rewrites type names and quoting to Prometheus' wording.
+
+/// The full error text for a `promql-parser` message about `query`.
+pub(crate) fn parse_error(query: &str, msg: &str) -> String {
+    let msg = reword(msg);
+    match position(query, &msg) {
+        Some(off) => format!("{}: parse error: {msg}", line_col(query, off)),
+        None => format!("parse error: {msg}"),
+    }
+}
+
+/// `line:col` of a byte offset, both 1-based, as Prometheus' `ParseErr` prints them.
+fn line_col(query: &str, off: usize) -> String {
+    let off = off.min(query.len());
+    let before = &query.as_bytes()[..off];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    format!("{line}:{}", off - line_start + 1)
+}
+
+/// Prometheus' type names and double-quoted identifiers.
+fn reword(msg: &str) -> String {
+    let mut m = msg.to_string();
+    for (from, to) in [
+        ("expected type matrix", "expected type range vector"),
+        ("expected type vector", "expected type instant vector"),
+        ("got matrix", "got range vector"),
+        ("got vector", "got instant vector"),
+        ("in aggregation expression", "in aggregation parameter"),
+    ] {
+        m = m.replace(from, to);
+    }
+    for prefix in ["function '", "name '", "call to '", "operator '"] {
+        m = requote(&m, prefix);
+    }
+    m
+}
+
+/// `prefix'x'` to `prefix"x"` (the prefix without its quote kept).
+fn requote(m: &str, prefix: &str) -> String {
+    let Some(start) = m.find(prefix) else { return m.to_string() };
+    let open = start + prefix.len() - 1;
+    let Some(len) = m[open + 1..].find('\'') else { return m.to_string() };
+    let close = open + 1 + len;
+    format!("{}\"{}\"{}", &m[..open], &m[open + 1..close], &m[close + 1..])
+}
+
+/// The byte offset Prometheus reports for `msg`, when it can be told from the text.
+fn position(query: &str, msg: &str) -> Option<usize> {
+    let first_token = query.len() - query.trim_start().len();
+    if msg.contains("end of input")
+        || msg.starts_with("unclosed left parenthesis")
+        || msg.starts_with("unterminated quoted string")
+    {
+        return Some(query.trim_end().len());
+    }
+    if let Some(ch) = quoted_char(msg, "unexpected right ") {
+        return unbalanced_close(query, ch).map(|p| p + 1);
+    }
+    if let Some(ch) = quoted_char(msg, "unexpected character inside braces: ") {
+        return find_after(query, '{', ch);
+    }
+    if let Some(ch) = quoted_char(msg, "unexpected character inside brackets: ") {
+        return find_after(query, '[', ch);
+    }
+    if let Some(ch) = quoted_char(msg, "unexpected character: ") {
+        return query.find(ch);
+    }
+    if msg.starts_with("unexpected second colon") {
+        let open = query.find('[')?;
+        let first = open + query[open..].find(':')?;
+        return query[first + 1..].find(':').map(|p| first + 1 + p);
+    }
+    if let Some(f) = quoted_name(msg, "in call to function \"") {
+        // Type errors point at the argument; the first one is the usual culprit.
+        return call_start(query, &f).map(|p| p + f.len() + 1);
+    }
+    if let Some(f) = quoted_name(msg, "unknown function with name \"")
+        .or_else(|| quoted_name(msg, "in call to \""))
+    {
+        return call_start(query, &f);
+    }
+    if msg.starts_with("comparisons between scalars must use BOOL modifier") {
+        return ["==", "!=", ">=", "<=", ">", "<"].iter().filter_map(|op| query.find(op)).min();
+    }
+    if msg.starts_with("binary expression must contain only")
+        || msg.starts_with("set operator")
+        || msg.starts_with("vector selector must contain")
+        || msg.starts_with("no expression found")
+    {
+        return Some(first_token);
+    }
+    None
+}
+
+fn quoted_char(msg: &str, prefix: &str) -> Option<char> {
+    let rest = msg.strip_prefix(prefix)?;
+    let q = rest.find('\'')?;
+    rest[q + 1..].chars().next()
+}
+
+fn quoted_name(msg: &str, marker: &str) -> Option<String> {
+    let start = msg.find(marker)? + marker.len();
+    let len = msg[start..].find('"')?;
+    Some(msg[start..start + len].to_string())
+}
+
+/// The first closing `ch` without a matching opener (outside strings).
+fn unbalanced_close(query: &str, ch: char) -> Option<usize> {
+    let open = match ch {
+        ')' => '(',
+        ']' => '[',
+        '}' => '{',
+        _ => return query.find(ch),
+    };
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in query.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            c if c == open => depth += 1,
+            c if c == ch => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn find_after(query: &str, open: char, ch: char) -> Option<usize> {
+    let o = query.find(open)?;
+    query[o + 1..].find(ch).map(|p| o + 1 + p)
+}
+
+/// Where `name(` starts in the query (an identifier boundary before it).
+fn call_start(query: &str, name: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = query[from..].find(name) {
+        let at = from + p;
+        let before_ok = query[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'));
+        let after = query[at + name.len()..].trim_start();
+        if before_ok && after.starts_with('(') {
+            return Some(at);
+        }
+        from = at + name.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_wording_like_prometheus() {
+        let cases = [
+            (
+                "foo{",
+                "unexpected end of input inside braces",
+                "1:5: parse error: unexpected end of input inside braces",
+            ),
+            ("sum(foo", "unclosed left parenthesis", "1:8: parse error: unclosed left parenthesis"),
+            (
+                ")",
+                "unexpected right parenthesis ')'",
+                "1:2: parse error: unexpected right parenthesis ')'",
+            ),
+            (
+                "rate(foo)",
+                "expected type matrix in call to function 'rate', got vector",
+                "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector",
+            ),
+            (
+                "unknownfn(foo)",
+                "unknown function with name 'unknownfn'",
+                "1:1: parse error: unknown function with name \"unknownfn\"",
+            ),
+            (
+                "1 == 1",
+                "comparisons between scalars must use BOOL modifier",
+                "1:3: parse error: comparisons between scalars must use BOOL modifier",
+            ),
+            (
+                "foo and 1",
+                "set operator 'and' not allowed in binary scalar expression",
+                "1:1: parse error: set operator \"and\" not allowed in binary scalar expression",
+            ),
+            (
+                "rate(foo[5m:1m:1m])",
+                "unexpected second colon(:) in brackets",
+                "1:15: parse error: unexpected second colon(:) in brackets",
+            ),
+            ("a b", "invalid promql query", "parse error: invalid promql query"),
+            (
+                "sum(\n  foo{",
+                "unexpected end of input inside braces",
+                "2:7: parse error: unexpected end of input inside braces",
+            ),
+        ];
+        for (q, raw, want) in cases {
+            assert_eq!(parse_error(q, raw), want, "{q}");
+        }
+    }
+}
