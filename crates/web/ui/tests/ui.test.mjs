@@ -51,7 +51,10 @@ test('the Service overview dashboard shows its four panels with data', async () 
       return ps.length === 4 && ps.every((p) => p.chart && !p.noData && !p.error) ? ps : null;
     },
     { timeoutMs: 90000, intervalMs: 2000, what: 'four panels with data' },
-  );
+  ).catch(async (e) => {
+    await h.shot('dashboard-failed');
+    throw new Error(`${e.message}: ${JSON.stringify(await panelStates(page))}`);
+  });
   assert.deepEqual(
     panels.map((p) => p.title),
     ['Request rate by path', 'Error rate', 'P99 latency', 'Pod restarts'],

@@ -119,9 +119,14 @@ export function DashboardView({ uid }: { uid: string }) {
     if (!dash) return;
     setQuery({ from, to, refresh: refresh || undefined });
     const defs = dash.templating?.list ?? [];
-    resolveVariables(defs, new URLSearchParams(location.search), range.startMs / 1000, range.endMs / 1000, vars).then(setVars);
+    resolveVariables(defs, new URLSearchParams(location.search), range.startMs / 1000, range.endMs / 1000, vars).then(
+      (next) => {
+        // Keep the same array when nothing changed so panels do not re-query on every tick.
+        setVars((prev) => (JSON.stringify(prev) === JSON.stringify(next) ? prev : next));
+      },
+    );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [dash, from, to]);
+  }, [dash, range]);
 
   useEffect(() => {
     const ms = refresh ? parseDuration(refresh) : null;
