@@ -98,6 +98,10 @@ pub struct ServerArgs {
     #[arg(long = "query.max-concurrency", value_name = "N", default_value_t = 20)]
     pub query_max_concurrency: usize,
 
+    /// Folder of Grafana dashboard JSON files to provision into the UI.
+    #[arg(long = "web.dashboards-dir", value_name = "PATH")]
+    pub dashboards_dir: Option<PathBuf>,
+
     /// Run in agent mode: scrape, write-ahead log and remote_write only.
     #[arg(long = "agent")]
     pub agent: bool,

@@ -21,6 +21,7 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         query_lookback_delta: args.query_lookback_delta,
         query_max_concurrency: args.query_max_concurrency,
         agent: args.agent,
+        dashboards_dir: args.dashboards_dir.clone(),
     }
 }
 

@@ -1,10 +1,12 @@
 //! The server's own HTTP routes: `/metrics` (its self-metrics).
 //!
-//! Lifecycle probes and the APIs come from `api`; the UI from `web`; `run` merges them.
+//! Lifecycle probes and the APIs come from `api`; the UI from `web` ([`ui`]); `run` merges them.
 
 use axum::Router;
+use axum::extract::Request;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -12,6 +14,20 @@ use crate::SelfMetrics;
 
 pub(crate) fn router(metrics: SelfMetrics) -> Router {
     Router::new().route("/metrics", get(metrics_handler)).with_state(metrics)
+}
+
+/// The UI, behind everything else. Unknown API paths stay 404s instead of reaching the UI's
+/// single-page fallback.
+pub(crate) fn ui(opts: web::Options) -> Router {
+    web::router(opts).layer(middleware::from_fn(api_paths_not_found))
+}
+
+async fn api_paths_not_found(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/v1/") || path.starts_with("/api/v2/") {
+        return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
+    }
+    next.run(req).await
 }
 
 async fn metrics_handler(State(metrics): State<SelfMetrics>) -> Response {

@@ -29,6 +29,8 @@ pub struct ServerOptions {
     pub query_lookback_delta: Duration,
     pub query_max_concurrency: usize,
     pub agent: bool,
+    /// `--web.dashboards-dir`: provisioned Grafana dashboard JSON files.
+    pub dashboards_dir: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -49,6 +51,7 @@ impl Default for ServerOptions {
             query_lookback_delta: Duration::from_secs(300),
             query_max_concurrency: 20,
             agent: false,
+            dashboards_dir: None,
         }
     }
 }

@@ -90,7 +90,11 @@ impl Server {
         let mut api_state =
             api_state(&opts, &db, &config_state, &reloader, ready.clone(), start_ms);
         api_state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
-        let app = api::router(api_state).merge(crate::http::router(metrics.clone()));
+        let mut web_opts = web::Options::new(opts.storage_path.join("web"));
+        web_opts.dashboards_dir = opts.dashboards_dir.clone();
+        let app = api::router(api_state)
+            .merge(crate::http::router(metrics.clone()))
+            .fallback_service(crate::http::ui(web_opts));
         let mut stop_http = stop_rx.clone();
         let http = tokio::spawn(async move {
             axum::serve(listener, app)
