@@ -100,16 +100,20 @@ fn pharos_queries_prometheus_through_remote_read_client() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = backfill(dir.path());
-    let prom = Prometheus::start(dir.path(), &data, "global:\n  scrape_interval: 1h\n", &[]);
+    let config = "global:\n  scrape_interval: 1h\n  external_labels:\n    region: eu\n";
+    let prom = Prometheus::start(dir.path(), &data, config, &[]);
     let client_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let client = remote::ReadClient::new(
-        remote::ReadOptions::new("prom", &format!("{}/api/v1/read", prom.url())),
-        client_rt.handle().clone(),
-    )
-    .unwrap();
-    let engine = Arc::new(promql::Engine::new(promql::EngineOptions::default()));
-    let pharos = Pharos::serve(api::ApiState::new(Arc::new(client), engine));
+    let serve_with = |opts: remote::ReadOptions| {
+        let client = remote::ReadClient::new(opts, client_rt.handle().clone()).unwrap();
+        let engine = Arc::new(promql::Engine::new(promql::EngineOptions::default()));
+        Pharos::serve(api::ApiState::new(Arc::new(client), engine))
+    };
+    let url = format!("{}/api/v1/read", prom.url());
+    let mut opts = remote::ReadOptions::new("prom", &url);
+    // filter_external_labels: sent as matchers, stripped from the results.
+    opts.external_labels = model::Labels::new([("region", "eu")]);
+    let pharos = serve_with(opts.clone());
     let t = format!("{}", T0 as f64 + 2000.5);
     for q in ["up", "rate(http_requests_total[5m])", "max by (room) (temperature)"] {
         let a = matrix_at(&pharos.url(), q, &t).unwrap();
@@ -117,4 +121,14 @@ fn pharos_queries_prometheus_through_remote_read_client() {
         assert_eq!(a, b, "{q}");
         assert!(a.contains("metric"), "{q}: {a}");
     }
+    // Without the filter the remote end's external labels show.
+    let unfiltered = serve_with(remote::ReadOptions::new("prom", &url));
+    assert!(matrix_at(&unfiltered.url(), "up", &t).unwrap().contains(r#""region":"eu""#));
+    // read_recent: false with local data from T0+1000s on: only older data is read remotely.
+    let local_start = (T0 + 1000) * 1000;
+    opts.local_start_time = Some(Arc::new(move || Some(local_start)));
+    let old_only = serve_with(opts);
+    assert!(!matrix_at(&old_only.url(), "up", &t).unwrap().contains("metric"));
+    let before = format!("{}", T0 as f64 + 500.5);
+    assert_eq!(matrix_at(&old_only.url(), "up", &before), matrix_at(&prom.url(), "up", &before));
 }

@@ -120,8 +120,13 @@ pub fn write_options(
     })
 }
 
-/// Options of one `remote_read` entry.
-pub fn read_options(cfg: &RemoteReadConfig) -> Result<ReadOptions, RemoteError> {
+/// Options of one `remote_read` entry. `local_start_time` (the local storage's oldest
+/// timestamp) is used when `read_recent` is false.
+pub fn read_options(
+    cfg: &RemoteReadConfig,
+    external_labels: &Labels,
+    local_start_time: Option<std::sync::Arc<dyn Fn() -> Option<i64> + Send + Sync>>,
+) -> Result<ReadOptions, RemoteError> {
     Ok(ReadOptions {
         name: queue_name(&cfg.name, &cfg.url),
         url: cfg.url.clone(),
@@ -132,6 +137,12 @@ pub fn read_options(cfg: &RemoteReadConfig) -> Result<ReadOptions, RemoteError> 
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        external_labels: if cfg.filter_external_labels {
+            external_labels.clone()
+        } else {
+            Labels::empty()
+        },
+        local_start_time: if cfg.read_recent { None } else { local_start_time },
     })
 }
 

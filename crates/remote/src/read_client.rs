@@ -17,7 +17,7 @@ use crate::codec::{decode_read_response, labels_from_proto, matchers_to_proto, s
 use crate::proto::{Query, ReadHints, ReadRequest};
 
 /// One `remote_read` entry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReadOptions {
     pub name: String,
     pub url: String,
@@ -25,6 +25,24 @@ pub struct ReadOptions {
     pub http: HttpOptions,
     /// Only selectors containing all of these equality matchers are sent to this endpoint.
     pub required_matchers: Vec<(String, String)>,
+    /// `filter_external_labels`: these labels are sent as equality matchers and removed from
+    /// the returned series (empty when the option is off).
+    pub external_labels: Labels,
+    /// `read_recent: false` skips the part of a query the local storage covers: with this set,
+    /// queries only read remotely before the local storage's oldest timestamp.
+    pub local_start_time: Option<Arc<dyn Fn() -> Option<i64> + Send + Sync>>,
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("required_matchers", &self.required_matchers)
+            .field("external_labels", &self.external_labels)
+            .field("read_recent", &self.local_start_time.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReadOptions {
@@ -35,6 +53,8 @@ impl ReadOptions {
             remote_timeout: Duration::from_secs(60),
             http: HttpOptions::default(),
             required_matchers: Vec::new(),
+            external_labels: Labels::empty(),
+            local_start_time: None,
         }
     }
 }
@@ -171,7 +191,28 @@ impl RemoteQuerier {
         if !self.client.wanted(matchers) {
             return Ok(Vec::new());
         }
-        self.client.read(self.mint, self.maxt, matchers, hints).map_err(storage_err)
+        let opts = &self.client.inner.opts;
+        let mut maxt = self.maxt;
+        if let Some(start) = &opts.local_start_time
+            && let Some(local) = start()
+        {
+            maxt = maxt.min(local - 1);
+        }
+        if self.mint > maxt {
+            return Ok(Vec::new());
+        }
+        let ext = &opts.external_labels;
+        if ext.is_empty() {
+            return self.client.read(self.mint, maxt, matchers, hints).map_err(storage_err);
+        }
+        let mut all = matchers.to_vec();
+        all.extend(ext.iter().map(|l| Matcher::equal(&l.name, &l.value)));
+        let series = self.client.read(self.mint, maxt, &all, hints).map_err(storage_err)?;
+        let names: Vec<&str> = ext.iter().map(|l| &*l.name).collect();
+        let mut out: Vec<(Labels, Vec<Sample>)> =
+            series.into_iter().map(|(l, s)| (l.drop_names(&names), s)).collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 }
 
