@@ -233,6 +233,7 @@ impl Alertmanager {
             }
         }
         self.flush_state();
+        self.maybe_compact();
         report
     }
 
@@ -439,9 +440,17 @@ impl Alertmanager {
             }
         }
         self.nflog.gc(now);
+        self.maybe_compact();
+    }
+
+    /// Rewrites the snapshot once the append log holds more than twice the live records
+    /// (at least 10k), so the log stays bounded while alerts are re-sent.
+    fn maybe_compact(&mut self) {
         let live = self.store.len() + self.silences.len() + self.nflog.len();
-        if self.state.as_ref().is_some_and(|s| s.records_in_log() > 10_000.max(2 * live)) {
-            let _ = self.snapshot();
+        if self.state.as_ref().is_some_and(|s| s.records_in_log() > 10_000.max(2 * live))
+            && let Err(e) = self.snapshot()
+        {
+            self.state_error = Some(e.to_string());
         }
     }
 

@@ -296,3 +296,18 @@ fn failed_delivery_is_retried_at_next_flush() {
     h.push(350, vec![a]);
     assert_eq!(h.run(350, 630), vec![]);
 }
+
+#[test]
+fn state_log_is_compacted_while_alerts_are_resent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(Some(dir.path()));
+    for round in 0..30 {
+        let batch = (0..1000).map(|i| alert("Load", &format!("i{i}"), &[])).collect();
+        h.push(round, batch);
+    }
+    let log_len = std::fs::metadata(dir.path().join("state.log")).unwrap().len();
+    assert!(log_len < 3_000_000, "append log not compacted: {log_len} bytes");
+    drop(h);
+    let h = Harness::new(Some(dir.path()));
+    assert_eq!(h.am.counts().0, 1000, "every alert survives compaction and reopening");
+}
