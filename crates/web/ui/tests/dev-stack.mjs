@@ -87,7 +87,13 @@ scrape_configs:
       - targets: ['127.0.0.1:${promPort}']
 `,
   );
-  start('demo-service', process.execPath, [path.join(here, 'fixtures/demo-service.mjs'), String(svc)]);
+  const demoArgs = [path.join(here, 'fixtures/demo-service.mjs'), String(svc)];
+  const demo = start('demo-service', process.execPath, demoArgs);
+  // Restart the demo service once, so the restarts panel has a real restart to show.
+  const restart = setTimeout(() => {
+    demo.once('exit', () => start('demo-service-2', process.execPath, demoArgs));
+    demo.kill('SIGTERM');
+  }, 20000);
   start('node-exporter', '/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${node}`]);
   start('alertmanager', '/usr/bin/prometheus-alertmanager', [
     `--config.file=${path.join(dir, 'alertmanager.yml')}`,
@@ -111,6 +117,7 @@ scrape_configs:
     path.join(dir, 'web-data'),
   ]);
   const stop = () => {
+    clearTimeout(restart);
     for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
   };
   try {
