@@ -66,6 +66,15 @@ fn prometheus_remote_writes_into_pharos() {
         });
     }
     assert!(storage.num_series() > 50, "many series arrived: {}", storage.num_series());
+    // Federation of the same data prints the same text once Pharos has the latest scrape.
+    for m in ["up", "prometheus_build_info", "%7B__name__%3D~%22scrape_.*%22%7D"] {
+        let path = format!("/federate?match[]={m}");
+        wait_until(Duration::from_secs(30), || {
+            let a = http_get(&format!("{}{path}", pharos.url()));
+            let b = http_get(&format!("{}{path}", prom.url()));
+            a.as_ref().is_some_and(|a| a.1.contains("# TYPE")) && a == b
+        });
+    }
 }
 
 #[test]
