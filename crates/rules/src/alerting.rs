@@ -95,6 +95,8 @@ pub struct AlertingRule {
     pub(crate) external_labels: Labels,
     pub(crate) external_url: String,
     pub(crate) state: Mutex<AlertingState>,
+    /// Label templates then annotation templates, parsed once.
+    templates: template::AlertTemplates,
 }
 
 /// Seconds since the epoch of a ms timestamp, floored (Go's `Time.Unix()`).
@@ -115,7 +117,10 @@ impl AlertingRule {
         external_url: &str,
         restored: bool,
     ) -> AlertingRule {
+        let texts: Vec<&str> = labels.iter().chain(annotations.iter()).map(|l| &*l.value).collect();
+        let templates = template::AlertTemplates::new(&format!("__alert_{name}"), texts);
         AlertingRule {
+            templates,
             name: name.to_string(),
             expr: expr.to_string(),
             hold_ms,
@@ -191,21 +196,24 @@ impl AlertingRule {
             .max(AlertState::Inactive)
     }
 
-    fn expand_alert(&self, smpl: &QuerySample, ctx: &FuncContext) -> (Labels, Labels) {
+    fn expand_alert(
+        &self,
+        smpl: &QuerySample,
+        exp: &template::AlertExpander<'_>,
+    ) -> (Labels, Labels) {
         let metric = smpl.labels.without_metric_name();
         let data = template::alert_data(&metric, &self.external_labels, &self.external_url, smpl.v);
-        let tmpl_name = format!("__alert_{}", self.name);
         let mut lb = metric.builder();
-        for l in self.labels.iter() {
-            lb.set(&l.name, &template::expand_alert_text(&tmpl_name, &l.value, &data, ctx));
+        for (i, l) in self.labels.iter().enumerate() {
+            lb.set(&l.name, &exp.expand(i, &data));
         }
         lb.set("alertname", &self.name);
+        let n = self.labels.len();
         let ann: Vec<(String, String)> = self
             .annotations
             .iter()
-            .map(|a| {
-                (a.name.to_string(), template::expand_alert_text(&tmpl_name, &a.value, &data, ctx))
-            })
+            .enumerate()
+            .map(|(i, a)| (a.name.to_string(), exp.expand(n + i, &data)))
             .collect();
         (lb.build(), Labels::new(ann))
     }
@@ -225,9 +233,10 @@ impl AlertingRule {
             ts_ms: ts,
             external_url: self.external_url.clone(),
         };
+        let expander = self.templates.expander(&ctx);
         let mut fresh: BTreeMap<Labels, ActiveAlert> = BTreeMap::new();
         for smpl in &res {
-            let (labels, annotations) = self.expand_alert(smpl, &ctx);
+            let (labels, annotations) = self.expand_alert(smpl, &expander);
             if fresh.contains_key(&labels) {
                 return Err(RuleError::DuplicateAlertLabelSet);
             }

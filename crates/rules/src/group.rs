@@ -145,6 +145,8 @@ pub struct Group {
     state: Mutex<GroupState>,
     /// Serialises evaluations of this group.
     eval_lock: Mutex<()>,
+    /// True if the rules do not read each other's outputs (see [`crate::deps`]).
+    concurrent: bool,
 }
 
 impl std::fmt::Debug for Group {
@@ -166,6 +168,7 @@ impl Group {
         opts: GroupOptions,
     ) -> Group {
         let n = rules.len();
+        let concurrent = crate::deps::independent(&rules);
         Group {
             name: name.to_string(),
             file: file.to_string(),
@@ -180,6 +183,7 @@ impl Group {
                 ..GroupState::default()
             }),
             eval_lock: Mutex::new(()),
+            concurrent,
         }
     }
 
@@ -228,14 +232,47 @@ impl Group {
         let _guard = self.eval_lock.lock();
         let started_ms = self.opts.clock.now_ms();
         let started = Instant::now();
-        for (i, rule) in self.rules.iter().enumerate() {
-            self.eval_rule(i, rule, ts_ms);
+        let workers =
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(self.rules.len());
+        if self.concurrent && workers > 1 {
+            self.eval_concurrently(ts_ms, workers);
+        } else {
+            for (i, rule) in self.rules.iter().enumerate() {
+                self.eval_rule(i, rule, ts_ms);
+            }
         }
         self.cleanup_stale_series(ts_ms);
         let mut st = self.state.lock();
         st.evaluation_time_s = started.elapsed().as_secs_f64();
         st.last_evaluation_ms = Some(started_ms);
         st.last_eval_timestamp_ms = Some(ts_ms);
+    }
+
+    /// Evaluates independent rules on `workers` threads, each taking the next rule in order.
+    fn eval_concurrently(&self, ts: i64, workers: usize) {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(rule) = self.rules.get(i) else { break };
+                        self.eval_rule(i, rule, ts);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Turns concurrent evaluation off (or back on where the rules allow it).
+    pub fn with_concurrency(mut self, allowed: bool) -> Group {
+        self.concurrent = allowed && crate::deps::independent(&self.rules);
+        self
+    }
+
+    /// True if this group's rules are evaluated concurrently.
+    pub fn is_concurrent(&self) -> bool {
+        self.concurrent
     }
 
     fn eval_rule(&self, i: usize, rule: &Rule, ts: i64) {

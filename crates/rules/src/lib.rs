@@ -17,6 +17,7 @@
 mod alerting;
 pub mod api;
 pub mod check;
+mod deps;
 mod engine;
 mod error;
 mod expr;

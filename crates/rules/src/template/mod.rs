@@ -87,6 +87,16 @@ pub fn parse_test(name: &str, text: &str) -> Result<(), String> {
 pub fn expand(name: &str, text: &str, data: &Value, ctx: &FuncContext) -> Result<String, String> {
     let (tree, defines) =
         parse_tree(name, text).map_err(|e| format!("error parsing template {name}: {e}"))?;
+    let mut t = Template::new(name).missing_key(MissingKey::ZeroValue).funcs(full_func_map(ctx));
+    for (n, body) in defines {
+        t = t.add_parse_tree(&n, body);
+    }
+    t = t.add_parse_tree(name, tree);
+    t.execute_template_to_string(name, data)
+        .map_err(|e| format!("error executing template {name}: {}", go_exec_error(name, &e)))
+}
+
+fn full_func_map(ctx: &FuncContext) -> FuncMap {
     let mut fm: FuncMap = funcs::func_map(ctx);
     fm.insert(PRINT.into(), Arc::new(print_value));
     fm.insert(
@@ -98,13 +108,96 @@ pub fn expand(name: &str, text: &str, data: &Value, ctx: &FuncContext) -> Result
             })
         }),
     );
-    let mut t = Template::new(name).missing_key(MissingKey::ZeroValue).funcs(fm);
-    for (n, body) in defines {
-        t = t.add_parse_tree(&n, body);
+    fm
+}
+
+enum Item {
+    /// No action at all: the text expands to itself.
+    Plain(String),
+    /// Registered in the expander's template under `key`.
+    Parsed { key: String },
+    /// Failed to parse: the annotation text for every alert.
+    Broken(String),
+}
+
+/// The label and annotation templates of one alerting rule, parsed once.
+pub struct AlertTemplates {
+    name: String,
+    items: Vec<Item>,
+    trees: Vec<(String, ListNode)>,
+}
+
+impl std::fmt::Debug for AlertTemplates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertTemplates").field("name", &self.name).finish_non_exhaustive()
     }
-    t = t.add_parse_tree(name, tree);
-    t.execute_template_to_string(name, data)
-        .map_err(|e| format!("error executing template {name}: {}", go_exec_error(name, &e)))
+}
+
+impl AlertTemplates {
+    /// Parses `texts` (with the `$labels`, `$value`, ... declarations) as template `name`.
+    pub fn new<'a>(name: &str, texts: impl IntoIterator<Item = &'a str>) -> AlertTemplates {
+        let mut items = Vec::new();
+        let mut trees = Vec::new();
+        for (i, text) in texts.into_iter().enumerate() {
+            if !text.contains("{{") {
+                items.push(Item::Plain(text.to_string()));
+                continue;
+            }
+            match parse_tree(name, &format!("{ALERT_DEFS}{text}")) {
+                Ok((tree, defines)) => {
+                    let key = format!("{name}\u{1f}{i}");
+                    trees.extend(defines);
+                    trees.push((key.clone(), tree));
+                    items.push(Item::Parsed { key });
+                }
+                Err(e) => items.push(Item::Broken(format!(
+                    "<error expanding template: error parsing template {name}: {e}>"
+                ))),
+            }
+        }
+        AlertTemplates { name: name.to_string(), items, trees }
+    }
+
+    /// An expander for one evaluation (the functions see `ctx`'s time and query function).
+    pub fn expander(&self, ctx: &FuncContext) -> AlertExpander<'_> {
+        let tmpl = (!self.trees.is_empty()).then(|| {
+            let mut t = Template::new(&self.name)
+                .missing_key(MissingKey::ZeroValue)
+                .funcs(full_func_map(ctx));
+            for (key, tree) in &self.trees {
+                t = t.add_parse_tree(key, tree.clone());
+            }
+            t
+        });
+        AlertExpander { templates: self, tmpl }
+    }
+}
+
+/// Expands the templates of one rule during one evaluation.
+pub struct AlertExpander<'a> {
+    templates: &'a AlertTemplates,
+    tmpl: Option<Template>,
+}
+
+impl AlertExpander<'_> {
+    /// Expands text number `i` for one alert; errors become `<error expanding template: ...>`.
+    pub fn expand(&self, i: usize, data: &Value) -> String {
+        let name = &self.templates.name;
+        match (&self.templates.items.get(i), &self.tmpl) {
+            (Some(Item::Plain(s)), _) | (Some(Item::Broken(s)), _) => s.clone(),
+            (Some(Item::Parsed { key }), Some(t)) => {
+                match t.execute_template_to_string(key, data) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let e = go_exec_error(name, &e);
+                        tracing::warn!(template = %name, err = %e, "expanding alert template failed");
+                        format!("<error expanding template: error executing template {name}: {e}>")
+                    }
+                }
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// Expands an alert label or annotation as Prometheus does, with the `$labels`, `$value`, ...
@@ -265,6 +358,27 @@ mod tests {
         assert_eq!(exp("{{ $value | humanize }}", 1234567.0), "1.235M");
         assert_eq!(exp("{{ if gt $value 1.0 }}big{{ else }}small{{ end }}", 2.0), "big");
         assert_eq!(exp("{{ printf \"%.2f\" $value }}", 0.123), "0.12");
+    }
+
+    #[test]
+    fn rule_templates_are_parsed_once_and_expanded_per_alert() {
+        let t = AlertTemplates::new(
+            "__alert_T",
+            ["page", "{{ $labels.job }}!", "{{ oops", "{{ humanize \"x\" }}"],
+        );
+        let e = t.expander(&ctx());
+        let data = alert_data(&Labels::new([("job", "j")]), &Labels::empty(), "", 1.0);
+        assert_eq!(e.expand(0, &data), "page");
+        assert_eq!(e.expand(1, &data), "j!");
+        assert!(e.expand(2, &data).starts_with(
+            "<error expanding template: error parsing template __alert_T: template: __alert_T:1:"
+        ));
+        assert!(
+            e.expand(3, &data)
+                .starts_with("<error expanding template: error executing template __alert_T:")
+        );
+        let other = alert_data(&Labels::new([("job", "k")]), &Labels::empty(), "", 1.0);
+        assert_eq!(e.expand(1, &other), "k!");
     }
 
     #[test]
