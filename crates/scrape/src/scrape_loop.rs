@@ -1,7 +1,9 @@
 //! The scrape loop of one target: fetch, parse, label, limit, append (all or nothing), report
 //! series and staleness markers.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -55,6 +57,53 @@ struct CacheEntry {
     last_iter: u64,
 }
 
+/// Passes `Labels`' precomputed 64-bit hash through instead of hashing it again.
+#[derive(Default)]
+pub struct LabelsHasher(u64);
+
+impl Hasher for LabelsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type LabelSet = HashSet<Labels, BuildHasherDefault<LabelsHasher>>;
+
+/// Metadata borrowed from the body while a scrape is parsed.
+#[derive(Debug, PartialEq)]
+struct MetaRef<'a> {
+    metric: Cow<'a, str>,
+    metric_type: MetricType,
+    help: Cow<'a, str>,
+    unit: &'a str,
+}
+
+impl MetaRef<'_> {
+    fn same_as(&self, m: &MetricMetadata) -> bool {
+        self.metric == m.metric
+            && self.metric_type == m.metric_type
+            && self.help == m.help
+            && self.unit == m.unit
+    }
+
+    fn to_owned(&self) -> MetricMetadata {
+        MetricMetadata {
+            metric: self.metric.to_string(),
+            metric_type: self.metric_type,
+            help: self.help.to_string(),
+            unit: self.unit.to_string(),
+        }
+    }
+}
+
 const REPORT_NAMES: [&str; 5] = [
     "up",
     "scrape_duration_seconds",
@@ -71,10 +120,10 @@ pub struct ScrapeLoop {
     appendable: Arc<dyn Appendable>,
     clock: Arc<dyn Clock>,
     /// Raw series bytes -> ref and final labels.
-    cache: HashMap<Box<[u8]>, CacheEntry>,
+    cache: HashMap<Box<[u8]>, CacheEntry, ahash::RandomState>,
     iter: u64,
     /// Series written by the last scrape without explicit timestamps (for staleness).
-    prev: HashSet<Labels>,
+    prev: LabelSet,
     report_labels: Vec<(Labels, SeriesRef)>,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
@@ -99,9 +148,9 @@ impl ScrapeLoop {
             client,
             appendable,
             clock,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             iter: 0,
-            prev: HashSet::new(),
+            prev: LabelSet::default(),
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
         }
@@ -149,7 +198,7 @@ impl ScrapeLoop {
             Ok(s) => *s,
             Err(_) => {
                 // Series of the previous scrape go stale, as after an empty scrape.
-                self.append_stale_for_missing(&HashSet::new(), ts);
+                self.append_stale_for_missing(&LabelSet::default(), ts);
                 ScrapeStats::default()
             }
         };
@@ -228,7 +277,7 @@ impl ScrapeLoop {
     ) -> Result<ScrapeStats, String> {
         self.iter += 1;
         let mut app = self.appendable.appender();
-        let mut cur = HashSet::with_capacity(self.prev.len());
+        let mut cur = LabelSet::with_capacity_and_hasher(self.prev.len(), Default::default());
         let mut metadata = Vec::new();
         match self.append_body(app.as_mut(), body, content_type, ts, &mut cur, &mut metadata) {
             Ok(stats) => {
@@ -237,8 +286,11 @@ impl ScrapeLoop {
                 self.prev = cur;
                 let iter = self.iter;
                 self.cache.retain(|_, e| iter - e.last_iter <= 2);
-                if !metadata.is_empty() {
-                    *self.target.metadata.lock() = metadata;
+                let mut stored = self.target.metadata.lock();
+                let unchanged = stored.len() == metadata.len()
+                    && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
+                if !metadata.is_empty() && !unchanged {
+                    *stored = metadata.iter().map(MetaRef::to_owned).collect();
                 }
                 Ok(stats)
             }
@@ -249,14 +301,14 @@ impl ScrapeLoop {
         }
     }
 
-    fn append_body(
+    fn append_body<'b>(
         &mut self,
         app: &mut dyn Appender,
-        body: &[u8],
+        body: &'b [u8],
         content_type: &str,
         ts: i64,
-        cur: &mut HashSet<Labels>,
-        metadata: &mut Vec<MetricMetadata>,
+        cur: &mut LabelSet,
+        metadata: &mut Vec<MetaRef<'b>>,
     ) -> Result<ScrapeStats, String> {
         let format = textparse::format_for_content_type(content_type);
         let mut p = Parser::new(body, format);
@@ -364,14 +416,14 @@ impl ScrapeLoop {
         Ok(Some(out))
     }
 
-    fn append_stale_markers(&mut self, app: &mut dyn Appender, cur: &HashSet<Labels>, ts: i64) {
+    fn append_stale_markers(&mut self, app: &mut dyn Appender, cur: &LabelSet, ts: i64) {
         for l in self.prev.iter().filter(|l| !cur.contains(*l)) {
             // Out-of-order and duplicate errors only mean a newer sample exists: nothing to mark.
             let _ = app.append(0, l, ts, stale_nan());
         }
     }
 
-    fn append_stale_for_missing(&mut self, cur: &HashSet<Labels>, ts: i64) {
+    fn append_stale_for_missing(&mut self, cur: &LabelSet, ts: i64) {
         let mut app = self.appendable.appender();
         self.append_stale_markers(app.as_mut(), cur, ts);
         if app.commit().is_ok() {
@@ -412,16 +464,18 @@ impl ScrapeLoop {
     }
 }
 
-fn record_metadata(out: &mut Vec<MetricMetadata>, p: &Parser<'_>, kind: EntryKind) {
+fn record_metadata<'b>(out: &mut Vec<MetaRef<'b>>, p: &Parser<'b>, kind: EntryKind) {
     let name = p.metric_name();
-    let idx = match out.iter().position(|m| m.metric == name) {
-        Some(i) => i,
+    // HELP, TYPE and UNIT of a family are adjacent in well-formed expositions; only the last
+    // entry is checked so collecting metadata stays linear.
+    let idx = match out.last().filter(|m| m.metric == name) {
+        Some(_) => out.len() - 1,
         None => {
-            out.push(MetricMetadata {
-                metric: name.to_string(),
+            out.push(MetaRef {
+                metric: name,
                 metric_type: MetricType::Unknown,
-                help: String::new(),
-                unit: String::new(),
+                help: Cow::Borrowed(""),
+                unit: "",
             });
             out.len() - 1
         }
@@ -429,8 +483,8 @@ fn record_metadata(out: &mut Vec<MetricMetadata>, p: &Parser<'_>, kind: EntryKin
     let m = &mut out[idx];
     match kind {
         EntryKind::Type => m.metric_type = p.metric_type(),
-        EntryKind::Help => m.help = p.help().into_owned(),
-        EntryKind::Unit => m.unit = p.unit().to_string(),
+        EntryKind::Help => m.help = p.help(),
+        EntryKind::Unit => m.unit = p.unit(),
         _ => {}
     }
 }

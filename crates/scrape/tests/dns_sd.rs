@@ -93,18 +93,29 @@ scrape_configs:
 ";
     // The SRV targets' names are never resolved: relabeling points the scrapes at loopback.
     let opts = ManagerOptions {
-        discovery: DiscoveryOptions { file_poll_interval: Duration::from_secs(1), dns_servers: Some(vec![dns]) },
+        discovery: DiscoveryOptions {
+            file_poll_interval: Duration::from_secs(1),
+            dns_servers: Some(vec![dns]),
+        },
         ..ManagerOptions::default()
     };
     let mgr = Manager::new(Arc::new(MemStorage::new()), opts);
     mgr.apply_config(&config::parse(yaml, "t").unwrap()).unwrap();
     wait_for(10, "dns targets", || mgr.targets().active.len() == 4).await;
     let t = mgr.targets();
-    let a: Vec<&str> = t.active.iter().filter(|t| t.scrape_pool == "a").map(|t| t.labels.get("instance").unwrap()).collect();
+    let a: Vec<&str> = t
+        .active
+        .iter()
+        .filter(|t| t.scrape_pool == "a")
+        .map(|t| t.labels.get("instance").unwrap())
+        .collect();
     assert_eq!(a, ["127.0.0.1:9100", "127.0.0.2:9100"]);
     let srv: Vec<_> = t.active.iter().filter(|t| t.scrape_pool == "srv").collect();
     assert_eq!(srv[0].labels.get("instance"), Some("a.example.test:9100"));
-    assert_eq!(srv[0].discovered_labels.get("__meta_dns_srv_record_target"), Some("a.example.test."));
+    assert_eq!(
+        srv[0].discovered_labels.get("__meta_dns_srv_record_target"),
+        Some("a.example.test.")
+    );
     assert_eq!(srv[0].discovered_labels.get("__meta_dns_srv_record_port"), Some("9100"));
     assert_eq!(srv[0].discovered_labels.get("__meta_dns_name"), Some("_node._tcp.example.test"));
     mgr.stop();
