@@ -17,6 +17,15 @@ fn rss_bytes() -> u64 {
         * 1024
 }
 
+/// CPU seconds (user + system) this process has used; robust to a busy machine.
+fn cpu_secs() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |x| x.1);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
@@ -34,6 +43,7 @@ fn main() {
     let before = rss_bytes();
     let mut refs = vec![0u64; n];
     let start = std::time::Instant::now();
+    let cpu0 = cpu_secs();
     let samples_per_series = 480;
     for k in 0..samples_per_series {
         let t = 1_700_000_000_000 + k * 15_000;
@@ -47,9 +57,11 @@ fn main() {
     let elapsed = start.elapsed();
     let after = rss_bytes();
     let total = (n as u64) * samples_per_series as u64;
+    let cpu = cpu_secs() - cpu0;
     println!(
-        "series: {n}, samples: {total}, append: {:.2} M samples/s",
-        total as f64 / elapsed.as_secs_f64() / 1e6
+        "series: {n}, samples: {total}, append: {:.2} M samples/s wall, {:.2} M per CPU second",
+        total as f64 / elapsed.as_secs_f64() / 1e6,
+        total as f64 / cpu / 1e6
     );
     println!(
         "rss growth: {} MiB, {:.0} B/series (incl. labels and chunk data), {:.2} B/sample",
@@ -63,10 +75,12 @@ fn main() {
     db.close().unwrap();
     drop(db);
     let start = std::time::Instant::now();
+    let cpu0 = cpu_secs();
     let db = Db::open(dir.path(), Options::default()).unwrap();
     println!(
-        "restart (WAL replay of {n} series, {total} samples): {:.2} s",
-        start.elapsed().as_secs_f64()
+        "restart (WAL replay of {n} series, {total} samples): {:.2} s wall, {:.2} s CPU",
+        start.elapsed().as_secs_f64(),
+        cpu_secs() - cpu0
     );
     assert_eq!(db.stats(1).head_stats.num_series, n as u64);
 }

@@ -290,39 +290,76 @@ impl Db {
         let mut w = inner.wal.lock();
         self.check_open()?;
         let min_valid = head.min_valid();
-        let stale_handles = head.generation() != generation;
-        let mut lasts: HashMap<u64, (i64, f64), ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(pending.len(), ahash::RandomState::default());
-        let mut plan: Vec<(u64, SeriesHandle, i64, f64, Placement)> =
-            Vec::with_capacity(pending.len());
-        let mut new_series: Vec<(u64, Labels)> = Vec::new();
-        for p in pending {
-            // The series may have been dropped from the head by truncation since append.
-            let (r, s) = match stale_handles {
-                false => (p.r, p.series),
-                true => match head.get(p.r) {
-                    Some(s) if Arc::ptr_eq(&s, &p.series) => (p.r, s),
+        // Resolve handles first: series may have been dropped by truncation since append. No
+        // head-wide lock is taken after this point, so holding many series locks is safe.
+        let resolved: Vec<(u64, SeriesHandle, i64, f64)> = if head.generation() == generation {
+            pending.into_iter().map(|p| (p.r, p.series, p.t, p.v)).collect()
+        } else {
+            pending
+                .into_iter()
+                .map(|p| match head.get(p.r) {
+                    Some(s) if Arc::ptr_eq(&s, &p.series) => (p.r, s, p.t, p.v),
                     _ => {
                         let labels = p.series.lock().labels.clone();
                         let (r, s, _) = head.get_or_create(&labels, None);
-                        (r, s)
+                        (r, s, p.t, p.v)
                     }
-                },
-            };
-            let g = s.lock();
-            let place = g.place(lasts.get(&r).copied(), p.t, p.v, min_valid, head.ooo_window)?;
-            if !g.logged && !new_series.iter().any(|x| x.0 == r) {
-                new_series.push((r, g.labels.clone()));
-            }
-            drop(g);
-            match place {
-                Placement::Duplicate => continue,
-                Placement::InOrder => {
-                    lasts.insert(r, (p.t, p.v));
+                })
+                .collect()
+        };
+        // Lock every series once (a series repeated in the batch reuses its guard), validate
+        // the whole batch, log it, then apply it under the same guards.
+        let mut guards: Vec<parking_lot::MutexGuard<'_, MemSeries>> = Vec::new();
+        let mut guard_last: Vec<Option<(i64, f64)>> = Vec::new();
+        let mut slot: Vec<usize> = Vec::with_capacity(resolved.len());
+        let mut index_of: Option<HashMap<*const parking_lot::Mutex<MemSeries>, usize>> = None;
+        let mut places: Vec<Placement> = Vec::with_capacity(resolved.len());
+        for (i, (_, s, t, v)) in resolved.iter().enumerate() {
+            let ptr = Arc::as_ptr(s);
+            let existing = match s.try_lock() {
+                Some(g) => {
+                    guards.push(g);
+                    None
                 }
-                Placement::OutOfOrder => {}
+                None => {
+                    let map = index_of.get_or_insert_with(|| {
+                        (0..i).map(|j| (Arc::as_ptr(&resolved[j].1), slot[j])).collect()
+                    });
+                    match map.get(&ptr) {
+                        Some(&gi) => Some(gi),
+                        None => {
+                            guards.push(s.lock());
+                            None
+                        }
+                    }
+                }
+            };
+            let gi = match existing {
+                Some(gi) => gi,
+                None => {
+                    guard_last.push(None);
+                    let gi = guards.len() - 1;
+                    if let Some(map) = index_of.as_mut() {
+                        map.insert(ptr, gi);
+                    }
+                    gi
+                }
+            };
+            slot.push(gi);
+            let place = guards[gi].place(guard_last[gi], *t, *v, min_valid, head.ooo_window)?;
+            if place == Placement::InOrder {
+                guard_last[gi] = Some((*t, *v));
             }
-            plan.push((r, s, p.t, p.v, place));
+            places.push(place);
+        }
+        let mut new_series: Vec<(u64, Labels)> = Vec::new();
+        let mut seen_new = vec![false; guards.len()];
+        for (i, (r, _, _, _)) in resolved.iter().enumerate() {
+            let gi = slot[i];
+            if !guards[gi].logged && !seen_new[gi] {
+                seen_new[gi] = true;
+                new_series.push((*r, guards[gi].labels.clone()));
+            }
         }
         if let Some(wal) = w.wal.as_mut() {
             let mut series_rec = Encbuf::new();
@@ -333,9 +370,13 @@ impl Db {
                 record::encode_series(&refs, &mut series_rec);
                 recs.push(&series_rec.b);
             }
-            if !plan.is_empty() {
-                let samples: Vec<(u64, i64, f64)> =
-                    plan.iter().map(|(r, _, t, v, _)| (*r, *t, *v)).collect();
+            let samples: Vec<(u64, i64, f64)> = resolved
+                .iter()
+                .zip(&places)
+                .filter(|(_, p)| **p != Placement::Duplicate)
+                .map(|((r, _, t, v), _)| (*r, *t, *v))
+                .collect();
+            if !samples.is_empty() {
                 record::encode_samples(&samples, &mut samples_rec);
                 recs.push(&samples_rec.b);
             }
@@ -353,22 +394,19 @@ impl Db {
                 }
             }
         }
-        for (r, _) in &new_series {
-            if let Some(s) = head.get(*r) {
-                s.lock().logged = true;
-            }
-        }
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (_, s, t, v, place) in plan {
-            let mut g = s.lock();
-            match place {
-                Placement::InOrder => g.append(t, v, head.chunk_range, head.mapper.as_ref()),
-                Placement::OutOfOrder => g.insert_ooo(t, v),
-                Placement::Duplicate => {}
+        for (i, (_, _, t, v)) in resolved.iter().enumerate() {
+            let g = &mut guards[slot[i]];
+            g.logged = true;
+            match places[i] {
+                Placement::InOrder => g.append(*t, *v, head.chunk_range, head.mapper.as_ref()),
+                Placement::OutOfOrder => g.insert_ooo(*t, *v),
+                Placement::Duplicate => continue,
             }
-            lo = lo.min(t);
-            hi = hi.max(t);
+            lo = lo.min(*t);
+            hi = hi.max(*t);
         }
+        drop(guards);
         if lo <= hi {
             head.note_times(lo, hi);
         }
