@@ -1,7 +1,9 @@
 // Dev stack for the UI: the demo service, node exporter, real Prometheus and Alertmanager on
 // loopback, and the `web` crate's dev_server (embedded UI + dashboards + a proxy to both APIs).
 // `node tests/dev-stack.mjs` runs it until Ctrl-C and prints the URL; the browser tests import
-// startStack() when PHAROS_URL is not set.
+// startStack() when PHAROS_URL is not set. With PHAROS_BIN=path/to/pharos, that binary's
+// `pharos server` replaces Prometheus, Alertmanager and the dev server (same config and rules,
+// alerts sent to its own Alertmanager API on the same port).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -61,7 +63,10 @@ export async function startStack({ log = false } = {}) {
     procs.push(p);
     return p;
   };
-  const binary = devServerBinary();
+  const pharosBin = process.env.PHAROS_BIN;
+  const binary = pharosBin ? null : devServerBinary();
+  const amTarget = pharosBin ? web : amPort;
+  const selfPort = pharosBin ? web : promPort;
 
   fs.copyFileSync(path.join(here, 'fixtures/rules.yml'), path.join(dir, 'rules.yml'));
   fs.copyFileSync(path.join(here, 'fixtures/alertmanager.yml'), path.join(dir, 'alertmanager.yml'));
@@ -74,7 +79,7 @@ rule_files: [rules.yml]
 alerting:
   alertmanagers:
     - static_configs:
-        - targets: ['127.0.0.1:${amPort}']
+        - targets: ['127.0.0.1:${amTarget}']
 scrape_configs:
   - job_name: demo-api
     static_configs:
@@ -84,7 +89,7 @@ scrape_configs:
       - targets: ['127.0.0.1:${node}']
   - job_name: prometheus
     static_configs:
-      - targets: ['127.0.0.1:${promPort}']
+      - targets: ['127.0.0.1:${selfPort}']
 `,
   );
   const demoArgs = [path.join(here, 'fixtures/demo-service.mjs'), String(svc)];
@@ -95,34 +100,45 @@ scrape_configs:
     demo.kill('SIGTERM');
   }, 20000);
   start('node-exporter', '/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${node}`]);
-  start('alertmanager', '/usr/bin/prometheus-alertmanager', [
-    `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-    `--storage.path=${path.join(dir, 'am-data')}`,
-    `--web.listen-address=127.0.0.1:${amPort}`,
-    '--cluster.listen-address=',
-  ]);
-  start('prometheus', '/usr/bin/prometheus', [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${path.join(dir, 'prom-data')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-  ]);
-  start('dev-server', binary, [
-    '--listen',
-    `127.0.0.1:${web}`,
-    '--prometheus',
-    `http://127.0.0.1:${promPort}`,
-    '--alertmanager',
-    `http://127.0.0.1:${amPort}`,
-    '--data-dir',
-    path.join(dir, 'web-data'),
-  ]);
+  if (pharosBin) {
+    start('pharos', pharosBin, [
+      'server',
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'pharos-data')}`,
+      `--web.listen-address=127.0.0.1:${web}`,
+    ]);
+  } else {
+    start('alertmanager', '/usr/bin/prometheus-alertmanager', [
+      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(dir, 'am-data')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+    ]);
+    start('prometheus', '/usr/bin/prometheus', [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'prom-data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
+    start('dev-server', binary, [
+      '--listen',
+      `127.0.0.1:${web}`,
+      '--prometheus',
+      `http://127.0.0.1:${promPort}`,
+      '--alertmanager',
+      `http://127.0.0.1:${amPort}`,
+      '--data-dir',
+      path.join(dir, 'web-data'),
+    ]);
+  }
   const stop = () => {
     clearTimeout(restart);
     for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
   };
   try {
-    await waitFor(`http://127.0.0.1:${promPort}/-/ready`);
-    await waitFor(`http://127.0.0.1:${amPort}/-/ready`);
+    if (!pharosBin) {
+      await waitFor(`http://127.0.0.1:${promPort}/-/ready`);
+      await waitFor(`http://127.0.0.1:${amPort}/-/ready`);
+    }
     await waitFor(`http://127.0.0.1:${web}/api/pharos/v1/dashboards`);
   } catch (e) {
     stop();
