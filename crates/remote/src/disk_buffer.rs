@@ -386,7 +386,11 @@ impl Appender for TeeAppender {
 
     fn commit(self: Box<Self>) -> Result<(), StorageError> {
         self.primary.commit()?;
-        self.buffer.write_batch(&self.pending).map_err(|e| StorageError::Io(e.to_string()))
+        // The batch is stored locally; a buffer failure must not report the commit as failed.
+        if let Err(e) = self.buffer.write_batch(&self.pending) {
+            tracing::error!(err = %e, samples = self.pending.len(), "remote-write buffer append failed; samples will not be sent");
+        }
+        Ok(())
     }
 
     fn rollback(self: Box<Self>) {
@@ -453,5 +457,24 @@ mod tests {
             late.read(late.start().unwrap(), 100).unwrap().samples.is_empty(),
             "new readers start at the end"
         );
+    }
+
+    #[test]
+    fn tee_records_exactly_what_the_primary_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
+        let r = b.reader("q").unwrap();
+        let primary = Arc::new(storage::MemStorage::new());
+        let tee = TeeAppendable { primary: primary.clone(), buffer: b.clone() };
+        let l = Labels::new([("__name__", "m")]);
+        let mut app = tee.appender();
+        app.append(0, &l, 10, 1.0).unwrap();
+        app.commit().unwrap();
+        let mut app = tee.appender();
+        assert!(app.append(0, &l, 5, 1.0).is_err(), "out of order in the primary");
+        app.rollback();
+        assert_eq!(primary.num_samples(), 1);
+        let got = r.read(r.start().unwrap(), 100).unwrap();
+        assert_eq!(got.samples, vec![(l, Sample::new(10, 1.0))]);
     }
 }
