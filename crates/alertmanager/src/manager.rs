@@ -19,7 +19,7 @@ use crate::nflog::{NflogEntry, NflogKey, NotificationLog};
 use crate::pipeline::{Decision, Notification, dedup_stage, mute_stage, time_allows};
 use crate::route::Route;
 use crate::silence::Silences;
-use crate::state::{AlertRecord, Record, StateLog};
+use crate::state::{AlertOut, Record, RecordOut, StateLog};
 use crate::timefmt::GO_ZERO_MS;
 
 /// Options that do not come from `alertmanager.yml`.
@@ -245,7 +245,7 @@ impl Alertmanager {
         let stored = self.store.put(fp, alert, now).clone();
         if let Some(log) = &mut self.state {
             let record = if same_content {
-                Record::AlertRefresh {
+                RecordOut::AlertRefresh {
                     fp,
                     starts_at: stored.starts_at,
                     ends_at: stored.ends_at,
@@ -253,7 +253,7 @@ impl Alertmanager {
                     timeout: stored.timeout,
                 }
             } else {
-                Record::Alert { fp, alert: AlertRecord::from_alert(&stored) }
+                RecordOut::Alert { fp, alert: AlertOut::new(&stored) }
             };
             log.append(&record);
         }
@@ -383,7 +383,7 @@ impl Alertmanager {
             expires_at: now + self.opts.retention_ms,
         };
         if let Some(log) = &mut self.state {
-            log.append(&Record::Nflog { key: key.clone(), entry: entry.clone() });
+            log.append(&RecordOut::Nflog { key: &key, entry: &entry });
         }
         self.nflog.log(key, entry);
     }
@@ -431,23 +431,23 @@ impl Alertmanager {
             self.store.remove(fp);
             self.inhibitor.forget(fp);
             if let Some(log) = &mut self.state {
-                log.append(&Record::AlertDeleted { fp });
+                log.append(&RecordOut::AlertDeleted { fp });
             }
         }
         for id in self.silences.gc(now, self.opts.retention_ms) {
             if let Some(log) = &mut self.state {
-                log.append(&Record::SilenceDeleted { id });
+                log.append(&RecordOut::SilenceDeleted { id: &id });
             }
         }
         self.nflog.gc(now);
         self.maybe_compact();
     }
 
-    /// Rewrites the snapshot once the append log holds more than twice the live records
+    /// Rewrites the snapshot once the append log holds more than four times the live records
     /// (at least 10k), so the log stays bounded while alerts are re-sent.
     fn maybe_compact(&mut self) {
         let live = self.store.len() + self.silences.len() + self.nflog.len();
-        if self.state.as_ref().is_some_and(|s| s.records_in_log() > 10_000.max(2 * live))
+        if self.state.as_ref().is_some_and(|s| s.records_in_log() > 10_000.max(4 * live))
             && let Err(e) = self.snapshot()
         {
             self.state_error = Some(e.to_string());
@@ -457,24 +457,17 @@ impl Alertmanager {
     /// Writes a full snapshot of the durable state and empties the log.
     pub fn snapshot(&mut self) -> Result<(), Error> {
         let Some(log) = &mut self.state else { return Ok(()) };
-        let mut live =
-            Vec::with_capacity(self.store.len() + self.silences.len() + self.nflog.len());
-        live.extend(
-            self.store
-                .iter()
-                .map(|(fp, a)| Record::Alert { fp: *fp, alert: AlertRecord::from_alert(a) }),
-        );
-        live.extend(self.silences.iter().map(|s| Record::Silence { silence: s.clone() }));
-        live.extend(
-            self.nflog.iter().map(|(k, e)| Record::Nflog { key: k.clone(), entry: e.clone() }),
-        );
-        log.snapshot(&live)
+        let alerts =
+            self.store.iter().map(|(fp, a)| RecordOut::Alert { fp: *fp, alert: AlertOut::new(a) });
+        let silences = self.silences.iter().map(|s| RecordOut::Silence { silence: s });
+        let nflog = self.nflog.iter().map(|(k, e)| RecordOut::Nflog { key: k, entry: e });
+        log.snapshot(alerts.chain(silences).chain(nflog))
     }
 
     pub(crate) fn persist_silences(&mut self, written: &[crate::silence::Silence]) {
         if let Some(log) = &mut self.state {
             for s in written {
-                log.append(&Record::Silence { silence: s.clone() });
+                log.append(&RecordOut::Silence { silence: s });
             }
         }
         self.flush_state();

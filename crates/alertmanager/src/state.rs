@@ -92,6 +92,60 @@ pub enum Record {
     },
 }
 
+/// A label set written as `[["name","value"],...]` without copying (the shape of
+/// [`AlertRecord::labels`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LabelsOut<'a>(pub &'a Labels);
+
+impl Serialize for LabelsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for l in self.0.iter() {
+            seq.serialize_element(&(&*l.name, &*l.value))?;
+        }
+        seq.end()
+    }
+}
+
+/// An alert written without copying; reads back as [`AlertRecord`].
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct AlertOut<'a> {
+    pub labels: LabelsOut<'a>,
+    pub annotations: LabelsOut<'a>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub generator_url: &'a str,
+    pub updated_at: i64,
+    pub timeout: bool,
+}
+
+impl<'a> AlertOut<'a> {
+    pub fn new(a: &'a Alert) -> AlertOut<'a> {
+        AlertOut {
+            labels: LabelsOut(&a.labels),
+            annotations: LabelsOut(&a.annotations),
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            generator_url: &a.generator_url,
+            updated_at: a.updated_at,
+            timeout: a.timeout,
+        }
+    }
+}
+
+/// A record as written: borrows instead of copying; reads back as [`Record`].
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum RecordOut<'a> {
+    Alert { fp: u64, alert: AlertOut<'a> },
+    AlertRefresh { fp: u64, starts_at: i64, ends_at: i64, updated_at: i64, timeout: bool },
+    AlertDeleted { fp: u64 },
+    Silence { silence: &'a Silence },
+    SilenceDeleted { id: &'a str },
+    Nflog { key: &'a NflogKey, entry: &'a NflogEntry },
+}
+
 /// The open state directory.
 #[derive(Debug)]
 pub struct StateLog {
@@ -147,7 +201,7 @@ impl StateLog {
     }
 
     /// Queues a record; it is written by the next [`StateLog::flush`].
-    pub fn append(&mut self, r: &Record) {
+    pub fn append(&mut self, r: &RecordOut<'_>) {
         if serde_json::to_writer(&mut self.pending, r).is_ok() {
             self.pending.push(b'\n');
             self.records_in_log += 1;
@@ -170,12 +224,12 @@ impl StateLog {
     }
 
     /// Writes `live` as the new snapshot (atomically) and empties the log.
-    pub fn snapshot(&mut self, live: &[Record]) -> Result<(), Error> {
+    pub fn snapshot<'a>(&mut self, live: impl Iterator<Item = RecordOut<'a>>) -> Result<(), Error> {
         self.flush()?;
         let tmp = self.dir.join("state.snapshot.tmp");
-        let mut buf = Vec::with_capacity(live.len() * 200);
+        let mut buf = Vec::new();
         for r in live {
-            serde_json::to_writer(&mut buf, r).map_err(|e| state_err(&tmp, e))?;
+            serde_json::to_writer(&mut buf, &r).map_err(|e| state_err(&tmp, e))?;
             buf.push(b'\n');
         }
         let mut f = File::create(&tmp).map_err(|e| state_err(&tmp, e))?;
