@@ -47,6 +47,10 @@ impl Db {
             rep.blocks_compacted += n;
         }
         rep.blocks_deleted = self.apply_retention()?;
+        if rep.head_blocks_written > 0 {
+            // Label strings of series that left the head can now be freed.
+            model::collect_garbage();
+        }
         self.sync_wal()?;
         Ok(rep)
     }
