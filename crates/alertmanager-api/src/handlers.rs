@@ -54,7 +54,7 @@ fn alert_query(raw: Option<&str>) -> Result<AlertQuery, String> {
 }
 
 async fn status(State(s): State<AlertmanagerService>) -> Response {
-    let original = s.with(|am| am.config().original.clone());
+    let original = s.with(|am| am.config().original_redacted());
     ok_json(json!({
         "cluster": {"peers": [], "status": "disabled"},
         "config": {"original": original},

@@ -126,6 +126,18 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The file's text with secret values replaced by `<secret>`, as Alertmanager shows its
+    /// config in `/api/v2/status` (block-style `key: value` lines).
+    pub fn original_redacted(&self) -> String {
+        static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?m)^(\s*(?:-\s+)?(?:smtp_auth_password|smtp_auth_secret|auth_password|auth_secret|password|credentials|bearer_token|client_secret|api_key|opsgenie_api_key|victorops_api_key|routing_key|service_key|slack_api_url|webhook_url|wechat_api_secret|bot_token|token|user_key)\s*:\s*)\S.*$",
+            )
+            .expect("static regex")
+        });
+        SECRET.replace_all(&self.original, "${1}<secret>").into_owned()
+    }
+
     pub fn resolve_timeout_ms(&self) -> i64 {
         self.global.resolve_timeout.map_or(DEFAULT_RESOLVE_TIMEOUT_MS, |d| d.0)
     }

@@ -66,3 +66,16 @@ fn semantic_errors() {
     let bad_matcher = GOOD.replace(r#"'severity="page"'"#, r#"'severity=~"("'"#);
     assert!(Config::parse(&bad_matcher, "").is_err());
 }
+
+#[test]
+fn redacts_secrets_for_status() {
+    let text = GOOD.replace(
+        "  smtp_from: 'am@example.org'",
+        "  smtp_from: 'am@example.org'\n  smtp_auth_password: hunter2",
+    );
+    let c = Config::parse(&text, "am.yml").unwrap();
+    let shown = c.original_redacted();
+    assert!(shown.contains("smtp_auth_password: <secret>"), "{shown}");
+    assert!(!shown.contains("hunter2"));
+    assert!(shown.contains("url: http://127.0.0.1:9/hook"), "webhook URLs are not secrets in 0.25");
+}
