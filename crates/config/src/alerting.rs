@@ -26,9 +26,6 @@ impl AlertingConfig {
 fn default_scheme() -> String {
     "http".into()
 }
-fn default_path_prefix() -> String {
-    "/".into()
-}
 fn default_timeout() -> Duration {
     Duration::from_secs(10)
 }
@@ -37,34 +34,33 @@ fn default_api_version() -> String {
 }
 
 with_http_client! {
-    /// One `alertmanagers` entry.
+    /// One `alertmanagers` entry (an empty `path_prefix` means `/`).
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct AlertmanagerConfig {
+    pub struct AlertmanagerConfig {}
+    tail {
         #[serde(default = "default_scheme")]
         pub scheme: String,
-        #[serde(default = "default_path_prefix")]
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         pub path_prefix: String,
         #[serde(default = "default_timeout")]
         pub timeout: Duration,
         #[serde(default = "default_api_version")]
         pub api_version: String,
-    }
-    tail {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub static_configs: Vec<StaticConfig>,
+        pub relabel_configs: Vec<RelabelConfigYaml>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub alert_relabel_configs: Vec<RelabelConfigYaml>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub dns_sd_configs: Vec<DnsSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub file_sd_configs: Vec<FileSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub http_sd_configs: Vec<HttpSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub dns_sd_configs: Vec<DnsSdConfig>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub relabel_configs: Vec<RelabelConfigYaml>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub alert_relabel_configs: Vec<RelabelConfigYaml>,
+        pub static_configs: Vec<StaticConfig>,
     }
 }
 

@@ -16,6 +16,11 @@ fn default_replacement() -> String {
 fn default_action() -> String {
     "replace".into()
 }
+/// Prometheus prints `source_labels` in flow style: `[a, b]`.
+fn flow_seq<S: serde::Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&serde_saphyr::FlowSeq(v), s)
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -25,7 +30,7 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelabelConfigYaml {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", serialize_with = "flow_seq")]
     pub source_labels: Vec<String>,
     #[serde(default = "default_separator")]
     pub separator: String,

@@ -100,16 +100,17 @@ with_http_client! {
         pub remote_timeout: Duration,
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub headers: BTreeMap<String, String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub required_matchers: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "crate::http::is_false")]
+        pub read_recent: bool,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         pub name: String,
-        #[serde(default)]
-        pub read_recent: bool,
+    }
+    tail {
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub required_matchers: BTreeMap<String, String>,
         #[serde(default = "crate::http::yes")]
         pub filter_external_labels: bool,
     }
-    tail {}
 }
 
 /// Headers Prometheus refuses to let users set on remote requests.

@@ -57,19 +57,19 @@ with_http_client! {
     }
     tail {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub static_configs: Vec<StaticConfig>,
+        pub relabel_configs: Vec<RelabelConfigYaml>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub metric_relabel_configs: Vec<RelabelConfigYaml>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub dns_sd_configs: Vec<DnsSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub file_sd_configs: Vec<FileSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub http_sd_configs: Vec<HttpSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub dns_sd_configs: Vec<DnsSdConfig>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub relabel_configs: Vec<RelabelConfigYaml>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub metric_relabel_configs: Vec<RelabelConfigYaml>,
+        pub static_configs: Vec<StaticConfig>,
     }
 }
 

@@ -199,3 +199,14 @@ fn load_resolves_relative_paths_and_check_validates_rule_files() {
     assert!(config::check(&cfg_path).unwrap_err().to_string().contains("b.yml"));
     assert!(matches!(config::load(dir.path().join("missing.yml")), Err(ConfigError::Io { .. })));
 }
+
+/// The effective configuration prints exactly as Prometheus 2.42's `/api/v1/status/config`
+/// printed it for the same file (captured from the real binary; Prometheus' stray
+/// `outofordertimewindow` line, a Go marshalling bug, left out).
+#[test]
+fn status_config_matches_prometheus_output() {
+    let input = include_str!("golden/status_config_input.yml");
+    let want = include_str!("golden/status_config_prometheus_2.42.yml");
+    let got = config::parse(input, "prometheus.yml").unwrap().to_string();
+    assert_eq!(got, want);
+}
