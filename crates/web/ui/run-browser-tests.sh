@@ -26,4 +26,4 @@ if [ -z "${PHAROS_URL:-}" ] && [ -z "${PHAROS_WEB_DEV_SERVER:-}" ]; then
   # The dev server embeds ui/dist, so build the UI first.
   npm run build >/dev/null
 fi
-exec node --test tests/ui.test.mjs
+exec node --test tests/unit.test.mjs tests/ui.test.mjs
