@@ -72,45 +72,44 @@ impl Evaluator<'_> {
         }
         let input = self.range_input(r, &args[idx])?;
         let keep_name = matches!(func, "last_over_time" | "first_over_time");
-        let n = r.steps();
-        let mut out = Vec::with_capacity(input.series.len());
-        let mut held = 0;
-        for s in &input.series {
-            held += s.points.len();
-            self.tick()?;
-            let mut points = Vec::new();
-            let (mut lo, mut hi) = (0usize, 0usize);
-            for i in 0..n {
-                let ts = r.ts(i);
-                let end = self.ref_time(ts, input.at, input.offset);
-                let start = end - input.range;
-                while hi < s.points.len() && s.points[hi].t <= end {
-                    hi += 1;
+        let held: usize = input.series.iter().map(|s| s.points.len()).sum();
+        let geo = WindowGeometry {
+            r,
+            at: self.at_time(input.at),
+            offset: input.offset,
+            range: input.range,
+            absent: func == "absent_over_time",
+            counter: matches!(func, "rate" | "increase"),
+        };
+        let checked =
+            matches!(func, "quantile_over_time" | "double_exponential_smoothing" | "holt_winters");
+        let all_points: Vec<Vec<Sample>> = if checked {
+            // Parameter checks report annotations or errors per window: one series at a time.
+            let mut all = Vec::with_capacity(input.series.len());
+            for s in &input.series {
+                self.tick()?;
+                let mut err = None;
+                let pts = geo.points(s, &params, f, |w| {
+                    if err.is_none()
+                        && let Err(e) = self.check_params(func, w, &args[0])
+                    {
+                        err = Some(e);
+                    }
+                });
+                if let Some(e) = err {
+                    return Err(e);
                 }
-                while lo < hi && s.points[lo].t <= start {
-                    lo += 1;
-                }
-                if lo >= hi && func != "absent_over_time" {
-                    continue;
-                }
-                let mut w = Window {
-                    samples: &s.points[lo.min(hi)..hi],
-                    range_start: start,
-                    range_end: end,
-                    range: input.range,
-                    step_ts: ts,
-                    params: [0.0; 2],
-                };
-                for (k, p) in params.iter().take(2).enumerate() {
-                    w.params[k] = p[i];
-                }
-                if !w.samples.is_empty() {
-                    self.check_params(func, &w, &args[0])?;
-                }
-                if let Some(v) = f(&w) {
-                    points.push(Sample::new(ts, v));
-                }
+                all.push(pts);
             }
+            all
+        } else {
+            self.check_interrupt()?;
+            let pts = parallel_points(&geo, &input.series, &params, f);
+            self.check_interrupt()?;
+            pts
+        };
+        let mut out = Vec::with_capacity(input.series.len());
+        for (s, points) in input.series.iter().zip(all_points) {
             if !points.is_empty() {
                 if matches!(func, "rate" | "increase") {
                     self.non_counter_info(&s.labels, &args[idx]);
@@ -174,6 +173,108 @@ impl Evaluator<'_> {
         }
         Ok(())
     }
+}
+
+/// Where the windows of a range-vector argument sit at each step of `r`.
+struct WindowGeometry {
+    r: Range,
+    at: Option<i64>,
+    offset: i64,
+    range: i64,
+    /// `absent_over_time` also evaluates empty windows.
+    absent: bool,
+    /// `rate`/`increase`: windows without a counter reset skip the reset scan.
+    counter: bool,
+}
+
+impl WindowGeometry {
+    /// The function's value at every step for one series; `check` sees every non-empty window.
+    fn points(
+        &self,
+        s: &Series,
+        params: &[Vec<f64>],
+        f: functions::RangeFn,
+        mut check: impl FnMut(&Window),
+    ) -> Vec<Sample> {
+        let pts = &s.points;
+        // resets[i]: number of counter resets among pts[..=i].
+        let resets: Vec<u32> = if self.counter {
+            let mut n = 0u32;
+            let mut v = Vec::with_capacity(pts.len());
+            for i in 0..pts.len() {
+                if i > 0 && pts[i].v < pts[i - 1].v {
+                    n += 1;
+                }
+                v.push(n);
+            }
+            v
+        } else {
+            Vec::new()
+        };
+        let mut out = Vec::new();
+        let (mut lo, mut hi) = (0usize, 0usize);
+        for i in 0..self.r.steps() {
+            let ts = self.r.ts(i);
+            let end = self.at.unwrap_or(ts) - self.offset;
+            let start = end - self.range;
+            while hi < pts.len() && pts[hi].t <= end {
+                hi += 1;
+            }
+            while lo < hi && pts[lo].t <= start {
+                lo += 1;
+            }
+            if lo >= hi && !self.absent {
+                continue;
+            }
+            let mut w = Window {
+                samples: &pts[lo.min(hi)..hi],
+                range_start: start,
+                range_end: end,
+                range: self.range,
+                step_ts: ts,
+                params: [0.0; 2],
+                no_resets: self.counter && hi > lo && resets[hi - 1] == resets[lo],
+            };
+            for (k, p) in params.iter().take(2).enumerate() {
+                w.params[k] = p[i];
+            }
+            if !w.samples.is_empty() {
+                check(&w);
+            }
+            if let Some(v) = f(&w) {
+                out.push(Sample::new(ts, v));
+            }
+        }
+        out
+    }
+}
+
+/// Series-at-a-time evaluation on up to two threads when the input is large.
+fn parallel_points(
+    geo: &WindowGeometry,
+    series: &[Series],
+    params: &[Vec<f64>],
+    f: functions::RangeFn,
+) -> Vec<Vec<Sample>> {
+    let work: usize =
+        series.iter().map(|s| s.points.len()).sum::<usize>() + series.len() * geo.r.steps();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    if threads < 2 || work < 200_000 || series.len() < 2 {
+        return series.iter().map(|s| geo.points(s, params, f, |_| {})).collect();
+    }
+    let mid = series.len() / 2;
+    let (a, b) = series.split_at(mid);
+    std::thread::scope(|scope| {
+        let h =
+            scope.spawn(|| b.iter().map(|s| geo.points(s, params, f, |_| {})).collect::<Vec<_>>());
+        let mut out: Vec<Vec<Sample>> =
+            a.iter().map(|s| geo.points(s, params, f, |_| {})).collect();
+        match h.join() {
+            Ok(rest) => out.extend(rest),
+            Err(_) => out.extend(b.iter().map(|s| geo.points(s, params, f, |_| {}))),
+        }
+        out
+    })
 }
 
 /// `absent_over_time`: 1 at every step where no series had samples.

@@ -199,6 +199,7 @@ mod tests {
             range: 10_001,
             step_ts: 10_000,
             params: [0.5, 0.5],
+            no_resets: false,
         }
     }
 

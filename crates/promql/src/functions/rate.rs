@@ -13,7 +13,7 @@ fn extrapolated(w: &Window, is_counter: bool, is_rate: bool) -> Option<f64> {
     let n1 = s.len() - 1;
     let (first_t, last_t) = (s[0].t, s[n1].t);
     let mut result = s[n1].v - s[0].v;
-    if is_counter {
+    if is_counter && !w.no_resets {
         for pair in s.windows(2) {
             if pair[1].v < pair[0].v {
                 result += pair[0].v;
@@ -153,6 +153,7 @@ mod tests {
             range: end - start,
             step_ts: end,
             params: [0.0; 2],
+            no_resets: false,
         }
     }
 

@@ -16,6 +16,9 @@ pub(crate) struct Window<'a> {
     pub step_ts: i64,
     /// Scalar arguments at this step, in argument order.
     pub params: [f64; 2],
+    /// No sample is lower than its predecessor (set only for `rate`/`increase`; false means
+    /// "unknown").
+    pub no_resets: bool,
 }
 
 /// A range-vector function: the result for one window, or none.
