@@ -19,4 +19,4 @@ mod send;
 
 pub use alert::{Alert, alerts_to_json};
 pub use error::NotifierError;
-pub use manager::{AlertmanagerStatus, Notifier, NotifierOptions};
+pub use manager::{AlertmanagerStatus, LocalReceiver, Notifier, NotifierOptions};

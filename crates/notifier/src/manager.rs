@@ -43,6 +43,13 @@ impl Default for NotifierOptions {
     }
 }
 
+/// An in-process Alertmanager (Pharos' built-in one): it receives every batch right after
+/// external labels and the global `alert_relabel_configs` were applied, exactly what an
+/// external Alertmanager would be sent, without HTTP.
+pub trait LocalReceiver: Send + Sync {
+    fn receive(&self, alerts: Vec<Alert>);
+}
+
 /// The Alertmanagers known to the notifier (`/api/v1/alertmanagers`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertmanagerStatus {
@@ -62,6 +69,7 @@ struct Inner {
     queue: Mutex<VecDeque<Alert>>,
     global_relabel: RwLock<Vec<RelabelConfig>>,
     sets: RwLock<Vec<Arc<AmSet>>>,
+    local: RwLock<Vec<Arc<dyn LocalReceiver>>>,
     more: Notify,
     stopping: AtomicBool,
     dropped: AtomicU64,
@@ -89,6 +97,7 @@ impl Notifier {
                 queue: Mutex::new(VecDeque::new()),
                 global_relabel: RwLock::new(Vec::new()),
                 sets: RwLock::new(Vec::new()),
+                local: RwLock::new(Vec::new()),
                 more: Notify::new(),
                 stopping: AtomicBool::new(false),
                 dropped: AtomicU64::new(0),
@@ -151,11 +160,20 @@ impl Notifier {
         first_err.map_or(Ok(()), Err)
     }
 
-    /// Queues alerts for sending; never blocks on the network.
+    /// Sets the in-process receivers (replacing earlier ones).
+    pub fn set_local_receivers(&self, receivers: Vec<Arc<dyn LocalReceiver>>) {
+        *self.inner.local.write() = receivers;
+    }
+
+    /// Queues alerts for sending; never blocks on the network. In-process receivers get
+    /// them at once.
     pub fn send(&self, alerts: Vec<Alert>) {
         let prepared = self.prepare(alerts);
         if prepared.is_empty() {
             return;
+        }
+        for r in self.inner.local.read().iter() {
+            r.receive(prepared.clone());
         }
         let cap = self.inner.opts.queue_capacity.max(1);
         let mut q = self.inner.queue.lock();
@@ -334,5 +352,28 @@ mod tests {
         assert_eq!(names, vec!["b", "c"], "oldest dropped first");
         assert_eq!(batch[0].labels.get("dc"), Some("x"));
         assert_eq!(n.counters().2, 1);
+    }
+
+    #[derive(Default)]
+    struct Local(Mutex<Vec<Alert>>);
+
+    impl LocalReceiver for Local {
+        fn receive(&self, alerts: Vec<Alert>) {
+            self.0.lock().extend(alerts);
+        }
+    }
+
+    #[test]
+    fn local_receivers_get_prepared_alerts() {
+        let n = Notifier::new(NotifierOptions {
+            external_labels: Labels::new([("dc", "x")]),
+            ..Default::default()
+        });
+        let local = Arc::new(Local::default());
+        n.set_local_receivers(vec![local.clone()]);
+        n.send(vec![alert("a")]);
+        let got = local.0.lock();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].labels.get("dc"), Some("x"));
     }
 }

@@ -142,7 +142,7 @@ impl Manager {
         Group::new(
             &g.name,
             file,
-            g.interval_ms.unwrap_or(interval_ms),
+            g.interval_ms.filter(|i| *i > 0).unwrap_or(interval_ms),
             g.limit,
             g.query_offset_ms,
             Labels::new(g.labels.clone()),
