@@ -165,7 +165,7 @@ impl ScrapePool {
     fn start_loop(&self, target: Arc<Target>) -> LoopHandle {
         let sl = ScrapeLoop::new(
             target.clone(),
-            self.opts.clone(),
+            per_target_options(&self.opts, &target),
             self.client.clone(),
             self.appendable.clone(),
             self.clock.clone(),
@@ -208,6 +208,26 @@ impl ScrapePool {
     }
 }
 
+/// The pool's options with the interval and timeout the target's `__scrape_interval__` and
+/// `__scrape_timeout__` labels ask for (relabeling may change them per target).
+fn per_target_options(opts: &Arc<LoopOptions>, target: &Target) -> Arc<LoopOptions> {
+    let get = |name: &str| {
+        target
+            .labels
+            .get(name)
+            .and_then(|v| model::duration::parse_duration(v).ok())
+            .map(|ms| std::time::Duration::from_millis(ms.max(0) as u64))
+    };
+    let (interval, timeout) = (get("__scrape_interval__"), get("__scrape_timeout__"));
+    if interval.is_none_or(|i| i == opts.interval) && timeout.is_none_or(|t| t == opts.timeout) {
+        return opts.clone();
+    }
+    let mut o = (**opts).clone();
+    o.interval = interval.unwrap_or(o.interval);
+    o.timeout = timeout.unwrap_or(o.timeout);
+    Arc::new(o)
+}
+
 /// Group labels with the target's own labels on top.
 fn merge(group: &Labels, target: &Labels) -> Labels {
     if group.is_empty() {
@@ -218,4 +238,26 @@ fn merge(group: &Labels, target: &Labels) -> Labels {
         lb.set(&l.name, &l.value);
     }
     lb.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relabeled_interval_and_timeout_apply_per_target() {
+        let cfg = config::ScrapeConfig::new("j");
+        let Ok((opts, _, _)) = loop_options(&cfg) else { panic!("valid config") };
+        let plain =
+            Target::new(Labels::new([("__address__", "a:1")]), Labels::empty(), &cfg.params);
+        assert!(Arc::ptr_eq(&per_target_options(&opts, &plain), &opts));
+        let labels = Labels::new([
+            ("__address__", "a:1"),
+            ("__scrape_interval__", "5s"),
+            ("__scrape_timeout__", "2s"),
+        ]);
+        let custom = Target::new(labels, Labels::empty(), &cfg.params);
+        let o = per_target_options(&opts, &custom);
+        assert_eq!((o.interval.as_secs(), o.timeout.as_secs()), (5, 2));
+    }
 }
