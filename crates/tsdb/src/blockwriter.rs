@@ -73,7 +73,17 @@ impl SortedBlockWriter {
 
     /// Writes the index and meta, then renames the directory into place. Returns `None` (and
     /// removes the directory) if no series were added.
+    /// On failure (e.g. a full disk) the partial directory is removed.
     pub fn finish(self, compaction: Compaction) -> Result<Option<BlockMeta>> {
+        let tmp = self.tmp.clone();
+        let r = self.finish_inner(compaction);
+        if r.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        r
+    }
+
+    fn finish_inner(self, compaction: Compaction) -> Result<Option<BlockMeta>> {
         let SortedBlockWriter { parent, tmp, ulid, chunks, series, stats, mint, maxt } = self;
         chunks.close()?;
         if series.is_empty() {

@@ -445,6 +445,19 @@ mod tests {
     }
 
     #[test]
+    fn full_disk_fails_the_write_without_panicking() {
+        if !Path::new("/dev/full").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/full", segment_path(dir.path(), 3)).unwrap();
+        let mut w = Wal::create(dir.path(), 3, DEFAULT_SEGMENT_SIZE).unwrap();
+        let err = w.log(&[b"record"]).unwrap_err();
+        assert!(err.to_string().contains("write wal"), "{err}");
+        assert_eq!(w.pos, 0, "a failed write does not advance the segment");
+    }
+
+    #[test]
     fn replay_truncates_torn_tail_and_later_segments() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
