@@ -144,6 +144,7 @@ impl Config {
         for f in &mut self.scrape_config_files {
             join_dir(dir, f);
         }
+        self.load_scrape_config_files(&mut seen)?;
         self.alerting.finish(dir)?;
         let mut names = std::collections::HashSet::new();
         for rw in &mut self.remote_write {
@@ -163,6 +164,44 @@ impl Config {
                     "found multiple remote read configs with job name {:?}",
                     rr.name
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the scrape configs of the files `scrape_config_files` names (globs expanded),
+    /// checked like inline ones; job names must be unique across all of them.
+    fn load_scrape_config_files(
+        &mut self,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Result<(), String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ScrapeConfigsFile {
+            #[serde(default)]
+            scrape_configs: Vec<ScrapeConfig>,
+        }
+        for pattern in self.scrape_config_files.clone() {
+            for path in expand_glob(&pattern)? {
+                let name = path.display().to_string();
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| format!("open {name}: {e}"))?;
+                let file: ScrapeConfigsFile = if text.trim().is_empty() {
+                    ScrapeConfigsFile { scrape_configs: Vec::new() }
+                } else {
+                    serde_saphyr::from_str(&text).map_err(|e| parse_error(&name, &e).to_string())?
+                };
+                let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                for mut sc in file.scrape_configs {
+                    if !seen.insert(sc.job_name.clone()) {
+                        return Err(format!(
+                            "found multiple scrape configs with job name {:?}",
+                            sc.job_name
+                        ));
+                    }
+                    sc.finish(&self.global, &file_dir).map_err(|e| format!("{name}: {e}"))?;
+                    self.scrape_configs.push(sc);
+                }
             }
         }
         Ok(())

@@ -210,3 +210,31 @@ fn status_config_matches_prometheus_output() {
     let got = config::parse(input, "prometheus.yml").unwrap().to_string();
     assert_eq!(got, want);
 }
+
+#[test]
+fn scrape_config_files_are_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yml"),
+        "scrape_configs:\n- job_name: from_file\n  static_configs: [{targets: ['x:1']}]\n",
+    )
+    .unwrap();
+    let p = dir.path().join("prometheus.yml");
+    std::fs::write(&p, "scrape_config_files: ['*.yml']\nscrape_configs:\n- job_name: inline\n")
+        .unwrap();
+    // prometheus.yml itself matches the glob but has no valid scrape_configs-only shape.
+    assert!(config::load(&p).is_err());
+    std::fs::rename(dir.path().join("a.yml"), dir.path().join("a.scrape")).unwrap();
+    std::fs::write(&p, "scrape_config_files: ['*.scrape']\nscrape_configs:\n- job_name: inline\n")
+        .unwrap();
+    let c = config::load(&p).unwrap();
+    let jobs: Vec<&str> = c.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    assert_eq!(jobs, ["inline", "from_file"]);
+    assert_eq!(c.scrape_config("from_file").unwrap().interval(), Duration::from_secs(60));
+    std::fs::write(
+        &p,
+        "scrape_config_files: ['*.scrape']\nscrape_configs:\n- job_name: from_file\n",
+    )
+    .unwrap();
+    assert!(config::load(&p).unwrap_err().to_string().contains("multiple scrape configs"));
+}
