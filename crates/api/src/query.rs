@@ -178,7 +178,7 @@ fn render_result(res: QueryResult, limit: usize, stats: &str, took: Duration) ->
                 "value {stats:?} for parameter \"stats\" is deprecated and will be rejected in the next major release, use \"true\" or \"all\""
             ));
         }
-        let secs = took.as_secs_f64();
+        let secs = crate::json::go_json_float(took.as_secs_f64());
         out.push_str(&format!(
             r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":{secs},"execQueueTime":0,"execTotalTime":{secs}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
             res.stats.total_samples, res.stats.peak_samples
