@@ -183,29 +183,7 @@ async fn same_alerts_as_prometheus() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
 
-    // Wait for enough evaluations (InstanceDown needs > 3 s to fire), then take a snapshot
-    // of alerts and rules between two identical reads of the evaluation timestamps.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (ticks_seen, prom_alerts, prom_rules) = loop {
-        assert!(Instant::now() < deadline, "prometheus did not evaluate the rules in time");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let Ok(resp) = client.get(format!("{base}/-/ready")).send().await else { continue };
-        if !resp.status().is_success() {
-            continue;
-        }
-        let before = ticks(&client, &base).await;
-        if before.len() < 8 {
-            continue;
-        }
-        let alerts = get(&client, &format!("{base}/api/v1/alerts")).await;
-        let rules = get(&client, &format!("{base}/api/v1/rules")).await;
-        let after = ticks(&client, &base).await;
-        if before == after {
-            break (before, alerts, rules);
-        }
-    };
-
-    // Pharos evaluates the same group at the same timestamps.
+    // Pharos' copy of the data and the group.
     let storage = MemStorage::new();
     let mut app = storage.appender();
     for (l, pts) in &data {
@@ -230,16 +208,55 @@ async fn same_alerts_as_prometheus() {
     };
     let file = rule_file.to_string_lossy().into_owned();
     let groups = Manager::load_groups(std::slice::from_ref(&file), 1_000, &opts, true).unwrap();
-    for t in &ticks_seen {
-        // Every tick is on the group's slot: the hash of its name and file decides the offset.
-        let slot = rules::schedule::eval_timestamp_ns("e2e", &file, 1_000, t * 1_000_000 + 999_999);
-        assert_eq!(slot.div_euclid(1_000_000), *t, "tick {t} is not on the group's slot");
-        groups[0].eval(*t);
-    }
-    let ours = serde_json::to_value(rules::api::alert_discovery(&groups)).unwrap();
-    let (theirs, mine) = (normalise(&prom_alerts["alerts"]), normalise(&ours["alerts"]));
-    assert_eq!(theirs.len(), 4, "expected 4 alerts from Prometheus: {prom_alerts}");
-    assert_eq!(mine, theirs, "alerts differ\nprometheus: {prom_alerts}\npharos: {ours}");
+
+    // Snapshots of Prometheus' alerts and rules, each taken between two identical reads of the
+    // evaluation timestamps; Pharos catches up on the new timestamps and must agree each time.
+    // Early snapshots see InstanceDown pending (for: 3s), later ones firing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut evaluated = 0;
+    let mut states_seen = std::collections::BTreeSet::new();
+    let prom_rules = loop {
+        assert!(Instant::now() < deadline, "prometheus did not evaluate the rules in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let Ok(resp) = client.get(format!("{base}/-/ready")).send().await else { continue };
+        if !resp.status().is_success() {
+            continue;
+        }
+        let before = ticks(&client, &base).await;
+        if before.len() <= evaluated {
+            continue;
+        }
+        let prom_alerts = get(&client, &format!("{base}/api/v1/alerts")).await;
+        let prom_rules = get(&client, &format!("{base}/api/v1/rules")).await;
+        if ticks(&client, &base).await != before {
+            continue;
+        }
+        for t in &before[evaluated..] {
+            // Every tick is on the group's slot: the hash of its name and file decides the offset.
+            let slot =
+                rules::schedule::eval_timestamp_ns("e2e", &file, 1_000, t * 1_000_000 + 999_999);
+            assert_eq!(slot.div_euclid(1_000_000), *t, "tick {t} is not on the group's slot");
+            groups[0].eval(*t);
+        }
+        evaluated = before.len();
+        let ours = serde_json::to_value(rules::api::alert_discovery(&groups)).unwrap();
+        let (theirs, mine) = (normalise(&prom_alerts["alerts"]), normalise(&ours["alerts"]));
+        assert_eq!(theirs.len(), 4, "expected 4 alerts from Prometheus: {prom_alerts}");
+        assert_eq!(
+            mine, theirs,
+            "alerts differ after {evaluated} evaluations\nprometheus: {prom_alerts}\npharos: {ours}"
+        );
+        for (labels, (state, ..)) in &theirs {
+            if labels.contains("InstanceDown") {
+                states_seen.insert(state.clone());
+            }
+        }
+        if evaluated >= 8 {
+            break prom_rules;
+        }
+    };
+    println!("InstanceDown states seen: {states_seen:?}");
+    assert!(states_seen.contains("firing"), "{states_seen:?}");
 
     let rules_view =
         serde_json::to_value(rules::api::rule_discovery(&groups, &Default::default())).unwrap();
