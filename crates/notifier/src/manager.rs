@@ -354,6 +354,28 @@ mod tests {
         assert_eq!(n.counters().2, 1);
     }
 
+    #[test]
+    fn file_discovery_is_re_read_on_refresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let sd = dir.path().join("am.yml");
+        std::fs::write(&sd, "- targets: ['127.0.0.1:1']\n").unwrap();
+        let yaml = format!(
+            "alerting:\n  alertmanagers:\n  - file_sd_configs: [{{files: ['{}'], refresh_interval: 30s}}]\n",
+            sd.display()
+        );
+        let cfg = config::parse(&yaml, "p.yml").unwrap();
+        let n = Notifier::new(NotifierOptions::default());
+        n.apply_config(&cfg.alerting).unwrap();
+        assert_eq!(n.alertmanagers().active, vec!["http://127.0.0.1:1/api/v2/alerts"]);
+        assert_eq!(n.refresh_interval(), Duration::from_secs(30));
+        std::fs::write(&sd, "- targets: ['127.0.0.1:2', '127.0.0.1:3']\n").unwrap();
+        n.refresh_discovery().unwrap();
+        assert_eq!(n.alertmanagers().active.len(), 2);
+        std::fs::write(&sd, "not: [valid").unwrap();
+        assert!(n.refresh_discovery().is_err());
+        assert_eq!(n.alertmanagers().active.len(), 2, "a broken file keeps the last targets");
+    }
+
     #[derive(Default)]
     struct Local(Mutex<Vec<Alert>>);
 
