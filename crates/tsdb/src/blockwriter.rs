@@ -118,6 +118,11 @@ impl SortedBlockWriter {
     }
 }
 
+/// The start of the `range`-aligned block holding `t` (saturating at the ends of time).
+pub fn align_down(t: i64, range: i64) -> i64 {
+    t.checked_sub(t.rem_euclid(range.max(1))).unwrap_or(i64::MIN)
+}
+
 /// Best-effort fsync of a directory so renames inside it are durable.
 pub fn sync_dir(dir: &Path) {
     if let Ok(f) = std::fs::File::open(dir) {
@@ -188,12 +193,12 @@ impl BlockWriter {
             }
             *s = out;
             for x in s.iter() {
-                ranges.insert(x.0.div_euclid(self.block_range_ms) * self.block_range_ms);
+                ranges.insert(align_down(x.0, self.block_range_ms));
             }
         }
         let mut metas = Vec::new();
         for start in ranges {
-            let end = start + self.block_range_ms;
+            let end = start.saturating_add(self.block_range_ms);
             let mut w = SortedBlockWriter::new(&self.dir, start, end)?;
             for (l, s) in &series {
                 if let Err(e) = w.add_series(l.clone(), s) {

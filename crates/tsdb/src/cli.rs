@@ -95,7 +95,7 @@ pub fn list(dir: &Path) -> Result<String> {
             m.ulid.clone(),
             m.min_time.to_string(),
             m.max_time.to_string(),
-            go_duration(m.max_time - m.min_time),
+            go_duration(m.max_time.saturating_sub(m.min_time)),
             m.stats.num_samples.to_string(),
             m.stats.num_chunks.to_string(),
             m.stats.num_series.to_string(),
@@ -126,10 +126,10 @@ pub fn analyze_block(dir: &Path, block: Option<&str>, limit: usize) -> Result<St
     };
     let b = b.ok_or_else(|| TsdbError::InvalidArgument(format!("no block found in {dir:?}")))?;
     let m = &b.meta;
-    let span = (m.max_time - m.min_time).max(1);
+    let span = m.max_time.saturating_sub(m.min_time).max(1);
     let mut out = String::new();
     let _ = writeln!(out, "Block ID: {}", m.ulid);
-    let _ = writeln!(out, "Duration: {}", go_duration(m.max_time - m.min_time));
+    let _ = writeln!(out, "Duration: {}", go_duration(m.max_time.saturating_sub(m.min_time)));
     let _ = writeln!(out, "Series: {}", m.stats.num_series);
     let names = b.index.label_names();
     let _ = writeln!(out, "Label names: {}", names.len());
@@ -140,7 +140,7 @@ pub fn analyze_block(dir: &Path, block: Option<&str>, limit: usize) -> Result<St
     for id in b.index.all_postings()? {
         let (labels, chunks) = b.index.series(id)?;
         let covered = match (chunks.first(), chunks.last()) {
-            (Some(f), Some(l)) => (l.maxt - f.mint) as u64,
+            (Some(f), Some(l)) => l.maxt.saturating_sub(f.mint) as u64,
             _ => 0,
         };
         let uncovered = (span as u64).saturating_sub(covered);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use model::{Labels, Matcher};
 
 use crate::block::Block;
-use crate::blockwriter::{SortedBlockWriter, sync_dir};
+use crate::blockwriter::{SortedBlockWriter, align_down, sync_dir};
 use crate::db::Db;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
@@ -36,11 +36,11 @@ impl Db {
         let range = self.inner.opts.block_range_ms;
         loop {
             let (lo, hi) = (self.inner.head.min_time(), self.inner.head.max_time());
-            if lo > hi || hi - lo <= range / 2 * 3 {
+            if lo > hi || hi.saturating_sub(lo) <= range / 2 * 3 {
                 break;
             }
-            let mint = lo.div_euclid(range) * range;
-            self.persist_head_range(mint, mint + range)?;
+            let mint = align_down(lo, range);
+            self.persist_head_range(mint, mint.saturating_add(range))?;
             rep.head_blocks_written += 1;
         }
         while let Some(n) = self.compact_blocks_once()? {
@@ -66,8 +66,8 @@ impl Db {
             if lo > hi {
                 break;
             }
-            let mint = lo.div_euclid(range) * range;
-            self.persist_head_range(mint, mint + range)?;
+            let mint = align_down(lo, range);
+            self.persist_head_range(mint, mint.saturating_add(range))?;
             n += 1;
         }
         Ok(n)
@@ -84,7 +84,7 @@ impl Db {
         let mut w = SortedBlockWriter::new(&self.inner.dir, mint, maxt)?;
         let all = head.select_sorted(&[])?;
         for (labels, _, s) in all {
-            let samples = s.lock().samples_in(mint, maxt - 1);
+            let samples = s.lock().samples_in(mint, maxt.saturating_sub(1));
             if let Err(e) = w.add_series(labels, &samples) {
                 w.abort();
                 return Err(e);
@@ -165,12 +165,12 @@ impl Db {
         for &iv in ranges.iter().skip(1) {
             let mut i = 0;
             while i < blocks.len() {
-                let start = blocks[i].meta.min_time.div_euclid(iv) * iv;
+                let start = align_down(blocks[i].meta.min_time, iv);
                 let mut j = i;
                 let mut group = Vec::new();
                 while j < blocks.len()
                     && blocks[j].meta.min_time >= start
-                    && blocks[j].meta.max_time <= start + iv
+                    && blocks[j].meta.max_time <= start.saturating_add(iv)
                 {
                     group.push(blocks[j].clone());
                     j += 1;
@@ -181,7 +181,7 @@ impl Db {
                 }
                 let mint = group[0].meta.min_time;
                 let maxt = group[group.len() - 1].meta.max_time;
-                if group.len() > 1 && (maxt - mint == iv || maxt <= high_time) {
+                if group.len() > 1 && (maxt.saturating_sub(mint) == iv || maxt <= high_time) {
                     let n = group.len();
                     self.merge_blocks(&group)?;
                     return Ok(Some(n));
@@ -225,7 +225,7 @@ impl Db {
         if opts.retention_ms > 0
             && let Some(newest) = blocks.iter().map(|b| b.meta.max_time).max()
         {
-            let cutoff = newest - opts.retention_ms;
+            let cutoff = newest.saturating_sub(opts.retention_ms);
             doomed.extend(blocks.iter().filter(|b| b.meta.max_time <= cutoff).cloned());
         }
         if opts.retention_bytes > 0 {
@@ -333,15 +333,19 @@ impl Db {
             let head = &self.inner.head;
             let (lo, hi) = (head.min_time().max(head.query_min()), head.max_time());
             let range = self.inner.opts.block_range_ms;
-            let mut start = if lo <= hi { lo.div_euclid(range) * range } else { i64::MAX };
+            let mut start = if lo <= hi { align_down(lo, range) } else { i64::MAX };
             while start <= hi {
-                let mut w = SortedBlockWriter::new(dir, start, start + range)?;
+                let end = start.saturating_add(range);
+                let mut w = SortedBlockWriter::new(dir, start, end)?;
                 for (labels, _, s) in head.select_sorted(&[])? {
-                    let samples = s.lock().samples_in(start.max(lo), start + range - 1);
+                    let samples = s.lock().samples_in(start.max(lo), end - 1);
                     w.add_series(labels, &samples)?;
                 }
                 w.finish(Compaction { level: 1, ..Compaction::default() })?;
-                start += range;
+                if end == i64::MAX {
+                    break;
+                }
+                start = end;
             }
         }
         Ok(())

@@ -201,3 +201,23 @@ fn snapshot_with_head_has_all_data() {
     assert_eq!(query(&copy, &m, i64::MIN, i64::MAX), want);
     assert_eq!(query(&copy, &m, i64::MIN, i64::MAX)[0].1.len(), 600);
 }
+
+#[test]
+fn extreme_timestamps_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options { retention_ms: 0, ..Options::default() }).unwrap();
+    let a = lbl("m", "a");
+    let b = lbl("m", "b");
+    let mut app = db.appender();
+    app.append(0, &a, i64::MIN + 1, 1.0).unwrap();
+    app.append(0, &a, 0, 2.0).unwrap();
+    app.append(0, &b, i64::MAX - 1, 3.0).unwrap();
+    app.commit().unwrap();
+    let got = query(&db, &[Matcher::equal("__name__", "m")], i64::MIN, i64::MAX);
+    assert_eq!(got.iter().map(|s| s.1.len()).sum::<usize>(), 3);
+    db.maintain(0).unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), Options { retention_ms: 0, ..Options::default() }).unwrap();
+    let got = query(&db, &[Matcher::equal("__name__", "m")], i64::MIN, i64::MAX);
+    assert_eq!(got.iter().map(|s| s.1.len()).sum::<usize>(), 3);
+}

@@ -159,7 +159,7 @@ impl MemSeries {
                 self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
             }
             let range = chunk_range.max(1);
-            self.next_cut = (t.div_euclid(range) + 1).saturating_mul(range);
+            self.next_cut = crate::blockwriter::align_down(t, range).saturating_add(range);
             self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::new() });
         }
         if let Some(o) = self.open.as_mut() {
