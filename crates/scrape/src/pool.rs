@@ -208,6 +208,13 @@ impl ScrapePool {
     }
 }
 
+impl Drop for ScrapePool {
+    /// A dropped pool (a dropped manager) stops its discovery and loops, without staleness.
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
 /// The pool's options with the interval and timeout the target's `__scrape_interval__` and
 /// `__scrape_timeout__` labels ask for (relabeling may change them per target).
 fn per_target_options(opts: &Arc<LoopOptions>, target: &Target) -> Arc<LoopOptions> {
