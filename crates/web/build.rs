@@ -27,22 +27,30 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets this"));
     let ui = manifest.join("ui");
     let dist = ui.join("dist");
-    for p in ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "dist"] {
+    for p in ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts"] {
         println!("cargo:rerun-if-changed={}", ui.join(p).display());
     }
     println!("cargo:rerun-if-env-changed=PHAROS_SKIP_UI_BUILD");
 
     let skip = std::env::var("PHAROS_SKIP_UI_BUILD").is_ok_and(|v| v == "1");
+    let mut built_here = false;
     if !skip && needs_build(&ui, &dist) {
         if npm_available() {
-            if let Err(e) = build_ui(&ui) {
-                println!("cargo:warning=pharos web UI build failed: {e}");
+            match build_ui(&ui) {
+                Ok(()) => built_here = true,
+                Err(e) => println!("cargo:warning=pharos web UI build failed: {e}"),
             }
         } else if !dist.join("index.html").exists() {
             println!(
                 "cargo:warning=npm not found: embedding a placeholder page instead of the web UI"
             );
         }
+    }
+
+    // A dist written by someone else (`npm run build`) is picked up; the one just built here is
+    // not watched, or its fresh mtime would make the next cargo run redo this script.
+    if !built_here {
+        println!("cargo:rerun-if-changed={}", dist.display());
     }
 
     let mut files = Vec::new();
