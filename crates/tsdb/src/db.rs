@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub closed: AtomicBool,
     /// Serializes maintenance (compaction, retention, deletion rewrites).
     pub maint: Mutex<()>,
+    /// The flock on `dir/lock` (as Prometheus takes it), held while the database is open.
+    _lock: std::fs::File,
 }
 
 /// The time-series database. Cheap to clone; clones share one database.
@@ -90,6 +92,24 @@ impl Db {
             return Err(TsdbError::InvalidArgument("block range must be positive".into()));
         }
         std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
+        let lock_path = dir.join("lock");
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| TsdbError::io(format!("open {lock_path:?}"), e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(TsdbError::InvalidArgument(format!(
+                    "{dir:?} is in use by another process (Prometheus or Pharos)"
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(TsdbError::io(format!("lock {lock_path:?}"), e));
+            }
+        }
         let blocks = load_blocks(dir)?;
         let mapper = crate::head::mapper::ChunkMapper::new(&dir.join(HEAD_CHUNKS_DIR));
         let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms, Some(mapper));
@@ -115,6 +135,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             closed: AtomicBool::new(false),
             maint: Mutex::new(()),
+            _lock: lock,
         };
         Ok(Db { inner: Arc::new(inner) })
     }

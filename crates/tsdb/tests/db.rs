@@ -221,3 +221,13 @@ fn extreme_timestamps_do_not_panic() {
     let got = query(&db, &[Matcher::equal("__name__", "m")], i64::MIN, i64::MAX);
     assert_eq!(got.iter().map(|s| s.1.len()).sum::<usize>(), 3);
 }
+
+#[test]
+fn a_directory_is_opened_by_one_database_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let err = Db::open(dir.path(), Options::default()).unwrap_err();
+    assert!(err.to_string().contains("in use"), "{err}");
+    drop(db);
+    Db::open(dir.path(), Options::default()).unwrap();
+}
