@@ -102,6 +102,19 @@ pub struct ServerArgs {
     #[arg(long = "web.dashboards-dir", value_name = "PATH")]
     pub dashboards_dir: Option<PathBuf>,
 
+    /// The built-in Alertmanager's configuration (alertmanager.yml). Without it an embedded
+    /// default routes every alert to the log.
+    #[arg(long = "alertmanager.config.file", value_name = "PATH")]
+    pub alertmanager_config_file: Option<PathBuf>,
+
+    /// An extra webhook URL for the embedded default Alertmanager route.
+    #[arg(long = "alertmanager.default-webhook-url", value_name = "URL")]
+    pub alertmanager_default_webhook: Option<String>,
+
+    /// Do not run the built-in Alertmanager; send alerts only to those in `alerting:`.
+    #[arg(long = "alertmanager.disable-builtin")]
+    pub disable_builtin_alertmanager: bool,
+
     /// Run in agent mode: scrape, write-ahead log and remote_write only.
     #[arg(long = "agent")]
     pub agent: bool,

@@ -22,6 +22,9 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         query_max_concurrency: args.query_max_concurrency,
         agent: args.agent,
         dashboards_dir: args.dashboards_dir.clone(),
+        alertmanager_config_file: args.alertmanager_config_file.clone(),
+        alertmanager_default_webhook: args.alertmanager_default_webhook.clone(),
+        disable_builtin_alertmanager: args.disable_builtin_alertmanager,
     }
 }
 

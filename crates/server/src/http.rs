@@ -1,19 +1,37 @@
-//! The server's own HTTP routes: `/metrics` (its self-metrics).
+//! The server's own HTTP routes: `/metrics` (its self-metrics) and the default "log"
+//! receiver's `/api/pharos/v1/notifications`.
 //!
 //! Lifecycle probes and the APIs come from `api`; the UI from `web` ([`ui`]); `run` merges them.
 
-use axum::Router;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 
 use crate::SelfMetrics;
+use crate::alerting::NotificationLog;
 
-pub(crate) fn router(metrics: SelfMetrics) -> Router {
-    Router::new().route("/metrics", get(metrics_handler)).with_state(metrics)
+pub(crate) fn router(metrics: SelfMetrics, log: NotificationLog) -> Router {
+    let notifications = Router::new()
+        .route("/api/pharos/v1/notifications", get(list_notifications).post(record_notification))
+        .with_state(log);
+    Router::new().route("/metrics", get(metrics_handler)).with_state(metrics).merge(notifications)
+}
+
+/// The default "log" receiver's webhook target.
+async fn record_notification(
+    State(log): State<NotificationLog>,
+    Json(payload): Json<serde_json::Value>,
+) -> StatusCode {
+    log.record(payload);
+    StatusCode::OK
+}
+
+async fn list_notifications(State(log): State<NotificationLog>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "success", "data": log.recent()}))
 }
 
 /// The UI, behind everything else. Unknown API paths stay 404s instead of reaching the UI's

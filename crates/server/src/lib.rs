@@ -7,6 +7,7 @@
 //! Startup: open storage → build components → listen (not ready) → apply config → ready.
 //! Shutdown: stop ingestion → stop rules → drain notifications → stop HTTP → close storage.
 
+mod alerting;
 mod config_load;
 mod error;
 mod http;

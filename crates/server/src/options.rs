@@ -31,6 +31,12 @@ pub struct ServerOptions {
     pub agent: bool,
     /// `--web.dashboards-dir`: provisioned Grafana dashboard JSON files.
     pub dashboards_dir: Option<PathBuf>,
+    /// `--alertmanager.config.file`: the built-in Alertmanager's `alertmanager.yml`.
+    pub alertmanager_config_file: Option<PathBuf>,
+    /// `--alertmanager.default-webhook-url`: an extra webhook in the embedded default route.
+    pub alertmanager_default_webhook: Option<String>,
+    /// `--alertmanager.disable-builtin`: send only to the Alertmanagers in `alerting:`.
+    pub disable_builtin_alertmanager: bool,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +58,9 @@ impl Default for ServerOptions {
             query_max_concurrency: 20,
             agent: false,
             dashboards_dir: None,
+            alertmanager_config_file: None,
+            alertmanager_default_webhook: None,
+            disable_builtin_alertmanager: false,
         }
     }
 }

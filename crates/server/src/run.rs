@@ -8,8 +8,12 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::alerting::{self, AlertmanagerReload, BuiltinReceiver, NotificationLog};
 use crate::lifecycle::Reloader;
-use crate::views::{ConfigState, DbView, ScrapeReload, ScrapeView, ServerConfigView};
+use crate::views::{
+    ConfigState, DbView, NotifierView, RulesManagerView, RulesReload, ScrapeReload, ScrapeView,
+    ServerConfigView,
+};
 use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
 
 /// The Prometheus API version Pharos implements; Grafana needs at least 2.24 for its fast paths.
@@ -23,6 +27,9 @@ pub struct Server {
     http: tokio::task::JoinHandle<Result<(), ServerError>>,
     db: Arc<tsdb::Db>,
     scrape: Arc<scrape::Manager>,
+    rules: Arc<rules::Manager>,
+    notifier: Arc<notifier::Notifier>,
+    alertmanager: Option<alertmanager_api::AlertmanagerService>,
     background: Vec<tokio::task::JoinHandle<()>>,
     reloader: Arc<Reloader>,
 }
@@ -86,15 +93,54 @@ impl Server {
         scrape.set_global_url_host(&global_host(addr));
         reloader.register("scrape manager", Arc::new(ScrapeReload(scrape.clone())));
 
+        let engine = Arc::new(engine(&opts));
+        let notifier = Arc::new(notifier::Notifier::new(notifier::NotifierOptions {
+            external_labels: loaded.config.global.external_labels(),
+            ..notifier::NotifierOptions::default()
+        }));
+        let rules = Arc::new(rules_manager(&opts, &loaded.config, &db, &engine, &notifier));
+        reloader.register(
+            "rule manager",
+            Arc::new(RulesReload {
+                manager: rules.clone(),
+                notifier: notifier.clone(),
+                config_dir: loaded.path.parent().map(|p| p.to_path_buf()).unwrap_or_default(),
+                external_url: external_url(&opts, addr),
+            }),
+        );
+
+        let alertmanager = if opts.disable_builtin_alertmanager {
+            None
+        } else {
+            let (am_cfg, am_path) = alerting::load_config(
+                opts.alertmanager_config_file.as_deref(),
+                &opts.storage_path,
+                addr.port(),
+                opts.alertmanager_default_webhook.as_deref(),
+            )?;
+            let svc =
+                alerting::start(am_cfg, am_path, &opts.storage_path, external_url(&opts, addr))?;
+            notifier.set_local_receivers(vec![Arc::new(BuiltinReceiver(svc.clone()))]);
+            reloader.register("built-in alertmanager", Arc::new(AlertmanagerReload(svc.clone())));
+            Some(svc)
+        };
+
         let ready = Arc::new(AtomicBool::new(false));
         let mut api_state =
-            api_state(&opts, &db, &config_state, &reloader, ready.clone(), start_ms);
+            api_state(&opts, &db, engine, &config_state, &reloader, ready.clone(), start_ms);
         api_state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
+        api_state.rules = Arc::new(RulesManagerView { manager: rules.clone() });
+        api_state.alertmanagers = Arc::new(NotifierView { notifier: notifier.clone() });
         let mut web_opts = web::Options::new(opts.storage_path.join("web"));
         web_opts.dashboards_dir = opts.dashboards_dir.clone();
+        let ui = crate::http::ui(web_opts);
+        let behind_api = match &alertmanager {
+            Some(am) => am.router().fallback_service(ui),
+            None => ui,
+        };
         let app = api::router(api_state)
-            .merge(crate::http::router(metrics.clone()))
-            .fallback_service(crate::http::ui(web_opts));
+            .merge(crate::http::router(metrics.clone(), NotificationLog::default()))
+            .fallback_service(behind_api);
         let mut stop_http = stop_rx.clone();
         let http = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -104,18 +150,33 @@ impl Server {
                 .await
                 .map_err(ServerError::Http)
         });
+        let notifier_loop = notifier.clone();
         let background = vec![
+            tokio::spawn(async move { notifier_loop.run(NOTIFIER_REFRESH).await }),
             tsdb_open::spawn_maintenance(db.clone(), stop_rx.clone()),
             spawn_sighup(reloader.clone(), stop_rx),
         ];
 
         reloader.apply(&loaded.config).map_err(ServerError::Config)?;
+        rules.run(tokio::runtime::Handle::current());
         metrics.config_last_reload_successful.set(1);
         metrics.config_last_reload_success_timestamp_seconds.set(start_ms as f64 / 1000.0);
         metrics.ready.set(1);
         ready.store(true, Ordering::Release);
         tracing::info!(address = %addr, "server is ready to receive web requests");
-        Ok(Server { addr, shutdown, quit, http, db, scrape, background, reloader })
+        Ok(Server {
+            addr,
+            shutdown,
+            quit,
+            http,
+            db,
+            scrape,
+            rules,
+            notifier,
+            alertmanager,
+            background,
+            reloader,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -135,6 +196,13 @@ impl Server {
     /// Stops every component in order and waits for the HTTP server to drain.
     pub async fn stop(self) -> Result<(), ServerError> {
         self.scrape.stop();
+        self.rules.stop();
+        self.notifier.stop();
+        if let Some(am) = &self.alertmanager
+            && let Err(e) = am.shutdown()
+        {
+            tracing::error!(err = %e, "saving the alertmanager state failed");
+        }
         let _ = self.shutdown.send(true);
         for task in self.background {
             let _ = task.await;
@@ -159,15 +227,51 @@ fn global_host(addr: SocketAddr) -> String {
         .unwrap_or_else(|_| addr.ip().to_string())
 }
 
+/// How often the notifier re-resolves Alertmanager discovery.
+const NOTIFIER_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `--web.external-url`, or `http://<listen address>` as Prometheus derives it.
+fn external_url(opts: &ServerOptions, addr: SocketAddr) -> String {
+    opts.external_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}:{}", global_host(addr), addr.port()))
+}
+
+/// The rule manager over the TSDB and the engine, sending alerts to the notifier. Prometheus'
+/// defaults for `--rules.alert.*`.
+fn rules_manager(
+    opts: &ServerOptions,
+    cfg: &config::Config,
+    db: &Arc<tsdb::Db>,
+    engine: &Arc<promql::Engine>,
+    notifier: &Arc<notifier::Notifier>,
+) -> rules::Manager {
+    let group = rules::GroupOptions {
+        query: Arc::new(rules::EngineQuery::new(engine.clone(), db.clone())),
+        appendable: db.clone(),
+        queryable: db.clone(),
+        sink: notifier.clone(),
+        clock: Arc::new(rules::SystemClock),
+        external_labels: cfg.global.external_labels(),
+        external_url: opts.external_url.clone().unwrap_or_default(),
+        resend_delay_ms: 60_000,
+        outage_tolerance_ms: 3_600_000,
+        for_grace_period_ms: 600_000,
+        default_query_offset_ms: 0,
+    };
+    rules::Manager::new(rules::ManagerOptions { group })
+}
+
 fn api_state(
     opts: &ServerOptions,
     db: &Arc<tsdb::Db>,
+    engine: Arc<promql::Engine>,
     config_state: &Arc<RwLock<ConfigState>>,
     reloader: &Arc<Reloader>,
     ready: Arc<AtomicBool>,
     start_ms: i64,
 ) -> api::ApiState {
-    let mut state = api::ApiState::new(db.clone(), Arc::new(engine(opts)));
+    let mut state = api::ApiState::new(db.clone(), engine);
     state.appendable = Some(db.clone());
     state.tsdb = Arc::new(DbView { db: db.clone() });
     state.config = Arc::new(ServerConfigView::new(opts, config_state.clone(), start_ms));
