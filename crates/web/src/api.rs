@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,8 +26,12 @@ pub(crate) fn routes(dashboards: Arc<DashboardStore>, annotations: Arc<Annotatio
         .route("/api/pharos/v1/dashboards", get(list_dashboards).post(import_dashboard))
         .route("/api/pharos/v1/dashboards/{uid}", get(get_dashboard).delete(delete_dashboard))
         .route("/api/pharos/v1/annotations", get(query_annotations).post(add_annotation))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState { dashboards, annotations })
 }
+
+/// Large exported dashboards (node-exporter-full is about 0.5 MB) must fit; axum's default is 2 MB.
+const MAX_BODY_BYTES: usize = 32 << 20;
 
 fn success(data: Value) -> Response {
     Json(json!({"status": "success", "data": data})).into_response()
