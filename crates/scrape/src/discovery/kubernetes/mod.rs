@@ -37,11 +37,25 @@ struct Resource {
     store: Store,
 }
 
+/// The namespaces to watch: the configured names plus, with `own_namespace`, the pod's own
+/// (from the service account mount). Empty means all namespaces.
+fn namespaces(cfg: &KubernetesSdConfig) -> Vec<String> {
+    let mut names = cfg.namespaces.names.clone();
+    if cfg.namespaces.own_namespace {
+        match std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace") {
+            Ok(ns) => names.push(ns.trim().to_string()),
+            Err(e) => tracing::error!(err = %e, "cannot read own namespace"),
+        }
+    }
+    names
+}
+
 fn resource(cfg: &KubernetesSdConfig, role: KubernetesRole, plural: &str) -> Resource {
-    let paths = if role == KubernetesRole::Node || cfg.namespaces.names.is_empty() {
+    let names = namespaces(cfg);
+    let paths = if role == KubernetesRole::Node || names.is_empty() {
         vec![format!("/api/v1/{plural}")]
     } else {
-        cfg.namespaces.names.iter().map(|ns| format!("/api/v1/namespaces/{ns}/{plural}")).collect()
+        names.iter().map(|ns| format!("/api/v1/namespaces/{ns}/{plural}")).collect()
     };
     let mut query = Vec::new();
     for sel in cfg.selectors.iter().filter(|s| s.role == role) {
