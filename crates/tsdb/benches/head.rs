@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
-use storage::Appendable;
+use storage::{Appendable, Queryable};
 use tsdb::chunkenc::{XorChunk, XorIterator};
 use tsdb::{Db, Options};
 
@@ -67,5 +67,38 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, append, decode);
+fn query(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let ls: Vec<Labels> = labels().into_iter().take(1000).collect();
+    let per_series = 5760; // one day at 15 s
+    for k in 0..per_series {
+        let mut app = db.appender();
+        for (i, l) in ls.iter().enumerate() {
+            app.append(0, l, k * 15_000, ((k as usize * 3 + i) % 500) as f64).unwrap();
+        }
+        app.commit().unwrap();
+    }
+    db.maintain(0).unwrap();
+    let m = [model::Matcher::equal("job", "node")];
+    let mut g = c.benchmark_group("query");
+    g.throughput(Throughput::Elements(1000 * per_series as u64));
+    g.sample_size(10);
+    g.bench_function("select_all_1000_series_1d_blocks_and_head", |b| {
+        b.iter(|| {
+            let q = db.querier(i64::MIN, i64::MAX).unwrap();
+            let mut n = 0u64;
+            for s in q.select(true, None, &m).unwrap() {
+                let mut s = s.unwrap();
+                while s.samples.next().is_some() {
+                    n += 1;
+                }
+            }
+            assert_eq!(n, 1000 * per_series as u64);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, append, decode, query);
 criterion_main!(benches);
