@@ -20,6 +20,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the monitoring server (scraping, storage, PromQL, rules, alerting, UI).
     Server(Box<ServerArgs>),
+    /// Check configuration, rule, Alertmanager and SLO files.
+    #[command(subcommand)]
+    Check(crate::check_cmd::CheckCommand),
+    /// Run rule unit tests.
+    #[command(subcommand)]
+    Test(crate::check_cmd::TestCommand),
+    /// Test Alertmanager routing.
+    #[command(subcommand)]
+    Route(crate::check_cmd::RouteCommand),
+    /// Run only the Alertmanager, with Alertmanager's own flags.
+    Alertmanager(alertmanager_api::StandaloneOpts),
     /// Inspect and create TSDB blocks (as `promtool tsdb`).
     #[command(subcommand)]
     Tsdb(crate::tsdb_cmd::TsdbCommand),

@@ -1,5 +1,6 @@
 //! The `pharos` binary: parses the command line and runs the chosen subcommand.
 
+mod check_cmd;
 mod cli;
 mod logging;
 mod server_cmd;
@@ -12,5 +13,9 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         cli::Command::Server(args) => server_cmd::run(args),
         cli::Command::Tsdb(cmd) => tsdb_cmd::run(cmd),
+        cli::Command::Check(cmd) => check_cmd::check(cmd),
+        cli::Command::Test(cmd) => check_cmd::test(cmd),
+        cli::Command::Route(cmd) => check_cmd::route(cmd),
+        cli::Command::Alertmanager(opts) => server_cmd::run_alertmanager(opts),
     }
 }

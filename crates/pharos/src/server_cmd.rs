@@ -46,3 +46,22 @@ pub fn run(args: Box<ServerArgs>) -> ExitCode {
         }
     }
 }
+
+/// `pharos alertmanager`: only the Alertmanager, configured as Alertmanager is.
+pub fn run_alertmanager(opts: alertmanager_api::StandaloneOpts) -> ExitCode {
+    crate::logging::init(crate::cli::LogLevel::Info, crate::cli::LogFormat::Logfmt);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pharos: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(alertmanager_api::run_standalone(opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pharos alertmanager: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
