@@ -196,6 +196,8 @@ test('a Grafana node-exporter dashboard imports and renders its supported panels
   for (const p of states.filter((s) => s.unsupported)) assert.match(p.text, /is not supported by Pharos/);
   const types = new Set(states.map((p) => p.type));
   for (const t of ['gauge', 'bargauge', 'stat', 'timeseries', 'table', 'text']) assert.ok(types.has(t), `renders a ${t} panel`);
+  const memLegend = await page.textContent('[data-panel-title="Memory Basic"] .legend-table');
+  for (const w of ['Mean', 'Max', 'RAM Total', 'GiB']) assert.ok(memLegend.includes(w), `legend table has ${w}: ${memLegend}`);
   const about = states.find((p) => p.title === 'About');
   assert.match(about.text, /Node Exporter/);
   await h.shot('imported-dashboard');

@@ -99,6 +99,20 @@ function usePanelData(p: Panel, ctx: PanelContext, instant: boolean): { data?: P
 
 type Calc = 'lastNotNull' | 'last' | 'firstNotNull' | 'first' | 'mean' | 'max' | 'min' | 'sum' | 'count' | 'range' | 'delta';
 
+const CALC_NAMES: Record<Calc, string> = {
+  lastNotNull: 'Last *',
+  last: 'Last',
+  firstNotNull: 'First *',
+  first: 'First',
+  mean: 'Mean',
+  max: 'Max',
+  min: 'Min',
+  sum: 'Total',
+  count: 'Count',
+  range: 'Range',
+  delta: 'Delta',
+};
+
 function reduce(values: [number, number][], calc: Calc): number | null {
   const xs = values.map((v) => v[1]).filter((v) => !Number.isNaN(v));
   if (!xs.length) return null;
@@ -161,8 +175,11 @@ function TimeseriesPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
   if (!aligned) return <NoData errors={data?.errors} />;
   const stacked = d.custom?.stacking?.mode === 'normal' || p.stack === true;
   const legend = p.options?.legend?.showLegend !== false && p.legend?.show !== false && p.options?.legend?.displayMode !== 'hidden';
-  const h = Math.max(60, p.gridPos.h * 38 - 40 - (legend ? Math.min(80, 22 * Math.ceil(aligned.series.length / 3)) : 0));
+  const calcCount = legend ? (p.options?.legend?.calcs ?? []).length : 0;
+  const legendPx = !legend ? 0 : calcCount ? 20 + 17 * aligned.series.length : Math.min(80, 22 * Math.ceil(aligned.series.length / 3));
+  const h = Math.max(60, p.gridPos.h * 38 - 40 - Math.min(legendPx, p.gridPos.h * 19));
   const fill = d.custom?.fillOpacity !== undefined ? d.custom.fillOpacity / 100 : undefined;
+  const calcs: Calc[] = legend ? (p.options?.legend?.calcs ?? []).filter((c: string) => CALC_NAMES[c as Calc]) : [];
   const min = typeof d.min === 'number' ? d.min : undefined;
   const max = typeof d.max === 'number' ? d.max : undefined;
   return (
@@ -179,9 +196,34 @@ function TimeseriesPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
         fill={fill}
         thresholds={thresholds}
         annotations={ctx.annotations}
-        showLegend={legend}
+        showLegend={legend && calcs.length === 0}
         onZoom={ctx.onZoom}
       />
+      {calcs.length > 0 && data && (
+        <table class="legend-table">
+          <thead>
+            <tr>
+              <th />
+              {calcs.map((c) => (
+                <th>{CALC_NAMES[c]}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.series.map((s, i) => (
+              <tr>
+                <td>
+                  <span class="legend-swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
+                  {s.legend}
+                </td>
+                {calcs.map((c) => (
+                  <td class="num">{formatValue(reduce(s.values, c), unit, d.decimals)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }
