@@ -27,6 +27,11 @@ pub fn check(path: impl AsRef<Path>) -> Result<Vec<String>, ConfigError> {
         }
     }
     for sc in &cfg.scrape_configs {
+        for pattern in sc.file_sd_configs.iter().flat_map(|f| &f.files) {
+            for f in expand_glob(pattern).map_err(ConfigError::Check)? {
+                check_sd_file(&f)?;
+            }
+        }
         for f in [&sc.tls_config.ca_file, &sc.tls_config.cert_file, &sc.tls_config.key_file] {
             if !f.is_empty() && !Path::new(f).exists() {
                 return Err(ConfigError::Check(format!(
@@ -37,6 +42,29 @@ pub fn check(path: impl AsRef<Path>) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(found)
+}
+
+/// A file_sd file must hold target groups (`[{targets: [...], labels: {...}}]`).
+fn check_sd_file(path: &Path) -> Result<(), ConfigError> {
+    let name = path.display().to_string();
+    let fail = |e: String| ConfigError::Check(format!("checking SD file {name:?}: {e}"));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    if name.ends_with(".json") {
+        serde_json_like(&text).map_err(fail)
+    } else if text.trim().is_empty() {
+        Ok(())
+    } else {
+        serde_saphyr::from_str::<Vec<crate::sd::StaticConfig>>(&text)
+            .map(|_| ())
+            .map_err(|e| fail(first_line(&e.to_string())))
+    }
+}
+
+/// JSON is YAML: the YAML parser reads a JSON target-group file with the same schema.
+fn serde_json_like(text: &str) -> Result<(), String> {
+    serde_saphyr::from_str::<Vec<crate::sd::StaticConfig>>(text)
+        .map(|_| ())
+        .map_err(|e| first_line(&e.to_string()))
 }
 
 fn first_line(s: &str) -> String {

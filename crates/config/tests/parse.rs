@@ -238,3 +238,20 @@ fn scrape_config_files_are_loaded() {
     .unwrap();
     assert!(config::load(&p).unwrap_err().to_string().contains("multiple scrape configs"));
 }
+
+#[test]
+fn check_validates_file_sd_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &p,
+        "scrape_configs:\n- job_name: f\n  file_sd_configs: [{files: ['*.json']}]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("ok.json"), r#"[{"targets": ["a:1"], "labels": {"x": "y"}}]"#)
+        .unwrap();
+    config::check(&p).unwrap();
+    std::fs::write(dir.path().join("bad.json"), r#"[{"targetz": ["a:1"]}]"#).unwrap();
+    let err = config::check(&p).unwrap_err().to_string();
+    assert!(err.contains("bad.json"), "{err}");
+}
