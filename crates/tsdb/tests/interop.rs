@@ -163,7 +163,7 @@ fn http_get(port: u16, path_and_query: &str) -> Option<String> {
         .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_string()))
 }
 
-fn start_prometheus(prom: &Path, data: &Path, config: &str) -> (Server, u16) {
+fn start_prometheus(prom: &Path, data: &Path, config: &str, extra: &[&str]) -> (Server, u16) {
     let port = free_port();
     let cfg = data.parent().unwrap().join(format!("prom-{port}.yml"));
     std::fs::write(&cfg, config.replace("PORT", &port.to_string())).unwrap();
@@ -172,6 +172,7 @@ fn start_prometheus(prom: &Path, data: &Path, config: &str) -> (Server, u16) {
         .arg(format!("--storage.tsdb.path={}", data.display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--storage.tsdb.retention.time=100y")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -191,7 +192,7 @@ fn prometheus_serves_pharos_blocks() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let all = write_pharos_blocks(&data);
-    let (server, port) = start_prometheus(&prom, &data, "global: {}\n");
+    let (server, port) = start_prometheus(&prom, &data, "global: {}\n", &[]);
     // A range selector over all the data returns every raw sample.
     let maxt = all.iter().map(|x| x.1).max().unwrap();
     let secs = maxt as f64 / 1000.0;
@@ -287,17 +288,33 @@ fn prometheus_wal_opens_in_pharos() {
     let data = root.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let cfg = "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:PORT']\n";
-    let (server, port) = start_prometheus(&prom, &data, cfg);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Tiny block ranges make Prometheus cut blocks and checkpoint its WAL within seconds, so
+    // the directory holds blocks, a checkpoint, WAL segments and m-mapped head chunks.
+    let (server, port) = start_prometheus(
+        &prom,
+        &data,
+        cfg,
+        &["--storage.tsdb.min-block-duration=3s", "--storage.tsdb.max-block-duration=3s"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let body =
-            http_get(port, "/api/v1/query?query=count_over_time(up%5B1m%5D)").unwrap_or_default();
-        if body.contains("\"4\"") || body.contains("\"5\"") {
+        let blocks = std::fs::read_dir(&data)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().join("meta.json").exists())
+            .count();
+        let checkpoint = std::fs::read_dir(data.join("wal"))
+            .map(|rd| {
+                rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with("checkpoint."))
+            })
+            .unwrap_or(false);
+        if blocks >= 2 && checkpoint {
             break;
         }
-        assert!(Instant::now() < deadline, "prometheus did not scrape itself");
+        assert!(Instant::now() < deadline, "prometheus did not cut blocks");
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert!(http_get(port, "/-/ready").is_some());
     // Stop it gracefully so it finishes writing, then compare.
     let pid = server.0.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
