@@ -275,6 +275,9 @@ fn promtool_backfilled_blocks_open_in_pharos() {
     std::fs::create_dir_all(data.join("wal")).unwrap();
     let theirs = promtool_dump(&promtool, &data);
     assert_eq!(theirs.len(), 5 * 600 + 300);
+    let out = Command::new(&promtool).args(["tsdb", "list"]).arg(&data).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(tsdb::cli::list(&data).unwrap(), String::from_utf8(out.stdout).unwrap());
     let db = Db::open(&data, Options { retention_ms: 0, ..Options::default() }).unwrap();
     assert!(!db.blocks().is_empty());
     assert_eq!(pharos_dump(&db), theirs);
