@@ -1,5 +1,5 @@
-//! Vector and matrix selectors: read each series once per query, then evaluate every step
-//! from the decoded samples.
+//! Vector and matrix selectors: read each series once per query (large selections are drained
+//! on two threads), then evaluate every step from the decoded samples.
 
 use model::value::is_stale_nan;
 use model::{Labels, Sample};
@@ -33,26 +33,18 @@ impl Evaluator<'_> {
         let querier = self.storage.querier(mint + 1, maxt)?;
         let hints = SelectHints { start: mint + 1, end: maxt, step, range };
         let set = querier.select(true, Some(&hints), &vs.matchers)?;
-        let mut out = Vec::new();
-        for series in set {
+        let mut series = Vec::new();
+        for s in set {
             self.tick()?;
-            let mut series = series?;
-            let mut samples = Vec::new();
-            let mut s = series.samples.seek(mint + 1);
-            while let Some(x) = s {
-                if x.t > maxt {
-                    break;
-                }
-                if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
-                    samples.push(x);
-                }
-                s = series.samples.next();
-            }
-            if let Some(e) = series.samples.err() {
-                return Err(e.into());
-            }
-            if !samples.is_empty() {
-                out.push(RawSeries { labels: series.labels, samples });
+            series.push(s?);
+        }
+        self.check_interrupt()?;
+        let drained = drain_all(series, mint, maxt, drop_stale);
+        self.check_interrupt()?;
+        let mut out = Vec::with_capacity(drained.len());
+        for d in drained {
+            if let Some(rs) = d? {
+                out.push(rs);
             }
         }
         Ok(out)
@@ -137,4 +129,60 @@ impl Evaluator<'_> {
         }
         Ok(out)
     }
+}
+
+/// Reads every series' samples in `(mint, maxt]`; large selections are decoded on two threads.
+fn drain_all(
+    series: Vec<storage::Series>,
+    mint: i64,
+    maxt: i64,
+    drop_stale: bool,
+) -> Vec<Result<Option<RawSeries>, QueryError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    if threads < 2 || series.len() < 64 {
+        return drain_chunk(series, mint, maxt, drop_stale);
+    }
+    let mut first = series;
+    let second = first.split_off(first.len() / 2);
+    std::thread::scope(|scope| {
+        let h = scope.spawn(move || drain_chunk(second, mint, maxt, drop_stale));
+        let mut out = drain_chunk(first, mint, maxt, drop_stale);
+        match h.join() {
+            Ok(rest) => out.extend(rest),
+            Err(_) => out.push(Err(QueryError::Execution("sample decoding panicked".into()))),
+        }
+        out
+    })
+}
+
+/// Drains a run of series; each sample vector starts at the previous series' size (series of
+/// one selection tend to be alike), saving the regrowth copies.
+fn drain_chunk(
+    series: Vec<storage::Series>,
+    mint: i64,
+    maxt: i64,
+    drop_stale: bool,
+) -> Vec<Result<Option<RawSeries>, QueryError>> {
+    let mut cap = 0;
+    let mut out = Vec::with_capacity(series.len());
+    for mut series in series {
+        let mut samples = Vec::with_capacity(cap);
+        let mut s = series.samples.seek(mint + 1);
+        while let Some(x) = s {
+            if x.t > maxt {
+                break;
+            }
+            if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
+                samples.push(x);
+            }
+            s = series.samples.next();
+        }
+        if let Some(e) = series.samples.err() {
+            out.push(Err(e.into()));
+            continue;
+        }
+        cap = samples.len();
+        out.push(Ok((!samples.is_empty()).then_some(RawSeries { labels: series.labels, samples })));
+    }
+    out
 }
