@@ -22,6 +22,7 @@ before(async () => {
       `export * from ${JSON.stringify(path.join(src, 'units.ts'))};`,
       `export * from ${JSON.stringify(path.join(src, 'dashboards/model.ts'))};`,
       `export { alertRegions } from ${JSON.stringify(path.join(src, 'dashboards/annotations.ts'))};`,
+      `export { applyOverrides } from ${JSON.stringify(path.join(src, 'dashboards/panels.tsx'))};`,
       `export { errorPosition } from ${JSON.stringify(path.join(src, 'editor.tsx'))};`,
     ].join('\n'),
   );
@@ -169,4 +170,27 @@ test('server parse errors map to an offset in the expression', () => {
   assert.deepEqual(m.errorPosition('sum(x', 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis'), { from: 4, to: 5 });
   assert.deepEqual(m.errorPosition('a\nbc d', '2:4: parse error: unexpected identifier "d"'), { from: 5, to: 6 });
   assert.equal(m.errorPosition('x', 'something else'), null);
+});
+
+test('field overrides rename, recolor, negate and hide series', () => {
+  const data = {
+    timestamps: [1, 2],
+    series: [
+      { label: 'recv eth0', values: [1, 2] },
+      { label: 'trans eth0', values: [3, null] },
+      { label: 'lo', values: [5, 6] },
+    ],
+  };
+  const out = m.applyOverrides(
+    data,
+    [
+      { matcher: { id: 'byRegexp', options: '/.*trans.*/' }, properties: [{ id: 'custom.transform', value: 'negative-Y' }] },
+      { matcher: { id: 'byName', options: 'recv eth0' }, properties: [{ id: 'displayName', value: 'in' }, { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }] },
+      { matcher: { id: 'byFrameRefID', options: 'C' }, properties: [{ id: 'custom.hideFrom', value: { viz: true, legend: true } }] },
+    ],
+    ['A', 'B', 'C'],
+  );
+  assert.deepEqual(out.series.map((s) => s.label), ['in', 'trans eth0']);
+  assert.equal(out.series[0].color, m.colorOf('red'));
+  assert.deepEqual(out.series[1].values, [-3, null]);
 });

@@ -99,6 +99,43 @@ function usePanelData(p: Panel, ctx: PanelContext, instant: boolean): { data?: P
 
 type Calc = 'lastNotNull' | 'last' | 'firstNotNull' | 'first' | 'mean' | 'max' | 'min' | 'sum' | 'count' | 'range' | 'delta';
 
+/**
+ * Grafana field overrides on time series: matchers byName, byRegexp, byFrameRefID; properties
+ * displayName, color (fixed), custom.transform negative-Y, custom.hideFrom.viz. Others are ignored.
+ */
+export function applyOverrides(data: AlignedData, overrides: any[], refIds: string[]): AlignedData {
+  if (!Array.isArray(overrides) || !overrides.length) return data;
+  const series = data.series.map((s, i) => {
+    let out = { ...s };
+    let hidden = false;
+    for (const o of overrides) {
+      const id = o?.matcher?.id;
+      const opt = o?.matcher?.options;
+      let hit = false;
+      if (id === 'byName') hit = s.label === opt;
+      else if (id === 'byFrameRefID') hit = refIds[i] === opt;
+      else if (id === 'byRegexp' && typeof opt === 'string') {
+        const m = /^\/(.*)\/([a-z]*)$/s.exec(opt);
+        try {
+          hit = (m ? new RegExp(m[1], m[2].replace('g', '')) : new RegExp(`^(?:${opt})$`)).test(s.label);
+        } catch {
+          hit = false;
+        }
+      }
+      if (!hit) continue;
+      for (const prop of o.properties ?? []) {
+        if (prop.id === 'displayName' && typeof prop.value === 'string') out.label = prop.value;
+        else if (prop.id === 'color' && prop.value?.fixedColor) out.color = colorOf(prop.value.fixedColor);
+        else if (prop.id === 'custom.transform' && prop.value === 'negative-Y')
+          out = { ...out, values: out.values.map((v) => (v === null ? null : -v)) };
+        else if (prop.id === 'custom.hideFrom' && prop.value?.viz) hidden = true;
+      }
+    }
+    return hidden ? null : out;
+  });
+  return { timestamps: data.timestamps, series: series.filter((x): x is NonNullable<typeof x> => x !== null) };
+}
+
 const CALC_NAMES: Record<Calc, string> = {
   lastNotNull: 'Last *',
   last: 'Last',
@@ -165,7 +202,8 @@ function TimeseriesPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
   const aligned: AlignedData | null = useMemo(() => {
     if (!data || !data.series.length) return null;
     const fake: MatrixSeries[] = data.series.map((s) => ({ metric: s.metric, values: s.values.map(([t, v]) => [t, String(v)]) }));
-    return alignMatrix(fake, data.start, data.end, data.step, (_s, i) => data.series[i].legend);
+    const out = alignMatrix(fake, data.start, data.end, data.step, (_s, i) => data.series[i].legend);
+    return applyOverrides(out, p.fieldConfig?.overrides ?? [], data.series.map((x) => x.refId));
   }, [data]);
   const thresholds = useMemo(() => {
     const style = (d.custom as any)?.thresholdsStyle?.mode;
@@ -199,7 +237,7 @@ function TimeseriesPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
         showLegend={legend && calcs.length === 0}
         onZoom={ctx.onZoom}
       />
-      {calcs.length > 0 && data && (
+      {calcs.length > 0 && (
         <table class="legend-table">
           <thead>
             <tr>
@@ -210,17 +248,20 @@ function TimeseriesPanel({ p, ctx }: { p: Panel; ctx: PanelContext }) {
             </tr>
           </thead>
           <tbody>
-            {data.series.map((s, i) => (
-              <tr>
-                <td>
-                  <span class="legend-swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
-                  {s.legend}
-                </td>
-                {calcs.map((c) => (
-                  <td class="num">{formatValue(reduce(s.values, c), unit, d.decimals)}</td>
-                ))}
-              </tr>
-            ))}
+            {aligned.series.map((s, i) => {
+              const pairs = s.values.flatMap((v, j) => (v === null ? [] : [[aligned.timestamps[j], v] as [number, number]]));
+              return (
+                <tr>
+                  <td>
+                    <span class="legend-swatch" style={{ background: s.color ?? PALETTE[i % PALETTE.length] }} />
+                    {s.label}
+                  </td>
+                  {calcs.map((c) => (
+                    <td class="num">{formatValue(reduce(pairs, c), unit, d.decimals)}</td>
+                  ))}
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
