@@ -8,12 +8,14 @@
 //! Shutdown: stop ingestion → stop rules → drain notifications → stop HTTP → close storage.
 
 mod alerting;
+mod components;
 mod config_load;
 mod error;
 mod http;
 mod lifecycle;
 mod options;
 mod process_metrics;
+mod remote_write;
 mod run;
 mod self_metrics;
 mod tsdb_open;

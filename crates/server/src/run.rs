@@ -8,16 +8,19 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::alerting::{self, AlertmanagerReload, BuiltinReceiver, NotificationLog};
+use crate::alerting::NotificationLog;
+use crate::components::{self, Alerting, AlertingContext, Storage};
 use crate::lifecycle::Reloader;
 use crate::views::{
-    ConfigState, DbView, NotifierView, RulesManagerView, RulesReload, ScrapeReload, ScrapeView,
-    ServerConfigView,
+    ConfigState, DbView, NotifierView, RulesManagerView, ScrapeView, ServerConfigView,
 };
 use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
 
 /// The Prometheus API version Pharos implements; Grafana needs at least 2.24 for its fast paths.
 const API_COMPAT_VERSION: &str = "3.0.0";
+
+/// How often the notifier re-resolves Alertmanager discovery.
+const NOTIFIER_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A started server: its address and a way to stop it.
 pub struct Server {
@@ -25,11 +28,9 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     quit: watch::Receiver<bool>,
     http: tokio::task::JoinHandle<Result<(), ServerError>>,
-    db: Arc<tsdb::Db>,
+    storage: Storage,
     scrape: Arc<scrape::Manager>,
-    rules: Arc<rules::Manager>,
-    notifier: Arc<notifier::Notifier>,
-    alertmanager: Option<alertmanager_api::AlertmanagerService>,
+    alerting: Option<Alerting>,
     background: Vec<tokio::task::JoinHandle<()>>,
     reloader: Arc<Reloader>,
 }
@@ -57,6 +58,21 @@ fn build_info() -> api::BuildInfo {
     }
 }
 
+/// The host name Prometheus puts into `globalUrl` for targets on localhost: this machine's.
+fn global_host(addr: SocketAddr) -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| addr.ip().to_string())
+}
+
+/// `--web.external-url`, or `http://<host>:<port>` as Prometheus derives it.
+fn external_url(opts: &ServerOptions, addr: SocketAddr) -> String {
+    opts.external_url
+        .clone()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("http://{}:{}", global_host(addr), addr.port()))
+}
+
 impl Server {
     /// Binds the listener, builds every component and starts serving.
     pub async fn start(opts: ServerOptions) -> Result<Server, ServerError> {
@@ -71,8 +87,7 @@ impl Server {
         let addr = listener.local_addr().map_err(ServerError::Http)?;
         let loaded =
             config_load::load(opts.config_file.as_deref(), &opts.storage_path, addr.port())?;
-        tracing::info!(file = %loaded.path.display(), "loaded configuration file");
-        let db = tsdb_open::open(&opts, &loaded.config).await?;
+        tracing::info!(file = %loaded.path.display(), agent = opts.agent, "loaded configuration file");
         let metrics = SelfMetrics::new(env!("CARGO_PKG_VERSION"));
         let (shutdown, stop_rx) = watch::channel(false);
         let (quit_tx, quit) = watch::channel(false);
@@ -89,101 +104,64 @@ impl Server {
             quit: quit_tx,
         });
 
-        let scrape = Arc::new(scrape::Manager::new(db.clone(), scrape::ManagerOptions::default()));
-        scrape.set_global_url_host(&global_host(addr));
-        reloader.register("scrape manager", Arc::new(ScrapeReload(scrape.clone())));
-
+        let storage = components::open_storage(&opts, &loaded.config, &reloader).await?;
+        let scrape = components::scrape(&storage, &reloader, &global_host(addr));
         let engine = Arc::new(engine(&opts));
-        let notifier = Arc::new(notifier::Notifier::new(notifier::NotifierOptions {
-            external_labels: loaded.config.global.external_labels(),
-            ..notifier::NotifierOptions::default()
-        }));
-        let rules = Arc::new(rules_manager(&opts, &loaded.config, &db, &engine, &notifier));
-        reloader.register(
-            "rule manager",
-            Arc::new(RulesReload {
-                manager: rules.clone(),
-                notifier: notifier.clone(),
-                config_dir: loaded.path.parent().map(|p| p.to_path_buf()).unwrap_or_default(),
-                external_url: external_url(&opts, addr),
-            }),
-        );
-
-        let alertmanager = if opts.disable_builtin_alertmanager {
+        let alerting = if opts.agent {
             None
         } else {
-            let (am_cfg, am_path) = alerting::load_config(
-                opts.alertmanager_config_file.as_deref(),
-                &opts.storage_path,
-                addr.port(),
-                opts.alertmanager_default_webhook.as_deref(),
-            )?;
-            let svc =
-                alerting::start(am_cfg, am_path, &opts.storage_path, external_url(&opts, addr))?;
-            notifier.set_local_receivers(vec![Arc::new(BuiltinReceiver(svc.clone()))]);
-            reloader.register("built-in alertmanager", Arc::new(AlertmanagerReload(svc.clone())));
-            Some(svc)
+            let ctx = AlertingContext {
+                opts: &opts,
+                cfg: &loaded.config,
+                config_path: &loaded.path,
+                addr,
+                external_url: external_url(&opts, addr),
+            };
+            Some(components::alerting(&ctx, &storage, &engine, &reloader)?)
         };
 
         let ready = Arc::new(AtomicBool::new(false));
-        let mut api_state =
-            api_state(&opts, &db, engine, &config_state, &reloader, ready.clone(), start_ms);
-        api_state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
-        api_state.rules = Arc::new(RulesManagerView { manager: rules.clone() });
-        api_state.alertmanagers = Arc::new(NotifierView { notifier: notifier.clone() });
-        let mut web_opts = web::Options::new(opts.storage_path.join("web"));
-        web_opts.dashboards_dir = opts.dashboards_dir.clone();
-        let ui = crate::http::ui(web_opts);
-        let behind_api = match &alertmanager {
-            Some(am) => am.router().fallback_service(ui),
-            None => ui,
-        };
-        let app = api::router(api_state)
-            .merge(crate::http::router(metrics.clone(), NotificationLog::default()))
-            .fallback_service(behind_api);
-        let mut stop_http = stop_rx.clone();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_http.wait_for(|stop| *stop).await;
-                })
-                .await
-                .map_err(ServerError::Http)
-        });
-        let notifier_loop = notifier.clone();
-        let background = vec![
-            tokio::spawn(async move { notifier_loop.run(NOTIFIER_REFRESH).await }),
-            tsdb_open::spawn_maintenance(db.clone(), stop_rx.clone()),
-            spawn_sighup(reloader.clone(), stop_rx),
-        ];
+        let mut state = api_state(&opts, &storage, engine, &config_state, &reloader, start_ms);
+        state.ready = ready.clone();
+        state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
+        if let Some(a) = &alerting {
+            state.rules = Arc::new(RulesManagerView { manager: a.rules.clone() });
+            state.alertmanagers = Arc::new(NotifierView { notifier: a.notifier.clone() });
+        }
+        let app = http_app(&opts, state, &metrics, alerting.as_ref());
+        let http = serve(listener, app, stop_rx.clone());
 
-        reloader.apply(&loaded.config).map_err(ServerError::Config)?;
-        rules.run(tokio::runtime::Handle::current());
+        let mut background = vec![spawn_sighup(reloader.clone(), stop_rx.clone())];
+        if let Some(db) = &storage.db {
+            background.push(tsdb_open::spawn_maintenance(db.clone(), stop_rx));
+        }
+        if let Some(a) = &alerting {
+            let n = a.notifier.clone();
+            background.push(tokio::spawn(async move { n.run(NOTIFIER_REFRESH).await }));
+        }
+
+        // Components apply configuration on a blocking thread (some block on async work).
+        let (r, cfg) = (reloader.clone(), loaded.config.clone());
+        tokio::task::spawn_blocking(move || r.apply(&cfg))
+            .await
+            .map_err(|e| ServerError::Config(e.to_string()))?
+            .map_err(ServerError::Config)?;
+        if let Some(a) = &alerting {
+            a.rules.run(tokio::runtime::Handle::current());
+        }
         metrics.config_last_reload_successful.set(1);
         metrics.config_last_reload_success_timestamp_seconds.set(start_ms as f64 / 1000.0);
         metrics.ready.set(1);
         ready.store(true, Ordering::Release);
         tracing::info!(address = %addr, "server is ready to receive web requests");
-        Ok(Server {
-            addr,
-            shutdown,
-            quit,
-            http,
-            db,
-            scrape,
-            rules,
-            notifier,
-            alertmanager,
-            background,
-            reloader,
-        })
+        Ok(Server { addr, shutdown, quit, http, storage, scrape, alerting, background, reloader })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// Reloads the configuration file, as SIGHUP does.
+    /// Reloads the configuration file, as SIGHUP does. Call from a blocking context.
     pub fn reload(&self) -> Result<(), String> {
         self.reloader.reload()
     }
@@ -193,15 +171,15 @@ impl Server {
         let _ = self.quit.wait_for(|q| *q).await;
     }
 
-    /// Stops every component in order and waits for the HTTP server to drain.
+    /// Stops every component in order and waits for the HTTP server to drain: ingestion,
+    /// rules and notifications, remote write, HTTP, then storage.
     pub async fn stop(self) -> Result<(), ServerError> {
         self.scrape.stop();
-        self.rules.stop();
-        self.notifier.stop();
-        if let Some(am) = &self.alertmanager
-            && let Err(e) = am.shutdown()
-        {
-            tracing::error!(err = %e, "saving the alertmanager state failed");
+        if let Some(a) = &self.alerting {
+            a.stop();
+        }
+        if let Some(rw) = &self.storage.remote {
+            rw.manager.stop().await;
         }
         let _ = self.shutdown.send(true);
         for task in self.background {
@@ -211,69 +189,63 @@ impl Server {
             Ok(result) => result,
             Err(e) => Err(ServerError::Http(std::io::Error::other(e.to_string()))),
         };
-        let db = self.db;
-        let closed = tokio::task::spawn_blocking(move || db.close()).await;
-        if let Ok(Err(e)) = closed {
-            tracing::error!(err = %e, "closing the tsdb failed");
+        if let Some(db) = self.storage.db {
+            let closed = tokio::task::spawn_blocking(move || db.close()).await;
+            if let Ok(Err(e)) = closed {
+                tracing::error!(err = %e, "closing the tsdb failed");
+            }
         }
         served
     }
 }
 
-/// The host name Prometheus puts into `globalUrl` for targets on localhost: this machine's.
-fn global_host(addr: SocketAddr) -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| addr.ip().to_string())
-}
-
-/// How often the notifier re-resolves Alertmanager discovery.
-const NOTIFIER_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// `--web.external-url`, or `http://<listen address>` as Prometheus derives it.
-fn external_url(opts: &ServerOptions, addr: SocketAddr) -> String {
-    opts.external_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}:{}", global_host(addr), addr.port()))
-}
-
-/// The rule manager over the TSDB and the engine, sending alerts to the notifier. Prometheus'
-/// defaults for `--rules.alert.*`.
-fn rules_manager(
+/// The one router: the Prometheus API first, then the Alertmanager API, then the UI.
+fn http_app(
     opts: &ServerOptions,
-    cfg: &config::Config,
-    db: &Arc<tsdb::Db>,
-    engine: &Arc<promql::Engine>,
-    notifier: &Arc<notifier::Notifier>,
-) -> rules::Manager {
-    let group = rules::GroupOptions {
-        query: Arc::new(rules::EngineQuery::new(engine.clone(), db.clone())),
-        appendable: db.clone(),
-        queryable: db.clone(),
-        sink: notifier.clone(),
-        clock: Arc::new(rules::SystemClock),
-        external_labels: cfg.global.external_labels(),
-        external_url: opts.external_url.clone().unwrap_or_default(),
-        resend_delay_ms: 60_000,
-        outage_tolerance_ms: 3_600_000,
-        for_grace_period_ms: 600_000,
-        default_query_offset_ms: 0,
+    state: api::ApiState,
+    metrics: &SelfMetrics,
+    alerting: Option<&Alerting>,
+) -> axum::Router {
+    let mut web_opts = web::Options::new(opts.storage_path.join("web"));
+    web_opts.dashboards_dir = opts.dashboards_dir.clone();
+    let ui = crate::http::ui(web_opts);
+    let behind_api = match alerting.and_then(|a| a.alertmanager.as_ref()) {
+        Some(am) => am.router().fallback_service(ui),
+        None => ui,
     };
-    rules::Manager::new(rules::ManagerOptions { group })
+    api::router(state)
+        .merge(crate::http::router(metrics.clone(), NotificationLog::default()))
+        .fallback_service(behind_api)
+}
+
+fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), ServerError>> {
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await
+            .map_err(ServerError::Http)
+    })
 }
 
 fn api_state(
     opts: &ServerOptions,
-    db: &Arc<tsdb::Db>,
+    storage: &Storage,
     engine: Arc<promql::Engine>,
     config_state: &Arc<RwLock<ConfigState>>,
     reloader: &Arc<Reloader>,
-    ready: Arc<AtomicBool>,
     start_ms: i64,
 ) -> api::ApiState {
-    let mut state = api::ApiState::new(db.clone(), engine);
-    state.appendable = Some(db.clone());
-    state.tsdb = Arc::new(DbView { db: db.clone() });
+    let mut state = api::ApiState::new(storage.queryable.clone(), engine);
+    state.appendable = Some(storage.appendable.clone());
+    if let Some(db) = &storage.db {
+        state.tsdb = Arc::new(DbView { db: db.clone() });
+    }
     state.config = Arc::new(ServerConfigView::new(opts, config_state.clone(), start_ms));
     state.lifecycle = reloader.clone();
     state.flags = api::ApiFlags {
@@ -288,7 +260,6 @@ fn api_state(
     let labels_state = config_state.clone();
     state.external_labels = Arc::new(move || labels_state.read().config.global.external_labels());
     state.build_info = build_info();
-    state.ready = ready;
     state
 }
 
