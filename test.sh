@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs Pharos' whole test suite on a machine that has only the Rust toolchain: installs the
 # reference programs the tests compare against (Debian packages) and the UI's npm packages when
-# they are missing, then checks formatting and lints and runs every test.
+# they are missing, then checks formatting and lints, runs every Rust test (unit, integration,
+# PromQL conformance, differential tests against the real Prometheus and Alertmanager) and the
+# browser tests of the UI.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +22,7 @@ install_debian_packages() {
   command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
   command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
   command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+  command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
   if [ -d crates/web/ui ]; then
     command -v chromium >/dev/null || missing+=(chromium)
   fi
@@ -30,7 +33,7 @@ install_debian_packages() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # The packages start their own services where an init system runs; tests start their own.
-  for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
+  for svc in prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics; do
     $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 }
@@ -53,7 +56,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
-if [ -x crates/web/ui/run-browser-tests.sh ]; then
-  step "browser tests"
-  crates/web/ui/run-browser-tests.sh
-fi
+step "browser tests (the UI served by pharos server, in Debian's chromium)"
+PHAROS_BIN="$CARGO_TARGET_DIR/debug/pharos" crates/web/ui/run-browser-tests.sh

@@ -26,6 +26,14 @@ pub enum TsdbCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Write pure Prometheus blocks (index v2, XOR chunks) of everything in a Pharos data
+    /// directory, head included, into OUT.
+    Export {
+        /// Pharos data directory (not in use by a running server).
+        dir: std::path::PathBuf,
+        /// Output directory for the blocks.
+        out: std::path::PathBuf,
+    },
     /// Create blocks from other data.
     #[command(name = "create-blocks-from", subcommand)]
     CreateBlocksFrom(CreateFrom),
@@ -64,6 +72,7 @@ pub fn run(cmd: TsdbCommand) -> ExitCode {
                 .map_err(anyhow::Error::from)
         }
         TsdbCommand::CreateBlocksFrom(CreateFrom::Openmetrics(args)) => import_openmetrics(&args),
+        TsdbCommand::Export { dir, out } => export(&dir, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,6 +81,15 @@ pub fn run(cmd: TsdbCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn export(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let db = tsdb::Db::open(dir, tsdb::Options::default())
+        .with_context(|| format!("cannot open {}", dir.display()))?;
+    db.export(out)?;
+    db.close()?;
+    print!("{}", tsdb::cli::list(out)?);
+    Ok(())
 }
 
 /// Buffered samples after which blocks are written, bounding memory on large imports.

@@ -106,6 +106,7 @@ scrape_configs:
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(dir, 'pharos-data')}`,
       `--web.listen-address=127.0.0.1:${web}`,
+      `--alertmanager.config.file=${path.join(dir, 'alertmanager.yml')}`,
     ]);
   } else {
     start('alertmanager', '/usr/bin/prometheus-alertmanager', [
