@@ -69,9 +69,9 @@ async fn main() {
     let cpu0 = cpu_seconds();
     tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
     let cpu = cpu_seconds() - cpu0;
+    let up = mgr.targets().active.len();
     mgr.stop();
     let samples = counter.load(Ordering::Relaxed).max(mem.num_samples() as u64);
-    let up = mgr.targets().active.len();
     println!(
         "targets={up} samples={samples} cpu_s={cpu:.2} us_per_sample={:.3}",
         cpu * 1e6 / samples.max(1) as f64

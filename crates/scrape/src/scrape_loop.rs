@@ -127,6 +127,8 @@ pub struct ScrapeLoop {
     report_labels: Vec<(Labels, SeriesRef)>,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
+    /// The last body's buffer, reused so steady-state scrapes do not allocate (or fault in) it.
+    body_buf: Vec<u8>,
 }
 
 impl ScrapeLoop {
@@ -153,6 +155,7 @@ impl ScrapeLoop {
             prev: LabelSet::default(),
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
+            body_buf: Vec::new(),
         }
     }
 
@@ -186,13 +189,16 @@ impl ScrapeLoop {
         let ts = self.clock.now_ms();
         let start = Instant::now();
         let forced = self.forced_error.lock().clone();
+        let mut body = std::mem::take(&mut self.body_buf);
+        body.clear();
         let result = match forced {
             Some(e) => Err(e),
-            None => match self.fetch().await {
-                Ok((body, ct)) => self.append_scrape(&body, &ct, ts),
+            None => match self.fetch(&mut body).await {
+                Ok(ct) => self.append_scrape(&body, &ct, ts),
                 Err(e) => Err(e),
             },
         };
+        self.body_buf = body;
         let duration = start.elapsed();
         let stats = match &result {
             Ok(s) => *s,
@@ -219,7 +225,8 @@ impl ScrapeLoop {
         }
     }
 
-    async fn fetch(&self) -> Result<(Vec<u8>, String), String> {
+    /// Fetches the target into `body`; returns the response's content type.
+    async fn fetch(&self, body: &mut Vec<u8>) -> Result<String, String> {
         let url = &self.target.url;
         let timeout = self.opts.timeout;
         let mut req = self
@@ -250,7 +257,11 @@ impl ScrapeLoop {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string();
-            let mut body = Vec::new();
+            // Trust Content-Length for pre-sizing only up to the limit (or 16 MiB).
+            if let Some(len) = resp.content_length() {
+                let cap = if limit > 0 { limit } else { 16 << 20 };
+                body.reserve(len.min(cap) as usize);
+            }
             while let Some(chunk) =
                 resp.chunk().await.map_err(|e| format!("reading body: {}", error_chain(&e)))?
             {
@@ -259,7 +270,7 @@ impl ScrapeLoop {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok((body, ct))
+            Ok(ct)
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
