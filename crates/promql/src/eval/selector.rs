@@ -1,9 +1,9 @@
-//! Vector and matrix selectors: read each series once per query (large selections are drained
-//! on two threads), then evaluate every step from the decoded samples.
+//! Vector and matrix selectors: read each series once per query (large selections on two
+//! threads); instant selectors stream samples straight into step values.
 
 use model::value::is_stale_nan;
 use model::{Labels, Sample};
-use storage::SelectHints;
+use storage::{SampleIterator, SelectHints};
 
 use super::{Evaluator, Range, Series};
 use crate::QueryError;
@@ -30,6 +30,43 @@ impl Evaluator<'_> {
         if maxt <= mint {
             return Ok(vec![]);
         }
+        let collect = |it: &mut dyn SampleIterator| {
+            let mut samples = Vec::new();
+            let mut s = it.seek(mint + 1);
+            while let Some(x) = s {
+                if x.t > maxt {
+                    break;
+                }
+                if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
+                    samples.push(x);
+                }
+                s = it.next();
+            }
+            samples
+        };
+        let all = self.select_map(vs, mint, maxt, range, step, &collect)?;
+        Ok(all
+            .into_iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(labels, samples)| RawSeries { labels, samples })
+            .collect())
+    }
+
+    /// Runs `f` over the sample iterator of every series matching `vs` in `(mint, maxt]`;
+    /// selections of 64+ series run on two threads (decoding is the per-sample cost of on-disk
+    /// storage).
+    fn select_map<T: Send>(
+        &mut self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+        range: i64,
+        step: i64,
+        f: &(dyn Fn(&mut dyn SampleIterator) -> T + Sync),
+    ) -> Result<Vec<(Labels, T)>, QueryError> {
+        if maxt <= mint {
+            return Ok(vec![]);
+        }
         let querier = self.storage.querier(mint + 1, maxt)?;
         let hints = SelectHints { start: mint + 1, end: maxt, step, range };
         let set = querier.select(true, Some(&hints), &vs.matchers)?;
@@ -39,15 +76,9 @@ impl Evaluator<'_> {
             series.push(s?);
         }
         self.check_interrupt()?;
-        let drained = drain_all(series, mint, maxt, drop_stale);
+        let mapped = map_all(series, f);
         self.check_interrupt()?;
-        let mut out = Vec::with_capacity(drained.len());
-        for d in drained {
-            if let Some(rs) = d? {
-                out.push(rs);
-            }
-        }
-        Ok(out)
+        mapped.into_iter().collect()
     }
 
     /// An instant-vector selector at every step: the newest sample in
@@ -81,28 +112,40 @@ impl Evaluator<'_> {
         }
         let first = self.ref_time(r.start, vs.at, vs.offset);
         let last = self.ref_time(r.last(), vs.at, vs.offset);
-        let raw = self.select(vs, first - self.lookback, last, 0, r.interval, false)?;
-        let mut out = Vec::with_capacity(raw.len());
-        for rs in raw {
+        let (at, offset, lookback) = (self.at_time(vs.at), vs.offset, self.lookback);
+        let mint = first - lookback;
+        // Streams each series' samples straight into step values: no per-series sample buffer.
+        let steps = |it: &mut dyn SampleIterator| {
             let mut points = Vec::new();
-            let mut hi = 0;
+            let mut cur = it.seek(mint + 1);
+            let mut newest: Option<Sample> = None;
             for i in 0..n {
                 let ts = r.ts(i);
-                let rt = self.ref_time(ts, vs.at, vs.offset);
-                while hi < rs.samples.len() && rs.samples[hi].t <= rt {
-                    hi += 1;
+                let rt = at.unwrap_or(ts) - offset;
+                while let Some(x) = cur {
+                    if x.t > rt || x.t > last {
+                        break;
+                    }
+                    if x.t > mint {
+                        newest = Some(x);
+                    }
+                    cur = it.next();
                 }
-                if hi == 0 {
-                    continue;
-                }
-                let s = rs.samples[hi - 1];
-                if s.t > rt - self.lookback && !is_stale_nan(s.v) {
+                if let Some(s) = newest
+                    && s.t > rt - lookback
+                    && !is_stale_nan(s.v)
+                {
                     points.push(Sample::new(ts, if sample_ts { s.t as f64 / 1000.0 } else { s.v }));
                 }
             }
+            points
+        };
+        let all = self.select_map(vs, mint, last, 0, r.interval, &steps)?;
+        let mut out = Vec::with_capacity(all.len());
+        for (labels, points) in all {
             if !points.is_empty() {
                 self.add_samples(points.len())?;
-                out.push(Series { labels: rs.labels, points, drop_name: false });
+                out.push(Series { labels, points, drop_name: false });
             }
         }
         Ok(out)
@@ -131,22 +174,22 @@ impl Evaluator<'_> {
     }
 }
 
-/// Reads every series' samples in `(mint, maxt]`; large selections are decoded on two threads.
-fn drain_all(
+type Mapped<T> = Result<(Labels, T), QueryError>;
+
+/// `f` over every series, on two threads when there are 64 or more.
+fn map_all<T: Send>(
     series: Vec<storage::Series>,
-    mint: i64,
-    maxt: i64,
-    drop_stale: bool,
-) -> Vec<Result<Option<RawSeries>, QueryError>> {
+    f: &(dyn Fn(&mut dyn SampleIterator) -> T + Sync),
+) -> Vec<Mapped<T>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
     if threads < 2 || series.len() < 64 {
-        return drain_chunk(series, mint, maxt, drop_stale);
+        return map_chunk(series, f);
     }
     let mut first = series;
     let second = first.split_off(first.len() / 2);
     std::thread::scope(|scope| {
-        let h = scope.spawn(move || drain_chunk(second, mint, maxt, drop_stale));
-        let mut out = drain_chunk(first, mint, maxt, drop_stale);
+        let h = scope.spawn(move || map_chunk(second, f));
+        let mut out = map_chunk(first, f);
         match h.join() {
             Ok(rest) => out.extend(rest),
             Err(_) => out.push(Err(QueryError::Execution("sample decoding panicked".into()))),
@@ -155,34 +198,18 @@ fn drain_all(
     })
 }
 
-/// Drains a run of series; each sample vector starts at the previous series' size (series of
-/// one selection tend to be alike), saving the regrowth copies.
-fn drain_chunk(
+fn map_chunk<T>(
     series: Vec<storage::Series>,
-    mint: i64,
-    maxt: i64,
-    drop_stale: bool,
-) -> Vec<Result<Option<RawSeries>, QueryError>> {
-    let mut cap = 0;
-    let mut out = Vec::with_capacity(series.len());
-    for mut series in series {
-        let mut samples = Vec::with_capacity(cap);
-        let mut s = series.samples.seek(mint + 1);
-        while let Some(x) = s {
-            if x.t > maxt {
-                break;
+    f: &(dyn Fn(&mut dyn SampleIterator) -> T + Sync),
+) -> Vec<Mapped<T>> {
+    series
+        .into_iter()
+        .map(|mut s| {
+            let v = f(s.samples.as_mut());
+            match s.samples.err() {
+                Some(e) => Err(e.into()),
+                None => Ok((s.labels, v)),
             }
-            if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
-                samples.push(x);
-            }
-            s = series.samples.next();
-        }
-        if let Some(e) = series.samples.err() {
-            out.push(Err(e.into()));
-            continue;
-        }
-        cap = samples.len();
-        out.push(Ok((!samples.is_empty()).then_some(RawSeries { labels: series.labels, samples })));
-    }
-    out
+        })
+        .collect()
 }
