@@ -53,8 +53,9 @@ fn server_with_no_flags_serves_on_9090_and_stops_on_sigterm() {
     let mut running = Running(child);
 
     let deadline = Instant::now() + Duration::from_secs(30);
+    // The server answers 503 on /-/ready while it starts, then 200.
     let ready = loop {
-        if let Some(r) = get("http://127.0.0.1:9090/-/ready") {
+        if let Some(r) = get("http://127.0.0.1:9090/-/ready").filter(|r| r.0 == 200) {
             break r;
         }
         if let Ok(Some(status)) = running.0.try_wait() {
