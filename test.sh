@@ -57,7 +57,7 @@ step "cargo build (every binary: the end-to-end tests run pharos and examples/ap
 cargo build --workspace --bins --locked
 
 step "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 step "browser tests (the UI served by pharos server, in Debian's chromium)"
 PHAROS_BIN="$CARGO_TARGET_DIR/debug/pharos" crates/web/ui/run-browser-tests.sh
