@@ -1,5 +1,5 @@
-//! Large range-function inputs are evaluated on two threads: the result must equal evaluating
-//! each series alone (which stays single-threaded).
+//! The engine's size-dependent paths (two threads for large inputs, series-major aggregation)
+//! must give the same results as the small-input paths.
 
 use model::Labels;
 use promql::{Engine, QueryOptions, Value};
@@ -35,6 +35,39 @@ fn parallel_range_functions_equal_per_series_results() {
             assert_eq!(one[0].samples.len(), s.samples.len(), "{q}");
             for (a, b) in one[0].samples.iter().zip(&s.samples) {
                 assert_eq!((a.t, a.v.to_bits()), (b.t, b.v.to_bits()), "{q}");
+            }
+        }
+    }
+}
+
+/// Aggregations run series by series up to 2^20 (group, step) cells and step by step above;
+/// both must give what a plain selector gives for one-series groups.
+#[test]
+fn aggregation_paths_agree() {
+    let mem = MemStorage::new();
+    for i in 0..300 {
+        let l = Labels::new([("__name__", "g"), ("i", &format!("{i:03}"))]);
+        let mut app = mem.appender();
+        for k in 0..1000i64 {
+            app.append(0, &l, k * 15_000 + i, ((k * 31 + i) % 101) as f64 / 7.0).unwrap();
+        }
+        app.commit().unwrap();
+    }
+    let engine = Engine::default();
+    let o = QueryOptions::default();
+    for step in [30_000, 4_000] {
+        let q = |e: &str| match engine.range_query(&mem, e, 0, 15_000_000, step, &o).unwrap().value
+        {
+            Value::Matrix(m) => m,
+            _ => panic!("matrix"),
+        };
+        let plain = q("g");
+        for agg in ["sum by (i) (g)", "max by (i) (g)", "avg by (i) (g)"] {
+            let got = q(agg);
+            assert_eq!(got.len(), plain.len(), "{agg}");
+            for (a, b) in got.iter().zip(&plain) {
+                assert_eq!(a.labels.get("i"), b.labels.get("i"));
+                assert_eq!(a.samples, b.samples, "{agg} step {step}");
             }
         }
     }

@@ -114,6 +114,10 @@ impl Evaluator<'_> {
                 })
             })
             .collect();
+        let steps = r.steps();
+        if op != AggOp::Quantile && out.len().saturating_mul(steps) <= SERIES_MAJOR_MAX_CELLS {
+            return self.aggregate_series_major(r, op, input, &member, out);
+        }
         let mut groups = vec![Group::default(); out.len()];
         let mut heaps: Vec<Vec<f64>> =
             if op == AggOp::Quantile { vec![vec![]; out.len()] } else { vec![] };
@@ -175,6 +179,49 @@ impl Evaluator<'_> {
                 out[gi].points.push(Sample::new(ts, v));
                 if g.drop_name {
                     out[gi].drop_name = true;
+                }
+            }
+        }
+        out.retain(|s| !s.points.is_empty());
+        Ok(Val::Vector(out))
+    }
+
+    /// The same aggregation series by series into one accumulator per group and step: every
+    /// accumulator still receives its values in input-series order, so results are identical
+    /// to the step-by-step walk, without scanning every series at every step.
+    fn aggregate_series_major(
+        &mut self,
+        r: Range,
+        op: AggOp,
+        input: Vec<Series>,
+        member: &[usize],
+        mut out: Vec<Series>,
+    ) -> Result<Val, QueryError> {
+        let steps = r.steps();
+        let mut cells = vec![Group::default(); out.len() * steps];
+        for (j, s) in input.iter().enumerate() {
+            self.tick()?;
+            let base = member[j] * steps;
+            for p in &s.points {
+                let g = &mut cells[base + ((p.t - r.start) / r.interval) as usize];
+                if !g.seen {
+                    *g = first_value(op, p.v, s.drop_name);
+                    continue;
+                }
+                if s.drop_name {
+                    g.drop_name = true;
+                }
+                accumulate(op, g, p.v);
+            }
+        }
+        for (gi, series) in out.iter_mut().enumerate() {
+            for (i, g) in cells[gi * steps..(gi + 1) * steps].iter().enumerate() {
+                if !g.seen {
+                    continue;
+                }
+                series.points.push(Sample::new(r.ts(i), final_value(op, g)));
+                if g.drop_name {
+                    series.drop_name = true;
                 }
             }
         }
@@ -327,6 +374,35 @@ impl Evaluator<'_> {
             }
         }
         Ok(Val::Vector(out.finish()))
+    }
+}
+
+/// Aggregations up to this many (group, step) accumulators run series by series.
+const SERIES_MAJOR_MAX_CELLS: usize = 1 << 20;
+
+/// A group's state after its first value at a step (not for `quantile`).
+fn first_value(op: AggOp, f: f64, drop_name: bool) -> Group {
+    let mut g = Group { seen: true, value: f, mean: f, count: 1.0, drop_name, ..Group::default() };
+    match op {
+        AggOp::Stdvar | AggOp::Stddev => {
+            g.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 };
+        }
+        AggOp::Group => g.value = 1.0,
+        _ => {}
+    }
+    g
+}
+
+/// A group's result at a step (not for `quantile`).
+fn final_value(op: AggOp, g: &Group) -> f64 {
+    match op {
+        AggOp::Avg if g.incremental_mean => g.mean + g.kahan_c,
+        AggOp::Avg => g.value / g.count + g.kahan_c / g.count,
+        AggOp::Count => g.count,
+        AggOp::Stdvar => g.value / g.count,
+        AggOp::Stddev => (g.value / g.count).sqrt(),
+        AggOp::Sum => g.value + g.kahan_c,
+        _ => g.value,
     }
 }
 
