@@ -75,14 +75,17 @@ async fn sender_survives_receiver_outage_without_loss() {
         wait_until(Duration::from_secs(30), || stats.samples_sent.load(Ordering::Relaxed) == 300)
     });
 
-    // Outage: the receiver goes away while more data is written.
+    // Outage: the receiver goes away for a full minute while more data is written.
     prom.stop();
+    let outage_started = std::time::Instant::now();
     buf.write_batch(&samples("a", 100, 100, base)).unwrap();
     buf.write_batch(&samples("b", 0, 50, base)).unwrap();
     tokio::task::block_in_place(|| {
         wait_until(Duration::from_secs(30), || stats.samples_retried.load(Ordering::Relaxed) > 0)
     });
     assert_eq!(stats.samples_sent.load(Ordering::Relaxed), 300);
+    tokio::time::sleep(Duration::from_secs(60).saturating_sub(outage_started.elapsed())).await;
+    assert_eq!(stats.samples_sent.load(Ordering::Relaxed), 300, "nothing sent while down");
 
     // The receiver comes back on the same port and data directory.
     let mut prom =
