@@ -66,3 +66,76 @@ async fn rule_to_builtin_alertmanager_to_log_receiver() {
     }
     server.stop().await.unwrap();
 }
+
+/// Pharos' rules send to a real `prometheus-alertmanager` (configured in `alerting:`), which
+/// delivers to a test webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_send_to_a_real_alertmanager_that_reaches_a_webhook() {
+    let Some(am_bin) = external("prometheus-alertmanager") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (am_port, port) = (free_port(), free_port());
+
+    let payloads: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
+    let store = payloads.clone();
+    let hook = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+
+    std::fs::write(
+        dir.path().join("am.yml"),
+        format!(
+            "route:\n  receiver: hook\n  group_wait: 1s\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:{hook_port}/hook\n"
+        ),
+    )
+    .unwrap();
+    let _am = support::spawn(
+        &am_bin,
+        &[
+            format!("--config.file={}", dir.path().join("am.yml").display()),
+            format!("--storage.path={}", dir.path().join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".into(),
+        ],
+    );
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        format!(
+            "global:\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{{targets: ['127.0.0.1:{am_port}']}}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules.yml"),
+        "groups:\n  - name: t\n    rules:\n      - alert: ToRealAM\n        expr: vector(1)\n        labels: {team: db}\n",
+    )
+    .unwrap();
+    let opts = ServerOptions {
+        listen_address: format!("127.0.0.1:{port}"),
+        storage_path: dir.path().join("data"),
+        config_file: Some(dir.path().join("prometheus.yml")),
+        disable_builtin_alertmanager: true,
+        ..ServerOptions::default()
+    };
+    let server = Server::start(opts).await.unwrap();
+    let got = eventually(60, "the real alertmanager's webhook", || async {
+        payloads.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(got["status"], "firing");
+    assert_eq!(got["alerts"][0]["labels"]["alertname"], "ToRealAM");
+    assert_eq!(got["alerts"][0]["labels"]["team"], "db");
+    let ams = get_json(&format!("http://127.0.0.1:{port}/api/v1/alertmanagers")).await.unwrap();
+    let url = ams["data"]["activeAlertmanagers"][0]["url"].as_str().unwrap_or_default().to_string();
+    assert_eq!(url, format!("http://127.0.0.1:{am_port}/api/v2/alerts"), "{ams}");
+    server.stop().await.unwrap();
+}
