@@ -126,6 +126,11 @@ pub struct ServerArgs {
     #[arg(long = "alertmanager.disable-builtin")]
     pub disable_builtin_alertmanager: bool,
 
+    /// SLO definitions: their generated recording rules and burn-rate alerts are loaded with the
+    /// configuration's rules, and their error-budget dashboard is added to the UI.
+    #[arg(long = "slo.file", value_name = "PATH")]
+    pub slo_file: Option<PathBuf>,
+
     /// Run in agent mode: scrape, write-ahead log and remote_write only.
     #[arg(long = "agent")]
     pub agent: bool,

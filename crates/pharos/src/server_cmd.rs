@@ -25,6 +25,7 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         alertmanager_config_file: args.alertmanager_config_file.clone(),
         alertmanager_default_webhook: args.alertmanager_default_webhook.clone(),
         disable_builtin_alertmanager: args.disable_builtin_alertmanager,
+        slo_file: args.slo_file.clone(),
     }
 }
 

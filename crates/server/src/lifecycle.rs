@@ -21,6 +21,9 @@ pub trait Reloadable: Send + Sync {
 /// Reloads the configuration file into every registered component.
 pub struct Reloader {
     pub config_path: PathBuf,
+    /// `--slo.file` and the storage directory its generated files go to.
+    pub slo_file: Option<PathBuf>,
+    pub storage: PathBuf,
     pub state: Arc<RwLock<ConfigState>>,
     pub metrics: SelfMetrics,
     pub components: Mutex<Vec<(&'static str, Arc<dyn Reloadable>)>>,
@@ -41,16 +44,23 @@ impl Reloader {
         Ok(())
     }
 
+    /// Reads the configuration file, with the rules generated from `--slo.file` added.
+    pub fn load(&self) -> Result<config::Config, String> {
+        let mut cfg = config::load(&self.config_path).map_err(|e| {
+            format!(
+                "couldn't load configuration (--config.file={:?}): {e}",
+                self.config_path.display().to_string()
+            )
+        })?;
+        if let Some(slo_file) = &self.slo_file {
+            crate::slo_rules::apply(&mut cfg, slo_file, &self.storage)?;
+        }
+        Ok(cfg)
+    }
+
     /// Re-reads the configuration file and applies it, or keeps the old one and reports why.
     pub fn reload(&self) -> Result<(), String> {
-        let result = config::load(&self.config_path)
-            .map_err(|e| {
-                format!(
-                    "couldn't load configuration (--config.file={:?}): {e}",
-                    self.config_path.display().to_string()
-                )
-            })
-            .and_then(|cfg| self.apply(&cfg).map(|()| cfg));
+        let result = self.load().and_then(|cfg| self.apply(&cfg).map(|()| cfg));
         let now_ms = chrono::Utc::now().timestamp_millis();
         let mut state = self.state.write();
         match result {

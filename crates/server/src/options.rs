@@ -37,6 +37,8 @@ pub struct ServerOptions {
     pub alertmanager_default_webhook: Option<String>,
     /// `--alertmanager.disable-builtin`: send only to the Alertmanagers in `alerting:`.
     pub disable_builtin_alertmanager: bool,
+    /// `--slo.file`: SLO definitions whose generated rules and dashboard are loaded.
+    pub slo_file: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -61,6 +63,7 @@ impl Default for ServerOptions {
             alertmanager_config_file: None,
             alertmanager_default_webhook: None,
             disable_builtin_alertmanager: false,
+            slo_file: None,
         }
     }
 }

@@ -98,12 +98,20 @@ impl Server {
         }));
         let reloader = Arc::new(Reloader {
             config_path: loaded.path.clone(),
+            slo_file: opts.slo_file.clone(),
+            storage: opts.storage_path.clone(),
             state: config_state.clone(),
             metrics: metrics.clone(),
             components: Mutex::new(Vec::new()),
             quit: quit_tx,
         });
 
+        // The effective configuration: the file plus the rules generated from --slo.file.
+        let loaded = config_load::LoadedConfig {
+            config: reloader.load().map_err(ServerError::Config)?,
+            path: loaded.path,
+        };
+        config_state.write().config = loaded.config.clone();
         let storage = components::open_storage(&opts, &loaded.config, &reloader).await?;
         let scrape = components::scrape(&storage, &reloader, &global_host(addr));
         let engine = Arc::new(engine(&opts));
