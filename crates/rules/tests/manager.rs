@@ -33,6 +33,9 @@ const RULES: &str = "groups:\n  - name: g\n    interval: 10s\n    rules:\n      
 
 /// Advances the manual clock in 1 s steps, letting the loops run between steps.
 async fn advance(f: &Fixture, to_ms: i64) {
+    // Let freshly spawned group loops read the clock before it moves, as they would in real
+    // time; otherwise a slot less than a step after "now" is skipped by the test, not the code.
+    tokio::time::sleep(Duration::from_millis(1)).await;
     while f.clock.now_ms() < to_ms {
         f.clock.advance(1_000);
         for _ in 0..5 {
