@@ -1,0 +1,188 @@
+//! The HTTP guard: basic auth against bcrypt hashes (with a cache of verifications, since
+//! bcrypt is deliberately slow) and the configured response headers, as an axum middleware.
+//! `/-/healthy` stays open so liveness probes need no credentials.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+
+/// The one path answered without credentials.
+pub const UNAUTHENTICATED_PATH: &str = "/-/healthy";
+
+/// The bcrypt hash of "fakepassword" (exporter-toolkit's), checked for unknown users so a
+/// timing difference does not reveal which user names exist.
+const FAKE_HASH: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+/// Cached verifications kept at most; beyond that a tenth is evicted.
+const CACHE_SIZE: usize = 100;
+
+/// Enforces basic auth and adds headers. Build with [`crate::WebConfig::guard`].
+#[derive(Debug)]
+pub struct HttpGuard {
+    users: HashMap<String, String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// SHA-256 of (user, hash, password) to the verification's outcome; never the password.
+    cache: Mutex<HashMap<[u8; 32], bool>>,
+    /// One bcrypt comparison at a time, as exporter-toolkit: bounds the CPU an attacker can use.
+    bcrypt: Mutex<()>,
+}
+
+impl HttpGuard {
+    pub(crate) fn new(
+        users: HashMap<String, String>,
+        headers: Vec<(HeaderName, HeaderValue)>,
+    ) -> Self {
+        HttpGuard { users, headers, cache: Mutex::new(HashMap::new()), bcrypt: Mutex::new(()) }
+    }
+
+    /// Whether requests need credentials at all.
+    pub fn requires_auth(&self) -> bool {
+        !self.users.is_empty()
+    }
+
+    /// Checks `Authorization: Basic ...` against the users; verifications are cached.
+    pub async fn authorized(self: &Arc<Self>, headers: &HeaderMap) -> bool {
+        let Some((user, pass)) = basic_credentials(headers) else { return false };
+        let known = self.users.get(&user);
+        let hash = known.map(String::as_str).unwrap_or(FAKE_HASH).to_string();
+        let key = cache_key(&user, &hash, &pass);
+        if let Some(ok) = self.cache.lock().get(&key).copied() {
+            return ok && known.is_some();
+        }
+        let guard = self.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = guard.bcrypt.lock();
+            bcrypt::verify(&pass, &hash).unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        let ok = verified && known.is_some();
+        self.remember(key, ok);
+        ok
+    }
+
+    fn remember(&self, key: [u8; 32], ok: bool) {
+        let mut cache = self.cache.lock();
+        if cache.len() >= CACHE_SIZE {
+            let evict: Vec<[u8; 32]> = cache.keys().take(CACHE_SIZE / 10).copied().collect();
+            for k in evict {
+                cache.remove(&k);
+            }
+        }
+        cache.insert(key, ok);
+    }
+
+    /// Number of cached verifications (tests and metrics).
+    pub fn cached_verifications(&self) -> usize {
+        self.cache.lock().len()
+    }
+
+    fn add_headers(&self, resp: &mut Response) {
+        for (name, value) in &self.headers {
+            resp.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}
+
+fn cache_key(user: &str, hash: &str, pass: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [user.as_bytes(), hash.as_bytes(), pass] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// Go's `Request.BasicAuth`: case-insensitive "Basic " prefix, standard base64, split at the
+/// first colon. The user name must be UTF-8 (users are YAML strings); the password is bytes.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, Vec<u8>)> {
+    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
+    if value.len() < 6 || !value[..6].eq_ignore_ascii_case(b"Basic ") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(&value[6..]).ok()?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let user = String::from_utf8(decoded[..colon].to_vec()).ok()?;
+    Some((user, decoded[colon + 1..].to_vec()))
+}
+
+/// Prometheus' answer to missing or wrong credentials.
+fn unauthorized() -> Response {
+    let mut resp = (StatusCode::UNAUTHORIZED, "Unauthorized\n").into_response();
+    let h = resp.headers_mut();
+    h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+/// The middleware: `axum::middleware::from_fn_with_state(guard, webconfig::middleware)`.
+/// Wrap the outermost router so it covers every route and the fallback.
+pub async fn middleware(State(guard): State<Arc<HttpGuard>>, req: Request, next: Next) -> Response {
+    let open = !guard.requires_auth() || req.uri().path() == UNAUTHENTICATED_PATH;
+    let mut resp = if open || guard.authorized(req.headers()).await {
+        next.run(req).await
+    } else {
+        unauthorized()
+    };
+    guard.add_headers(&mut resp);
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn auth(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn parses_basic_credentials_like_go() {
+        assert_eq!(
+            basic_credentials(&auth(&format!("basic {}", b64("u:p:q")))),
+            Some(("u".into(), b"p:q".to_vec()))
+        );
+        assert_eq!(basic_credentials(&auth(&format!("Bearer {}", b64("u:p")))), None);
+        assert_eq!(basic_credentials(&auth(&format!("Basic {}", b64("nocolon")))), None);
+        assert_eq!(basic_credentials(&auth("Basic !!!")), None);
+        assert_eq!(basic_credentials(&HeaderMap::new()), None);
+    }
+
+    #[tokio::test]
+    async fn verifies_and_caches() {
+        let hash = bcrypt::hash("secret", 4).unwrap();
+        let g = Arc::new(HttpGuard::new(HashMap::from([("alice".into(), hash)]), vec![]));
+        assert!(g.authorized(&auth(&format!("Basic {}", b64("alice:secret")))).await);
+        assert_eq!(g.cached_verifications(), 1);
+        assert!(g.authorized(&auth(&format!("Basic {}", b64("alice:secret")))).await);
+        assert_eq!(g.cached_verifications(), 1);
+        assert!(!g.authorized(&auth(&format!("Basic {}", b64("alice:wrong")))).await);
+        assert!(!g.authorized(&auth(&format!("Basic {}", b64("bob:secret")))).await);
+        assert!(!g.authorized(&auth(&format!("Basic {}", b64("bob:fakepassword")))).await);
+        assert!(!g.authorized(&HeaderMap::new()).await);
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let g = HttpGuard::new(HashMap::new(), vec![]);
+        for i in 0..1000u32 {
+            g.remember(cache_key("u", "h", &i.to_le_bytes()), true);
+        }
+        assert!(g.cached_verifications() <= CACHE_SIZE);
+    }
+}

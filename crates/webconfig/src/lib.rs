@@ -1,0 +1,89 @@
+//! Prometheus' `--web.config.file` (exporter-toolkit's web configuration): basic auth with
+//! bcrypt hashes, extra response headers from an allow-list, and TLS with optional client
+//! certificates.
+//!
+//! - [`load`] reads and checks the whole file (certificates included) once, at start.
+//! - [`WebConfig::protect`] wraps a router with the [`HttpGuard`] middleware: every route
+//!   except `/-/healthy` needs credentials when users are configured.
+//! - [`WebConfig::tls_acceptor`] plus [`TlsListener`] serve TLS with `axum::serve`.
+//!
+//! Depends on no other Pharos crate.
+
+mod auth;
+mod config;
+mod error;
+mod listener;
+mod tls;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+
+pub use auth::{HttpGuard, UNAUTHENTICATED_PATH, middleware};
+pub use config::{FileConfig, HttpServerConfig, RateLimitConfig, TlsServerConfig};
+pub use error::WebConfigError;
+pub use listener::TlsListener;
+pub use tokio_rustls::TlsAcceptor;
+
+/// A loaded, validated web configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    file: FileConfig,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    guard: Arc<HttpGuard>,
+}
+
+/// Reads and validates a web config file: YAML (unknown fields are errors with file and
+/// line), header allow-list, bcrypt hashes, and the TLS certificate, key and client CAs.
+pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| WebConfigError::Read { path: path.display().to_string(), source })?;
+    from_str(&text, path)
+}
+
+/// As [`load`], from text; `path` names the file in errors and anchors relative file names.
+pub fn from_str(text: &str, path: &Path) -> Result<WebConfig, WebConfigError> {
+    let file = config::parse(text, path)?;
+    let invalid = |msg: String| WebConfigError::Invalid { path: path.display().to_string(), msg };
+    let tls = if file.tls_server_config.is_enabled() {
+        Some(tls::server_config(&file.tls_server_config).map_err(invalid)?)
+    } else {
+        None
+    };
+    let mut headers = Vec::new();
+    for (k, v) in &file.http_server_config.headers {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+        let value = HeaderValue::from_str(v).map_err(|e| invalid(e.to_string()))?;
+        headers.push((name, value));
+    }
+    let users: HashMap<String, String> =
+        file.basic_auth_users.iter().map(|(u, h)| (u.clone(), h.clone())).collect();
+    let guard = Arc::new(HttpGuard::new(users, headers));
+    Ok(WebConfig { file, tls, guard })
+}
+
+impl WebConfig {
+    /// The parsed file.
+    pub fn file(&self) -> &FileConfig {
+        &self.file
+    }
+
+    /// The acceptor when `tls_server_config` is set; `None` serves plain HTTP.
+    pub fn tls_acceptor(&self) -> Option<TlsAcceptor> {
+        self.tls.clone().map(TlsAcceptor::from)
+    }
+
+    /// The auth and headers guard (shared; its verification cache lives as long as it).
+    pub fn guard(&self) -> Arc<HttpGuard> {
+        self.guard.clone()
+    }
+
+    /// Wraps `router` (call on the outermost router, after every merge and fallback) so every
+    /// request passes the guard.
+    pub fn protect(&self, router: Router) -> Router {
+        router.layer(axum::middleware::from_fn_with_state(self.guard(), middleware))
+    }
+}
