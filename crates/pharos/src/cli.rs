@@ -29,6 +29,8 @@ pub enum Command {
     /// Test Alertmanager routing.
     #[command(subcommand)]
     Route(crate::check_cmd::RouteCommand),
+    /// What would have paged? Evaluate rules over stored history and run the routing tree.
+    Replay(crate::replay_cmd::ReplayArgs),
     /// Run only the Alertmanager, with Alertmanager's own flags.
     Alertmanager(alertmanager_api::StandaloneOpts),
     /// Inspect and create TSDB blocks (as `promtool tsdb`).

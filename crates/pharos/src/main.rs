@@ -3,6 +3,7 @@
 mod check_cmd;
 mod cli;
 mod logging;
+mod replay_cmd;
 mod server_cmd;
 mod tsdb_cmd;
 
@@ -16,6 +17,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Check(cmd) => check_cmd::check(cmd),
         cli::Command::Test(cmd) => check_cmd::test(cmd),
         cli::Command::Route(cmd) => check_cmd::route(cmd),
+        cli::Command::Replay(args) => replay_cmd::run(args),
         cli::Command::Alertmanager(opts) => server_cmd::run_alertmanager(opts),
     }
 }
