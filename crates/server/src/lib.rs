@@ -21,6 +21,7 @@ mod self_metrics;
 mod slo_rules;
 mod tsdb_open;
 mod views;
+mod web_security;
 
 pub use error::ServerError;
 pub use lifecycle::Reloadable;

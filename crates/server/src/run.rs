@@ -14,7 +14,7 @@ use crate::lifecycle::Reloader;
 use crate::views::{
     ConfigState, DbView, NotifierView, RulesManagerView, ScrapeView, ServerConfigView,
 };
-use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open};
+use crate::{SelfMetrics, ServerError, ServerOptions, config_load, tsdb_open, web_security};
 
 /// The Prometheus API version Pharos implements; Grafana needs at least 2.24 for its fast paths.
 const API_COMPAT_VERSION: &str = "3.0.0";
@@ -85,6 +85,7 @@ impl Server {
             ServerError::Listen { address: opts.listen_address.clone(), source }
         })?;
         let addr = listener.local_addr().map_err(ServerError::Http)?;
+        let web = web_security::load(&opts)?;
         let loaded =
             config_load::load(opts.config_file.as_deref(), &opts.storage_path, addr.port())?;
         tracing::info!(file = %loaded.path.display(), agent = opts.agent, "loaded configuration file");
@@ -136,8 +137,8 @@ impl Server {
             state.rules = Arc::new(RulesManagerView { manager: a.rules.clone() });
             state.alertmanagers = Arc::new(NotifierView { notifier: a.notifier.clone() });
         }
-        let app = http_app(&opts, state, &metrics, alerting.as_ref());
-        let http = serve(listener, app, stop_rx.clone());
+        let app = http_app(&opts, state, &metrics, alerting.as_ref(), web.as_ref());
+        let http = serve(listener, app, web.as_ref(), stop_rx.clone());
 
         let mut background = vec![spawn_sighup(reloader.clone(), stop_rx.clone())];
         if let Some(db) = &storage.db {
@@ -207,12 +208,14 @@ impl Server {
     }
 }
 
-/// The one router: the Prometheus API first, then the Alertmanager API, then the UI.
+/// The one router: the Prometheus API first, then the Alertmanager API, then the UI, all
+/// behind the web config's guard (basic auth, headers) when there is one.
 fn http_app(
     opts: &ServerOptions,
     state: api::ApiState,
     metrics: &SelfMetrics,
     alerting: Option<&Alerting>,
+    web: Option<&webconfig::WebConfig>,
 ) -> axum::Router {
     let mut web_opts = web::Options::new(opts.storage_path.join("web"));
     web_opts.dashboards_dir = opts.dashboards_dir.clone();
@@ -221,24 +224,21 @@ fn http_app(
         Some(am) => am.router().fallback_service(ui),
         None => ui,
     };
-    api::router(state)
+    let app = api::router(state)
         .merge(crate::http::router(metrics.clone(), NotificationLog::default()))
-        .fallback_service(behind_api)
+        .fallback_service(behind_api);
+    web_security::protect(app, web)
 }
 
+/// Serves the app on the listener (over TLS when the web config says so) until `stop`.
 fn serve(
     listener: TcpListener,
     app: axum::Router,
-    mut stop: watch::Receiver<bool>,
+    web: Option<&webconfig::WebConfig>,
+    stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<Result<(), ServerError>> {
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            })
-            .await
-            .map_err(ServerError::Http)
-    })
+    let tls = web.and_then(webconfig::WebConfig::tls_acceptor);
+    tokio::spawn(web_security::serve(listener, app, tls, stop))
 }
 
 fn api_state(
