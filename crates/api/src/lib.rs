@@ -32,7 +32,9 @@ use axum::routing::{get, post};
 
 pub use envelope::{ApiError, ApiResult, ApiSuccess, ErrorType};
 pub use federate::TEXT_CONTENT_TYPE;
-pub use state::{ApiFlags, ApiState, Clock, Lifecycle, NoLifecycle, system_clock};
+pub use state::{
+    ApiFlags, ApiState, Clock, DEFAULT_QUERY_MAX_CONCURRENCY, Lifecycle, NoLifecycle, system_clock,
+};
 pub use views::{
     ActiveTarget, Alert, AlertingRule, AlertmanagersView, BuildInfo, ConfigView, DroppedTarget,
     GoTime, HeadStats, MetricMetadata, NoViews, RecordingRule, Rule, RuleGroup, RulesView,

@@ -66,11 +66,23 @@ async fn run_query(
     let _guard = CancelOnDrop(cancel);
     let (engine, queryable) = (st.engine.clone(), st.queryable.clone());
     let started = Instant::now();
-    let res = tokio::task::spawn_blocking(move || run(&engine, queryable.as_ref(), &opts))
+    // Queueing counts against the query's timeout, as in Prometheus.
+    let budget = opts.timeout.map_or(st.query_timeout, |t| t.min(st.query_timeout));
+    let permit = tokio::time::timeout(budget, st.query_slots.clone().acquire_owned())
         .await
-        .map_err(|e| ApiError::internal(format!("query panicked: {e}")))?
-        .map_err(query_error)?;
-    Ok(render_result(res, limit, p.get("stats"), started.elapsed()))
+        .map_err(|_| ApiError::new(ErrorType::Timeout, "query timed out in query queue"))?
+        .map_err(|_| ApiError::new(ErrorType::Canceled, "query was canceled in query queue"))?;
+    let queued = started.elapsed();
+    opts.timeout = Some(budget.saturating_sub(queued));
+    let res = tokio::task::spawn_blocking(move || {
+        // Held until the evaluation ends, even if the client has gone away meanwhile.
+        let _permit = permit;
+        run(&engine, queryable.as_ref(), &opts)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("query panicked: {e}")))?
+    .map_err(query_error)?;
+    Ok(render_result(res, limit, p.get("stats"), queued, started.elapsed() - queued))
 }
 
 /// `GET|POST /api/v1/query`.
@@ -108,7 +120,13 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
 }
 
 /// Renders `{"resultType","result"[,"stats"]}` with truncation to `limit` series.
-fn render_result(res: QueryResult, limit: usize, stats: &str, took: Duration) -> ApiSuccess {
+fn render_result(
+    res: QueryResult,
+    limit: usize,
+    stats: &str,
+    queued: Duration,
+    took: Duration,
+) -> ApiSuccess {
     let mut warnings = res.warnings;
     let mut out = String::with_capacity(256);
     out.push_str(r#"{"resultType":"#);
@@ -179,8 +197,10 @@ fn render_result(res: QueryResult, limit: usize, stats: &str, took: Duration) ->
             ));
         }
         let secs = crate::json::go_json_float(took.as_secs_f64());
+        let queue = crate::json::go_json_float(queued.as_secs_f64());
+        let total = crate::json::go_json_float((queued + took).as_secs_f64());
         out.push_str(&format!(
-            r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":{secs},"execQueueTime":0,"execTotalTime":{secs}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
+            r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":{secs},"execQueueTime":{queue},"execTotalTime":{total}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
             res.stats.total_samples, res.stats.peak_samples
         ));
     }

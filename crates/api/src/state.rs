@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use model::Labels;
 use storage::{Appendable, Queryable};
@@ -95,7 +96,16 @@ pub struct ApiState {
     pub clock: Clock,
     /// Set by the first `/-/quit`.
     pub quitting: Arc<AtomicBool>,
+    /// `--query.max-concurrency`: one permit per concurrently evaluating query. A query waits
+    /// for a permit at most until its timeout, then fails as Prometheus' "query queue" timeout.
+    pub query_slots: Arc<tokio::sync::Semaphore>,
+    /// `--query.timeout`: bounds a query's queueing plus evaluation (with its own `timeout`
+    /// parameter, the smaller of the two).
+    pub query_timeout: Duration,
 }
+
+/// Prometheus' default `--query.max-concurrency`.
+pub const DEFAULT_QUERY_MAX_CONCURRENCY: usize = 20;
 
 impl ApiState {
     /// A state with empty views, default flags, the wall clock, and ready = true.
@@ -117,11 +127,18 @@ impl ApiState {
             ready: Arc::new(AtomicBool::new(true)),
             clock: system_clock(),
             quitting: Arc::new(AtomicBool::new(false)),
+            query_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_QUERY_MAX_CONCURRENCY)),
+            query_timeout: Duration::from_secs(120),
         }
     }
 
     pub fn now(&self) -> i64 {
         (self.clock)()
+    }
+
+    /// Sets `--query.max-concurrency` (at least one query runs at a time).
+    pub fn set_query_max_concurrency(&mut self, n: usize) {
+        self.query_slots = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
     }
 
     pub fn is_ready(&self) -> bool {
