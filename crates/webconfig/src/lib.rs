@@ -10,6 +10,7 @@
 //! Depends on no other Pharos crate.
 
 mod auth;
+mod cert_reload;
 mod config;
 mod error;
 mod listener;

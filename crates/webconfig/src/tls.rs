@@ -1,4 +1,5 @@
-//! `tls_server_config` to a rustls `ServerConfig`: certificate and key (files or inline PEM),
+//! `tls_server_config` to a rustls `ServerConfig`: certificate and key (files or inline PEM,
+//! reloaded on change by [`crate::cert_reload`]),
 //! client certificates (exporter-toolkit's five `client_auth_type`s), TLS versions, TLS 1.2
 //! cipher suites and curve preferences, all checked when the file is loaded.
 
@@ -6,7 +7,7 @@ use std::sync::Arc;
 
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, ring};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ServerConfig, WebPkiClientVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, NamedGroup, SignatureScheme};
@@ -22,31 +23,28 @@ pub(crate) fn server_config(c: &TlsServerConfig) -> Result<Arc<ServerConfig>, St
     if c.key_file.is_empty() && c.key.is_empty() {
         return Err("missing one of key or key_file".into());
     }
-    let certs = certificates(&read_pem(&c.cert_file, &c.cert, "cert_file")?)?;
-    let key = PrivateKeyDer::from_pem_slice(&read_pem(&c.key_file, &c.key, "key_file")?)
-        .map_err(|e| format!("failed to load X509KeyPair: {e}"))?;
     let provider = Arc::new(provider(c)?);
+    let cert = crate::cert_reload::ReloadingCert::new(c, provider.clone())?;
     let versions = versions(c)?;
     let verifier = client_verifier(c, &provider)?;
     let mut cfg = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&versions)
         .map_err(|e| format!("invalid TLS settings: {e}"))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("failed to load X509KeyPair: {e}"))?;
+        .with_cert_resolver(Arc::new(cert));
     cfg.ignore_client_order = c.prefer_server_cipher_suites.unwrap_or(true);
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }
 
-fn read_pem(file: &str, inline: &str, field: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read_pem(file: &str, inline: &str, field: &str) -> Result<Vec<u8>, String> {
     if file.is_empty() {
         return Ok(inline.as_bytes().to_vec());
     }
     std::fs::read(file).map_err(|e| format!("failed to read {field} ({file}): {e}"))
 }
 
-fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("failed to load X509KeyPair: {e}"))?;

@@ -180,3 +180,28 @@ fn bad_tls_settings_fail_at_load() {
     .unwrap();
     assert!(webconfig::load(&path).unwrap().tls_acceptor().is_some());
 }
+
+#[tokio::test]
+async fn a_rotated_certificate_is_served_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (new_pki(), new_pki());
+    write_files(dir.path(), &old);
+    let url =
+        serve(dir.path(), "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+            .await;
+    let trusts_old = client(&old).build().unwrap();
+    let trusts_new = client(&new).build().unwrap();
+    assert_eq!(trusts_old.get(format!("{url}/-/healthy")).send().await.unwrap().status(), 200);
+    assert!(trusts_new.get(format!("{url}/-/healthy")).send().await.is_err());
+
+    // Half a rotation (new certificate, old key) keeps the old pair in service.
+    std::fs::write(dir.path().join("server.crt"), &new.server_pem).unwrap();
+    let fresh = client(&old).build().unwrap();
+    assert_eq!(fresh.get(format!("{url}/-/healthy")).send().await.unwrap().status(), 200);
+
+    std::fs::write(dir.path().join("server.key"), &new.server_key).unwrap();
+    let fresh_new = client(&new).build().unwrap();
+    assert_eq!(fresh_new.get(format!("{url}/-/healthy")).send().await.unwrap().status(), 200);
+    let fresh_old = client(&old).build().unwrap();
+    assert!(fresh_old.get(format!("{url}/-/healthy")).send().await.is_err());
+}
