@@ -1,9 +1,13 @@
 //! The HTTP guard: basic auth against bcrypt hashes (with a cache of verifications, since
 //! bcrypt is deliberately slow) and the configured response headers, as an axum middleware.
-//! `/-/healthy` stays open so liveness probes need no credentials.
+//! `/-/healthy` stays open so liveness probes need no credentials. Users and headers are
+//! re-read when the file changes (exporter-toolkit reads it on every request); a file that no
+//! longer parses keeps the previous users and headers in force and is logged.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -23,11 +27,27 @@ const FAKE_HASH: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/
 /// Cached verifications kept at most; beyond that a tenth is evicted.
 const CACHE_SIZE: usize = 100;
 
+/// Users (name to bcrypt hash) and response headers in force.
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    pub(crate) users: HashMap<String, String>,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Modification time and length of the web config file.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &std::path::Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
 /// Enforces basic auth and adds headers. Build with [`crate::WebConfig::guard`].
 #[derive(Debug)]
 pub struct HttpGuard {
-    users: HashMap<String, String>,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The file to follow for changes (`None`: fixed rules).
+    source: Option<PathBuf>,
+    rules: Mutex<(Stamp, Arc<Rules>)>,
     /// SHA-256 of (user, hash, password) to the verification's outcome; never the password.
     cache: Mutex<HashMap<[u8; 32], bool>>,
     /// One bcrypt comparison at a time, as exporter-toolkit: bounds the CPU an attacker can use.
@@ -35,22 +55,52 @@ pub struct HttpGuard {
 }
 
 impl HttpGuard {
-    pub(crate) fn new(
-        users: HashMap<String, String>,
-        headers: Vec<(HeaderName, HeaderValue)>,
-    ) -> Self {
-        HttpGuard { users, headers, cache: Mutex::new(HashMap::new()), bcrypt: Mutex::new(()) }
+    pub(crate) fn new(rules: Rules, source: Option<PathBuf>) -> Self {
+        let stamp = source.as_deref().and_then(stamp);
+        HttpGuard {
+            source,
+            rules: Mutex::new((stamp, Arc::new(rules))),
+            cache: Mutex::new(HashMap::new()),
+            bcrypt: Mutex::new(()),
+        }
+    }
+
+    /// The rules in force, re-read first if the file changed.
+    fn rules(&self) -> Arc<Rules> {
+        let mut current = self.rules.lock();
+        if let Some(path) = &self.source {
+            let now = stamp(path);
+            if now.is_some() && now != current.0 {
+                current.0 = now;
+                let reread =
+                    std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|text| {
+                        crate::rules_from_text(&text, path).map_err(|e| e.to_string())
+                    });
+                match reread {
+                    Ok(rules) => current.1 = Arc::new(rules),
+                    Err(e) => {
+                        tracing::warn!(err = %e, "web config file changed but cannot be used; keeping the previous users and headers")
+                    }
+                }
+            }
+        }
+        current.1.clone()
     }
 
     /// Whether requests need credentials at all.
     pub fn requires_auth(&self) -> bool {
-        !self.users.is_empty()
+        !self.rules().users.is_empty()
     }
 
     /// Checks `Authorization: Basic ...` against the users; verifications are cached.
     pub async fn authorized(self: &Arc<Self>, headers: &HeaderMap) -> bool {
+        let rules = self.rules();
+        self.check(&rules, headers).await
+    }
+
+    async fn check(self: &Arc<Self>, rules: &Rules, headers: &HeaderMap) -> bool {
         let Some((user, pass)) = basic_credentials(headers) else { return false };
-        let known = self.users.get(&user);
+        let known = rules.users.get(&user);
         let hash = known.map(String::as_str).unwrap_or(FAKE_HASH).to_string();
         let key = cache_key(&user, &hash, &pass);
         if let Some(ok) = self.cache.lock().get(&key).copied() {
@@ -83,11 +133,11 @@ impl HttpGuard {
     pub fn cached_verifications(&self) -> usize {
         self.cache.lock().len()
     }
+}
 
-    fn add_headers(&self, resp: &mut Response) {
-        for (name, value) in &self.headers {
-            resp.headers_mut().insert(name.clone(), value.clone());
-        }
+fn add_headers(rules: &Rules, resp: &mut Response) {
+    for (name, value) in &rules.headers {
+        resp.headers_mut().insert(name.clone(), value.clone());
     }
 }
 
@@ -126,13 +176,14 @@ fn unauthorized() -> Response {
 /// The middleware: `axum::middleware::from_fn_with_state(guard, webconfig::middleware)`.
 /// Wrap the outermost router so it covers every route and the fallback.
 pub async fn middleware(State(guard): State<Arc<HttpGuard>>, req: Request, next: Next) -> Response {
-    let open = !guard.requires_auth() || req.uri().path() == UNAUTHENTICATED_PATH;
-    let mut resp = if open || guard.authorized(req.headers()).await {
+    let rules = guard.rules();
+    let open = rules.users.is_empty() || req.uri().path() == UNAUTHENTICATED_PATH;
+    let mut resp = if open || guard.check(&rules, req.headers()).await {
         next.run(req).await
     } else {
         unauthorized()
     };
-    guard.add_headers(&mut resp);
+    add_headers(&rules, &mut resp);
     resp
 }
 
@@ -166,7 +217,8 @@ mod tests {
     #[tokio::test]
     async fn verifies_and_caches() {
         let hash = bcrypt::hash("secret", 4).unwrap();
-        let g = Arc::new(HttpGuard::new(HashMap::from([("alice".into(), hash)]), vec![]));
+        let rules = Rules { users: HashMap::from([("alice".into(), hash)]), headers: vec![] };
+        let g = Arc::new(HttpGuard::new(rules, None));
         assert!(g.authorized(&auth(&format!("Basic {}", b64("alice:secret")))).await);
         assert_eq!(g.cached_verifications(), 1);
         assert!(g.authorized(&auth(&format!("Basic {}", b64("alice:secret")))).await);
@@ -179,7 +231,7 @@ mod tests {
 
     #[test]
     fn cache_is_bounded() {
-        let g = HttpGuard::new(HashMap::new(), vec![]);
+        let g = HttpGuard::new(Rules::default(), None);
         for i in 0..1000u32 {
             g.remember(cache_key("u", "h", &i.to_le_bytes()), true);
         }

@@ -205,3 +205,42 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
     let fresh_old = client(&old).build().unwrap();
     assert!(fresh_old.get(format!("{url}/-/healthy")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn users_and_headers_follow_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = new_pki();
+    write_files(dir.path(), &pki);
+    let tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+    let alice = bcrypt::hash("a-pass", 4).unwrap();
+    let url = serve(dir.path(), &format!("{tls}basic_auth_users:\n  alice: '{alice}'\n")).await;
+    let c = client(&pki).build().unwrap();
+    let status = |user: &'static str, pass: &'static str| {
+        let (c, url) = (c.clone(), url.clone());
+        async move {
+            let r = c.get(format!("{url}/")).basic_auth(user, Some(pass)).send().await.unwrap();
+            (r.status().as_u16(), r.headers().get("x-frame-options").cloned())
+        }
+    };
+    assert_eq!(status("alice", "a-pass").await, (200, None));
+
+    // Replace alice by bob and add a header: takes effect on the next request.
+    let bob = bcrypt::hash("b-pass", 4).unwrap();
+    std::fs::write(
+        dir.path().join("web.yml"),
+        format!(
+            "{tls}http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n\
+             basic_auth_users:\n  bob: '{bob}'\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(status("alice", "a-pass").await.0, 401);
+    let (code, header) = status("bob", "b-pass").await;
+    assert_eq!(code, 200);
+    assert_eq!(header.unwrap(), "sameorigin");
+
+    // A broken edit keeps the previous users in force.
+    std::fs::write(dir.path().join("web.yml"), "basic_auth_users: [oops\n").unwrap();
+    assert_eq!(status("bob", "b-pass").await.0, 200);
+    assert_eq!(status("alice", "a-pass").await.0, 401);
+}
