@@ -51,7 +51,8 @@ pub struct HttpGuard {
     /// SHA-256 of (user, hash, password) to the verification's outcome; never the password.
     cache: Mutex<HashMap<[u8; 32], bool>>,
     /// One bcrypt comparison at a time, as exporter-toolkit: bounds the CPU an attacker can use.
-    bcrypt: Mutex<()>,
+    /// Waiting is async, so a flood of wrong passwords never ties up blocking threads.
+    bcrypt: tokio::sync::Semaphore,
 }
 
 impl HttpGuard {
@@ -61,7 +62,7 @@ impl HttpGuard {
             source,
             rules: Mutex::new((stamp, Arc::new(rules))),
             cache: Mutex::new(HashMap::new()),
-            bcrypt: Mutex::new(()),
+            bcrypt: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -106,13 +107,11 @@ impl HttpGuard {
         if let Some(ok) = self.cache.lock().get(&key).copied() {
             return ok && known.is_some();
         }
-        let guard = self.clone();
-        let verified = tokio::task::spawn_blocking(move || {
-            let _one_at_a_time = guard.bcrypt.lock();
-            bcrypt::verify(&pass, &hash).unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let Ok(_one_at_a_time) = self.bcrypt.acquire().await else { return false };
+        let verified =
+            tokio::task::spawn_blocking(move || bcrypt::verify(&pass, &hash).unwrap_or(false))
+                .await
+                .unwrap_or(false);
         let ok = verified && known.is_some();
         self.remember(key, ok);
         ok
