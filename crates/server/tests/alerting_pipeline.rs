@@ -107,6 +107,13 @@ async fn rules_send_to_a_real_alertmanager_that_reaches_a_webhook() {
             "--cluster.listen-address=".into(),
         ],
     );
+    // Alerts are resent once a minute, so a first send lost to a not-yet-listening
+    // Alertmanager would only be retried after the test's deadline.
+    eventually(30, "the real alertmanager to be ready", || async {
+        let r = reqwest::get(format!("http://127.0.0.1:{am_port}/-/ready")).await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
     std::fs::write(
         dir.path().join("prometheus.yml"),
         format!(
