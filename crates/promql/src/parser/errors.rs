@@ -6,11 +6,36 @@
 
 /// The full error text for a `promql-parser` message about `query`.
 pub(crate) fn parse_error(query: &str, msg: &str) -> String {
-    let msg = reword(msg);
+    let msg = if msg == GENERIC && ends_with_binary_operator(query) {
+        // An expression cut off after an operator, the commonest half-typed query.
+        "unexpected end of input".to_string()
+    } else {
+        reword(msg)
+    };
     match position(query, &msg) {
         Some(off) => format!("{}: parse error: {msg}", line_col(query, off)),
         None => format!("parse error: {msg}"),
     }
+}
+
+/// What `promql-parser` says when its grammar rejects the input without details.
+const GENERIC: &str = "invalid promql query";
+
+/// True if the query's last token is a binary operator, so its right-hand side is missing.
+fn ends_with_binary_operator(query: &str) -> bool {
+    let q = query.trim_end();
+    let symbolic = ["+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<="];
+    if symbolic.iter().any(|op| q.ends_with(op)) {
+        return true;
+    }
+    let word_start =
+        q.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let (before, word) = q.split_at(word_start);
+    let keyword =
+        ["and", "or", "unless", "atan2", "bool"].iter().any(|k| word.eq_ignore_ascii_case(k));
+    // A bare keyword could be a metric name; it is an operator only after an operand.
+    keyword
+        && before.trim_end().ends_with(|c: char| c.is_ascii_alphanumeric() || ")]}_\"'".contains(c))
 }
 
 /// `line:col` of a byte offset, both 1-based, as Prometheus' `ParseErr` prints them.
@@ -213,6 +238,13 @@ mod tests {
                 "1:15: parse error: unexpected second colon(:) in brackets",
             ),
             ("a b", "invalid promql query", "parse error: invalid promql query"),
+            (
+                "sum(rate(x[1m])) by (path) +",
+                "invalid promql query",
+                "1:29: parse error: unexpected end of input",
+            ),
+            ("up and", "invalid promql query", "1:7: parse error: unexpected end of input"),
+            ("and", "invalid promql query", "parse error: invalid promql query"),
             (
                 "sum(\n  foo{",
                 "unexpected end of input inside braces",
