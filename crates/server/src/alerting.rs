@@ -39,12 +39,6 @@ fn write_default(
     port: u16,
     extra_webhook: Option<&str>,
 ) -> Result<PathBuf, ServerError> {
-    let dir = storage.join("default-config");
-    let io = |e: std::io::Error| ServerError::Storage {
-        path: dir.display().to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
     let extra = match extra_webhook {
         Some(url) => format!("      - url: {url:?}\n        send_resolved: true\n"),
         None => String::new(),
@@ -52,8 +46,8 @@ fn write_default(
     let text = DEFAULT_AM_CONFIG
         .replace("${PHAROS_PORT}", &port.to_string())
         .replace("${PHAROS_EXTRA_WEBHOOK}\n", &extra);
-    let path = dir.join("alertmanager.yml");
-    std::fs::write(&path, text).map_err(io)?;
+    let path = storage.join("default-config").join("alertmanager.yml");
+    crate::config_load::write_file(&path, text.as_bytes())?;
     Ok(path)
 }
 

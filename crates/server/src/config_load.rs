@@ -35,16 +35,23 @@ pub fn load(
 
 fn write_default(storage: &Path, port: u16) -> Result<PathBuf, ServerError> {
     let dir = storage.join("default-config");
-    let io = |e: std::io::Error| ServerError::Storage {
-        path: dir.display().to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(dir.join("rules")).map_err(io)?;
-    std::fs::write(dir.join("rules/slo-rules.yml"), DEFAULT_RULES).map_err(io)?;
+    write_file(&dir.join("rules/slo-rules.yml"), DEFAULT_RULES.as_bytes())?;
     let text = DEFAULT_CONFIG.replace("${PHAROS_PORT}", &port.to_string());
     let path = dir.join("prometheus.yml");
-    std::fs::write(&path, text).map_err(io)?;
+    write_file(&path, text.as_bytes())?;
     Ok(path)
+}
+
+/// Writes a file the server generates under its storage directory, creating its folder.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+    let io = |e: std::io::Error| ServerError::Storage {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(path, bytes).map_err(io)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod alerting;
 mod components;
 mod config_load;
 mod error;
+mod host;
 mod http;
 mod lifecycle;
 mod options;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::alerting::NotificationLog;
 use crate::components::{self, Alerting, AlertingContext, Storage};
+use crate::host::{hostname, now_ms};
 use crate::lifecycle::Reloader;
 use crate::views::{
     ConfigState, DbView, NotifierView, RulesManagerView, ScrapeView, ServerConfigView,
@@ -35,10 +36,6 @@ pub struct Server {
     reloader: Arc<Reloader>,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn engine(opts: &ServerOptions) -> promql::Engine {
     promql::Engine::new(promql::EngineOptions {
         lookback_delta_ms: opts.query_lookback_delta.as_millis() as i64,
@@ -60,9 +57,7 @@ fn build_info() -> api::BuildInfo {
 
 /// The host name Prometheus puts into `globalUrl` for targets on localhost: this machine's.
 fn global_host(addr: SocketAddr) -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| addr.ip().to_string())
+    hostname().unwrap_or_else(|| addr.ip().to_string())
 }
 
 /// `--web.external-url`, or `http://<host>:<port>` as Prometheus derives it.

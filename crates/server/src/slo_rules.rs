@@ -4,7 +4,9 @@
 //! Both are written under `<storage>/` so what runs can be read: the rules as
 //! `default-config/slo-generated-rules.yml`, the dashboard as `web/dashboards/<uid>.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::config_load::write_file;
 
 /// Parses `slo_file`, writes the generated rule file and dashboard, and adds the rule file to
 /// `cfg.rule_files`. Called on start and on every reload.
@@ -12,27 +14,19 @@ pub fn apply(cfg: &mut config::Config, slo_file: &Path, storage: &Path) -> Resul
     let name = slo_file.display().to_string();
     let text = std::fs::read_to_string(slo_file).map_err(|e| format!("{name}: {e}"))?;
     let slos = slo::parse(&text, &name).map_err(|e| e.to_string())?;
-    let rules_path = write(
-        &storage.join("default-config"),
-        "slo-generated-rules.yml",
-        slo::to_yaml(&slo::generate(&slos)).as_bytes(),
-    )?;
+    let rules_path = storage.join("default-config").join("slo-generated-rules.yml");
+    write_file(&rules_path, slo::to_yaml(&slo::generate(&slos)).as_bytes())
+        .map_err(|e| e.to_string())?;
     let dashboard = slo::dashboard(&slos);
     let uid = dashboard["uid"].as_str().unwrap_or("slo-error-budgets").to_string();
     let json = serde_json::to_vec_pretty(&dashboard).map_err(|e| e.to_string())?;
-    write(&storage.join("web").join("dashboards"), &format!("{uid}.json"), &json)?;
+    let dashboard_path = storage.join("web").join("dashboards").join(format!("{uid}.json"));
+    write_file(&dashboard_path, &json).map_err(|e| e.to_string())?;
     let rules = rules_path.display().to_string();
     if !cfg.rule_files.contains(&rules) {
         cfg.rule_files.push(rules);
     }
     Ok(())
-}
-
-fn write(dir: &Path, file: &str, bytes: &[u8]) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(file);
-    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path)
 }
 
 #[cfg(test)]

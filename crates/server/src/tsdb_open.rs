@@ -45,13 +45,6 @@ fn storage_error(opts: &ServerOptions, reason: String) -> ServerError {
     ServerError::Storage { path: opts.storage_path.display().to_string(), reason }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// Runs `Db::maintain` every minute until `stop` turns true.
 pub fn spawn_maintenance(
     db: Arc<tsdb::Db>,
@@ -66,7 +59,7 @@ pub fn spawn_maintenance(
                 _ = stop.wait_for(|s| *s) => return,
             }
             let db = db.clone();
-            match tokio::task::spawn_blocking(move || db.maintain(now_ms())).await {
+            match tokio::task::spawn_blocking(move || db.maintain(crate::host::now_ms())).await {
                 Ok(Ok(report)) => tracing::debug!(?report, "tsdb maintenance done"),
                 Ok(Err(e)) => tracing::error!(err = %e, "tsdb maintenance failed"),
                 Err(e) => tracing::error!(err = %e, "tsdb maintenance panicked"),

@@ -83,12 +83,6 @@ fn flag_map(opts: &ServerOptions) -> BTreeMap<String, String> {
     m
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
 impl api::ConfigView for ServerConfigView {
     fn config_yaml(&self) -> String {
         self.state.read().config.to_string()
@@ -104,7 +98,7 @@ impl api::ConfigView for ServerConfigView {
         RuntimeInfo {
             start_time: GoTime(Some(self.start_time_ms)),
             cwd: std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default(),
-            hostname: hostname(),
+            hostname: crate::host::hostname().unwrap_or_default(),
             server_time: GoTime(Some(chrono::Utc::now().timestamp_millis())),
             reload_config_success: state.last_reload_success,
             last_config_time: GoTime(Some(state.last_config_time_ms)),
