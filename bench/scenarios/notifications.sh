@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Scenario "notifications": alerts/s accepted by the Alertmanager API v2 and notifications/s
+# delivered to a webhook, Pharos' standalone Alertmanager (`pharos alertmanager`, same flags and
+# alertmanager.yml as the real one) against prometheus-alertmanager. VictoriaMetrics has no
+# Alertmanager: its column stays empty.
+#
+# Each system runs in turn, pinned to the system-under-test core, with durable state in a temp
+# dir and gossip off. On the load core: a webhook sink (bench/tools/am_bench.py sink, asyncio,
+# keep-alive) and the client (am_bench.py load: pre-encoded JSON batches, kept-alive connections,
+# several threads). Per system:
+#   1. first push: GROUPS x 5 alerts (labels alertname+cluster make GROUPS aggregation groups),
+#      POST /api/v2/alerts in batches of 1,000 from 4 threads -> alerts/s (new alerts) and the
+#      server's CPU per 1,000 alerts;
+#   2. every group's first notification (group_wait 1s) reaches the sink -> notifications/s =
+#      notifications / (last arrival - first arrival), and how long after the last POST returned
+#      the last one arrived; every delivered alert is counted: a system that drops
+#      notifications (fewer than one per group, none new for 30 s) gets FAIL instead of a rate;
+#   3. re-send of the same alerts, as Prometheus re-sends firing alerts -> alerts/s (re-sent).
+#
+# Usage: bench/scenarios/notifications.sh [--quick|--full] --out DIR
+#   quick: 10,000 groups (50,000 alerts); full: 20,000 groups (100,000 alerts).
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+parse_args "$@"
+bench_init
+
+NAME=notifications
+TSV=$OUT/$NAME.tsv
+PER_GROUP=5 BATCH=1000 CLIENTS=4
+if [ "$MODE" = full ]; then GROUPS_N=20000; else GROUPS_N=10000; fi
+ALERTS_N=$((GROUPS_N * PER_GROUP))
+TOOL=$BENCH_DIR/tools/am_bench.py
+[ -x "$PHAROS_BIN" ] || die "not executable: $PHAROS_BIN"
+HAVE_AM=1
+[ -x "$ALERTMANAGER_BIN" ] || { log "Alertmanager not installed ($ALERTMANAGER_BIN): its column stays empty"; HAVE_AM=0; }
+
+tsv_header "$TSV"
+{
+  echo "# scenario $NAME ($MODE): $ALERTS_N alerts in $GROUPS_N groups, batches of $BATCH, $CLIENTS client threads; webhook sink on the load core"
+  echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+} >>"$TSV"
+
+SINK_PORT=$(free_port)
+start_bg "$WORK/sink.log" "$LOAD_CORE" python3 "$TOOL" sink --port "$SINK_PORT"
+SINK=http://127.0.0.1:$SINK_PORT
+SINK_PID=$START_PID
+wait_ready "$SINK/stats" 30 || die "webhook sink did not start"
+
+cat >"$WORK/alertmanager.yml" <<EOF
+route:
+  receiver: hook
+  group_by: [alertname, cluster]
+  group_wait: 1s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: $SINK/
+        send_resolved: false
+EOF
+
+sink_stat() { curl -fsS "$SINK/stats" | jq -r ".$1"; }
+
+# run_system NAME CMD...: one system through the three phases; sets R_* results.
+run_system() {
+  local name=$1; shift
+  local port pid base c0 c1 s0 out1 out2 t_end n prev stall
+  port=$(free_port)
+  curl -fsS -X POST "$SINK/reset" >/dev/null
+  start_bg "$WORK/$name.log" "$SUT_CORE" "$@" --config.file="$WORK/alertmanager.yml" \
+    --storage.path="$WORK/$name-data" --web.listen-address="127.0.0.1:$port" --cluster.listen-address=
+  pid=$START_PID
+  base=http://127.0.0.1:$port
+  wait_ready "$base/-/ready" 60 || { tail -20 "$WORK/$name.log" >&2; die "$name did not start"; }
+  sleep 2
+  log "$name: first push of $ALERTS_N alerts"
+  c0=$(cpu_ticks "$pid")
+  s0=$(cpu_ticks "$SINK_PID")
+  out1=$(taskset -c "$LOAD_CORE" python3 "$TOOL" load --url "$base" --groups "$GROUPS_N" \
+    --per-group "$PER_GROUP" --batch "$BATCH" --clients "$CLIENTS") || die "$name rejected alerts"
+  t_end=$(date +%s.%N)
+  c1=$(cpu_ticks "$pid")
+  # Wait for every group's notification (or 30 s without progress).
+  prev=-1 stall=0
+  while :; do
+    n=$(sink_stat notifications)
+    [ "$n" -ge "$GROUPS_N" ] && break
+    if [ "$n" = "$prev" ]; then stall=$((stall + 1)); [ "$stall" -ge 60 ] && break; else stall=0; fi
+    prev=$n
+    sleep 0.5
+  done
+  R_NOTIF=$(sink_stat notifications)
+  R_DELIVERED=$(sink_stat alerts)
+  R_BAD=$(sink_stat bad)
+  local first last s1
+  s1=$(cpu_ticks "$SINK_PID")
+  first=$(sink_stat first); last=$(sink_stat last)
+  R_NPS=$(calc "$R_NOTIF / ($last - $first)")
+  if [ "$R_NOTIF" -lt "$GROUPS_N" ]; then
+    # A system that drops notifications must not win on speed.
+    echo "# $name: FAIL: only $R_NOTIF of $GROUPS_N notifications ($R_DELIVERED of $ALERTS_N alerts) arrived (30 s without progress); rate of those: $R_NPS/s" >>"$TSV"
+    R_NPS=FAIL
+  fi
+  R_DRAIN=$(calc "$last - $t_end")
+  log "$name: re-send"
+  out2=$(taskset -c "$LOAD_CORE" python3 "$TOOL" load --url "$base" --groups "$GROUPS_N" \
+    --per-group "$PER_GROUP" --batch "$BATCH" --clients "$CLIENTS") || die "$name rejected re-sent alerts"
+  R_NEW=$(echo "$out1" | cut -d' ' -f3)
+  R_RESEND=$(echo "$out2" | cut -d' ' -f3)
+  R_CPU=$(calc "1000 * 1000 * ($c1 - $c0) / $ALERTS_N")
+  R_RSS=$(calc "$(rss_bytes "$pid") / 1048576")
+  echo "# $name: first push $out1 (alerts s alerts/s); re-send $out2; $R_NOTIF notifications with $R_DELIVERED alerts ($R_BAD without alerts), first-to-last $(calc "$last - $first") s; sink CPU $(calc "$s1 - $s0") s" >>"$TSV"
+  stop_pid "$pid"
+}
+
+run_system pharos "$PHAROS_BIN" alertmanager
+PH=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS")
+AM=("" "" "" "" "" "" "")
+if [ "$HAVE_AM" = 1 ]; then
+  run_system alertmanager "$ALERTMANAGER_BIN"
+  AM=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS")
+fi
+echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TSV"
+
+ROW="$GROUPS_N groups x $PER_GROUP alerts"
+tsv_row "$TSV" "$ROW" "alerts accepted, new" "alerts/s" "${PH[0]}" "${AM[0]}" ""
+tsv_row "$TSV" "$ROW" "alerts accepted, re-sent" "alerts/s" "${PH[1]}" "${AM[1]}" ""
+tsv_row "$TSV" "$ROW" "server CPU per 1,000 new alerts" "ms" "${PH[2]}" "${AM[2]}" ""
+tsv_row "$TSV" "$ROW" "notifications delivered (first to last)" "notifications/s" "${PH[3]}" "${AM[3]}" ""
+tsv_row "$TSV" "$ROW" "alerts in notifications (of $ALERTS_N)" "alerts" "${PH[4]}" "${AM[4]}" ""
+tsv_row "$TSV" "$ROW" "last notification after the last POST" "s" "${PH[5]}" "${AM[5]}" ""
+tsv_row "$TSV" "$ROW" "resident memory after the run" "MiB" "${PH[6]}" "${AM[6]}" ""
+echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TSV"
+
+awk -F'\t' 'NR == 1 { printf "%-26s %-42s %-16s %10s %12s %8s\n", $1, $2, $3, $4, "alertmanager", "ph/am"; next }
+  /^#/ { print; next }
+  { r = ($4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
+    printf "%-26s %-42s %-16s %10s %12s %8s\n", $1, $2, $3, $4, $5, r }' "$TSV"
