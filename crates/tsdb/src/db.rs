@@ -15,9 +15,14 @@ use storage::{Appendable, Appender, Querier, Queryable, SeriesRef, StorageError}
 use crate::block::Block;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
+use crate::head::series::NO_WAL_SEGMENT;
 use crate::head::{Head, MemSeries, Placement, SeriesHandle};
 use crate::options::{Options, WalSync};
+use crate::wal::dense::DenseSample;
 use crate::wal::{self, Wal, record};
+
+/// Most bytes one sample takes in a dense WAL record (ref and time varints, tag, raw value).
+const DENSE_SAMPLE_MAX_BYTES: usize = 10 + 10 + 1 + 8;
 
 /// The head chunk cache directory (Prometheus' own `chunks_head/` is left alone).
 pub const HEAD_CHUNKS_DIR: &str = "pharos_head_chunks";
@@ -112,13 +117,14 @@ impl Db {
         }
         let blocks = load_blocks(dir)?;
         let mapper = crate::head::mapper::ChunkMapper::new(&dir.join(HEAD_CHUNKS_DIR));
-        let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms, Some(mapper));
+        let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms, Some(mapper))
+            .with_max_series(opts.max_series);
         if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
             head.set_persisted(maxt);
         }
         let wal_dir = dir.join("wal");
         let started = Instant::now();
-        let stats = replay_into(&head, &wal_dir)?;
+        let stats = crate::replay::replay_into(&head, &wal_dir)?;
         tracing::info!(
             series = head.num_series(),
             segments = stats.segments,
@@ -148,6 +154,17 @@ impl Db {
         &self.inner.opts
     }
 
+    /// Series in the head now (`prometheus_tsdb_head_series`).
+    pub fn head_series(&self) -> usize {
+        self.inner.head.num_series()
+    }
+
+    /// Appends refused by the series limit since start
+    /// (`pharos_tsdb_head_series_limit_reached_total`).
+    pub fn series_limit_reached_total(&self) -> u64 {
+        self.inner.head.series_limit_reached_total()
+    }
+
     /// The open blocks' metadata, oldest first.
     pub fn blocks(&self) -> Vec<crate::meta::BlockMeta> {
         self.inner.blocks.read().iter().map(|b| b.meta.clone()).collect()
@@ -170,57 +187,6 @@ impl Db {
         }
         Ok(())
     }
-}
-
-/// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
-/// data, data older than the blocks) are skipped.
-fn replay_into(head: &Head, dir: &Path) -> Result<wal::ReplayStats> {
-    // WAL ref -> head series (refs differ when a WAL repeats a series under a new ref).
-    let mut refmap: crate::head::refmap::RefMap<SeriesHandle> = Default::default();
-    let min_valid = head.min_valid();
-    wal::replay(dir, |rec| {
-        match record::decode(rec) {
-            Ok(record::Record::Series(list)) => {
-                for (r, labels) in list {
-                    if labels.is_empty() {
-                        continue;
-                    }
-                    let (_, s, _) = head.get_or_create(&labels, Some(r));
-                    s.lock().logged = true;
-                    refmap.insert(r, s);
-                }
-            }
-            Ok(record::Record::Samples(list)) => {
-                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-                for (r, t, v) in list {
-                    let Some(s) = refmap.get(&r) else { continue };
-                    let mut s = s.lock();
-                    match s.place(None, t, v, min_valid, head.ooo_window.max(0)) {
-                        Ok(Placement::InOrder) => {
-                            s.append(t, v, head.chunk_range, head.mapper.as_ref())
-                        }
-                        Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
-                        Ok(Placement::Duplicate) | Err(_) => continue,
-                    }
-                    lo = lo.min(t);
-                    hi = hi.max(t);
-                }
-                if lo <= hi {
-                    head.note_times(lo, hi);
-                }
-            }
-            Ok(record::Record::Tombstones(list)) => {
-                for (r, mint, maxt) in list {
-                    if let Some(s) = refmap.get(&r) {
-                        s.lock().delete_range(mint, maxt, head.chunk_range);
-                    }
-                }
-            }
-            Ok(record::Record::Other(_)) => {}
-            Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
-        }
-        Ok(())
-    })
 }
 
 struct Pending {
@@ -278,7 +244,7 @@ impl Appender for DbAppender {
         let (r, series, placement) = match found {
             Some(x) => x,
             None => {
-                let (r, s, _) = head.get_or_create(labels, None);
+                let (r, s) = head.create_limited(labels)?;
                 let placement = self.place(r, &s.lock(), t, v)?;
                 (r, s, placement)
             }
@@ -382,6 +348,9 @@ impl Db {
                 new_series.push((*r, guards[gi].labels.clone()));
             }
         }
+        // The segment the samples are logged to; series whose newest sample is a base there
+        // code their values against it.
+        let mut logged_seg = None;
         if let Some(wal) = w.wal.as_mut() {
             let mut series_rec = Encbuf::new();
             let mut samples_rec = Encbuf::new();
@@ -391,14 +360,28 @@ impl Db {
                 record::encode_series(&refs, &mut series_rec);
                 recs.push(&series_rec.b);
             }
-            let samples: Vec<(u64, i64, f64)> = resolved
+            let seg = wal
+                .reserve(series_rec.len() + 32 + resolved.len() * DENSE_SAMPLE_MAX_BYTES)
+                .map_err(StorageError::from)?;
+            logged_seg = Some(seg);
+            let mut base: Vec<Option<f64>> = guards
                 .iter()
-                .zip(&places)
-                .filter(|(_, p)| **p != Placement::Duplicate)
-                .map(|((r, _, t, v), _)| (*r, *t, *v))
+                .map(|g| if g.wal_seg == seg { g.last.map(|l| l.1) } else { None })
                 .collect();
+            let mut samples: Vec<DenseSample> = Vec::with_capacity(resolved.len());
+            for (i, (r, _, t, v)) in resolved.iter().enumerate() {
+                if places[i] == Placement::Duplicate {
+                    continue;
+                }
+                let gi = slot[i];
+                let sets_base = places[i] == Placement::InOrder;
+                samples.push(DenseSample { r: *r, t: *t, v: *v, base: base[gi], sets_base });
+                if sets_base {
+                    base[gi] = Some(*v);
+                }
+            }
             if !samples.is_empty() {
-                record::encode_samples(&samples, &mut samples_rec);
+                wal::dense::encode(&samples, &mut samples_rec);
                 recs.push(&samples_rec.b);
             }
             if !recs.is_empty() {
@@ -420,7 +403,10 @@ impl Db {
             let g = &mut guards[slot[i]];
             g.logged = true;
             match places[i] {
-                Placement::InOrder => g.append(*t, *v, head.chunk_range, head.mapper.as_ref()),
+                Placement::InOrder => {
+                    g.append(*t, *v, head.chunk_range, head.mapper.as_ref());
+                    g.wal_seg = logged_seg.unwrap_or(NO_WAL_SEGMENT);
+                }
                 Placement::OutOfOrder => g.insert_ooo(*t, *v),
                 Placement::Duplicate => continue,
             }

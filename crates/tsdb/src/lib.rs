@@ -26,6 +26,7 @@ pub mod meta;
 mod options;
 pub mod postings;
 mod querier;
+mod replay;
 mod stats;
 pub mod tombstones;
 pub mod wal;

@@ -25,6 +25,10 @@ pub struct Options {
     /// WAL segment size, default 128 MiB.
     pub wal_segment_size: u64,
     pub wal_sync: WalSync,
+    /// Most series the head holds (`--storage.tsdb.max-series`); an append that would create
+    /// another fails with a limit error, existing series still take samples. `None` or
+    /// `Some(0)`: unlimited.
+    pub max_series: Option<usize>,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             out_of_order_time_window_ms: 0,
             wal_segment_size: crate::wal::DEFAULT_SEGMENT_SIZE,
             wal_sync: WalSync::Batched { ms: 1000 },
+            max_series: None,
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct Head {
     pub ooo_window: i64,
     /// Where full chunks go to leave the heap (none for purely in-memory heads).
     pub mapper: Option<mapper::ChunkMapper>,
+    /// Most series appends may create (`None`: unlimited); see [`Head::create_limited`].
+    max_series: Option<usize>,
+    /// Appends refused because they would have created a series beyond `max_series`.
+    series_limit_reached: AtomicU64,
 }
 
 impl Head {
@@ -64,7 +68,47 @@ impl Head {
             chunk_range,
             ooo_window,
             mapper,
+            max_series: None,
+            series_limit_reached: AtomicU64::new(0),
         }
+    }
+
+    /// Limits how many series appends may create (`None` or `Some(0)`: unlimited). Series the
+    /// head already has, and series restored from the WAL, are never refused.
+    pub fn with_max_series(mut self, max: Option<usize>) -> Head {
+        self.max_series = max.filter(|&m| m > 0);
+        self
+    }
+
+    /// The series limit, if any.
+    pub fn max_series(&self) -> Option<usize> {
+        self.max_series
+    }
+
+    /// How many appends were refused because of the series limit.
+    pub fn series_limit_reached_total(&self) -> u64 {
+        self.series_limit_reached.load(Ordering::Relaxed)
+    }
+
+    /// Like [`Head::get_or_create`] for appends: an existing series is always returned; a new
+    /// one is created only while the head holds fewer than the series limit, otherwise the
+    /// append fails with [`StorageError::LimitExceeded`] and the refusal is counted.
+    pub fn create_limited(&self, labels: &Labels) -> Result<(u64, SeriesHandle), StorageError> {
+        let Some(max) = self.max_series else {
+            let (r, s, _) = self.get_or_create(labels, None);
+            return Ok((r, s));
+        };
+        if let Some(found) = self.lookup(labels) {
+            return Ok(found);
+        }
+        let (r, s, _) = self.get_or_create_if(labels, None, |n| n < max).ok_or_else(|| {
+            self.series_limit_reached.fetch_add(1, Ordering::Relaxed);
+            StorageError::LimitExceeded(format!(
+                "head series limit of {max} reached (--storage.tsdb.max-series): \
+                 new series are refused, existing series still take samples"
+            ))
+        })?;
+        Ok((r, s))
     }
 
     pub fn min_valid(&self) -> i64 {
@@ -134,15 +178,32 @@ impl Head {
         if let Some((r, s)) = self.lookup(labels) {
             return (r, s, false);
         }
+        match self.get_or_create_if(labels, with_ref, |_| true) {
+            Some(x) => x,
+            None => unreachable!("an always-true admission cannot refuse"),
+        }
+    }
+
+    /// [`Head::get_or_create`] that creates the series only if `admit(current series count)`
+    /// holds (checked under the series write lock, so concurrent appenders cannot overshoot).
+    fn get_or_create_if(
+        &self,
+        labels: &Labels,
+        with_ref: Option<u64>,
+        admit: impl Fn(usize) -> bool,
+    ) -> Option<(u64, SeriesHandle, bool)> {
         let mut map = self.series.write();
         if let Some(refs) = map.by_hash.get(&labels.hash64()) {
             for r in refs.clone() {
                 if let Some(s) = map.by_ref.get(&r)
                     && s.lock().labels == *labels
                 {
-                    return (r, s.clone(), false);
+                    return Some((r, s.clone(), false));
                 }
             }
+        }
+        if !admit(map.by_ref.len()) {
+            return None;
         }
         let r = match with_ref {
             Some(r) => {
@@ -155,7 +216,7 @@ impl Head {
         map.by_ref.insert(r, s.clone());
         map.by_hash.entry(labels.hash64()).or_default().push(r);
         self.postings.write().add(r, labels);
-        (r, s, true)
+        Some((r, s, true))
     }
 
     /// Records that samples between `mint` and `maxt` were added.

@@ -52,7 +52,13 @@ pub struct MemSeries {
     next_cut: i64,
     /// True once a WAL series record for this series has been written.
     pub logged: bool,
+    /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
+    /// the next sample can be coded against it (see `wal::dense`).
+    pub wal_seg: u32,
 }
+
+/// [`MemSeries::wal_seg`] of a series whose newest sample is not a base in any open segment.
+pub const NO_WAL_SEGMENT: u32 = u32::MAX;
 
 impl MemSeries {
     pub fn new(labels: model::Labels) -> MemSeries {
@@ -64,6 +70,7 @@ impl MemSeries {
             last: None,
             next_cut: i64::MIN,
             logged: false,
+            wal_seg: NO_WAL_SEGMENT,
         }
     }
 

@@ -4,6 +4,7 @@
 //! the head's state as of segment N so older segments can be deleted.
 //! See `docs/format/wal.md`.
 
+pub mod dense;
 pub mod record;
 
 use std::fs::{File, OpenOptions};
@@ -108,7 +109,11 @@ pub struct Wal {
     pos: u64,
     buf: Vec<u8>,
     dirty: bool,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
 }
+
+/// zstd level for WAL records: fast, and most of the gain is entropy coding.
+const ZSTD_LEVEL: i32 = 1;
 
 impl Wal {
     /// Starts a new segment after the newest existing one (Prometheus never appends to a
@@ -142,6 +147,7 @@ impl Wal {
             pos: 0,
             buf: Vec::new(),
             dirty: false,
+            zstd: zstd::bulk::Compressor::new(ZSTD_LEVEL).ok(),
         })
     }
 
@@ -162,18 +168,38 @@ impl Wal {
         Ok(self.index)
     }
 
-    /// Writes records in one `write` call, snappy-compressing those it shrinks (as
-    /// Prometheus' `--storage.tsdb.wal-compression` does). On failure the segment is truncated
-    /// back so no partial record stays behind, and the error is returned.
+    /// Makes sure records of up to `bytes` (uncompressed) go into the current segment by
+    /// cutting a new one first if they might not fit; returns the index of the segment the
+    /// next [`Wal::log`] of at most that size writes to.
+    pub fn reserve(&mut self, bytes: usize) -> Result<u32> {
+        let bound = (bytes + bytes / 64 + 2 * PAGE_SIZE) as u64;
+        if self.pos > 0 && self.pos + bound > self.seg_size {
+            self.cut()?;
+        }
+        Ok(self.index)
+    }
+
+    /// Writes records in one `write` call, zstd-compressing those it shrinks (Prometheus'
+    /// `--storage.tsdb.wal-compression-type=zstd` framing; snappy when zstd is unavailable).
+    /// On failure the segment is truncated back so no partial record stays behind, and the
+    /// error is returned.
     pub fn log(&mut self, recs: &[&[u8]]) -> Result<()> {
-        let mut enc = snap::raw::Encoder::new();
-        let compressed: Vec<Option<Vec<u8>>> =
-            recs.iter().map(|r| enc.compress_vec(r).ok().filter(|c| c.len() < r.len())).collect();
+        let mut snappy = snap::raw::Encoder::new();
+        let compressed: Vec<Option<(u8, Vec<u8>)>> = recs
+            .iter()
+            .map(|r| {
+                let c = match self.zstd.as_mut() {
+                    Some(z) => (FLAG_ZSTD, z.compress(r).ok()?),
+                    None => (FLAG_SNAPPY, snappy.compress_vec(r).ok()?),
+                };
+                (c.1.len() < r.len()).then_some(c)
+            })
+            .collect();
         let framed: Vec<(u8, &[u8])> = recs
             .iter()
             .zip(&compressed)
             .map(|(r, c)| match c {
-                Some(c) => (FLAG_SNAPPY, c.as_slice()),
+                Some((flag, c)) => (*flag, c.as_slice()),
                 None => (0, *r),
             })
             .collect();
@@ -300,9 +326,11 @@ pub fn read_segment(
             continue;
         }
         if rec_flags & FLAG_ZSTD != 0 {
-            return Err(TsdbError::corrupted("wal", "zstd-compressed records are not supported"));
-        }
-        if rec_flags & FLAG_SNAPPY != 0 {
+            match zstd::stream::decode_all(rec.as_slice()) {
+                Ok(p) => f(&p)?,
+                Err(_) => return corrupt("bad zstd record", good_end),
+            }
+        } else if rec_flags & FLAG_SNAPPY != 0 {
             let plain = snap::raw::Decoder::new()
                 .decompress_vec(&rec)
                 .map_err(|e| TsdbError::corrupted("wal record", e.to_string()));
@@ -324,7 +352,17 @@ pub fn read_segment(
 /// Reads the checkpoint and every later segment, calling `f` per record. A corrupt segment is
 /// truncated at its last good record and later segments are removed (with a warning), so a
 /// torn tail never stops the database from starting.
-pub fn replay(dir: &Path, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<ReplayStats> {
+pub fn replay(dir: &Path, f: impl FnMut(&[u8]) -> Result<()>) -> Result<ReplayStats> {
+    replay_segments(dir, || {}, f)
+}
+
+/// [`replay`] that also calls `segment_start` before the records of each segment file
+/// (checkpoint segments included), for record codings whose state is per segment.
+pub fn replay_segments(
+    dir: &Path,
+    mut segment_start: impl FnMut(),
+    mut f: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<ReplayStats> {
     let mut stats = ReplayStats::default();
     let mut from = 0u32;
     if let Some((ci, cpath)) = last_checkpoint(dir) {
@@ -332,6 +370,7 @@ pub fn replay(dir: &Path, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<Repl
             let path = segment_path(&cpath, s);
             let data =
                 std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
+            segment_start();
             if let Some(c) = read_segment(&data, &mut f)? {
                 return Err(TsdbError::corrupted(format!("{path:?}"), c.reason));
             }
@@ -345,6 +384,7 @@ pub fn replay(dir: &Path, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<Repl
         let data = std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
         stats.segments += 1;
         stats.bytes += data.len() as u64;
+        segment_start();
         if let Some(c) = read_segment(&data, &mut f)? {
             tracing::warn!(segment = s, offset = c.offset, reason = %c.reason,
                 "truncating corrupt or torn WAL tail");
@@ -360,7 +400,12 @@ pub fn replay(dir: &Path, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<Repl
             stats.repaired = true;
             break;
         }
-        tracing::debug!(segment = s, total = segs.len(), "replayed WAL segment");
+        tracing::info!(
+            segment = s,
+            max_segment = segs.last().copied().unwrap_or(s),
+            progress = format!("{:.0}%", (k + 1) as f64 * 100.0 / segs.len() as f64),
+            "WAL segment loaded"
+        );
     }
     Ok(stats)
 }

@@ -1,5 +1,6 @@
 //! WAL record payloads, as Prometheus encodes them: series (type 1), float samples (type 2) and
-//! tombstones (type 3). Other record types are recognised and skipped on replay.
+//! tombstones (type 3), plus Pharos' dense samples ([`super::dense`]). Other record types are
+//! recognised and skipped on replay.
 
 use model::{Label, Labels};
 
@@ -50,6 +51,15 @@ pub fn encode_tombstones(stones: &[(u64, i64, i64)], out: &mut Encbuf) {
         out.put_varint(mint);
         out.put_varint(maxt);
     }
+}
+
+/// Decodes one record; dense sample records use (and update) `dense`, the state of the segment
+/// being read.
+pub fn decode_with(rec: &[u8], dense: &mut super::dense::DenseDecoder) -> Result<Record> {
+    if rec.first() == Some(&super::dense::DENSE_SAMPLES) {
+        return dense.decode(rec).map(Record::Samples);
+    }
+    decode(rec)
 }
 
 pub fn decode(rec: &[u8]) -> Result<Record> {
