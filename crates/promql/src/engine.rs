@@ -33,6 +33,9 @@ pub struct QueryOptions {
     pub lookback_delta_ms: Option<i64>,
     pub timeout: Option<Duration>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// A budget of samples shared with other queries (e.g. server-wide); `None` for no limit
+    /// beyond `max_samples`. The query fails with an `execution` error when it would exceed it.
+    pub sample_budget: Option<Arc<crate::SampleBudget>>,
 }
 
 /// The PromQL engine. Stateless between queries; share it in an `Arc`.
@@ -134,6 +137,7 @@ impl Engine {
             max_samples: self.opts.max_samples,
             deadline: Instant::now().checked_add(timeout),
             cancel: opts.cancel.clone(),
+            budget: opts.sample_budget.clone(),
         };
         let lookback =
             opts.lookback_delta_ms.filter(|l| *l > 0).unwrap_or(self.opts.lookback_delta_ms);

@@ -10,6 +10,7 @@
 //! API boundary: [`Engine::instant_query`] and [`Engine::range_query`].
 
 pub mod ast;
+mod budget;
 mod engine;
 mod error;
 mod eval;
@@ -17,6 +18,7 @@ mod functions;
 pub mod parser;
 mod value;
 
+pub use budget::SampleBudget;
 pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::QueryError;
 pub use value::{MatrixSeries, QueryResult, QueryStats, Value, VectorSample};

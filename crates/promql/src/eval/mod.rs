@@ -82,6 +82,7 @@ pub(crate) struct Limits {
     pub max_samples: usize,
     pub deadline: Option<Instant>,
     pub cancel: Option<Arc<AtomicBool>>,
+    pub budget: Option<Arc<crate::SampleBudget>>,
 }
 
 /// Evaluation state of one query (shared by nested subquery evaluations).
@@ -98,6 +99,8 @@ pub(crate) struct Evaluator<'a> {
     pub total_samples: u64,
     pub annos: Annotations,
     checks: u32,
+    /// Samples taken from the shared budget and not yet given back.
+    budget_held: usize,
 }
 
 impl<'a> Evaluator<'a> {
@@ -121,6 +124,7 @@ impl<'a> Evaluator<'a> {
             total_samples: 0,
             annos: Annotations::default(),
             checks: 0,
+            budget_held: 0,
         }
     }
 
@@ -129,8 +133,8 @@ impl<'a> Evaluator<'a> {
         self.eval(r, e)
     }
 
-    pub fn into_result(self, value: Value) -> QueryResult {
-        let (warnings, infos) = self.annos.into_strings(self.query);
+    pub fn into_result(mut self, value: Value) -> QueryResult {
+        let (warnings, infos) = std::mem::take(&mut self.annos).into_strings(self.query);
         QueryResult {
             value,
             warnings,
@@ -171,12 +175,21 @@ impl<'a> Evaluator<'a> {
         if self.cur_samples > self.limits.max_samples {
             return Err(QueryError::TooManySamples);
         }
+        if let Some(b) = &self.limits.budget {
+            b.try_acquire(n)?;
+            self.budget_held += n;
+        }
         Ok(())
     }
 
     /// Accounts `n` samples released.
     pub fn release_samples(&mut self, n: usize) {
         self.cur_samples = self.cur_samples.saturating_sub(n);
+        if let Some(b) = &self.limits.budget {
+            let give = n.min(self.budget_held);
+            b.release(give);
+            self.budget_held -= give;
+        }
     }
 
     /// The evaluation time of a selector at step `ts` with `@` and offset applied.
@@ -228,6 +241,16 @@ impl<'a> Evaluator<'a> {
                 Err(QueryError::Execution("expected instant vector, got scalar".into()))
             }
             _ => Err(QueryError::Execution("expected instant vector".into())),
+        }
+    }
+}
+
+impl Drop for Evaluator<'_> {
+    /// Gives back to the shared budget whatever the query still holds.
+    fn drop(&mut self) {
+        if let Some(b) = &self.limits.budget {
+            b.release(self.budget_held);
+            self.budget_held = 0;
         }
     }
 }

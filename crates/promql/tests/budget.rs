@@ -1,0 +1,127 @@
+//! A sample budget shared by queries: a query that would push the samples held by all running
+//! queries over the maximum fails, and a finished query gives back what it held.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use model::{Labels, Matcher, Timestamp};
+use promql::{Engine, QueryOptions, SampleBudget};
+use storage::{Appendable, MemStorage, Querier, Queryable, SelectHints, SeriesSet, StorageError};
+
+/// A storage that, once armed, stops in `select` of metric `b` until the test releases it.
+struct Gate {
+    mem: MemStorage,
+    waits: Waits,
+}
+
+type Waits = Arc<Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>>>;
+
+impl Queryable for Gate {
+    fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
+        let inner = self.mem.querier(mint, maxt)?;
+        Ok(Box::new(WaitingQuerier { inner, waits: self.waits.clone() }))
+    }
+}
+
+struct WaitingQuerier {
+    inner: Box<dyn Querier>,
+    waits: Waits,
+}
+
+impl Querier for WaitingQuerier {
+    fn select(
+        &self,
+        sorted: bool,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Result<SeriesSet, StorageError> {
+        let is_b = matchers.iter().any(|m| m.name == "__name__" && m.value == "b");
+        let waits = if is_b { self.waits.lock().unwrap().take() } else { None };
+        if let Some((reached, release)) = waits {
+            reached.send(()).unwrap();
+            release.recv().unwrap();
+        }
+        self.inner.select(sorted, hints, matchers)
+    }
+
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.inner.label_values(name, matchers)
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.inner.label_names(matchers)
+    }
+}
+
+fn storage() -> MemStorage {
+    let mem = MemStorage::new();
+    let mut app = mem.appender();
+    for i in 0..50 {
+        for name in ["a", "b"] {
+            let l = Labels::new([("__name__", name), ("i", &i.to_string())]);
+            app.append(0, &l, 0, i as f64).unwrap();
+        }
+    }
+    app.commit().unwrap();
+    mem
+}
+
+#[test]
+fn second_query_fails_while_first_holds_the_budget_and_third_succeeds_after() {
+    let (reached_tx, reached_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let gate = Arc::new(Gate {
+        mem: storage(),
+        waits: Arc::new(Mutex::new(Some((reached_tx, release_rx)))),
+    });
+    let budget = Arc::new(SampleBudget::new(120));
+    let opts = QueryOptions { sample_budget: Some(budget.clone()), ..QueryOptions::default() };
+    let engine = Arc::new(Engine::default());
+
+    // Query 1 holds the 50 samples of `a` while it waits in the selection of `b`.
+    let first = {
+        let (gate, engine, opts) = (gate.clone(), engine.clone(), opts.clone());
+        std::thread::spawn(move || {
+            engine.instant_query(&*gate, "count(a) + on() count(b)", 1000, &opts)
+        })
+    };
+    reached_rx.recv().unwrap();
+    assert_eq!(budget.in_use(), 50);
+
+    // Query 2 needs 100 more: over the budget of 120.
+    let q = "count(a) + on() count(b)";
+    let err = engine.instant_query(&*gate, q, 1000, &opts).unwrap_err();
+    assert_eq!(err.error_type(), "execution");
+    assert!(
+        err.to_string().starts_with(
+            "query processing would load too many samples into memory in query execution"
+        ),
+        "{err}"
+    );
+    assert_eq!(budget.in_use(), 50, "a failed query gives back what it took");
+
+    release_tx.send(()).unwrap();
+    let r1 = first.join().unwrap().unwrap();
+    assert!(matches!(r1.value, promql::Value::Vector(ref v) if v.len() == 1 && v[0].v == 100.0));
+    assert_eq!(budget.in_use(), 0, "a finished query gives back everything");
+
+    // Query 3, the same as query 2, fits once query 1 has finished.
+    let r3 = engine.instant_query(&*gate, q, 1000, &opts).unwrap();
+    assert!(matches!(r3.value, promql::Value::Vector(ref v) if v.len() == 1 && v[0].v == 100.0));
+    assert_eq!(budget.in_use(), 0);
+}
+
+#[test]
+fn budget_does_not_change_results_when_it_fits() {
+    let mem = storage();
+    let engine = Engine::default();
+    let budget = Arc::new(SampleBudget::new(1_000));
+    let opts = QueryOptions { sample_budget: Some(budget.clone()), ..QueryOptions::default() };
+    let with = engine.range_query(&mem, "sum(rate(a[5m]))", 0, 600_000, 15_000, &opts).unwrap();
+    let without =
+        engine.range_query(&mem, "sum(rate(a[5m]))", 0, 600_000, 15_000, &QueryOptions::default());
+    assert_eq!(format!("{:?}", with.value), format!("{:?}", without.unwrap().value));
+    assert_eq!(budget.in_use(), 0);
+}
