@@ -61,7 +61,8 @@ impl Evaluator<'_> {
         match op {
             AggOp::Topk | AggOp::Bottomk | AggOp::Limitk | AggOp::LimitRatio => {
                 let params = params.unwrap_or_default();
-                self.aggregate_k(r, *op, grouping, input, &params)
+                let pos = param.as_deref().and_then(|p| super::positions::of_expr(self.query, p));
+                self.aggregate_k(r, *op, grouping, input, &params, pos)
             }
             _ => {
                 if *op == AggOp::Quantile {
@@ -271,6 +272,7 @@ impl Evaluator<'_> {
         grouping: &Grouping,
         input: Vec<Series>,
         params: &[f64],
+        param_pos: Option<usize>,
     ) -> Result<Val, QueryError> {
         let valid: Vec<f64> = params.to_vec();
         if op == AggOp::LimitRatio {
@@ -288,7 +290,7 @@ impl Evaluator<'_> {
                         "ratio value should be between -1 and 1, got {}, capping to 1",
                         super::fmt::go_g(max)
                     ),
-                    None,
+                    param_pos,
                 );
             }
             if min < -1.0 {
@@ -297,7 +299,7 @@ impl Evaluator<'_> {
                         "ratio value should be between -1 and 1, got {}, capping to -1",
                         super::fmt::go_g(min)
                     ),
-                    None,
+                    param_pos,
                 );
             }
         } else {
