@@ -75,12 +75,17 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_ready URL TIMEOUT_SECONDS: polls URL until it answers 2xx; returns 1 on timeout.
+# wait_ready URL TIMEOUT_SECONDS [PID]: polls URL until it answers 2xx; returns 1 on timeout
+# or, when PID is given, as soon as that process has exited.
 wait_ready() {
-  local url=$1 timeout=${2:-60} deadline
+  local url=$1 timeout=${2:-60} pid=${3:-} deadline
   deadline=$(($(date +%s) + timeout))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      log "process $pid exited before $url was ready"
+      return 1
+    fi
     sleep 0.2
   done
   log "not ready after ${timeout}s: $url"
@@ -151,7 +156,7 @@ prom_query() {
 }
 
 # calc EXPR: floating-point arithmetic (awk), e.g. `calc "($b - $a) / 3"`; prints with 6 significant digits.
-calc() { awk "BEGIN { printf \"%.6g\n\", $1 }"; }
+calc() { awk "BEGIN { printf \"%.6g\\n\", ($1) }"; }
 
 # median NUM...: the median of the arguments (empty arguments ignored; empty when none).
 median() {
