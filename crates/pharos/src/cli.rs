@@ -71,6 +71,11 @@ pub struct ServerArgs {
     #[arg(long = "storage.tsdb.retention.size", value_name = "SIZE", value_parser = parse_size)]
     pub retention_size: Option<u64>,
 
+    /// Most series the head holds; appends that would create more fail (existing series still
+    /// take samples) and count in pharos_tsdb_head_series_limit_reached_total. 0 = unlimited.
+    #[arg(long = "storage.tsdb.max-series", value_name = "N", default_value_t = 0)]
+    pub tsdb_max_series: usize,
+
     /// Address to listen on for UI, API, and telemetry.
     #[arg(long = "web.listen-address", value_name = "ADDRESS", default_value = "0.0.0.0:9090")]
     pub listen_address: String,

@@ -10,6 +10,7 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         storage_path: args.storage_path.clone(),
         retention_time: args.retention_time,
         retention_size: args.retention_size,
+        tsdb_max_series: args.tsdb_max_series,
         listen_address: args.listen_address.clone(),
         external_url: args.external_url.clone(),
         enable_lifecycle: args.enable_lifecycle,

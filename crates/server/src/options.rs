@@ -18,6 +18,8 @@ pub struct ServerOptions {
     pub storage_path: PathBuf,
     pub retention_time: Option<Duration>,
     pub retention_size: Option<u64>,
+    /// `--storage.tsdb.max-series`: most series the head holds (0 = unlimited).
+    pub tsdb_max_series: usize,
     pub listen_address: String,
     pub external_url: Option<String>,
     pub enable_lifecycle: bool,
@@ -48,6 +50,7 @@ impl Default for ServerOptions {
             storage_path: PathBuf::from("data"),
             retention_time: None,
             retention_size: None,
+            tsdb_max_series: 0,
             listen_address: "0.0.0.0:9090".to_string(),
             external_url: None,
             enable_lifecycle: false,

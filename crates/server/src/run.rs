@@ -138,6 +138,7 @@ impl Server {
         let mut background = vec![spawn_sighup(reloader.clone(), stop_rx.clone())];
         if let Some(db) = &storage.db {
             background.push(tsdb_open::spawn_maintenance(db.clone(), stop_rx));
+            tsdb_open::register_metrics(db, &metrics);
         }
         if let Some(a) = &alerting {
             let n = a.notifier.clone();

@@ -5,7 +5,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::{ServerError, ServerOptions};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+
+use crate::{SelfMetrics, ServerError, ServerOptions};
 
 /// How often the head is checked for a block to cut, compaction and retention.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
@@ -21,6 +26,7 @@ pub fn options(opts: &ServerOptions, cfg: &config::Config) -> tsdb::Options {
             .tsdb
             .as_ref()
             .map_or(0, |t| t.out_of_order_time_window.as_millis()),
+        max_series: (opts.tsdb_max_series > 0).then_some(opts.tsdb_max_series),
         ..defaults
     }
 }
@@ -66,4 +72,45 @@ pub fn spawn_maintenance(
             }
         }
     })
+}
+
+/// The TSDB's metrics on `/metrics`: head series and the series-limit refusals.
+#[derive(Debug)]
+struct TsdbCollector {
+    db: Arc<tsdb::Db>,
+}
+
+impl Collector for TsdbCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let series = ConstGauge::new(self.db.head_series() as i64);
+        let m = encoder.encode_descriptor(
+            "prometheus_tsdb_head_series",
+            "Total number of series in the head block.",
+            None,
+            series.metric_type(),
+        )?;
+        series.encode(m)?;
+        let limit = ConstGauge::new(self.db.options().max_series.unwrap_or(0) as i64);
+        let m = encoder.encode_descriptor(
+            "pharos_tsdb_head_max_series",
+            "The head's series limit (--storage.tsdb.max-series; 0 is unlimited).",
+            None,
+            limit.metric_type(),
+        )?;
+        limit.encode(m)?;
+        let refused = ConstCounter::new(self.db.series_limit_reached_total());
+        let m = encoder.encode_descriptor(
+            "pharos_tsdb_head_series_limit_reached",
+            "Appends refused because they would have created a series beyond --storage.tsdb.max-series.",
+            None,
+            refused.metric_type(),
+        )?;
+        refused.encode(m)
+    }
+}
+
+/// Registers the TSDB's metrics in the server's registry.
+pub fn register_metrics(db: &Arc<tsdb::Db>, metrics: &SelfMetrics) {
+    let collector = TsdbCollector { db: db.clone() };
+    metrics.with_registry(|r| r.register_collector(Box::new(collector)));
 }

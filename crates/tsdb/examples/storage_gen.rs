@@ -1,7 +1,8 @@
-//! Load generator for `bench/scenarios/storage.sh`: node_exporter-like series (500 per host:
-//! 35 % float counters like `node_cpu_seconds_total`, 20 % integer byte/packet counters, 30 %
-//! constant gauges like filesystem sizes, 15 % two-decimal random-walk gauges), one sample per
-//! series every `--interval-ms` with 0–5 ms of scrape jitter. The data is a pure function of the
+//! Load generator for `bench/scenarios/storage.sh`: node_exporter-like series, 500 per host:
+//! 15 % hundredth-of-a-second counters like `node_cpu_seconds_total`, 10 % byte counters, 10 %
+//! page-multiple memory/filesystem gauges, 5 % two-decimal gauges, 40 % constants (sizes,
+//! limits, info), 20 % error counters that rarely move; one sample per series every
+//! `--interval-ms`, three scrapes in ten 1-3 ms late. The data is a pure function of the
 //! arguments, so every consumer gets the same samples.
 //!
 //! - `storage_gen openmetrics --series N --samples K --start-ms T` prints an OpenMetrics file
@@ -18,33 +19,42 @@ use std::net::TcpStream;
 const PER_HOST: usize = 500;
 const NAMES: [(&str, &str, Kind); 20] = [
     ("node_cpu_seconds_total", "cpu", Kind::FloatCounter),
-    ("node_cpu_guest_seconds_total", "cpu", Kind::FloatCounter),
     ("node_disk_io_time_seconds_total", "device", Kind::FloatCounter),
-    ("node_disk_read_time_seconds_total", "device", Kind::FloatCounter),
-    ("node_disk_write_time_seconds_total", "device", Kind::FloatCounter),
     ("node_softirqs_seconds_total", "vector", Kind::FloatCounter),
-    ("node_schedstat_running_seconds_total", "cpu", Kind::FloatCounter),
     ("node_network_receive_bytes_total", "device", Kind::IntCounter),
-    ("node_network_transmit_bytes_total", "device", Kind::IntCounter),
-    ("node_disk_read_bytes_total", "device", Kind::IntCounter),
-    ("node_network_receive_packets_total", "device", Kind::IntCounter),
+    ("node_disk_written_bytes_total", "device", Kind::IntCounter),
+    ("node_memory_bytes", "kind", Kind::PageGauge),
+    ("node_filesystem_avail_bytes", "mountpoint", Kind::PageGauge),
+    ("node_hwmon_temp_celsius", "sensor", Kind::Gauge),
     ("node_filesystem_size_bytes", "mountpoint", Kind::Constant),
     ("node_filesystem_files", "mountpoint", Kind::Constant),
     ("node_network_mtu_bytes", "device", Kind::Constant),
     ("node_cpu_scaling_frequency_max_hertz", "cpu", Kind::Constant),
     ("node_network_speed_bytes", "device", Kind::Constant),
     ("node_hwmon_chip_info", "chip", Kind::Constant),
-    ("node_hwmon_temp_celsius", "sensor", Kind::Gauge),
-    ("node_load_per_cpu", "cpu", Kind::Gauge),
-    ("node_pressure_cpu_ratio", "cpu", Kind::Gauge),
+    ("node_network_up", "device", Kind::Constant),
+    ("node_cpu_online", "cpu", Kind::Constant),
+    ("node_network_receive_errs_total", "device", Kind::RareCounter),
+    ("node_network_transmit_drop_total", "device", Kind::RareCounter),
+    ("node_disk_io_errors_total", "device", Kind::RareCounter),
+    ("node_vmstat_oom_kill_total", "zone", Kind::RareCounter),
 ];
 
+/// How a series' value moves from one scrape to the next.
 #[derive(Clone, Copy)]
 enum Kind {
+    /// CPU-seconds-like: hundredths of a second, usually increasing.
     FloatCounter,
+    /// Byte counters: integer increments.
     IntCounter,
-    Constant,
+    /// Memory or filesystem bytes: multiples of 4 KiB, moving now and then.
+    PageGauge,
+    /// Two-decimal readings (temperatures) in a random walk.
     Gauge,
+    /// Sizes, limits, info metrics.
+    Constant,
+    /// Error and drop counters: an increment once in a while.
+    RareCounter,
 }
 
 /// splitmix64: small, fast, deterministic.
@@ -69,7 +79,9 @@ impl Series {
             Kind::FloatCounter => ((rng % 10_000_000) as f64) / 100.0,
             Kind::IntCounter => (rng % 1_000_000_000) as f64,
             Kind::Constant => ((rng % 1000) * 1024 * 1024) as f64,
+            Kind::PageGauge => ((rng % 4_000_000) * 4096) as f64,
             Kind::Gauge => ((rng % 10_000) as f64) / 100.0,
+            Kind::RareCounter => (rng % 50) as f64,
         };
         Series { kind, value, rng }
     }
@@ -90,6 +102,16 @@ impl Series {
                 }
             }
             Kind::Constant => {}
+            Kind::PageGauge => {
+                if r.is_multiple_of(2) {
+                    self.value = (self.value + (((r >> 8) % 33) as f64 - 16.0) * 4096.0).max(0.0);
+                }
+            }
+            Kind::RareCounter => {
+                if (r >> 8).is_multiple_of(50) {
+                    self.value += 1.0;
+                }
+            }
             Kind::Gauge => {
                 let delta = ((r >> 8) % 201) as f64 - 100.0;
                 self.value = ((self.value * 100.0).round() + delta).max(0.0) / 100.0;
@@ -110,8 +132,10 @@ fn labels(i: usize) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Scrape time: on the interval, or 1-3 ms late (three scrapes in ten).
 fn ts(start: i64, interval: i64, i: usize, k: usize) -> i64 {
-    start + k as i64 * interval + (mix((i as u64) << 32 | k as u64) % 6) as i64
+    let r = mix((i as u64) << 32 | k as u64) % 10;
+    start + k as i64 * interval + if r < 7 { 0 } else { (r - 6) as i64 }
 }
 
 struct Args {
