@@ -331,6 +331,12 @@ pub fn read_segment(
                 Err(_) => return corrupt("bad zstd record", good_end),
             }
         } else if rec_flags & FLAG_SNAPPY != 0 {
+            // Snappy expands at most ~22x (a 3-byte copy of 64 bytes): a larger announced length
+            // is corruption, and must not size an allocation.
+            let claimed = snap::raw::decompress_len(&rec).unwrap_or(usize::MAX);
+            if claimed > rec.len().saturating_mul(32).saturating_add(64) {
+                return corrupt("bad snappy record", good_end);
+            }
             let plain = snap::raw::Decoder::new()
                 .decompress_vec(&rec)
                 .map_err(|e| TsdbError::corrupted("wal record", e.to_string()));

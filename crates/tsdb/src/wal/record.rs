@@ -75,6 +75,10 @@ pub fn decode(rec: &[u8]) -> Result<Record> {
                 for _ in 0..n {
                     let name = d.uvarint_str();
                     let value = d.uvarint_str();
+                    // A corrupt count must not spin through 2^64 empty labels.
+                    if !d.ok() {
+                        break;
+                    }
                     ls.push(Label::new(name, value));
                 }
                 d.check("wal series record")?;
