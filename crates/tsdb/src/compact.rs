@@ -286,8 +286,13 @@ impl Db {
             w.log(&[&e.b])?;
             w.sync()?;
         }
-        for (_, _, s) in matched {
-            s.lock().delete_range(mint, maxt, head.chunk_range);
+        for (_, r, s) in matched {
+            s.lock().delete_range(
+                mint,
+                maxt,
+                head.chunk_range,
+                head.mapper.as_ref().map(|m| (m, r)),
+            );
         }
         Ok(())
     }

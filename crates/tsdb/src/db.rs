@@ -116,7 +116,7 @@ impl Db {
             }
         }
         let blocks = load_blocks(dir)?;
-        let mapper = crate::head::mapper::ChunkMapper::new(&dir.join(HEAD_CHUNKS_DIR));
+        let (mapper, cached) = crate::head::mapper::ChunkMapper::open(&dir.join(HEAD_CHUNKS_DIR));
         let head = Head::new(opts.block_range_ms, opts.out_of_order_time_window_ms, Some(mapper))
             .with_max_series(opts.max_series);
         if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
@@ -124,7 +124,7 @@ impl Db {
         }
         let wal_dir = dir.join("wal");
         let started = Instant::now();
-        let stats = crate::replay::replay_into(&head, &wal_dir)?;
+        let stats = crate::replay::replay_into(&head, &wal_dir, cached)?;
         tracing::info!(
             series = head.num_series(),
             segments = stats.segments,
@@ -399,12 +399,12 @@ impl Db {
             }
         }
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (i, (_, _, t, v)) in resolved.iter().enumerate() {
+        for (i, (r, _, t, v)) in resolved.iter().enumerate() {
             let g = &mut guards[slot[i]];
             g.logged = true;
             match places[i] {
                 Placement::InOrder => {
-                    g.append(*t, *v, head.chunk_range, head.mapper.as_ref());
+                    g.append(*t, *v, head.chunk_range, head.mapper.as_ref().map(|m| (m, *r)));
                     g.wal_seg = logged_seg.unwrap_or(NO_WAL_SEGMENT);
                 }
                 Placement::OutOfOrder => g.insert_ooo(*t, *v),

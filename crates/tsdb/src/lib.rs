@@ -33,7 +33,7 @@ pub mod wal;
 
 pub use blockwriter::BlockWriter;
 pub use compact::MaintainReport;
-pub use db::Db;
+pub use db::{Db, HEAD_CHUNKS_DIR};
 pub use error::{Result, TsdbError};
 pub use options::{Options, WalSync};
 pub use stats::{HeadStats, NameValue, TsdbStats};

@@ -1,10 +1,16 @@
 //! Writes full head chunks to disk and serves them back through memory maps, so closed chunks
-//! do not stay on the heap. The files (`pharos_head_chunks/000001`, ...) are a cache: the WAL
-//! stays the source of truth, the directory is cleared on open, and any write failure (e.g. a
-//! full disk) simply keeps the chunk in memory.
+//! do not stay on the heap, and hands the chunks of the previous run back on open so WAL
+//! replay only has to re-append what came after them. The WAL stays the source of truth: a
+//! damaged or unwritten entry ends a file's usable part, and any write failure (e.g. a full
+//! disk) simply keeps the chunk in memory.
 //!
-//! File layout: each file is created at its full size (sparse) and mapped once; chunks are
-//! appended as `mint (8) | maxt (8) | length (uvarint) | data | CRC32C of data (4)`.
+//! File layout (`pharos_head_chunks/000001`, ...): each file is created at its full size
+//! (sparse) and mapped once; entries are appended as `series ref (8) | mint (8) | maxt (8) |
+//! value of the last sample (8) | length (uvarint) | data | CRC32C of all the entry before it
+//! (4)`. An entry with length 0 and mint = i64::MIN drops every earlier chunk of its series
+//! (written when head data of the series is deleted); its maxt is the newest chunk time of all
+//! files at that moment, so its file outlives every file it voids chunks in. See
+//! `docs/format/head-chunks.md`.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -15,7 +21,23 @@ use memmap2::Mmap;
 use parking_lot::Mutex;
 
 use crate::chunks::ChunkBytes;
-use crate::encoding::{Encbuf, crc32};
+use crate::encoding::{Encbuf, crc32, read_uvarint};
+
+/// A chunk written by an earlier run, as found on open.
+#[derive(Debug, Clone)]
+pub struct LoadedChunk {
+    pub r: u64,
+    pub mint: i64,
+    pub maxt: i64,
+    /// Value of the chunk's last sample (at `maxt`).
+    pub last_v: f64,
+    pub data: ChunkBytes,
+}
+
+/// Fixed part of an entry before the length.
+const ENTRY_HEAD: usize = 32;
+/// mint of a "drop earlier chunks of this series" entry.
+const DROP_MARK: i64 = i64::MIN;
 
 /// Size of each head chunk file.
 pub const FILE_SIZE: u64 = 128 * 1024 * 1024;
@@ -53,6 +75,44 @@ impl ChunkMapper {
         }
     }
 
+    /// Opens the cache in `dir` (created if missing) and returns the chunks earlier runs left
+    /// there, per series in the order written, with chunks dropped by later drop entries left
+    /// out. New chunks go to new files; old files are deleted by [`ChunkMapper::truncate`] once
+    /// all their chunks are older than the head.
+    pub fn open(dir: &Path) -> (ChunkMapper, Vec<LoadedChunk>) {
+        let _ = std::fs::create_dir_all(dir);
+        let mut files: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        let seq = (name.len() == 6).then(|| name.parse::<u32>().ok()).flatten()?;
+                        Some((seq, e.path()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        let mut st = State { next_seq: 1, ..State::default() };
+        let mut found: Vec<LoadedChunk> = Vec::new();
+        for (seq, path) in files {
+            st.next_seq = st.next_seq.max(seq + 1);
+            let maxt = File::open(&path)
+                .ok()
+                // SAFETY: files of earlier runs are only read, and only deleted (never changed)
+                // while mapped.
+                .and_then(|f| unsafe { Mmap::map(&f) }.ok())
+                .map(|map| scan(Arc::new(map), &mut found));
+            match maxt {
+                Some(Some(maxt)) => st.done.push((seq, maxt)),
+                _ => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        (ChunkMapper { dir: dir.to_path_buf(), state: Mutex::new(st) }, found)
+    }
+
     fn open_file(&self, seq: u32) -> Option<Current> {
         let path = self.dir.join(format!("{seq:06}"));
         let file =
@@ -64,15 +124,26 @@ impl ChunkMapper {
         Some(Current { seq, file, map: Arc::new(map), pos: 0, maxt: i64::MIN })
     }
 
-    /// Writes a chunk and returns its mapped bytes, or `None` if it could not be written.
-    pub fn write(&self, mint: i64, maxt: i64, data: &[u8]) -> Option<ChunkBytes> {
+    /// Writes series `r`'s chunk (whose last sample is `(maxt, last_v)`) and returns its
+    /// mapped bytes, or `None` if it could not be written.
+    pub fn write(
+        &self,
+        r: u64,
+        mint: i64,
+        maxt: i64,
+        last_v: f64,
+        data: &[u8],
+    ) -> Option<ChunkBytes> {
         let mut e = Encbuf::new();
+        e.put_be64(r);
         e.put_be64(mint as u64);
         e.put_be64(maxt as u64);
+        e.put_be64(last_v.to_bits());
         e.put_uvarint(data.len() as u64);
         let start = e.len();
         e.put_bytes(data);
-        e.put_be32(crc32(data));
+        let crc = crc32(&e.b);
+        e.put_be32(crc);
         let need = e.len() as u64;
         if need > FILE_SIZE {
             return None;
@@ -95,6 +166,42 @@ impl ChunkMapper {
         ChunkBytes::new(cur.map.clone(), off, off + data.len())
     }
 
+    /// Records that every chunk of series `r` written so far is void (its head data was
+    /// rewritten by a deletion), so the next open does not hand them back.
+    pub fn drop_series(&self, r: u64) {
+        let mut st = self.state.lock();
+        let horizon = st
+            .done
+            .iter()
+            .map(|d| d.1)
+            .chain(st.cur.as_ref().map(|c| c.maxt))
+            .max()
+            .unwrap_or(i64::MIN);
+        let mut e = Encbuf::new();
+        e.put_be64(r);
+        e.put_be64(DROP_MARK as u64);
+        e.put_be64(horizon as u64);
+        e.put_be64(0);
+        e.put_uvarint(0);
+        let crc = crc32(&e.b);
+        e.put_be32(crc);
+        let full = st.cur.as_ref().is_none_or(|c| c.pos + e.len() as u64 > FILE_SIZE);
+        if full {
+            if let Some(c) = st.cur.take() {
+                st.done.push((c.seq, c.maxt));
+            }
+            let seq = st.next_seq;
+            st.next_seq += 1;
+            st.cur = self.open_file(seq);
+        }
+        if let Some(cur) = st.cur.as_mut()
+            && cur.file.write_all_at(&e.b, cur.pos).is_ok()
+        {
+            cur.pos += e.len() as u64;
+            cur.maxt = cur.maxt.max(horizon);
+        }
+    }
+
     /// Deletes finished files whose chunks all end before `mint`. Readers still holding
     /// chunks keep their mappings alive.
     pub fn truncate(&self, mint: i64) {
@@ -111,6 +218,40 @@ impl ChunkMapper {
     }
 }
 
+/// Reads the entries of one file into `out` (applying drop entries), up to the first damaged or
+/// unwritten one. Returns the newest chunk time in the file, `None` if it has no entry.
+fn scan(map: Arc<Mmap>, out: &mut Vec<LoadedChunk>) -> Option<i64> {
+    let b: &[u8] = &map;
+    let be64 =
+        |at: usize| b.get(at..at + 8).map(|x| u64::from_be_bytes(x.try_into().unwrap_or([0; 8])));
+    let mut pos = 0usize;
+    let mut newest = None;
+    while let Some(r) = be64(pos).filter(|&r| r != 0) {
+        let (Some(mint), Some(maxt), Some(last)) = (be64(pos + 8), be64(pos + 16), be64(pos + 24))
+        else {
+            break;
+        };
+        let Some((len, n)) = b.get(pos + ENTRY_HEAD..).and_then(read_uvarint) else { break };
+        let start = pos + ENTRY_HEAD + n;
+        let Some(end) = start.checked_add(len as usize).filter(|&e| e + 4 <= b.len()) else {
+            break;
+        };
+        let want = u32::from_be_bytes([b[end], b[end + 1], b[end + 2], b[end + 3]]);
+        if crc32(&b[pos..end]) != want {
+            break;
+        }
+        let (mint, maxt) = (mint as i64, maxt as i64);
+        newest = Some(newest.map_or(maxt, |m: i64| m.max(maxt)));
+        if len == 0 && mint == DROP_MARK {
+            out.retain(|c| c.r != r);
+        } else if let Some(data) = ChunkBytes::new(map.clone(), start, end) {
+            out.push(LoadedChunk { r, mint, maxt, last_v: f64::from_bits(last), data });
+        }
+        pos = end + 4;
+    }
+    newest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,9 +260,48 @@ mod tests {
     fn chunks_come_back_from_the_map() {
         let dir = tempfile::tempdir().unwrap();
         let m = ChunkMapper::new(&dir.path().join("hc"));
-        let a = m.write(1, 2, b"hello").unwrap();
-        let b = m.write(3, 4, b"world!").unwrap();
+        let a = m.write(7, 1, 2, 0.5, b"hello").unwrap();
+        let b = m.write(7, 3, 4, 1.5, b"world!").unwrap();
         assert_eq!(a.as_ref(), b"hello");
         assert_eq!(b.as_ref(), b"world!");
+    }
+
+    #[test]
+    fn reopening_returns_the_chunks_minus_dropped_series_and_stops_at_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hc");
+        {
+            let m = ChunkMapper::new(&path);
+            m.write(1, 10, 20, 2.5, b"one").unwrap();
+            m.write(2, 10, 20, 3.5, b"two").unwrap();
+            m.write(1, 21, 30, 4.5, b"three").unwrap();
+            m.drop_series(2);
+            m.write(3, 5, 6, 5.5, b"four").unwrap();
+        }
+        let (m, found) = ChunkMapper::open(&path);
+        let got: Vec<(u64, i64, i64, f64, Vec<u8>)> = found
+            .iter()
+            .map(|c| (c.r, c.mint, c.maxt, c.last_v, c.data.as_ref().to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 10, 20, 2.5, b"one".to_vec()),
+                (1, 21, 30, 4.5, b"three".to_vec()),
+                (3, 5, 6, 5.5, b"four".to_vec()),
+            ]
+        );
+        // New chunks go to a new file; the old one is still read on the next open.
+        m.write(4, 40, 50, 6.5, b"five").unwrap();
+        drop(m);
+        // Damage the last entry of the first file: it and what follows are ignored.
+        let first = path.join("000001");
+        let mut bytes = std::fs::read(&first).unwrap();
+        let at = bytes.windows(4).position(|w| w == b"four").unwrap();
+        bytes[at] ^= 0xff;
+        std::fs::write(&first, &bytes).unwrap();
+        let (_, found) = ChunkMapper::open(&path);
+        let refs: Vec<u64> = found.iter().map(|c| c.r).collect();
+        assert_eq!(refs, vec![1, 1, 4]);
     }
 }

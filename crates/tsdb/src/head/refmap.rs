@@ -29,6 +29,14 @@ impl<V> RefMap<V> {
         }
     }
 
+    pub fn get_mut(&mut self, r: &u64) -> Option<&mut V> {
+        if *r < DENSE_LIMIT {
+            self.dense.get_mut(*r as usize).and_then(Option::as_mut)
+        } else {
+            self.sparse.get_mut(r)
+        }
+    }
+
     pub fn insert(&mut self, r: u64, v: V) {
         let old = if r < DENSE_LIMIT {
             let i = r as usize;
@@ -71,6 +79,15 @@ impl<V> RefMap<V> {
             .enumerate()
             .filter_map(|(i, v)| v.as_ref().map(|v| (i as u64, v)))
             .chain(self.sparse.iter().map(|(r, v)| (*r, v)))
+    }
+
+    /// Like [`RefMap::iter`], with mutable values.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut V)> {
+        self.dense
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_mut().map(|v| (i as u64, v)))
+            .chain(self.sparse.iter_mut().map(|(r, v)| (*r, v)))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {

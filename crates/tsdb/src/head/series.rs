@@ -150,8 +150,15 @@ impl MemSeries {
     }
 
     /// Appends an in-order sample, cutting a new chunk at 120 samples or a range boundary.
-    /// Full chunks go to `mapper` when given (and it can write them), else stay on the heap.
-    pub fn append(&mut self, t: i64, v: f64, chunk_range: i64, mapper: Option<&ChunkMapper>) {
+    /// Full chunks go to `mapper` under this series' ref when given (and it can write them),
+    /// else stay on the heap.
+    pub fn append(
+        &mut self,
+        t: i64,
+        v: f64,
+        chunk_range: i64,
+        mapper: Option<(&ChunkMapper, u64)>,
+    ) {
         let cut = match &self.open {
             None => true,
             Some(o) => o.chunk.num_samples() >= SAMPLES_PER_CHUNK || t >= self.next_cut,
@@ -159,7 +166,9 @@ impl MemSeries {
         if cut {
             if let Some(o) = self.open.take() {
                 let bytes = o.chunk.bytes();
-                let data = match mapper.and_then(|m| m.write(o.mint, o.maxt, bytes)) {
+                let last_v = self.last.map_or(0.0, |l| l.1);
+                let data = match mapper.and_then(|(m, r)| m.write(r, o.mint, o.maxt, last_v, bytes))
+                {
                     Some(mapped) => ChunkData::Mapped(mapped),
                     None => ChunkData::Owned(Arc::from(bytes)),
                 };
@@ -258,15 +267,25 @@ impl MemSeries {
         self.ooo.retain(|s| s.0 >= mint);
     }
 
-    /// Rewrites the series without samples in `[mint, maxt]` (deletion).
-    pub fn delete_range(&mut self, mint: i64, maxt: i64, chunk_range: i64) {
+    /// Rewrites the series without samples in `[mint, maxt]` (deletion). With a mapper, the
+    /// series' earlier cached chunks are voided there and the rewritten ones cached anew.
+    pub fn delete_range(
+        &mut self,
+        mint: i64,
+        maxt: i64,
+        chunk_range: i64,
+        mapper: Option<(&ChunkMapper, u64)>,
+    ) {
         let all = self.samples_in(i64::MIN, i64::MAX);
         let last = self.last;
         let logged = self.logged;
         let mut fresh = MemSeries::new(self.labels.clone());
         fresh.logged = logged;
+        if let Some((m, r)) = mapper {
+            m.drop_series(r);
+        }
         for (t, v) in all.into_iter().filter(|s| s.0 < mint || s.0 > maxt) {
-            fresh.append(t, v, chunk_range, None);
+            fresh.append(t, v, chunk_range, mapper);
         }
         // Keep the order boundary so later appends still follow the original newest sample.
         fresh.last = last.or(fresh.last);
@@ -318,7 +337,7 @@ mod tests {
         s.append(7_200_000, 1.0, 7_200_000, None);
         assert_eq!(s.num_chunks(), 4, "a chunk never crosses a range boundary");
         assert_eq!(s.samples_in(0, i64::MAX).len(), 251);
-        s.delete_range(1000, 248_000, 7_200_000);
+        s.delete_range(1000, 248_000, 7_200_000, None);
         assert_eq!(s.samples_in(0, i64::MAX).len(), 3);
     }
 }
