@@ -2,7 +2,7 @@
 # Scenario "notifications": alerts/s accepted by the Alertmanager API v2 and notifications/s
 # delivered to a webhook, Pharos' standalone Alertmanager (`pharos alertmanager`, same flags and
 # alertmanager.yml as the real one) against prometheus-alertmanager. VictoriaMetrics has no
-# Alertmanager: its column stays empty.
+# Alertmanager: its column stays empty. The real Alertmanager's figures go in the prometheus column.
 #
 # Each system runs in turn, pinned to the system-under-test core, with durable state in a temp
 # dir and gossip off. On the load core: a webhook sink (bench/tools/am_bench.py sink, asyncio,
@@ -26,6 +26,8 @@ bench_init
 
 NAME=notifications
 TSV=$OUT/$NAME.tsv
+NOTES=$OUT/$NAME.notes.txt  # details: answer checks, counts, load; the TSV holds only result rows
+: >"$NOTES"
 PER_GROUP=5 BATCH=1000 CLIENTS=4
 if [ "$MODE" = full ]; then GROUPS_N=20000; else GROUPS_N=10000; fi
 ALERTS_N=$((GROUPS_N * PER_GROUP))
@@ -38,7 +40,7 @@ tsv_header "$TSV"
 {
   echo "# scenario $NAME ($MODE): $ALERTS_N alerts in $GROUPS_N groups, batches of $BATCH, $CLIENTS client threads; webhook sink on the load core"
   echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-} >>"$TSV"
+} >>"$NOTES"
 
 SINK_PORT=$(free_port)
 start_bg "$WORK/sink.log" "$LOAD_CORE" python3 "$TOOL" sink --port "$SINK_PORT"
@@ -99,7 +101,7 @@ run_system() {
   R_NPS=$(calc "$R_NOTIF / ($last - $first)")
   if [ "$R_NOTIF" -lt "$GROUPS_N" ]; then
     # A system that drops notifications must not win on speed.
-    echo "# $name: FAIL: only $R_NOTIF of $GROUPS_N notifications ($R_DELIVERED of $ALERTS_N alerts) arrived (30 s without progress); rate of those: $R_NPS/s" >>"$TSV"
+    echo "# $name: FAIL: only $R_NOTIF of $GROUPS_N notifications ($R_DELIVERED of $ALERTS_N alerts) arrived (30 s without progress); rate of those: $R_NPS/s" >>"$NOTES"
     R_NPS=FAIL
   fi
   R_DRAIN=$(calc "$last - $t_end")
@@ -110,30 +112,32 @@ run_system() {
   R_RESEND=$(echo "$out2" | cut -d' ' -f3)
   R_CPU=$(calc "1000 * 1000 * ($c1 - $c0) / $ALERTS_N")
   R_RSS=$(calc "$(rss_bytes "$pid") / 1048576")
-  echo "# $name: first push $out1 (alerts s alerts/s); re-send $out2; $R_NOTIF notifications with $R_DELIVERED alerts ($R_BAD without alerts), first-to-last $(calc "$last - $first") s; sink CPU $(calc "$s1 - $s0") s" >>"$TSV"
+  R_LOAD=$(load_avg)
+  echo "# $name: first push $out1 (alerts s alerts/s); re-send $out2; $R_NOTIF notifications with $R_DELIVERED alerts ($R_BAD without alerts), first-to-last $(calc "$last - $first") s; sink CPU $(calc "$s1 - $s0") s" >>"$NOTES"
   stop_pid "$pid"
 }
 
 run_system pharos "$PHAROS_BIN" alertmanager
-PH=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS")
-AM=("" "" "" "" "" "" "")
+PH=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS" "$R_LOAD")
+AM=("" "" "" "" "" "" "" "")
 if [ "$HAVE_AM" = 1 ]; then
   run_system alertmanager "$ALERTMANAGER_BIN"
-  AM=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS")
+  AM=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS" "$R_LOAD")
 fi
-echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TSV"
+echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
 
 ROW="$GROUPS_N groups x $PER_GROUP alerts"
 tsv_row "$TSV" "$ROW" "alerts accepted, new" "alerts/s" "${PH[0]}" "${AM[0]}" ""
 tsv_row "$TSV" "$ROW" "alerts accepted, re-sent" "alerts/s" "${PH[1]}" "${AM[1]}" ""
 tsv_row "$TSV" "$ROW" "server CPU per 1,000 new alerts" "ms" "${PH[2]}" "${AM[2]}" ""
 tsv_row "$TSV" "$ROW" "notifications delivered (first to last)" "notifications/s" "${PH[3]}" "${AM[3]}" ""
-tsv_row "$TSV" "$ROW" "alerts in notifications (of $ALERTS_N)" "alerts" "${PH[4]}" "${AM[4]}" ""
+echo "# alerts in the notifications (of $ALERTS_N): pharos ${PH[4]}, alertmanager ${AM[4]}" >>"$NOTES"
 tsv_row "$TSV" "$ROW" "last notification after the last POST" "s" "${PH[5]}" "${AM[5]}" ""
 tsv_row "$TSV" "$ROW" "resident memory after the run" "MiB" "${PH[6]}" "${AM[6]}" ""
-echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TSV"
+tsv_row "$TSV" "$ROW" "load average (1 min) at the end of each run" "load" "${PH[7]}" "${AM[7]}" ""
+echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$NOTES"
 
-awk -F'\t' 'NR == 1 { printf "%-26s %-42s %-16s %10s %12s %8s\n", $1, $2, $3, $4, "alertmanager", "ph/am"; next }
-  /^#/ { print; next }
-  { r = ($4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
-    printf "%-26s %-42s %-16s %10s %12s %8s\n", $1, $2, $3, $4, $5, r }' "$TSV"
+awk -F'\t' 'NR == 1 { printf "%-26s %-44s %-16s %10s %12s %8s\n", $1, $2, $3, $4, "alertmanager", "ph/am"; next }
+  { r = ($3 != "load" && $4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
+    printf "%-26s %-44s %-16s %10s %12s %8s\n", $1, $2, $3, $4, $5, r }' "$TSV"
+cat "$NOTES"

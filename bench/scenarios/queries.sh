@@ -29,6 +29,8 @@ bench_init
 
 NAME=queries
 TSV=$OUT/$NAME.tsv
+NOTES=$OUT/$NAME.notes.txt  # details: answer checks, counts, load; the TSV holds only result rows
+: >"$NOTES"
 START_MS=1699999980000
 if [ "$MODE" = full ]; then
   INSTANCES=22 HOURS=24 RUNS=50
@@ -82,13 +84,13 @@ tsv_header "$TSV"
 {
   echo "# scenario $NAME ($MODE): $INSTANCES targets, $HOURS h of data at 15 s, ranges ${RANGES[*]} ending at $END_S, $RUNS timed runs + 1 warm-up per query and system; Pharos must equal Prometheus within $TOLERANCE relative"
   echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-} >>"$TSV"
+} >>"$NOTES"
 
 log "generating $INSTANCES targets x $HOURS h of synthetic data"
 taskset -c "$LOAD_CORE" "$PROMQL_BENCH_BIN" --instances "$INSTANCES" --hours "$HOURS" --start-ms "$START_MS" \
   write "$WORK/data.om" 2>"$WORK/gen.log"
 cat "$WORK/gen.log" >&2
-echo "# data: $(cat "$WORK/gen.log")" >>"$TSV"
+echo "# data: $(cat "$WORK/gen.log")" >>"$NOTES"
 
 log "backfilling Prometheus"
 taskset -c "$SUT_CORE" "$PROMTOOL_BIN" tsdb create-blocks-from openmetrics --max-block-duration=24h \
@@ -137,7 +139,7 @@ for s in "pharos:$PHAROS_PORT" "prometheus:$PROM_PORT" ${VM_PORT:+"victoriametri
   n=$(curl -fsS "http://127.0.0.1:${s#*:}/api/v1/query" --data-urlencode 'query=count({__name__=~".+"})' \
     -d time="$END_S" | jq -r '.data.result[0].value[1] // "none"')
   log "${s%%:*}: $n series at the end of the data"
-  echo "# ${s%%:*}: $n series with a sample in the last 5 min of the data" >>"$TSV"
+  echo "# ${s%%:*}: $n series with a sample in the last 5 min of the data" >>"$NOTES"
 done
 
 log "waiting for the servers to go idle"
@@ -147,20 +149,27 @@ ARGS=("${SYSTEMS[@]}" --end "$END_S" --runs "$RUNS" --reference prometheus --str
 for r in "${RANGES[@]}"; do ARGS+=(--range "$r"); done
 for q in "${QUERIES[@]}"; do ARGS+=(--query "$q"); done
 mkdir -p "$OUT/$NAME-answers"
-echo "# load average before queries: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TSV"
+# load_row METRIC: the 1-minute load average in every measured column.
+load_row() { local l; l=$(load_avg); tsv_row "$TSV" "all queries" "$1" "load" "$l" "$l" "$([ "$HAVE_VM" = 1 ] && echo "$l")"; }
+echo "# load average before queries: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
+load_row "load average (1 min) before"
 log "timing queries ($RUNS runs each, interleaved)"
-taskset -c "$LOAD_CORE" python3 "$BENCH_DIR/tools/query_bench.py" "${ARGS[@]}" --answers "$OUT/$NAME-answers" >>"$TSV" \
-  || die "query client failed"
-echo "# load average after queries: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TSV"
+taskset -c "$LOAD_CORE" python3 "$BENCH_DIR/tools/query_bench.py" "${ARGS[@]}" --answers "$OUT/$NAME-answers" >"$WORK/client.out" \
+  || { cat "$WORK/client.out" >&2; die "query client failed"; }
+grep -v '^#' "$WORK/client.out" >>"$TSV" || true
+grep '^#' "$WORK/client.out" >>"$NOTES" || true
+load_row "load average (1 min) after"
+echo "# load average after queries: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
 
 tsv_row "$TSV" "after queries" "resident memory" "MiB" \
   "$(calc "$(rss_bytes "$PHAROS_PID") / 1048576")" "$(calc "$(rss_bytes "$PROM_PID") / 1048576")" \
   "$([ "$HAVE_VM" = 1 ] && calc "$(rss_bytes "$VM_PID") / 1048576")"
-echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TSV"
+echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$NOTES"
 
-# Readable table with ratios.
-awk -F'\t' 'NR == 1 { printf "%-34s %-16s %-5s %10s %10s %10s %8s %8s\n", $1, $2, $3, $4, $5, $6, "ph/prom", "ph/vm"; next }
-  /^#/ { if ($0 ~ /MISMATCH|ERROR/) print; next }
-  { r1 = ($4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
-    r2 = ($4 + 0 > 0 && $6 + 0 > 0) ? sprintf("%.2f", $4 / $6) : "-"
-    printf "%-34s %-16s %-5s %10s %10s %10s %8s %8s\n", $1, $2, $3, $4, $5, $6, r1, r2 }' "$TSV"
+# Readable table with ratios, then the answer checks that failed.
+awk -F'\t' 'NR == 1 { printf "%-34s %-30s %-5s %10s %10s %10s %8s %8s\n", $1, $2, $3, $4, $5, $6, "ph/prom", "ph/vm"; next }
+  { r1 = ($3 != "load" && $4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
+    r2 = ($3 != "load" && $4 + 0 > 0 && $6 + 0 > 0) ? sprintf("%.2f", $4 / $6) : "-"
+    printf "%-34s %-30s %-5s %10s %10s %10s %8s %8s\n", $1, $2, $3, $4, $5, $6, r1, r2 }' "$TSV"
+grep -E 'MISMATCH|ERROR|mismatch' "$NOTES" || true
+log "details (answer checks, series counts, load): $NOTES"
