@@ -8,7 +8,7 @@ pub mod dense;
 pub mod record;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::encoding::crc32;
@@ -210,7 +210,9 @@ impl Wal {
             self.buf.clear();
             frame(&framed, 0, &mut self.buf);
         }
-        if let Err(e) = self.file.write_all(&self.buf) {
+        // Positional: after a failed write (e.g. a full disk) the file cursor may sit past
+        // `pos`; writing there would leave a hole that replay reads as a corrupt page.
+        if let Err(e) = self.file.write_all_at(&self.buf, self.pos) {
             let _ = self.file.set_len(self.pos);
             return Err(TsdbError::io("write wal", e));
         }
