@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side PromQL range-query latency: the real Prometheus (HTTP API over backfilled blocks)
-# against Pharos' engine (in process, over MemStorage), on identical synthetic data
+# against Pharos' engine (in process, over MemStorage and over Pharos' TSDB opened on a copy of
+# the same backfilled blocks), on identical synthetic data
 # (promqltest::synth: counters, gauges, a classic histogram; INSTANCES x 184 series at 15 s).
 #
 # Usage: bench/promql-vs-prometheus.sh [INSTANCES=22] [HOURS=24] [RUNS=7]
 # Needs /usr/bin/prometheus and /usr/bin/promtool (or PROMETHEUS_BIN / PROMTOOL_BIN).
-# Prints one line per query and range: median ms of each side and the ratio pharos/prometheus.
+# Prints one line per query and range: median ms of each side and the ratios pharos/prometheus
+# (over MemStorage and over the TSDB). Also prints the load average before and after.
 set -euo pipefail
 
 INSTANCES=${1:-22}
@@ -41,6 +43,7 @@ trap cleanup EXIT
 
 "$BENCH" "${FLAGS[@]}" write "$WORK/data.om"
 "$PROMTOOL_BIN" tsdb create-blocks-from openmetrics --max-block-duration=24h "$WORK/data.om" "$WORK/tsdb" >/dev/null
+cp -r "$WORK/tsdb" "$WORK/tsdb-pharos"
 printf 'global:\n  evaluation_interval: 1m\n' > "$WORK/prometheus.yml"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$PROMETHEUS_BIN" --storage.tsdb.path="$WORK/tsdb" --config.file="$WORK/prometheus.yml" \
@@ -55,13 +58,15 @@ curl -sf "http://127.0.0.1:$PORT/-/ready" >/dev/null
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-10s %-92s %10s %10s %8s\n' range query prom_ms pharos_ms ratio
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-10s %-92s %10s %10s %10s %8s %8s\n' range query prom_ms mem_ms tsdb_ms r_mem r_tsdb
 for rs in "${RANGES[@]}"; do
   RANGE_MS=${rs%%:*}
   STEP_MS=${rs##*:}
   START_Q=$(( (END_MS - RANGE_MS) / 1000 ))
   END_Q=$(( END_MS / 1000 ))
   PHAROS=$("$BENCH" "${FLAGS[@]}" time "$RUNS" "$STEP_MS" "$RANGE_MS" "${QUERIES[@]}")
+  PHAROS_TSDB=$("$BENCH" "${FLAGS[@]}" --tsdb "$WORK/tsdb-pharos" time "$RUNS" "$STEP_MS" "$RANGE_MS" "${QUERIES[@]}")
   i=0
   for q in "${QUERIES[@]}"; do
     # One warm-up request, then RUNS timed ones.
@@ -73,7 +78,10 @@ for rs in "${RANGES[@]}"; do
     done | awk '{print $1 * 1000}' | median)
     i=$((i + 1))
     PH_MS=$(echo "$PHAROS" | sed -n "${i}p" | cut -f1)
+    TS_MS=$(echo "$PHAROS_TSDB" | sed -n "${i}p" | cut -f1)
     RATIO=$(awk -v a="$PH_MS" -v b="$PROM_MS" 'BEGIN {printf "%.3f", a / b}')
-    printf '%-10s %-92s %10.1f %10.1f %8s\n' "$((RANGE_MS / 3600000))h/$((STEP_MS / 1000))s" "$q" "$PROM_MS" "$PH_MS" "$RATIO"
+    RATIO_TS=$(awk -v a="$TS_MS" -v b="$PROM_MS" 'BEGIN {printf "%.3f", a / b}')
+    printf '%-10s %-92s %10.1f %10.1f %10.1f %8s %8s\n' "$((RANGE_MS / 3600000))h/$((STEP_MS / 1000))s" "$q" "$PROM_MS" "$PH_MS" "$TS_MS" "$RATIO" "$RATIO_TS"
   done
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,10 +1,11 @@
 //! Side-by-side benchmark helper: generates the deterministic data set of
 //! `promqltest::synth` (the same samples `bench/promql-vs-prometheus.sh` backfills into
 //! Prometheus), and either writes it as OpenMetrics, evaluates one query, or times range queries
-//! against `MemStorage`.
+//! against `MemStorage` or, with `--tsdb DIR`, against Pharos' TSDB opened on DIR (e.g. a copy
+//! of the blocks `promtool tsdb create-blocks-from openmetrics` wrote from that file).
 //!
 //! ```text
-//! promql_bench [--instances N] [--hours H] [--start-ms T] write FILE
+//! promql_bench [--instances N] [--hours H] [--start-ms T] [--tsdb DIR] write FILE
 //! promql_bench [...] query EXPR START_MS END_MS STEP_MS
 //! promql_bench [...] time RUNS STEP_MS RANGE_MS QUERY...
 //! ```
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use promql::{Engine, EngineOptions, QueryOptions, Value};
 use promqltest::synth::{SynthSpec, generate, load_into, write_openmetrics};
-use storage::MemStorage;
+use storage::{MemStorage, Queryable};
 
 fn main() {
     if let Err(e) = run() {
@@ -33,6 +34,7 @@ fn run() -> Result<(), String> {
         instances: 2,
         seed: 42,
     };
+    let mut tsdb_dir: Option<String> = None;
     while args.first().is_some_and(|a| a.starts_with("--")) {
         let flag = args.remove(0);
         let val = if args.is_empty() { String::new() } else { args.remove(0) };
@@ -42,10 +44,15 @@ fn run() -> Result<(), String> {
             "--hours" => spec.duration_ms = num(&val)? * 3_600_000,
             "--start-ms" => spec.start_ms = num(&val)?,
             "--seed" => spec.seed = num(&val)? as u64,
+            "--tsdb" => tsdb_dir = Some(val),
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
-    let data = generate(&spec);
+    let data = if tsdb_dir.is_some() && args.first().is_some_and(|a| a != "write") {
+        Vec::new()
+    } else {
+        generate(&spec)
+    };
     match args.first().map(String::as_str) {
         Some("write") => {
             let path = args.get(1).ok_or("write FILE")?;
@@ -56,14 +63,14 @@ fn run() -> Result<(), String> {
             Ok(())
         }
         Some("query") => {
-            let mem = load(&data)?;
+            let mem = open(&data, tsdb_dir.as_deref())?;
             let n = |i: usize| -> Result<i64, String> {
                 args.get(i).ok_or("query EXPR START END STEP")?.parse().map_err(|e| format!("{e}"))
             };
             let expr = args.get(1).ok_or("query EXPR START END STEP")?;
             let engine = Engine::new(EngineOptions::default());
             let r = engine
-                .range_query(&mem, expr, n(2)?, n(3)?, n(4)?, &QueryOptions::default())
+                .range_query(&*mem, expr, n(2)?, n(3)?, n(4)?, &QueryOptions::default())
                 .map_err(|e| e.to_string())?;
             if let Value::Matrix(m) = r.value {
                 for s in m {
@@ -75,7 +82,7 @@ fn run() -> Result<(), String> {
             Ok(())
         }
         Some("time") => {
-            let mem = load(&data)?;
+            let mem = open(&data, tsdb_dir.as_deref())?;
             let n = |i: usize| -> Result<i64, String> {
                 args.get(i)
                     .ok_or("time RUNS STEP RANGE QUERY...")?
@@ -91,7 +98,7 @@ fn run() -> Result<(), String> {
                 for _ in 0..runs {
                     let t = Instant::now();
                     let r = engine
-                        .range_query(&mem, q, end - range, end, step, &QueryOptions::default())
+                        .range_query(&*mem, q, end - range, end, step, &QueryOptions::default())
                         .map_err(|e| e.to_string())?;
                     times.push(t.elapsed().as_secs_f64() * 1000.0);
                     if let Value::Matrix(m) = r.value {
@@ -107,8 +114,17 @@ fn run() -> Result<(), String> {
     }
 }
 
-fn load(data: &[promqltest::synth::SynthSeries]) -> Result<MemStorage, String> {
+/// The storage to query: the TSDB in `tsdb_dir`, or `data` loaded into a `MemStorage`.
+fn open(
+    data: &[promqltest::synth::SynthSeries],
+    tsdb_dir: Option<&str>,
+) -> Result<Box<dyn Queryable>, String> {
+    if let Some(dir) = tsdb_dir {
+        let opts = tsdb::Options { retention_ms: 0, ..tsdb::Options::default() };
+        let db = tsdb::Db::open(std::path::Path::new(dir), opts).map_err(|e| e.to_string())?;
+        return Ok(Box::new(db));
+    }
     let mem = MemStorage::new();
     load_into(&mem, data).map_err(|e| e.to_string())?;
-    Ok(mem)
+    Ok(Box::new(mem))
 }

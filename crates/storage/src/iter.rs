@@ -35,6 +35,23 @@ impl SampleIterator for SliceIterator {
         self.current()
     }
 
+    fn next_batch(&mut self, out: &mut Vec<Sample>, max: usize) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        // The samples next() would return: from pos + 1 (pos wraps to 0 before the first call).
+        let from = self.pos.wrapping_add(1).min(self.end);
+        let to = from.saturating_add(max).min(self.end);
+        out.extend_from_slice(&self.samples[from..to]);
+        if to > from {
+            self.pos = to - 1;
+        } else {
+            // At the end: leave the position where a failing next() would.
+            self.pos = self.end;
+        }
+        to - from
+    }
+
     fn seek(&mut self, ts: Timestamp) -> Option<Sample> {
         if self.pos == usize::MAX {
             self.pos = 0;
@@ -79,5 +96,30 @@ mod tests {
         assert_eq!(i.next().map(|s| s.t), Some(30));
         assert_eq!(i.seek(100), None);
         assert_eq!(i.next(), None);
+    }
+
+    /// `next_batch` returns exactly what repeated `next()` calls would, from any position.
+    #[test]
+    fn next_batch_equals_next_calls() {
+        for start_seek in [None, Some(0), Some(15), Some(40), Some(100)] {
+            for max in [0usize, 1, 2, 3, 10] {
+                let (mut a, mut b) = (it(), it());
+                if let Some(ts) = start_seek {
+                    assert_eq!(a.seek(ts), b.seek(ts));
+                }
+                loop {
+                    let mut got = Vec::new();
+                    let n = a.next_batch(&mut got, max);
+                    assert_eq!(n, got.len());
+                    let want: Vec<Sample> = (0..max).map_while(|_| b.next()).collect();
+                    assert_eq!(got, want, "seek {start_seek:?} max {max}");
+                    assert_eq!(a.next(), b.next());
+                    if n < max || max == 0 {
+                        break;
+                    }
+                }
+                assert_eq!(a.next(), b.next());
+            }
+        }
     }
 }

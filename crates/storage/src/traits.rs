@@ -103,4 +103,20 @@ pub trait SampleIterator: Send {
     fn err(&self) -> Option<StorageError> {
         None
     }
+
+    /// Appends to `out` what up to `max` calls of [`SampleIterator::next`] would return, in
+    /// order, stopping early at the end; returns how many samples were appended (fewer than
+    /// `max` only at the end or on error). Readers of many samples use it to avoid one dynamic
+    /// call per sample; implementations may override it with a faster equivalent.
+    fn next_batch(&mut self, out: &mut Vec<Sample>, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.next() {
+                Some(s) => out.push(s),
+                None => break,
+            }
+            n += 1;
+        }
+        n
+    }
 }

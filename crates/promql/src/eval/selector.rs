@@ -32,15 +32,18 @@ impl Evaluator<'_> {
         }
         let collect = |it: &mut dyn SampleIterator| {
             let mut samples = Vec::new();
-            let mut s = it.seek(mint + 1);
-            while let Some(x) = s {
-                if x.t > maxt {
-                    break;
-                }
-                if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
-                    samples.push(x);
-                }
-                s = it.next();
+            if let Some(x) = it.seek(mint + 1)
+                && x.t <= maxt
+            {
+                samples.push(x);
+                // Whole batches; the few samples read past `maxt` are cut off below.
+                while it.next_batch(&mut samples, BATCH) == BATCH
+                    && samples.last().is_some_and(|l| l.t <= maxt)
+                {}
+            }
+            samples.truncate(samples.partition_point(|x| x.t <= maxt));
+            if samples.iter().any(|x| x.t <= mint || (drop_stale && is_stale_nan(x.v))) {
+                samples.retain(|x| x.t > mint && !(drop_stale && is_stale_nan(x.v)));
             }
             samples
         };
@@ -117,7 +120,9 @@ impl Evaluator<'_> {
         // Streams each series' samples straight into step values: no per-series sample buffer.
         let steps = |it: &mut dyn SampleIterator| {
             let mut points = Vec::new();
-            let mut cur = it.seek(mint + 1);
+            let first = it.seek(mint + 1);
+            let mut it = Batched::new(it);
+            let mut cur = first;
             let mut newest: Option<Sample> = None;
             for i in 0..n {
                 let ts = r.ts(i);
@@ -175,6 +180,46 @@ impl Evaluator<'_> {
 }
 
 type Mapped<T> = Result<(Labels, T), QueryError>;
+
+/// Samples read per dynamic call of the storage's iterator.
+const BATCH: usize = 128;
+
+/// Reads a sample iterator [`BATCH`] samples at a time; `next` as the iterator's own.
+struct Batched<'a> {
+    it: &'a mut dyn SampleIterator,
+    buf: Vec<Sample>,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Batched<'a> {
+    fn new(it: &'a mut dyn SampleIterator) -> Batched<'a> {
+        Batched { it, buf: Vec::new(), pos: 0, done: false }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<Sample> {
+        match self.buf.get(self.pos) {
+            Some(s) => {
+                self.pos += 1;
+                Some(*s)
+            }
+            None => self.refill(),
+        }
+    }
+
+    fn refill(&mut self) -> Option<Sample> {
+        if self.done {
+            return None;
+        }
+        self.buf.clear();
+        if self.it.next_batch(&mut self.buf, BATCH) < BATCH {
+            self.done = true;
+        }
+        self.pos = 1;
+        self.buf.first().copied()
+    }
+}
 
 /// `f` over every series, on two threads when there are 64 or more.
 fn map_all<T: Send>(
