@@ -26,6 +26,8 @@ bench_init
 
 NAME=rules
 TSV=$OUT/$NAME.tsv
+NOTES=$OUT/$NAME.notes.txt  # details: answer checks, counts, load; the TSV holds only result rows
+: >"$NOTES"
 COUNT=1000
 INTERVAL_S=${RULES_INTERVAL:-5s}
 INTERVAL_S=${INTERVAL_S%s}
@@ -41,7 +43,7 @@ tsv_header "$TSV"
 {
   echo "# scenario $NAME ($MODE): $COUNT alerting rules in one group every ${INTERVAL_S}s over $HOSTS hosts x 182 series scraped every 15 s; idle ${IDLE}s, measured ${MEASURE}s"
   echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-} >>"$TSV"
+} >>"$NOTES"
 
 TARGET_PORT=$(free_port)
 start_bg "$WORK/target.log" "$LOAD_CORE" python3 "$TOOL" target --port "$TARGET_PORT" --hosts "$HOSTS"
@@ -81,7 +83,7 @@ SERIES=?
 for s in "pharos:$PHAROS" "prometheus:$PROM"; do
   n=$(prom_query "${s#*:}" 'count({__name__=~".+"})')
   log "${s%%:*}: ${n:-?} series"
-  echo "# ${s%%:*}: ${n:-?} series stored after the warm-up" >>"$TSV"
+  echo "# ${s%%:*}: ${n:-?} series stored after the warm-up" >>"$NOTES"
   SERIES=${n:-?}
 done
 
@@ -123,7 +125,7 @@ sleep $((MEASURE - MEASURE / 2))
 PH_B=$(cpu_ticks "$PHAROS_PID"); PR_B=$(cpu_ticks "$PROM_PID"); T_B=$(date +%s.%N)
 ST_PH2=$(state "$PHAROS"); ST_PR2=$(state "$PROM"); IT2=$(prom_iterations)
 MEAS_S=$(calc "$T_B - $T_A")
-echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TSV"
+echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
 
 f() { echo "$1" | cut -d' ' -f"$2"; }
 evals() { awk -v a="$(f "$1" 1)" -v b="$(f "$2" 1)" -v i="$INTERVAL_S" 'BEGIN { printf "%d\n", (b - a) / i + 0.5 }'; }
@@ -134,9 +136,9 @@ PR_MISSED=$(awk -v a="$(f "$IT0" 2)" -v b="$(f "$IT2" 2)" 'BEGIN { print b - a }
 {
   echo "# evaluations in ${MEAS_S}s: pharos $PH_EVALS, prometheus $PR_EVALS (prometheus_rule_group_iterations_total +$PR_IT, missed +$PR_MISSED)"
   echo "# group state (last_evaluation evaluation_s rules firing unhealthy): pharos $ST_PH2; prometheus $ST_PR2"
-} >>"$TSV"
+} >>"$NOTES"
 [ "$PH_EVALS" -gt 0 ] && [ "$PR_EVALS" -gt 0 ] || die "no evaluations counted (pharos $PH_EVALS, prometheus $PR_EVALS)"
-[ -s "$WORK/state-errors.log" ] && sed 's/^/# rule error: /' "$WORK/state-errors.log" | sort -u | head -5 >>"$TSV"
+[ -s "$WORK/state-errors.log" ] && sed 's/^/# rule error: /' "$WORK/state-errors.log" | sort -u | head -5 >>"$NOTES"
 
 per_eval() { calc "1000 * (($2 - $1) - $3 * $MEAS_S) / $4"; }
 PH_PER=$(per_eval "$PH_A" "$PH_B" "$PH_IDLE" "$PH_EVALS")
@@ -150,11 +152,12 @@ tsv_row "$TSV" "$ROW" "idle CPU (scraping, no rules)" "% of a core" \
   "$(calc "100 * $PH_IDLE")" "$(calc "100 * $PR_IDLE")" ""
 tsv_row "$TSV" "$ROW" "resident memory with rules" "MiB" \
   "$(calc "$(rss_bytes "$PHAROS_PID") / 1048576")" "$(calc "$(rss_bytes "$PROM_PID") / 1048576")" ""
-tsv_row "$TSV" "$ROW" "firing alerts at the end (same data: should be close)" "alerts" \
-  "$(f "$ST_PH2" 4)" "$(f "$ST_PR2" 4)" ""
-echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TSV"
+LOAD=$(load_avg)
+tsv_row "$TSV" "$ROW" "load average (1 min) at the end" "load" "$LOAD" "$LOAD" ""
+echo "# firing alerts at the end (same data, so they should be close): pharos $(f "$ST_PH2" 4), prometheus $(f "$ST_PR2" 4)" >>"$NOTES"
+echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$NOTES"
 
-awk -F'\t' 'NR == 1 { printf "%-32s %-55s %-12s %10s %10s %8s\n", $1, $2, $3, $4, $5, "ph/prom"; next }
-  /^#/ { print; next }
-  { r = ($4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
-    printf "%-32s %-55s %-12s %10s %10s %8s\n", $1, $2, $3, $4, $5, r }' "$TSV"
+awk -F'\t' 'NR == 1 { printf "%-32s %-36s %-12s %10s %10s %8s\n", $1, $2, $3, $4, $5, "ph/prom"; next }
+  { r = ($3 != "load" && $4 + 0 > 0 && $5 + 0 > 0) ? sprintf("%.2f", $4 / $5) : "-"
+    printf "%-32s %-36s %-12s %10s %10s %8s\n", $1, $2, $3, $4, $5, r }' "$TSV"
+cat "$NOTES"
