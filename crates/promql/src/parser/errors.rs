@@ -9,6 +9,10 @@ pub(crate) fn parse_error(query: &str, msg: &str) -> String {
     let msg = if msg == GENERIC && ends_with_binary_operator(query) {
         // An expression cut off after an operator, the commonest half-typed query.
         "unexpected end of input".to_string()
+    } else if msg == GENERIC
+        && let Some((off, m)) = super::generic_errors::explain(query)
+    {
+        return format!("{}: parse error: {m}", line_col(query, off));
     } else {
         reword(msg)
     };
@@ -33,6 +37,10 @@ fn ends_with_binary_operator(query: &str) -> bool {
     let (before, word) = q.split_at(word_start);
     let keyword =
         ["and", "or", "unless", "atan2", "bool"].iter().any(|k| word.eq_ignore_ascii_case(k));
+    // `foo == bool`: the comparison's right-hand side is missing.
+    if word.eq_ignore_ascii_case("bool") && before.trim_end().ends_with(['=', '>', '<']) {
+        return true;
+    }
     // A bare keyword could be a metric name; it is an operator only after an operand.
     keyword
         && before.trim_end().ends_with(|c: char| c.is_ascii_alphanumeric() || ")]}_\"'".contains(c))
@@ -56,10 +64,11 @@ fn reword(msg: &str) -> String {
         ("got matrix", "got range vector"),
         ("got vector", "got instant vector"),
         ("in aggregation expression", "in aggregation parameter"),
+        ("unexpected end of input inside brackets", "unclosed left bracket"),
     ] {
         m = m.replace(from, to);
     }
-    for prefix in ["function '", "name '", "call to '", "operator '"] {
+    for prefix in ["function '", "name '", "call to '", "operator '", "unexpected identifier '"] {
         m = requote(&m, prefix);
     }
     m
@@ -79,6 +88,7 @@ fn position(query: &str, msg: &str) -> Option<usize> {
     let first_token = query.len() - query.trim_start().len();
     if msg.contains("end of input")
         || msg.starts_with("unclosed left parenthesis")
+        || msg.starts_with("unclosed left bracket")
         || msg.starts_with("unterminated quoted string")
     {
         return Some(query.trim_end().len());
@@ -91,6 +101,9 @@ fn position(query: &str, msg: &str) -> Option<usize> {
     }
     if let Some(ch) = quoted_char(msg, "unexpected character inside brackets: ") {
         return find_after(query, '[', ch);
+    }
+    if let Some(ch) = quoted_char(msg, "unexpected character after '!': ") {
+        return query.find(&format!("!{ch}"));
     }
     if let Some(ch) = quoted_char(msg, "unexpected character: ") {
         return query.find(ch);
@@ -108,6 +121,23 @@ fn position(query: &str, msg: &str) -> Option<usize> {
         .or_else(|| quoted_name(msg, "in call to \""))
     {
         return call_start(query, &f);
+    }
+    if let Some(v) = quoted_name(msg, "unexpected identifier \"")
+        && msg.contains("in label matching")
+    {
+        return label_value_ident(query, &v);
+    }
+    if msg.starts_with("ranges only allowed for vector selectors") {
+        return query.rfind('[');
+    }
+    if msg.starts_with("trailing commas not allowed") {
+        return query.rfind(',').filter(|c| query[c + 1..].trim_start().starts_with(')'));
+    }
+    if msg.starts_with("bool modifier can only be used on comparison operators") {
+        return super::generic_errors::operator_before_bool(query);
+    }
+    if msg.starts_with("wrong number of arguments for aggregate expression") {
+        return super::generic_errors::first_aggregation(query);
     }
     if msg.starts_with("comparisons between scalars must use BOOL modifier") {
         return ["==", "!=", ">=", "<=", ">", "<"].iter().filter_map(|op| query.find(op)).min();
@@ -167,6 +197,20 @@ fn unbalanced_close(query: &str, ch: char) -> Option<usize> {
             }
             _ => {}
         }
+    }
+    None
+}
+
+/// Where the unquoted label value `v` stands after a matcher operator inside braces.
+fn label_value_ident(query: &str, v: &str) -> Option<usize> {
+    let mut from = query.find('{')?;
+    while let Some(p) = query[from..].find(v) {
+        let at = from + p;
+        let before = query[..at].trim_end();
+        if before.ends_with('=') || before.ends_with('~') {
+            return Some(at);
+        }
+        from = at + v.len();
     }
     None
 }
@@ -238,6 +282,37 @@ mod tests {
                 "1:15: parse error: unexpected second colon(:) in brackets",
             ),
             ("a b", "invalid promql query", "parse error: invalid promql query"),
+            (
+                "foo[5m",
+                "unexpected end of input inside brackets",
+                "1:7: parse error: unclosed left bracket",
+            ),
+            (
+                "foo{job=a}",
+                "unexpected identifier 'a' in label matching, expected string",
+                "1:9: parse error: unexpected identifier \"a\" in label matching, expected string",
+            ),
+            (
+                "sum(foo,)",
+                "trailing commas not allowed in function call args",
+                "1:8: parse error: trailing commas not allowed in function call args",
+            ),
+            (
+                "rate(foo[5m]) [5m]",
+                "ranges only allowed for vector selectors",
+                "1:15: parse error: ranges only allowed for vector selectors",
+            ),
+            (
+                "foo + bool bar",
+                "bool modifier can only be used on comparison operators",
+                "1:5: parse error: bool modifier can only be used on comparison operators",
+            ),
+            ("foo == bool", "invalid promql query", "1:12: parse error: unexpected end of input"),
+            (
+                "sum by (job) rate(foo[5m])",
+                "invalid promql query",
+                "1:14: parse error: unexpected identifier \"rate\" in aggregation",
+            ),
             (
                 "sum(rate(x[1m])) by (path) +",
                 "invalid promql query",

@@ -6,6 +6,7 @@
 
 mod convert;
 mod errors;
+mod generic_errors;
 mod limits;
 mod strings;
 
