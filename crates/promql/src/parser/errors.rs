@@ -32,8 +32,11 @@ fn ends_with_binary_operator(query: &str) -> bool {
     if symbolic.iter().any(|op| q.ends_with(op)) {
         return true;
     }
-    let word_start =
-        q.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    // Past the last non-word character, which may be several bytes long.
+    let word_start = q
+        .char_indices()
+        .rfind(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let (before, word) = q.split_at(word_start);
     let keyword =
         ["and", "or", "unless", "atan2", "bool"].iter().any(|k| word.eq_ignore_ascii_case(k));
