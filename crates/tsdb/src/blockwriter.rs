@@ -135,7 +135,11 @@ pub fn sync_dir(dir: &Path) {
 pub struct BlockWriter {
     dir: PathBuf,
     block_range_ms: i64,
-    series: HashMap<Labels, Vec<(i64, f64)>>,
+    /// Index of each series in `buffers`.
+    index: HashMap<Labels, usize>,
+    buffers: Vec<(Labels, Vec<(i64, f64)>)>,
+    /// The series of the previous append: inputs usually repeat it line after line.
+    last: Option<usize>,
     samples: u64,
 }
 
@@ -149,7 +153,9 @@ impl BlockWriter {
         Ok(BlockWriter {
             dir: dir.to_path_buf(),
             block_range_ms,
-            series: HashMap::new(),
+            index: HashMap::new(),
+            buffers: Vec::new(),
+            last: None,
             samples: 0,
         })
     }
@@ -159,12 +165,19 @@ impl BlockWriter {
         if labels.is_empty() {
             return Err(TsdbError::InvalidArgument("empty label set".into()));
         }
-        match self.series.get_mut(labels) {
-            Some(s) => s.push((t, v)),
-            None => {
-                self.series.insert(labels.clone(), vec![(t, v)]);
-            }
-        }
+        let i = match self.last.filter(|&i| self.buffers[i].0 == *labels) {
+            Some(i) => i,
+            None => match self.index.get(labels) {
+                Some(&i) => i,
+                None => {
+                    self.index.insert(labels.clone(), self.buffers.len());
+                    self.buffers.push((labels.clone(), Vec::new()));
+                    self.buffers.len() - 1
+                }
+            },
+        };
+        self.buffers[i].1.push((t, v));
+        self.last = Some(i);
         self.samples += 1;
         Ok(())
     }
@@ -177,7 +190,9 @@ impl BlockWriter {
     /// Writes everything buffered as one block per aligned range and clears the buffer.
     /// For equal timestamps in one series the last appended value wins.
     pub fn flush(&mut self) -> Result<Vec<BlockMeta>> {
-        let mut series: Vec<(Labels, Vec<(i64, f64)>)> = self.series.drain().collect();
+        let mut series = std::mem::take(&mut self.buffers);
+        self.index.clear();
+        self.last = None;
         self.samples = 0;
         series.sort_by(|a, b| a.0.cmp(&b.0));
         let mut ranges: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
