@@ -54,7 +54,13 @@ struct CacheEntry {
     series_ref: SeriesRef,
     /// Final labels, or `None` if metric relabeling dropped the series.
     labels: Option<Labels>,
+    /// The last scrape (iteration) whose body held this series.
     last_iter: u64,
+    /// The last scrape in which this series was appended without an explicit timestamp.
+    cur_iter: u64,
+    /// Appended without an explicit timestamp by the last successful scrape: it gets a
+    /// staleness marker when the next scrape lacks it.
+    in_prev: bool,
 }
 
 /// Passes `Labels`' precomputed 64-bit hash through instead of hashing it again.
@@ -119,11 +125,16 @@ pub struct ScrapeLoop {
     client: reqwest::Client,
     appendable: Arc<dyn Appendable>,
     clock: Arc<dyn Clock>,
-    /// Raw series bytes -> ref and final labels.
+    /// Raw series bytes -> ref and final labels. The entries also track which series the
+    /// last successful scrape wrote (`in_prev`) and this scrape writes (`cur_iter`), so
+    /// staleness and duplicates need no per-sample set of labels.
     cache: HashMap<Box<[u8]>, CacheEntry, ahash::RandomState>,
+    /// How many cache entries carry each final label set. Different raw series (label order,
+    /// escapes, relabeling) can end up with the same labels; only those `shared` labels need a
+    /// per-scrape set to catch duplicates.
+    label_refs: HashMap<Labels, u32, BuildHasherDefault<LabelsHasher>>,
+    shared: LabelSet,
     iter: u64,
-    /// Series written by the last scrape without explicit timestamps (for staleness).
-    prev: LabelSet,
     report_labels: Vec<(Labels, SeriesRef)>,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
@@ -151,8 +162,9 @@ impl ScrapeLoop {
             appendable,
             clock,
             cache: HashMap::default(),
+            label_refs: HashMap::default(),
+            shared: LabelSet::default(),
             iter: 0,
-            prev: LabelSet::default(),
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
             body_buf: Vec::new(),
@@ -204,7 +216,7 @@ impl ScrapeLoop {
             Ok(s) => *s,
             Err(_) => {
                 // Series of the previous scrape go stale, as after an empty scrape.
-                self.append_stale_for_missing(&LabelSet::default(), ts);
+                self.append_stale_for_missing(ts);
                 ScrapeStats::default()
             }
         };
@@ -288,15 +300,14 @@ impl ScrapeLoop {
     ) -> Result<ScrapeStats, String> {
         self.iter += 1;
         let mut app = self.appendable.appender();
-        let mut cur = LabelSet::with_capacity_and_hasher(self.prev.len(), Default::default());
+        // Labels written this scrape, for the few label sets several raw series share.
+        let mut cur = LabelSet::default();
         let mut metadata = Vec::new();
         match self.append_body(app.as_mut(), body, content_type, ts, &mut cur, &mut metadata) {
             Ok(stats) => {
                 self.append_stale_markers(app.as_mut(), &cur, ts);
                 app.commit().map_err(|e| e.to_string())?;
-                self.prev = cur;
-                let iter = self.iter;
-                self.cache.retain(|_, e| iter - e.last_iter <= 2);
+                self.end_scrape();
                 let mut stored = self.target.metadata.lock();
                 let unchanged = stored.len() == metadata.len()
                     && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
@@ -349,10 +360,15 @@ impl ScrapeLoop {
                 None => {
                     cache_miss = true;
                     let labels = self.sample_labels(&p, &public, &limits)?;
+                    if let Some(l) = &labels {
+                        self.add_label_ref(l, cur);
+                    }
                     self.cache.entry(key.into()).or_insert(CacheEntry {
                         series_ref: 0,
                         labels,
                         last_iter: iter,
+                        cur_iter: 0,
+                        in_prev: false,
                     })
                 }
             };
@@ -361,10 +377,17 @@ impl ScrapeLoop {
             if limits.sample_limit > 0 && stats.post_relabel > limits.sample_limit {
                 return Err("sample limit exceeded".into());
             }
-            if explicit_ts.is_none() && !cur.insert(labels.clone()) {
-                return Err(format!(
-                    "duplicate sample for timestamp: series {labels} appears twice"
-                ));
+            if explicit_ts.is_none() {
+                let dup = entry.cur_iter == iter
+                    || (!self.shared.is_empty()
+                        && self.shared.contains(labels)
+                        && !cur.insert(labels.clone()));
+                if dup {
+                    return Err(format!(
+                        "duplicate sample for timestamp: series {labels} appears twice"
+                    ));
+                }
+                entry.cur_iter = iter;
             }
             match app.append(entry.series_ref, labels, t, p.value()) {
                 Ok(r) => {
@@ -427,18 +450,65 @@ impl ScrapeLoop {
         Ok(Some(out))
     }
 
+    /// Counts one more cache entry with labels `l`. When another entry already has them, the
+    /// labels become shared; if that entry was already written this scrape, `l` goes into
+    /// `cur` so the second write is caught as a duplicate.
+    fn add_label_ref(&mut self, l: &Labels, cur: &mut LabelSet) {
+        let n = self.label_refs.entry(l.clone()).or_insert(0);
+        *n += 1;
+        if *n == 2 {
+            self.shared.insert(l.clone());
+            let iter = self.iter;
+            let written =
+                self.cache.values().any(|e| e.cur_iter == iter && e.labels.as_ref() == Some(l));
+            if written {
+                cur.insert(l.clone());
+            }
+        }
+    }
+
+    /// After a committed scrape: this scrape's series become the previous ones, and series
+    /// missing from the last two scrapes leave the cache.
+    fn end_scrape(&mut self) {
+        let iter = self.iter;
+        let (label_refs, shared) = (&mut self.label_refs, &mut self.shared);
+        self.cache.retain(|_, e| {
+            e.in_prev = e.cur_iter == iter;
+            let keep = iter - e.last_iter <= 2;
+            if !keep && let Some(l) = &e.labels {
+                release_label_ref(label_refs, shared, l);
+            }
+            keep
+        });
+    }
+
+    /// Staleness markers for the series of the previous scrape that this one (`iter`) did not
+    /// write; `cur` holds the written labels that several raw series share.
     fn append_stale_markers(&mut self, app: &mut dyn Appender, cur: &LabelSet, ts: i64) {
-        for l in self.prev.iter().filter(|l| !cur.contains(*l)) {
+        let iter = self.iter;
+        for e in self.cache.values().filter(|e| e.in_prev && e.cur_iter != iter) {
+            let Some(l) = &e.labels else { continue };
+            if !cur.is_empty() && cur.contains(l) {
+                continue;
+            }
             // Out-of-order and duplicate errors only mean a newer sample exists: nothing to mark.
             let _ = app.append(0, l, ts, stale_nan());
         }
     }
 
-    fn append_stale_for_missing(&mut self, cur: &LabelSet, ts: i64) {
+    /// A failed scrape: every series of the previous scrape goes stale.
+    fn append_stale_for_missing(&mut self, ts: i64) {
         let mut app = self.appendable.appender();
-        self.append_stale_markers(app.as_mut(), cur, ts);
+        // No series counts as written in this iteration.
+        let iter = self.iter;
+        for e in self.cache.values_mut().filter(|e| e.cur_iter == iter) {
+            e.cur_iter = 0;
+        }
+        self.append_stale_markers(app.as_mut(), &LabelSet::default(), ts);
         if app.commit().is_ok() {
-            self.prev = cur.clone();
+            for e in self.cache.values_mut() {
+                e.in_prev = false;
+            }
         }
     }
 
@@ -465,13 +535,36 @@ impl ScrapeLoop {
     /// Writes staleness markers for every series and report series (the target went away).
     pub fn mark_all_stale(&mut self, ts: i64) {
         let mut app = self.appendable.appender();
-        for l in self.prev.iter().chain(self.report_labels.iter().map(|(l, _)| l)) {
+        let prev = self.cache.values().filter(|e| e.in_prev).filter_map(|e| e.labels.as_ref());
+        for l in prev.chain(self.report_labels.iter().map(|(l, _)| l)) {
             let _ = app.append(0, l, ts, stale_nan());
         }
         if let Err(e) = app.commit() {
             tracing::warn!(err = %e, "cannot commit staleness markers");
         }
-        self.prev.clear();
+        for e in self.cache.values_mut() {
+            e.in_prev = false;
+        }
+    }
+}
+
+/// Counts one cache entry with labels `l` less (it left the cache).
+fn release_label_ref(
+    label_refs: &mut HashMap<Labels, u32, BuildHasherDefault<LabelsHasher>>,
+    shared: &mut LabelSet,
+    l: &Labels,
+) {
+    if let Some(n) = label_refs.get_mut(l) {
+        *n -= 1;
+        match *n {
+            0 => {
+                label_refs.remove(l);
+            }
+            1 => {
+                shared.remove(l);
+            }
+            _ => {}
+        }
     }
 }
 
