@@ -1,0 +1,173 @@
+//! Fault test: the data directory's file system fills up. Remote writes then fail with a 5xx
+//! naming the cause, the server stays up and answers queries with everything committed before,
+//! a failed write leaves nothing half-written behind (checked after a crash and replay), and
+//! writes succeed again once space is freed.
+//!
+//! The data directory is a small tmpfs mounted for the test (root only). Without the rights to
+//! mount, the test prints "skipped: cannot mount tmpfs" and passes, unless
+//! `PHAROS_REQUIRE_EXTERNAL=1`.
+
+#![allow(clippy::unwrap_used)]
+
+mod fault_support;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fault_support::{Pharos, WriteRequest, empty_config, now_ms};
+
+const NAME: &str = "fault_disk";
+const SERIES: usize = 20;
+const PER_REQUEST: i64 = 10;
+
+/// A tmpfs mounted on a directory, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Some(Tmpfs(dir.to_path_buf()));
+        }
+        if std::env::var("PHAROS_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1") {
+            panic!("cannot mount tmpfs on {} (PHAROS_REQUIRE_EXTERNAL=1)", dir.display());
+        }
+        eprintln!("skipped: cannot mount tmpfs");
+        None
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn request(base: i64, i: i64) -> WriteRequest {
+    let samples: Vec<(i64, f64)> =
+        (0..PER_REQUEST).map(|k| (base + i * PER_REQUEST + k, i as f64)).collect();
+    WriteRequest {
+        timeseries: (0..SERIES).map(|id| fault_support::series(NAME, id, &samples)).collect(),
+        metadata: Vec::new(),
+    }
+}
+
+/// Writes zeros to `path` until the file system refuses more.
+fn fill(path: &Path) {
+    let mut f = std::fs::File::create(path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Err(e) = f.write_all(&chunk) {
+            assert_eq!(e.raw_os_error(), Some(28), "expected ENOSPC, got {e}");
+            break;
+        }
+    }
+    // Top off with single bytes so not even a partial page is left.
+    while f.write_all(&[0]).is_ok() {}
+}
+
+/// Which requests are stored, checking every series holds exactly the same whole requests.
+fn stored(p: &Pharos, base: i64, upto: i64) -> BTreeSet<i64> {
+    let mut first: Option<BTreeSet<i64>> = None;
+    for id in [0, SERIES / 2, SERIES - 1] {
+        let got = p.raw_samples(
+            &format!("{NAME}{{series=\"{id}\"}}"),
+            base - 1,
+            base + upto * PER_REQUEST,
+        );
+        let mut reqs = BTreeSet::new();
+        for (t, v) in &got {
+            let i = (t - base) / PER_REQUEST;
+            assert_eq!(*v, i as f64, "series {id}: wrong value at {t}");
+            reqs.insert(i);
+        }
+        for &i in &reqs {
+            let n = got.iter().filter(|(t, _)| (t - base) / PER_REQUEST == i).count() as i64;
+            assert_eq!(n, PER_REQUEST, "series {id}: request {i} stored in part");
+        }
+        if let Some(f) = &first {
+            assert_eq!(f, &reqs, "series {id} differs");
+        }
+        first = Some(reqs);
+    }
+    first.unwrap()
+}
+
+#[test]
+fn disk_full_fails_writes_keeps_serving_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mnt) = Tmpfs::mount(&dir.path().join("mnt"), "24m") else { return };
+    let cfg = empty_config(dir.path());
+    let data = mnt.0.join("data");
+    let mut p = Pharos::start(
+        &data,
+        &dir.path().join("pharos.log"),
+        &[format!("--config.file={}", cfg.display()), "--web.enable-remote-write-receiver".into()],
+    );
+    let base = now_ms() - 60_000;
+    let mut committed = BTreeSet::new();
+    let mut next = 0i64;
+    for _ in 0..20 {
+        assert_eq!(p.remote_write(&request(base, next)), Some(204));
+        committed.insert(next);
+        next += 1;
+    }
+
+    fill(&mnt.0.join("filler"));
+    // The WAL's last page may still take a record or two; then every write fails.
+    let mut failures = 0;
+    for _ in 0..200 {
+        let status = p.remote_write(&request(base, next)).expect("server went away on a full disk");
+        next += 1;
+        if status == 204 {
+            assert_eq!(failures, 0, "a write succeeded after one failed on a still-full disk");
+            committed.insert(next - 1);
+            continue;
+        }
+        assert!(status >= 500, "a full disk is the server's problem, not the client's: {status}");
+        failures += 1;
+        if failures == 5 {
+            break;
+        }
+    }
+    assert_eq!(failures, 5, "writes kept succeeding on a full disk");
+    let body = fault_support::client()
+        .post(format!("{}/api/v1/write", p.base))
+        .header("Content-Encoding", "snappy")
+        .header("Content-Type", "application/x-protobuf")
+        .body(remote::codec::encode_write_request(&request(base, next)))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    next += 1;
+    assert!(body.to_lowercase().contains("no space left"), "the error names the cause: {body}");
+
+    // Still up and serving what was committed.
+    let healthy = fault_support::client().get(format!("{}/-/healthy", p.base)).send().unwrap();
+    assert_eq!(healthy.status(), 200);
+    assert_eq!(stored(&p, base, next), committed);
+
+    // Space comes back: writes resume.
+    std::fs::remove_file(mnt.0.join("filler")).unwrap();
+    for _ in 0..20 {
+        assert_eq!(p.remote_write(&request(base, next)), Some(204), "write after space returned");
+        committed.insert(next);
+        next += 1;
+    }
+    assert_eq!(stored(&p, base, next), committed);
+
+    // Nothing on disk was damaged: a crash and replay gives back exactly the committed requests.
+    p.restart();
+    let log = p.log_text();
+    assert!(!log.contains("truncating corrupt or torn WAL tail"), "the WAL was damaged:\n{log}");
+    assert_eq!(stored(&p, base, next), committed, "after a crash and replay; log:\n{log}");
+    drop(p);
+}
