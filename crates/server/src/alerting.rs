@@ -14,20 +14,23 @@ use alertmanager_api::AlertmanagerService;
 use parking_lot::Mutex;
 
 use crate::ServerError;
+use crate::self_access::SelfAccess;
 
 const DEFAULT_AM_CONFIG: &str = include_str!("../defaults/alertmanager.yml");
 
 /// Loads `--alertmanager.config.file`, or writes the embedded default (with an optional extra
-/// webhook) under `<storage>/default-config/` and loads that.
+/// webhook, and its "log" webhook reaching the server as `access` says) under
+/// `<storage>/default-config/` and loads that.
 pub fn load_config(
     file: Option<&Path>,
     storage: &Path,
     port: u16,
     extra_webhook: Option<&str>,
+    access: &SelfAccess,
 ) -> Result<(alertmanager::Config, PathBuf), ServerError> {
     let path = match file {
         Some(p) => p.to_path_buf(),
-        None => write_default(storage, port, extra_webhook)?,
+        None => write_default(storage, port, extra_webhook, access)?,
     };
     let cfg = alertmanager::Config::load_file(&path.to_string_lossy())
         .map_err(|e| ServerError::Config(e.to_string()))?;
@@ -38,6 +41,7 @@ fn write_default(
     storage: &Path,
     port: u16,
     extra_webhook: Option<&str>,
+    access: &SelfAccess,
 ) -> Result<PathBuf, ServerError> {
     let extra = match extra_webhook {
         Some(url) => format!("      - url: {url:?}\n        send_resolved: true\n"),
@@ -45,6 +49,8 @@ fn write_default(
     };
     let text = DEFAULT_AM_CONFIG
         .replace("${PHAROS_PORT}", &port.to_string())
+        .replace("${PHAROS_SELF_SCHEME}", access.scheme())
+        .replace("${PHAROS_SELF_HTTP_CONFIG}\n", &access.webhook_yaml())
         .replace("${PHAROS_EXTRA_WEBHOOK}\n", &extra);
     let path = storage.join("default-config").join("alertmanager.yml");
     crate::config_load::write_file(&path, text.as_bytes())?;
@@ -144,8 +150,14 @@ mod tests {
     #[test]
     fn default_config_routes_to_the_log_receiver_and_the_optional_webhook() {
         let dir = tempfile::tempdir().unwrap();
-        let (cfg, path) =
-            load_config(None, dir.path(), 9191, Some("http://127.0.0.1:5001/hook")).unwrap();
+        let (cfg, path) = load_config(
+            None,
+            dir.path(),
+            9191,
+            Some("http://127.0.0.1:5001/hook"),
+            &SelfAccess::default(),
+        )
+        .unwrap();
         let text = std::fs::read_to_string(path).unwrap();
         assert!(text.contains("127.0.0.1:9191/api/pharos/v1/notifications"), "{text}");
         assert!(text.contains("http://127.0.0.1:5001/hook"), "{text}");

@@ -80,6 +80,8 @@ pub struct AlertingContext<'a> {
     pub config_path: &'a std::path::Path,
     pub addr: SocketAddr,
     pub external_url: String,
+    /// How the built-in Alertmanager's default "log" webhook reaches the server.
+    pub self_access: &'a crate::self_access::SelfAccess,
 }
 
 pub fn alerting(
@@ -124,6 +126,7 @@ pub fn alerting(
             &ctx.opts.storage_path,
             ctx.addr.port(),
             ctx.opts.alertmanager_default_webhook.as_deref(),
+            ctx.self_access,
         )?;
         let svc =
             alerting::start(am_cfg, am_path, &ctx.opts.storage_path, ctx.external_url.clone())?;

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::ServerError;
+use crate::self_access::SelfAccess;
 
 const DEFAULT_CONFIG: &str = include_str!("../defaults/prometheus.yml");
 const DEFAULT_RULES: &str = include_str!("../defaults/slo-rules.yml");
@@ -19,24 +20,27 @@ pub struct LoadedConfig {
 }
 
 /// Loads `--config.file`, or writes and loads the embedded default with the self-scrape
-/// target on `port`.
+/// target on `port`, reached as `access` says.
 pub fn load(
     config_file: Option<&Path>,
     storage: &Path,
     port: u16,
+    access: &SelfAccess,
 ) -> Result<LoadedConfig, ServerError> {
     let path = match config_file {
         Some(p) => p.to_path_buf(),
-        None => write_default(storage, port)?,
+        None => write_default(storage, port, access)?,
     };
     let config = config::load(&path).map_err(|e| ServerError::Config(e.to_string()))?;
     Ok(LoadedConfig { config, path })
 }
 
-fn write_default(storage: &Path, port: u16) -> Result<PathBuf, ServerError> {
+fn write_default(storage: &Path, port: u16, access: &SelfAccess) -> Result<PathBuf, ServerError> {
     let dir = storage.join("default-config");
     write_file(&dir.join("rules/slo-rules.yml"), DEFAULT_RULES.as_bytes())?;
-    let text = DEFAULT_CONFIG.replace("${PHAROS_PORT}", &port.to_string());
+    let text = DEFAULT_CONFIG
+        .replace("${PHAROS_PORT}", &port.to_string())
+        .replace("${PHAROS_SELF_ACCESS}\n", &access.scrape_yaml());
     let path = dir.join("prometheus.yml");
     write_file(&path, text.as_bytes())?;
     Ok(path)
@@ -62,7 +66,7 @@ mod tests {
     fn embedded_default_is_a_valid_config_that_scrapes_itself() {
         let dir =
             std::env::temp_dir().join(format!("pharos-default-config-{}", std::process::id()));
-        let loaded = load(None, &dir, 9099).unwrap();
+        let loaded = load(None, &dir, 9099, &SelfAccess::default()).unwrap();
         let jobs: Vec<&str> =
             loaded.config.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
         assert_eq!(jobs, vec!["pharos", "api-server"]);
@@ -78,7 +82,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("prometheus.yml");
         std::fs::write(&file, "global:\n  scrape_intervl: 15s\n").unwrap();
-        let err = load(Some(&file), &dir, 9090).unwrap_err().to_string();
+        let err = load(Some(&file), &dir, 9090, &SelfAccess::default()).unwrap_err().to_string();
         assert!(err.contains("prometheus.yml") && err.contains("scrape_intervl"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }

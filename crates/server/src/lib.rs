@@ -18,6 +18,7 @@ mod options;
 mod process_metrics;
 mod remote_write;
 mod run;
+mod self_access;
 mod self_metrics;
 mod slo_rules;
 mod tsdb_open;

@@ -12,6 +12,7 @@ use crate::alerting::NotificationLog;
 use crate::components::{self, Alerting, AlertingContext, Storage};
 use crate::host::{hostname, now_ms};
 use crate::lifecycle::Reloader;
+use crate::self_access::SelfAccess;
 use crate::views::{
     ConfigState, DbView, NotifierView, RulesManagerView, ScrapeView, ServerConfigView,
 };
@@ -60,12 +61,13 @@ fn global_host(addr: SocketAddr) -> String {
     hostname().unwrap_or_else(|| addr.ip().to_string())
 }
 
-/// `--web.external-url`, or `http://<host>:<port>` as Prometheus derives it.
-fn external_url(opts: &ServerOptions, addr: SocketAddr) -> String {
+/// `--web.external-url`, or `<scheme>://<host>:<port>` as Prometheus derives it (https when
+/// the web config serves TLS).
+fn external_url(opts: &ServerOptions, addr: SocketAddr, access: &SelfAccess) -> String {
     opts.external_url
         .clone()
         .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| format!("http://{}:{}", global_host(addr), addr.port()))
+        .unwrap_or_else(|| format!("{}://{}:{}", access.scheme(), global_host(addr), addr.port()))
 }
 
 impl Server {
@@ -81,8 +83,13 @@ impl Server {
         })?;
         let addr = listener.local_addr().map_err(ServerError::Http)?;
         let web = web_security::load(&opts)?;
-        let loaded =
-            config_load::load(opts.config_file.as_deref(), &opts.storage_path, addr.port())?;
+        let access = SelfAccess::prepare(web.as_ref(), &opts.storage_path)?;
+        let loaded = config_load::load(
+            opts.config_file.as_deref(),
+            &opts.storage_path,
+            addr.port(),
+            &access,
+        )?;
         tracing::info!(file = %loaded.path.display(), agent = opts.agent, "loaded configuration file");
         let metrics = SelfMetrics::new(env!("CARGO_PKG_VERSION"));
         let (shutdown, stop_rx) = watch::channel(false);
@@ -119,7 +126,8 @@ impl Server {
                 cfg: &loaded.config,
                 config_path: &loaded.path,
                 addr,
-                external_url: external_url(&opts, addr),
+                external_url: external_url(&opts, addr, &access),
+                self_access: &access,
             };
             Some(components::alerting(&ctx, &storage, &engine, &reloader)?)
         };

@@ -2,7 +2,9 @@
 //! bcrypt is deliberately slow) and the configured response headers, as an axum middleware.
 //! `/-/healthy` stays open so liveness probes need no credentials. Users and headers are
 //! re-read when the file changes (exporter-toolkit reads it on every request); a file that no
-//! longer parses keeps the previous users and headers in force and is logged.
+//! longer parses keeps the previous users and headers in force and is logged. The server's own
+//! clients (its self-scrape, its Alertmanager's webhook to itself) know no user's password:
+//! they present a random bearer token the server set with [`HttpGuard::allow_internal_token`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -53,6 +55,8 @@ pub struct HttpGuard {
     /// One bcrypt comparison at a time, as exporter-toolkit: bounds the CPU an attacker can use.
     /// Waiting is async, so a flood of wrong passwords never ties up blocking threads.
     bcrypt: tokio::sync::Semaphore,
+    /// The bearer token of the server's own clients, if set.
+    internal: Mutex<Option<Vec<u8>>>,
 }
 
 impl HttpGuard {
@@ -63,6 +67,7 @@ impl HttpGuard {
             rules: Mutex::new((stamp, Arc::new(rules))),
             cache: Mutex::new(HashMap::new()),
             bcrypt: tokio::sync::Semaphore::new(1),
+            internal: Mutex::new(None),
         }
     }
 
@@ -99,7 +104,24 @@ impl HttpGuard {
         self.check(&rules, headers).await
     }
 
+    /// Also accepts `Authorization: Bearer <token>` from now on: the credential of the
+    /// server's own HTTP clients. Use a long random token; it is compared in constant time.
+    pub fn allow_internal_token(&self, token: &str) {
+        *self.internal.lock() = Some(token.as_bytes().to_vec());
+    }
+
+    fn internal_token_matches(&self, headers: &HeaderMap) -> bool {
+        let Some(given) = bearer_token(headers) else { return false };
+        let internal = self.internal.lock();
+        let Some(want) = internal.as_deref() else { return false };
+        given.len() == want.len()
+            && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
     async fn check(self: &Arc<Self>, rules: &Rules, headers: &HeaderMap) -> bool {
+        if self.internal_token_matches(headers) {
+            return true;
+        }
         let Some((user, pass)) = basic_credentials(headers) else { return false };
         let known = rules.users.get(&user);
         let hash = known.map(String::as_str).unwrap_or(FAKE_HASH).to_string();
@@ -160,6 +182,15 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, Vec<u8>)> {
     let colon = decoded.iter().position(|&b| b == b':')?;
     let user = String::from_utf8(decoded[..colon].to_vec()).ok()?;
     Some((user, decoded[colon + 1..].to_vec()))
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
+fn bearer_token(headers: &HeaderMap) -> Option<&[u8]> {
+    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
+    if value.len() < 7 || !value[..7].eq_ignore_ascii_case(b"Bearer ") {
+        return None;
+    }
+    Some(&value[7..])
 }
 
 /// Prometheus' answer to missing or wrong credentials.
@@ -226,6 +257,23 @@ mod tests {
         assert!(!g.authorized(&auth(&format!("Basic {}", b64("bob:secret")))).await);
         assert!(!g.authorized(&auth(&format!("Basic {}", b64("bob:fakepassword")))).await);
         assert!(!g.authorized(&HeaderMap::new()).await);
+    }
+
+    #[tokio::test]
+    async fn internal_token_is_accepted_only_once_set_and_only_exactly() {
+        let hash = bcrypt::hash("secret", 4).unwrap();
+        let rules = Rules { users: HashMap::from([("alice".into(), hash)]), headers: vec![] };
+        let g = Arc::new(HttpGuard::new(rules, None));
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(!g.authorized(&auth(&format!("Bearer {token}"))).await);
+        g.allow_internal_token(token);
+        assert!(g.authorized(&auth(&format!("Bearer {token}"))).await);
+        assert!(g.authorized(&auth(&format!("bearer {token}"))).await);
+        assert!(!g.authorized(&auth(&format!("Bearer {token}0"))).await);
+        assert!(!g.authorized(&auth(&format!("Bearer {}", &token[1..]))).await);
+        assert!(!g.authorized(&auth("Bearer ")).await);
+        assert!(!g.authorized(&auth(&format!("Basic {}", b64(&format!("alice:{token}"))))).await);
+        assert!(g.authorized(&auth(&format!("Basic {}", b64("alice:secret")))).await);
     }
 
     #[test]
