@@ -125,3 +125,111 @@ fn budget_does_not_change_results_when_it_fits() {
     assert_eq!(format!("{:?}", with.value), format!("{:?}", without.unwrap().value));
     assert_eq!(budget.in_use(), 0);
 }
+
+/// Counts the samples the engine pulls from storage.
+struct Counting {
+    mem: MemStorage,
+    pulled: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CountingQuerier {
+    inner: Box<dyn Querier>,
+    pulled: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CountingIter {
+    inner: Box<dyn storage::SampleIterator>,
+    pulled: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl storage::SampleIterator for CountingIter {
+    fn next(&mut self) -> Option<model::Sample> {
+        let s = self.inner.next();
+        if s.is_some() {
+            self.pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        s
+    }
+
+    fn seek(&mut self, ts: Timestamp) -> Option<model::Sample> {
+        let s = self.inner.seek(ts);
+        if s.is_some() {
+            self.pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        s
+    }
+}
+
+impl Queryable for Counting {
+    fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
+        Ok(Box::new(CountingQuerier {
+            inner: self.mem.querier(mint, maxt)?,
+            pulled: self.pulled.clone(),
+        }))
+    }
+}
+
+impl Querier for CountingQuerier {
+    fn select(
+        &self,
+        sorted: bool,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Result<SeriesSet, StorageError> {
+        let pulled = self.pulled.clone();
+        let set = self.inner.select(sorted, hints, matchers)?;
+        Ok(Box::new(set.map(move |s| {
+            s.map(|s| storage::Series {
+                labels: s.labels,
+                samples: Box::new(CountingIter { inner: s.samples, pulled: pulled.clone() }),
+            })
+        })))
+    }
+
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.inner.label_values(name, matchers)
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.inner.label_names(matchers)
+    }
+}
+
+#[test]
+fn a_selection_stops_loading_once_over_the_limit() {
+    let mem = MemStorage::new();
+    let mut app = mem.appender();
+    for i in 0..40 {
+        let l = Labels::new([("__name__", "m"), ("i", &format!("{i:02}"))]);
+        for k in 0..20 {
+            app.append(0, &l, k * 15_000, k as f64).unwrap();
+        }
+    }
+    app.commit().unwrap();
+    let pulled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let st = Counting { mem, pulled: pulled.clone() };
+    let all = std::sync::atomic::Ordering::Relaxed;
+
+    // Per-query max_samples: 40 series x 20 samples would be 800; the limit is 50.
+    let engine = Engine::new(promql::EngineOptions { max_samples: 50, ..Default::default() });
+    let e = engine.instant_query(&st, "count_over_time(m[10m])", 300_000, &QueryOptions::default());
+    assert!(matches!(e, Err(promql::QueryError::TooManySamples)), "{e:?}");
+    assert!(pulled.load(all) <= 80, "read {} samples", pulled.load(all));
+
+    // The shared budget stops the selection the same way, and is given back.
+    pulled.store(0, all);
+    let budget = Arc::new(SampleBudget::new(50));
+    let opts = QueryOptions { sample_budget: Some(budget.clone()), ..QueryOptions::default() };
+    let e = Engine::default().instant_query(&st, "count_over_time(m[10m])", 300_000, &opts);
+    assert_eq!(e.unwrap_err().error_type(), "execution");
+    assert!(pulled.load(all) <= 80, "read {} samples", pulled.load(all));
+    assert_eq!(budget.in_use(), 0);
+
+    // Within the limits the same query reads everything and succeeds.
+    let opts = QueryOptions {
+        sample_budget: Some(Arc::new(SampleBudget::new(10_000))),
+        ..QueryOptions::default()
+    };
+    let r = Engine::default().instant_query(&st, "count_over_time(m[10m])", 300_000, &opts);
+    assert!(matches!(r.unwrap().value, promql::Value::Vector(ref v) if v.len() == 40));
+}

@@ -11,6 +11,7 @@ mod binary;
 mod call;
 mod fmt;
 mod instant_fn;
+mod load_guard;
 pub(crate) mod positions;
 mod selector;
 mod steps;

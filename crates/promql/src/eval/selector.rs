@@ -5,6 +5,7 @@ use model::value::is_stale_nan;
 use model::{Labels, Sample};
 use storage::{SampleIterator, SelectHints};
 
+use super::load_guard::LoadGuard;
 use super::{Evaluator, Range, Series};
 use crate::QueryError;
 use crate::ast::VectorSelector;
@@ -30,8 +31,12 @@ impl Evaluator<'_> {
         if maxt <= mint {
             return Ok(vec![]);
         }
+        let guard = self.load_guard();
         let collect = |it: &mut dyn SampleIterator| {
             let mut samples = Vec::new();
+            if guard.stopped() {
+                return samples;
+            }
             if let Some(x) = it.seek(mint + 1)
                 && x.t <= maxt
             {
@@ -45,9 +50,14 @@ impl Evaluator<'_> {
             if samples.iter().any(|x| x.t <= mint || (drop_stale && is_stale_nan(x.v))) {
                 samples.retain(|x| x.t > mint && !(drop_stale && is_stale_nan(x.v)));
             }
+            if !guard.add(samples.len()) {
+                return Vec::new();
+            }
             samples
         };
-        let all = self.select_map(vs, mint, maxt, range, step, &collect)?;
+        let all = self.select_map(vs, mint, maxt, range, step, &collect);
+        guard.finish()?;
+        let all = all?;
         Ok(all
             .into_iter()
             .filter(|(_, s)| !s.is_empty())
@@ -118,8 +128,12 @@ impl Evaluator<'_> {
         let (at, offset, lookback) = (self.at_time(vs.at), vs.offset, self.lookback);
         let mint = first - lookback;
         // Streams each series' samples straight into step values: no per-series sample buffer.
+        let guard = self.load_guard();
         let steps = |it: &mut dyn SampleIterator| {
             let mut points = Vec::new();
+            if guard.stopped() {
+                return points;
+            }
             let first = it.seek(mint + 1);
             let mut it = Batched::new(it);
             let mut cur = first;
@@ -143,9 +157,14 @@ impl Evaluator<'_> {
                     points.push(Sample::new(ts, if sample_ts { s.t as f64 / 1000.0 } else { s.v }));
                 }
             }
+            if !guard.add(points.len()) {
+                return Vec::new();
+            }
             points
         };
-        let all = self.select_map(vs, mint, last, 0, r.interval, &steps)?;
+        let all = self.select_map(vs, mint, last, 0, r.interval, &steps);
+        guard.finish()?;
+        let all = all?;
         let mut out = Vec::with_capacity(all.len());
         for (labels, points) in all {
             if !points.is_empty() {
@@ -176,6 +195,14 @@ impl Evaluator<'_> {
             out.push(Series { labels: rs.labels, points: rs.samples, drop_name: false });
         }
         Ok(out)
+    }
+}
+
+impl Evaluator<'_> {
+    /// A guard for one selection: the samples this query may still hold, and the shared budget.
+    fn load_guard(&self) -> LoadGuard {
+        let room = self.limits.max_samples.saturating_sub(self.cur_samples);
+        LoadGuard::new(room, self.limits.budget.clone())
     }
 }
 
