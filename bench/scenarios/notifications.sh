@@ -15,7 +15,9 @@
 #      notifications / (last arrival - first arrival), and how long after the last POST returned
 #      the last one arrived; every delivered alert is counted: a system that drops
 #      notifications (fewer than one per group, none new for 30 s) gets FAIL instead of a rate;
-#   3. re-send of the same alerts, as Prometheus re-sends firing alerts -> alerts/s (re-sent).
+#   3. re-send of the same alerts, as Prometheus re-sends firing alerts -> alerts/s (re-sent);
+#   4. a small burst of 1,000 new groups (5,000 alerts), the same measures as in 2: a burst that
+#      a bounded notification queue can hold, so both systems get a notifications/s figure.
 #
 # Usage: bench/scenarios/notifications.sh [--quick|--full] --out DIR
 #   quick: 10,000 groups (50,000 alerts); full: 20,000 groups (100,000 alerts).
@@ -30,6 +32,7 @@ NOTES=$OUT/$NAME.notes.txt  # details: answer checks, counts, load; the TSV hold
 : >"$NOTES"
 PER_GROUP=5 BATCH=1000 CLIENTS=4
 if [ "$MODE" = full ]; then GROUPS_N=20000; else GROUPS_N=10000; fi
+SMALL_GROUPS=1000
 ALERTS_N=$((GROUPS_N * PER_GROUP))
 TOOL=$BENCH_DIR/tools/am_bench.py
 [ -x "$PHAROS_BIN" ] || die "not executable: $PHAROS_BIN"
@@ -64,12 +67,43 @@ EOF
 
 sink_stat() { curl -fsS "$SINK/stats" | jq -r ".$1"; }
 
-# run_system NAME CMD...: one system through the three phases; sets R_* results.
+# burst NAME BASE GROUPS PREFIX: pushes GROUPS new groups (cluster label prefix PREFIX) and waits
+# for one notification per group (or 30 s without progress). Sets B_OUT (the client's "alerts
+# seconds alerts/s"), B_NPS (notifications/s, first to last arrival, or FAIL when some never
+# came), B_DRAIN (seconds from the last POST's answer to the last arrival, or FAIL) and B_NOTE.
+burst() {
+  local name=$1 base=$2 groups=$3 prefix=$4 t_end n prev=-1 stall=0 notif delivered first last s0 s1
+  curl -fsS -X POST "$SINK/reset" >/dev/null
+  s0=$(cpu_ticks "$SINK_PID")
+  B_OUT=$(taskset -c "$LOAD_CORE" python3 "$TOOL" load --url "$base" --groups "$groups" --prefix "$prefix" \
+    --per-group "$PER_GROUP" --batch "$BATCH" --clients "$CLIENTS") || die "$name rejected alerts"
+  t_end=$(date +%s.%N)
+  while :; do
+    n=$(sink_stat notifications)
+    [ "$n" -ge "$groups" ] && break
+    if [ "$n" = "$prev" ]; then stall=$((stall + 1)); [ "$stall" -ge 60 ] && break; else stall=0; fi
+    prev=$n
+    sleep 0.5
+  done
+  s1=$(cpu_ticks "$SINK_PID")
+  notif=$(sink_stat notifications); delivered=$(sink_stat alerts)
+  first=$(sink_stat first); last=$(sink_stat last)
+  B_NPS=$(awk -v n="$notif" -v a="$first" -v b="$last" 'BEGIN { printf "%.6g\n", (b > a) ? n / (b - a) : 0 }')
+  B_DRAIN=$(awk -v a="$t_end" -v b="$last" 'BEGIN { printf "%.3f\n", b - a }')
+  B_NOTE="$groups new groups: POSTs took ${B_OUT#* } (alerts s alerts/s); $notif notifications with $delivered alerts ($(sink_stat bad) without alerts), first to last $(calc "$last - $first") s ($B_NPS/s), last $B_DRAIN s after the last POST; sink CPU $(calc "$s1 - $s0") s"
+  if [ "$notif" -lt "$groups" ]; then
+    # A system that drops notifications must not win on speed.
+    B_NOTE="FAIL: only $notif of $groups notifications arrived. $B_NOTE"
+    B_NPS=FAIL B_DRAIN=FAIL
+  fi
+  echo "# $name: $B_NOTE" >>"$NOTES"
+}
+
+# run_system NAME CMD...: one system through the phases; sets R_* results.
 run_system() {
   local name=$1; shift
-  local port pid base c0 c1 s0 out1 out2 t_end n prev stall
+  local port pid base c0 c1 out2
   port=$(free_port)
-  curl -fsS -X POST "$SINK/reset" >/dev/null
   start_bg "$WORK/$name.log" "$SUT_CORE" "$@" --config.file="$WORK/alertmanager.yml" \
     --storage.path="$WORK/$name-data" --web.listen-address="127.0.0.1:$port" --cluster.listen-address=
   pid=$START_PID
@@ -78,51 +112,29 @@ run_system() {
   sleep 2
   log "$name: first push of $ALERTS_N alerts"
   c0=$(cpu_ticks "$pid")
-  s0=$(cpu_ticks "$SINK_PID")
-  out1=$(taskset -c "$LOAD_CORE" python3 "$TOOL" load --url "$base" --groups "$GROUPS_N" \
-    --per-group "$PER_GROUP" --batch "$BATCH" --clients "$CLIENTS") || die "$name rejected alerts"
-  t_end=$(date +%s.%N)
+  burst "$name" "$base" "$GROUPS_N" ""
   c1=$(cpu_ticks "$pid")
-  # Wait for every group's notification (or 30 s without progress).
-  prev=-1 stall=0
-  while :; do
-    n=$(sink_stat notifications)
-    [ "$n" -ge "$GROUPS_N" ] && break
-    if [ "$n" = "$prev" ]; then stall=$((stall + 1)); [ "$stall" -ge 60 ] && break; else stall=0; fi
-    prev=$n
-    sleep 0.5
-  done
-  R_NOTIF=$(sink_stat notifications)
-  R_DELIVERED=$(sink_stat alerts)
-  R_BAD=$(sink_stat bad)
-  local first last s1
-  s1=$(cpu_ticks "$SINK_PID")
-  first=$(sink_stat first); last=$(sink_stat last)
-  R_NPS=$(awk -v n="$R_NOTIF" -v a="$first" -v b="$last" 'BEGIN { printf "%.6g\n", (b > a) ? n / (b - a) : 0 }')
-  R_DRAIN=$(calc "$last - $t_end")
-  if [ "$R_NOTIF" -lt "$GROUPS_N" ]; then
-    # A system that drops notifications must not win on speed.
-    echo "# $name: FAIL: only $R_NOTIF of $GROUPS_N notifications ($R_DELIVERED of $ALERTS_N alerts) arrived (30 s without progress); rate of those: $R_NPS/s, last $R_DRAIN s after the last POST" >>"$NOTES"
-    R_NPS=FAIL R_DRAIN=FAIL
-  fi
+  R_NEW=$(echo "$B_OUT" | cut -d' ' -f3) R_NPS=$B_NPS R_DRAIN=$B_DRAIN
+  R_CPU=$(calc "1000 * 1000 * ($c1 - $c0) / $ALERTS_N")
   log "$name: re-send"
   out2=$(taskset -c "$LOAD_CORE" python3 "$TOOL" load --url "$base" --groups "$GROUPS_N" \
     --per-group "$PER_GROUP" --batch "$BATCH" --clients "$CLIENTS") || die "$name rejected re-sent alerts"
-  R_NEW=$(echo "$out1" | cut -d' ' -f3)
   R_RESEND=$(echo "$out2" | cut -d' ' -f3)
-  R_CPU=$(calc "1000 * 1000 * ($c1 - $c0) / $ALERTS_N")
+  echo "# $name: re-send of the same alerts: $out2 (alerts s alerts/s)" >>"$NOTES"
+  log "$name: small burst of $SMALL_GROUPS new groups"
+  burst "$name" "$base" "$SMALL_GROUPS" "small-"
+  R_SMALL_NPS=$B_NPS R_SMALL_DRAIN=$B_DRAIN
   R_RSS=$(calc "$(rss_bytes "$pid") / 1048576")
   R_LOAD=$(load_avg)
-  echo "# $name: first push $out1 (alerts s alerts/s); re-send $out2; $R_NOTIF notifications with $R_DELIVERED alerts ($R_BAD without alerts), first-to-last $(calc "$last - $first") s; sink CPU $(calc "$s1 - $s0") s" >>"$NOTES"
   stop_pid "$pid"
 }
 
 run_system pharos "$PHAROS_BIN" alertmanager
-PH=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS" "$R_LOAD")
-AM=("" "" "" "" "" "" "" "")
+PH=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_SMALL_NPS" "$R_DRAIN" "$R_RSS" "$R_LOAD" "$R_SMALL_DRAIN")
+AM=("" "" "" "" "" "" "" "" "")
 if [ "$HAVE_AM" = 1 ]; then
   run_system alertmanager "$ALERTMANAGER_BIN"
-  AM=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_DELIVERED" "$R_DRAIN" "$R_RSS" "$R_LOAD")
+  AM=("$R_NEW" "$R_RESEND" "$R_CPU" "$R_NPS" "$R_SMALL_NPS" "$R_DRAIN" "$R_RSS" "$R_LOAD" "$R_SMALL_DRAIN")
 fi
 echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
 
@@ -131,8 +143,10 @@ tsv_row "$TSV" "$ROW" "alerts accepted, new" "alerts/s" "${PH[0]}" "${AM[0]}" ""
 tsv_row "$TSV" "$ROW" "alerts accepted, re-sent" "alerts/s" "${PH[1]}" "${AM[1]}" ""
 tsv_row "$TSV" "$ROW" "server CPU per 1,000 new alerts" "ms" "${PH[2]}" "${AM[2]}" ""
 tsv_row "$TSV" "$ROW" "notifications delivered (first to last)" "notifications/s" "${PH[3]}" "${AM[3]}" ""
-echo "# alerts in the notifications (of $ALERTS_N): pharos ${PH[4]}, alertmanager ${AM[4]}" >>"$NOTES"
 tsv_row "$TSV" "$ROW" "last notification after the last POST" "s" "${PH[5]}" "${AM[5]}" ""
+SROW="$SMALL_GROUPS new groups x $PER_GROUP alerts"
+tsv_row "$TSV" "$SROW" "notifications delivered (first to last)" "notifications/s" "${PH[4]}" "${AM[4]}" ""
+tsv_row "$TSV" "$SROW" "last notification after the last POST" "s" "${PH[8]}" "${AM[8]}" ""
 tsv_row "$TSV" "$ROW" "resident memory after the run" "MiB" "${PH[6]}" "${AM[6]}" ""
 tsv_row "$TSV" "$ROW" "load average (1 min) at the end of each run" "load" "${PH[7]}" "${AM[7]}" ""
 echo "# finished $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$NOTES"

@@ -6,7 +6,7 @@
       not the bottleneck): answers every POST with 200 and counts notifications and the alerts in
       them (one "fingerprint" per alert in Alertmanager's webhook payload), with the time of the
       first and the last. GET /stats returns them as JSON; POST /reset clears them.
-  am_bench.py load --url BASE --groups G --per-group K --batch B --clients C [--resolve]
+  am_bench.py load --url BASE --groups G --per-group K --batch B --clients C [--resolve] [--prefix P]
       POSTs G x K alerts (K alerts in each of G groups of labels alertname+cluster) to
       BASE/api/v2/alerts in batches of B from C threads over kept-alive connections, and prints
       `alerts seconds alerts_per_second`. The JSON bodies are encoded before the clock starts.
@@ -77,7 +77,7 @@ def sink(port):
     asyncio.run(main())
 
 
-def load(url, groups, per_group, batch, clients, resolve):
+def load(url, groups, per_group, batch, clients, resolve, prefix):
     now = datetime.now(timezone.utc)
     extra = {}
     if resolve:
@@ -86,7 +86,7 @@ def load(url, groups, per_group, batch, clients, resolve):
     for g in range(groups):
         for i in range(per_group):
             a = {
-                "labels": {"alertname": f"Alert{g % 100}", "cluster": f"c{g // 100}",
+                "labels": {"alertname": f"Alert{g % 100}", "cluster": f"{prefix}c{g // 100}",
                            "instance": f"host-{i}:9100", "job": "node", "severity": "page"},
                 "annotations": {"summary": "disk almost full", "description": f"host-{i} has 3% left"},
                 "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=disk",
@@ -134,11 +134,12 @@ def main():
     l.add_argument("--batch", type=int, default=1000)
     l.add_argument("--clients", type=int, default=4)
     l.add_argument("--resolve", action="store_true")
+    l.add_argument("--prefix", default="", help="prefix of the cluster label (new groups for the same server)")
     a = p.parse_args()
     if a.cmd == "sink":
         sink(a.port)
         return 0
-    return load(a.url, a.groups, a.per_group, a.batch, a.clients, a.resolve)
+    return load(a.url, a.groups, a.per_group, a.batch, a.clients, a.resolve, a.prefix)
 
 
 if __name__ == "__main__":
