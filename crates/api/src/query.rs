@@ -63,6 +63,7 @@ async fn run_query(
     let mut opts = query_options(p)?;
     let cancel = Arc::new(AtomicBool::new(false));
     opts.cancel = Some(cancel.clone());
+    opts.sample_budget = st.sample_budget.clone();
     let _guard = CancelOnDrop(cancel);
     let (engine, queryable) = (st.engine.clone(), st.queryable.clone());
     let started = Instant::now();

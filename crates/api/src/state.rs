@@ -102,6 +102,9 @@ pub struct ApiState {
     /// `--query.timeout`: bounds a query's queueing plus evaluation (with its own `timeout`
     /// parameter, the smaller of the two).
     pub query_timeout: Duration,
+    /// `--query.max-samples-in-flight`: the sample budget all API queries share (rule
+    /// evaluation does not draw from it); `None` for none beyond each query's max samples.
+    pub sample_budget: Option<Arc<promql::SampleBudget>>,
 }
 
 /// Prometheus' default `--query.max-concurrency`.
@@ -129,6 +132,7 @@ impl ApiState {
             quitting: Arc::new(AtomicBool::new(false)),
             query_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_QUERY_MAX_CONCURRENCY)),
             query_timeout: Duration::from_secs(120),
+            sample_budget: None,
         }
     }
 

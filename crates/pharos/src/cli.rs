@@ -116,6 +116,11 @@ pub struct ServerArgs {
     #[arg(long = "query.max-concurrency", value_name = "N", default_value_t = 20)]
     pub query_max_concurrency: usize,
 
+    /// Maximum number of samples all running queries may hold in memory together; a query
+    /// that would exceed it fails. Default: twice --query.max-samples. 0 disables the limit.
+    #[arg(long = "query.max-samples-in-flight", value_name = "N")]
+    pub query_max_samples_in_flight: Option<usize>,
+
     /// Folder of Grafana dashboard JSON files to provision into the UI.
     #[arg(long = "web.dashboards-dir", value_name = "PATH")]
     pub dashboards_dir: Option<PathBuf>,

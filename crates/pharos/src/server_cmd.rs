@@ -21,6 +21,7 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         query_max_samples: args.query_max_samples,
         query_lookback_delta: args.query_lookback_delta,
         query_max_concurrency: args.query_max_concurrency,
+        query_max_samples_in_flight: args.query_max_samples_in_flight,
         agent: args.agent,
         dashboards_dir: args.dashboards_dir.clone(),
         alertmanager_config_file: args.alertmanager_config_file.clone(),

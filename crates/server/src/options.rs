@@ -30,6 +30,10 @@ pub struct ServerOptions {
     pub query_max_samples: usize,
     pub query_lookback_delta: Duration,
     pub query_max_concurrency: usize,
+    /// `--query.max-samples-in-flight`: samples all API queries may hold in memory at once
+    /// (a shared budget; a query that would exceed it fails). `None`: twice
+    /// `query_max_samples`; `Some(0)`: no shared budget.
+    pub query_max_samples_in_flight: Option<usize>,
     pub agent: bool,
     /// `--web.dashboards-dir`: provisioned Grafana dashboard JSON files.
     pub dashboards_dir: Option<PathBuf>,
@@ -61,6 +65,7 @@ impl Default for ServerOptions {
             query_max_samples: 50_000_000,
             query_lookback_delta: Duration::from_secs(300),
             query_max_concurrency: 20,
+            query_max_samples_in_flight: None,
             agent: false,
             dashboards_dir: None,
             alertmanager_config_file: None,
@@ -72,6 +77,16 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
+    /// The shared sample budget of API queries: `--query.max-samples-in-flight`, by default
+    /// twice `--query.max-samples` (two maximal queries at once); `None` when set to 0.
+    pub fn effective_samples_in_flight(&self) -> Option<usize> {
+        match self.query_max_samples_in_flight {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some(self.query_max_samples.saturating_mul(2)),
+        }
+    }
+
     /// The retention Prometheus applies when neither time nor size is set: 15 days.
     pub fn effective_retention_time(&self) -> Option<Duration> {
         match (self.retention_time, self.retention_size) {

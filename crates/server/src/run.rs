@@ -270,6 +270,8 @@ fn api_state(
     };
     state.external_url = opts.external_url.clone().unwrap_or_default();
     state.set_query_max_concurrency(opts.query_max_concurrency);
+    state.sample_budget =
+        opts.effective_samples_in_flight().map(|n| Arc::new(promql::SampleBudget::new(n)));
     state.query_timeout = opts.query_timeout;
     let labels_state = config_state.clone();
     state.external_labels = Arc::new(move || labels_state.read().config.global.external_labels());
