@@ -1,11 +1,17 @@
 //! A map keyed by series ref: a dense vector for the small, sequential refs the head hands out
 //! (one indexed load per lookup) and a hash map for anything beyond, such as refs from a
-//! foreign WAL.
+//! foreign WAL. The vector only grows to a few times the number of entries, so a far-off ref
+//! (a WAL with heavy churn, or corrupt data) goes to the hash map instead of sizing a vector of
+//! millions of empty slots.
 
 use std::collections::HashMap;
 
 /// Refs below this are stored densely.
 const DENSE_LIMIT: u64 = 1 << 26;
+
+/// The dense vector grows to at most this many slots per entry (plus [`DENSE_SLACK`]).
+const DENSE_SLOTS_PER_ENTRY: usize = 16;
+const DENSE_SLACK: usize = 1024;
 
 #[derive(Debug)]
 pub struct RefMap<V> {
@@ -22,28 +28,30 @@ impl<V> Default for RefMap<V> {
 
 impl<V> RefMap<V> {
     pub fn get(&self, r: &u64) -> Option<&V> {
-        if *r < DENSE_LIMIT {
-            self.dense.get(*r as usize).and_then(Option::as_ref)
-        } else {
-            self.sparse.get(r)
+        if let Some(Some(v)) = self.dense.get(*r as usize) {
+            return Some(v);
         }
+        if self.sparse.is_empty() { None } else { self.sparse.get(r) }
     }
 
     pub fn get_mut(&mut self, r: &u64) -> Option<&mut V> {
-        if *r < DENSE_LIMIT {
-            self.dense.get_mut(*r as usize).and_then(Option::as_mut)
-        } else {
-            self.sparse.get_mut(r)
+        if let Some(Some(_)) = self.dense.get(*r as usize) {
+            return self.dense.get_mut(*r as usize).and_then(Option::as_mut);
         }
+        if self.sparse.is_empty() { None } else { self.sparse.get_mut(r) }
     }
 
     pub fn insert(&mut self, r: u64, v: V) {
-        let old = if r < DENSE_LIMIT {
-            let i = r as usize;
+        let i = r as usize;
+        let room = (self.len + 1).saturating_mul(DENSE_SLOTS_PER_ENTRY).saturating_add(DENSE_SLACK);
+        let old = if r < DENSE_LIMIT && (i < self.dense.len() || i < room) {
             if i >= self.dense.len() {
-                self.dense.resize_with((i + 1).max(self.dense.len() * 2), || None);
+                self.dense
+                    .resize_with((i + 1).max(self.dense.len() * 2).min(room.max(i + 1)), || None);
             }
-            self.dense[i].replace(v)
+            // The ref may have gone to the hash map before the vector reached it.
+            let old = self.dense[i].replace(v);
+            if old.is_none() && !self.sparse.is_empty() { self.sparse.remove(&r) } else { old }
         } else {
             self.sparse.insert(r, v)
         };
@@ -53,10 +61,10 @@ impl<V> RefMap<V> {
     }
 
     pub fn remove(&mut self, r: &u64) -> Option<V> {
-        let old = if *r < DENSE_LIMIT {
-            self.dense.get_mut(*r as usize).and_then(Option::take)
-        } else {
-            self.sparse.remove(r)
+        let old = match self.dense.get_mut(*r as usize).and_then(Option::take) {
+            Some(v) => Some(v),
+            None if self.sparse.is_empty() => None,
+            None => self.sparse.remove(r),
         };
         if old.is_some() {
             self.len -= 1;
@@ -112,5 +120,29 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), vec![3, 1 << 40]);
         assert_eq!(m.remove(&3), Some("c"));
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_far_ref_does_not_size_the_vector() {
+        let mut m = RefMap::default();
+        m.insert(1, 1.0);
+        m.insert((1 << 26) - 1, 2.0);
+        assert!(
+            m.dense.len() <= 2 * (DENSE_SLACK + 2 * DENSE_SLOTS_PER_ENTRY),
+            "{}",
+            m.dense.len()
+        );
+        assert_eq!(m.get(&((1 << 26) - 1)), Some(&2.0));
+        // Once the vector covers a ref held in the hash map, an insert moves it over.
+        for r in 2..3000 {
+            m.insert(r, r as f64);
+        }
+        m.insert(2500, -1.0);
+        assert_eq!(m.len(), 3000);
+        assert_eq!(m.get(&2500), Some(&-1.0));
+        assert_eq!(m.remove(&((1 << 26) - 1)), Some(2.0));
+        assert_eq!(m.len(), 2999);
+        *m.get_mut(&2).unwrap() = 7.0;
+        assert_eq!(m.get(&2), Some(&7.0));
     }
 }
