@@ -210,9 +210,10 @@ fn a_selection_stops_loading_once_over_the_limit() {
     let st = Counting { mem, pulled: pulled.clone() };
     let all = std::sync::atomic::Ordering::Relaxed;
 
-    // Per-query max_samples: 40 series x 20 samples would be 800; the limit is 50.
+    // Per-query max_samples: the range vector of 40 series x 20 samples would hold 800; the
+    // limit is 50.
     let engine = Engine::new(promql::EngineOptions { max_samples: 50, ..Default::default() });
-    let e = engine.instant_query(&st, "count_over_time(m[10m])", 300_000, &QueryOptions::default());
+    let e = engine.instant_query(&st, "m[10m]", 300_000, &QueryOptions::default());
     assert!(matches!(e, Err(promql::QueryError::TooManySamples)), "{e:?}");
     assert!(pulled.load(all) <= 80, "read {} samples", pulled.load(all));
 
@@ -220,7 +221,7 @@ fn a_selection_stops_loading_once_over_the_limit() {
     pulled.store(0, all);
     let budget = Arc::new(SampleBudget::new(50));
     let opts = QueryOptions { sample_budget: Some(budget.clone()), ..QueryOptions::default() };
-    let e = Engine::default().instant_query(&st, "count_over_time(m[10m])", 300_000, &opts);
+    let e = Engine::default().instant_query(&st, "m[10m]", 300_000, &opts);
     assert_eq!(e.unwrap_err().error_type(), "execution");
     assert!(pulled.load(all) <= 80, "read {} samples", pulled.load(all));
     assert_eq!(budget.in_use(), 0);
@@ -230,6 +231,17 @@ fn a_selection_stops_loading_once_over_the_limit() {
         sample_budget: Some(Arc::new(SampleBudget::new(10_000))),
         ..QueryOptions::default()
     };
-    let r = Engine::default().instant_query(&st, "count_over_time(m[10m])", 300_000, &opts);
-    assert!(matches!(r.unwrap().value, promql::Value::Vector(ref v) if v.len() == 40));
+    let r = Engine::default().instant_query(&st, "m[10m]", 300_000, &opts);
+    assert!(matches!(r.unwrap().value, promql::Value::Matrix(ref m) if m.len() == 40));
+
+    // A range function streams its input: it holds one series' samples at a time plus its
+    // output, so 40 series x 20 samples fit a limit of 70 (at most 39 outputs + 20 samples),
+    // though not one of 50.
+    let engine = Engine::new(promql::EngineOptions { max_samples: 70, ..Default::default() });
+    let q = "count_over_time(m[10m])";
+    let r = engine.instant_query(&st, q, 300_000, &QueryOptions::default()).unwrap();
+    assert!(matches!(r.value, promql::Value::Vector(ref v) if v.len() == 40 && v[0].v == 20.0));
+    let engine = Engine::new(promql::EngineOptions { max_samples: 50, ..Default::default() });
+    let e = engine.instant_query(&st, q, 300_000, &QueryOptions::default());
+    assert!(matches!(e, Err(promql::QueryError::TooManySamples)), "{e:?}");
 }

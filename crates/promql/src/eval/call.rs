@@ -70,8 +70,26 @@ impl Evaluator<'_> {
                 params.push(self.eval_scalar(r, a)?);
             }
         }
-        let input = self.range_input(r, &args[idx])?;
         let keep_name = matches!(func, "last_over_time" | "first_over_time");
+        let checked =
+            matches!(func, "quantile_over_time" | "double_exponential_smoothing" | "holt_winters");
+        if !checked
+            && func != "absent_over_time"
+            && let Expr::MatrixSelector { vs, range } = args[idx].unparen()
+        {
+            let counter = matches!(func, "rate" | "increase");
+            let out = self.stream_range_fn(r, vs, *range, &params, f, counter)?;
+            let mut series = Vec::with_capacity(out.len());
+            for (labels, points) in out {
+                if counter {
+                    self.non_counter_info(&labels, &args[idx]);
+                }
+                self.add_samples(points.len())?;
+                series.push(Series { labels, points, drop_name: !keep_name });
+            }
+            return Ok(Val::Vector(series));
+        }
+        let input = self.range_input(r, &args[idx])?;
         let held: usize = input.series.iter().map(|s| s.points.len()).sum();
         let geo = WindowGeometry {
             r,
@@ -81,15 +99,13 @@ impl Evaluator<'_> {
             absent: func == "absent_over_time",
             counter: matches!(func, "rate" | "increase"),
         };
-        let checked =
-            matches!(func, "quantile_over_time" | "double_exponential_smoothing" | "holt_winters");
         let all_points: Vec<Vec<Sample>> = if checked {
             // Parameter checks report annotations or errors per window: one series at a time.
             let mut all = Vec::with_capacity(input.series.len());
             for s in &input.series {
                 self.tick()?;
                 let mut err = None;
-                let pts = geo.points(s, &params, f, |w| {
+                let pts = geo.points(&s.points, &params, f, |w| {
                     if err.is_none()
                         && let Err(e) = self.check_params(func, w, &args[0])
                     {
@@ -176,27 +192,26 @@ impl Evaluator<'_> {
 }
 
 /// Where the windows of a range-vector argument sit at each step of `r`.
-struct WindowGeometry {
-    r: Range,
-    at: Option<i64>,
-    offset: i64,
-    range: i64,
+pub(super) struct WindowGeometry {
+    pub r: Range,
+    pub at: Option<i64>,
+    pub offset: i64,
+    pub range: i64,
     /// `absent_over_time` also evaluates empty windows.
-    absent: bool,
+    pub absent: bool,
     /// `rate`/`increase`: windows without a counter reset skip the reset scan.
-    counter: bool,
+    pub counter: bool,
 }
 
 impl WindowGeometry {
     /// The function's value at every step for one series; `check` sees every non-empty window.
-    fn points(
+    pub(super) fn points(
         &self,
-        s: &Series,
+        pts: &[Sample],
         params: &[Vec<f64>],
         f: functions::RangeFn,
         mut check: impl FnMut(&Window),
     ) -> Vec<Sample> {
-        let pts = &s.points;
         // resets[i]: number of counter resets among pts[..=i].
         let resets: Vec<u32> = if self.counter {
             let mut n = 0u32;
@@ -260,18 +275,19 @@ fn parallel_points(
         series.iter().map(|s| s.points.len()).sum::<usize>() + series.len() * geo.r.steps();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
     if threads < 2 || work < 200_000 || series.len() < 2 {
-        return series.iter().map(|s| geo.points(s, params, f, |_| {})).collect();
+        return series.iter().map(|s| geo.points(&s.points, params, f, |_| {})).collect();
     }
     let mid = series.len() / 2;
     let (a, b) = series.split_at(mid);
     std::thread::scope(|scope| {
-        let h =
-            scope.spawn(|| b.iter().map(|s| geo.points(s, params, f, |_| {})).collect::<Vec<_>>());
+        let h = scope.spawn(|| {
+            b.iter().map(|s| geo.points(&s.points, params, f, |_| {})).collect::<Vec<_>>()
+        });
         let mut out: Vec<Vec<Sample>> =
-            a.iter().map(|s| geo.points(s, params, f, |_| {})).collect();
+            a.iter().map(|s| geo.points(&s.points, params, f, |_| {})).collect();
         match h.join() {
             Ok(rest) => out.extend(rest),
-            Err(_) => out.extend(b.iter().map(|s| geo.points(s, params, f, |_| {}))),
+            Err(_) => out.extend(b.iter().map(|s| geo.points(&s.points, params, f, |_| {}))),
         }
         out
     })

@@ -59,6 +59,16 @@ impl LoadGuard {
         true
     }
 
+    /// Records that `n` samples recorded by [`LoadGuard::add`] are no longer held.
+    pub fn release(&self, n: usize) {
+        self.loaded.fetch_sub(n.min(self.loaded.load(Ordering::Relaxed)), Ordering::Relaxed);
+        if let Some(b) = &self.budget {
+            let give = n.min(self.acquired.load(Ordering::Relaxed));
+            self.acquired.fetch_sub(give, Ordering::Relaxed);
+            b.release(give);
+        }
+    }
+
     fn stop(&self, e: QueryError) {
         self.stopped.store(true, Ordering::Relaxed);
         if let Ok(mut g) = self.error.lock()

@@ -13,6 +13,7 @@ mod fmt;
 mod instant_fn;
 mod load_guard;
 pub(crate) mod positions;
+mod range_stream;
 mod selector;
 mod steps;
 mod subquery;

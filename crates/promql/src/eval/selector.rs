@@ -37,19 +37,7 @@ impl Evaluator<'_> {
             if guard.stopped() {
                 return samples;
             }
-            if let Some(x) = it.seek(mint + 1)
-                && x.t <= maxt
-            {
-                samples.push(x);
-                // Whole batches; the few samples read past `maxt` are cut off below.
-                while it.next_batch(&mut samples, BATCH) == BATCH
-                    && samples.last().is_some_and(|l| l.t <= maxt)
-                {}
-            }
-            samples.truncate(samples.partition_point(|x| x.t <= maxt));
-            if samples.iter().any(|x| x.t <= mint || (drop_stale && is_stale_nan(x.v))) {
-                samples.retain(|x| x.t > mint && !(drop_stale && is_stale_nan(x.v)));
-            }
+            read_samples(it, mint, maxt, drop_stale, &mut samples);
             if !guard.add(samples.len()) {
                 return Vec::new();
             }
@@ -68,7 +56,7 @@ impl Evaluator<'_> {
     /// Runs `f` over the sample iterator of every series matching `vs` in `(mint, maxt]`;
     /// selections of 64+ series run on two threads (decoding is the per-sample cost of on-disk
     /// storage).
-    fn select_map<T: Send>(
+    pub(super) fn select_map<T: Send>(
         &mut self,
         vs: &VectorSelector,
         mint: i64,
@@ -200,9 +188,41 @@ impl Evaluator<'_> {
 
 impl Evaluator<'_> {
     /// A guard for one selection: the samples this query may still hold, and the shared budget.
-    fn load_guard(&self) -> LoadGuard {
+    pub(super) fn load_guard(&self) -> LoadGuard {
         let room = self.limits.max_samples.saturating_sub(self.cur_samples);
         LoadGuard::new(room, self.limits.budget.clone())
+    }
+}
+
+/// Appends to `out` the samples of `it` in `(mint, maxt]`, without staleness markers when
+/// `drop_stale`.
+pub(super) fn read_samples(
+    it: &mut dyn SampleIterator,
+    mint: i64,
+    maxt: i64,
+    drop_stale: bool,
+    out: &mut Vec<Sample>,
+) {
+    let from = out.len();
+    if let Some(x) = it.seek(mint + 1)
+        && x.t <= maxt
+    {
+        out.push(x);
+        // Whole batches; the few samples read past `maxt` are cut off below.
+        while it.next_batch(out, BATCH) == BATCH && out.last().is_some_and(|l| l.t <= maxt) {}
+    }
+    let keep = from + out[from..].partition_point(|x| x.t <= maxt);
+    out.truncate(keep);
+    if out[from..].iter().any(|x| x.t <= mint || (drop_stale && is_stale_nan(x.v))) {
+        let mut k = from;
+        for i in from..out.len() {
+            let x = out[i];
+            if x.t > mint && !(drop_stale && is_stale_nan(x.v)) {
+                out[k] = x;
+                k += 1;
+            }
+        }
+        out.truncate(k);
     }
 }
 
