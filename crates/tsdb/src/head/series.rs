@@ -172,6 +172,11 @@ impl MemSeries {
                     Some(mapped) => ChunkData::Mapped(mapped),
                     None => ChunkData::Owned(Arc::from(bytes)),
                 };
+                // Most head series hold a few closed chunks: grow one by one at first, not
+                // to four at once.
+                if self.closed.len() < 4 {
+                    self.closed.reserve_exact(1);
+                }
                 self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
             }
             let range = chunk_range.max(1);
