@@ -103,6 +103,9 @@ fn import_openmetrics(args: &OpenMetricsArgs) -> anyhow::Result<()> {
     let mut parser = textparse::Parser::new(&body, textparse::Format::OpenMetrics);
     let mut samples: u64 = 0;
     let mut blocks = Vec::new();
+    // Backfill files list a series' samples line after line: its text repeats, so its labels
+    // are parsed (and interned) once per run of lines.
+    let mut prev: Option<(Vec<u8>, Labels)> = None;
     loop {
         let entry = parser
             .next()
@@ -119,10 +122,18 @@ fn import_openmetrics(args: &OpenMetricsArgs) -> anyhow::Result<()> {
                 String::from_utf8_lossy(parser.series())
             );
         };
-        let mut pairs: Vec<(String, String)> =
-            vec![("__name__".into(), parser.metric_name().into_owned())];
-        pairs.extend(parser.labels().map(|(n, v)| (n.to_string(), v.into_owned())));
-        writer.append(&Labels::new(pairs), t, parser.value())?;
+        let labels = match &prev {
+            Some((text, labels)) if text.as_slice() == parser.series() => labels.clone(),
+            _ => {
+                let mut pairs: Vec<(String, String)> =
+                    vec![("__name__".into(), parser.metric_name().into_owned())];
+                pairs.extend(parser.labels().map(|(n, v)| (n.to_string(), v.into_owned())));
+                let labels = Labels::new(pairs);
+                prev = Some((parser.series().to_vec(), labels.clone()));
+                labels
+            }
+        };
+        writer.append(&labels, t, parser.value())?;
         samples += 1;
         if samples.is_multiple_of(100_000) {
             progress.set_position(parser_offset(&body, parser.series()));
