@@ -51,9 +51,10 @@ impl Evaluator<'_> {
             counter,
         };
         let guard = self.load_guard();
-        let eval = |it: &mut dyn SampleIterator| -> Vec<Sample> {
+        // Per series: the samples read (for the query's statistics) and the function's output.
+        let eval = |it: &mut dyn SampleIterator| -> (usize, Vec<Sample>) {
             if guard.stopped() {
-                return Vec::new();
+                return (0, Vec::new());
             }
             BUF.with(|b| {
                 let mut buf = b.borrow_mut();
@@ -71,13 +72,15 @@ impl Evaluator<'_> {
                     *buf = Vec::new();
                 }
                 if !pts.is_empty() && !guard.add(pts.len()) {
-                    return Vec::new();
+                    return (held, Vec::new());
                 }
-                pts
+                (held, pts)
             })
         };
         let all = self.select_map(vs, mint, maxt, range, r.interval, &eval);
         guard.finish()?;
-        Ok(all?.into_iter().filter(|(_, p)| !p.is_empty()).collect())
+        let all = all?;
+        self.total_samples += all.iter().map(|(_, (n, _))| *n as u64).sum::<u64>();
+        Ok(all.into_iter().filter(|(_, (_, p))| !p.is_empty()).map(|(l, (_, p))| (l, p)).collect())
     }
 }
