@@ -52,6 +52,15 @@ fn hanging_target(partial: bool) -> u16 {
         for conn in l.incoming() {
             let Ok(mut c) = conn else { continue };
             if partial {
+                // Read the request first: a response before it is a protocol error, not a hang.
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
                 let _ = c.write_all(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: 1000\r\n\r\nfault_partial 1\n",
                 );
