@@ -14,7 +14,8 @@
 # Answers are compared in the same run: Pharos must equal Prometheus (bit for bit, or within 1e-9
 # relative where Prometheus 2.42 sums without Kahan compensation; a mismatch turns Pharos'
 # latency of that row into FAIL); VictoriaMetrics' rate()/increase() and lookback differ from
-# Prometheus by design, so its differences are only noted as '#' comments.
+# Prometheus by design, so its differences are only noted. The checks, series counts and load
+# averages go to DIR/queries.notes.txt, the raw answers to DIR/queries-answers/.
 #
 # Usage: bench/scenarios/queries.sh [--quick|--full] --out DIR
 #   quick: 10 targets (1,843 series), 6 h of data, ranges 1 h / 15 s and 6 h / 60 s, 30 timed runs.
@@ -132,16 +133,20 @@ if [ "$HAVE_VM" = 1 ]; then
 fi
 rm -f "$WORK/data.om"
 
-# The same number of series everywhere, or the comparison is meaningless.
+# The same number of series in Pharos as in Prometheus, or the comparison is meaningless.
+declare -A SERIES_N
 for s in "pharos:$PHAROS_PORT" "prometheus:$PROM_PORT" ${VM_PORT:+"victoriametrics:$VM_PORT"}; do
   n=$(curl -fsS "http://127.0.0.1:${s#*:}/api/v1/query" --data-urlencode 'query=count({__name__=~".+"})' \
     -d time="$END_S" | jq -r '.data.result[0].value[1] // "none"')
   log "${s%%:*}: $n series at the end of the data"
   echo "# ${s%%:*}: $n series with a sample in the last 5 min of the data" >>"$NOTES"
+  SERIES_N[${s%%:*}]=$n
 done
+[ "${SERIES_N[pharos]}" = "${SERIES_N[prometheus]}" ] || die "Pharos holds ${SERIES_N[pharos]} series, Prometheus ${SERIES_N[prometheus]}: the backfills differ"
 
 log "waiting for the servers to go idle"
-wait_idle "$PHAROS_PID"; wait_idle "$PROM_PID"; [ "$HAVE_VM" = 1 ] && wait_idle "$VM_PID"
+wait_idle "$PHAROS_PID"; wait_idle "$PROM_PID"
+if [ "$HAVE_VM" = 1 ]; then wait_idle "$VM_PID"; fi
 
 ARGS=("${SYSTEMS[@]}" --end "$END_S" --runs "$RUNS" --reference prometheus --strict pharos --tolerance "$TOLERANCE")
 for r in "${RANGES[@]}"; do ARGS+=(--range "$r"); done
