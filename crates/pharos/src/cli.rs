@@ -121,6 +121,13 @@ pub struct ServerArgs {
     #[arg(long = "query.max-samples-in-flight", value_name = "N")]
     pub query_max_samples_in_flight: Option<usize>,
 
+    /// Comma-separated feature flags to enable, as Prometheus'. Supported:
+    /// promql-delayed-name-removal. Features Pharos always has (promql-at-modifier,
+    /// promql-negative-offset, remote-write-receiver, ...) are accepted; unknown ones are
+    /// logged and ignored, as Prometheus does.
+    #[arg(long = "enable-feature", value_name = "FEATURE", value_delimiter = ',')]
+    pub enable_feature: Vec<String>,
+
     /// Folder of Grafana dashboard JSON files to provision into the UI.
     #[arg(long = "web.dashboards-dir", value_name = "PATH")]
     pub dashboards_dir: Option<PathBuf>,
@@ -208,12 +215,19 @@ mod tests {
             "--storage.tsdb.retention.time=30d",
             "--web.enable-lifecycle",
             "--query.lookback-delta=1m",
+            "--enable-feature=promql-delayed-name-removal,exemplar-storage",
+            "--enable-feature",
+            "remote-write-receiver",
         ])
         .unwrap();
         let Command::Server(args) = cli.command else { panic!("expected server") };
         assert_eq!(args.retention_time, Some(std::time::Duration::from_secs(30 * 86400)));
         assert!(args.enable_lifecycle && !args.enable_admin_api);
         assert_eq!(args.query_lookback_delta.as_secs(), 60);
+        assert_eq!(
+            args.enable_feature,
+            ["promql-delayed-name-removal", "exemplar-storage", "remote-write-receiver"]
+        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub struct EngineOptions {
     pub lookback_delta_ms: i64,
     pub max_samples: usize,
     pub timeout: Duration,
+    /// Keep `__name__` through the query and drop it from the final result only, as Prometheus
+    /// does with `--enable-feature=promql-delayed-name-removal` (and in its PromQL test engine).
+    /// Off by default, as in Prometheus: operators drop the name at once.
+    pub delayed_name_removal: bool,
 }
 
 impl Default for EngineOptions {
@@ -23,6 +27,7 @@ impl Default for EngineOptions {
             lookback_delta_ms: 300_000,
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
+            delayed_name_removal: false,
         }
     }
 }
@@ -141,7 +146,10 @@ impl Engine {
         };
         let lookback =
             opts.lookback_delta_ms.filter(|l| *l > 0).unwrap_or(self.opts.lookback_delta_ms);
-        Evaluator::new(storage, query, range, lookback, DEFAULT_SUBQUERY_STEP_MS, limits)
+        let mut ev =
+            Evaluator::new(storage, query, range, lookback, DEFAULT_SUBQUERY_STEP_MS, limits);
+        ev.delayed_name_removal = self.opts.delayed_name_removal;
+        ev
     }
 }
 

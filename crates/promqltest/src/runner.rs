@@ -53,7 +53,12 @@ pub fn run_script(input: &str, skip_all: Option<&str>) -> FileReport {
             return report;
         }
     };
-    let engine = Engine::new(EngineOptions { max_samples: 50_000_000, ..EngineOptions::default() });
+    // As Prometheus' own test engine: the scripts are written for delayed name removal.
+    let engine = Engine::new(EngineOptions {
+        max_samples: 50_000_000,
+        delayed_name_removal: true,
+        ..EngineOptions::default()
+    });
     let mut storage = MemStorage::new();
     let mut hist_names: HashSet<String> = HashSet::new();
     let mut hist_series: Vec<Labels> = Vec::new();

@@ -34,6 +34,8 @@ pub struct ServerOptions {
     /// (a shared budget; a query that would exceed it fails). `None`: twice
     /// `query_max_samples`; `Some(0)`: no shared budget.
     pub query_max_samples_in_flight: Option<usize>,
+    /// `--enable-feature=promql-delayed-name-removal`: keep `__name__` until the end of a query.
+    pub promql_delayed_name_removal: bool,
     pub agent: bool,
     /// `--web.dashboards-dir`: provisioned Grafana dashboard JSON files.
     pub dashboards_dir: Option<PathBuf>,
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
             query_lookback_delta: Duration::from_secs(300),
             query_max_concurrency: 20,
             query_max_samples_in_flight: None,
+            promql_delayed_name_removal: false,
             agent: false,
             dashboards_dir: None,
             alertmanager_config_file: None,

@@ -42,6 +42,7 @@ fn engine(opts: &ServerOptions) -> promql::Engine {
         lookback_delta_ms: opts.query_lookback_delta.as_millis() as i64,
         max_samples: opts.query_max_samples,
         timeout: opts.query_timeout,
+        delayed_name_removal: opts.promql_delayed_name_removal,
     })
 }
 

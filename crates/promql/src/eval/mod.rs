@@ -12,6 +12,7 @@ mod call;
 mod fmt;
 mod instant_fn;
 mod load_guard;
+mod names;
 pub(crate) mod positions;
 mod range_stream;
 mod selector;
@@ -103,6 +104,8 @@ pub(crate) struct Evaluator<'a> {
     checks: u32,
     /// Samples taken from the shared budget and not yet given back.
     budget_held: usize,
+    /// Keep `__name__` until the end of the query instead of dropping it at the operator.
+    pub delayed_name_removal: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -127,6 +130,7 @@ impl<'a> Evaluator<'a> {
             annos: Annotations::default(),
             checks: 0,
             budget_held: 0,
+            delayed_name_removal: false,
         }
     }
 
@@ -215,16 +219,34 @@ impl<'a> Evaluator<'a> {
             Expr::Number(v) => Ok(Val::Scalar(vec![*v; r.steps()])),
             Expr::String(s) => Ok(Val::String(s.clone())),
             Expr::InvalidUtf8(b) => Ok(Val::String(String::from_utf8_lossy(b).into_owned())),
-            Expr::Neg(inner) => Ok(negate(self.eval(r, inner)?)),
+            Expr::Neg(inner) => {
+                let v = negate(self.eval(r, inner)?);
+                self.settle_names(v, names::Settle::Merge)
+            }
             Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(r, vs)?)),
             Expr::MatrixSelector { vs, range } => {
                 Ok(Val::Matrix(self.eval_matrix_selector(r, vs, *range)?))
             }
             Expr::Subquery { .. } => Ok(Val::Matrix(self.eval_subquery_top(r, e)?)),
-            Expr::Binary { .. } => self.eval_binary(r, e),
+            Expr::Binary { .. } => {
+                let v = self.eval_binary(r, e)?;
+                self.settle_names(v, names::Settle::Merge)
+            }
             Expr::Aggregate { .. } => self.eval_aggregate(r, e),
-            Expr::Call { func, args } => self.eval_call(r, func, args),
+            Expr::Call { func, args } => {
+                let v = self.eval_call(r, func, args)?;
+                let over_range = args.iter().any(|a| {
+                    matches!(a.unparen(), Expr::MatrixSelector { .. } | Expr::Subquery { .. })
+                });
+                let mode = if over_range { names::Settle::Reject } else { names::Settle::Merge };
+                self.settle_names(v, mode)
+            }
         }
+    }
+
+    /// Drops `__name__` where the operator just marked it, unless names are removed at the end.
+    fn settle_names(&self, v: Val, mode: names::Settle) -> Result<Val, QueryError> {
+        if self.delayed_name_removal { Ok(v) } else { names::settle(v, mode) }
     }
 
     /// Evaluates an expression that must be a scalar (function and aggregation parameters).

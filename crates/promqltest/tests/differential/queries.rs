@@ -551,6 +551,35 @@ fn errors(out: &mut Vec<Q>) {
             "label_join(up, \"instance\", \"-\", \"job\") + label_join(up, \"instance\", \"-\", \"job\")",
             "{__name__=~\"http_requests_total|queue_depth\"} - 1",
             "rate(http_requests_total[5m]) or label_replace(rate(http_requests_total[5m]), \"code\", \"x\", \"code\", \"500\")",
+            // Names dropped at the operator (Prometheus' default): equal label sets collide there.
+            "rate({__name__=~\"process_cpu_seconds_total|up\"}[5m])",
+            "sum(rate({__name__=~\"process_cpu_seconds_total|up\"}[5m]))",
+            "sum(-{__name__=~\"process_cpu_seconds_total|up\"})",
+            "count(abs({__name__=~\"process_cpu_seconds_total|up\"}))",
+            "max_over_time(rate({__name__=~\"process_cpu_seconds_total|up\"}[5m])[10m:1m])",
+        ],
+    );
+}
+
+fn name_dropping(out: &mut Vec<Q>) {
+    // Later operators no longer see a name an earlier one dropped.
+    add(
+        out,
+        EXACT,
+        &[
+            "label_replace(rate(process_cpu_seconds_total[5m]), \"name\", \"$1\", \"__name__\", \"(.+)\")",
+            "count by (__name__) (abs({__name__=~\"up|node_load1\"}))",
+            "count_values by (__name__) (\"v\", round(up * 0))",
+            "sum by (__name__) (up * 2)",
+            "sum by (__name__) (up > bool 0)",
+            "sum by (__name__) (up > 0)",
+        ],
+    );
+    add(
+        out,
+        APPROX,
+        &[
+            "sum by (__name__) (rate({__name__=~\"process_cpu_seconds_total|http_requests_total\"}[5m]))",
         ],
     );
 }
@@ -569,5 +598,6 @@ pub fn all() -> Vec<Q> {
     subqueries(&mut out);
     combinations(&mut out);
     errors(&mut out);
+    name_dropping(&mut out);
     out
 }
