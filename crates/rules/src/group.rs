@@ -15,6 +15,7 @@ use storage::{Appendable, Queryable, StorageError};
 
 use crate::RuleError;
 use crate::alerting::AlertingRule;
+use crate::metrics::{RuleMetrics, group_key};
 use crate::recording::RecordingRule;
 use crate::seams::{AlertSink, Clock, QueryFunc, QuerySample};
 
@@ -147,6 +148,10 @@ pub struct Group {
     eval_lock: Mutex<()>,
     /// True if the rules do not read each other's outputs (see [`crate::deps`]).
     concurrent: bool,
+    /// Where this group's metrics go (the manager's, or the group's own when built alone).
+    metrics: Arc<RuleMetrics>,
+    /// The `rule_group` label value.
+    metrics_key: String,
 }
 
 impl std::fmt::Debug for Group {
@@ -169,6 +174,9 @@ impl Group {
     ) -> Group {
         let n = rules.len();
         let concurrent = crate::deps::independent(&rules);
+        let metrics = Arc::new(RuleMetrics::default());
+        let metrics_key = group_key(file, name);
+        metrics.register(&metrics_key, n, interval_ms);
         Group {
             name: name.to_string(),
             file: file.to_string(),
@@ -184,7 +192,35 @@ impl Group {
             }),
             eval_lock: Mutex::new(()),
             concurrent,
+            metrics,
+            metrics_key,
         }
+    }
+
+    /// Counts this group in `metrics` (the manager's) instead of its own.
+    pub fn with_metrics(mut self, metrics: Arc<RuleMetrics>) -> Group {
+        metrics.register(&self.metrics_key, self.rules.len(), self.interval_ms);
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics this group counts in.
+    pub fn metrics(&self) -> &Arc<RuleMetrics> {
+        &self.metrics
+    }
+
+    /// The group's `rule_group` label value, `<file>;<name>`.
+    pub fn metrics_key(&self) -> &str {
+        &self.metrics_key
+    }
+
+    /// Counts scheduled iterations of the evaluation loop: one executed after `missed` ones
+    /// skipped because the previous evaluation overran.
+    pub(crate) fn count_iteration(&self, missed: u64) {
+        self.metrics.update(&self.metrics_key, |g| {
+            g.iterations += 1 + missed;
+            g.iterations_missed += missed;
+        });
     }
 
     pub fn name(&self) -> &str {
@@ -234,34 +270,43 @@ impl Group {
         let started = Instant::now();
         let workers =
             std::thread::available_parallelism().map_or(1, |n| n.get()).min(self.rules.len());
-        if self.concurrent && workers > 1 {
-            self.eval_concurrently(ts_ms, workers);
+        let samples = if self.concurrent && workers > 1 {
+            self.eval_concurrently(ts_ms, workers)
         } else {
-            for (i, rule) in self.rules.iter().enumerate() {
-                self.eval_rule(i, rule, ts_ms);
-            }
-        }
+            self.rules.iter().enumerate().map(|(i, rule)| self.eval_rule(i, rule, ts_ms)).sum()
+        };
+        self.metrics.update(&self.metrics_key, |g| g.last_evaluation_samples = samples as f64);
         self.cleanup_stale_series(ts_ms);
+        let elapsed = started.elapsed().as_secs_f64();
+        self.metrics.observe_group_duration(self.opts.clock.now_ms(), elapsed);
+        self.metrics.update(&self.metrics_key, |g| {
+            g.last_duration_seconds = elapsed;
+            g.last_evaluation_timestamp_seconds = started_ms as f64 / 1000.0;
+        });
         let mut st = self.state.lock();
-        st.evaluation_time_s = started.elapsed().as_secs_f64();
+        st.evaluation_time_s = elapsed;
         st.last_evaluation_ms = Some(started_ms);
         st.last_eval_timestamp_ms = Some(ts_ms);
     }
 
-    /// Evaluates independent rules on `workers` threads, each taking the next rule in order.
-    fn eval_concurrently(&self, ts: i64, workers: usize) {
-        let next = std::sync::atomic::AtomicUsize::new(0);
+    /// Evaluates independent rules on `workers` threads, each taking the next rule in order;
+    /// returns the number of samples the rules returned.
+    fn eval_concurrently(&self, ts: i64, workers: usize) -> usize {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let samples = AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(rule) = self.rules.get(i) else { break };
-                        self.eval_rule(i, rule, ts);
+                        samples.fetch_add(self.eval_rule(i, rule, ts), Ordering::Relaxed);
                     }
                 });
             }
         });
+        samples.into_inner()
     }
 
     /// Turns concurrent evaluation off (or back on where the rules allow it).
@@ -275,9 +320,12 @@ impl Group {
         self.concurrent
     }
 
-    fn eval_rule(&self, i: usize, rule: &Rule, ts: i64) {
+    /// Evaluates one rule; returns the number of samples it returned (0 on a query error).
+    /// Counts the evaluation, and a failure if the query or the commit failed, as Prometheus.
+    fn eval_rule(&self, i: usize, rule: &Rule, ts: i64) -> usize {
         let started_ms = self.opts.clock.now_ms();
         let started = Instant::now();
+        self.metrics.update(&self.metrics_key, |g| g.evaluations += 1);
         let offset = self.query_offset_ms();
         let res = match rule {
             Rule::Recording(r) => r.eval(ts, offset, &self.opts.query, self.limit),
@@ -287,8 +335,9 @@ impl Group {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(group = %self.name, rule = rule.name(), err = %e, "evaluating rule failed");
-                rule.set_result(Some(e.to_string()), started_ms, started.elapsed().as_secs_f64());
-                return;
+                self.metrics.update(&self.metrics_key, |g| g.evaluation_failures += 1);
+                self.rule_done(rule, Some(e.to_string()), started_ms, started);
+                return 0;
             }
         };
         if let Rule::Alerting(r) = rule {
@@ -297,12 +346,23 @@ impl Group {
                 self.opts.sink.send(alerts);
             }
         }
-        let err = self.append(i, &vector, ts - offset);
-        rule.set_result(err, started_ms, started.elapsed().as_secs_f64());
+        let (err, commit_failed) = self.append(i, &vector, ts - offset);
+        if commit_failed {
+            self.metrics.update(&self.metrics_key, |g| g.evaluation_failures += 1);
+        }
+        self.rule_done(rule, err, started_ms, started);
+        vector.len()
+    }
+
+    fn rule_done(&self, rule: &Rule, err: Option<String>, started_ms: i64, started: Instant) {
+        let elapsed = started.elapsed().as_secs_f64();
+        self.metrics.observe_rule_duration(self.opts.clock.now_ms(), elapsed);
+        rule.set_result(err, started_ms, elapsed);
     }
 
     /// Appends a rule's output and stale markers for its vanished series, then commits.
-    fn append(&self, i: usize, vector: &[QuerySample], stale_ts: i64) -> Option<String> {
+    /// Returns the first error and whether it was the commit that failed.
+    fn append(&self, i: usize, vector: &[QuerySample], stale_ts: i64) -> (Option<String>, bool) {
         let mut app = self.opts.appendable.appender();
         let mut returned: HashSet<Labels> = HashSet::with_capacity(vector.len());
         let mut first_err: Option<String> = None;
@@ -326,11 +386,11 @@ impl Group {
         match app.commit() {
             Ok(()) => {
                 self.state.lock().series_in_previous_eval[i] = returned;
-                first_err
+                (first_err, false)
             }
             Err(e) => {
                 self.state.lock().series_in_previous_eval[i] = previous;
-                Some(e.to_string())
+                (Some(e.to_string()), true)
             }
         }
     }

@@ -24,6 +24,7 @@ mod expr;
 mod group;
 pub mod lint;
 mod manager;
+pub mod metrics;
 mod recording;
 pub mod rulefmt;
 pub mod schedule;

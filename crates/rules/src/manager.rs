@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::alerting::AlertingRule;
 use crate::group::{Group, GroupOptions, Rule};
+use crate::metrics::{RuleMetrics, RuleMetricsSnapshot};
 use crate::recording::RecordingRule;
 use crate::rulefmt::{self, RuleDef, RuleGroup};
 use crate::{RuleError, api, expr, schedule};
@@ -45,6 +46,8 @@ pub struct Manager {
     /// True once the first configuration has been applied (later groups are not restored).
     restored: AtomicBool,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
+    /// The `prometheus_rule_*` metrics of all groups.
+    metrics: Arc<RuleMetrics>,
 }
 
 impl std::fmt::Debug for Manager {
@@ -85,7 +88,14 @@ impl Manager {
             groups: RwLock::new(BTreeMap::new()),
             restored: AtomicBool::new(false),
             runtime: Mutex::new(None),
+            metrics: Arc::new(RuleMetrics::default()),
         }
+    }
+
+    /// The `prometheus_rule_*` metrics of the current groups, now.
+    pub fn metrics_snapshot(&self) -> RuleMetricsSnapshot {
+        let now = self.opts.read().clock.now_ms();
+        self.metrics.snapshot(now)
     }
 
     /// Reads and validates rule files; returns every error, prefixed by its file name.
@@ -201,20 +211,21 @@ impl Manager {
                         new_map.insert(key, running);
                         continue;
                     }
-                    let group =
-                        Arc::new(Self::build_group(file, g, interval_ms, &opts, !should_restore));
+                    let group = Self::build_group(file, g, interval_ms, &opts, !should_restore);
+                    let group = Arc::new(group.with_metrics(self.metrics.clone()));
                     Self::stop_running(running, Some(&group));
                     new_map.insert(key, Running { group, stop: None, fingerprint: fp });
                     continue;
                 }
-                let group =
-                    Arc::new(Self::build_group(file, g, interval_ms, &opts, !should_restore));
+                let group = Self::build_group(file, g, interval_ms, &opts, !should_restore);
+                let group = Arc::new(group.with_metrics(self.metrics.clone()));
                 new_map.insert(key, Running { group, stop: None, fingerprint: fp });
             }
         }
         for (_, running) in old {
             let group = running.group.clone();
             Self::stop_running(running, None);
+            self.metrics.delete(group.metrics_key());
             group.mark_all_stale(opts.clock.now_ms());
         }
         let handle = self.runtime.lock().clone();
@@ -324,6 +335,7 @@ async fn run_group(group: Arc<Group>, should_restore: bool, mut stop: watch::Rec
     if !sleep_until(&group, eval_ts, &mut stop).await {
         return;
     }
+    group.count_iteration(0);
     eval_blocking(&group, eval_ts).await;
     let mut restore_pending = should_restore && group.has_alerting_rules();
     if should_restore && !restore_pending {
@@ -336,6 +348,7 @@ async fn run_group(group: Arc<Group>, should_restore: bool, mut stop: watch::Rec
         let now = group.opts.clock.now_ms();
         let missed = ((now - eval_ts) / interval - 1).max(0);
         eval_ts += (missed + 1) * interval;
+        group.count_iteration(missed as u64);
         eval_blocking(&group, eval_ts).await;
         if restore_pending {
             let g = group.clone();
