@@ -185,7 +185,9 @@ impl XorChunk {
     }
 }
 
-/// A bit stream reader, most significant bit first.
+/// A bit stream reader, most significant bit first. Reads go through a 64-bit big-endian window
+/// loaded at the current position, so a field of up to 57 bits costs one load and two shifts;
+/// bits past the end read as zero and every read checks that it ends within the stream.
 #[derive(Debug, Clone)]
 struct BitReader {
     /// Position in bits from the start of the slice.
@@ -194,32 +196,48 @@ struct BitReader {
 }
 
 impl BitReader {
-    fn read_bit(&mut self, b: &[u8]) -> Option<bool> {
-        if self.pos >= self.end {
-            return None;
-        }
-        let byte = b[self.pos >> 3];
-        let bit = (byte >> (7 - (self.pos & 7))) & 1;
-        self.pos += 1;
-        Some(bit == 1)
+    /// The 64 bits from `pos` on, left-aligned; at least 57 are real (zero past the end).
+    #[inline(always)]
+    fn peek(&self, b: &[u8]) -> u64 {
+        let byte = self.pos >> 3;
+        let w = match b.get(byte..byte + 8) {
+            Some(s) => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(s);
+                u64::from_be_bytes(a)
+            }
+            None => {
+                let mut a = [0u8; 8];
+                let tail = b.get(byte..).unwrap_or(&[]);
+                a[..tail.len()].copy_from_slice(tail);
+                u64::from_be_bytes(a)
+            }
+        };
+        w << (self.pos & 7)
     }
 
-    fn read_bits(&mut self, b: &[u8], n: u32) -> Option<u64> {
-        if self.pos + n as usize > self.end {
+    /// Consumes `n` bits if the stream holds them.
+    #[inline(always)]
+    fn consume(&mut self, n: usize) -> Option<()> {
+        if self.pos + n > self.end {
             return None;
         }
-        let mut v = 0u64;
-        let mut need = n;
-        while need > 0 {
-            let byte = u64::from(b[self.pos >> 3]);
-            let off = (self.pos & 7) as u32;
-            let avail = 8 - off;
-            let take = avail.min(need);
-            let bits = (byte >> (avail - take)) & ((1u64 << take) - 1);
-            v = if take == 64 { bits } else { (v << take) | bits };
-            self.pos += take as usize;
-            need -= take;
+        self.pos += n;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn read_bits(&mut self, b: &[u8], n: u32) -> Option<u64> {
+        if n == 0 {
+            return self.consume(0).map(|()| 0);
         }
+        if n > 57 {
+            let hi = self.read_bits(b, n - 32)?;
+            let lo = self.read_bits(b, 32)?;
+            return Some((hi << 32) | lo);
+        }
+        let v = self.peek(b) >> (64 - n);
+        self.consume(n as usize)?;
         Some(v)
     }
 
@@ -241,10 +259,9 @@ impl BitReader {
     }
 }
 
-/// Decodes an XOR chunk held in `B`.
+/// The decoding state of an XOR chunk, apart from the bytes it reads.
 #[derive(Debug, Clone)]
-pub struct XorIterator<B> {
-    data: B,
+struct Decoder {
     br: BitReader,
     total: u16,
     read: u16,
@@ -253,6 +270,102 @@ pub struct XorIterator<B> {
     t_delta: u64,
     leading: u8,
     trailing: u8,
+}
+
+impl Decoder {
+    /// Decodes the next sample from `b`; `None` on malformed or truncated data.
+    #[inline(always)]
+    fn step(&mut self, b: &[u8]) -> Option<(i64, f64)> {
+        if self.read >= 2 {
+            self.read_dod(b)?;
+        } else if self.read == 0 {
+            let u = self.br.read_uvarint(b)?;
+            self.t = ((u >> 1) as i64) ^ -((u & 1) as i64);
+            self.v = f64::from_bits(self.br.read_bits(b, 64)?);
+            self.read = 1;
+            return Some((self.t, self.v));
+        } else {
+            self.t_delta = self.br.read_uvarint(b)?;
+            self.t = self.t.wrapping_add(self.t_delta as i64);
+        }
+        self.read_value(b)?;
+        self.read += 1;
+        Some((self.t, self.v))
+    }
+
+    /// A delta-of-delta timestamp: prefix `0`, `10`, `110`, `1110` or `1111`, then 0, 14, 17, 20
+    /// or 64 bits.
+    #[inline(always)]
+    fn read_dod(&mut self, b: &[u8]) -> Option<()> {
+        let w = self.br.peek(b);
+        let ones = w.leading_ones();
+        let dod = match ones {
+            0 => {
+                self.br.consume(1)?;
+                0
+            }
+            1..=3 => {
+                let sz = match ones {
+                    1 => 14,
+                    2 => 17,
+                    _ => 20,
+                };
+                let prefix = ones + 1;
+                let mut bits = (w << prefix) >> (64 - sz);
+                self.br.consume((prefix + sz) as usize)?;
+                if bits > (1 << (sz - 1)) {
+                    bits = bits.wrapping_sub(1 << sz);
+                }
+                bits as i64
+            }
+            _ => {
+                self.br.consume(4)?;
+                self.br.read_bits(b, 64)? as i64
+            }
+        };
+        self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
+        self.t = self.t.wrapping_add(self.t_delta as i64);
+        Some(())
+    }
+
+    /// An XOR'd value: `0` (unchanged), `10` + bits in the previous window, or `11` + 5 bits of
+    /// leading zeros + 6 bits of significant bits (0 meaning 64) + the bits.
+    #[inline(always)]
+    fn read_value(&mut self, b: &[u8]) -> Option<()> {
+        let w = self.br.peek(b);
+        if w >> 63 == 0 {
+            return self.br.consume(1);
+        }
+        let mbits;
+        if (w >> 62) & 1 == 0 {
+            self.br.consume(2)?;
+            mbits = 64 - u32::from(self.leading) - u32::from(self.trailing);
+        } else {
+            self.br.consume(13)?;
+            let leading = ((w >> 57) & 0x1f) as u8;
+            let mut m = ((w >> 51) & 0x3f) as u32;
+            if m == 0 {
+                m = 64;
+            }
+            if u32::from(leading) + m > 64 {
+                return None;
+            }
+            self.leading = leading;
+            self.trailing = (64 - u32::from(leading) - m) as u8;
+            mbits = m;
+        }
+        let bits = self.br.read_bits(b, mbits)?;
+        let shifted = if self.trailing >= 64 { 0 } else { bits << self.trailing };
+        self.v = f64::from_bits(self.v.to_bits() ^ shifted);
+        Some(())
+    }
+}
+
+/// Decodes an XOR chunk held in `B`.
+#[derive(Debug, Clone)]
+pub struct XorIterator<B> {
+    data: B,
+    dec: Decoder,
     corrupt: bool,
 }
 
@@ -267,14 +380,16 @@ impl<B: AsRef<[u8]>> XorIterator<B> {
         let end = b.len() * 8;
         XorIterator {
             data,
-            br: BitReader { pos: 16.min(end), end },
-            total,
-            read: 0,
-            t: 0,
-            v: 0.0,
-            t_delta: 0,
-            leading: 0,
-            trailing: 0,
+            dec: Decoder {
+                br: BitReader { pos: 16.min(end), end },
+                total,
+                read: 0,
+                t: 0,
+                v: 0.0,
+                t_delta: 0,
+                leading: 0,
+                trailing: 0,
+            },
             corrupt,
         }
     }
@@ -286,93 +401,45 @@ impl<B: AsRef<[u8]>> XorIterator<B> {
 
     /// The number of samples the header announces.
     pub fn num_samples(&self) -> u16 {
-        self.total
+        self.dec.total
     }
 
     /// The next sample, or `None` at the end or on malformed data (see [`Self::is_corrupt`]).
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Option<(i64, f64)> {
-        if self.corrupt || self.read >= self.total {
+        if self.corrupt || self.dec.read >= self.dec.total {
             return None;
         }
-        let r = self.step();
+        let r = self.dec.step(self.data.as_ref());
         if r.is_none() {
             self.corrupt = true;
         }
         r
     }
 
-    fn step(&mut self) -> Option<(i64, f64)> {
-        let b = self.data.as_ref();
-        if self.read == 0 {
-            let u = self.br.read_uvarint(b)?;
-            self.t = ((u >> 1) as i64) ^ -((u & 1) as i64);
-            self.v = f64::from_bits(self.br.read_bits(b, 64)?);
-            self.read = 1;
-            return Some((self.t, self.v));
+    /// Decodes samples in one loop, handing each to `f` until `f` returns false or the chunk
+    /// ends (check [`Self::is_corrupt`] afterwards). The sample `f` refuses is consumed.
+    #[inline]
+    pub fn decode_while(&mut self, mut f: impl FnMut(i64, f64) -> bool) {
+        if self.corrupt {
+            return;
         }
-        if self.read == 1 {
-            self.t_delta = self.br.read_uvarint(b)?;
-            self.t = self.t.wrapping_add(self.t_delta as i64);
-        } else {
-            let mut d = 0u8;
-            for _ in 0..4 {
-                d <<= 1;
-                if !self.br.read_bit(b)? {
-                    break;
-                }
-                d |= 1;
-            }
-            let sz: u32 = match d {
-                0b0 => 0,
-                0b10 => 14,
-                0b110 => 17,
-                0b1110 => 20,
-                _ => 64,
-            };
-            let dod = match sz {
-                0 => 0,
-                64 => self.br.read_bits(b, 64)? as i64,
-                _ => {
-                    let mut bits = self.br.read_bits(b, sz)?;
-                    if bits > (1 << (sz - 1)) {
-                        bits = bits.wrapping_sub(1 << sz);
+        let b = self.data.as_ref();
+        let dec = &mut self.dec;
+        while dec.read < dec.total {
+            match dec.step(b) {
+                Some((t, v)) => {
+                    if !f(t, v) {
+                        return;
                     }
-                    bits as i64
                 }
-            };
-            self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
-            self.t = self.t.wrapping_add(self.t_delta as i64);
-        }
-        self.read_value()?;
-        self.read += 1;
-        Some((self.t, self.v))
-    }
-
-    fn read_value(&mut self) -> Option<()> {
-        let b = self.data.as_ref();
-        if !self.br.read_bit(b)? {
-            return Some(());
-        }
-        let mbits;
-        if !self.br.read_bit(b)? {
-            mbits = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        } else {
-            self.leading = self.br.read_bits(b, 5)? as u8;
-            let mut m = self.br.read_bits(b, 6)? as u32;
-            if m == 0 {
-                m = 64;
+                None => {
+                    self.corrupt = true;
+                    return;
+                }
             }
-            if u32::from(self.leading) + m > 64 {
-                return None;
-            }
-            self.trailing = (64 - u32::from(self.leading) - m) as u8;
-            mbits = m;
         }
-        let bits = self.br.read_bits(b, mbits)?;
-        let shifted = if self.trailing >= 64 { 0 } else { bits << self.trailing };
-        self.v = f64::from_bits(self.v.to_bits() ^ shifted);
-        Some(())
     }
 }
 

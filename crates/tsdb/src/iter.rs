@@ -140,6 +140,70 @@ impl SampleIterator for ChunkSeriesIterator {
         self.advance()
     }
 
+    /// Decodes each chunk in one loop straight into `out`, with the same filtering as `next`.
+    fn next_batch(&mut self, out: &mut Vec<Sample>, max: usize) -> usize {
+        if max == 0 || self.done {
+            return 0;
+        }
+        self.started = true;
+        let mut n = 0;
+        while n < max {
+            let Some(cur) = self.cur.as_mut() else {
+                match self.load_next() {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        self.done = true;
+                        self.at = None;
+                    }
+                    Err(e) => {
+                        self.fail(e);
+                    }
+                }
+                return n;
+            };
+            // Samples at or before the last one returned, or before mint, are skipped.
+            let mut after = self.at.map(|a| a.t);
+            let (mint, maxt, deleted) = (self.mint, self.maxt, &self.deleted);
+            let mut past_maxt = false;
+            let mut last = None;
+            cur.decode_while(|t, v| {
+                if t < mint || after.is_some_and(|a| t <= a) {
+                    return true;
+                }
+                if t > maxt {
+                    past_maxt = true;
+                    return false;
+                }
+                if !deleted.is_empty() && is_deleted(deleted, t) {
+                    return true;
+                }
+                let s = Sample::new(t, v);
+                out.push(s);
+                last = Some(s);
+                after = Some(t);
+                n += 1;
+                n < max
+            });
+            if last.is_some() {
+                self.at = last;
+            }
+            if past_maxt {
+                self.done = true;
+                self.at = None;
+                return n;
+            }
+            if n == max {
+                return n;
+            }
+            if cur.is_corrupt() {
+                self.fail(StorageError::Corrupted("malformed xor chunk".into()));
+                return n;
+            }
+            self.cur = None;
+        }
+        n
+    }
+
     fn seek(&mut self, ts: Timestamp) -> Option<Sample> {
         if let Some(a) = self.at {
             if a.t >= ts {
@@ -169,44 +233,115 @@ impl SampleIterator for ChunkSeriesIterator {
     }
 }
 
-/// Merges iterators of one series; on equal timestamps the earliest iterator wins.
+/// How many samples a merge reads ahead from each of its iterators.
+const MERGE_BATCH: usize = 128;
+
+/// One iterator of a merge with the samples read ahead from it; `buf[pos]` is its head.
+struct MergeSource {
+    it: Box<dyn SampleIterator>,
+    buf: Vec<Sample>,
+    pos: usize,
+    /// The iterator returned nothing on the last read.
+    exhausted: bool,
+}
+
+impl MergeSource {
+    /// The next sample of this iterator, reading ahead a batch when the buffer is used up.
+    #[inline]
+    fn head(&mut self) -> Option<Sample> {
+        if self.pos >= self.buf.len() && !self.exhausted {
+            self.buf.clear();
+            self.pos = 0;
+            if self.it.next_batch(&mut self.buf, MERGE_BATCH) == 0 {
+                self.exhausted = true;
+            }
+        }
+        self.buf.get(self.pos).copied()
+    }
+
+    /// Drops samples before `ts`; the head is then the first sample at or after `ts`.
+    fn seek(&mut self, ts: Timestamp) {
+        if self.pos < self.buf.len() {
+            if self.buf[self.pos].t >= ts {
+                return;
+            }
+            let rest = &self.buf[self.pos..];
+            self.pos += rest.partition_point(|s| s.t < ts);
+            if self.pos < self.buf.len() {
+                return;
+            }
+        }
+        self.buf.clear();
+        self.pos = 0;
+        match self.it.seek(ts) {
+            Some(s) => {
+                self.buf.push(s);
+                self.exhausted = false;
+            }
+            None => self.exhausted = true,
+        }
+    }
+}
+
+/// Merges iterators of one series; on equal timestamps the earliest iterator wins and the
+/// others' samples at that timestamp are dropped. Iterators are read in batches, and a run of
+/// samples from one iterator that come before every other iterator's head is copied as a whole,
+/// so iterators that do not overlap in time (blocks, then the head) are simply chained.
 pub struct MergeIterator {
-    its: Vec<Box<dyn SampleIterator>>,
-    heads: Vec<Option<Sample>>,
+    sources: Vec<MergeSource>,
     started: bool,
     at: Option<Sample>,
 }
 
 impl MergeIterator {
     pub fn new(its: Vec<Box<dyn SampleIterator>>) -> MergeIterator {
-        let n = its.len();
-        MergeIterator { its, heads: vec![None; n], started: false, at: None }
+        let sources = its
+            .into_iter()
+            .map(|it| MergeSource { it, buf: Vec::new(), pos: 0, exhausted: false })
+            .collect();
+        MergeIterator { sources, started: false, at: None }
     }
 
-    fn pick(&mut self) -> Option<Sample> {
-        let mut best: Option<Sample> = None;
-        for s in self.heads.iter().flatten() {
-            if best.is_none_or(|b| s.t < b.t) {
-                best = Some(*s);
+    /// Takes the next run of at most `limit` (>= 1) merged samples, all from one source: the
+    /// smallest head (the earliest source on ties, dropping the others' equal heads) and the
+    /// samples after it that are smaller than every other head. Returns (source, start, len)
+    /// into that source's buffer, or `None` at the end.
+    fn run(&mut self, limit: usize) -> Option<(usize, usize, usize)> {
+        let mut best: Option<(usize, i64)> = None;
+        for (j, s) in self.sources.iter_mut().enumerate() {
+            if let Some(h) = s.head()
+                && best.is_none_or(|(_, t)| h.t < t)
+            {
+                best = Some((j, h.t));
             }
         }
-        if let Some(b) = best {
-            for h in self.heads.iter_mut() {
-                if h.is_some_and(|s| s.t == b.t) {
-                    *h = None;
-                }
+        let Some((i, bt)) = best else {
+            self.at = None;
+            return None;
+        };
+        let mut bound: Option<i64> = None;
+        for (j, s) in self.sources.iter_mut().enumerate() {
+            if j == i {
+                continue;
+            }
+            if s.head().is_some_and(|h| h.t == bt) {
+                s.pos += 1;
+            }
+            if let Some(h) = s.head() {
+                bound = Some(bound.map_or(h.t, |b| b.min(h.t)));
             }
         }
-        self.at = best;
-        best
-    }
-
-    fn fill(&mut self) {
-        for (h, it) in self.heads.iter_mut().zip(self.its.iter_mut()) {
-            if h.is_none() {
-                *h = it.next();
-            }
-        }
+        let s = &mut self.sources[i];
+        let start = s.pos;
+        let avail = &s.buf[start..];
+        let cap = avail.len().min(limit);
+        let len = match bound {
+            None => cap,
+            Some(b) => 1 + avail[1..cap].iter().take_while(|x| x.t < b).count(),
+        };
+        s.pos += len;
+        self.at = Some(s.buf[start + len - 1]);
+        Some((i, start, len))
     }
 }
 
@@ -217,8 +352,26 @@ impl SampleIterator for MergeIterator {
         } else if self.at.is_none() {
             return None;
         }
-        self.fill();
-        self.pick()
+        self.run(1)?;
+        self.at
+    }
+
+    fn next_batch(&mut self, out: &mut Vec<Sample>, max: usize) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        if !self.started {
+            self.started = true;
+        } else if self.at.is_none() {
+            return 0;
+        }
+        let mut n = 0;
+        while n < max {
+            let Some((i, start, len)) = self.run(max - n) else { break };
+            out.extend_from_slice(&self.sources[i].buf[start..start + len]);
+            n += len;
+        }
+        n
     }
 
     fn seek(&mut self, ts: Timestamp) -> Option<Sample> {
@@ -230,17 +383,15 @@ impl SampleIterator for MergeIterator {
             return None;
         }
         self.started = true;
-        for (h, it) in self.heads.iter_mut().zip(self.its.iter_mut()) {
-            match h {
-                Some(s) if s.t >= ts => {}
-                _ => *h = it.seek(ts),
-            }
+        for s in &mut self.sources {
+            s.seek(ts);
         }
-        self.pick()
+        self.run(1)?;
+        self.at
     }
 
     fn err(&self) -> Option<StorageError> {
-        self.its.iter().find_map(|i| i.err())
+        self.sources.iter().find_map(|s| s.it.err())
     }
 }
 
