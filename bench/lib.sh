@@ -130,7 +130,7 @@ cpu_ticks() {
 }
 
 # rss_bytes PID: resident set size of PID in bytes (VmRSS).
-rss_bytes() { awk '/^VmRSS:/ { printf "%d\n", $2 * 1024 }' "/proc/$1/status"; }
+rss_bytes() { awk '/^VmRSS:/ { printf "%.0f\n", $2 * 1024 }' "/proc/$1/status"; }
 
 # io_write_bytes PID: bytes PID caused to be written to storage (write_bytes of /proc/PID/io).
 io_write_bytes() { awk '/^write_bytes:/ { print $2 }' "/proc/$1/io"; }
