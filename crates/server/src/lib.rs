@@ -17,6 +17,7 @@ mod lifecycle;
 mod options;
 mod process_metrics;
 mod remote_write;
+mod rule_metrics;
 mod run;
 mod self_access;
 mod self_metrics;

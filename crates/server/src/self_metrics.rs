@@ -18,10 +18,14 @@ use crate::process_metrics::ProcessCollector;
 /// Labels of `prometheus_build_info`.
 type BuildInfoLabels = Vec<(String, String)>;
 
+/// Writes metric families as OpenMetrics text (for types the registry cannot encode).
+pub type TextSection = Box<dyn Fn(&mut String) + Send + Sync>;
+
 /// Handles to the metrics other parts of the server update.
 #[derive(Clone)]
 pub struct SelfMetrics {
     registry: Arc<Mutex<Registry>>,
+    text_sections: Arc<Mutex<Vec<TextSection>>>,
     pub ready: Gauge,
     pub config_last_reload_successful: Gauge,
     pub config_last_reload_success_timestamp_seconds: Gauge<f64, AtomicU64>,
@@ -61,6 +65,7 @@ impl SelfMetrics {
         registry.register_collector(Box::new(ProcessCollector::new()));
         SelfMetrics {
             registry: Arc::new(Mutex::new(registry)),
+            text_sections: Arc::new(Mutex::new(Vec::new())),
             ready,
             config_last_reload_successful: reload_ok,
             config_last_reload_success_timestamp_seconds: reload_ts,
@@ -72,6 +77,11 @@ impl SelfMetrics {
         f(&mut self.registry.lock())
     }
 
+    /// Adds families written as text after the registry's, before `# EOF`.
+    pub fn add_text_section(&self, section: TextSection) {
+        self.text_sections.lock().push(section);
+    }
+
     /// The text exposition (format 0.0.4-compatible OpenMetrics text without `# EOF` handling
     /// left to the caller).
     pub fn encode(&self) -> String {
@@ -79,6 +89,19 @@ impl SelfMetrics {
         // Encoding into a String cannot fail except through a broken collector.
         if encode(&mut out, &self.registry.lock()).is_err() {
             out.clear();
+        }
+        let sections = self.text_sections.lock();
+        if !sections.is_empty() {
+            let eof = out.ends_with("# EOF\n");
+            if eof {
+                out.truncate(out.len() - "# EOF\n".len());
+            }
+            for section in sections.iter() {
+                section(&mut out);
+            }
+            if eof {
+                out.push_str("# EOF\n");
+            }
         }
         out
     }
