@@ -22,10 +22,11 @@
 #      2 h blocks produces; chunks of 120 samples, index and meta included).
 #
 # Usage: bench/scenarios/storage.sh [--quick|--full] --out DIR
-#   quick: 100,000 series x 60 steps remote-written (6 M samples), 2,000 series backfilled (11.5 M).
+#   quick: 50,000 series x 144 steps remote-written (7.2 M samples), 2,000 series backfilled (11.5 M).
 #   full: 500,000 series x 144 steps (72 M samples; the issue's restart case), 10,000 backfilled (57.6 M).
 # Environment: PHAROS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, VM_BIN (see bench/lib.sh; VM is skipped
-#   when missing), STORAGE_GEN_BIN (the generator; built when missing).
+#   when missing), STORAGE_GEN_BIN (the generator; built when missing), STORAGE_PARTS
+#   ("remote-write backfill" by default; name one to run only that feed).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 parse_args "$@"
@@ -36,7 +37,7 @@ TSV=$OUT/$NAME.tsv
 if [ "$MODE" = full ]; then
   SERIES=500000 STEPS=144 BF_SERIES=10000
 else
-  SERIES=100000 STEPS=60 BF_SERIES=2000
+  SERIES=50000 STEPS=144 BF_SERIES=2000
 fi
 BF_STEPS=5760
 INTERVAL_MS=15000
@@ -74,7 +75,8 @@ start_sut() {
         --storage.tsdb.retention.time=100y --web.enable-remote-write-receiver ;;
     vm)
       start_bg "$WORK/$sys.log" "$SUT_CORE" "$VM_BIN" -storageDataPath="$data" \
-        -httpListenAddr="127.0.0.1:$port" -retentionPeriod=100y ;;
+        -httpListenAddr="127.0.0.1:$port" -retentionPeriod=100y \
+        -search.maxUniqueTimeseries=10000000 ;;
   esac
 }
 
@@ -106,13 +108,15 @@ remote_write_run() {
   rss1=$(rss_bytes "$pid")
   RSS_PER_SERIES[$sys]=$(calc "($rss1 - $rss0) / $SERIES")
   if [ "$sys" = vm ]; then
-    HEAD_SERIES[$sys]=$(prom_query "$base" 'count({job="node"})')
+    HEAD_SERIES[$sys]=$(prom_query "$base" 'count({job="node"})' || true)
     DISK_BPS_RW[$sys]=$(calc "$(du -sb "$data" | cut -f1) / $RW_SAMPLES")
   else
-    HEAD_SERIES[$sys]=$(curl -fsS "$base/api/v1/status/tsdb" | jq -r '.data.headStats.numSeries')
+    HEAD_SERIES[$sys]=$(curl -fsS --max-time 120 "$base/api/v1/status/tsdb" |
+      jq -r '.data.headStats.numSeries' || true)
     WAL_BPS[$sys]=$(calc "$(du -sb "$data/wal" | cut -f1) / $RW_SAMPLES")
   fi
-  log "$sys: rss $rss0 -> $rss1 B, ${HEAD_SERIES[$sys]} series, ${RW_RATE[$sys]} samples/s"
+  log "$sys: rss $rss0 -> $rss1 B (${RSS_PER_SERIES[$sys]} B/series), ${HEAD_SERIES[$sys]:-?} series," \
+    "${RW_RATE[$sys]} samples/s, wal ${WAL_BPS[$sys]:-} B/sample, data ${DISK_BPS_RW[$sys]:-} B/sample"
   stop_pid "$pid"
   log "$sys: restarting on $(du -sh "$data" | cut -f1) of data"
   t0=$(now_s)
@@ -142,18 +146,23 @@ backfill_run() {
   t1=$(now_s)
   IMPORT_RATE[$sys]=$(calc "$BF_SAMPLES / ($t1 - $t0)")
   DISK_BPS[$sys]=$(calc "$(du -sb "$out" | cut -f1) / $BF_SAMPLES")
+  rm -rf "$out"
   log "$sys: ${IMPORT_RATE[$sys]} samples/s, ${DISK_BPS[$sys]} B/sample"
 }
 
+PARTS=${STORAGE_PARTS:-remote-write backfill}
 SYSTEMS=(pharos prometheus)
 [ "$HAVE_VM" = 1 ] && SYSTEMS+=(vm)
-for sys in "${SYSTEMS[@]}"; do remote_write_run "$sys"; done
-
-log "writing the OpenMetrics file ($BF_SAMPLES samples)"
-taskset -c "$LOAD_CORE" "$GEN" openmetrics --series "$BF_SERIES" --samples "$BF_STEPS" \
-  --start-ms 1700000000000 --interval-ms "$INTERVAL_MS" >"$WORK/data.om"
-for sys in pharos prometheus; do backfill_run "$sys"; done
-rm -f "$WORK/data.om"
+if [[ " $PARTS " == *" remote-write "* ]]; then
+  for sys in "${SYSTEMS[@]}"; do remote_write_run "$sys"; done
+fi
+if [[ " $PARTS " == *" backfill "* ]]; then
+  log "writing the OpenMetrics file ($BF_SAMPLES samples)"
+  taskset -c "$LOAD_CORE" "$GEN" openmetrics --series "$BF_SERIES" --samples "$BF_STEPS" \
+    --start-ms 1700000000000 --interval-ms "$INTERVAL_MS" >"$WORK/data.om"
+  for sys in pharos prometheus; do backfill_run "$sys"; done
+  rm -f "$WORK/data.om"
+fi
 
 # fmt V: three significant digits, whole numbers from 1000 up (empty stays empty).
 fmt() {
@@ -164,21 +173,21 @@ RW_ROW="$((SERIES / 1000))k series x $STEPS @15s (remote write)"
 BF_ROW="$((BF_SERIES / 1000))k series x 24h @15s (OpenMetrics)"
 tsv_header "$TSV"
 tsv_row "$TSV" "$RW_ROW" "resident memory per active series" "bytes (lower is better)" \
-  "$(fmt "${RSS_PER_SERIES[pharos]}")" "$(fmt "${RSS_PER_SERIES[prometheus]}")" "$(fmt "${RSS_PER_SERIES[vm]:-}")"
+  "$(fmt "${RSS_PER_SERIES[pharos]:-}")" "$(fmt "${RSS_PER_SERIES[prometheus]:-}")" "$(fmt "${RSS_PER_SERIES[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "WAL bytes per sample" "bytes (lower is better)" \
-  "$(fmt "${WAL_BPS[pharos]}")" "$(fmt "${WAL_BPS[prometheus]}")" ""
+  "$(fmt "${WAL_BPS[pharos]:-}")" "$(fmt "${WAL_BPS[prometheus]:-}")" ""
 tsv_row "$TSV" "$RW_ROW" "restart to ready" "seconds (lower is better)" \
-  "$(fmt "${RESTART_S[pharos]}")" "$(fmt "${RESTART_S[prometheus]}")" "$(fmt "${RESTART_S[vm]:-}")"
+  "$(fmt "${RESTART_S[pharos]:-}")" "$(fmt "${RESTART_S[prometheus]:-}")" "$(fmt "${RESTART_S[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "remote-write ingestion" "samples/s (higher is better)" \
-  "$(fmt "${RW_RATE[pharos]}")" "$(fmt "${RW_RATE[prometheus]}")" "$(fmt "${RW_RATE[vm]:-}")"
+  "$(fmt "${RW_RATE[pharos]:-}")" "$(fmt "${RW_RATE[prometheus]:-}")" "$(fmt "${RW_RATE[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "series in the head after ingestion" "series (must equal $SERIES)" \
-  "${HEAD_SERIES[pharos]}" "${HEAD_SERIES[prometheus]}" "${HEAD_SERIES[vm]:-}"
+  "${HEAD_SERIES[pharos]:-}" "${HEAD_SERIES[prometheus]:-}" "${HEAD_SERIES[vm]:-}"
 tsv_row "$TSV" "$RW_ROW" "data dir bytes per sample (VictoriaMetrics, after flush)" "bytes (lower is better)" \
   "" "" "$(fmt "${DISK_BPS_RW[vm]:-}")"
 tsv_row "$TSV" "$BF_ROW" "bytes per sample on disk (24 h blocks)" "bytes (lower is better)" \
-  "$(fmt "${DISK_BPS[pharos]}")" "$(fmt "${DISK_BPS[prometheus]}")" ""
+  "$(fmt "${DISK_BPS[pharos]:-}")" "$(fmt "${DISK_BPS[prometheus]:-}")" ""
 tsv_row "$TSV" "$BF_ROW" "OpenMetrics import" "samples/s (higher is better)" \
-  "$(fmt "${IMPORT_RATE[pharos]}")" "$(fmt "${IMPORT_RATE[prometheus]}")" ""
+  "$(fmt "${IMPORT_RATE[pharos]:-}")" "$(fmt "${IMPORT_RATE[prometheus]:-}")" ""
 
 echo "storage ($MODE), $(date -u +'%Y-%m-%d %H:%M UTC'), load $(load_avg)"
 column -t -s $'\t' "$TSV"
