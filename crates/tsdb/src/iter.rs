@@ -289,6 +289,10 @@ impl MergeSource {
 /// so iterators that do not overlap in time (blocks, then the head) are simply chained.
 pub struct MergeIterator {
     sources: Vec<MergeSource>,
+    /// `sources[ready_src].buf[pos..ready_end]` are the next merged samples, not returned yet
+    /// (a run `next` returns one at a time).
+    ready_src: usize,
+    ready_end: usize,
     started: bool,
     at: Option<Sample>,
 }
@@ -299,7 +303,7 @@ impl MergeIterator {
             .into_iter()
             .map(|it| MergeSource { it, buf: Vec::new(), pos: 0, exhausted: false })
             .collect();
-        MergeIterator { sources, started: false, at: None }
+        MergeIterator { sources, ready_src: 0, ready_end: 0, started: false, at: None }
     }
 
     /// Takes the next run of at most `limit` (>= 1) merged samples, all from one source: the
@@ -307,6 +311,7 @@ impl MergeIterator {
     /// samples after it that are smaller than every other head. Returns (source, start, len)
     /// into that source's buffer, or `None` at the end.
     fn run(&mut self, limit: usize) -> Option<(usize, usize, usize)> {
+        self.ready_end = 0;
         let mut best: Option<(usize, i64)> = None;
         for (j, s) in self.sources.iter_mut().enumerate() {
             if let Some(h) = s.head()
@@ -352,7 +357,20 @@ impl SampleIterator for MergeIterator {
         } else if self.at.is_none() {
             return None;
         }
-        self.run(1)?;
+        if let Some(s) = self.sources.get_mut(self.ready_src)
+            && s.pos < self.ready_end
+        {
+            let x = s.buf[s.pos];
+            s.pos += 1;
+            self.at = Some(x);
+            return self.at;
+        }
+        let (i, start, len) = self.run(usize::MAX)?;
+        // Return the run's first sample now and keep the rest ready for the next calls.
+        self.sources[i].pos = start + 1;
+        self.ready_src = i;
+        self.ready_end = start + len;
+        self.at = Some(self.sources[i].buf[start]);
         self.at
     }
 
@@ -366,6 +384,15 @@ impl SampleIterator for MergeIterator {
             return 0;
         }
         let mut n = 0;
+        if let Some(s) = self.sources.get_mut(self.ready_src)
+            && s.pos < self.ready_end
+        {
+            let end = self.ready_end.min(s.pos + max);
+            out.extend_from_slice(&s.buf[s.pos..end]);
+            n = end - s.pos;
+            s.pos = end;
+            self.at = out.last().copied();
+        }
         while n < max {
             let Some((i, start, len)) = self.run(max - n) else { break };
             out.extend_from_slice(&self.sources[i].buf[start..start + len]);
@@ -383,6 +410,7 @@ impl SampleIterator for MergeIterator {
             return None;
         }
         self.started = true;
+        self.ready_end = 0;
         for s in &mut self.sources {
             s.seek(ts);
         }
