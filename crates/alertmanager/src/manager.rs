@@ -108,6 +108,10 @@ pub struct Alertmanager {
     pub(crate) inhibitor: Inhibitor,
     pub(crate) silences: Silences,
     pub(crate) nflog: NotificationLog,
+    /// The flush that wrote each log entry: a slow send of an older flush finishing after a
+    /// newer flush logged must not overwrite the newer entry (not persisted: no send
+    /// outlives the process).
+    nflog_flush: HashMap<NflogKey, u64>,
     pub(crate) dispatcher: Dispatcher,
     flushes: HashMap<u64, FlushState>,
     pending: HashMap<u64, Pending>,
@@ -144,6 +148,7 @@ impl Alertmanager {
             inhibitor,
             silences: Silences::default(),
             nflog: NotificationLog::default(),
+            nflog_flush: HashMap::new(),
             dispatcher: Dispatcher::default(),
             flushes: HashMap::new(),
             pending: HashMap::new(),
@@ -338,7 +343,7 @@ impl Alertmanager {
             {
                 Decision::Skip => {}
                 Decision::LogOnly(key, firing, resolved) => {
-                    self.log_notified(key, firing, resolved, now)
+                    self.log_notified(key, firing, resolved, now, flush_id)
                 }
                 Decision::Send(nflog_key, firing, resolved, sent) => {
                     let nid = self.next_id;
@@ -375,7 +380,18 @@ impl Alertmanager {
         }
     }
 
-    fn log_notified(&mut self, key: NflogKey, firing: Vec<u64>, resolved: Vec<u64>, now: i64) {
+    fn log_notified(
+        &mut self,
+        key: NflogKey,
+        firing: Vec<u64>,
+        resolved: Vec<u64>,
+        now: i64,
+        flush: u64,
+    ) {
+        if self.nflog_flush.get(&key).is_some_and(|&f| f > flush) {
+            return;
+        }
+        self.nflog_flush.insert(key.clone(), flush);
         let entry = NflogEntry {
             firing,
             resolved,
@@ -393,7 +409,7 @@ impl Alertmanager {
         let Some(p) = self.pending.remove(&id) else { return };
         let now = self.now();
         if success {
-            self.log_notified(p.key, p.firing, p.resolved, now);
+            self.log_notified(p.key, p.firing, p.resolved, now, p.flush);
         }
         if let Some(f) = self.flushes.get_mut(&p.flush) {
             f.pending -= 1;
@@ -440,6 +456,8 @@ impl Alertmanager {
             }
         }
         self.nflog.gc(now);
+        let nflog = &self.nflog;
+        self.nflog_flush.retain(|k, _| nflog.get(k).is_some());
         self.maybe_compact();
     }
 

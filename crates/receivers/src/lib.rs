@@ -3,7 +3,8 @@
 //! One module per integration ([`webhook`], [`email`], [`slack`], [`pagerduty`],
 //! [`opsgenie`], [`msteams`]), each rendering Alertmanager's payload from a
 //! [`NotifyContext`]; [`retry`] (bounded exponential backoff, retryable vs permanent
-//! failures) and [`queue`] (per-receiver bounded queues so a slow receiver blocks nothing).
+//! failures) and [`queue`] (per-integration lanes: bounded sends in flight, at most one
+//! waiting notification per group, so a slow receiver blocks nothing and nothing is dropped).
 
 pub mod context;
 pub mod email;

@@ -1,14 +1,22 @@
-//! Per-receiver bounded queues: each receiver has its own queue and workers, so a slow or
-//! dead receiver never blocks ingest, other receivers or other groups. Submitting never
-//! waits: a full queue fails the notification at once (the next flush retries it).
+//! Per-integration delivery lanes that never drop a notification because of load.
+//!
+//! Each receiver integration (receiver name, integration index) has its own lane with a
+//! bounded number of sends in flight, so a slow or dead receiver never blocks ingest, other
+//! receivers or other groups. A lane holds at most one waiting notification per aggregation
+//! group: a newer flush of the same group replaces the waiting one (it carries the group's
+//! current alerts), and the replaced one is reported as not sent, so the core logs nothing
+//! for it. Memory is therefore bounded by the number of groups, never by the load; a burst is
+//! slowed down, not lost. Waiting groups are served first in, first out; a replaced
+//! notification keeps its group's place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use alertmanager::Notification;
 use alertmanager::template::Templates;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::context::NotifyContext;
 use crate::retry::{Backoff, retry};
@@ -24,12 +32,13 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
-/// Queue sizing and retry policy.
+/// The error of a notification replaced by a newer flush of its group before it was sent.
+pub const SUPERSEDED: &str = "superseded by a newer flush of the group";
+
+/// Lane sizing and retry policy.
 #[derive(Clone, Debug)]
 pub struct QueueOptions {
-    /// Notifications waiting per receiver before new ones are failed.
-    pub capacity: usize,
-    /// Notifications in flight per receiver.
+    /// Notifications in flight per receiver integration.
     pub concurrency: usize,
     pub backoff: Backoff,
     /// Timeout of one HTTP attempt.
@@ -39,8 +48,7 @@ pub struct QueueOptions {
 impl Default for QueueOptions {
     fn default() -> QueueOptions {
         QueueOptions {
-            capacity: 1024,
-            concurrency: 4,
+            concurrency: 16,
             backoff: Backoff::default(),
             attempt_timeout: Duration::from_secs(30),
         }
@@ -53,12 +61,53 @@ struct Shared {
     external_url: RwLock<String>,
     opts: QueueOptions,
     results: mpsc::UnboundedSender<Outcome>,
+    runtime: tokio::runtime::Handle,
 }
 
-/// Routes notifications to per-receiver workers.
+impl Shared {
+    fn report(&self, n: &Notification, success: bool, error: Option<String>, attempts: u32) {
+        let _ = self.results.send(Outcome {
+            id: n.id,
+            receiver: n.receiver.clone(),
+            integration: n.integration.kind(),
+            success,
+            error,
+            attempts,
+        });
+    }
+}
+
+/// A notification waiting for a send slot, with when it started waiting.
+struct Waiting {
+    n: Notification,
+    since: Instant,
+}
+
+/// One group's place in a lane.
+#[derive(Default)]
+struct Slot {
+    waiting: Option<Waiting>,
+    in_flight: bool,
+}
+
+#[derive(Default)]
+struct LaneState {
+    slots: HashMap<String, Slot>,
+    /// Groups with a waiting notification and none in flight, each at most once.
+    ready: VecDeque<String>,
+    in_flight: usize,
+}
+
+/// One receiver integration's lane.
+#[derive(Default)]
+struct Lane {
+    state: Mutex<LaneState>,
+}
+
+/// Routes notifications to per-integration lanes.
 pub struct ReceiverQueues {
     shared: Arc<Shared>,
-    queues: Mutex<HashMap<String, mpsc::Sender<Notification>>>,
+    lanes: Mutex<HashMap<(String, usize), Arc<Lane>>>,
 }
 
 impl std::fmt::Debug for ReceiverQueues {
@@ -68,7 +117,7 @@ impl std::fmt::Debug for ReceiverQueues {
 }
 
 impl ReceiverQueues {
-    /// Creates the queues; outcomes are sent to `results`. Must be called inside a tokio runtime.
+    /// Creates the lanes; outcomes are sent to `results`. Must be called inside a tokio runtime.
     pub fn new(
         opts: QueueOptions,
         templates: Arc<Templates>,
@@ -83,8 +132,9 @@ impl ReceiverQueues {
             external_url: RwLock::new(external_url),
             opts,
             results,
+            runtime: tokio::runtime::Handle::current(),
         };
-        ReceiverQueues { shared: Arc::new(shared), queues: Mutex::new(HashMap::new()) }
+        ReceiverQueues { shared: Arc::new(shared), lanes: Mutex::new(HashMap::new()) }
     }
 
     /// Swaps the templates (after a config reload).
@@ -101,45 +151,77 @@ impl ReceiverQueues {
         }
     }
 
-    /// Queues a notification without waiting.
+    /// Queues a notification without waiting. A notification of the same group still waiting
+    /// in the lane is replaced and reported as not sent ([`SUPERSEDED`]).
     pub fn submit(&self, n: Notification) {
-        let Ok(mut queues) = self.queues.lock() else { return };
-        let tx =
-            queues.entry(n.receiver.clone()).or_insert_with(|| spawn_worker(self.shared.clone()));
-        if let Err(e) = tx.try_send(n) {
-            let n = match e {
-                mpsc::error::TrySendError::Full(n) | mpsc::error::TrySendError::Closed(n) => n,
-            };
-            let _ = self.shared.results.send(Outcome {
-                id: n.id,
-                receiver: n.receiver.clone(),
-                integration: n.integration.kind(),
-                success: false,
-                error: Some("receiver queue full".into()),
-                attempts: 0,
-            });
+        let lane = {
+            let Ok(mut lanes) = self.lanes.lock() else { return };
+            lanes.entry((n.receiver.clone(), n.integration_index)).or_default().clone()
+        };
+        let Ok(mut st) = lane.state.lock() else { return };
+        let key = n.group_key.clone();
+        let slot = st.slots.entry(key.clone()).or_default();
+        let superseded = match slot.waiting.take() {
+            // Notifications come in flush order; guard anyway so the newest always wins.
+            Some(old) if old.n.id > n.id => {
+                slot.waiting = Some(old);
+                Some(n)
+            }
+            old => {
+                let became_ready = old.is_none() && !slot.in_flight;
+                slot.waiting = Some(Waiting { n, since: Instant::now() });
+                if became_ready {
+                    st.ready.push_back(key);
+                }
+                old.map(|w| w.n)
+            }
+        };
+        if let Some(old) = superseded {
+            self.shared.report(&old, false, Some(SUPERSEDED.into()), 0);
         }
+        start_ready(&self.shared, &lane, &mut st);
     }
 }
 
-fn spawn_worker(shared: Arc<Shared>) -> mpsc::Sender<Notification> {
-    let (tx, mut rx) = mpsc::channel::<Notification>(shared.opts.capacity);
-    let permits = Arc::new(Semaphore::new(shared.opts.concurrency.max(1)));
-    tokio::spawn(async move {
-        while let Some(n) = rx.recv().await {
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let outcome = deliver(&shared, &n).await;
-                let _ = shared.results.send(outcome);
-                drop(permit);
-            });
-        }
-    });
-    tx
+/// Starts sends for ready groups while the lane has free send slots.
+fn start_ready(shared: &Arc<Shared>, lane: &Arc<Lane>, st: &mut LaneState) {
+    while st.in_flight < shared.opts.concurrency.max(1) {
+        let Some(key) = st.ready.pop_front() else { return };
+        let Some(slot) = st.slots.get_mut(&key) else { continue };
+        let Some(w) = slot.waiting.take() else { continue };
+        slot.in_flight = true;
+        st.in_flight += 1;
+        let (shared, lane) = (shared.clone(), lane.clone());
+        shared.runtime.clone().spawn(async move {
+            let outcome = deliver(&shared, &w).await;
+            let _ = shared.results.send(outcome);
+            finish(&shared, &lane, &w.n.group_key);
+        });
+    }
 }
 
-async fn deliver(shared: &Shared, n: &Notification) -> Outcome {
+/// Frees the group's send slot; a notification that arrived meanwhile becomes ready.
+fn finish(shared: &Arc<Shared>, lane: &Arc<Lane>, key: &str) {
+    let Ok(mut st) = lane.state.lock() else { return };
+    st.in_flight -= 1;
+    let mut requeue = false;
+    if let Some(slot) = st.slots.get_mut(key) {
+        slot.in_flight = false;
+        requeue = slot.waiting.is_some();
+        if !requeue {
+            st.slots.remove(key);
+        }
+    }
+    if requeue {
+        st.ready.push_back(key.to_string());
+    }
+    start_ready(shared, lane, &mut st);
+}
+
+/// Sends with retries until success, a permanent failure, or the group's next flush (less
+/// the time spent waiting in the lane); at least one attempt is always made.
+async fn deliver(shared: &Shared, w: &Waiting) -> Outcome {
+    let n = &w.n;
     let templates = shared
         .templates
         .read()
@@ -147,7 +229,8 @@ async fn deliver(shared: &Shared, n: &Notification) -> Outcome {
         .unwrap_or_else(|_| Arc::new(Templates::defaults()));
     let external_url = shared.external_url.read().map(|u| u.clone()).unwrap_or_default();
     let ctx = NotifyContext::new(n, &external_url, templates, shared.client.clone());
-    let budget = Duration::from_millis(u64::try_from(n.deadline - n.now).unwrap_or(0));
+    let budget = Duration::from_millis(u64::try_from(n.deadline - n.now).unwrap_or(0))
+        .saturating_sub(w.since.elapsed());
     let (res, attempts) =
         retry(shared.opts.backoff, budget, || crate::notify(&n.integration, &ctx)).await;
     if let Err(e) = &res {
