@@ -194,28 +194,52 @@ fn start_ready(shared: &Arc<Shared>, lane: &Arc<Lane>, st: &mut LaneState) {
         let (shared, lane) = (shared.clone(), lane.clone());
         shared.runtime.clone().spawn(async move {
             let outcome = deliver(&shared, &w).await;
+            let sent = outcome.success;
             let _ = shared.results.send(outcome);
-            finish(&shared, &lane, &w.n.group_key);
+            finish(&shared, &lane, &w.n, sent);
         });
     }
 }
 
-/// Frees the group's send slot; a notification that arrived meanwhile becomes ready.
-fn finish(shared: &Arc<Shared>, lane: &Arc<Lane>, key: &str) {
+/// Frees the group's send slot; a notification that arrived meanwhile becomes ready, unless
+/// `done` was just sent and carried the same alerts in the same states: then the newer one is
+/// what the core's dedup would have skipped had it seen the send (a flush of the group waits
+/// for the previous one in Alertmanager), and it is reported delivered without a send.
+fn finish(shared: &Arc<Shared>, lane: &Arc<Lane>, done: &Notification, sent: bool) {
+    let key = done.group_key.as_str();
     let Ok(mut st) = lane.state.lock() else { return };
     st.in_flight -= 1;
     let mut requeue = false;
+    let mut covered = None;
     if let Some(slot) = st.slots.get_mut(key) {
         slot.in_flight = false;
+        if sent && slot.waiting.as_ref().is_some_and(|w| same_alerts(done, &w.n)) {
+            covered = slot.waiting.take().map(|w| w.n);
+        }
         requeue = slot.waiting.is_some();
         if !requeue {
             st.slots.remove(key);
         }
     }
+    if let Some(n) = covered {
+        shared.report(&n, true, None, 0);
+    }
     if requeue {
         st.ready.push_back(key.to_string());
     }
     start_ready(shared, lane, &mut st);
+}
+
+/// Whether two notifications of a group carry the same alerts, each firing or resolved alike
+/// (what Alertmanager's dedup compares; annotations do not count).
+fn same_alerts(a: &Notification, b: &Notification) -> bool {
+    let states = |n: &Notification| {
+        let mut v: Vec<(u64, bool)> =
+            n.alerts.iter().map(|x| (x.fingerprint(), x.resolved_at(n.now))).collect();
+        v.sort_unstable();
+        v
+    };
+    a.status() == b.status() && states(a) == states(b)
 }
 
 /// Sends with retries until success, a permanent failure, or the group's next flush (less

@@ -178,3 +178,44 @@ async fn a_newer_flush_replaces_the_waiting_notification_of_its_group() {
     assert_eq!(instances, ["a", "b"]);
     assert_eq!(bodies[&busy.group_key].len(), 1);
 }
+
+#[tokio::test]
+async fn a_flush_waiting_behind_a_send_of_the_same_alerts_is_not_sent_again() {
+    let seen = Arc::new(Seen::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let url = serve(recording(seen.clone(), Some(gate.clone()), Duration::ZERO)).await;
+    let clock = ManualClock::new(T0);
+    let mut am = core(&url, &clock);
+    am.push(vec![alert("Same", "c", "a"), alert("Grows", "c", "a")]);
+    clock.advance(30_000);
+    let first = am.tick();
+    assert_eq!(first.len(), 2);
+    let (q, mut rx) = lanes(4);
+    for n in &first {
+        q.submit(n.clone());
+    }
+
+    // Both sends hang; the next flushes come while they are out: Same's carries the same
+    // alert, Grows' a new one.
+    am.push(vec![alert("Grows", "c", "b")]);
+    clock.advance(300_000);
+    let second = am.tick();
+    assert_eq!(second.len(), 2);
+    for n in &second {
+        q.submit(n.clone());
+    }
+    gate.add_permits(10);
+    let out = outcomes(&mut rx, 4).await;
+    assert!(out.iter().all(|o| o.success), "{out:?}");
+    let same_again = second.iter().find(|n| n.group_key.contains("Same")).unwrap();
+    let o = out.iter().find(|o| o.id == same_again.id).unwrap();
+    assert_eq!(o.attempts, 0, "sent again although the receiver has these alerts");
+
+    let bodies = seen.bodies.lock().unwrap();
+    let same = first.iter().find(|n| n.group_key.contains("Same")).unwrap();
+    let grows = first.iter().find(|n| n.group_key.contains("Grows")).unwrap();
+    assert_eq!(bodies[&same.group_key].len(), 1);
+    let counts: Vec<usize> =
+        bodies[&grows.group_key].iter().map(|b| b["alerts"].as_array().unwrap().len()).collect();
+    assert_eq!(counts, [1, 2]);
+}
