@@ -232,13 +232,20 @@ impl BitReader {
             return self.consume(0).map(|()| 0);
         }
         if n > 57 {
-            let hi = self.read_bits(b, n - 32)?;
-            let lo = self.read_bits(b, 32)?;
-            return Some((hi << 32) | lo);
+            return self.read_wide(b, n);
         }
         let v = self.peek(b) >> (64 - n);
         self.consume(n as usize)?;
         Some(v)
+    }
+
+    /// A field of 58 to 64 bits, in two reads.
+    #[cold]
+    #[inline(never)]
+    fn read_wide(&mut self, b: &[u8], n: u32) -> Option<u64> {
+        let hi = self.read_bits(b, n - 32)?;
+        let lo = self.read_bits(b, 32)?;
+        Some((hi << 32) | lo)
     }
 
     fn read_uvarint(&mut self, b: &[u8]) -> Option<u64> {
@@ -426,20 +433,22 @@ impl<B: AsRef<[u8]>> XorIterator<B> {
             return;
         }
         let b = self.data.as_ref();
-        let dec = &mut self.dec;
+        // A local copy lets the decoder state live in registers across the loop.
+        let mut dec = self.dec.clone();
         while dec.read < dec.total {
             match dec.step(b) {
                 Some((t, v)) => {
                     if !f(t, v) {
-                        return;
+                        break;
                     }
                 }
                 None => {
                     self.corrupt = true;
-                    return;
+                    break;
                 }
             }
         }
+        self.dec = dec;
     }
 }
 

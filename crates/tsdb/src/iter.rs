@@ -146,6 +146,7 @@ impl SampleIterator for ChunkSeriesIterator {
             return 0;
         }
         self.started = true;
+        out.reserve(max.min(MERGE_BATCH));
         let mut n = 0;
         while n < max {
             let Some(cur) = self.cur.as_mut() else {
