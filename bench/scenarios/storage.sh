@@ -39,8 +39,7 @@ if [ "$MODE" = full ]; then
 else
   SERIES=50000 STEPS=144 BF_SERIES=2000
 fi
-# `pharos tsdb create-blocks-from` reads its input whole and the parser addresses at most
-# 4 GiB: keep the file below that (6,000 series x 24 h is about 3.5 GB).
+# 6,000 series x 24 h is a 3.5 GB file; STORAGE_BF_SERIES=10000 gives 57.6 M samples (5.8 GB).
 BF_SERIES=${STORAGE_BF_SERIES:-$BF_SERIES}
 BF_STEPS=5760
 INTERVAL_MS=15000
