@@ -245,3 +245,22 @@ fn a_selection_stops_loading_once_over_the_limit() {
     let e = engine.instant_query(&st, q, 300_000, &QueryOptions::default());
     assert!(matches!(e, Err(promql::QueryError::TooManySamples)), "{e:?}");
 }
+
+#[test]
+fn points_made_inside_a_subquery_count_against_the_limits() {
+    let mem = MemStorage::new();
+    // 3,601 inner steps of `vector(1)`: no sample comes from storage.
+    let q = "count_over_time(vector(1)[1h:1s])";
+    let small = Engine::new(promql::EngineOptions { max_samples: 1_000, ..Default::default() });
+    let err = small.instant_query(&mem, q, 3_600_000, &QueryOptions::default()).unwrap_err();
+    assert!(matches!(err, promql::QueryError::TooManySamples), "{err:?}");
+
+    let budget = Arc::new(SampleBudget::new(1_000));
+    let opts = QueryOptions { sample_budget: Some(budget.clone()), ..QueryOptions::default() };
+    let err = Engine::default().instant_query(&mem, q, 3_600_000, &opts).unwrap_err();
+    assert_eq!(err.error_type(), "execution", "{err}");
+    assert_eq!(budget.in_use(), 0);
+
+    let r = Engine::default().instant_query(&mem, q, 3_600_000, &QueryOptions::default()).unwrap();
+    assert!(matches!(r.value, promql::Value::Vector(ref v) if v.len() == 1 && v[0].v == 3600.0));
+}

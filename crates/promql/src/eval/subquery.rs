@@ -33,6 +33,20 @@ impl Evaluator<'_> {
         if inner.end < inner.start {
             return Ok(vec![]);
         }
+        let before = self.cur_samples;
+        let series = self.inner_series(inner, expr)?;
+        // The caller releases every point of the result once the range function is done:
+        // account for those the inner operators did not (instant functions, scalars, ...), so
+        // `vector(1)[60d:1s]` counts against max_samples and the shared budget.
+        let total: usize = series.iter().map(|s| s.points.len()).sum();
+        let counted = self.cur_samples.saturating_sub(before);
+        if total > counted {
+            self.add_samples(total - counted)?;
+        }
+        Ok(series)
+    }
+
+    fn inner_series(&mut self, inner: Range, expr: &Expr) -> Result<Vec<Series>, QueryError> {
         match self.eval(inner, expr)? {
             Val::Vector(v) => Ok(v),
             Val::Scalar(s) => Ok(vec![Series {
