@@ -16,8 +16,8 @@
 #      notifications (fewer than one per group, none new for 30 s) gets FAIL instead of a rate;
 #   3. re-send of the same alerts, as Prometheus re-sends firing alerts -> alerts/s (re-sent) and
 #      the server's CPU per 1,000 alerts (no notification is due then);
-#   4. a small burst of 1,000 new groups (5,000 alerts), the same measures as in 2: a burst that
-#      a bounded notification queue can hold, so both systems get a notifications/s figure.
+#   4. a small burst of 1,000 new groups (5,000 alerts), the same measures as in 2, for a second
+#      notifications/s figure at a size where neither system is flooded.
 #
 # Usage: bench/scenarios/notifications.sh [--quick|--full] --out DIR
 #   quick: 10,000 groups (50,000 alerts); full: 20,000 groups (100,000 alerts).
