@@ -10,7 +10,7 @@ mod fault_support;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use fault_support::{Pharos, WriteRequest, empty_config, now_ms};
+use fault_support::{Pharos, WriteRequest, client, empty_config, now_ms};
 
 const NAME: &str = "fault_wal";
 const SERIES: usize = 10;
@@ -92,6 +92,17 @@ fn requests_present(p: &Pharos, base: i64, upto: i64) -> Vec<i64> {
     found.unwrap()
 }
 
+/// `prometheus_tsdb_wal_corruptions_total` on the server's `/metrics`.
+fn wal_corruptions(p: &Pharos) -> f64 {
+    let text = client().get(format!("{}/metrics", p.base)).send().unwrap().text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("prometheus_tsdb_wal_corruptions_total "))
+        .unwrap_or_else(|| panic!("no prometheus_tsdb_wal_corruptions_total in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 fn args(cfg: &Path) -> Vec<String> {
     vec![format!("--config.file={}", cfg.display()), "--web.enable-remote-write-receiver".into()]
 }
@@ -120,6 +131,7 @@ fn corrupt_and_torn_wal_segments_are_repaired_and_reported() {
     let p = Pharos::start(&torn, &dir.path().join("torn.log"), &args(&cfg));
     let log = p.log_text();
     assert!(log.contains("truncating corrupt or torn WAL tail"), "no repair reported:\n{log}");
+    assert_eq!(wal_corruptions(&p), 1.0, "the repair is counted on /metrics");
     let present = requests_present(&p, base, 2 * BATCH);
     assert_eq!(
         present,
@@ -144,6 +156,7 @@ fn corrupt_and_torn_wal_segments_are_repaired_and_reported() {
         .unwrap_or_else(|| panic!("no repair reported:\n{log}"));
     assert!(line.contains("level=warn"), "{line}");
     assert!(line.contains("offset="), "the report says where: {line}");
+    assert_eq!(wal_corruptions(&p), 1.0, "the repair is counted on /metrics");
     let present = requests_present(&p, base, 2 * BATCH);
     // Everything before the damage is there; the records from the damage on are dropped.
     assert!(present.len() as i64 >= BATCH, "data before the corruption lost: {present:?}");
@@ -157,6 +170,7 @@ fn corrupt_and_torn_wal_segments_are_repaired_and_reported() {
     let after = requests_present(&p, base, 3 * BATCH);
     let expected: Vec<i64> = (0..kept).chain(2 * BATCH..3 * BATCH).collect();
     assert_eq!(after, expected);
+    assert_eq!(wal_corruptions(&p), 0.0, "a clean WAL counts no corruption");
     assert!(
         !p.log_text().lines().skip(log.lines().count()).any(|l| l.contains("truncating")),
         "the repaired WAL was reported corrupt again"

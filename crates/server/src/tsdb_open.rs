@@ -74,7 +74,8 @@ pub fn spawn_maintenance(
     })
 }
 
-/// The TSDB's metrics on `/metrics`: head series and the series-limit refusals.
+/// The TSDB's metrics on `/metrics`: head series, WAL corruptions repaired at open and the
+/// series-limit refusals.
 #[derive(Debug)]
 struct TsdbCollector {
     db: Arc<tsdb::Db>,
@@ -98,6 +99,14 @@ impl Collector for TsdbCollector {
             limit.metric_type(),
         )?;
         limit.encode(m)?;
+        let corruptions = ConstCounter::new(self.db.wal_corruptions_total());
+        let m = encoder.encode_descriptor(
+            "prometheus_tsdb_wal_corruptions",
+            "Total number of WAL corruptions.",
+            None,
+            corruptions.metric_type(),
+        )?;
+        corruptions.encode(m)?;
         let refused = ConstCounter::new(self.db.series_limit_reached_total());
         let m = encoder.encode_descriptor(
             "pharos_tsdb_head_series_limit_reached",

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub closed: AtomicBool,
     /// Serializes maintenance (compaction, retention, deletion rewrites).
     pub maint: Mutex<()>,
+    /// WAL corruptions repaired (tail truncated) when the database was opened.
+    pub wal_corruptions: u64,
     /// The flock on `dir/lock` (as Prometheus takes it), held while the database is open.
     _lock: std::fs::File,
 }
@@ -141,6 +143,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             closed: AtomicBool::new(false),
             maint: Mutex::new(()),
+            wal_corruptions: u64::from(stats.repaired),
             _lock: lock,
         };
         Ok(Db { inner: Arc::new(inner) })
@@ -163,6 +166,12 @@ impl Db {
     /// (`pharos_tsdb_head_series_limit_reached_total`).
     pub fn series_limit_reached_total(&self) -> u64 {
         self.inner.head.series_limit_reached_total()
+    }
+
+    /// WAL corruptions found and repaired since the database was opened
+    /// (`prometheus_tsdb_wal_corruptions_total`).
+    pub fn wal_corruptions_total(&self) -> u64 {
+        self.inner.wal_corruptions
     }
 
     /// The open blocks' metadata, oldest first.
