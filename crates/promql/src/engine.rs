@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::ast::ValueType;
+use crate::eval::names::{self, Settle};
 use crate::eval::{Evaluator, Limits, Range, Series, Val};
 use crate::value::{MatrixSeries, QueryResult, Value, VectorSample};
 use crate::{QueryError, parser};
@@ -75,7 +76,7 @@ impl Engine {
                 Value::Scalar { t: t_ms, v: v.first().copied().unwrap_or(f64::NAN) }
             }
             (ValueType::Matrix, Val::Vector(m) | Val::Matrix(m)) => {
-                Value::Matrix(finish_matrix(m, true)?)
+                Value::Matrix(finish_matrix(m)?)
             }
             (_, Val::Vector(v) | Val::Matrix(v)) => Value::Vector(finish_vector(v, t_ms)?),
         };
@@ -126,7 +127,7 @@ impl Engine {
             Val::Vector(v) | Val::Matrix(v) => v,
             Val::String(_) => vec![],
         };
-        let value = Value::Matrix(finish_matrix(series, false)?);
+        let value = Value::Matrix(finish_matrix(series)?);
         Ok(ev.into_result(value))
     }
 
@@ -154,55 +155,25 @@ impl Engine {
 }
 
 /// Final vector: drop `__name__` where marked, reject duplicate label sets.
-fn finish_vector(series: Vec<Series>, t: i64) -> Result<Vec<VectorSample>, QueryError> {
-    let mut out = Vec::with_capacity(series.len());
-    let mut seen = std::collections::HashSet::with_capacity(series.len());
-    for s in series {
-        let Some(p) = s.points.first() else { continue };
-        let labels = if s.drop_name { s.labels.without_metric_name() } else { s.labels };
-        if !seen.insert(labels.clone()) {
-            return Err(QueryError::Execution(
-                "vector cannot contain metrics with the same labelset".into(),
-            ));
-        }
-        out.push(VectorSample { labels, t, v: p.v });
-    }
-    Ok(out)
+fn finish_vector(mut series: Vec<Series>, t: i64) -> Result<Vec<VectorSample>, QueryError> {
+    names::drop_marked_names(&mut series);
+    let series = names::resolve_collisions(series, Settle::Reject)?;
+    Ok(series
+        .into_iter()
+        .filter_map(|s| s.points.first().map(|p| VectorSample { labels: s.labels, t, v: p.v }))
+        .collect())
 }
 
-/// Final matrix: drop `__name__` where marked, merge series that became equal, sort by labels.
-fn finish_matrix(series: Vec<Series>, keep_empty: bool) -> Result<Vec<MatrixSeries>, QueryError> {
-    let mut by_labels: std::collections::HashMap<model::Labels, usize> =
-        std::collections::HashMap::with_capacity(series.len());
-    let mut out: Vec<MatrixSeries> = Vec::with_capacity(series.len());
-    let mut merged = false;
-    for s in series {
-        if s.points.is_empty() && !keep_empty {
-            continue;
-        }
-        let labels = if s.drop_name { s.labels.without_metric_name() } else { s.labels };
-        match by_labels.get(&labels) {
-            Some(&i) => {
-                out[i].samples.extend_from_slice(&s.points);
-                merged = true;
-            }
-            None => {
-                by_labels.insert(labels.clone(), out.len());
-                out.push(MatrixSeries { labels, samples: s.points });
-            }
-        }
-    }
-    if merged {
-        for s in &mut out {
-            s.samples.sort_by_key(|p| p.t);
-            if s.samples.windows(2).any(|w| w[0].t == w[1].t) {
-                return Err(QueryError::Execution(
-                    "vector cannot contain metrics with the same labelset".into(),
-                ));
-            }
-        }
-    }
-    out.retain(|s| !s.samples.is_empty());
+/// Final matrix: drop `__name__` where marked, merge series that became equal (two samples at
+/// one step are an error), drop empty series, sort by labels.
+fn finish_matrix(mut series: Vec<Series>) -> Result<Vec<MatrixSeries>, QueryError> {
+    names::drop_marked_names(&mut series);
+    let series = names::resolve_collisions(series, Settle::Merge)?;
+    let mut out: Vec<MatrixSeries> = series
+        .into_iter()
+        .filter(|s| !s.points.is_empty())
+        .map(|s| MatrixSeries { labels: s.labels, samples: s.points })
+        .collect();
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
 }

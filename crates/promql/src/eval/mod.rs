@@ -12,7 +12,7 @@ mod call;
 mod fmt;
 mod instant_fn;
 mod load_guard;
-mod names;
+pub(crate) mod names;
 pub(crate) mod positions;
 mod range_stream;
 mod selector;

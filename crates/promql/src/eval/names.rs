@@ -39,12 +39,26 @@ fn settle_series(mut series: Vec<Series>, mode: Settle) -> Result<Vec<Series>, Q
     if !series.iter().any(|s| s.drop_name) {
         return Ok(series);
     }
-    for s in &mut series {
+    drop_marked_names(&mut series);
+    resolve_collisions(series, mode)
+}
+
+/// Drops `__name__` from the series marked for it, clearing the marks.
+pub(crate) fn drop_marked_names(series: &mut [Series]) {
+    for s in series {
         if s.drop_name {
             s.labels = s.labels.without_metric_name();
             s.drop_name = false;
         }
     }
+}
+
+/// Handles non-empty series with equal labels per `mode`; returns the series as they are when
+/// there are none.
+pub(crate) fn resolve_collisions(
+    series: Vec<Series>,
+    mode: Settle,
+) -> Result<Vec<Series>, QueryError> {
     let mut first: HashMap<Labels, usize> = HashMap::with_capacity(series.len());
     let mut collided = false;
     for (i, s) in series.iter().enumerate() {
