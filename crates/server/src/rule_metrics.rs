@@ -8,6 +8,7 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use api::json::format_value_f as number;
 use rules::metrics::{GroupSeries, RuleMetricsSnapshot, SummarySnapshot};
 
 use crate::SelfMetrics;
@@ -120,17 +121,6 @@ fn summary(out: &mut String, name: &str, help: &str, s: &SummarySnapshot) {
         let _ = writeln!(out, "{name}{{quantile=\"{}\"}} {}", number(*q), number(*v));
     }
     let _ = writeln!(out, "{name}_sum {}\n{name}_count {}", number(s.sum), s.count);
-}
-
-/// A sample value as the exposition formats write it.
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{v}")
-    }
 }
 
 /// Escapes a label value (backslash, double quote, newline).
