@@ -1,9 +1,11 @@
 //! `process_*` metrics read from `/proc/self`, as Go's process collector exports them.
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
+
+use crate::self_metrics::encode_const;
 
 /// Reads CPU, memory, file descriptors and start time of this process on each scrape.
 #[derive(Debug)]
@@ -63,21 +65,17 @@ fn max_fds() -> Option<f64> {
 impl Collector for ProcessCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let gauge = |enc: &mut DescriptorEncoder, name: &str, help: &str, v: f64| {
-            let metric = ConstGauge::new(v);
-            let m = enc.encode_descriptor(name, help, None, metric.metric_type())?;
-            metric.encode(m)
+            encode_const(enc, name, help, ConstGauge::new(v))
         };
         if let Some(f) = stat_fields() {
             let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
             let cpu = (num(11) + num(12)) / TICKS_PER_SECOND;
-            let counter = ConstCounter::new(cpu);
-            let m = encoder.encode_descriptor(
+            encode_const(
+                &mut encoder,
                 "process_cpu_seconds",
                 "Total user and system CPU time spent in seconds.",
-                None,
-                counter.metric_type(),
+                ConstCounter::new(cpu),
             )?;
-            counter.encode(m)?;
             gauge(
                 &mut encoder,
                 "process_virtual_memory_bytes",

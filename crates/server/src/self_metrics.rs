@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use parking_lot::Mutex;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -17,6 +18,18 @@ use crate::process_metrics::ProcessCollector;
 
 /// Labels of `prometheus_build_info`.
 type BuildInfoLabels = Vec<(String, String)>;
+
+/// Writes one constant metric (a `ConstGauge` or `ConstCounter` a collector computed) under its
+/// name and help.
+pub(crate) fn encode_const(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    metric: impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    let m = encoder.encode_descriptor(name, help, None, metric.metric_type())?;
+    metric.encode(m)
+}
 
 /// Writes metric families as OpenMetrics text (for types the registry cannot encode).
 pub type TextSection = Box<dyn Fn(&mut String) + Send + Sync>;

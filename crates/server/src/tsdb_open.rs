@@ -6,10 +6,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
+use crate::self_metrics::encode_const;
 use crate::{SelfMetrics, ServerError, ServerOptions};
 
 /// How often the head is checked for a block to cut, compaction and retention.
@@ -83,38 +84,31 @@ struct TsdbCollector {
 
 impl Collector for TsdbCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let series = ConstGauge::new(self.db.head_series() as i64);
-        let m = encoder.encode_descriptor(
+        let db = &self.db;
+        encode_const(
+            &mut encoder,
             "prometheus_tsdb_head_series",
             "Total number of series in the head block.",
-            None,
-            series.metric_type(),
+            ConstGauge::new(db.head_series() as i64),
         )?;
-        series.encode(m)?;
-        let limit = ConstGauge::new(self.db.options().max_series.unwrap_or(0) as i64);
-        let m = encoder.encode_descriptor(
+        encode_const(
+            &mut encoder,
             "pharos_tsdb_head_max_series",
             "The head's series limit (--storage.tsdb.max-series; 0 is unlimited).",
-            None,
-            limit.metric_type(),
+            ConstGauge::new(db.options().max_series.unwrap_or(0) as i64),
         )?;
-        limit.encode(m)?;
-        let corruptions = ConstCounter::new(self.db.wal_corruptions_total());
-        let m = encoder.encode_descriptor(
+        encode_const(
+            &mut encoder,
             "prometheus_tsdb_wal_corruptions",
             "Total number of WAL corruptions.",
-            None,
-            corruptions.metric_type(),
+            ConstCounter::new(db.wal_corruptions_total()),
         )?;
-        corruptions.encode(m)?;
-        let refused = ConstCounter::new(self.db.series_limit_reached_total());
-        let m = encoder.encode_descriptor(
+        encode_const(
+            &mut encoder,
             "pharos_tsdb_head_series_limit_reached",
             "Appends refused because they would have created a series beyond --storage.tsdb.max-series.",
-            None,
-            refused.metric_type(),
-        )?;
-        refused.encode(m)
+            ConstCounter::new(db.series_limit_reached_total()),
+        )
     }
 }
 
