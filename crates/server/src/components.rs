@@ -2,7 +2,6 @@
 //! scraping, and the alerting chain (rules → notifier → built-in Alertmanager).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use storage::{Appendable, Queryable};
@@ -77,7 +76,6 @@ pub struct Alerting {
 pub struct AlertingContext<'a> {
     pub opts: &'a ServerOptions,
     pub cfg: &'a config::Config,
-    pub config_path: &'a std::path::Path,
     pub addr: SocketAddr,
     pub external_url: String,
     /// How the built-in Alertmanager's default "log" webhook reaches the server.
@@ -114,7 +112,6 @@ pub fn alerting(
         Arc::new(RulesReload {
             manager: rules.clone(),
             notifier: notifier.clone(),
-            config_dir: ctx.config_path.parent().map(PathBuf::from).unwrap_or_default(),
             external_url: ctx.external_url.clone(),
         }),
     );

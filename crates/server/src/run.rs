@@ -125,7 +125,6 @@ impl Server {
             let ctx = AlertingContext {
                 opts: &opts,
                 cfg: &loaded.config,
-                config_path: &loaded.path,
                 addr,
                 external_url: external_url(&opts, addr, &access),
                 self_access: &access,

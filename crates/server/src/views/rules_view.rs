@@ -1,7 +1,7 @@
 //! `api::RulesView` and `api::AlertmanagersView` over the rule manager and the notifier, and
 //! the rule manager's part of a reload.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use api::{Alert, AlertingRule, GoTime, RecordingRule, Rule, RuleGroup};
@@ -86,11 +86,11 @@ impl api::AlertmanagersView for NotifierView {
 }
 
 /// Applies `rule_files`, `global.evaluation_interval`, external labels and `alerting` on
-/// every (re)load. Rule file globs resolve against the config file's directory.
+/// every (re)load. `config::load` has already resolved the rule file globs against the config
+/// file's directory, so they are expanded as they stand.
 pub struct RulesReload {
     pub manager: Arc<rules::Manager>,
     pub notifier: Arc<notifier::Notifier>,
-    pub config_dir: PathBuf,
     pub external_url: String,
 }
 
@@ -98,7 +98,7 @@ impl crate::Reloadable for RulesReload {
     fn apply(&self, cfg: &config::Config) -> Result<(), String> {
         self.notifier.apply_config(&cfg.alerting).map_err(|e| e.to_string())?;
         let files =
-            rules::expand_globs(&cfg.rule_files, &self.config_dir).map_err(|e| e.to_string())?;
+            rules::expand_globs(&cfg.rule_files, Path::new("")).map_err(|e| e.to_string())?;
         let interval = cfg.global.evaluation_interval.as_millis();
         let labels = cfg.global.external_labels();
         self.manager.update(interval, &files, labels, &self.external_url).map_err(|e| e.to_string())
