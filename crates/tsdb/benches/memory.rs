@@ -1,12 +1,40 @@
-//! Resident memory per active series: appends 2 h of 15 s samples (480 per series) to N series
-//! and reports the growth of the process' resident set size per series and bytes per sample.
-//! Run: `cargo bench -p tsdb --bench memory -- [SERIES]`.
+//! Resident memory per active series and restart time, in process: appends SAMPLES samples at
+//! 15 s to each of SERIES node_exporter-like series (500 per host, four labels as
+//! `examples/storage_gen.rs` makes them), time-major in commits of 10,000 samples as remote
+//! write or scrapes deliver them, then closes and reopens the database (WAL replay, with the
+//! head chunk cache of the first run). Reports the resident set growth per series, append
+//! rate, WAL bytes per sample, and the restart's wall and CPU time.
+//! Run: `cargo bench -p tsdb --bench memory -- [SERIES [SAMPLES]]` (defaults 100000 144).
 
 #![allow(clippy::unwrap_used)]
 
 use model::Labels;
 use storage::Appendable;
 use tsdb::{Db, Options};
+
+const PER_HOST: usize = 500;
+const NAMES: [(&str, &str); 20] = [
+    ("node_cpu_seconds_total", "cpu"),
+    ("node_disk_io_time_seconds_total", "device"),
+    ("node_softirqs_seconds_total", "vector"),
+    ("node_network_receive_bytes_total", "device"),
+    ("node_disk_written_bytes_total", "device"),
+    ("node_memory_bytes", "kind"),
+    ("node_filesystem_avail_bytes", "mountpoint"),
+    ("node_hwmon_temp_celsius", "sensor"),
+    ("node_filesystem_size_bytes", "mountpoint"),
+    ("node_filesystem_files", "mountpoint"),
+    ("node_network_mtu_bytes", "device"),
+    ("node_cpu_scaling_frequency_max_hertz", "cpu"),
+    ("node_network_speed_bytes", "device"),
+    ("node_hwmon_chip_info", "chip"),
+    ("node_network_up", "device"),
+    ("node_cpu_online", "cpu"),
+    ("node_network_receive_errs_total", "device"),
+    ("node_network_transmit_drop_total", "device"),
+    ("node_disk_io_errors_total", "device"),
+    ("node_vmstat_oom_kill_total", "zone"),
+];
 
 fn rss_bytes() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -26,61 +54,118 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// splitmix64.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn labels(i: usize) -> Labels {
+    let j = i % PER_HOST;
+    let (name, lname) = NAMES[j % 20];
+    Labels::new([
+        ("__name__", name),
+        (lname, &(j / 20).to_string()),
+        ("instance", &format!("host-{:05}:9100", i / PER_HOST)),
+        ("job", "node"),
+    ])
+}
+
+/// Series `i`'s value at step `k`: hundredth counters, integer counters, page gauges,
+/// two-decimal gauges and constants in roughly node_exporter's proportions.
+fn value(i: usize, k: u64, prev: f64) -> f64 {
+    let r = mix((i as u64) << 32 | k);
+    match (i % PER_HOST) % 20 {
+        0..=2 => ((prev * 100.0).round() + (r % 1500) as f64) / 100.0,
+        3 | 4 => prev + ((r >> 8) % 200_000) as f64,
+        5 | 6 => (prev + (((r >> 8) % 33) as f64 - 16.0) * 4096.0).max(0.0),
+        7 => (((prev * 100.0).round() + ((r >> 8) % 201) as f64) - 100.0).max(0.0) / 100.0,
+        16..=19 => prev + f64::from(u8::from((r >> 8).is_multiple_of(50))),
+        _ => prev,
+    }
+}
+
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), Options::default()).unwrap();
-    let ls: Vec<Labels> = (0..n)
-        .map(|i| {
-            Labels::new([
-                ("__name__", format!("node_metric_{}", i % 200).as_str()),
-                ("instance", &format!("host-{}:9100", i / 200)),
-                ("job", "node"),
-                ("cpu", &(i % 8).to_string()),
-            ])
-        })
-        .collect();
+    let mut args = std::env::args().skip(1).filter_map(|a| a.parse::<usize>().ok());
+    let n = args.next().unwrap_or(100_000);
+    let steps = args.next().unwrap_or(144) as u64;
+    // MEMORY_BENCH_DIR keeps the data; when it already holds a WAL, only the restart runs.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("MEMORY_BENCH_DIR").map_or(tmp.path().to_path_buf(), Into::into);
+    if dir.join("wal").exists() {
+        // Twice: the first open finds what the last run left (a snapshot after a clean close,
+        // else only the WAL), the second the snapshot of the first's close.
+        for _ in 0..2 {
+            let start = std::time::Instant::now();
+            let cpu0 = cpu_secs();
+            let rss0 = rss_bytes();
+            let db = Db::open(&dir, Options::default()).unwrap();
+            let s = db.stats(1).head_stats.num_series;
+            println!(
+                "restart of {s} series ({}): {:.2} s wall, {:.2} s CPU, rss {:.0} B/series",
+                if db.restored_from_snapshot() { "head snapshot" } else { "WAL replay" },
+                start.elapsed().as_secs_f64(),
+                cpu_secs() - cpu0,
+                rss_bytes().saturating_sub(rss0) as f64 / s as f64
+            );
+            let start = std::time::Instant::now();
+            db.close().unwrap();
+            println!("close (writes the head snapshot): {:.2} s", start.elapsed().as_secs_f64());
+        }
+        return;
+    }
+    let db = Db::open(&dir, Options::default()).unwrap();
+    let ls: Vec<Labels> = (0..n).map(labels).collect();
+    let mut vals: Vec<f64> = (0..n).map(|i| (mix(i as u64) % 1_000_000) as f64).collect();
     let before = rss_bytes();
     let mut refs = vec![0u64; n];
     let start = std::time::Instant::now();
     let cpu0 = cpu_secs();
-    let samples_per_series = 480;
-    for k in 0..samples_per_series {
-        let t = 1_700_000_000_000 + k * 15_000;
-        let mut app = db.appender();
-        for (i, l) in ls.iter().enumerate() {
-            let v = ((k as usize * 7 + i) % 1000) as f64;
-            refs[i] = app.append(refs[i], l, t, v).unwrap();
+    let t0 = 1_700_000_000_000i64;
+    for k in 0..steps {
+        let t = t0 + k as i64 * 15_000;
+        for lo in (0..n).step_by(10_000) {
+            let mut app = db.appender();
+            for i in lo..(lo + 10_000).min(n) {
+                vals[i] = value(i, k, vals[i]);
+                refs[i] = app.append(refs[i], &ls[i], t, vals[i]).unwrap();
+            }
+            app.commit().unwrap();
         }
-        app.commit().unwrap();
     }
     let elapsed = start.elapsed();
-    let after = rss_bytes();
-    let total = (n as u64) * samples_per_series as u64;
     let cpu = cpu_secs() - cpu0;
+    let after = rss_bytes();
+    let total = n as u64 * steps;
     println!(
         "series: {n}, samples: {total}, append: {:.2} M samples/s wall, {:.2} M per CPU second",
         total as f64 / elapsed.as_secs_f64() / 1e6,
         total as f64 / cpu / 1e6
     );
     println!(
-        "rss growth: {} MiB, {:.0} B/series (incl. labels and chunk data), {:.2} B/sample",
+        "rss growth: {} MiB, {:.0} B/series (labels, index, chunks; incl. the label sets \
+         the bench holds, about 200 B/series)",
         (after - before) >> 20,
         (after - before) as f64 / n as f64,
-        (after - before) as f64 / total as f64
     );
     println!("head sample data: {:.2} B/sample", db.head_data_bytes() as f64 / total as f64);
-    let wal = tsdb::wal::dir_size(&dir.path().join("wal"));
+    let wal = tsdb::wal::dir_size(&dir.join("wal"));
     println!("wal: {:.2} B/sample", wal as f64 / total as f64);
     db.close().unwrap();
     drop(db);
+    drop(ls);
+    let rss_closed = rss_bytes();
     let start = std::time::Instant::now();
     let cpu0 = cpu_secs();
-    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let db = Db::open(&dir, Options::default()).unwrap();
     println!(
-        "restart (WAL replay of {n} series, {total} samples): {:.2} s wall, {:.2} s CPU",
+        "restart (WAL replay of {n} series, {total} samples): {:.2} s wall, {:.2} s CPU, \
+         rss {:.0} B/series after it",
         start.elapsed().as_secs_f64(),
-        cpu_secs() - cpu0
+        cpu_secs() - cpu0,
+        rss_bytes().saturating_sub(rss_closed) as f64 / n as f64
     );
     assert_eq!(db.stats(1).head_stats.num_series, n as u64);
 }

@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     pub maint: Mutex<()>,
     /// WAL corruptions repaired (tail truncated) when the database was opened.
     pub wal_corruptions: u64,
+    /// The head was restored from the snapshot of a clean close instead of the WAL.
+    pub restored_from_snapshot: bool,
     /// The flock on `dir/lock` (as Prometheus takes it), held while the database is open.
     _lock: std::fs::File,
 }
@@ -126,9 +128,10 @@ impl Db {
         }
         let wal_dir = dir.join("wal");
         let started = Instant::now();
-        let stats = crate::replay::replay_into(&head, &wal_dir, cached)?;
+        let stats = crate::replay::restore_head(&head, dir, &wal_dir, cached)?;
         tracing::info!(
             series = head.num_series(),
+            from_snapshot = stats.from_snapshot,
             segments = stats.segments,
             bytes = stats.bytes,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -144,6 +147,7 @@ impl Db {
             closed: AtomicBool::new(false),
             maint: Mutex::new(()),
             wal_corruptions: u64::from(stats.repaired),
+            restored_from_snapshot: stats.from_snapshot,
             _lock: lock,
         };
         Ok(Db { inner: Arc::new(inner) })
@@ -179,13 +183,29 @@ impl Db {
         self.inner.blocks.read().iter().map(|b| b.meta.clone()).collect()
     }
 
-    /// Syncs the WAL and refuses further appends and queries.
+    /// True if the head was restored from the snapshot a clean close left, not from the WAL.
+    pub fn restored_from_snapshot(&self) -> bool {
+        self.inner.restored_from_snapshot
+    }
+
+    /// Syncs the WAL, refuses further appends and queries, and writes the head snapshot the
+    /// next open restores the head from (without it, the next open replays the WAL).
     pub fn close(&self) -> Result<()> {
         let _m = self.inner.maint.lock();
         let mut w = self.inner.wal.lock();
         self.inner.closed.store(true, Ordering::Release);
         if let Some(mut wal) = w.wal.take() {
             wal.sync()?;
+            drop(wal);
+            let dir = &self.inner.dir;
+            let written = match crate::snapshot::wal_end(&dir.join("wal")) {
+                Some(end) => crate::snapshot::write(dir, &self.inner.head, end),
+                None => Ok(()),
+            };
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "could not write the head snapshot; the next start replays the WAL");
+                crate::snapshot::remove(dir);
+            }
         }
         Ok(())
     }

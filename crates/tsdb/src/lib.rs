@@ -27,6 +27,7 @@ mod options;
 pub mod postings;
 mod querier;
 mod replay;
+mod snapshot;
 mod stats;
 pub mod tombstones;
 pub mod wal;

@@ -17,6 +17,7 @@ use crate::head::refmap::RefMap;
 use crate::head::series::ClosedChunk;
 use crate::head::{Head, Placement, SeriesHandle};
 use crate::iter::ChunkData;
+use crate::snapshot;
 use crate::wal::dense::DenseDecoder;
 use crate::wal::{self, record::Record};
 
@@ -25,15 +26,40 @@ const BATCH: usize = 32;
 /// Batches in flight: bounds replay memory.
 const IN_FLIGHT: usize = 8;
 
-/// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
-/// data, data older than the blocks) are skipped.
-pub(crate) fn replay_into(
+/// Fills `head` on open: from the head snapshot in `dir` that a clean close left, if it still
+/// matches the WAL and the head chunk cache, else by replaying the WAL in `wal_dir`. The
+/// snapshot is removed either way (the WAL written from now on makes it stale).
+pub(crate) fn restore_head(
     head: &Head,
     dir: &Path,
+    wal_dir: &Path,
     cached: Vec<LoadedChunk>,
 ) -> Result<wal::ReplayStats> {
+    let chunks = group_cached(cached, head.min_valid());
+    let snap = snapshot::read(dir);
+    snapshot::remove(dir);
+    if let Some(snap) = snap {
+        if snapshot::wal_end(wal_dir) == Some(snap.end)
+            && snap.matches_cache(&chunks, head.min_valid())
+        {
+            snap.restore(head, chunks);
+            return Ok(wal::ReplayStats { from_snapshot: true, ..Default::default() });
+        }
+        tracing::warn!(
+            "the head snapshot does not match the WAL or the head chunk cache; replaying the WAL"
+        );
+    }
+    replay_into(head, wal_dir, chunks)
+}
+
+/// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
+/// data, data older than the blocks) are skipped.
+fn replay_into(
+    head: &Head,
+    dir: &Path,
+    chunks: RefMap<Vec<LoadedChunk>>,
+) -> Result<wal::ReplayStats> {
     let min_valid = head.min_valid();
-    let chunks = group_cached(cached, min_valid);
     let mut skip_upto: RefMap<i64> = RefMap::default();
     if head.ooo_window <= 0 {
         for (r, list) in chunks.iter() {

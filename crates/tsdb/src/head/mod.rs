@@ -146,6 +146,17 @@ impl Head {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// The ref the next new series gets.
+    pub fn next_ref(&self) -> u64 {
+        self.next_ref.load(Ordering::Acquire)
+    }
+
+    /// Makes new series get refs of at least `r` (refs of series gone from the head may
+    /// still be in the WAL, so they are never handed out again).
+    pub fn reserve_refs(&self, r: u64) {
+        self.next_ref.fetch_max(r, Ordering::AcqRel);
+    }
+
     pub fn num_series(&self) -> usize {
         self.series.read().by_ref.len()
     }

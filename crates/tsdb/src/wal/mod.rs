@@ -425,6 +425,8 @@ pub struct ReplayStats {
     pub segments: u32,
     pub bytes: u64,
     pub repaired: bool,
+    /// The head came from the snapshot of a clean close; the WAL was not read.
+    pub from_snapshot: bool,
 }
 
 /// Writes `checkpoint.{upto}` from `recs`, then removes segments `<= upto` and older
