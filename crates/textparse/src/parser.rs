@@ -55,6 +55,8 @@ pub struct Parser<'a> {
     ex_labels: Vec<LabelSpan>,
     ex_value: f64,
     ex_ts: Option<i64>,
+    /// The current sample line began with the hint given to [`Parser::next_hinted`].
+    hinted: bool,
 }
 
 const NO_NAME: Span = (u32::MAX, u32::MAX);
@@ -96,6 +98,7 @@ impl<'a> Parser<'a> {
             ex_labels: Vec::new(),
             ex_value: 0.0,
             ex_ts: None,
+            hinted: false,
         }
     }
 
@@ -138,17 +141,35 @@ impl<'a> Parser<'a> {
     /// parser is finished.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<EntryKind>, ParseError> {
+        self.next_hinted(b"")
+    }
+
+    /// [`Parser::next`] with a guess at the next sample line: `hint` is the [`Parser::series`]
+    /// of a sample line an earlier body in the same format held (a scraper's previous body
+    /// usually lists the same series in the same order). When the next entry is a sample line
+    /// that starts with exactly these bytes, followed by the separator before its value, only
+    /// the value, timestamp and exemplar are parsed: the series is the hint's, and
+    /// [`Parser::hint_matched`] is true. Then [`Parser::metric_name`] is empty and
+    /// [`Parser::labels`] yields nothing for this entry; everything else is as after `next`.
+    /// An empty hint never matches. A line that starts with the hint but does not parse that
+    /// way is parsed in full, so errors are the same as `next`'s.
+    pub fn next_hinted(&mut self, hint: &[u8]) -> Result<Option<EntryKind>, ParseError> {
         if self.done {
             return Ok(None);
         }
-        let r = self.next_inner();
+        let r = self.next_inner(hint);
         if r.is_err() {
             self.done = true;
         }
         r
     }
 
-    fn next_inner(&mut self) -> Result<Option<EntryKind>, ParseError> {
+    /// Whether the current sample line matched the hint given to [`Parser::next_hinted`].
+    pub fn hint_matched(&self) -> bool {
+        self.hinted
+    }
+
+    fn next_inner(&mut self, hint: &[u8]) -> Result<Option<EntryKind>, ParseError> {
         if self.b.len() >= u32::MAX as usize {
             return Err(self.err("body too large"));
         }
@@ -158,6 +179,7 @@ impl<'a> Parser<'a> {
             }
             self.start = self.pos;
             self.has_exemplar = false;
+            self.hinted = false;
             match self.peek() {
                 None if self.om() => return Err(self.err("data does not end with # EOF")),
                 None => {
@@ -174,6 +196,9 @@ impl<'a> Parser<'a> {
                     None => continue,
                 },
                 Some(c) if is_name_start(c) || c == b'{' => {
+                    if !hint.is_empty() && self.series_from_hint(hint) {
+                        return Ok(Some(EntryKind::Series));
+                    }
                     self.parse_series()?;
                     return Ok(Some(EntryKind::Series));
                 }
@@ -355,6 +380,50 @@ impl<'a> Parser<'a> {
         }
         self.value = self.value_token("metric")?;
         if self.om() { self.om_line_tail() } else { self.text_line_tail() }
+    }
+
+    /// Parses the current line as a sample of the series `hint` if the line starts with it and
+    /// then parses as such; otherwise leaves the position at the line's start and returns
+    /// false. The series bytes came from a full parse in this format, so they are valid; what
+    /// remains to check is that the full parse would end the series where the hint ends: after
+    /// a label block it does; after a bare name the next byte must end the name and, in the
+    /// text format, the whitespace after it must not lead to a label block.
+    fn series_from_hint(&mut self, hint: &[u8]) -> bool {
+        if !self.b[self.pos..].starts_with(hint) {
+            return false;
+        }
+        let om = self.om();
+        let end = self.pos + hint.len();
+        match self.b.get(end) {
+            Some(b' ') => {}
+            Some(b'\t') if !om => {}
+            _ => return false,
+        }
+        if !om && hint.last() != Some(&b'}') {
+            let rest = &self.b[end..];
+            let ws = rest.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+            if rest.get(ws) == Some(&b'{') {
+                return false;
+            }
+        }
+        self.pos = end;
+        self.ts = None;
+        let tail = match self.value_token("metric") {
+            Ok(v) => {
+                self.value = v;
+                if om { self.om_line_tail() } else { self.text_line_tail() }
+            }
+            Err(e) => Err(e),
+        };
+        if tail.is_err() {
+            self.pos = self.start;
+            return false;
+        }
+        self.series_end = end;
+        self.name = span(self.start, self.start);
+        self.labels.clear();
+        self.hinted = true;
+        true
     }
 
     /// Reads the value after a series or exemplar: whitespace then a non-space token.
