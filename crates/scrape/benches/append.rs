@@ -1,6 +1,9 @@
 //! CPU per scraped sample on the scrape side: parse, label lookup through the series cache,
-//! target-label merge and append, for a real node_exporter body. The appender is a no-op (to
-//! isolate scrape cost) or `MemStorage`.
+//! target-label merge and append. Two bodies: a real node_exporter body scraped again and
+//! again (one target, appender a no-op or `MemStorage`), and the side-by-side benchmark's load
+//! (`crates/loadgen` bodies: 100 targets of 1,000 series, node_exporter-like and
+//! api-server-like alternating, new values on every scrape) with a no-op appender, so the
+//! working set is the 100,000 series of the ingestion benchmark's smallest step.
 
 use std::sync::Arc;
 
@@ -11,7 +14,12 @@ use scrape::target::Target;
 use scrape::{Clock, SystemClock};
 use storage::{Appendable, Appender, MemStorage, SeriesRef, StorageError};
 
+#[allow(dead_code)]
+#[path = "../../loadgen/src/body.rs"]
+mod body;
+
 const BODY: &[u8] = include_bytes!("../../textparse/tests/fixtures/node_exporter.txt");
+const CT: &str = "text/plain; version=0.0.4";
 
 struct Discard;
 struct DiscardAppender(u64);
@@ -39,12 +47,8 @@ impl Appender for DiscardAppender {
     fn rollback(self: Box<Self>) {}
 }
 
-fn scrape_loop(app: Arc<dyn Appendable>) -> ScrapeLoop {
-    let labels = Labels::new([
-        ("__address__", "127.0.0.1:9100"),
-        ("instance", "127.0.0.1:9100"),
-        ("job", "node"),
-    ]);
+fn scrape_loop(app: Arc<dyn Appendable>, instance: &str) -> ScrapeLoop {
+    let labels = Labels::new([("__address__", instance), ("instance", instance), ("job", "node")]);
     let target = Target::new(labels, Labels::empty(), &Default::default());
     let opts = LoopOptions {
         interval: std::time::Duration::from_secs(15),
@@ -60,29 +64,62 @@ fn scrape_loop(app: Arc<dyn Appendable>) -> ScrapeLoop {
     ScrapeLoop::new(target, Arc::new(opts), client, app, Arc::new(SystemClock) as Arc<dyn Clock>)
 }
 
-fn bench(c: &mut Criterion) {
+fn node_exporter(c: &mut Criterion) {
     let samples =
         BODY.split(|&b| b == b'\n').filter(|l| !l.is_empty() && l[0] != b'#').count() as u64;
     let mut g = c.benchmark_group("scrape_append");
     g.throughput(Throughput::Elements(samples));
-    let mut sl = scrape_loop(Arc::new(Discard));
+    let mut sl = scrape_loop(Arc::new(Discard), "127.0.0.1:9100");
     let mut ts = 0;
     g.bench_function("node_exporter_discard", |b| {
         b.iter(|| {
             ts += 15_000;
-            sl.append_scrape(BODY, "text/plain; version=0.0.4", ts).map(|s| s.scraped)
+            sl.append_scrape(BODY, CT, ts).map(|s| s.scraped)
         })
     });
-    let mut sl = scrape_loop(Arc::new(MemStorage::new()));
+    let mut sl = scrape_loop(Arc::new(MemStorage::new()), "127.0.0.1:9100");
     let mut ts = 0;
     g.bench_function("node_exporter_memstorage", |b| {
         b.iter(|| {
             ts += 15_000;
-            sl.append_scrape(BODY, "text/plain; version=0.0.4", ts).map(|s| s.scraped)
+            sl.append_scrape(BODY, CT, ts).map(|s| s.scraped)
         })
     });
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// 100 targets as `loadgen` serves them, two renderings (scrapes k and k+1) of each.
+fn loadgen(c: &mut Criterion) {
+    const TARGETS: usize = 100;
+    const SERIES: usize = 1000;
+    let mut targets: Vec<(ScrapeLoop, [Vec<u8>; 2])> = (0..TARGETS)
+        .map(|i| {
+            let kind = if i % 2 == 0 { body::Kind::Node } else { body::Kind::Api };
+            let t = body::Template::new(kind, SERIES, i as u64);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            t.render(1, &mut a);
+            t.render(2, &mut b);
+            let sl = scrape_loop(Arc::new(Discard), &format!("127.0.0.1:{}", 20_000 + i));
+            (sl, [a, b])
+        })
+        .collect();
+    let mut g = c.benchmark_group("scrape_append");
+    g.throughput(Throughput::Elements((TARGETS * SERIES) as u64));
+    g.sample_size(20);
+    let mut k = 0usize;
+    g.bench_function("loadgen_100x1000_discard", |b| {
+        b.iter(|| {
+            k += 1;
+            let ts = k as i64 * 15_000;
+            let mut n = 0;
+            for (sl, bodies) in targets.iter_mut() {
+                n += sl.append_scrape(&bodies[k % 2], CT, ts).map(|s| s.scraped).unwrap_or(0);
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, node_exporter, loadgen);
 criterion_main!(benches);

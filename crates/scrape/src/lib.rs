@@ -17,6 +17,7 @@ pub mod labels;
 mod manager;
 mod pool;
 pub mod scrape_loop;
+mod series_cache;
 pub mod target;
 
 pub use error::ScrapeError;

@@ -12,10 +12,11 @@ use model::relabel::RelabelConfig;
 use model::{Labels, value::stale_nan};
 use parking_lot::Mutex;
 use storage::{Appendable, Appender, SeriesRef, StorageError};
-use textparse::{EntryKind, MetricType, Parser};
+use textparse::{EntryKind, Format, MetricType, Parser};
 use tokio_util::sync::CancellationToken;
 
 use crate::labels::{mutate_report_labels, mutate_sample_labels, verify_label_limits};
+use crate::series_cache::SeriesCache;
 use crate::target::{Health, Target};
 use crate::{Clock, MetricMetadata};
 
@@ -48,19 +49,6 @@ pub struct ScrapeStats {
     pub scraped: u64,
     pub post_relabel: u64,
     pub series_added: u64,
-}
-
-struct CacheEntry {
-    series_ref: SeriesRef,
-    /// Final labels, or `None` if metric relabeling dropped the series.
-    labels: Option<Labels>,
-    /// The last scrape (iteration) whose body held this series.
-    last_iter: u64,
-    /// The last scrape in which this series was appended without an explicit timestamp.
-    cur_iter: u64,
-    /// Appended without an explicit timestamp by the last successful scrape: it gets a
-    /// staleness marker when the next scrape lacks it.
-    in_prev: bool,
 }
 
 /// Passes `Labels`' precomputed 64-bit hash through instead of hashing it again.
@@ -128,7 +116,7 @@ pub struct ScrapeLoop {
     /// Raw series bytes -> ref and final labels. The entries also track which series the
     /// last successful scrape wrote (`in_prev`) and this scrape writes (`cur_iter`), so
     /// staleness and duplicates need no per-sample set of labels.
-    cache: HashMap<Box<[u8]>, CacheEntry, ahash::RandomState>,
+    cache: SeriesCache,
     /// How many cache entries carry each final label set. Different raw series (label order,
     /// escapes, relabeling) can end up with the same labels; only those `shared` labels need a
     /// per-scrape set to catch duplicates.
@@ -161,7 +149,7 @@ impl ScrapeLoop {
             client,
             appendable,
             clock,
-            cache: HashMap::default(),
+            cache: SeriesCache::new(),
             label_refs: HashMap::default(),
             shared: LabelSet::default(),
             iter: 0,
@@ -303,11 +291,12 @@ impl ScrapeLoop {
         // Labels written this scrape, for the few label sets several raw series share.
         let mut cur = LabelSet::default();
         let mut metadata = Vec::new();
-        match self.append_body(app.as_mut(), body, content_type, ts, &mut cur, &mut metadata) {
+        let format = textparse::format_for_content_type(content_type);
+        match self.append_body(app.as_mut(), body, format, ts, &mut cur, &mut metadata) {
             Ok(stats) => {
                 self.append_stale_markers(app.as_mut(), &cur, ts);
                 app.commit().map_err(|e| e.to_string())?;
-                self.end_scrape();
+                self.end_scrape(format);
                 let mut stored = self.target.metadata.lock();
                 let unchanged = stored.len() == metadata.len()
                     && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
@@ -327,17 +316,21 @@ impl ScrapeLoop {
         &mut self,
         app: &mut dyn Appender,
         body: &'b [u8],
-        content_type: &str,
+        format: Format,
         ts: i64,
         cur: &mut LabelSet,
         metadata: &mut Vec<MetaRef<'b>>,
     ) -> Result<ScrapeStats, String> {
-        let format = textparse::format_for_content_type(content_type);
         let mut p = Parser::new(body, format);
         let mut stats = ScrapeStats::default();
         let limits = self.opts.limits.clone();
         let public = self.target.public_labels();
-        while let Some(kind) = p.next().map_err(|e| e.to_string())? {
+        let iter = self.iter;
+        // The entry the next sample line probably belongs to (the previous body's order).
+        let mut expected = self.cache.begin(format);
+        loop {
+            let hint = self.cache.hint(expected);
+            let Some(kind) = p.next_hinted(hint).map_err(|e| e.to_string())? else { break };
             match kind {
                 EntryKind::Series => {}
                 EntryKind::Type | EntryKind::Help | EntryKind::Unit => {
@@ -349,29 +342,22 @@ impl ScrapeLoop {
             stats.scraped += 1;
             let explicit_ts = if self.opts.honor_timestamps { p.timestamp() } else { None };
             let t = explicit_ts.unwrap_or(ts);
-            let key = p.series();
-            let iter = self.iter;
             let mut cache_miss = false;
-            let entry = match self.cache.get_mut(key) {
-                Some(e) => {
-                    e.last_iter = iter;
-                    e
+            let id = if p.hint_matched() {
+                expected
+            } else if let Some(id) = self.cache.find(p.series()) {
+                id
+            } else {
+                cache_miss = true;
+                let labels = self.sample_labels(&p, &public, &limits)?;
+                if let Some(l) = &labels {
+                    self.add_label_ref(l, cur);
                 }
-                None => {
-                    cache_miss = true;
-                    let labels = self.sample_labels(&p, &public, &limits)?;
-                    if let Some(l) = &labels {
-                        self.add_label_ref(l, cur);
-                    }
-                    self.cache.entry(key.into()).or_insert(CacheEntry {
-                        series_ref: 0,
-                        labels,
-                        last_iter: iter,
-                        cur_iter: 0,
-                        in_prev: false,
-                    })
-                }
+                self.cache.insert(p.series(), labels, iter)
             };
+            expected = self.cache.visit(id);
+            let entry = self.cache.get_mut(id);
+            entry.last_iter = iter;
             let Some(labels) = &entry.labels else { continue };
             stats.post_relabel += 1;
             if limits.sample_limit > 0 && stats.post_relabel > limits.sample_limit {
@@ -467,12 +453,14 @@ impl ScrapeLoop {
         }
     }
 
-    /// After a committed scrape: this scrape's series become the previous ones, and series
-    /// missing from the last two scrapes leave the cache.
-    fn end_scrape(&mut self) {
+    /// After a committed scrape (of a body in `format`): this scrape's series become the
+    /// previous ones, its line order the cache's hints, and series missing from the last two
+    /// scrapes leave the cache.
+    fn end_scrape(&mut self, format: Format) {
+        self.cache.commit_order(format);
         let iter = self.iter;
         let (label_refs, shared) = (&mut self.label_refs, &mut self.shared);
-        self.cache.retain(|_, e| {
+        self.cache.retain(|e| {
             e.in_prev = e.cur_iter == iter;
             let keep = iter - e.last_iter <= 2;
             if !keep && let Some(l) = &e.labels {

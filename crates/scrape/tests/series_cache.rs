@@ -2,6 +2,9 @@
 //! that vanish (also when the same series comes back under a differently written raw line),
 //! duplicates caught whether they repeat a line or spell the same labels differently, a failed
 //! scrape leaving the previous series as they were, and a stopped target marking them stale.
+//! Lines found through the previous body's order (the parser's hint) must behave exactly as
+//! lines found by lookup: bodies reordered, growing, shrinking, a series changing labels at the
+//! same position, lines differing only in the value, and a body switching formats.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -121,4 +124,123 @@ fn a_failed_scrape_keeps_the_previous_series_and_stopping_marks_them_once() {
     let b = values(&storage, "\"b\"");
     assert_eq!(b.len(), 2, "{b:?}");
     assert!(is_stale_nan(b[1]));
+}
+
+/// Every series of the target as (labels, values), sorted by labels.
+fn all(storage: &MemStorage) -> Vec<(String, Vec<f64>)> {
+    let mut v = series_of(storage, "node");
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn a_series_changing_labels_at_the_same_position_is_a_new_series() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    let s = sl.append_scrape(b"a{x=\"1\"} 1\nb 1\n", CT, 1000).unwrap();
+    assert_eq!(s.series_added, 2);
+    // The label value grows by one character: the old line's bytes are a prefix of the new.
+    let s = sl.append_scrape(b"a{x=\"10\"} 2\nb 2\n", CT, 2000).unwrap();
+    assert_eq!((s.scraped, s.series_added), (2, 1));
+    let s = sl.append_scrape(b"a{x=\"10\",y=\"2\"} 3\nb 3\n", CT, 3000).unwrap();
+    assert_eq!((s.scraped, s.series_added), (2, 1));
+    let x1 = values(&storage, "x=\"1\"");
+    assert_eq!(x1.len(), 2);
+    assert_eq!(x1[0], 1.0);
+    assert!(is_stale_nan(x1[1]));
+    let x10 = values(&storage, "x=\"10\"}");
+    assert_eq!(x10[0], 2.0);
+    assert!(is_stale_nan(x10[1]));
+    assert_eq!(values(&storage, "y=\"2\""), vec![3.0]);
+    assert_eq!(values(&storage, "\"b\""), vec![1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn lines_differing_only_in_the_value_append_every_value_and_add_no_series() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    let body =
+        |k: u32| format!("# TYPE a counter\na{{x=\"1\"}} {k}\nb {}\nc 7 {}\n", k * 2, k * 1000);
+    let s = sl.append_scrape(body(1).as_bytes(), CT, 1000).unwrap();
+    assert_eq!(s.series_added, 3);
+    for k in 2..6 {
+        let s = sl.append_scrape(body(k).as_bytes(), CT, i64::from(k) * 1000).unwrap();
+        assert_eq!((s.scraped, s.post_relabel, s.series_added), (3, 3, 0));
+    }
+    assert_eq!(values(&storage, "\"a\""), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(values(&storage, "\"b\""), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
+    // `c` carries its own (explicit) timestamps.
+    assert_eq!(values(&storage, "\"c\""), vec![7.0; 5]);
+}
+
+#[test]
+fn bodies_growing_shrinking_and_reordering_keep_values_and_markers_right() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    let scrapes: [(&[u8], u64); 6] = [
+        (b"a 1\nb 1\nc 1\n", 3),
+        // Grows at the end and in the middle.
+        (b"a 2\nb 2\nn 2\nc 2\nd 2\n", 2),
+        // Shrinks: b and d vanish.
+        (b"a 3\nn 3\nc 3\n", 0),
+        // A line in front, b comes back, reversed order.
+        (b"x 4\nc 4\nn 4\nb 4\na 4\n", 1),
+        // Back to the first order.
+        (b"a 5\nb 5\nc 5\nn 5\nx 5\n", 0),
+        (b"", 0),
+    ];
+    for (i, (body, added)) in scrapes.iter().enumerate() {
+        let s = sl.append_scrape(body, CT, (i as i64 + 1) * 1000).unwrap();
+        assert_eq!(s.series_added, *added, "scrape {i}");
+    }
+    let got: Vec<(String, Vec<String>)> = all(&storage)
+        .into_iter()
+        .map(|(l, v)| {
+            let name = l.split('"').nth(1).unwrap().to_string();
+            let v = v.iter().map(|x| if is_stale_nan(*x) { "S".into() } else { x.to_string() });
+            (name, v.collect())
+        })
+        .collect();
+    let want = [
+        ("a", "1 2 3 4 5 S"),
+        ("b", "1 2 S 4 5 S"),
+        ("c", "1 2 3 4 5 S"),
+        ("d", "2 S"),
+        ("n", "2 3 4 5 S"),
+        ("x", "4 5 S"),
+    ];
+    let want: Vec<(String, Vec<String>)> = want
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.split(' ').map(String::from).collect()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn duplicates_found_through_the_previous_order_are_caught() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    // With explicit timestamps a series may repeat: the order a, b, a is the hint now.
+    sl.append_scrape(b"a 1 1000\nb 1\na 2 2000\n", CT, 3000).unwrap();
+    // Without them, the third line (found through b's link) is a duplicate.
+    let e = sl.append_scrape(b"a 5\nb 5\na 6\n", CT, 4000).unwrap_err();
+    assert!(e.contains("duplicate"), "{e}");
+    let e = sl.append_scrape(b"a 5\nb 5\nb 6\n", CT, 4000).unwrap_err();
+    assert!(e.contains("duplicate"), "{e}");
+    sl.append_scrape(b"a 5\nb 5\n", CT, 5000).unwrap();
+    assert_eq!(values(&storage, "\"b\""), vec![1.0, 5.0]);
+}
+
+#[test]
+fn a_body_switching_formats_is_parsed_by_the_new_format_rules() {
+    const OM: &str = "application/openmetrics-text; version=1.0.0";
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    // Spaces inside the label block are valid text format, not OpenMetrics.
+    sl.append_scrape(b"a{x = \"1\"} 1\n", CT, 1000).unwrap();
+    let e = sl.append_scrape(b"a{x = \"1\"} 2\n# EOF\n", OM, 2000).unwrap_err();
+    assert!(e.contains("expected equal"), "{e}");
+    sl.append_scrape(b"a{x=\"1\"} 3\n# EOF\n", OM, 3000).unwrap();
+    sl.append_scrape(b"a{x=\"1\"} 4\n# EOF\n", OM, 4000).unwrap();
+    assert_eq!(values(&storage, "\"a\""), vec![1.0, 3.0, 4.0]);
 }
