@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use model::Labels;
 
+use crate::chunkenc::dense::{DenseEncoder, ENCODING_DENSE};
 use crate::chunkenc::{ENCODING_XOR, encode_chunks};
 use crate::chunks::ChunkWriter;
 use crate::error::{Result, TsdbError};
@@ -15,6 +16,35 @@ use crate::meta::{BlockMeta, BlockStats, Compaction};
 
 /// Samples per chunk, as Prometheus' head aims for.
 pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// Most samples in one dense chunk: a day at 15 s fits in two, and a query reading a short range
+/// of a long block decodes at most this many samples per series.
+pub const DENSE_SAMPLES_PER_CHUNK: usize = 4096;
+
+/// The zstd level of dense chunks: compaction runs in the background, and decompression
+/// speed hardly depends on the level.
+pub const DENSE_ZSTD_LEVEL: i32 = 9;
+
+/// How a block's chunks are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkFormat {
+    /// Prometheus' XOR chunks of 120 samples: what Prometheus and promtool read.
+    Xor,
+    /// Pharos' dense chunks of up to `per_chunk` samples, zstd at `level` (compacted blocks).
+    Dense { per_chunk: usize, level: i32 },
+}
+
+impl ChunkFormat {
+    /// Dense chunks with the default size and level.
+    pub const DENSE: ChunkFormat =
+        ChunkFormat::Dense { per_chunk: DENSE_SAMPLES_PER_CHUNK, level: DENSE_ZSTD_LEVEL };
+}
+
+/// Splits `n` samples into the fewest runs of at most `max`, of nearly equal length.
+fn even_runs(n: usize, max: usize) -> usize {
+    let parts = n.div_ceil(max.max(1)).max(1);
+    n.div_ceil(parts)
+}
 
 /// Streams sorted series into a new block directory under `parent`.
 pub struct SortedBlockWriter {
@@ -26,6 +56,8 @@ pub struct SortedBlockWriter {
     stats: BlockStats,
     mint: i64,
     maxt: i64,
+    /// Set for dense chunks.
+    dense: Option<(DenseEncoder, usize)>,
 }
 
 impl SortedBlockWriter {
@@ -44,7 +76,19 @@ impl SortedBlockWriter {
             stats: BlockStats::default(),
             mint,
             maxt,
+            dense: None,
         })
+    }
+
+    /// Chooses the chunk encoding (XOR unless told otherwise).
+    pub fn with_format(mut self, format: ChunkFormat) -> SortedBlockWriter {
+        self.dense = match format {
+            ChunkFormat::Xor => None,
+            ChunkFormat::Dense { per_chunk, level } => {
+                Some((DenseEncoder::new(level), per_chunk.max(1)))
+            }
+        };
+        self
     }
 
     /// Adds one series; calls must be in increasing label order. Samples outside the block's
@@ -60,8 +104,14 @@ impl SortedBlockWriter {
             return Err(TsdbError::InvalidArgument(format!("series out of order: {labels}")));
         }
         let mut metas = Vec::new();
-        for (mint, maxt, data) in encode_chunks(samples, SAMPLES_PER_CHUNK) {
-            let r = self.chunks.write_chunk(ENCODING_XOR, &data)?;
+        let (encoding, encoded) = match self.dense.as_mut() {
+            Some((enc, max)) => {
+                (ENCODING_DENSE, enc.encode_chunks(samples, even_runs(samples.len(), *max)))
+            }
+            None => (ENCODING_XOR, encode_chunks(samples, SAMPLES_PER_CHUNK)),
+        };
+        for (mint, maxt, data) in encoded {
+            let r = self.chunks.write_chunk(encoding, &data)?;
             metas.push(ChunkMeta { mint, maxt, r });
         }
         self.stats.num_samples += samples.len() as u64;
@@ -84,7 +134,7 @@ impl SortedBlockWriter {
     }
 
     fn finish_inner(self, compaction: Compaction) -> Result<Option<BlockMeta>> {
-        let SortedBlockWriter { parent, tmp, ulid, chunks, series, stats, mint, maxt } = self;
+        let SortedBlockWriter { parent, tmp, ulid, chunks, series, stats, mint, maxt, .. } = self;
         chunks.close()?;
         if series.is_empty() {
             let _ = std::fs::remove_dir_all(&tmp);

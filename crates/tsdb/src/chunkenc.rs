@@ -4,9 +4,22 @@
 //! a varint and value as 64 raw bits, the second timestamp as a uvarint delta and an XOR'd
 //! value, then delta-of-delta timestamps in 1/14/17/20/64-bit buckets and XOR'd values that reuse
 //! the previous leading/trailing zero window when they fit. See `docs/format/chunks.md`.
+//! Pharos' own denser encoding for compacted blocks is in [`dense`].
+
+pub mod dense;
 
 /// The encoding byte of XOR chunks in chunk files.
 pub const ENCODING_XOR: u8 = 1;
+
+/// Decodes a whole chunk of either encoding Pharos writes (XOR or dense); `None` for an unknown
+/// encoding or malformed data.
+pub fn decode_any(encoding: u8, data: &[u8]) -> Option<Vec<(i64, f64)>> {
+    match encoding {
+        ENCODING_XOR => decode_all(data),
+        dense::ENCODING_DENSE => dense::decode_all(data),
+        _ => None,
+    }
+}
 
 /// A bit stream writer, most significant bit first.
 #[derive(Debug, Clone, Default)]

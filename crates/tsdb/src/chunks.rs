@@ -157,6 +157,15 @@ impl ChunkReader {
         Ok(ChunkReader { segments, size })
     }
 
+    /// The encoding byte of the chunk at `r` (no checksum check: for deciding, not decoding).
+    pub fn encoding(&self, r: u64) -> Result<u8> {
+        let bad = || TsdbError::corrupted("chunk", format!("ref {r}: out of range"));
+        let map = self.segments.get((r >> 32) as usize).ok_or_else(bad)?;
+        let off = (r & 0xffff_ffff) as usize;
+        let (_, n) = map.get(off..).and_then(read_uvarint).ok_or_else(bad)?;
+        map.get(off + n).copied().ok_or_else(bad)
+    }
+
     /// The chunk at `r`: encoding and data, checksum verified.
     pub fn chunk(&self, r: u64) -> Result<(u8, ChunkBytes)> {
         let seq = (r >> 32) as usize;

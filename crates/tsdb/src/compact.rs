@@ -8,7 +8,7 @@ use std::sync::Arc;
 use model::{Labels, Matcher};
 
 use crate::block::Block;
-use crate::blockwriter::{SortedBlockWriter, align_down, sync_dir};
+use crate::blockwriter::{ChunkFormat, SortedBlockWriter, align_down, sync_dir};
 use crate::db::Db;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
@@ -196,13 +196,18 @@ impl Db {
     fn merge_blocks(&self, group: &[Arc<Block>]) -> Result<()> {
         let mint = group.iter().map(|b| b.meta.min_time).min().unwrap_or(0);
         let maxt = group.iter().map(|b| b.meta.max_time).max().unwrap_or(0);
-        let meta = write_merged(&self.inner.dir, group, mint, maxt)?;
+        let meta = write_merged(&self.inner.dir, group, mint, maxt, self.compacted_format())?;
         if let Some(meta) = meta {
             let b = Block::open(&self.inner.dir.join(&meta.ulid))?;
             self.add_block(Arc::new(b));
         }
         self.remove_blocks(group);
         Ok(())
+    }
+
+    /// The chunk encoding of blocks compaction writes.
+    fn compacted_format(&self) -> ChunkFormat {
+        if self.inner.opts.dense_compaction { ChunkFormat::DENSE } else { ChunkFormat::Xor }
     }
 
     fn remove_blocks(&self, group: &[Arc<Block>]) {
@@ -303,11 +308,18 @@ impl Db {
         let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
         let mut n = 0;
         for b in blocks.iter().filter(|b| !b.tombstones.read().is_empty()) {
+            // A head block stays XOR; a compacted one keeps the compacted encoding.
+            let format = if b.meta.compaction.level > 1 {
+                self.compacted_format()
+            } else {
+                ChunkFormat::Xor
+            };
             let meta = write_merged(
                 &self.inner.dir,
                 std::slice::from_ref(b),
                 b.meta.min_time,
                 b.meta.max_time,
+                format,
             )?;
             if let Some(meta) = meta {
                 let nb = Block::open(&self.inner.dir.join(&meta.ulid))?;
@@ -320,19 +332,30 @@ impl Db {
     }
 
     /// Writes every block and the head as pure Prometheus blocks into `out`
-    /// (`pharos tsdb export`). Pharos' blocks already use only Prometheus' formats.
+    /// (`pharos tsdb export`): blocks holding dense chunks are rewritten with XOR chunks (same
+    /// samples, bit for bit; deleted samples left out), the others are linked or copied.
     pub fn export(&self, out: &Path) -> Result<()> {
-        self.snapshot(out, true)
+        self.copy_out(out, true, true)
     }
 
     /// Writes a consistent copy of the database into `dir`: hard links (or copies) of every
     /// block, plus the head as blocks when `with_head`.
     pub fn snapshot(&self, dir: &Path, with_head: bool) -> Result<()> {
+        self.copy_out(dir, with_head, false)
+    }
+
+    fn copy_out(&self, dir: &Path, with_head: bool, pure: bool) -> Result<()> {
         let _m = self.inner.maint.lock();
         std::fs::create_dir_all(dir).map_err(|e| TsdbError::io(format!("create {dir:?}"), e))?;
         let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
         for b in &blocks {
-            copy_tree(&b.dir, &dir.join(&b.meta.ulid))?;
+            if pure && !is_pure_xor(b)? {
+                let group = std::slice::from_ref(b);
+                let (mint, maxt) = (b.meta.min_time, b.meta.max_time);
+                write_merged(dir, group, mint, maxt, ChunkFormat::Xor)?;
+            } else {
+                copy_tree(&b.dir, &dir.join(&b.meta.ulid))?;
+            }
         }
         if with_head {
             let head = &self.inner.head;
@@ -357,6 +380,19 @@ impl Db {
     }
 }
 
+/// True if every chunk of `b` is Prometheus' XOR (no dense chunks), so Prometheus reads it.
+fn is_pure_xor(b: &Block) -> Result<bool> {
+    for id in b.index.all_postings()? {
+        let (_, chunks) = b.index.series(id)?;
+        for c in chunks {
+            if b.chunks.encoding(c.r)? != crate::chunkenc::ENCODING_XOR {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Hard-links `from` into `to` recursively, copying where linking fails.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| TsdbError::io(format!("create {to:?}"), e))?;
@@ -379,6 +415,7 @@ pub(crate) fn write_merged(
     group: &[Arc<Block>],
     mint: i64,
     maxt: i64,
+    format: ChunkFormat,
 ) -> Result<Option<BlockMeta>> {
     let mut all: Vec<(Labels, usize, u64)> = Vec::new();
     for (bi, b) in group.iter().enumerate() {
@@ -388,7 +425,7 @@ pub(crate) fn write_merged(
         }
     }
     all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut w = SortedBlockWriter::new(parent, mint, maxt)?;
+    let mut w = SortedBlockWriter::new(parent, mint, maxt)?.with_format(format);
     let mut i = 0;
     while i < all.len() {
         let mut j = i;
@@ -399,9 +436,10 @@ pub(crate) fn write_merged(
             let (_, chunks) = b.series(*id)?;
             let stones: Vec<Interval> = b.tombstones.read().get(*id).to_vec();
             for c in chunks {
-                let (_, data) = b.chunks.chunk(c.r)?;
-                let decoded = crate::chunkenc::decode_all(data.as_ref())
-                    .ok_or_else(|| TsdbError::corrupted("chunk", "malformed xor chunk"))?;
+                let (enc, data) = b.chunks.chunk(c.r)?;
+                let decoded = crate::chunkenc::decode_any(enc, data.as_ref()).ok_or_else(|| {
+                    TsdbError::corrupted("chunk", format!("malformed chunk (encoding {enc})"))
+                })?;
                 samples.extend(decoded.into_iter().filter(|s| !is_deleted(&stones, s.0)));
             }
             j += 1;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use model::{Sample, Timestamp};
 use storage::{SampleIterator, StorageError};
 
+use crate::chunkenc::dense::{DenseIterator, ENCODING_DENSE};
 use crate::chunkenc::{ENCODING_XOR, XorIterator};
 use crate::chunks::{ChunkBytes, ChunkReader};
 use crate::tombstones::{Interval, is_deleted};
@@ -26,6 +27,55 @@ impl AsRef<[u8]> for ChunkData {
     }
 }
 
+/// A chunk being decoded: Prometheus' XOR, or Pharos' dense encoding of compacted blocks.
+#[derive(Debug, Clone)]
+pub enum ChunkDecoder {
+    Xor(XorIterator<ChunkData>),
+    Dense(DenseIterator),
+}
+
+impl ChunkDecoder {
+    /// A decoder for `data` of encoding `enc`, or an error for an encoding Pharos cannot read.
+    pub fn new(enc: u8, data: ChunkData) -> Result<ChunkDecoder, StorageError> {
+        match enc {
+            ENCODING_XOR => Ok(ChunkDecoder::Xor(XorIterator::new(data))),
+            ENCODING_DENSE => Ok(ChunkDecoder::Dense(DenseIterator::new(data.as_ref()))),
+            _ => Err(StorageError::Corrupted(format!("unsupported chunk encoding {enc}"))),
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<(i64, f64)> {
+        match self {
+            ChunkDecoder::Xor(it) => it.next(),
+            ChunkDecoder::Dense(it) => it.next(),
+        }
+    }
+
+    #[inline]
+    fn decode_while(&mut self, f: impl FnMut(i64, f64) -> bool) {
+        match self {
+            ChunkDecoder::Xor(it) => it.decode_while(f),
+            ChunkDecoder::Dense(it) => it.decode_while(f),
+        }
+    }
+
+    fn is_corrupt(&self) -> bool {
+        match self {
+            ChunkDecoder::Xor(it) => it.is_corrupt(),
+            ChunkDecoder::Dense(it) => it.is_corrupt(),
+        }
+    }
+
+    fn corruption(&self) -> StorageError {
+        let what = match self {
+            ChunkDecoder::Xor(_) => "xor",
+            ChunkDecoder::Dense(_) => "dense",
+        };
+        StorageError::Corrupted(format!("malformed {what} chunk"))
+    }
+}
+
 /// A chunk not decoded yet.
 #[derive(Debug, Clone)]
 pub enum PendingChunk {
@@ -37,7 +87,7 @@ pub enum PendingChunk {
 pub struct ChunkSeriesIterator {
     /// (chunk maxt, chunk), in time order, consumed from the front.
     pending: std::collections::VecDeque<(i64, PendingChunk)>,
-    cur: Option<XorIterator<ChunkData>>,
+    cur: Option<ChunkDecoder>,
     cur_maxt: i64,
     mint: Timestamp,
     maxt: Timestamp,
@@ -79,19 +129,14 @@ impl ChunkSeriesIterator {
     fn load_next(&mut self) -> Result<bool, StorageError> {
         let Some((maxt, c)) = self.pending.pop_front() else { return Ok(false) };
         self.cur_maxt = maxt;
-        let data = match c {
-            PendingChunk::Ready(d) => d,
+        let dec = match c {
+            PendingChunk::Ready(d) => ChunkDecoder::Xor(XorIterator::new(d)),
             PendingChunk::Block { reader, r } => {
                 let (enc, bytes) = reader.chunk(r).map_err(StorageError::from)?;
-                if enc != ENCODING_XOR {
-                    return Err(StorageError::Corrupted(format!(
-                        "unsupported chunk encoding {enc}"
-                    )));
-                }
-                ChunkData::Mapped(bytes)
+                ChunkDecoder::new(enc, ChunkData::Mapped(bytes))?
             }
         };
-        self.cur = Some(XorIterator::new(data));
+        self.cur = Some(dec);
         Ok(true)
     }
 
@@ -118,7 +163,8 @@ impl ChunkSeriesIterator {
                     return self.at;
                 }
                 if cur.is_corrupt() {
-                    return self.fail(StorageError::Corrupted("malformed xor chunk".into()));
+                    let e = cur.corruption();
+                    return self.fail(e);
                 }
                 self.cur = None;
             }
@@ -197,7 +243,8 @@ impl SampleIterator for ChunkSeriesIterator {
                 return n;
             }
             if cur.is_corrupt() {
-                self.fail(StorageError::Corrupted("malformed xor chunk".into()));
+                let e = cur.corruption();
+                self.fail(e);
                 return n;
             }
             self.cur = None;

@@ -29,6 +29,9 @@ pub struct Options {
     /// another fails with a limit error, existing series still take samples. `None` or
     /// `Some(0)`: unlimited.
     pub max_series: Option<usize>,
+    /// Blocks written by compaction use Pharos' dense chunk encoding (default); `false` keeps
+    /// every block in Prometheus' XOR chunks. `pharos tsdb export` always writes XOR.
+    pub dense_compaction: bool,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             wal_segment_size: crate::wal::DEFAULT_SEGMENT_SIZE,
             wal_sync: WalSync::Batched { ms: 1000 },
             max_series: None,
+            dense_compaction: true,
         }
     }
 }

@@ -236,6 +236,40 @@ fn prometheus_serves_pharos_blocks() {
     drop(server);
 }
 
+/// A Pharos data directory whose blocks compaction re-encoded densely exports to blocks that
+/// promtool reads with every sample bit for bit.
+#[test]
+fn export_of_dense_compacted_blocks_passes_promtool() {
+    let Some(promtool) = tool("promtool") else { return };
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let mut w = BlockWriter::new(&data, 7_200_000).unwrap();
+    for s in 0..12 {
+        let labels = Labels::new([("__name__", "m"), ("s", &s.to_string())]);
+        for i in 0..2000i64 {
+            let v = match (s, i % 89) {
+                (_, 7) => model::value::stale_nan(),
+                (0, _) => (i as f64).ln_1p(),
+                _ => (i * s) as f64 / 100.0,
+            };
+            w.append(&labels, BASE + i * 15_000 + i % 3, v).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    let db = Db::open(&data, Options { retention_ms: 0, ..Options::default() }).unwrap();
+    db.maintain(0).unwrap();
+    assert!(db.blocks().iter().any(|b| b.compaction.level > 1), "{:?}", db.blocks());
+    let want = pharos_dump(&db);
+    assert_eq!(want.len(), 12 * 2000);
+    let out = root.path().join("export");
+    db.export(&out).unwrap();
+    let list = Command::new(&promtool).args(["tsdb", "list"]).arg(&out).output().unwrap();
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    // promtool's dump opens the directory as a database, WAL included.
+    std::fs::create_dir_all(out.join("wal")).unwrap();
+    assert_eq!(promtool_dump(&promtool, &out), want);
+}
+
 #[test]
 fn promtool_backfilled_blocks_open_in_pharos() {
     let Some(promtool) = tool("promtool") else { return };

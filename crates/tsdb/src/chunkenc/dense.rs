@@ -1,0 +1,313 @@
+//! Pharos' dense chunk encoding for compacted blocks (encoding byte [`ENCODING_DENSE`], outside
+//! Prometheus' 1-3): timestamps as residuals against a regular grid, values as scaled decimal
+//! integers (deltas or deltas of deltas, divided by their common factor) with exact exceptions,
+//! or byte-wise XOR when values are not decimals; the whole body zstd-compressed. See
+//! `docs/format/dense-chunks.md`. Only compaction writes it; `pharos tsdb export` turns it back
+//! into XOR.
+
+mod encode;
+
+use std::cell::RefCell;
+
+pub use encode::DenseEncoder;
+
+/// The encoding byte of dense chunks in chunk files.
+pub const ENCODING_DENSE: u8 = 0x50;
+/// The format version, the first byte of the chunk data.
+pub const FORMAT_VERSION: u8 = 1;
+/// Largest decimal scale: values are integers divided by at most 10^15.
+pub const MAX_SCALE: u8 = 15;
+/// Largest body a chunk may announce (a guard against corrupt lengths).
+pub const MAX_BODY: u64 = 64 << 20;
+
+const COMPRESSION_NONE: u8 = 0;
+const COMPRESSION_ZSTD: u8 = 1;
+const MODE_DECIMAL: u8 = 0;
+const MODE_XOR: u8 = 1;
+
+/// Powers of ten up to 10^15, each exact in an f64.
+const POW10: [f64; 16] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+thread_local! {
+    static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
+    DCTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Decompressor::new().ok();
+        }
+        let out = c.as_mut()?.decompress(src, len).ok()?;
+        (out.len() == len).then_some(out)
+    })
+}
+
+/// A cursor over one section of the body.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    pos: usize,
+    end: usize,
+}
+
+impl Cursor {
+    #[inline(always)]
+    fn uvarint(&mut self, b: &[u8]) -> Option<u64> {
+        let byte = *b.get(self.pos).filter(|_| self.pos < self.end)?;
+        if byte < 0x80 {
+            self.pos += 1;
+            return Some(u64::from(byte));
+        }
+        let (x, n) = crate::encoding::read_uvarint(b.get(self.pos..self.end)?)?;
+        self.pos += n;
+        Some(x)
+    }
+
+    #[inline(always)]
+    fn varint(&mut self, b: &[u8]) -> Option<i64> {
+        let u = self.uvarint(b)?;
+        Some(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: &[u8]) -> Option<u8> {
+        let x = *b.get(self.pos).filter(|_| self.pos < self.end)?;
+        self.pos += 1;
+        Some(x)
+    }
+
+    #[inline(always)]
+    fn take(&mut self, n: usize) -> Option<std::ops::Range<usize>> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.end)?;
+        let r = self.pos..end;
+        self.pos = end;
+        Some(r)
+    }
+
+    fn done(&self) -> bool {
+        self.pos == self.end
+    }
+}
+
+/// How values are coded, with the decoder's running state.
+#[derive(Debug, Clone, Copy)]
+enum Values {
+    Decimal { p: f64, gcd: i64, order: u8, x: i64, d: i64, exc_left: u64, next_exc: u64 },
+    Xor { prev: u64 },
+}
+
+/// The decoding state apart from the body bytes.
+#[derive(Debug, Clone)]
+struct Decoder {
+    total: u64,
+    read: u64,
+    ts: Cursor,
+    vals: Cursor,
+    exc: Cursor,
+    interval: u64,
+    t: i64,
+    grid: i64,
+    values: Values,
+}
+
+impl Decoder {
+    /// Parses the body headers; `None` if they are malformed.
+    fn new(b: &[u8], total: u64) -> Option<Decoder> {
+        let mut h = Cursor { pos: 0, end: b.len() };
+        let t0 = h.varint(b)?;
+        let interval = h.uvarint(b)?;
+        let mode = h.byte(b)?;
+        let values = match mode {
+            MODE_DECIMAL => {
+                let k = h.byte(b)?;
+                let p = *POW10.get(usize::from(k))?;
+                let gcd = i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0)?;
+                let order = h.byte(b).filter(|o| (1..=2).contains(o))?;
+                let exc_left = h.uvarint(b)?;
+                Values::Decimal { p, gcd, order, x: 0, d: 0, exc_left, next_exc: 0 }
+            }
+            MODE_XOR => Values::Xor { prev: 0 },
+            _ => return None,
+        };
+        let ts_len = usize::try_from(h.uvarint(b)?).ok()?;
+        let val_len = usize::try_from(h.uvarint(b)?).ok()?;
+        let ts = Cursor { pos: h.pos, end: h.pos.checked_add(ts_len)? };
+        let vals = Cursor { pos: ts.end, end: ts.end.checked_add(val_len)? };
+        if vals.end > b.len() || total == 0 || total > val_len as u64 || total - 1 > ts_len as u64 {
+            return None;
+        }
+        let exc = Cursor { pos: vals.end, end: b.len() };
+        let mut dec = Decoder { total, read: 0, ts, vals, exc, interval, t: t0, grid: t0, values };
+        if let Values::Decimal { exc_left, next_exc, .. } = &mut dec.values
+            && *exc_left > 0
+        {
+            *next_exc = dec.exc.uvarint(b)?;
+        }
+        Some(dec)
+    }
+
+    /// Decodes the next sample; `None` on malformed data.
+    #[inline(always)]
+    fn step(&mut self, b: &[u8]) -> Option<(i64, f64)> {
+        let i = self.read;
+        if i > 0 {
+            let e = self.ts.varint(b)?;
+            let pred = self.grid.wrapping_add(self.interval as i64);
+            self.t = pred.wrapping_add(e);
+            self.grid = if e.unsigned_abs() <= self.interval / 2 { pred } else { self.t };
+        }
+        let v = match &mut self.values {
+            Values::Decimal { p, gcd, order, x, d, exc_left, next_exc } => {
+                let q = self.vals.varint(b)?;
+                if i == 0 {
+                    *x = q;
+                } else {
+                    let step = q.wrapping_mul(*gcd);
+                    *d = if *order == 2 && i >= 2 { d.wrapping_add(step) } else { step };
+                    *x = x.wrapping_add(*d);
+                }
+                if *exc_left > 0 && *next_exc == i {
+                    let r = self.exc.take(8)?;
+                    let raw = u64::from_be_bytes(b.get(r)?.try_into().ok()?);
+                    *exc_left -= 1;
+                    if *exc_left > 0 {
+                        let gap = self.exc.uvarint(b)?;
+                        *next_exc = next_exc.checked_add(gap).filter(|_| gap > 0)?;
+                    }
+                    f64::from_bits(raw)
+                } else {
+                    *x as f64 / *p
+                }
+            }
+            Values::Xor { prev } => {
+                let c = self.vals.byte(b)?;
+                let (lead, trail) = (usize::from(c >> 4), usize::from(c & 0xf));
+                let n = 8usize.checked_sub(lead + trail)?;
+                let r = self.vals.take(n)?;
+                let mut be = [0u8; 8];
+                be.get_mut(lead..lead + n)?.copy_from_slice(b.get(r)?);
+                *prev ^= u64::from_be_bytes(be);
+                f64::from_bits(*prev)
+            }
+        };
+        self.read += 1;
+        if self.read == self.total && !self.finished() {
+            return None;
+        }
+        Some((self.t, v))
+    }
+
+    /// After the last sample: every section used up exactly.
+    fn finished(&self) -> bool {
+        let exc_done = match self.values {
+            Values::Decimal { exc_left, .. } => exc_left == 0,
+            Values::Xor { .. } => true,
+        };
+        self.ts.done() && self.vals.done() && self.exc.done() && exc_done
+    }
+}
+
+/// Decodes a dense chunk (the data after the encoding byte), sample by sample.
+#[derive(Debug, Clone)]
+pub struct DenseIterator {
+    body: Vec<u8>,
+    dec: Option<Decoder>,
+    total: u64,
+    corrupt: bool,
+}
+
+impl DenseIterator {
+    /// Reads the header and decompresses the body; a malformed chunk gives an iterator that is
+    /// corrupt from the start.
+    pub fn new(data: &[u8]) -> DenseIterator {
+        match Self::open(data) {
+            Some((body, dec)) => {
+                DenseIterator { total: dec.total, body, dec: Some(dec), corrupt: false }
+            }
+            None => DenseIterator { body: Vec::new(), dec: None, total: 0, corrupt: true },
+        }
+    }
+
+    fn open(data: &[u8]) -> Option<(Vec<u8>, Decoder)> {
+        let mut h = Cursor { pos: 0, end: data.len() };
+        if h.byte(data)? != FORMAT_VERSION {
+            return None;
+        }
+        let total = h.uvarint(data)?;
+        let raw_len = h.uvarint(data)?;
+        if raw_len > MAX_BODY {
+            return None;
+        }
+        let raw_len = usize::try_from(raw_len).ok()?;
+        let rest = data.get(h.pos + 1..)?;
+        let body = match h.byte(data)? {
+            COMPRESSION_NONE if rest.len() == raw_len => rest.to_vec(),
+            COMPRESSION_ZSTD => decompress(rest, raw_len)?,
+            _ => return None,
+        };
+        let dec = Decoder::new(&body, total)?;
+        Some((body, dec))
+    }
+
+    /// True if decoding stopped because the data was malformed.
+    pub fn is_corrupt(&self) -> bool {
+        self.corrupt
+    }
+
+    /// The number of samples the header announces.
+    pub fn num_samples(&self) -> u64 {
+        self.total
+    }
+
+    /// The next sample, or `None` at the end or on malformed data (see [`Self::is_corrupt`]).
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<(i64, f64)> {
+        let dec = self.dec.as_mut()?;
+        if self.corrupt || dec.read >= dec.total {
+            return None;
+        }
+        let r = dec.step(&self.body);
+        if r.is_none() {
+            self.corrupt = true;
+        }
+        r
+    }
+
+    /// Decodes samples in one loop, handing each to `f` until `f` returns false or the chunk
+    /// ends (check [`Self::is_corrupt`] afterwards). The sample `f` refuses is consumed.
+    #[inline]
+    pub fn decode_while(&mut self, mut f: impl FnMut(i64, f64) -> bool) {
+        let Some(dec0) = self.dec.as_mut() else { return };
+        if self.corrupt {
+            return;
+        }
+        let b = self.body.as_slice();
+        let mut dec = dec0.clone();
+        while dec.read < dec.total {
+            match dec.step(b) {
+                Some((t, v)) => {
+                    if !f(t, v) {
+                        break;
+                    }
+                }
+                None => {
+                    self.corrupt = true;
+                    break;
+                }
+            }
+        }
+        *dec0 = dec;
+    }
+}
+
+/// Decodes a whole dense chunk; `None` if it is malformed.
+pub fn decode_all(data: &[u8]) -> Option<Vec<(i64, f64)>> {
+    let mut it = DenseIterator::new(data);
+    let mut out = Vec::with_capacity(usize::try_from(it.num_samples()).unwrap_or(0).min(1 << 20));
+    while let Some(s) = it.next() {
+        out.push(s);
+    }
+    (!it.is_corrupt()).then_some(out)
+}

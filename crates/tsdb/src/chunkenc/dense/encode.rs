@@ -1,0 +1,322 @@
+//! The dense chunk encoder: picks the timestamp interval, the value coding (scaled decimal
+//! integers with exceptions, or byte-wise XOR) and the compression for one run of samples.
+
+use super::{
+    COMPRESSION_NONE, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL, MODE_XOR, POW10,
+};
+use crate::encoding::Encbuf;
+
+/// The largest integer every f64 below it represents exactly (2^53).
+const EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// Encodes runs of samples as dense chunks, reusing one zstd context.
+pub struct DenseEncoder {
+    level: i32,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+    body: Encbuf,
+}
+
+impl std::fmt::Debug for DenseEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DenseEncoder").field("level", &self.level).finish_non_exhaustive()
+    }
+}
+
+impl DenseEncoder {
+    /// An encoder compressing with zstd at `level` (0 stores bodies uncompressed).
+    pub fn new(level: i32) -> DenseEncoder {
+        let zstd = (level != 0).then(|| zstd::bulk::Compressor::new(level).ok()).flatten();
+        DenseEncoder { level, zstd, body: Encbuf::new() }
+    }
+
+    /// Encodes `samples` (timestamps increasing, at least one) as one dense chunk.
+    pub fn encode(&mut self, samples: &[(i64, f64)]) -> Vec<u8> {
+        self.body.reset();
+        encode_body(samples, &mut self.body);
+        let raw = &self.body.b;
+        let mut out = Encbuf::new();
+        out.put_byte(FORMAT_VERSION);
+        out.put_uvarint(samples.len() as u64);
+        out.put_uvarint(raw.len() as u64);
+        let packed = self.zstd.as_mut().and_then(|z| z.compress(raw).ok());
+        match packed {
+            Some(p) if p.len() < raw.len() => {
+                out.put_byte(COMPRESSION_ZSTD);
+                out.put_bytes(&p);
+            }
+            _ => {
+                out.put_byte(COMPRESSION_NONE);
+                out.put_bytes(raw);
+            }
+        }
+        out.b
+    }
+
+    /// Encodes `samples` into chunks of at most `per_chunk` samples: (mint, maxt, bytes) each.
+    pub fn encode_chunks(
+        &mut self,
+        samples: &[(i64, f64)],
+        per_chunk: usize,
+    ) -> Vec<(i64, i64, Vec<u8>)> {
+        samples
+            .chunks(per_chunk.max(1))
+            .filter_map(|part| Some((part.first()?.0, part.last()?.0, self.encode(part))))
+            .collect()
+    }
+}
+
+/// The uncompressed body: headers, then the timestamp, value and exception sections.
+fn encode_body(samples: &[(i64, f64)], out: &mut Encbuf) {
+    let t0 = samples.first().map_or(0, |s| s.0);
+    let interval = median_interval(samples);
+    let mut ts = Encbuf::new();
+    let mut grid = t0;
+    for w in samples.windows(2) {
+        let pred = grid.wrapping_add(interval as i64);
+        let e = w[1].0.wrapping_sub(pred);
+        ts.put_varint(e);
+        grid = if e.unsigned_abs() <= interval / 2 { pred } else { w[1].0 };
+    }
+    out.put_varint(t0);
+    out.put_uvarint(interval);
+    let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
+    let dec = DecimalPlan::best(&values);
+    let xor_cost = xor_cost(&values);
+    match dec {
+        Some(plan) if plan.cost <= xor_cost => {
+            let (vals, exc) = plan.encode(&values);
+            out.put_byte(MODE_DECIMAL);
+            out.put_byte(plan.scale);
+            out.put_uvarint(plan.gcd);
+            out.put_byte(plan.order);
+            out.put_uvarint(plan.exceptions as u64);
+            out.put_uvarint(ts.len() as u64);
+            out.put_uvarint(vals.len() as u64);
+            out.put_bytes(&ts.b);
+            out.put_bytes(&vals.b);
+            out.put_bytes(&exc.b);
+        }
+        _ => {
+            let vals = encode_xor(&values);
+            out.put_byte(MODE_XOR);
+            out.put_uvarint(ts.len() as u64);
+            out.put_uvarint(vals.len() as u64);
+            out.put_bytes(&ts.b);
+            out.put_bytes(&vals.b);
+        }
+    }
+}
+
+/// The median gap between consecutive timestamps (0 for a single sample): the scrape interval
+/// for regular data, whatever the jitter and the occasional missed scrape.
+fn median_interval(samples: &[(i64, f64)]) -> u64 {
+    let mut gaps: Vec<u64> =
+        samples.windows(2).map(|w| w[1].0.wrapping_sub(w[0].0) as u64).collect();
+    if gaps.is_empty() {
+        return 0;
+    }
+    let mid = gaps.len() / 2;
+    *gaps.select_nth_unstable(mid).1
+}
+
+/// The smallest scale k at which `v` is an exact decimal integer `x / 10^k`, if any.
+fn min_scale(v: f64) -> Option<u8> {
+    if !v.is_finite() {
+        return None;
+    }
+    (0..=MAX_SCALE).find(|&k| scaled(v, k).is_some())
+}
+
+/// `v * 10^k` as an integer, if dividing it by `10^k` gives back `v` bit for bit.
+#[inline]
+fn scaled(v: f64, k: u8) -> Option<i64> {
+    let p = POW10[usize::from(k)];
+    let x = (v * p).round();
+    if x.is_nan() || x.abs() > EXACT_INT {
+        return None;
+    }
+    let xi = x as i64;
+    ((xi as f64 / p).to_bits() == v.to_bits()).then_some(xi)
+}
+
+fn uvarint_len(x: u64) -> u64 {
+    u64::from((64 - x.leading_zeros()).max(1).div_ceil(7))
+}
+
+fn zigzag(x: i64) -> u64 {
+    ((x << 1) ^ (x >> 63)) as u64
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// How the values of a chunk are coded as scaled integers.
+#[derive(Debug, Clone, Copy)]
+struct DecimalPlan {
+    scale: u8,
+    gcd: u64,
+    /// 1: deltas, 2: deltas of deltas.
+    order: u8,
+    exceptions: usize,
+    /// Estimated bytes before compression.
+    cost: u64,
+}
+
+impl DecimalPlan {
+    /// The cheapest scale among those the values need, or `None` if no value is a decimal.
+    fn best(values: &[f64]) -> Option<DecimalPlan> {
+        let mut scales: Vec<u8> = values.iter().filter_map(|&v| min_scale(v)).collect();
+        scales.sort_unstable();
+        scales.dedup();
+        scales.iter().filter_map(|&k| Self::at_scale(values, k)).min_by_key(|p| p.cost)
+    }
+
+    /// The integers at scale `k` (exceptions repeat the previous integer) and their count.
+    fn integers(values: &[f64], k: u8) -> (Vec<i64>, Vec<bool>) {
+        let mut xs = Vec::with_capacity(values.len());
+        let mut exc = Vec::with_capacity(values.len());
+        let mut prev = 0i64;
+        for &v in values {
+            match scaled(v, k) {
+                Some(x) => {
+                    xs.push(x);
+                    exc.push(false);
+                    prev = x;
+                }
+                None => {
+                    xs.push(prev);
+                    exc.push(true);
+                }
+            }
+        }
+        (xs, exc)
+    }
+
+    fn at_scale(values: &[f64], k: u8) -> Option<DecimalPlan> {
+        let (xs, exc) = Self::integers(values, k);
+        let exceptions = exc.iter().filter(|&&e| e).count();
+        if exceptions == values.len() {
+            return None;
+        }
+        let d1: Vec<i64> = xs.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+        let g = d1.iter().fold(0u64, |g, d| gcd(g, d.unsigned_abs())).max(1);
+        let first = uvarint_len(zigzag(xs.first().copied().unwrap_or(0)));
+        let cost1: u64 = d1.iter().map(|&d| uvarint_len(zigzag(d / g as i64))).sum();
+        let cost2: u64 = d1.first().map_or(0, |&d| uvarint_len(zigzag(d / g as i64)))
+            + d1.windows(2)
+                .map(|w| uvarint_len(zigzag(w[1].wrapping_sub(w[0]) / g as i64)))
+                .sum::<u64>();
+        let (order, body) = if cost2 < cost1 { (2, cost2) } else { (1, cost1) };
+        let cost = first + body + exceptions as u64 * 9;
+        Some(DecimalPlan { scale: k, gcd: g, order, exceptions, cost })
+    }
+
+    /// The value section and the exception section.
+    fn encode(&self, values: &[f64]) -> (Encbuf, Encbuf) {
+        let (xs, exc) = Self::integers(values, self.scale);
+        let g = self.gcd as i64;
+        let mut vals = Encbuf::new();
+        let mut prev_d = 0i64;
+        for (i, &x) in xs.iter().enumerate() {
+            if i == 0 {
+                vals.put_varint(x);
+                continue;
+            }
+            let d = x.wrapping_sub(xs[i - 1]);
+            if self.order == 2 && i >= 2 {
+                vals.put_varint(d.wrapping_sub(prev_d) / g);
+            } else {
+                vals.put_varint(d / g);
+            }
+            prev_d = d;
+        }
+        let mut out = Encbuf::new();
+        let mut last = 0usize;
+        for (i, (&e, &v)) in exc.iter().zip(values).enumerate() {
+            if e {
+                out.put_uvarint((i - last) as u64);
+                out.put_be64(v.to_bits());
+                last = i;
+            }
+        }
+        (vals, out)
+    }
+}
+
+/// Bytes the byte-wise XOR coding takes.
+fn xor_cost(values: &[f64]) -> u64 {
+    let mut prev = 0u64;
+    values
+        .iter()
+        .map(|v| {
+            let x = v.to_bits() ^ prev;
+            prev = v.to_bits();
+            let (lead, trail) = zero_bytes(x);
+            1 + 8 - u64::from(lead + trail)
+        })
+        .sum()
+}
+
+/// Leading and trailing zero bytes of `x` (8 and 0 for zero).
+fn zero_bytes(x: u64) -> (u8, u8) {
+    if x == 0 {
+        return (8, 0);
+    }
+    ((x.leading_zeros() / 8) as u8, (x.trailing_zeros() / 8) as u8)
+}
+
+/// Each value XOR'd with the previous (the first with 0): a control byte (leading zero bytes
+/// in the high nibble, trailing in the low) and the bytes between them, most significant first.
+fn encode_xor(values: &[f64]) -> Encbuf {
+    let mut out = Encbuf::new();
+    let mut prev = 0u64;
+    for v in values {
+        let x = v.to_bits() ^ prev;
+        prev = v.to_bits();
+        let (lead, trail) = zero_bytes(x);
+        out.put_byte(lead << 4 | trail);
+        let be = x.to_be_bytes();
+        out.put_bytes(&be[usize::from(lead)..8 - usize::from(trail)]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_and_intervals() {
+        assert_eq!(min_scale(3.0), Some(0));
+        assert_eq!(min_scale(123.45), Some(2));
+        assert_eq!(min_scale(0.1), Some(1));
+        assert_eq!(min_scale(-0.0), None);
+        assert_eq!(min_scale(f64::NAN), None);
+        assert_eq!(min_scale(1e300), None);
+        assert_eq!(min_scale(1.0 / 3.0), None);
+        // Sixteen significant digits still fit below 2^53.
+        assert_eq!(min_scale(std::f64::consts::PI), Some(15));
+        let s: Vec<(i64, f64)> =
+            [0, 15_000, 30_000, 45_002, 60_000, 105_000].iter().map(|&t| (t, 0.0)).collect();
+        assert_eq!(median_interval(&s), 15_000);
+        assert_eq!(gcd(4096 * 3, 4096 * 5), 4096);
+    }
+
+    #[test]
+    fn plan_prefers_gcd_and_deltas() {
+        let v: Vec<f64> = (0..100).map(|i| f64::from((i * 7) % 13) * 4096.0).collect();
+        let p = DecimalPlan::best(&v).unwrap();
+        assert_eq!((p.scale, p.gcd, p.exceptions), (0, 4096, 0));
+        let c: Vec<f64> = (0..100).map(|i| f64::from(i) * 0.25 + 1.0).collect();
+        let p = DecimalPlan::best(&c).unwrap();
+        // Equal deltas: one byte each either way, and ties keep plain deltas.
+        assert_eq!((p.scale, p.gcd, p.order), (2, 25, 1));
+        // Deltas that grow steadily cost less as deltas of deltas.
+        let q: Vec<f64> = (0..100).map(|i| f64::from(i * i) * 1000.0).collect();
+        assert_eq!(DecimalPlan::best(&q).unwrap().order, 2);
+    }
+}

@@ -1,0 +1,171 @@
+//! Compaction writes Pharos' dense chunks; queries read mixed XOR and dense blocks bit for bit;
+//! deletion and tombstone cleaning work on dense blocks; `export` writes pure XOR blocks with
+//! the same samples.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use model::{Labels, MatchType, Matcher};
+use storage::{Appendable, Queryable, collect_samples};
+use tsdb::block::Block;
+use tsdb::chunkenc::ENCODING_XOR;
+use tsdb::chunkenc::dense::ENCODING_DENSE;
+use tsdb::{Db, Options};
+
+const STEP: i64 = 15_000;
+const HOURS: i64 = 26;
+
+fn series() -> Vec<Labels> {
+    ["counter", "gauge", "float", "stale"]
+        .iter()
+        .map(|n| Labels::new([("__name__", *n), ("job", "node")]))
+        .collect()
+}
+
+/// The value of series `i` at step `k`: a hundredths counter, a page gauge, arbitrary floats,
+/// and a series with NaN, stale markers, -0.0 and infinities.
+fn value(i: usize, k: i64) -> f64 {
+    match i {
+        0 => (k * 37 % 1500) as f64 / 100.0 + k as f64,
+        1 => ((k * 7919) % 33 * 4096) as f64,
+        2 => (k as f64).sqrt() * std::f64::consts::E,
+        _ => match k % 97 {
+            0 => model::value::stale_nan(),
+            1 => f64::NAN,
+            2 => -0.0,
+            3 => f64::INFINITY,
+            _ => 0.5,
+        },
+    }
+}
+
+/// Scrape times with a few milliseconds of jitter now and then, and a gap.
+fn time(k: i64) -> i64 {
+    k * STEP + if k % 10 == 3 { 2 } else { 0 } + if k > 3000 { 60_000 } else { 0 }
+}
+
+fn fill(db: &Db) -> Vec<Vec<(i64, u64)>> {
+    let ls = series();
+    let mut want = vec![Vec::new(); ls.len()];
+    let mut k = 0;
+    while time(k) < HOURS * 3_600_000 {
+        let mut app = db.appender();
+        for (i, l) in ls.iter().enumerate() {
+            app.append(0, l, time(k), value(i, k)).unwrap();
+            want[i].push((time(k), value(i, k).to_bits()));
+        }
+        app.commit().unwrap();
+        k += 1;
+    }
+    want
+}
+
+fn dump(db: &Db, mint: i64, maxt: i64) -> Vec<Vec<(i64, u64)>> {
+    let q = db.querier(mint, maxt).unwrap();
+    let m = [Matcher::new(MatchType::Equal, "job", "node").unwrap()];
+    let mut by_name: Vec<(String, Vec<(i64, u64)>)> = q
+        .select(true, None, &m)
+        .unwrap()
+        .map(|s| {
+            let mut s = s.unwrap();
+            let v = collect_samples(s.samples.as_mut()).unwrap();
+            let name = s.labels.get("__name__").unwrap_or_default().to_string();
+            (name, v.iter().map(|x| (x.t, x.v.to_bits())).collect())
+        })
+        .collect();
+    let order = ["counter", "gauge", "float", "stale"];
+    by_name.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
+    by_name.into_iter().map(|x| x.1).collect()
+}
+
+/// The encodings of every chunk of every block in `dir`, by block level.
+fn encodings(dir: &Path) -> Vec<(u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    for ent in std::fs::read_dir(dir).unwrap().flatten() {
+        if !ent.path().join("meta.json").exists() {
+            continue;
+        }
+        let b = Block::open(&ent.path()).unwrap();
+        let mut encs = Vec::new();
+        for id in b.index.all_postings().unwrap() {
+            let (_, chunks) = b.index.series(id).unwrap();
+            for c in chunks {
+                encs.push(b.chunks.chunk(c.r).unwrap().0);
+            }
+        }
+        encs.sort_unstable();
+        encs.dedup();
+        out.push((b.meta.compaction.level, encs));
+    }
+    out
+}
+
+fn compacted(opts: Options) -> (tempfile::TempDir, Db, Vec<Vec<(i64, u64)>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts).unwrap();
+    let want = fill(&db);
+    db.compact_head().unwrap();
+    db.maintain(0).unwrap();
+    (dir, db, want)
+}
+
+#[test]
+fn compaction_writes_dense_blocks_that_read_back_bit_exact() {
+    let (dir, db, want) = compacted(Options::default());
+    let encs = encodings(dir.path());
+    assert!(encs.iter().any(|(l, e)| *l > 1 && e == &[ENCODING_DENSE]), "{encs:?}");
+    assert!(encs.iter().any(|(l, e)| *l == 1 && e == &[ENCODING_XOR]), "mixed: {encs:?}");
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), want);
+    // A window inside a dense block, and one across a dense and an XOR block.
+    for (lo, hi) in [(5 * 3_600_000, 5 * 3_600_000 + 600_000), (17 * 3_600_000, 25 * 3_600_000)] {
+        let part: Vec<Vec<(i64, u64)>> = want
+            .iter()
+            .map(|s| s.iter().copied().filter(|x| x.0 >= lo && x.0 <= hi).collect())
+            .collect();
+        assert_eq!(dump(&db, lo, hi), part);
+    }
+    // Reopened from disk, the same.
+    db.close().unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), want);
+
+    // Prometheus' XOR everywhere when dense compaction is off.
+    let (dir, db, want) = compacted(Options { dense_compaction: false, ..Options::default() });
+    assert!(encodings(dir.path()).iter().all(|(_, e)| e == &[ENCODING_XOR]));
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), want);
+}
+
+#[test]
+fn deletion_and_tombstone_cleaning_on_dense_blocks() {
+    let (dir, db, want) = compacted(Options::default());
+    let (lo, hi) = (3 * 3_600_000, 4 * 3_600_000);
+    let m = [Matcher::new(MatchType::Equal, "__name__", "gauge").unwrap()];
+    db.delete_series(&m, lo, hi).unwrap();
+    let mut expect = want.clone();
+    expect[1].retain(|x| x.0 < lo || x.0 > hi);
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), expect);
+    assert!(db.clean_tombstones().unwrap() > 0);
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), expect);
+    let encs = encodings(dir.path());
+    assert!(encs.iter().any(|(l, e)| *l > 1 && e == &[ENCODING_DENSE]), "{encs:?}");
+}
+
+#[test]
+fn export_writes_pure_xor_blocks_with_the_same_samples() {
+    let (_dir, db, want) = compacted(Options::default());
+    // Some samples still in the head as well.
+    let mut app = db.appender();
+    app.append(0, &series()[0], HOURS * 3_600_000 + 1, 1.5).unwrap();
+    app.commit().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    db.export(out.path()).unwrap();
+    let encs = encodings(out.path());
+    assert!(!encs.is_empty());
+    assert!(encs.iter().all(|(_, e)| e == &[ENCODING_XOR]), "{encs:?}");
+    let exported = Db::open(out.path(), Options::default()).unwrap();
+    let mut expect = want;
+    expect[0].push((HOURS * 3_600_000 + 1, 1.5f64.to_bits()));
+    assert_eq!(dump(&exported, i64::MIN, i64::MAX), expect);
+}
