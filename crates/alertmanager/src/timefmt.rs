@@ -5,7 +5,9 @@
 //! `time.Time` JSON form (RFC 3339 with trailing fraction zeros trimmed). Go's zero time is
 //! `0001-01-01T00:00:00Z`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt::Write;
+
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// Go's zero `time.Time` in milliseconds since the epoch.
 pub const GO_ZERO_MS: i64 = -62_135_596_800_000;
@@ -19,16 +21,44 @@ pub fn format_api(ms: i64) -> String {
     to_datetime(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `YYYY-MM-DD<sep>hh:mm:ss` (chrono's `%Y-%m-%d<sep>%H:%M:%S`), written without parsing a
+/// format string: this runs for every alert of every notification.
+pub(crate) fn date_time(ms: i64, sep: char) -> String {
+    let t = to_datetime(ms);
+    if !(0..=9999).contains(&t.year()) {
+        return t.format(&format!("%Y-%m-%d{sep}%H:%M:%S")).to_string();
+    }
+    let mut s = String::with_capacity(32);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    s
+}
+
 /// RFC 3339 with the shortest exact fraction, as Go's `time.Time` JSON writes it.
 pub fn format_go(ms: i64) -> String {
-    let t = to_datetime(ms);
-    let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let mut s = date_time(ms, 'T');
+    push_fraction(&mut s, ms);
+    s.push('Z');
+    s
+}
+
+/// Appends `.f`, `.ff` or `.fff` (trailing zeros trimmed), or nothing for whole seconds.
+pub(crate) fn push_fraction(s: &mut String, ms: i64) {
     let frac = ms.rem_euclid(1000);
     if frac == 0 {
-        return format!("{base}Z");
+        return;
     }
     let digits = format!("{frac:03}");
-    format!("{base}.{}Z", digits.trim_end_matches('0'))
+    s.push('.');
+    s.push_str(digits.trim_end_matches('0'));
 }
 
 /// Parses RFC 3339 (any fraction, any offset) to milliseconds.
@@ -51,6 +81,9 @@ mod tests {
         assert_eq!(format_go(1_500), "1970-01-01T00:00:01.5Z");
         assert_eq!(format_go(2_000), "1970-01-01T00:00:02Z");
         assert_eq!(format_go(GO_ZERO_MS), "0001-01-01T00:00:00Z");
+        assert_eq!(format_go(1_800_000_000_120), "2027-01-15T08:00:00.12Z");
+        assert_eq!(format_go(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_go(253_402_300_800_000), "+10000-01-01T00:00:00Z");
         assert_eq!(parse_rfc3339("1970-01-01T01:00:01.5+01:00"), Some(1_500));
         assert!(is_zero(parse_rfc3339("0001-01-01T00:00:00Z").unwrap()));
     }

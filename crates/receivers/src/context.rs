@@ -1,6 +1,6 @@
 //! What an integration needs to render and send one notification.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use alertmanager::Notification;
 use alertmanager::template::{TemplateData, Templates, template_data};
@@ -14,7 +14,8 @@ pub struct NotifyContext {
     pub group_key: String,
     pub templates: Arc<Templates>,
     pub client: reqwest::Client,
-    value: gotmpl::Value,
+    /// The template value, built on the first render (the webhook renders nothing).
+    value: OnceLock<gotmpl::Value>,
 }
 
 impl NotifyContext {
@@ -26,14 +27,20 @@ impl NotifyContext {
         client: reqwest::Client,
     ) -> NotifyContext {
         let data = template_data(&n.receiver, &n.group_labels, &n.alerts, external_url, n.now);
-        let value = data.to_value();
-        NotifyContext { data, group_key: n.group_key.clone(), templates, client, value }
+        NotifyContext {
+            data,
+            group_key: n.group_key.clone(),
+            templates,
+            client,
+            value: OnceLock::new(),
+        }
     }
 
     /// Renders a config field (which may be a template) or the given default template.
     pub fn render(&self, field: Option<&str>, default: &str) -> Result<String, NotifyError> {
         let text = field.unwrap_or(default);
-        self.templates.execute(text, &self.value).map_err(|e| NotifyError::permanent(e.to_string()))
+        let value = self.value.get_or_init(|| self.data.to_value());
+        self.templates.execute(text, value).map_err(|e| NotifyError::permanent(e.to_string()))
     }
 
     /// Renders a config field that has no default ("" when unset).

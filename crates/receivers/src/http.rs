@@ -53,8 +53,26 @@ pub async fn post_json(
     body: &serde_json::Value,
     headers: &[(&str, String)],
 ) -> Result<(), NotifyError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| NotifyError::permanent(e.to_string()))?;
+    post_json_bytes(integration, shared, cfg, url, bytes, headers).await
+}
+
+/// POSTs an already encoded JSON body (`Content-Type: application/json`) and classifies the
+/// outcome.
+pub async fn post_json_bytes(
+    integration: &str,
+    shared: &reqwest::Client,
+    cfg: Option<&HttpConfig>,
+    url: &str,
+    body: Vec<u8>,
+    headers: &[(&str, String)],
+) -> Result<(), NotifyError> {
     let client = client_for(shared, cfg)?;
-    let mut req = client.post(url).json(body).header("User-Agent", "Alertmanager/0.25.0");
+    let mut req = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::USER_AGENT, "Alertmanager/0.25.0")
+        .body(body);
     for (k, v) in headers {
         req = req.header(*k, v);
     }

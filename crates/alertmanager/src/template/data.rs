@@ -8,7 +8,7 @@ use gotmpl::Value;
 use model::Labels;
 
 use crate::alert::{Alert, fingerprint_string};
-use crate::timefmt::is_zero;
+use crate::timefmt::{date_time, is_zero, push_fraction};
 
 /// One alert in template data.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,14 +91,12 @@ pub fn template_data(
 
 /// Go's `time.Time.String()` for UTC times.
 pub fn go_time_string(ms: i64) -> String {
-    let t = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    let frac = ms.rem_euclid(1000);
-    let base = t.format("%Y-%m-%d %H:%M:%S").to_string();
-    if frac == 0 || is_zero(ms) {
-        format!("{base} +0000 UTC")
-    } else {
-        format!("{base}.{} +0000 UTC", format!("{frac:03}").trim_end_matches('0'))
+    let mut s = date_time(ms, ' ');
+    if !is_zero(ms) {
+        push_fraction(&mut s, ms);
     }
+    s.push_str(" +0000 UTC");
+    s
 }
 
 fn s(v: &str) -> Value {

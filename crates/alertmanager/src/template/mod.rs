@@ -16,7 +16,7 @@ mod funcs;
 
 use std::sync::Arc;
 
-pub use data::{TemplateData, template_data};
+pub use data::{TemplateAlert, TemplateData, template_data};
 pub use funcs::rewrite_methods;
 
 use crate::config::Config;
