@@ -7,6 +7,7 @@
 //!   0.25's JSON, so amtool, Grafana and Prometheus work against it.
 //! - [`run_standalone`] ([`standalone`]): `pharos alertmanager` with Alertmanager's flags.
 
+mod driver;
 mod error;
 pub mod handlers;
 pub mod json;

@@ -4,22 +4,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use alertmanager::template::Templates;
 use alertmanager::{Alertmanager, Clock, Config, Options, PostableAlert, PushReport};
 use parking_lot::Mutex;
 use receivers::{Outcome, QueueOptions, ReceiverQueues};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
+use crate::driver::Signals;
 use crate::error::ApiError;
 
 pub(crate) struct Inner {
     pub am: Mutex<Alertmanager>,
     pub queues: ReceiverQueues,
-    pub wake: Notify,
-    pub stop: Notify,
-    pub stopped: AtomicBool,
+    pub signals: Signals,
     pub config_path: Option<PathBuf>,
     pub started_at: i64,
     pub ready: AtomicBool,
@@ -55,9 +53,7 @@ impl AlertmanagerService {
         let inner = Inner {
             am: Mutex::new(am),
             queues,
-            wake: Notify::new(),
-            stop: Notify::new(),
-            stopped: AtomicBool::new(false),
+            signals: Signals::default(),
             config_path,
             started_at,
             ready: AtomicBool::new(true),
@@ -70,7 +66,7 @@ impl AlertmanagerService {
     /// Accepts alerts in-process (the rules engine's sink); invalid ones are reported.
     pub fn push(&self, alerts: Vec<PostableAlert>) -> PushReport {
         let report = self.0.am.lock().push(alerts);
-        self.0.wake.notify_one();
+        self.0.signals.wake.notify_one();
         report
     }
 
@@ -79,7 +75,7 @@ impl AlertmanagerService {
         let templates = Arc::new(Templates::from_config(&config)?);
         self.0.am.lock().reload(config)?;
         self.0.queues.set_templates(templates);
-        self.0.wake.notify_one();
+        self.0.signals.wake.notify_one();
         Ok(())
     }
 
@@ -97,37 +93,14 @@ impl AlertmanagerService {
 
     /// Stops the driver and writes a final snapshot of the durable state.
     pub fn shutdown(&self) -> Result<(), ApiError> {
-        self.0.stopped.store(true, Ordering::SeqCst);
-        self.0.stop.notify_one();
+        self.0.signals.stopped.store(true, Ordering::SeqCst);
+        self.0.signals.stop.notify_one();
         self.0.am.lock().snapshot()?;
         Ok(())
     }
 }
 
-/// The driver: tick when due, deliver, record outcomes.
+/// The driver ([`crate::driver::run`]) delivering through the receiver lanes.
 async fn drive(inner: Arc<Inner>, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
-    loop {
-        if inner.stopped.load(Ordering::SeqCst) {
-            return;
-        }
-        let (due, sleep_ms) = {
-            let mut am = inner.am.lock();
-            while let Ok(o) = outcomes.try_recv() {
-                am.notified(o.id, o.success);
-            }
-            let due = am.tick();
-            let now = am.now();
-            let sleep = am.next_deadline().map_or(1000, |d| (d - now).clamp(5, 1000));
-            (due, sleep)
-        };
-        for n in due {
-            inner.queues.submit(n);
-        }
-        tokio::select! {
-            Some(o) = outcomes.recv() => inner.am.lock().notified(o.id, o.success),
-            _ = tokio::time::sleep(Duration::from_millis(u64::try_from(sleep_ms).unwrap_or(1000))) => {}
-            _ = inner.wake.notified() => {}
-            _ = inner.stop.notified() => return,
-        }
-    }
+    crate::driver::run(&inner.am, &inner.signals, &mut outcomes, |n| inner.queues.submit(n)).await;
 }

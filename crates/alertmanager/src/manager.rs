@@ -406,6 +406,19 @@ impl Alertmanager {
 
     /// Records the outcome of delivering notification `id` (after the driver's retries).
     pub fn notified(&mut self, id: u64, success: bool) {
+        self.record_outcome(id, success);
+        self.flush_state();
+    }
+
+    /// [`Alertmanager::notified`] for several outcomes, with one write of durable state.
+    pub fn notified_all(&mut self, outcomes: impl IntoIterator<Item = (u64, bool)>) {
+        for (id, success) in outcomes {
+            self.record_outcome(id, success);
+        }
+        self.flush_state();
+    }
+
+    fn record_outcome(&mut self, id: u64, success: bool) {
         let Some(p) = self.pending.remove(&id) else { return };
         let now = self.now();
         if success {
@@ -420,7 +433,6 @@ impl Alertmanager {
                 self.finish_flush(state);
             }
         }
-        self.flush_state();
     }
 
     /// After a successful flush, drops resolved alerts not updated since from the group.
