@@ -99,23 +99,23 @@ async fn post_alerts(State(s): State<AlertmanagerService>, body: Bytes) -> Respo
         Ok(v) => v,
         Err(e) => return bad_request(format!("invalid alerts: {e}")),
     };
+    let name = alertmanager::dispatch::label_set_string;
     let mut errors = Vec::new();
     let mut alerts = Vec::with_capacity(parsed.len());
-    let mut names = Vec::with_capacity(parsed.len());
+    // The label sets of the accepted alerts (cheap shared clones), named only on rejection.
+    let mut labels = Vec::with_capacity(parsed.len());
     for p in parsed {
-        let labels =
-            alertmanager::dispatch::label_set_string(&model::Labels::new(p.labels.clone()));
         match p.into_postable() {
             Ok(a) => {
+                labels.push(a.labels.clone());
                 alerts.push(a);
-                names.push(labels);
             }
-            Err(e) => errors.push(format!("{labels}: {e}")),
+            Err((l, e)) => errors.push(format!("{}: {e}", name(&l))),
         }
     }
     let report = s.push(alerts);
     for (i, e) in report.rejected {
-        errors.push(format!("{}: {e}", names.get(i).map_or("", String::as_str)));
+        errors.push(format!("{}: {e}", labels.get(i).map(name).unwrap_or_default()));
     }
     if errors.is_empty() { StatusCode::OK.into_response() } else { bad_request(errors.join("; ")) }
 }

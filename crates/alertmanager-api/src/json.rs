@@ -83,11 +83,19 @@ fn time_field(v: &Option<String>, name: &str) -> Result<Option<i64>, String> {
 }
 
 impl PostableAlertJson {
-    pub fn into_postable(self) -> Result<PostableAlert, String> {
+    /// The alert, or its labels and why its times are invalid.
+    pub fn into_postable(self) -> Result<PostableAlert, (Labels, String)> {
+        let labels = Labels::new(self.labels);
+        let times = time_field(&self.starts_at, "startsAt")
+            .and_then(|s| Ok((s, time_field(&self.ends_at, "endsAt")?)));
+        let (starts_at, ends_at) = match times {
+            Ok(t) => t,
+            Err(e) => return Err((labels, e)),
+        };
         Ok(PostableAlert {
-            starts_at: time_field(&self.starts_at, "startsAt")?,
-            ends_at: time_field(&self.ends_at, "endsAt")?,
-            labels: Labels::new(self.labels),
+            starts_at,
+            ends_at,
+            labels,
             annotations: Labels::new(self.annotations),
             generator_url: self.generator_url,
         })
