@@ -38,39 +38,110 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// The common case of exposition values, `[-]digits[.digits]` with at most 2^53 as the digits
-/// read as one integer: that integer and the power of ten are exact, so one IEEE division is
-/// correctly rounded (Clinger's fast path) and equals the full parser's result. Anything else
-/// (exponents, `+`, long mantissas, NaN, Inf, garbage) returns `None` for the full parser.
+/// The largest decimal exponent the exact integer path handles: 5^27 < 2^63.
+const MAX_EXP10: i32 = 27;
+
+/// The common case of exposition values, `[-]digits[.digits][(e|E)[+-]digits]` with at most
+/// 19 significant digits and a decimal exponent within ±27, computed exactly and rounded once:
+/// with the digits as one integer `m` at most 2^53 and a power of ten that is exact in f64, by
+/// one IEEE multiplication or division (Clinger's fast path); otherwise by 128-bit integer
+/// arithmetic on `m` and a power of five, rounded to nearest even by hand. Either way the
+/// result equals the full parser's. Anything else (`+`, more digits, larger exponents, NaN,
+/// Inf, garbage) returns `None` for the full parser.
 fn plain_decimal(s: &[u8]) -> Option<f64> {
-    let (neg, digits) = match s.first()? {
+    let (neg, rest) = match s.first()? {
         b'-' => (true, &s[1..]),
         _ => (false, s),
     };
-    if digits.is_empty() || digits.len() > 20 {
-        return None;
-    }
     let mut m: u64 = 0;
-    let mut n = 0usize;
-    let mut frac: Option<usize> = None;
-    for (i, &b) in digits.iter().enumerate() {
+    let mut sig = 0u32;
+    let mut digits = 0u32;
+    let mut frac = 0i32;
+    let mut seen_point = false;
+    let mut i = 0;
+    while let Some(&b) = rest.get(i) {
         match b {
             b'0'..=b'9' => {
-                n += 1;
-                if n > 19 {
-                    return None;
+                digits += 1;
+                if m != 0 || b != b'0' {
+                    sig += 1;
+                    if sig > 19 {
+                        return None;
+                    }
+                    m = m * 10 + u64::from(b - b'0');
                 }
-                m = m * 10 + u64::from(b - b'0');
+                if seen_point {
+                    frac += 1;
+                }
             }
-            b'.' if frac.is_none() => frac = Some(digits.len() - i - 1),
-            _ => return None,
+            b'.' if !seen_point => seen_point = true,
+            _ => break,
         }
+        i += 1;
     }
-    if n == 0 || m > (1 << 53) {
+    if digits == 0 {
         return None;
     }
-    let v = m as f64 / POW10[frac.unwrap_or(0)];
+    let mut exp10 = -frac;
+    if i < rest.len() {
+        if !matches!(rest[i], b'e' | b'E') {
+            return None;
+        }
+        let (eneg, edigits) = match rest.get(i + 1)? {
+            b'-' => (true, &rest[i + 2..]),
+            b'+' => (false, &rest[i + 2..]),
+            _ => (false, &rest[i + 1..]),
+        };
+        if edigits.is_empty() || edigits.len() > 4 || !edigits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let e = edigits.iter().fold(0i32, |a, &d| a * 10 + i32::from(d - b'0'));
+        exp10 += if eneg { -e } else { e };
+    }
+    let v = if m == 0 {
+        0.0
+    } else if m <= 1 << 53 && exp10.abs() <= 22 {
+        let p = POW10[exp10.unsigned_abs() as usize];
+        if exp10 < 0 { m as f64 / p } else { m as f64 * p }
+    } else if exp10.abs() <= MAX_EXP10 {
+        exact(m, exp10)
+    } else {
+        return None;
+    };
     Some(if neg { -v } else { v })
+}
+
+/// `m * 10^exp10` correctly rounded, for `m > 0` and `|exp10| <= MAX_EXP10`.
+fn exact(m: u64, exp10: i32) -> f64 {
+    let five = 5u64.pow(exp10.unsigned_abs());
+    if exp10 >= 0 {
+        // m * 10^e = (m * 5^e) * 2^e, the product exact in 128 bits.
+        round_scaled(u128::from(m) * u128::from(five), false, exp10)
+    } else {
+        // m / 10^k = ((m << s) / 5^k) * 2^(-s-k), with the quotient at least 64 bits long
+        // and the remainder kept as a sticky bit.
+        let s = m.leading_zeros() + 64;
+        let n = u128::from(m) << s;
+        let (q, r) = (n / u128::from(five), n % u128::from(five));
+        round_scaled(q, r != 0, exp10 - s as i32)
+    }
+}
+
+/// `q * 2^e` (plus a little more if `sticky`) rounded to 53 bits, to nearest even.
+fn round_scaled(q: u128, sticky: bool, e: i32) -> f64 {
+    let bits = 128 - q.leading_zeros();
+    let shift = bits.saturating_sub(53);
+    let mut mant = (q >> shift) as u64;
+    if shift > 0 {
+        let rem = q & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        if rem > half || (rem == half && (sticky || mant & 1 == 1)) {
+            mant += 1;
+        }
+    }
+    // Exact: mant <= 2^53 and the result is a normal number for these inputs.
+    let e = e + shift as i32;
+    mant as f64 * f64::from_bits(((e + 1023) as u64) << 52)
 }
 
 /// Parses a decimal integer timestamp (digits only, as the text format's lexer accepts).
@@ -154,15 +225,50 @@ mod tests {
             let sign = if x & 1 == 1 { "-" } else { "" };
             cases.push(format!("{sign}{}.{}", &digits[..point], &digits[point..]));
             cases.push(format!("{sign}{digits}"));
+            let e = (x >> 20) as i32 % 60 - 30;
+            cases.push(format!("{sign}{}.{}e{e}", &digits[..point], &digits[point..]));
+            cases.push(format!("{sign}{digits}E+{}", e.unsigned_abs()));
         }
+        // Long mantissas (16 to 19 significant digits) as Go and ryu print them, ties, and
+        // halfway cases that only the remainder decides.
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = x % 10u64.pow(19);
+            let digits = m.to_string();
+            let point = (x >> 50) as usize % (digits.len() + 1);
+            cases.push(format!("{}.{}", &digits[..point], &digits[point..]));
+            let e = (x >> 32) as i32 % 56 - 28;
+            cases.push(format!("{digits}e{e}"));
+            let v = f64::from_bits((x >> 12) | 0x3ff0_0000_0000_0000) * 1e6;
+            cases.push(format!("{v}"));
+            let any = f64::from_bits(x >> 1);
+            if any.is_finite() {
+                cases.push(format!("{any:e}"));
+            }
+        }
+        for tie in
+            ["9007199254740993", "9007199254740995", "18014398509481986", "18014398509481990"]
+        {
+            cases.push(tie.to_string());
+            cases.push(format!("{tie}.000000000000000000001e0"));
+            cases.push(format!("{tie}e-5"));
+        }
+        let mut fast_path = 0;
         for c in &cases {
-            let fast = parse_float(c.as_bytes()).unwrap();
+            let fast = parse_float(c.as_bytes()).unwrap_or_else(|e| panic!("{c}: {e}"));
             let full: f64 = c.parse().unwrap();
             assert_eq!(fast.to_bits(), full.to_bits(), "{c}");
             if let Some(v) = plain_decimal(c.as_bytes()) {
                 assert_eq!(v.to_bits(), full.to_bits(), "{c}");
+                fast_path += 1;
             }
         }
+        // Most cases are within the fast path's reach, the long mantissas included.
+        assert!(fast_path * 2 > cases.len(), "{fast_path} of {}", cases.len());
+        assert!(plain_decimal(b"12345678901.538462").is_some());
+        assert!(plain_decimal(b"1.446521e+06").is_some());
         assert!(parse_int(b"99999999999999999999").is_err());
         assert!(parse_int(b"-1").is_err());
     }
