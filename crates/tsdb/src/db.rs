@@ -16,7 +16,7 @@ use crate::block::Block;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
 use crate::head::series::NO_WAL_SEGMENT;
-use crate::head::{Head, MemSeries, Placement, SeriesHandle};
+use crate::head::{Head, MemSeries, MixHash, Placement, SeriesHandle};
 use crate::options::{Options, WalSync};
 use crate::wal::dense::DenseSample;
 use crate::wal::{self, Wal, record};
@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub closed: AtomicBool,
     /// Serializes maintenance (compaction, retention, deletion rewrites).
     pub maint: Mutex<()>,
+    /// Samples in the last committed batch: appenders size their per-series map for it.
+    pub batch_hint: std::sync::atomic::AtomicUsize,
     /// WAL corruptions repaired (tail truncated) when the database was opened.
     pub wal_corruptions: u64,
     /// The head was restored from the snapshot of a clean close instead of the WAL.
@@ -146,6 +148,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             closed: AtomicBool::new(false),
             maint: Mutex::new(()),
+            batch_hint: std::sync::atomic::AtomicUsize::new(0),
             wal_corruptions: u64::from(stats.repaired),
             restored_from_snapshot: stats.from_snapshot,
             _lock: lock,
@@ -229,7 +232,8 @@ struct DbAppender {
     db: Db,
     generation: u64,
     pending: Vec<Pending>,
-    lasts: HashMap<u64, (i64, f64), ahash::RandomState>,
+    /// Newest in-order pending sample per series ref.
+    lasts: HashMap<u64, (i64, f64), MixHash>,
 }
 
 impl Appendable for Db {
@@ -238,7 +242,10 @@ impl Appendable for Db {
             db: self.clone(),
             generation: self.inner.head.generation(),
             pending: Vec::new(),
-            lasts: HashMap::default(),
+            lasts: HashMap::with_capacity_and_hasher(
+                self.inner.batch_hint.load(Ordering::Relaxed).min(1 << 14),
+                MixHash,
+            ),
         })
     }
 }
@@ -290,6 +297,7 @@ impl Appender for DbAppender {
     }
 
     fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.db.inner.batch_hint.store(self.lasts.len(), Ordering::Relaxed);
         self.db.commit(self.pending, self.generation)
     }
 

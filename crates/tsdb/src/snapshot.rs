@@ -100,8 +100,8 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
         let open: &[u8] = s.open.as_ref().map_or(&[], |o| o.chunk.bytes());
         e.put_uvarint(open.len() as u64);
         e.put_bytes(open);
-        e.put_uvarint(s.ooo.len() as u64);
-        for &(t, v) in &s.ooo {
+        e.put_uvarint(s.ooo().len() as u64);
+        for &(t, v) in s.ooo() {
             e.put_varint(t);
             e.put_be64(v.to_bits());
         }

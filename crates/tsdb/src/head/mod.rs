@@ -25,10 +25,91 @@ use crate::postings::IndexView;
 
 pub type SeriesHandle = Arc<Mutex<MemSeries>>;
 
+/// Series by ref, and refs by label-set hash.
 #[derive(Default)]
 struct SeriesMap {
     by_ref: RefMap<SeriesHandle>,
-    by_hash: HashMap<u64, SmallVec<[u64; 1]>, ahash::RandomState>,
+    /// Label-set hash -> ref of a series with that hash: 16 bytes a slot.
+    by_hash: HashMap<u64, u64, MixHash>,
+    /// Refs of further series whose label sets hash like the one in `by_hash` (almost never).
+    collisions: HashMap<u64, SmallVec<[u64; 1]>, ahash::RandomState>,
+}
+
+impl SeriesMap {
+    /// The ref and series of `labels`.
+    fn find(&self, labels: &Labels) -> Option<(u64, &SeriesHandle)> {
+        self.find_hashed(labels.hash64(), labels)
+    }
+
+    fn find_hashed(&self, h: u64, labels: &Labels) -> Option<(u64, &SeriesHandle)> {
+        let first = self.by_hash.get(&h)?;
+        let more = if self.collisions.is_empty() { None } else { self.collisions.get(&h) };
+        std::iter::once(first).chain(more.into_iter().flatten()).find_map(|r| {
+            let s = self.by_ref.get(r)?;
+            (s.lock().labels == *labels).then_some((*r, s))
+        })
+    }
+
+    fn insert(&mut self, r: u64, h: u64, s: SeriesHandle) {
+        self.by_ref.insert(r, s);
+        match self.by_hash.entry(h) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(r);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.entry(h).or_default().push(r);
+            }
+        }
+    }
+
+    fn remove(&mut self, r: u64, h: u64) {
+        self.by_ref.remove(&r);
+        if self.by_hash.get(&h) == Some(&r) {
+            match self.collisions.get_mut(&h).and_then(SmallVec::pop) {
+                Some(other) => {
+                    self.by_hash.insert(h, other);
+                }
+                None => {
+                    self.by_hash.remove(&h);
+                }
+            }
+        }
+        if let Some(v) = self.collisions.get_mut(&h) {
+            v.retain(|x| *x != r);
+            if v.is_empty() {
+                self.collisions.remove(&h);
+            }
+        }
+    }
+}
+
+/// Hasher for keys that are already hashes (label-set hashes) or dense integers (refs): mixes the bits so both the
+/// low bits (bucket) and the high bits (tag) of the table's hash vary.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct MixHash;
+
+pub(crate) struct MixHasher(u64);
+
+impl std::hash::BuildHasher for MixHash {
+    type Hasher = MixHasher;
+    fn build_hasher(&self) -> MixHasher {
+        MixHasher(0)
+    }
+}
+
+impl std::hash::Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let x = (self.0 ^ (self.0 >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^ (x >> 32)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
 }
 
 /// The in-memory head block.
@@ -168,15 +249,7 @@ impl Head {
     /// The ref of `labels`, if the head has the series.
     pub fn lookup(&self, labels: &Labels) -> Option<(u64, SeriesHandle)> {
         let map = self.series.read();
-        let refs = map.by_hash.get(&labels.hash64())?;
-        for r in refs {
-            if let Some(s) = map.by_ref.get(r)
-                && s.lock().labels == *labels
-            {
-                return Some((*r, s.clone()));
-            }
-        }
-        None
+        map.find(labels).map(|(r, s)| (r, s.clone()))
     }
 
     /// Returns the series for `labels`, creating it if needed. `with_ref` forces the ref (WAL
@@ -204,14 +277,8 @@ impl Head {
         admit: impl Fn(usize) -> bool,
     ) -> Option<(u64, SeriesHandle, bool)> {
         let mut map = self.series.write();
-        if let Some(refs) = map.by_hash.get(&labels.hash64()) {
-            for r in refs.clone() {
-                if let Some(s) = map.by_ref.get(&r)
-                    && s.lock().labels == *labels
-                {
-                    return Some((r, s.clone(), false));
-                }
-            }
+        if let Some((r, s)) = map.find(labels) {
+            return Some((r, s.clone(), false));
         }
         if !admit(map.by_ref.len()) {
             return None;
@@ -224,8 +291,7 @@ impl Head {
             None => self.next_ref.fetch_add(1, Ordering::AcqRel),
         };
         let s = Arc::new(Mutex::new(MemSeries::new(labels.clone())));
-        map.by_ref.insert(r, s.clone());
-        map.by_hash.entry(labels.hash64()).or_default().push(r);
+        map.insert(r, labels.hash64(), s.clone());
         self.postings.write().add(r, labels);
         Some((r, s, true))
     }
@@ -283,13 +349,7 @@ impl Head {
             let mut map = self.series.write();
             let mut postings = self.postings.write();
             for (r, labels) in &removed {
-                map.by_ref.remove(r);
-                if let Some(v) = map.by_hash.get_mut(&labels.hash64()) {
-                    v.retain(|x| x != r);
-                    if v.is_empty() {
-                        map.by_hash.remove(&labels.hash64());
-                    }
-                }
+                map.remove(*r, labels.hash64());
                 postings.remove(*r, labels);
             }
         }
@@ -337,5 +397,30 @@ impl IndexView for Head {
         let mut v: Vec<u64> = self.series.read().by_ref.keys().collect();
         v.sort_unstable();
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_whose_label_sets_hash_alike_are_kept_apart() {
+        let mut m = SeriesMap::default();
+        let ls: Vec<Labels> = (0..3).map(|i| Labels::new([("a", i.to_string())])).collect();
+        for (i, l) in ls.iter().enumerate() {
+            m.insert(i as u64 + 1, 42, Arc::new(Mutex::new(MemSeries::new(l.clone()))));
+        }
+        for (i, l) in ls.iter().enumerate() {
+            assert_eq!(m.find_hashed(42, l).map(|x| x.0), Some(i as u64 + 1));
+        }
+        // Removing the series held in the main table promotes a colliding one.
+        m.remove(1, 42);
+        assert_eq!(m.find_hashed(42, &ls[0]).map(|x| x.0), None);
+        assert_eq!(m.find_hashed(42, &ls[2]).map(|x| x.0), Some(3));
+        m.remove(3, 42);
+        assert_eq!(m.find_hashed(42, &ls[1]).map(|x| x.0), Some(2));
+        m.remove(2, 42);
+        assert!(m.by_hash.is_empty() && m.collisions.is_empty());
     }
 }
