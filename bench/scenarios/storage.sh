@@ -26,7 +26,8 @@
 #   full: 500,000 series x 144 steps (72 M samples; the issue's restart case), 6,000 backfilled (34.6 M).
 # Environment: PHAROS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, VM_BIN (see bench/lib.sh; VM is skipped
 #   when missing), STORAGE_GEN_BIN (the generator; built when missing), STORAGE_PARTS
-#   ("remote-write backfill" by default; name one to run only that feed).
+#   ("remote-write backfill" by default; name one to run only that feed), STORAGE_SERIES (series
+#   remote-written, e.g. 1000000), STORAGE_SYSTEMS (e.g. "pharos" to measure only that one).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 parse_args "$@"
@@ -41,6 +42,7 @@ else
 fi
 # 6,000 series x 24 h is a 3.5 GB file; STORAGE_BF_SERIES=10000 gives 57.6 M samples (5.8 GB).
 BF_SERIES=${STORAGE_BF_SERIES:-$BF_SERIES}
+SERIES=${STORAGE_SERIES:-$SERIES}
 BF_STEPS=5760
 INTERVAL_MS=15000
 RW_SAMPLES=$((SERIES * STEPS))
@@ -155,6 +157,7 @@ backfill_run() {
 PARTS=${STORAGE_PARTS:-remote-write backfill}
 SYSTEMS=(pharos prometheus)
 [ "$HAVE_VM" = 1 ] && SYSTEMS+=(vm)
+[ -n "${STORAGE_SYSTEMS:-}" ] && read -r -a SYSTEMS <<<"$STORAGE_SYSTEMS"
 if [[ " $PARTS " == *" remote-write "* ]]; then
   for sys in "${SYSTEMS[@]}"; do remote_write_run "$sys"; done
 fi
