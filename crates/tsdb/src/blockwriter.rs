@@ -23,7 +23,7 @@ pub const DENSE_SAMPLES_PER_CHUNK: usize = 4096;
 
 /// The zstd level of dense chunks: compaction runs in the background, and decompression
 /// speed hardly depends on the level.
-pub const DENSE_ZSTD_LEVEL: i32 = 9;
+pub const DENSE_ZSTD_LEVEL: i32 = 16;
 
 /// How a block's chunks are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

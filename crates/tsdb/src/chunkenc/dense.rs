@@ -22,7 +22,14 @@ pub const MAX_BODY: u64 = 64 << 20;
 
 const COMPRESSION_NONE: u8 = 0;
 const COMPRESSION_ZSTD: u8 = 1;
+const TS_VARINTS: u8 = 0;
+const TS_NIBBLES: u8 = 1;
+/// The nibble code that sends a residual to the escape area.
+const NIBBLE_ESCAPE: u8 = 15;
 const MODE_DECIMAL: u8 = 0;
+/// Decimal values coded as unsigned deltas (orders 1 and 2 are zig-zag deltas and deltas of
+/// deltas).
+const ORDER_UNSIGNED_DELTAS: u8 = 3;
 const MODE_XOR: u8 = 1;
 
 /// Powers of ten up to 10^15, each exact in an f64.
@@ -90,6 +97,53 @@ impl Cursor {
     }
 }
 
+/// Where the timestamp residuals are read from.
+#[derive(Debug, Clone, Copy)]
+enum Residuals {
+    /// Zig-zag varints.
+    Varints(Cursor),
+    /// Nibbles from `start` (the i-th residual in byte i/2), escapes as varints in `esc`.
+    Nibbles { start: usize, esc: Cursor },
+}
+
+impl Residuals {
+    /// Parses the section's mode byte; the section holds `count` residuals.
+    fn new(b: &[u8], mut sec: Cursor, count: u64) -> Option<Residuals> {
+        match sec.byte(b)? {
+            TS_VARINTS if count <= (sec.end - sec.pos) as u64 => Some(Residuals::Varints(sec)),
+            TS_NIBBLES => {
+                let packed = usize::try_from(count.div_ceil(2)).ok()?;
+                let start = sec.pos;
+                sec.take(packed)?;
+                Some(Residuals::Nibbles { start, esc: sec })
+            }
+            _ => None,
+        }
+    }
+
+    /// The residual of sample `i` (from 1).
+    #[inline(always)]
+    fn get(&mut self, b: &[u8], i: u64) -> Option<i64> {
+        let z = match self {
+            Residuals::Varints(c) => c.uvarint(b)?,
+            Residuals::Nibbles { start, esc } => {
+                let j = (i - 1) as usize;
+                let byte = *b.get(*start + j / 2)?;
+                let code = if j.is_multiple_of(2) { byte >> 4 } else { byte & 0xf };
+                if code == NIBBLE_ESCAPE { esc.uvarint(b)? } else { u64::from(code) }
+            }
+        };
+        Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    fn done(&self) -> bool {
+        match self {
+            Residuals::Varints(c) => c.done(),
+            Residuals::Nibbles { esc, .. } => esc.done(),
+        }
+    }
+}
+
 /// How values are coded, with the decoder's running state.
 #[derive(Debug, Clone, Copy)]
 enum Values {
@@ -102,7 +156,7 @@ enum Values {
 struct Decoder {
     total: u64,
     read: u64,
-    ts: Cursor,
+    ts: Residuals,
     vals: Cursor,
     exc: Cursor,
     interval: u64,
@@ -112,9 +166,16 @@ struct Decoder {
 }
 
 impl Decoder {
-    /// Parses the body headers; `None` if they are malformed.
-    fn new(b: &[u8], total: u64) -> Option<Decoder> {
-        let mut h = Cursor { pos: 0, end: b.len() };
+    /// Parses the header at the start of `b`, which is followed by the timestamp (`ts_len`
+    /// bytes), value (`val_len`) and exception sections; `None` if it is malformed.
+    fn new(
+        b: &[u8],
+        header_len: usize,
+        total: u64,
+        ts_len: usize,
+        val_len: usize,
+    ) -> Option<Decoder> {
+        let mut h = Cursor { pos: 0, end: header_len };
         let t0 = h.varint(b)?;
         let interval = h.uvarint(b)?;
         let mode = h.byte(b)?;
@@ -123,20 +184,22 @@ impl Decoder {
                 let k = h.byte(b)?;
                 let p = *POW10.get(usize::from(k))?;
                 let gcd = i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0)?;
-                let order = h.byte(b).filter(|o| (1..=2).contains(o))?;
+                let order = h.byte(b).filter(|o| (1..=ORDER_UNSIGNED_DELTAS).contains(o))?;
                 let exc_left = h.uvarint(b)?;
                 Values::Decimal { p, gcd, order, x: 0, d: 0, exc_left, next_exc: 0 }
             }
             MODE_XOR => Values::Xor { prev: 0 },
             _ => return None,
         };
-        let ts_len = usize::try_from(h.uvarint(b)?).ok()?;
-        let val_len = usize::try_from(h.uvarint(b)?).ok()?;
-        let ts = Cursor { pos: h.pos, end: h.pos.checked_add(ts_len)? };
-        let vals = Cursor { pos: ts.end, end: ts.end.checked_add(val_len)? };
-        if vals.end > b.len() || total == 0 || total > val_len as u64 || total - 1 > ts_len as u64 {
+        if !h.done() {
             return None;
         }
+        let ts = Cursor { pos: header_len, end: header_len.checked_add(ts_len)? };
+        let vals = Cursor { pos: ts.end, end: ts.end.checked_add(val_len)? };
+        if vals.end > b.len() || total == 0 || total > val_len as u64 {
+            return None;
+        }
+        let ts = Residuals::new(b, ts, total - 1)?;
         let exc = Cursor { pos: vals.end, end: b.len() };
         let mut dec = Decoder { total, read: 0, ts, vals, exc, interval, t: t0, grid: t0, values };
         if let Values::Decimal { exc_left, next_exc, .. } = &mut dec.values
@@ -152,14 +215,18 @@ impl Decoder {
     fn step(&mut self, b: &[u8]) -> Option<(i64, f64)> {
         let i = self.read;
         if i > 0 {
-            let e = self.ts.varint(b)?;
+            let e = self.ts.get(b, i)?;
             let pred = self.grid.wrapping_add(self.interval as i64);
             self.t = pred.wrapping_add(e);
             self.grid = if e.unsigned_abs() <= self.interval / 2 { pred } else { self.t };
         }
         let v = match &mut self.values {
             Values::Decimal { p, gcd, order, x, d, exc_left, next_exc } => {
-                let q = self.vals.varint(b)?;
+                let q = if i > 0 && *order == ORDER_UNSIGNED_DELTAS {
+                    self.vals.uvarint(b)? as i64
+                } else {
+                    self.vals.varint(b)?
+                };
                 if i == 0 {
                     *x = q;
                 } else {
@@ -208,6 +275,25 @@ impl Decoder {
     }
 }
 
+/// Appends one section of `data` at `h` to `body`, decompressed; returns its length.
+fn read_section(data: &[u8], h: &mut Cursor, body: &mut Vec<u8>) -> Option<usize> {
+    let raw_len = h.uvarint(data)?;
+    if raw_len > MAX_BODY || body.len() as u64 + raw_len > MAX_BODY {
+        return None;
+    }
+    let raw_len = usize::try_from(raw_len).ok()?;
+    match h.byte(data)? {
+        COMPRESSION_NONE => body.extend_from_slice(data.get(h.take(raw_len)?)?),
+        COMPRESSION_ZSTD => {
+            let stored = usize::try_from(h.uvarint(data)?).ok()?;
+            let src = data.get(h.take(stored)?)?;
+            body.extend_from_slice(&decompress(src, raw_len)?);
+        }
+        _ => return None,
+    }
+    Some(raw_len)
+}
+
 /// Decodes a dense chunk (the data after the encoding byte), sample by sample.
 #[derive(Debug, Clone)]
 pub struct DenseIterator {
@@ -235,18 +321,16 @@ impl DenseIterator {
             return None;
         }
         let total = h.uvarint(data)?;
-        let raw_len = h.uvarint(data)?;
-        if raw_len > MAX_BODY {
+        let header_len = usize::try_from(h.uvarint(data)?).ok()?;
+        let mut body = data.get(h.take(header_len)?)?.to_vec();
+        let mut lens = [0usize; 3];
+        for len in &mut lens {
+            *len = read_section(data, &mut h, &mut body)?;
+        }
+        if !h.done() {
             return None;
         }
-        let raw_len = usize::try_from(raw_len).ok()?;
-        let rest = data.get(h.pos + 1..)?;
-        let body = match h.byte(data)? {
-            COMPRESSION_NONE if rest.len() == raw_len => rest.to_vec(),
-            COMPRESSION_ZSTD => decompress(rest, raw_len)?,
-            _ => return None,
-        };
-        let dec = Decoder::new(&body, total)?;
+        let dec = Decoder::new(&body, header_len, total, lens[0], lens[1])?;
         Some((body, dec))
     }
 

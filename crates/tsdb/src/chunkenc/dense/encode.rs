@@ -2,7 +2,8 @@
 //! integers with exceptions, or byte-wise XOR) and the compression for one run of samples.
 
 use super::{
-    COMPRESSION_NONE, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL, MODE_XOR, POW10,
+    COMPRESSION_NONE, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL, MODE_XOR,
+    NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_VARINTS,
 };
 use crate::encoding::Encbuf;
 
@@ -32,16 +33,31 @@ impl DenseEncoder {
     /// Encodes `samples` (timestamps increasing, at least one) as one dense chunk.
     pub fn encode(&mut self, samples: &[(i64, f64)]) -> Vec<u8> {
         self.body.reset();
-        encode_body(samples, &mut self.body);
-        let raw = &self.body.b;
+        let sections = encode_body(samples, &mut self.body);
         let mut out = Encbuf::new();
         out.put_byte(FORMAT_VERSION);
         out.put_uvarint(samples.len() as u64);
+        out.put_uvarint(self.body.len() as u64);
+        out.put_bytes(&self.body.b);
+        for raw in &sections {
+            self.put_section(&raw.b, &mut out);
+        }
+        out.b
+    }
+
+    /// One section: its length, then zstd-compressed (with the stored length) when that is
+    /// smaller, else as it is. Compressing the sections apart gives each its own entropy
+    /// tables: timestamp residuals and value deltas have little in common.
+    fn put_section(&mut self, raw: &[u8], out: &mut Encbuf) {
         out.put_uvarint(raw.len() as u64);
-        let packed = self.zstd.as_mut().and_then(|z| z.compress(raw).ok());
+        let packed = match self.zstd.as_mut() {
+            Some(z) if raw.len() > 16 => z.compress(raw).ok(),
+            _ => None,
+        };
         match packed {
-            Some(p) if p.len() < raw.len() => {
+            Some(p) if p.len() + uvarint_len(p.len() as u64) as usize <= raw.len() => {
                 out.put_byte(COMPRESSION_ZSTD);
+                out.put_uvarint(p.len() as u64);
                 out.put_bytes(&p);
             }
             _ => {
@@ -49,7 +65,6 @@ impl DenseEncoder {
                 out.put_bytes(raw);
             }
         }
-        out.b
     }
 
     /// Encodes `samples` into chunks of at most `per_chunk` samples: (mint, maxt, bytes) each.
@@ -65,46 +80,68 @@ impl DenseEncoder {
     }
 }
 
-/// The uncompressed body: headers, then the timestamp, value and exception sections.
-fn encode_body(samples: &[(i64, f64)], out: &mut Encbuf) {
+/// The header (first timestamp, interval, value coding) into `header`, and the timestamp,
+/// value and exception sections.
+fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 3] {
     let t0 = samples.first().map_or(0, |s| s.0);
     let interval = median_interval(samples);
-    let mut ts = Encbuf::new();
+    let mut residuals = Vec::with_capacity(samples.len());
     let mut grid = t0;
     for w in samples.windows(2) {
         let pred = grid.wrapping_add(interval as i64);
         let e = w[1].0.wrapping_sub(pred);
-        ts.put_varint(e);
+        residuals.push(e);
         grid = if e.unsigned_abs() <= interval / 2 { pred } else { w[1].0 };
     }
-    out.put_varint(t0);
-    out.put_uvarint(interval);
+    let ts = encode_residuals(&residuals);
+    header.put_varint(t0);
+    header.put_uvarint(interval);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let dec = DecimalPlan::best(&values);
     let xor_cost = xor_cost(&values);
     match dec {
         Some(plan) if plan.cost <= xor_cost => {
             let (vals, exc) = plan.encode(&values);
-            out.put_byte(MODE_DECIMAL);
-            out.put_byte(plan.scale);
-            out.put_uvarint(plan.gcd);
-            out.put_byte(plan.order);
-            out.put_uvarint(plan.exceptions as u64);
-            out.put_uvarint(ts.len() as u64);
-            out.put_uvarint(vals.len() as u64);
-            out.put_bytes(&ts.b);
-            out.put_bytes(&vals.b);
-            out.put_bytes(&exc.b);
+            header.put_byte(MODE_DECIMAL);
+            header.put_byte(plan.scale);
+            header.put_uvarint(plan.gcd);
+            header.put_byte(plan.order);
+            header.put_uvarint(plan.exceptions as u64);
+            [ts, vals, exc]
         }
         _ => {
-            let vals = encode_xor(&values);
-            out.put_byte(MODE_XOR);
-            out.put_uvarint(ts.len() as u64);
-            out.put_uvarint(vals.len() as u64);
-            out.put_bytes(&ts.b);
-            out.put_bytes(&vals.b);
+            header.put_byte(MODE_XOR);
+            [ts, encode_xor(&values), Encbuf::new()]
         }
     }
+}
+
+/// The timestamp section: a mode byte, then the residuals as zig-zag varints, or as nibbles
+/// (two to a byte, high nibble first; 15 escapes to a varint in the trailing escape area)
+/// when that is shorter, as it is for regular scrapes with a few milliseconds of jitter.
+fn encode_residuals(residuals: &[i64]) -> Encbuf {
+    let mut out = Encbuf::new();
+    let varint_cost: u64 = residuals.iter().map(|&e| uvarint_len(zigzag(e))).sum();
+    let escapes =
+        || residuals.iter().map(|&e| zigzag(e)).filter(|&z| z >= u64::from(NIBBLE_ESCAPE));
+    let nibble_cost = residuals.len().div_ceil(2) as u64 + escapes().map(uvarint_len).sum::<u64>();
+    if nibble_cost < varint_cost {
+        out.put_byte(TS_NIBBLES);
+        for pair in residuals.chunks(2) {
+            let code = |e: i64| zigzag(e).min(u64::from(NIBBLE_ESCAPE)) as u8;
+            let lo = pair.get(1).map_or(0, |&e| code(e));
+            out.put_byte(code(pair[0]) << 4 | lo);
+        }
+        for z in escapes() {
+            out.put_uvarint(z);
+        }
+    } else {
+        out.put_byte(TS_VARINTS);
+        for &e in residuals {
+            out.put_varint(e);
+        }
+    }
+    out
 }
 
 /// The median gap between consecutive timestamps (0 for a single sample): the scrape interval
@@ -159,7 +196,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 struct DecimalPlan {
     scale: u8,
     gcd: u64,
-    /// 1: deltas, 2: deltas of deltas.
+    /// 1: deltas, 2: deltas of deltas, 3: deltas that are never negative (unsigned).
     order: u8,
     exceptions: usize,
     /// Estimated bytes before compression.
@@ -210,7 +247,14 @@ impl DecimalPlan {
             + d1.windows(2)
                 .map(|w| uvarint_len(zigzag(w[1].wrapping_sub(w[0]) / g as i64)))
                 .sum::<u64>();
-        let (order, body) = if cost2 < cost1 { (2, cost2) } else { (1, cost1) };
+        let (mut order, mut body) = if cost2 < cost1 { (2, cost2) } else { (1, cost1) };
+        if d1.iter().all(|&d| d >= 0) {
+            // Counters: deltas never negative, so no zig-zag bit.
+            let cost3: u64 = d1.iter().map(|&d| uvarint_len(d as u64 / g)).sum();
+            if cost3 <= body {
+                (order, body) = (ORDER_UNSIGNED_DELTAS, cost3);
+            }
+        }
         let cost = first + body + exceptions as u64 * 9;
         Some(DecimalPlan { scale: k, gcd: g, order, exceptions, cost })
     }
@@ -227,7 +271,9 @@ impl DecimalPlan {
                 continue;
             }
             let d = x.wrapping_sub(xs[i - 1]);
-            if self.order == 2 && i >= 2 {
+            if self.order == ORDER_UNSIGNED_DELTAS {
+                vals.put_uvarint(d as u64 / self.gcd);
+            } else if self.order == 2 && i >= 2 {
                 vals.put_varint(d.wrapping_sub(prev_d) / g);
             } else {
                 vals.put_varint(d / g);
@@ -313,8 +359,8 @@ mod tests {
         assert_eq!((p.scale, p.gcd, p.exceptions), (0, 4096, 0));
         let c: Vec<f64> = (0..100).map(|i| f64::from(i) * 0.25 + 1.0).collect();
         let p = DecimalPlan::best(&c).unwrap();
-        // Equal deltas: one byte each either way, and ties keep plain deltas.
-        assert_eq!((p.scale, p.gcd, p.order), (2, 25, 1));
+        // Equal deltas of a counter: one byte each either way, and ties take unsigned deltas.
+        assert_eq!((p.scale, p.gcd, p.order), (2, 25, ORDER_UNSIGNED_DELTAS));
         // Deltas that grow steadily cost less as deltas of deltas.
         let q: Vec<f64> = (0..100).map(|i| f64::from(i * i) * 1000.0).collect();
         assert_eq!(DecimalPlan::best(&q).unwrap().order, 2);
