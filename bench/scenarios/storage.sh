@@ -18,15 +18,27 @@
 # 2. OpenMetrics backfill (same file for both): BF_SERIES series x 24 h at 15 s.
 #    - import rate: samples / wall time of `pharos tsdb create-blocks-from openmetrics` and
 #      `promtool tsdb create-blocks-from openmetrics`, both with --max-block-duration=24h;
-#    - bytes per sample on disk: du of the blocks written (24 h blocks, i.e. what compaction of
-#      2 h blocks produces; chunks of 120 samples, index and meta included).
+#    - bytes per sample on disk: du of the blocks written (24 h blocks of 120-sample XOR chunks,
+#      index and meta included): Prometheus' block format on both sides.
+# 3. Compaction (same file again): each system's own data directory after its own compaction.
+#    The file is imported as 2 h blocks (`pharos tsdb create-blocks-from openmetrics` into a
+#    Pharos data directory, `promtool tsdb create-blocks-from openmetrics` into a Prometheus one,
+#    both --max-block-duration=2h, i.e. what a live server cuts from its head); each server is
+#    then started on its directory (retention 100y, so compaction goes up to 31 d blocks) and
+#    left running until its set of blocks has not changed for COMPACT_SETTLE_S seconds
+#    (Prometheus first compacts a minute after start, Pharos at start), then stopped.
+#    - bytes per sample on disk after compaction: du of every block directory (not the WAL)
+#      divided by the samples imported. Pharos re-encodes compacted blocks with its dense chunks
+#      (docs/format/dense-chunks.md); Prometheus keeps XOR. Neither compacts its newest block.
 #
 # Usage: bench/scenarios/storage.sh [--quick|--full] --out DIR
 #   quick: 50,000 series x 144 steps remote-written (7.2 M samples), 2,000 series backfilled (11.5 M).
 #   full: 500,000 series x 144 steps (72 M samples; the issue's restart case), 6,000 backfilled (34.6 M).
 # Environment: PHAROS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, VM_BIN (see bench/lib.sh; VM is skipped
 #   when missing), STORAGE_GEN_BIN (the generator; built when missing), STORAGE_PARTS
-#   ("remote-write backfill" by default; name one to run only that feed), STORAGE_SERIES (series
+#   ("remote-write backfill compaction" by default; name some to run only those feeds),
+#   COMPACT_SETTLE_S (seconds without a block change that end a compaction run; default 75),
+#   STORAGE_SERIES (series
 #   remote-written, e.g. 1000000), STORAGE_SYSTEMS (e.g. "pharos" to measure only that one).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -88,6 +100,8 @@ start_sut() {
 now_s() { date +%s.%N; }
 
 declare -A RSS_PER_SERIES WAL_BPS DISK_BPS_RW RESTART_S RW_RATE HEAD_SERIES IMPORT_RATE DISK_BPS
+declare -A COMPACT_BPS COMPACT_BLOCKS
+COMPACT_SETTLE_S=${COMPACT_SETTLE_S:-75}
 
 # remote_write_run SYSTEM: ingestion, memory, WAL and restart of one system.
 remote_write_run() {
@@ -154,18 +168,66 @@ backfill_run() {
   log "$sys: ${IMPORT_RATE[$sys]} samples/s, ${DISK_BPS[$sys]} B/sample"
 }
 
-PARTS=${STORAGE_PARTS:-remote-write backfill}
+# block_dirs DATA: the block directories (ULID names) in DATA, one per line, sorted.
+block_dirs() {
+  find "$1" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+    -regex '.*/[0-9A-HJKMNP-TV-Z]{26}' | sort
+}
+
+# compaction_run SYSTEM: 2 h blocks imported into a data directory, compacted by the server.
+compaction_run() {
+  local sys=$1 data="$WORK/$1-compact" port base pid sig last changed bytes n
+  rm -rf "$data" && mkdir -p "$data"
+  log "$sys: importing $BF_SAMPLES samples as 2 h blocks"
+  if [ "$sys" = pharos ]; then
+    taskset -c "$SUT_CORE" "$PHAROS_BIN" tsdb create-blocks-from openmetrics --quiet \
+      --max-block-duration=2h "$WORK/data.om" "$data" >"$WORK/$sys-import2h.log" 2>&1
+  else
+    taskset -c "$SUT_CORE" "$PROMTOOL_BIN" tsdb create-blocks-from openmetrics \
+      --max-block-duration=2h "$WORK/data.om" "$data" >"$WORK/$sys-import2h.log" 2>&1
+  fi || die "$sys: import failed (see $WORK/$sys-import2h.log)"
+  n=$(block_dirs "$data" | wc -l)
+  log "$sys: $n blocks, $(du -sb "$data" | cut -f1) bytes before compaction (load $(load_avg))"
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  start_sut "$sys" "$data" "$port"
+  pid=$START_PID
+  wait_ready "$base$(ready_path "$sys")" 300 "$pid" || die "$sys did not start (see $WORK/$sys.log)"
+  last=""
+  changed=$(date +%s)
+  # Blocks being written or deleted show as *.tmp* directories: they count as changes.
+  while :; do
+    sig=$(find "$data" -mindepth 1 -maxdepth 1 -type d | sort | tr '\n' ' ')
+    if [ "$sig" != "$last" ] || [[ "$sig" == *.tmp* ]]; then last=$sig; changed=$(date +%s); fi
+    [ $(( $(date +%s) - changed )) -ge "$COMPACT_SETTLE_S" ] && break
+    sleep 2
+  done
+  stop_pid "$pid"
+  bytes=0
+  while read -r d; do bytes=$((bytes + $(du -sb "$d" | cut -f1))); done < <(block_dirs "$data")
+  COMPACT_BLOCKS[$sys]=$(block_dirs "$data" | wc -l)
+  COMPACT_BPS[$sys]=$(calc "$bytes / $BF_SAMPLES")
+  log "$sys: ${COMPACT_BLOCKS[$sys]} blocks, $bytes bytes after compaction, ${COMPACT_BPS[$sys]} B/sample"
+  rm -rf "$data"
+}
+
+PARTS=${STORAGE_PARTS:-remote-write backfill compaction}
 SYSTEMS=(pharos prometheus)
 [ "$HAVE_VM" = 1 ] && SYSTEMS+=(vm)
 [ -n "${STORAGE_SYSTEMS:-}" ] && read -r -a SYSTEMS <<<"$STORAGE_SYSTEMS"
 if [[ " $PARTS " == *" remote-write "* ]]; then
   for sys in "${SYSTEMS[@]}"; do remote_write_run "$sys"; done
 fi
-if [[ " $PARTS " == *" backfill "* ]]; then
+if [[ " $PARTS " == *" backfill "* || " $PARTS " == *" compaction "* ]]; then
   log "writing the OpenMetrics file ($BF_SAMPLES samples)"
   taskset -c "$LOAD_CORE" "$GEN" openmetrics --series "$BF_SERIES" --samples "$BF_STEPS" \
     --start-ms 1700000000000 --interval-ms "$INTERVAL_MS" >"$WORK/data.om"
-  for sys in pharos prometheus; do backfill_run "$sys"; done
+  if [[ " $PARTS " == *" backfill "* ]]; then
+    for sys in pharos prometheus; do backfill_run "$sys"; done
+  fi
+  if [[ " $PARTS " == *" compaction "* ]]; then
+    for sys in pharos prometheus; do compaction_run "$sys"; done
+  fi
   rm -f "$WORK/data.om"
 fi
 
@@ -191,6 +253,8 @@ tsv_row "$TSV" "$RW_ROW" "data dir bytes per sample (VictoriaMetrics, after flus
   "" "" "$(fmt "${DISK_BPS_RW[vm]:-}")"
 tsv_row "$TSV" "$BF_ROW" "bytes per sample on disk (24 h blocks)" "bytes (lower is better)" \
   "$(fmt "${DISK_BPS[pharos]:-}")" "$(fmt "${DISK_BPS[prometheus]:-}")" ""
+tsv_row "$TSV" "$BF_ROW" "bytes per sample on disk after compaction (each server's own)" "bytes (lower is better)" \
+  "$(fmt "${COMPACT_BPS[pharos]:-}")" "$(fmt "${COMPACT_BPS[prometheus]:-}")" ""
 tsv_row "$TSV" "$BF_ROW" "OpenMetrics import" "samples/s (higher is better)" \
   "$(fmt "${IMPORT_RATE[pharos]:-}")" "$(fmt "${IMPORT_RATE[prometheus]:-}")" ""
 
