@@ -18,7 +18,7 @@ use crate::head::series::ClosedChunk;
 use crate::head::{Head, Placement, SeriesHandle};
 use crate::iter::ChunkData;
 use crate::snapshot;
-use crate::wal::dense::DenseDecoder;
+use crate::wal::dense::{DENSE_SAMPLES, DenseDecoder};
 use crate::wal::{self, record::Record};
 
 /// Decoded records per hand-over between the threads.
@@ -119,13 +119,24 @@ fn read_records(
         dir,
         || dense.borrow_mut().reset(),
         |rec| {
-            match wal::record::decode_with(rec, &mut dense.borrow_mut()) {
-                Ok(Record::Samples(mut list)) if !skip_upto.is_empty() => {
-                    list.retain(|(r, t, _)| skip_upto.get(r).is_none_or(|&upto| *t > upto));
-                    batch.push(Record::Samples(list));
+            if rec.first() == Some(&DENSE_SAMPLES) && !skip_upto.is_empty() {
+                // Samples inside cached chunks are dropped while decoding (they still set
+                // their series' bases).
+                let mut list = Vec::new();
+                let keep = |r: u64, t: i64| skip_upto.get(&r).is_none_or(|&upto| t > upto);
+                match dense.borrow_mut().decode_into(rec, keep, &mut list) {
+                    Ok(()) => batch.push(Record::Samples(list)),
+                    Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
                 }
-                Ok(r) => batch.push(r),
-                Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+            } else {
+                match wal::record::decode_with(rec, &mut dense.borrow_mut()) {
+                    Ok(Record::Samples(mut list)) if !skip_upto.is_empty() => {
+                        list.retain(|(r, t, _)| skip_upto.get(r).is_none_or(|&upto| *t > upto));
+                        batch.push(Record::Samples(list));
+                    }
+                    Ok(r) => batch.push(r),
+                    Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+                }
             }
             if batch.len() >= BATCH && !receiver_gone {
                 receiver_gone =

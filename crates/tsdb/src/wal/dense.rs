@@ -34,8 +34,14 @@ pub struct DenseSample {
     pub sets_base: bool,
 }
 
+/// 10^k for the scales a record may use (the same values `powi` gives, without its call).
+const POW10: [f64; MAX_SCALE as usize + 1] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
 fn pow10(k: u32) -> f64 {
-    10f64.powi(k as i32)
+    match POW10.get(k as usize) {
+        Some(p) => *p,
+        None => 10f64.powi(k as i32),
+    }
 }
 
 /// `v` as an integer number of 10^-k units, if that is exact.
@@ -116,6 +122,9 @@ pub fn encode(samples: &[DenseSample], out: &mut Encbuf) {
 #[derive(Default)]
 pub struct DenseDecoder {
     bases: RefMap<f64>,
+    /// Scratch columns of the record being decoded.
+    refs: Vec<u64>,
+    ts: Vec<i64>,
 }
 
 impl DenseDecoder {
@@ -126,6 +135,20 @@ impl DenseDecoder {
 
     /// Decodes a [`DENSE_SAMPLES`] record into `(ref, t, v)` samples.
     pub fn decode(&mut self, rec: &[u8]) -> Result<Vec<(u64, i64, f64)>> {
+        let mut out = Vec::new();
+        self.decode_into(rec, |_, _| true, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`DenseDecoder::decode`], appending to `out` only the samples `keep(ref, t)`
+    /// accepts (every sample still updates the bases). On error `out` may hold part of the
+    /// record.
+    pub fn decode_into(
+        &mut self,
+        rec: &[u8],
+        keep: impl Fn(u64, i64) -> bool,
+        out: &mut Vec<(u64, i64, f64)>,
+    ) -> Result<()> {
         let bad = |why: &str| TsdbError::corrupted("wal dense samples record", why.to_string());
         let mut d = Decbuf::new(rec);
         if d.byte() != DENSE_SAMPLES {
@@ -134,20 +157,22 @@ impl DenseDecoder {
         let n = d.uvarint() as usize;
         d.check("wal dense samples record")?;
         if n == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         // Each sample needs at least three bytes (ref, time, tag): bounds the allocation.
         if n > rec.len() {
             return Err(bad("sample count larger than the record"));
         }
         let t0 = d.varint();
-        let mut refs = Vec::with_capacity(n);
+        let refs = &mut self.refs;
+        refs.clear();
         let mut r = 0u64;
         for _ in 0..n {
             r = r.wrapping_add(d.varint() as u64);
             refs.push(r);
         }
-        let mut ts = Vec::with_capacity(n);
+        let ts = &mut self.ts;
+        ts.clear();
         let mut t = t0;
         for _ in 0..n {
             t = t.wrapping_add(d.varint());
@@ -155,17 +180,17 @@ impl DenseDecoder {
         }
         let tags = d.bytes(n);
         d.check("wal dense samples record")?;
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let tag = tags[i];
-            let r = refs[i];
-            let base = self.bases.get(&r).copied();
+        out.reserve(n);
+        for ((&tag, &r), &t) in tags.iter().zip(refs.iter()).zip(ts.iter()) {
+            let base = self.bases.get_mut(&r);
             let v = match tag & 0x03 {
                 KIND_RAW => f64::from_bits(u64::from_le_bytes(
                     d.bytes(8).try_into().map_err(|_| bad("truncated value"))?,
                 )),
                 kind => {
-                    let b = base.ok_or_else(|| bad("value coded against a missing base"))?;
+                    let b = *base
+                        .as_deref()
+                        .ok_or_else(|| bad("value coded against a missing base"))?;
                     match kind {
                         KIND_SAME => b,
                         KIND_XOR => f64::from_bits(b.to_bits() ^ d.uvarint()),
@@ -181,14 +206,19 @@ impl DenseDecoder {
             };
             d.check("wal dense samples record")?;
             if tag & SETS_BASE != 0 {
-                self.bases.insert(r, v);
+                match base {
+                    Some(b) => *b = v,
+                    None => self.bases.insert(r, v),
+                }
             }
-            out.push((r, ts[i], v));
+            if keep(r, t) {
+                out.push((r, t, v));
+            }
         }
         if !d.is_empty() {
             return Err(bad("trailing bytes"));
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -221,6 +251,13 @@ mod tests {
             }
         }
         bytes
+    }
+
+    #[test]
+    fn the_power_table_equals_powi() {
+        for k in 0..40 {
+            assert_eq!(pow10(k).to_bits(), 10f64.powi(k as i32).to_bits(), "{k}");
+        }
     }
 
     #[test]

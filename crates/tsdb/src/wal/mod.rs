@@ -267,6 +267,9 @@ pub fn read_segment(
     let mut rec: Vec<u8> = Vec::new();
     let mut in_record = false;
     let mut rec_flags = 0u8;
+    // One zstd context and output buffer for the whole segment.
+    let mut zstd_dec = None;
+    let mut plain: Vec<u8> = Vec::new();
     let corrupt = |reason: &str, good_end: usize| {
         Ok(Some(Corruption { offset: good_end as u64, reason: reason.to_string() }))
     };
@@ -328,9 +331,9 @@ pub fn read_segment(
             continue;
         }
         if rec_flags & FLAG_ZSTD != 0 {
-            match zstd::stream::decode_all(rec.as_slice()) {
-                Ok(p) => f(&p)?,
-                Err(_) => return corrupt("bad zstd record", good_end),
+            match unzstd(&rec, &mut zstd_dec, &mut plain) {
+                Ok(()) => f(&plain)?,
+                Err(()) => return corrupt("bad zstd record", good_end),
             }
         } else if rec_flags & FLAG_SNAPPY != 0 {
             // Snappy expands at most ~22x (a 3-byte copy of 64 bytes): a larger announced length
@@ -355,6 +358,36 @@ pub fn read_segment(
         return corrupt("torn record at end of segment", good_end);
     }
     Ok(None)
+}
+
+/// Records that announce more than this are decompressed by the streaming decoder, which
+/// grows its output as data arrives instead of trusting the announced size.
+const ZSTD_DIRECT_MAX: u64 = 64 << 20;
+
+/// Decompresses one zstd record into `out`, reusing `dec` (a context is costly to create).
+fn unzstd(
+    rec: &[u8],
+    dec: &mut Option<zstd::bulk::Decompressor<'static>>,
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), ()> {
+    out.clear();
+    if let Ok(Some(n)) = zstd::zstd_safe::get_frame_content_size(rec)
+        && n <= ZSTD_DIRECT_MAX
+    {
+        if dec.is_none() {
+            *dec = zstd::bulk::Decompressor::new().ok();
+        }
+        if let Some(d) = dec.as_mut() {
+            out.reserve(n as usize);
+            // A record of several frames (not written by Pharos) does not fit: decoded below.
+            if d.decompress_to_buffer(rec, out).is_ok_and(|got| got as u64 == n) {
+                return Ok(());
+            }
+            out.clear();
+        }
+    }
+    *out = zstd::stream::decode_all(rec).map_err(|_| ())?;
+    Ok(())
 }
 
 /// Reads the checkpoint and every later segment, calling `f` per record. A corrupt segment is
@@ -497,6 +530,24 @@ mod tests {
         let (got, c) = read_all(&bad);
         assert_eq!(got.len(), 1);
         assert_eq!(c.unwrap().offset, (HEADER + 1) as u64);
+    }
+
+    #[test]
+    fn zstd_records_decode_with_one_context_and_several_frames() {
+        let mut dec = None;
+        let mut out = Vec::new();
+        let a = vec![7u8; 5000];
+        let b: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let fa = zstd::bulk::compress(&a, 1).unwrap();
+        let fb = zstd::bulk::compress(&b, 1).unwrap();
+        unzstd(&fa, &mut dec, &mut out).unwrap();
+        assert_eq!(out, a);
+        unzstd(&fb, &mut dec, &mut out).unwrap();
+        assert_eq!(out, b);
+        let both = [fa.clone(), fb].concat();
+        unzstd(&both, &mut dec, &mut out).unwrap();
+        assert_eq!(out, [a, b].concat());
+        assert!(unzstd(&fa[..fa.len() - 3], &mut dec, &mut out).is_err());
     }
 
     #[test]
