@@ -244,3 +244,28 @@ fn a_body_switching_formats_is_parsed_by_the_new_format_rules() {
     sl.append_scrape(b"a{x=\"1\"} 4\n# EOF\n", OM, 4000).unwrap();
     assert_eq!(values(&storage, "\"a\""), vec![1.0, 3.0, 4.0]);
 }
+
+#[test]
+fn a_target_replacing_all_its_series_keeps_finding_the_new_ones() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    let body = |prefix: &str, k: usize| {
+        let lines = (0..3000).map(|i| format!("{prefix}{{i=\"{i}\"}} {k}\n"));
+        lines.collect::<String>()
+    };
+    assert_eq!(sl.append_scrape(body("old", 1).as_bytes(), CT, 1000).unwrap().series_added, 3000);
+    // The old series leave the cache after two scrapes without them (their keys are
+    // compacted away); the new ones are found by their order and by lookup from then on.
+    for k in 2..7 {
+        let s = sl.append_scrape(body("new", k).as_bytes(), CT, k as i64 * 1000).unwrap();
+        assert_eq!(s.series_added, if k == 2 { 3000 } else { 0 }, "scrape {k}");
+    }
+    let mut reversed: Vec<String> = body("new", 7).lines().map(String::from).collect();
+    reversed.reverse();
+    let s = sl.append_scrape((reversed.join("\n") + "\n").as_bytes(), CT, 7000).unwrap();
+    assert_eq!((s.scraped, s.series_added), (3000, 0));
+    // The old series: one value and one staleness marker.
+    assert_eq!(values(&storage, "\"old\", i=\"2999\"").len(), 2);
+    let new = values(&storage, "\"new\", i=\"17\",");
+    assert_eq!(new, vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+}
