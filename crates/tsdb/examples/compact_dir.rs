@@ -1,8 +1,11 @@
 //! Compacts the blocks of a data directory as the server's maintenance would (Prometheus'
 //! ranges: 2 h × 3^n up to 31 d, no retention), then prints each block and the block bytes per
-//! sample. `--xor` keeps compacted blocks in Prometheus' XOR chunks (for comparison).
+//! sample. `--xor` keeps compacted blocks in Prometheus' XOR chunks (for comparison);
+//! `--by-metric` adds the chunk bytes per sample of each metric name in the largest block.
+//! `--recode OUT` instead writes every block of DIR again into OUT with the chunk encoding
+//! compaction uses (same ranges, no merging: for data too short to compact) and compares.
 //!
-//! Usage: `compact_dir DIR [--xor]`
+//! Usage: `compact_dir DIR [--xor] [--by-metric] | compact_dir DIR --recode OUT`
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,6 +19,39 @@ fn dir_bytes(p: &Path) -> u64 {
             if path.is_dir() { dir_bytes(&path) } else { e.metadata().map_or(0, |m| m.len()) }
         })
         .sum()
+}
+
+/// Writes each block of `dir` again into `out` with dense chunks and prints both sizes.
+fn recode(dir: &Path, out: &Path) {
+    use tsdb::blockwriter::{ChunkFormat, SortedBlockWriter};
+    let (mut before, mut after, mut samples) = (0u64, 0u64, 0u64);
+    for ent in std::fs::read_dir(dir).unwrap().flatten() {
+        let Ok(b) = tsdb::block::Block::open(&ent.path()) else { continue };
+        let mut w = SortedBlockWriter::new(out, b.meta.min_time, b.meta.max_time)
+            .unwrap()
+            .with_format(ChunkFormat::DENSE);
+        let mut ids = b.index.all_postings().unwrap();
+        ids.sort_by_cached_key(|&id| b.index.series(id).unwrap().0);
+        for id in ids {
+            let (labels, chunks) = b.index.series(id).unwrap();
+            let mut s = Vec::new();
+            for c in chunks {
+                let (enc, data) = b.chunks.chunk(c.r).unwrap();
+                s.extend(tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap());
+            }
+            w.add_series(labels, &s).unwrap();
+        }
+        let meta = w.finish(b.meta.compaction.clone()).unwrap().unwrap();
+        before += dir_bytes(&ent.path());
+        after += dir_bytes(&out.join(&meta.ulid));
+        samples += meta.stats.num_samples;
+    }
+    let per = |b: u64| b as f64 / samples.max(1) as f64;
+    println!(
+        "{samples} samples: {before} bytes as read ({:.3} per sample), {after} bytes dense ({:.3})",
+        per(before),
+        per(after)
+    );
 }
 
 /// Chunk bytes per sample of each metric name in the largest block.
@@ -44,6 +80,11 @@ fn main() {
         eprintln!("usage: compact_dir DIR [--xor]");
         std::process::exit(2);
     };
+    if let Some(i) = args.iter().position(|a| a == "--recode") {
+        let out = args.get(i + 1).expect("--recode needs an output directory");
+        recode(Path::new(dir), Path::new(out));
+        return;
+    }
     let dense = !args.iter().any(|a| a == "--xor");
     let opts = tsdb::Options { retention_ms: 0, dense_compaction: dense, ..Default::default() };
     let db = tsdb::Db::open(Path::new(dir), opts).unwrap();

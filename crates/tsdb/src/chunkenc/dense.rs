@@ -40,14 +40,15 @@ thread_local! {
     static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
-fn decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
+/// Decompresses one zstd frame into `out`, which it must fill exactly.
+fn decompress_into(src: &[u8], out: &mut [u8]) -> Option<()> {
     DCTX.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
             *c = zstd::bulk::Decompressor::new().ok();
         }
-        let out = c.as_mut()?.decompress(src, len).ok()?;
-        (out.len() == len).then_some(out)
+        let n = c.as_mut()?.decompress_to_buffer(src, out).ok()?;
+        (n == out.len()).then_some(())
     })
 }
 
@@ -287,7 +288,9 @@ fn read_section(data: &[u8], h: &mut Cursor, body: &mut Vec<u8>) -> Option<usize
         COMPRESSION_ZSTD => {
             let stored = usize::try_from(h.uvarint(data)?).ok()?;
             let src = data.get(h.take(stored)?)?;
-            body.extend_from_slice(&decompress(src, raw_len)?);
+            let at = body.len();
+            body.resize(at + raw_len, 0);
+            decompress_into(src, &mut body[at..])?;
         }
         _ => return None,
     }
