@@ -268,6 +268,33 @@ fn export_of_dense_compacted_blocks_passes_promtool() {
     // promtool's dump opens the directory as a database, WAL included.
     std::fs::create_dir_all(out.join("wal")).unwrap();
     assert_eq!(promtool_dump(&promtool, &out), want);
+
+    // A real Prometheus serves the exported blocks: every raw sample of one series.
+    let Some(prom) = tool("prometheus") else { return };
+    let (server, port) = start_prometheus(&prom, &out, "global: {}\n", &[]);
+    let at = (BASE + 2000 * 15_000) as f64 / 1000.0;
+    let body = http_get(port, &format!("/api/v1/query?query=m%7Bs%3D%220%22%7D%5B1d%5D&time={at}"))
+        .expect("query failed");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let theirs: Vec<(i64, u64)> = v["data"]["result"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let t = (p[0].as_f64().unwrap() * 1000.0).round() as i64;
+            (t, vbits(parse_go_float(p[1].as_str().unwrap())))
+        })
+        .collect();
+    let ours: Vec<(i64, u64)> = want
+        .iter()
+        .filter(|(l, _, _)| l.contains("s=\"0\""))
+        // Prometheus drops stale markers from range selectors.
+        .filter(|(_, _, v)| *v != model::value::stale_nan().to_bits() && *v != vbits(f64::NAN))
+        .map(|(_, t, v)| (*t, *v))
+        .collect();
+    assert_eq!(theirs.len(), 2000 - 2000usize.div_ceil(89));
+    assert_eq!(theirs, ours);
+    drop(server);
 }
 
 #[test]
