@@ -49,6 +49,12 @@ const MAX_EXP10: i32 = 27;
 /// result equals the full parser's. Anything else (`+`, more digits, larger exponents, NaN,
 /// Inf, garbage) returns `None` for the full parser.
 fn plain_decimal(s: &[u8]) -> Option<f64> {
+    decimal_prefix(s).and_then(|(v, n)| (n == s.len()).then_some(v))
+}
+
+/// [`plain_decimal`] of the longest prefix of `s` that has the form, with the prefix's length:
+/// lets the parser read a value in one pass when the byte after it ends the token.
+pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
     let (neg, rest) = match s.first()? {
         b'-' => (true, &s[1..]),
         _ => (false, s),
@@ -83,20 +89,31 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
         return None;
     }
     let mut exp10 = -frac;
-    if i < rest.len() {
-        if !matches!(rest[i], b'e' | b'E') {
-            return None;
-        }
-        let (eneg, edigits) = match rest.get(i + 1)? {
-            b'-' => (true, &rest[i + 2..]),
-            b'+' => (false, &rest[i + 2..]),
-            _ => (false, &rest[i + 1..]),
+    if let Some(b'e' | b'E') = rest.get(i) {
+        let mut j = i + 1;
+        let eneg = match rest.get(j) {
+            Some(b'-') => true,
+            Some(b'+') => false,
+            _ => {
+                j -= 1;
+                false
+            }
         };
-        if edigits.is_empty() || edigits.len() > 4 || !edigits.iter().all(u8::is_ascii_digit) {
+        j += 1;
+        let start = j;
+        let mut e = 0i32;
+        while let Some(&d) = rest.get(j).filter(|d| d.is_ascii_digit()) {
+            if j - start == 4 {
+                return None;
+            }
+            e = e * 10 + i32::from(d - b'0');
+            j += 1;
+        }
+        if j == start {
             return None;
         }
-        let e = edigits.iter().fold(0i32, |a, &d| a * 10 + i32::from(d - b'0'));
         exp10 += if eneg { -e } else { e };
+        i = j;
     }
     let v = if m == 0 {
         0.0
@@ -108,7 +125,7 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
     } else {
         return None;
     };
-    Some(if neg { -v } else { v })
+    Some((if neg { -v } else { v }, i + usize::from(neg)))
 }
 
 /// `m * 10^exp10` correctly rounded, for `m > 0` and `|exp10| <= MAX_EXP10`.
@@ -269,6 +286,12 @@ mod tests {
         assert!(fast_path * 2 > cases.len(), "{fast_path} of {}", cases.len());
         assert!(plain_decimal(b"12345678901.538462").is_some());
         assert!(plain_decimal(b"1.446521e+06").is_some());
+        assert_eq!(decimal_prefix(b"1.5e3 17"), Some((1500.0, 5)));
+        assert_eq!(decimal_prefix(b"-2E-2}"), Some((-0.02, 5)));
+        assert_eq!(decimal_prefix(b"7\n"), Some((7.0, 1)));
+        for bad in [&b"1e"[..], b"1e+", b"1e 5", b"1e12345", b"-", b".", b"e5", b"+1"] {
+            assert_eq!(decimal_prefix(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
         assert!(parse_int(b"99999999999999999999").is_err());
         assert!(parse_int(b"-1").is_err());
     }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
 
-use crate::float::{parse_float, parse_int};
+use crate::float::{decimal_prefix, parse_float, parse_int};
 use crate::{EntryKind, Format, MetricType, ParseError};
 
 /// Go's `math.NaN()` bit pattern, which Prometheus stores for every parsed NaN.
@@ -438,6 +438,19 @@ impl<'a> Parser<'a> {
             self.skip_ws();
         }
         let s = self.pos;
+        // Most values are plain decimals: read them in one pass when the byte after one ends
+        // the token (the token is then exactly the number).
+        if let Some((v, n)) = decimal_prefix(&self.b[s..]) {
+            let ends = match self.b.get(s + n) {
+                None | Some(b' ' | b'\n') => true,
+                Some(b'\t' | b'{') => !self.om(),
+                Some(_) => false,
+            };
+            if ends {
+                self.pos = s + n;
+                return Ok(v);
+            }
+        }
         while let Some(c) = self.peek() {
             if c == b' ' || c == b'\n' || (!self.om() && (c == b'\t' || c == b'{')) {
                 break;
