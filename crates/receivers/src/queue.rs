@@ -1,8 +1,11 @@
 //! Per-integration delivery lanes that never drop a notification because of load.
 //!
 //! Each receiver integration (receiver name, integration index) has its own lane with a
-//! bounded number of sends in flight, so a slow or dead receiver never blocks ingest, other
-//! receivers or other groups. A lane holds at most one waiting notification per aggregation
+//! bounded number of requests in flight, so a slow or dead receiver never blocks ingest or
+//! other receivers, and the bound is wide enough (256) that a few slow or failing groups do
+//! not hold up the others: Alertmanager sends each group's notifications from the group's own
+//! goroutine, unbounded. A send waiting between retries gives its request slot back. A lane
+//! holds at most one waiting notification per aggregation
 //! group: a newer flush of the same group replaces the waiting one (it carries the group's
 //! current alerts), and the replaced one is reported as not sent, so the core logs nothing
 //! for it. Memory is therefore bounded by the number of groups, never by the load; a burst is
@@ -15,11 +18,11 @@ use std::time::Duration;
 
 use alertmanager::Notification;
 use alertmanager::template::Templates;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::context::NotifyContext;
-use crate::retry::{Backoff, retry};
+use crate::retry::{Backoff, retry_with_pause};
 
 /// The outcome of one notification, for `Alertmanager::notified`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +41,8 @@ pub const SUPERSEDED: &str = "superseded by a newer flush of the group";
 /// Lane sizing and retry policy.
 #[derive(Clone, Debug)]
 pub struct QueueOptions {
-    /// Notifications in flight per receiver integration.
+    /// HTTP requests (or SMTP sessions) in flight per receiver integration; a send waiting
+    /// between retries does not count.
     pub concurrency: usize,
     pub backoff: Backoff,
     /// Timeout of one HTTP attempt.
@@ -48,7 +52,7 @@ pub struct QueueOptions {
 impl Default for QueueOptions {
     fn default() -> QueueOptions {
         QueueOptions {
-            concurrency: 16,
+            concurrency: 256,
             backoff: Backoff::default(),
             attempt_timeout: Duration::from_secs(30),
         }
@@ -95,13 +99,22 @@ struct LaneState {
     slots: HashMap<String, Slot>,
     /// Groups with a waiting notification and none in flight, each at most once.
     ready: VecDeque<String>,
-    in_flight: usize,
 }
 
 /// One receiver integration's lane.
-#[derive(Default)]
 struct Lane {
     state: Mutex<LaneState>,
+    /// Request slots: a send holds one while it talks to the receiver.
+    requests: Arc<Semaphore>,
+}
+
+impl Lane {
+    fn new(concurrency: usize) -> Lane {
+        Lane {
+            state: Mutex::new(LaneState::default()),
+            requests: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
 }
 
 /// Routes notifications to per-integration lanes.
@@ -156,7 +169,11 @@ impl ReceiverQueues {
     pub fn submit(&self, n: Notification) {
         let lane = {
             let Ok(mut lanes) = self.lanes.lock() else { return };
-            lanes.entry((n.receiver.clone(), n.integration_index)).or_default().clone()
+            let concurrency = self.shared.opts.concurrency;
+            lanes
+                .entry((n.receiver.clone(), n.integration_index))
+                .or_insert_with(|| Arc::new(Lane::new(concurrency)))
+                .clone()
         };
         let Ok(mut st) = lane.state.lock() else { return };
         let key = n.group_key.clone();
@@ -183,17 +200,18 @@ impl ReceiverQueues {
     }
 }
 
-/// Starts sends for ready groups while the lane has free send slots.
+/// Starts sends for ready groups while the lane has free request slots. Call it after every
+/// release of a slot, so no ready group is left behind.
 fn start_ready(shared: &Arc<Shared>, lane: &Arc<Lane>, st: &mut LaneState) {
-    while st.in_flight < shared.opts.concurrency.max(1) {
+    while !st.ready.is_empty() {
+        let Ok(permit) = lane.requests.clone().try_acquire_owned() else { return };
         let Some(key) = st.ready.pop_front() else { return };
         let Some(slot) = st.slots.get_mut(&key) else { continue };
         let Some(w) = slot.waiting.take() else { continue };
         slot.in_flight = true;
-        st.in_flight += 1;
         let (shared, lane) = (shared.clone(), lane.clone());
         shared.runtime.clone().spawn(async move {
-            let outcome = deliver(&shared, &w).await;
+            let outcome = deliver(&shared, &lane, &w, permit).await;
             let sent = outcome.success;
             let _ = shared.results.send(outcome);
             finish(&shared, &lane, &w.n, sent);
@@ -208,7 +226,6 @@ fn start_ready(shared: &Arc<Shared>, lane: &Arc<Lane>, st: &mut LaneState) {
 fn finish(shared: &Arc<Shared>, lane: &Arc<Lane>, done: &Notification, sent: bool) {
     let key = done.group_key.as_str();
     let Ok(mut st) = lane.state.lock() else { return };
-    st.in_flight -= 1;
     let mut requeue = false;
     let mut covered = None;
     if let Some(slot) = st.slots.get_mut(key) {
@@ -243,8 +260,14 @@ fn same_alerts(a: &Notification, b: &Notification) -> bool {
 }
 
 /// Sends with retries until success, a permanent failure, or the group's next flush (less
-/// the time spent waiting in the lane); at least one attempt is always made.
-async fn deliver(shared: &Shared, w: &Waiting) -> Outcome {
+/// the time spent waiting in the lane); at least one attempt is always made. Between
+/// attempts the request slot is given back (another group may use it) and taken again.
+async fn deliver(
+    shared: &Arc<Shared>,
+    lane: &Arc<Lane>,
+    w: &Waiting,
+    permit: OwnedSemaphorePermit,
+) -> Outcome {
     let n = &w.n;
     let templates = shared
         .templates
@@ -255,8 +278,31 @@ async fn deliver(shared: &Shared, w: &Waiting) -> Outcome {
     let ctx = NotifyContext::new(n, &external_url, templates, shared.client.clone());
     let budget = Duration::from_millis(u64::try_from(n.deadline - n.now).unwrap_or(0))
         .saturating_sub(w.since.elapsed());
-    let (res, attempts) =
-        retry(shared.opts.backoff, budget, || crate::notify(&n.integration, &ctx)).await;
+    let held = Arc::new(Mutex::new(Some(permit)));
+    let pause = |delay: Duration| {
+        let (held, shared, lane) = (held.clone(), shared.clone(), lane.clone());
+        async move {
+            if let Ok(mut h) = held.lock() {
+                h.take();
+            }
+            if let Ok(mut st) = lane.state.lock() {
+                start_ready(&shared, &lane, &mut st);
+            }
+            tokio::time::sleep(delay).await;
+            if let Ok(p) = lane.requests.clone().acquire_owned().await
+                && let Ok(mut h) = held.lock()
+            {
+                *h = Some(p);
+            }
+        }
+    };
+    let (res, attempts) = retry_with_pause(
+        shared.opts.backoff,
+        budget,
+        || crate::notify(&n.integration, &ctx),
+        pause,
+    )
+    .await;
     if let Err(e) = &res {
         tracing::warn!(receiver = %n.receiver, integration = n.integration.kind(), error = %e, attempts, "notify failed");
     }

@@ -25,11 +25,28 @@ impl Default for Backoff {
 pub async fn retry<F, Fut>(
     backoff: Backoff,
     budget: Duration,
-    mut attempt: F,
+    attempt: F,
 ) -> (Result<(), NotifyError>, u32)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), NotifyError>>,
+{
+    retry_with_pause(backoff, budget, attempt, tokio::time::sleep).await
+}
+
+/// [`retry`] with the wait between attempts done by `pause(delay)` (which must take about
+/// `delay`), so a caller can give up resources while it waits.
+pub async fn retry_with_pause<F, Fut, P, PFut>(
+    backoff: Backoff,
+    budget: Duration,
+    mut attempt: F,
+    mut pause: P,
+) -> (Result<(), NotifyError>, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), NotifyError>>,
+    P: FnMut(Duration) -> PFut,
+    PFut: Future<Output = ()>,
 {
     let start = tokio::time::Instant::now();
     let mut delay = backoff.initial;
@@ -46,7 +63,7 @@ where
                     return (Err(e), n);
                 }
                 tracing::debug!(error = %e, attempt = n, "notify attempt failed, retrying");
-                tokio::time::sleep(delay).await;
+                pause(delay).await;
                 delay = (delay * backoff.multiplier).min(backoff.max);
             }
         }
