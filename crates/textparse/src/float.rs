@@ -60,34 +60,18 @@ pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
         _ => (false, s),
     };
     let mut m: u64 = 0;
-    let mut sig = 0u32;
-    let mut digits = 0u32;
-    let mut frac = 0i32;
-    let mut seen_point = false;
-    let mut i = 0;
-    while let Some(&b) = rest.get(i) {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if m != 0 || b != b'0' {
-                    sig += 1;
-                    if sig > 19 {
-                        return None;
-                    }
-                    m = m * 10 + u64::from(b - b'0');
-                }
-                if seen_point {
-                    frac += 1;
-                }
-            }
-            b'.' if !seen_point => seen_point = true,
-            _ => break,
-        }
-        i += 1;
+    let int_len = digit_run(rest, &mut m);
+    let mut i = int_len;
+    let mut frac = 0;
+    if rest.get(i) == Some(&b'.') {
+        frac = digit_run(&rest[i + 1..], &mut m);
+        i += 1 + frac;
     }
-    if digits == 0 {
+    // At most 19 digits (leading zeros included) fit `m` exactly; more go to the full parser.
+    if int_len + frac == 0 || int_len + frac > 19 {
         return None;
     }
+    let frac = frac as i32;
     let mut exp10 = -frac;
     if let Some(b'e' | b'E') = rest.get(i) {
         let mut j = i + 1;
@@ -126,6 +110,43 @@ pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
         return None;
     };
     Some((if neg { -v } else { v }, i + usize::from(neg)))
+}
+
+/// Appends the run of ASCII digits at the start of `s` to `m` (`m * 10^len + run`, wrapping
+/// when the run is too long for that to be exact) and returns the run's length. Eight digits
+/// at a time while the bytes allow.
+fn digit_run(s: &[u8], m: &mut u64) -> usize {
+    let mut i = 0;
+    while let Some(Ok(chunk)) = s.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let v = u64::from_le_bytes(chunk);
+        if !eight_digits(v) {
+            break;
+        }
+        *m = m.wrapping_mul(100_000_000).wrapping_add(eight_digit_value(v));
+        i += 8;
+    }
+    while let Some(&b) = s.get(i).filter(|b| b.is_ascii_digit()) {
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+        i += 1;
+    }
+    i
+}
+
+/// Whether all eight bytes of `v` are ASCII digits (a byte >= ':' sets bit 7 of the sum, a
+/// byte < '0' of the difference; the lowest non-digit byte is computed without carries).
+fn eight_digits(v: u64) -> bool {
+    ((v.wrapping_add(0x4646_4646_4646_4646) | v.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080)
+        == 0
+}
+
+/// The value of eight ASCII digits, the first in the lowest byte: pairs, then quads, then all.
+fn eight_digit_value(v: u64) -> u64 {
+    let v = v.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let hi = (v & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32));
+    let lo = ((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32));
+    u64::from(((hi.wrapping_add(lo)) >> 32) as u32)
 }
 
 /// `m * 10^exp10` correctly rounded, for `m > 0` and `|exp10| <= MAX_EXP10`.
@@ -289,6 +310,15 @@ mod tests {
         assert_eq!(decimal_prefix(b"1.5e3 17"), Some((1500.0, 5)));
         assert_eq!(decimal_prefix(b"-2E-2}"), Some((-0.02, 5)));
         assert_eq!(decimal_prefix(b"7\n"), Some((7.0, 1)));
+        assert_eq!(decimal_prefix(b"1234567890123456789 "), Some((1234567890123456789.0, 19)));
+        assert_eq!(decimal_prefix(b"12345678.87654321e-3\n"), Some((12345.67887654321, 20)));
+        assert_eq!(decimal_prefix(b"12345678/"), Some((12345678.0, 8)));
+        for (i, c) in (0..=255u8).filter(|c| !c.is_ascii_digit()).enumerate() {
+            let mut s = *b"98765432";
+            s[i % 8] = c;
+            assert!(!eight_digits(u64::from_le_bytes(s)), "{s:?}");
+        }
+        assert_eq!(eight_digit_value(u64::from_le_bytes(*b"01234567")), 1_234_567);
         for bad in [&b"1e"[..], b"1e+", b"1e 5", b"1e12345", b"-", b".", b"e5", b"+1"] {
             assert_eq!(decimal_prefix(bad), None, "{}", String::from_utf8_lossy(bad));
         }
