@@ -75,7 +75,7 @@ impl Cursor {
     #[inline(always)]
     fn varint(&mut self, b: &[u8]) -> Option<i64> {
         let u = self.uvarint(b)?;
-        Some(((u >> 1) as i64) ^ -((u & 1) as i64))
+        Some(unzigzag(u))
     }
 
     #[inline(always)]
@@ -96,6 +96,25 @@ impl Cursor {
     fn done(&self) -> bool {
         self.pos == self.end
     }
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// A uvarint whose first byte is in `lead` and the rest in `cont`.
+#[inline(always)]
+fn split_uvarint(b: &[u8], lead: &mut Cursor, cont: &mut Cursor) -> Option<u64> {
+    let b0 = lead.byte(b)?;
+    if b0 < 0x80 {
+        return Some(u64::from(b0));
+    }
+    let rest = cont.uvarint(b)?;
+    // The first byte holds 7 bits: at most 57 may follow.
+    if rest >> 57 != 0 {
+        return None;
+    }
+    Some(u64::from(b0 & 0x7f) | rest << 7)
 }
 
 /// Where the timestamp residuals are read from.
@@ -134,7 +153,7 @@ impl Residuals {
                 if code == NIBBLE_ESCAPE { esc.uvarint(b)? } else { u64::from(code) }
             }
         };
-        Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+        Some(unzigzag(z))
     }
 
     fn done(&self) -> bool {
@@ -158,7 +177,8 @@ struct Decoder {
     total: u64,
     read: u64,
     ts: Residuals,
-    vals: Cursor,
+    lead: Cursor,
+    cont: Cursor,
     exc: Cursor,
     interval: u64,
     t: i64,
@@ -167,15 +187,10 @@ struct Decoder {
 }
 
 impl Decoder {
-    /// Parses the header at the start of `b`, which is followed by the timestamp (`ts_len`
-    /// bytes), value (`val_len`) and exception sections; `None` if it is malformed.
-    fn new(
-        b: &[u8],
-        header_len: usize,
-        total: u64,
-        ts_len: usize,
-        val_len: usize,
-    ) -> Option<Decoder> {
+    /// Parses the header at the start of `b`, which is followed by the sections of `lens`
+    /// bytes (timestamps, value leads, value continuations, exceptions); `None` if it is
+    /// malformed.
+    fn new(b: &[u8], header_len: usize, total: u64, lens: [usize; 4]) -> Option<Decoder> {
         let mut h = Cursor { pos: 0, end: header_len };
         let t0 = h.varint(b)?;
         let interval = h.uvarint(b)?;
@@ -195,14 +210,17 @@ impl Decoder {
         if !h.done() {
             return None;
         }
-        let ts = Cursor { pos: header_len, end: header_len.checked_add(ts_len)? };
-        let vals = Cursor { pos: ts.end, end: ts.end.checked_add(val_len)? };
-        if vals.end > b.len() || total == 0 || total > val_len as u64 {
+        let ts = Cursor { pos: header_len, end: header_len.checked_add(lens[0])? };
+        let lead = Cursor { pos: ts.end, end: ts.end.checked_add(lens[1])? };
+        let cont = Cursor { pos: lead.end, end: lead.end.checked_add(lens[2])? };
+        // One lead byte per sample.
+        if cont.end > b.len() || total == 0 || total != lens[1] as u64 {
             return None;
         }
         let ts = Residuals::new(b, ts, total - 1)?;
-        let exc = Cursor { pos: vals.end, end: b.len() };
-        let mut dec = Decoder { total, read: 0, ts, vals, exc, interval, t: t0, grid: t0, values };
+        let exc = Cursor { pos: cont.end, end: b.len() };
+        let mut dec =
+            Decoder { total, read: 0, ts, lead, cont, exc, interval, t: t0, grid: t0, values };
         if let Values::Decimal { exc_left, next_exc, .. } = &mut dec.values
             && *exc_left > 0
         {
@@ -223,11 +241,9 @@ impl Decoder {
         }
         let v = match &mut self.values {
             Values::Decimal { p, gcd, order, x, d, exc_left, next_exc } => {
-                let q = if i > 0 && *order == ORDER_UNSIGNED_DELTAS {
-                    self.vals.uvarint(b)? as i64
-                } else {
-                    self.vals.varint(b)?
-                };
+                let u = split_uvarint(b, &mut self.lead, &mut self.cont)?;
+                let q =
+                    if i > 0 && *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
                 if i == 0 {
                     *x = q;
                 } else {
@@ -249,10 +265,10 @@ impl Decoder {
                 }
             }
             Values::Xor { prev } => {
-                let c = self.vals.byte(b)?;
+                let c = self.lead.byte(b)?;
                 let (lead, trail) = (usize::from(c >> 4), usize::from(c & 0xf));
                 let n = 8usize.checked_sub(lead + trail)?;
-                let r = self.vals.take(n)?;
+                let r = self.cont.take(n)?;
                 let mut be = [0u8; 8];
                 be.get_mut(lead..lead + n)?.copy_from_slice(b.get(r)?);
                 *prev ^= u64::from_be_bytes(be);
@@ -272,7 +288,7 @@ impl Decoder {
             Values::Decimal { exc_left, .. } => exc_left == 0,
             Values::Xor { .. } => true,
         };
-        self.ts.done() && self.vals.done() && self.exc.done() && exc_done
+        self.ts.done() && self.lead.done() && self.cont.done() && self.exc.done() && exc_done
     }
 }
 
@@ -326,14 +342,14 @@ impl DenseIterator {
         let total = h.uvarint(data)?;
         let header_len = usize::try_from(h.uvarint(data)?).ok()?;
         let mut body = data.get(h.take(header_len)?)?.to_vec();
-        let mut lens = [0usize; 3];
+        let mut lens = [0usize; 4];
         for len in &mut lens {
             *len = read_section(data, &mut h, &mut body)?;
         }
         if !h.done() {
             return None;
         }
-        let dec = Decoder::new(&body, header_len, total, lens[0], lens[1])?;
+        let dec = Decoder::new(&body, header_len, total, lens)?;
         Some((body, dec))
     }
 

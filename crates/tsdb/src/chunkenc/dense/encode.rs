@@ -81,8 +81,8 @@ impl DenseEncoder {
 }
 
 /// The header (first timestamp, interval, value coding) into `header`, and the timestamp,
-/// value and exception sections.
-fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 3] {
+/// value lead, value continuation and exception sections.
+fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 4] {
     let t0 = samples.first().map_or(0, |s| s.0);
     let interval = median_interval(samples);
     let mut residuals = Vec::with_capacity(samples.len());
@@ -102,16 +102,18 @@ fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 3] {
     match dec {
         Some(plan) if plan.cost <= xor_cost => {
             let (vals, exc) = plan.encode(&values);
+            let Split { lead, cont } = vals;
             header.put_byte(MODE_DECIMAL);
             header.put_byte(plan.scale);
             header.put_uvarint(plan.gcd);
             header.put_byte(plan.order);
             header.put_uvarint(plan.exceptions as u64);
-            [ts, vals, exc]
+            [ts, lead, cont, exc]
         }
         _ => {
             header.put_byte(MODE_XOR);
-            [ts, encode_xor(&values), Encbuf::new()]
+            let Split { lead, cont } = encode_xor(&values);
+            [ts, lead, cont, Encbuf::new()]
         }
     }
 }
@@ -259,11 +261,11 @@ impl DecimalPlan {
         Some(DecimalPlan { scale: k, gcd: g, order, exceptions, cost })
     }
 
-    /// The value section and the exception section.
-    fn encode(&self, values: &[f64]) -> (Encbuf, Encbuf) {
+    /// The value sections and the exception section.
+    fn encode(&self, values: &[f64]) -> (Split, Encbuf) {
         let (xs, exc) = Self::integers(values, self.scale);
         let g = self.gcd as i64;
-        let mut vals = Encbuf::new();
+        let mut vals = Split::default();
         let mut prev_d = 0i64;
         for (i, &x) in xs.iter().enumerate() {
             if i == 0 {
@@ -317,18 +319,43 @@ fn zero_bytes(x: u64) -> (u8, u8) {
 
 /// Each value XOR'd with the previous (the first with 0): a control byte (leading zero bytes
 /// in the high nibble, trailing in the low) and the bytes between them, most significant first.
-fn encode_xor(values: &[f64]) -> Encbuf {
-    let mut out = Encbuf::new();
+fn encode_xor(values: &[f64]) -> Split {
+    let mut out = Split::default();
     let mut prev = 0u64;
     for v in values {
         let x = v.to_bits() ^ prev;
         prev = v.to_bits();
         let (lead, trail) = zero_bytes(x);
-        out.put_byte(lead << 4 | trail);
+        out.lead.put_byte(lead << 4 | trail);
         let be = x.to_be_bytes();
-        out.put_bytes(&be[usize::from(lead)..8 - usize::from(trail)]);
+        out.cont.put_bytes(&be[usize::from(lead)..8 - usize::from(trail)]);
     }
     out
+}
+
+/// One number per sample, split in two streams: the first byte of each (a varint's first byte,
+/// or the XOR control byte) in `lead`, the rest in `cont`. Each stream is compressed apart, so
+/// the small, frequent first bytes and the near-random later ones get their own tables.
+#[derive(Debug, Default)]
+struct Split {
+    lead: Encbuf,
+    cont: Encbuf,
+}
+
+impl Split {
+    fn put_uvarint(&mut self, mut x: u64) {
+        if x < 0x80 {
+            self.lead.put_byte(x as u8);
+            return;
+        }
+        self.lead.put_byte((x as u8) | 0x80);
+        x >>= 7;
+        self.cont.put_uvarint(x);
+    }
+
+    fn put_varint(&mut self, x: i64) {
+        self.put_uvarint(zigzag(x));
+    }
 }
 
 #[cfg(test)]
