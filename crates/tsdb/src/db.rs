@@ -139,6 +139,8 @@ impl Db {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "WAL replay completed"
         );
+        // Replay frees its decoded batches and every re-appended chunk buffer it cut.
+        crate::head::trim::release();
         let wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
         let inner = Inner {
             dir: dir.to_path_buf(),
@@ -403,7 +405,7 @@ impl Db {
             logged_seg = Some(seg);
             let mut base: Vec<Option<f64>> = guards
                 .iter()
-                .map(|g| if g.wal_seg == seg { g.last.map(|l| l.1) } else { None })
+                .map(|g| if g.wal_seg == seg { g.last().map(|l| l.1) } else { None })
                 .collect();
             let mut samples: Vec<DenseSample> = Vec::with_capacity(resolved.len());
             for (i, (r, _, t, v)) in resolved.iter().enumerate() {
@@ -454,6 +456,8 @@ impl Db {
         if lo <= hi {
             head.note_times(lo, hi);
         }
+        drop(w);
+        crate::head::trim::maybe_release();
         Ok(())
     }
 

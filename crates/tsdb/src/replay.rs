@@ -179,7 +179,7 @@ impl Applier<'_> {
                             && let (Some(first), Some(last)) = (list.first(), list.last())
                         {
                             head.note_times(first.mint, last.maxt);
-                            g.last = Some((last.maxt, last.last_v));
+                            g.set_last(Some((last.maxt, last.last_v)));
                             g.closed.extend(list.into_iter().map(|c| ClosedChunk {
                                 mint: c.mint,
                                 maxt: c.maxt,

@@ -76,7 +76,7 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
             e.put_uvarint_str(&l.name);
             e.put_uvarint_str(&l.value);
         }
-        match s.last {
+        match s.last() {
             Some((t, v)) => {
                 e.put_byte(1);
                 e.put_varint(t);
@@ -288,7 +288,8 @@ impl Snapshot {
                     g.insert_ooo(t, v);
                 }
             }
-            g.last = e.last.or(g.last);
+            let last = e.last.or(g.last());
+            g.set_last(last);
             if let Some((lo, hi)) = g.time_range() {
                 head.note_times(lo, hi);
             }

@@ -6,6 +6,7 @@ pub mod mapper;
 mod postings;
 pub mod refmap;
 pub mod series;
+pub mod trim;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -338,7 +339,7 @@ impl Head {
             match s.time_range() {
                 Some((lo, _)) => new_min = new_min.min(lo),
                 None => {
-                    if s.last.is_none_or(|(t, _)| t < mint) {
+                    if s.last().is_none_or(|(t, _)| t < mint) {
                         removed.push((r, s.labels.clone()));
                     }
                 }

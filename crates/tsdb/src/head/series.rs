@@ -48,10 +48,11 @@ pub struct MemSeries {
     /// have any, and the head holds one `MemSeries` per series).
     #[allow(clippy::box_collection)] // 8 bytes instead of 24 in every series
     ooo: Option<Box<Vec<(i64, f64)>>>,
-    /// Newest in-order sample.
-    pub last: Option<(i64, f64)>,
-    /// The open chunk is cut when a sample reaches this time (chunk-range boundary).
-    next_cut: i64,
+    /// Newest in-order sample, if `has_last`; see [`MemSeries::last`] (apart, so the flag
+    /// shares padding with the other small fields).
+    last_t: i64,
+    last_v: f64,
+    has_last: bool,
     /// True once a WAL series record for this series has been written.
     pub logged: bool,
     /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
@@ -69,11 +70,23 @@ impl MemSeries {
             closed: Vec::new(),
             open: None,
             ooo: None,
-            last: None,
-            next_cut: i64::MIN,
+            last_t: 0,
+            last_v: 0.0,
+            has_last: false,
             logged: false,
             wal_seg: NO_WAL_SEGMENT,
         }
+    }
+
+    /// The newest in-order sample, if any.
+    pub fn last(&self) -> Option<(i64, f64)> {
+        self.has_last.then_some((self.last_t, self.last_v))
+    }
+
+    /// Sets the newest in-order sample (the time order later appends must follow).
+    pub fn set_last(&mut self, last: Option<(i64, f64)>) {
+        self.has_last = last.is_some();
+        (self.last_t, self.last_v) = last.unwrap_or((0, 0.0));
     }
 
     /// Decides where `(t, v)` goes given the newest sample `last` (which may be a pending one
@@ -87,7 +100,7 @@ impl MemSeries {
         min_valid: i64,
         ooo_window: i64,
     ) -> Result<Placement, StorageError> {
-        let last = last.or(self.last);
+        let last = last.or(self.last());
         match last {
             None => {
                 if t < min_valid {
@@ -161,17 +174,25 @@ impl MemSeries {
         chunk_range: i64,
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
+        let range = chunk_range.max(1);
         let cut = match &self.open {
             None => true,
-            Some(o) => o.chunk.num_samples() >= SAMPLES_PER_CHUNK || t >= self.next_cut,
+            // A chunk never crosses the end of the chunk range it starts in.
+            Some(o) => {
+                o.chunk.num_samples() >= SAMPLES_PER_CHUNK
+                    || t >= crate::blockwriter::align_down(o.mint, range).saturating_add(range)
+            }
         };
         if cut {
             if let Some(o) = self.open.take() {
                 let bytes = o.chunk.bytes();
-                let last_v = self.last.map_or(0.0, |l| l.1);
+                let last_v = self.last_v;
                 let data = match mapper.and_then(|(m, r)| m.write(r, o.mint, o.maxt, last_v, bytes))
                 {
-                    Some(mapped) => ChunkData::Mapped(mapped),
+                    Some(mapped) => {
+                        super::trim::note_freed(bytes.len());
+                        ChunkData::Mapped(mapped)
+                    }
                     None => ChunkData::Owned(Arc::from(bytes)),
                 };
                 // Most head series hold a few closed chunks: grow one by one at first, not
@@ -181,15 +202,13 @@ impl MemSeries {
                 }
                 self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
             }
-            let range = chunk_range.max(1);
-            self.next_cut = crate::blockwriter::align_down(t, range).saturating_add(range);
             self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::new() });
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
             o.maxt = t;
         }
-        self.last = Some((t, v));
+        (self.last_t, self.last_v, self.has_last) = (t, v, true);
     }
 
     /// Inserts an out-of-order sample (placement already checked).
@@ -295,7 +314,7 @@ impl MemSeries {
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
         let all = self.samples_in(i64::MIN, i64::MAX);
-        let last = self.last;
+        let last = self.last();
         let logged = self.logged;
         let mut fresh = MemSeries::new(self.labels.clone());
         fresh.logged = logged;
@@ -306,7 +325,8 @@ impl MemSeries {
             fresh.append(t, v, chunk_range, mapper);
         }
         // Keep the order boundary so later appends still follow the original newest sample.
-        fresh.last = last.or(fresh.last);
+        let last = last.or(fresh.last());
+        fresh.set_last(last);
         *self = fresh;
     }
 
@@ -343,6 +363,21 @@ mod tests {
         assert_eq!(s.place(None, -50, 2.0, 0, 100), Err(StorageError::TooOldSample));
         assert_eq!(s.place(Some((200, 1.0)), 150, 1.0, 0, 0), Err(StorageError::OutOfOrderSample));
         assert_eq!(s.place(None, 150, 1.0, 200, 0), Err(StorageError::OutOfBounds));
+    }
+
+    #[test]
+    fn a_sample_at_the_smallest_time_is_a_newest_sample_like_any_other() {
+        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        assert_eq!(s.last(), None);
+        s.append(i64::MIN, 1.0, 7_200_000, None);
+        assert_eq!(s.last(), Some((i64::MIN, 1.0)));
+        assert_eq!(s.place(None, i64::MIN, 1.0, i64::MIN, 0), Ok(Placement::Duplicate));
+        assert_eq!(
+            s.place(None, i64::MIN, 2.0, i64::MIN, 0),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+        s.set_last(None);
+        assert_eq!(s.last(), None);
     }
 
     #[test]
