@@ -184,31 +184,53 @@ impl ScrapeLoop {
         }
     }
 
-    /// One scrape at the current time: fetch, append, report, update the target's state.
+    /// One scrape at the current time: fetch, append, report, update the target's state. As
+    /// in Prometheus, the samples, staleness markers and report series of one scrape go
+    /// through one appender and one commit; a failed scrape's samples are rolled back and its
+    /// staleness markers and report series committed instead.
     pub async fn scrape_and_report(&mut self) {
         let ts = self.clock.now_ms();
         let start = Instant::now();
         let forced = self.forced_error.lock().clone();
         let mut body = std::mem::take(&mut self.body_buf);
         body.clear();
-        let result = match forced {
+        let fetched = match forced {
             Some(e) => Err(e),
-            None => match self.fetch(&mut body).await {
-                Ok(ct) => self.append_scrape(&body, &ct, ts),
-                Err(e) => Err(e),
-            },
+            None => self.fetch(&mut body).await,
         };
-        self.body_buf = body;
-        let duration = start.elapsed();
-        let stats = match &result {
-            Ok(s) => *s,
-            Err(_) => {
+        let mut app = self.appendable.appender();
+        let staged = match fetched {
+            Ok(ct) => {
+                let staged = self.stage_scrape(app.as_mut(), &body, &ct, ts);
+                if staged.is_err() {
+                    app.rollback();
+                    app = self.appendable.appender();
+                }
+                staged
+            }
+            Err(e) => Err(e),
+        };
+        let (mut result, stats, done) = match staged {
+            Ok((stats, format, metadata)) => (Ok(stats), stats, Some((format, metadata))),
+            Err(e) => {
                 // Series of the previous scrape go stale, as after an empty scrape.
-                self.append_stale_for_missing(ts);
-                ScrapeStats::default()
+                self.stage_stale_for_missing(app.as_mut(), ts);
+                (Err(e), ScrapeStats::default(), None)
             }
         };
-        self.report(ts, duration, stats, result.is_ok());
+        let duration = start.elapsed();
+        self.report(app.as_mut(), ts, duration, stats, result.is_ok());
+        match (app.commit(), done) {
+            (Ok(()), Some((format, metadata))) => self.finish_scrape(format, &metadata),
+            (Ok(()), None) => self.finish_stale_for_missing(),
+            (Err(e), _) => {
+                tracing::warn!(target = %self.target.url, err = %e, "cannot commit scrape");
+                if result.is_ok() {
+                    result = Err(e.to_string());
+                }
+            }
+        }
+        self.body_buf = body;
         let mut st = self.target.state.lock();
         st.last_scrape_ms = Some(ts);
         st.last_scrape_duration = duration;
@@ -286,29 +308,49 @@ impl ScrapeLoop {
         content_type: &str,
         ts: i64,
     ) -> Result<ScrapeStats, String> {
-        self.iter += 1;
         let mut app = self.appendable.appender();
-        // Labels written this scrape, for the few label sets several raw series share.
-        let mut cur = LabelSet::default();
-        let mut metadata = Vec::new();
-        let format = textparse::format_for_content_type(content_type);
-        match self.append_body(app.as_mut(), body, format, ts, &mut cur, &mut metadata) {
-            Ok(stats) => {
-                self.append_stale_markers(app.as_mut(), &cur, ts);
+        match self.stage_scrape(app.as_mut(), body, content_type, ts) {
+            Ok((stats, format, metadata)) => {
                 app.commit().map_err(|e| e.to_string())?;
-                self.end_scrape(format);
-                let mut stored = self.target.metadata.lock();
-                let unchanged = stored.len() == metadata.len()
-                    && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
-                if !metadata.is_empty() && !unchanged {
-                    *stored = metadata.iter().map(MetaRef::to_owned).collect();
-                }
+                self.finish_scrape(format, &metadata);
                 Ok(stats)
             }
             Err(e) => {
                 app.rollback();
                 Err(e)
             }
+        }
+    }
+
+    /// Appends one scraped body at `ts` and the staleness markers of the previous scrape's
+    /// series missing from it to `app`, without committing. After a commit,
+    /// [`ScrapeLoop::finish_scrape`] must follow; after an error, `app` must be rolled back.
+    fn stage_scrape<'b>(
+        &mut self,
+        app: &mut dyn Appender,
+        body: &'b [u8],
+        content_type: &str,
+        ts: i64,
+    ) -> Result<(ScrapeStats, Format, Vec<MetaRef<'b>>), String> {
+        self.iter += 1;
+        // Labels written this scrape, for the few label sets several raw series share.
+        let mut cur = LabelSet::default();
+        let mut metadata = Vec::new();
+        let format = textparse::format_for_content_type(content_type);
+        let stats = self.append_body(app, body, format, ts, &mut cur, &mut metadata)?;
+        self.append_stale_markers(app, &cur, ts);
+        Ok((stats, format, metadata))
+    }
+
+    /// After the commit of a staged scrape: the series cache moves on and the target's
+    /// metadata is updated.
+    fn finish_scrape(&mut self, format: Format, metadata: &[MetaRef<'_>]) {
+        self.end_scrape(format);
+        let mut stored = self.target.metadata.lock();
+        let unchanged = stored.len() == metadata.len()
+            && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
+        if !metadata.is_empty() && !unchanged {
+            *stored = metadata.iter().map(MetaRef::to_owned).collect();
         }
     }
 
@@ -484,23 +526,32 @@ impl ScrapeLoop {
         }
     }
 
-    /// A failed scrape: every series of the previous scrape goes stale.
-    fn append_stale_for_missing(&mut self, ts: i64) {
-        let mut app = self.appendable.appender();
+    /// A failed scrape: every series of the previous scrape goes stale (staged in `app`;
+    /// [`ScrapeLoop::finish_stale_for_missing`] after the commit).
+    fn stage_stale_for_missing(&mut self, app: &mut dyn Appender, ts: i64) {
         // No series counts as written in this iteration.
         let iter = self.iter;
         for e in self.cache.values_mut().filter(|e| e.cur_iter == iter) {
             e.cur_iter = 0;
         }
-        self.append_stale_markers(app.as_mut(), &LabelSet::default(), ts);
-        if app.commit().is_ok() {
-            for e in self.cache.values_mut() {
-                e.in_prev = false;
-            }
+        self.append_stale_markers(app, &LabelSet::default(), ts);
+    }
+
+    fn finish_stale_for_missing(&mut self) {
+        for e in self.cache.values_mut() {
+            e.in_prev = false;
         }
     }
 
-    fn report(&mut self, ts: i64, duration: Duration, stats: ScrapeStats, up: bool) {
+    /// Appends the report series of one scrape to `app`.
+    fn report(
+        &mut self,
+        app: &mut dyn Appender,
+        ts: i64,
+        duration: Duration,
+        stats: ScrapeStats,
+        up: bool,
+    ) {
         let values = [
             if up { 1.0 } else { 0.0 },
             duration.as_secs_f64(),
@@ -508,15 +559,11 @@ impl ScrapeLoop {
             stats.post_relabel as f64,
             stats.series_added as f64,
         ];
-        let mut app = self.appendable.appender();
         for ((labels, r), v) in self.report_labels.iter_mut().zip(values) {
             match app.append(*r, labels, ts, v) {
                 Ok(new_ref) => *r = new_ref,
                 Err(e) => tracing::debug!(err = %e, "cannot append report sample"),
             }
-        }
-        if let Err(e) = app.commit() {
-            tracing::warn!(err = %e, "cannot commit report samples");
         }
     }
 

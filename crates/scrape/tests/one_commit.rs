@@ -1,0 +1,144 @@
+//! One scrape, one commit, as in Prometheus: a scrape's samples, the staleness markers of
+//! series it lacks and the five report series go through one appender; a failed scrape rolls
+//! its samples back and commits the markers and report series instead.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Resp, Server};
+use model::Labels;
+use model::value::is_stale_nan;
+use parking_lot::Mutex;
+use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use scrape::target::Target;
+use scrape::{Clock, SystemClock};
+use storage::{Appendable, Appender, SeriesRef, StorageError};
+
+/// What one appender saw: (metric name, value) per sample, and how it ended.
+#[derive(Debug, Default, Clone)]
+struct Batch {
+    samples: Vec<(String, f64)>,
+    committed: bool,
+}
+
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<Batch>>>);
+struct RecordingAppender(Recorder, Batch);
+
+impl Appendable for Recorder {
+    fn appender(&self) -> Box<dyn Appender> {
+        Box::new(RecordingAppender(self.clone(), Batch::default()))
+    }
+}
+
+impl Appender for RecordingAppender {
+    fn append(
+        &mut self,
+        hint: SeriesRef,
+        l: &Labels,
+        _t: i64,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        self.1.samples.push((l.metric_name().unwrap_or("").to_string(), v));
+        Ok(if hint == 0 { 1 } else { hint })
+    }
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.1.committed = true;
+        self.0.0.lock().push(self.1.clone());
+        Ok(())
+    }
+    fn rollback(self: Box<Self>) {
+        self.0.0.lock().push(self.1.clone());
+    }
+}
+
+fn names(b: &Batch) -> Vec<&str> {
+    b.samples.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+const REPORT: [&str; 5] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_markers_and_report_series_share_one_commit() {
+    let srv = Server::start().await;
+    srv.set("/m", Resp::text("a 1\nb 2\nc 3\n"));
+    let addr = srv.addr.to_string();
+    let labels = Labels::new([
+        ("__address__", addr.as_str()),
+        ("__scheme__", "http"),
+        ("__metrics_path__", "/m"),
+        ("instance", addr.as_str()),
+        ("job", "j"),
+    ]);
+    let target = Target::new(labels, Labels::empty(), &Default::default());
+    let opts = LoopOptions {
+        interval: std::time::Duration::from_secs(15),
+        timeout: std::time::Duration::from_secs(5),
+        honor_labels: false,
+        honor_timestamps: true,
+        metric_relabel: Vec::new(),
+        limits: Limits::default(),
+        http: Default::default(),
+        compression: false,
+    };
+    let rec = Recorder::default();
+    let mut sl = ScrapeLoop::new(
+        target,
+        Arc::new(opts),
+        reqwest::Client::new(),
+        Arc::new(rec.clone()),
+        Arc::new(SystemClock) as Arc<dyn Clock>,
+    );
+    let take = || std::mem::take(&mut *rec.0.lock());
+
+    sl.scrape_and_report().await;
+    let batches = take();
+    assert_eq!(batches.len(), 1, "{batches:?}");
+    assert!(batches[0].committed);
+    let mut want = vec!["a", "b", "c"];
+    want.extend(REPORT);
+    assert_eq!(names(&batches[0]), want);
+    assert_eq!(batches[0].samples[3], ("up".to_string(), 1.0));
+    assert_eq!(batches[0].samples[5], ("scrape_samples_scraped".to_string(), 3.0));
+
+    // b vanishes: its marker is in the same commit.
+    srv.set("/m", Resp::text("a 1\nc 3\n"));
+    sl.scrape_and_report().await;
+    let batches = take();
+    assert_eq!(batches.len(), 1, "{batches:?}");
+    let mut want = vec!["a", "c", "b"];
+    want.extend(REPORT);
+    assert_eq!(names(&batches[0]), want);
+    assert!(is_stale_nan(batches[0].samples[2].1));
+
+    // A body that fails halfway: its samples are rolled back, then the markers of a and c and
+    // the report series (up 0) are committed together.
+    srv.set("/m", Resp::text("a 2\nc 4\nnot a { metric\n"));
+    sl.scrape_and_report().await;
+    let batches = take();
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    assert!(!batches[0].committed);
+    assert_eq!(names(&batches[0]), ["a", "c"]);
+    assert!(batches[1].committed);
+    let markers: Vec<&str> = names(&batches[1])[..2].to_vec();
+    assert!(markers == ["a", "c"] || markers == ["c", "a"], "{markers:?}");
+    assert!(batches[1].samples[..2].iter().all(|(_, v)| is_stale_nan(*v)));
+    assert_eq!(&names(&batches[1])[2..], REPORT);
+    assert_eq!(batches[1].samples[2], ("up".to_string(), 0.0));
+
+    // A failed fetch: nothing to roll back, nothing left to mark, the report series alone.
+    srv.set("/m", Resp { status: 500, ..Resp::text("boom\n") });
+    sl.scrape_and_report().await;
+    let batches = take();
+    assert_eq!(batches.len(), 1, "{batches:?}");
+    assert!(batches[0].committed);
+    assert_eq!(names(&batches[0]), REPORT);
+}
