@@ -5,7 +5,9 @@
 //! `--recode OUT` instead writes every block of DIR again into OUT with the chunk encoding
 //! compaction uses (same ranges, no merging: for data too short to compact) and compares.
 //!
-//! Usage: `compact_dir DIR [--xor] [--by-metric] | compact_dir DIR --recode OUT`
+//! `--head` first writes the head (e.g. a Prometheus data directory's WAL) into 2 h blocks.
+//!
+//! Usage: `compact_dir DIR [--head] [--xor] [--by-metric] | compact_dir DIR --recode OUT`
 
 #![allow(clippy::unwrap_used)]
 
@@ -25,6 +27,7 @@ fn dir_bytes(p: &Path) -> u64 {
 fn recode(dir: &Path, out: &Path) {
     use tsdb::blockwriter::{ChunkFormat, SortedBlockWriter};
     let (mut before, mut after, mut samples) = (0u64, 0u64, 0u64);
+    let (mut chunks_before, mut chunks_after) = (0u64, 0u64);
     for ent in std::fs::read_dir(dir).unwrap().flatten() {
         let Ok(b) = tsdb::block::Block::open(&ent.path()) else { continue };
         let mut w = SortedBlockWriter::new(out, b.meta.min_time, b.meta.max_time)
@@ -44,6 +47,8 @@ fn recode(dir: &Path, out: &Path) {
         let meta = w.finish(b.meta.compaction.clone()).unwrap().unwrap();
         before += dir_bytes(&ent.path());
         after += dir_bytes(&out.join(&meta.ulid));
+        chunks_before += dir_bytes(&ent.path().join("chunks"));
+        chunks_after += dir_bytes(&out.join(&meta.ulid).join("chunks"));
         samples += meta.stats.num_samples;
     }
     let per = |b: u64| b as f64 / samples.max(1) as f64;
@@ -51,6 +56,11 @@ fn recode(dir: &Path, out: &Path) {
         "{samples} samples: {before} bytes as read ({:.3} per sample), {after} bytes dense ({:.3})",
         per(before),
         per(after)
+    );
+    println!(
+        "chunk files only: {chunks_before} bytes as read ({:.3} per sample), {chunks_after} bytes dense ({:.3})",
+        per(chunks_before),
+        per(chunks_after)
     );
 }
 
@@ -80,6 +90,12 @@ fn main() {
         eprintln!("usage: compact_dir DIR [--xor]");
         std::process::exit(2);
     };
+    if args.iter().any(|a| a == "--head") {
+        let opts = tsdb::Options { retention_ms: 0, ..Default::default() };
+        let db = tsdb::Db::open(Path::new(dir), opts).unwrap();
+        println!("head written as {} blocks", db.compact_head().unwrap());
+        db.close().unwrap();
+    }
     if let Some(i) = args.iter().position(|a| a == "--recode") {
         let out = args.get(i + 1).expect("--recode needs an output directory");
         recode(Path::new(dir), Path::new(out));

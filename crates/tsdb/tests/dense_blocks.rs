@@ -169,3 +169,49 @@ fn export_writes_pure_xor_blocks_with_the_same_samples() {
     expect[0].push((HOURS * 3_600_000 + 1, 1.5f64.to_bits()));
     assert_eq!(dump(&exported, i64::MIN, i64::MAX), expect);
 }
+
+/// A dense chunk whose bytes are damaged behind a valid checksum fails the query that reads it
+/// with a corruption error; nothing panics, and the other series still read.
+#[test]
+fn damaged_dense_chunk_is_a_query_error() {
+    let (dir, db, want) = compacted(Options::default());
+    db.close().unwrap();
+    drop(db);
+    let mut damaged = 0;
+    for ent in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let Ok(b) = Block::open(&ent.path()) else { continue };
+        if b.meta.compaction.level < 2 {
+            continue;
+        }
+        // The first chunk of the series named "gauge".
+        let m = [Matcher::new(MatchType::Equal, "__name__", "gauge").unwrap()];
+        let id = b.select_ids(&m).unwrap()[0];
+        let r = b.series(id).unwrap().1[0].r;
+        let (enc, data) = b.chunks.chunk(r).unwrap();
+        assert_eq!(enc, ENCODING_DENSE);
+        let len = data.as_ref().len();
+        drop(b);
+        let seg = ent.path().join("chunks").join(format!("{:06}", (r >> 32) + 1));
+        let mut bytes = std::fs::read(&seg).unwrap();
+        let off = (r & 0xffff_ffff) as usize;
+        let start = off + tsdb::encoding::read_uvarint(&bytes[off..]).unwrap().1;
+        // Flip bits in the middle of the chunk data, then fix the CRC so only the decoder sees it.
+        bytes[start + 1 + len / 2] ^= 0x5a;
+        let crc = tsdb::encoding::crc32(&bytes[start..start + 1 + len]);
+        bytes[start + 1 + len..start + 5 + len].copy_from_slice(&crc.to_be_bytes());
+        std::fs::write(&seg, bytes).unwrap();
+        damaged += 1;
+    }
+    assert!(damaged > 0);
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
+    let m = [Matcher::new(MatchType::Equal, "__name__", "gauge").unwrap()];
+    let mut s = q.select(true, None, &m).unwrap().next().unwrap().unwrap();
+    let err = collect_samples(s.samples.as_mut()).unwrap_err();
+    assert!(err.to_string().contains("malformed dense chunk"), "{err}");
+    let m = [Matcher::new(MatchType::Equal, "__name__", "counter").unwrap()];
+    let mut s = q.select(true, None, &m).unwrap().next().unwrap().unwrap();
+    let got: Vec<(i64, u64)> =
+        collect_samples(s.samples.as_mut()).unwrap().iter().map(|x| (x.t, x.v.to_bits())).collect();
+    assert_eq!(got, want[0]);
+}
