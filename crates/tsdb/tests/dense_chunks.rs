@@ -194,3 +194,22 @@ fn corrupt_chunks_are_errors_not_panics() {
     assert!(decode_all(&[1, 5, 0xff, 0xff, 0xff, 0xff, 0x7f, 1]).is_none());
     assert!(decode_all(&[1, 0, 3, 0, 0, 0, 1]).is_none());
 }
+
+/// Values that are no decimals (rates and ratios from recording rules) take the byte-wise XOR
+/// fallback; with compression it stays no larger than Prometheus' XOR chunks of the same data.
+#[test]
+fn non_decimal_values_are_no_larger_than_xor() {
+    let mut enc = DenseEncoder::new(tsdb::blockwriter::DENSE_ZSTD_LEVEL);
+    let mut r = Rng(3);
+    let mut v = 0.42f64;
+    let s: Vec<(i64, f64)> = (0..2880)
+        .map(|i| {
+            v = (v * 1.013 + (r.below(1000) as f64) / 3.0).sqrt();
+            (i * 15_000, v)
+        })
+        .collect();
+    let dense = enc.encode(&s).len();
+    let xor: usize = tsdb::chunkenc::encode_chunks(&s, 120).iter().map(|c| c.2.len() + 6).sum();
+    println!("dense {dense} bytes, xor {xor} bytes");
+    assert!(dense <= xor, "dense {dense} bytes, xor {xor} bytes");
+}
