@@ -30,10 +30,16 @@ pub type SeriesHandle = Arc<Mutex<MemSeries>>;
 #[derive(Default)]
 struct SeriesMap {
     by_ref: RefMap<SeriesHandle>,
-    /// Label-set hash -> ref of a series with that hash: 16 bytes a slot.
-    by_hash: HashMap<u64, u64, MixHash>,
-    /// Refs of further series whose label sets hash like the one in `by_hash` (almost never).
-    collisions: HashMap<u64, SmallVec<[u64; 1]>, ahash::RandomState>,
+    /// Label-set hash (folded to 32 bits) -> ref of a series with that hash: 8 bytes a slot.
+    by_hash: HashMap<u32, u32, MixHash>,
+    /// Refs of further series whose label sets hash like the one in `by_hash` (a few per
+    /// million series), and refs too large for `by_hash`.
+    collisions: HashMap<u32, SmallVec<[u64; 1]>, ahash::RandomState>,
+}
+
+/// The `by_hash` key of a label-set hash.
+fn hash_key(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
 }
 
 impl SeriesMap {
@@ -43,42 +49,48 @@ impl SeriesMap {
     }
 
     fn find_hashed(&self, h: u64, labels: &Labels) -> Option<(u64, &SeriesHandle)> {
-        let first = self.by_hash.get(&h)?;
-        let more = if self.collisions.is_empty() { None } else { self.collisions.get(&h) };
-        std::iter::once(first).chain(more.into_iter().flatten()).find_map(|r| {
-            let s = self.by_ref.get(r)?;
-            (s.lock().labels == *labels).then_some((*r, s))
+        let k = hash_key(h);
+        let first = self.by_hash.get(&k).map(|&r| u64::from(r));
+        let more = if self.collisions.is_empty() { None } else { self.collisions.get(&k) };
+        first.into_iter().chain(more.into_iter().flatten().copied()).find_map(|r| {
+            let s = self.by_ref.get(&r)?;
+            (s.lock().labels == *labels).then_some((r, s))
         })
     }
 
     fn insert(&mut self, r: u64, h: u64, s: SeriesHandle) {
         self.by_ref.insert(r, s);
-        match self.by_hash.entry(h) {
-            std::collections::hash_map::Entry::Vacant(e) => {
+        let k = hash_key(h);
+        match (self.by_hash.entry(k), u32::try_from(r)) {
+            (std::collections::hash_map::Entry::Vacant(e), Ok(r)) => {
                 e.insert(r);
             }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.collisions.entry(h).or_default().push(r);
-            }
+            _ => self.collisions.entry(k).or_default().push(r),
         }
     }
 
     fn remove(&mut self, r: u64, h: u64) {
         self.by_ref.remove(&r);
-        if self.by_hash.get(&h) == Some(&r) {
-            match self.collisions.get_mut(&h).and_then(SmallVec::pop) {
+        let k = hash_key(h);
+        if self.by_hash.get(&k).map(|&x| u64::from(x)) == Some(r) {
+            // Another series with this key takes the slot, if its ref fits.
+            let promoted = self.collisions.get_mut(&k).and_then(|v| {
+                let i = v.iter().position(|&x| u32::try_from(x).is_ok())?;
+                u32::try_from(v.remove(i)).ok()
+            });
+            match promoted {
                 Some(other) => {
-                    self.by_hash.insert(h, other);
+                    self.by_hash.insert(k, other);
                 }
                 None => {
-                    self.by_hash.remove(&h);
+                    self.by_hash.remove(&k);
                 }
             }
         }
-        if let Some(v) = self.collisions.get_mut(&h) {
+        if let Some(v) = self.collisions.get_mut(&k) {
             v.retain(|x| *x != r);
             if v.is_empty() {
-                self.collisions.remove(&h);
+                self.collisions.remove(&k);
             }
         }
     }
@@ -110,6 +122,9 @@ impl std::hash::Hasher for MixHasher {
     }
     fn write_u64(&mut self, x: u64) {
         self.0 = x;
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.0 = u64::from(x);
     }
 }
 
@@ -422,6 +437,29 @@ mod tests {
         m.remove(3, 42);
         assert_eq!(m.find_hashed(42, &ls[1]).map(|x| x.0), Some(2));
         m.remove(2, 42);
+        assert!(m.by_hash.is_empty() && m.collisions.is_empty());
+    }
+
+    #[test]
+    fn refs_beyond_32_bits_are_found_and_removed() {
+        let mut m = SeriesMap::default();
+        let ls: Vec<Labels> = (0..3).map(|i| Labels::new([("b", i.to_string())])).collect();
+        let refs = [1u64 << 40, 7, (1 << 40) + 1];
+        for (l, &r) in ls.iter().zip(&refs) {
+            m.insert(r, l.hash64(), Arc::new(Mutex::new(MemSeries::new(l.clone()))));
+        }
+        for (l, &r) in ls.iter().zip(&refs) {
+            assert_eq!(m.find(l).map(|x| x.0), Some(r));
+        }
+        // A large ref stays apart even when its slot is free.
+        let big = Labels::new([("c", "big")]);
+        m.insert(1 << 41, 99, Arc::new(Mutex::new(MemSeries::new(big.clone()))));
+        assert_eq!(m.find_hashed(99, &big).map(|x| x.0), Some(1 << 41));
+        for (l, &r) in ls.iter().zip(&refs) {
+            m.remove(r, l.hash64());
+            assert_eq!(m.find(l).map(|x| x.0), None);
+        }
+        m.remove(1 << 41, 99);
         assert!(m.by_hash.is_empty() && m.collisions.is_empty());
     }
 }
