@@ -47,8 +47,26 @@ fn pow10(k: u32) -> f64 {
 /// `v` as an integer number of 10^-k units, if that is exact.
 fn scaled(v: f64, k: u32) -> Option<i64> {
     let p = pow10(k);
-    let m = (v * p).round();
-    (m.abs() < MAX_EXACT && (m / p).to_bits() == v.to_bits()).then_some(m as i64)
+    let m = round_exact(v * p)?;
+    ((m as f64 / p).to_bits() == v.to_bits()).then_some(m)
+}
+
+/// `x.round()` as an integer for |x| < 2^53 (`None` otherwise, NaN included), without the
+/// library call: truncation plus the exact fractional part.
+fn round_exact(x: f64) -> Option<i64> {
+    // NaN fails this too.
+    if x.abs().partial_cmp(&MAX_EXACT) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let t = x as i64;
+    let frac = x - t as f64;
+    Some(if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    })
 }
 
 /// The smallest scale at which both `v` and `base` are exact decimals, with the delta.
@@ -251,6 +269,23 @@ mod tests {
             }
         }
         bytes
+    }
+
+    #[test]
+    fn rounding_equals_the_library_round() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut cases = vec![0.5, -0.5, 1.5, -2.5, 0.49999999999999994, 4503599627370495.5];
+        cases.extend([MAX_EXACT - 1.0, -(MAX_EXACT - 1.0), MAX_EXACT, f64::NAN, f64::INFINITY]);
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let scale = 10f64.powi((x >> 59) as i32 - 8);
+            cases.push(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * scale * 1e9);
+        }
+        for c in cases {
+            let want = c.round();
+            let want = (want.abs() < MAX_EXACT).then_some(want as i64);
+            assert_eq!(round_exact(c), want, "{c:e}");
+        }
     }
 
     #[test]
