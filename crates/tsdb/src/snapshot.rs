@@ -9,6 +9,7 @@
 //! WAL is replayed as usual. The file is removed once read, and a crash after that replays the
 //! WAL, which holds everything. See `docs/format/head-snapshot.md`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -246,17 +247,31 @@ impl Snapshot {
 
     /// Rebuilds the head from the snapshot (checked with [`Snapshot::matches_cache`]), taking
     /// the cached chunks from `cached`.
-    pub fn restore(&self, head: &Head, mut cached: RefMap<Vec<LoadedChunk>>) {
+    pub fn restore<'s>(&'s self, head: &Head, mut cached: RefMap<Vec<LoadedChunk>>) {
         let min_valid = head.min_valid();
         head.reserve_refs(self.next_ref);
         let mut d = self.body();
+        // Label strings repeat across series: each is interned process-wide once.
+        let mut strings: HashMap<&'s str, Arc<str>, ahash::RandomState> = HashMap::default();
+        let mut intern = |s: &'s str| -> Arc<str> {
+            match strings.get(s) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = model::intern(s);
+                    strings.insert(s, a.clone());
+                    a
+                }
+            }
+        };
         for _ in 0..self.count {
             let Ok(e) = entry(&mut d) else { break };
-            let labels = Labels::from_vec(e.labels.iter().map(|(n, v)| Label::new(n, v)).collect());
+            let labels = Labels::from_vec(
+                e.labels.iter().map(|(n, v)| Label { name: intern(n), value: intern(v) }).collect(),
+            );
             if labels.is_empty() {
                 continue;
             }
-            let (hr, s, _) = head.get_or_create(&labels, Some(e.r));
+            let (hr, s, _) = head.create_restored(&labels, e.r);
             let mapper = head.mapper.as_ref().map(|m| (m, hr));
             let mut g = s.lock();
             g.logged = true;
