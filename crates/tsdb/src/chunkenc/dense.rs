@@ -22,6 +22,7 @@ pub const MAX_BODY: u64 = 64 << 20;
 
 const COMPRESSION_NONE: u8 = 0;
 const COMPRESSION_ZSTD: u8 = 1;
+const COMPRESSION_RUN: u8 = 2;
 const TS_VARINTS: u8 = 0;
 const TS_NIBBLES: u8 = 1;
 /// The nibble code that sends a residual to the escape area.
@@ -127,9 +128,9 @@ enum Residuals {
 }
 
 impl Residuals {
-    /// Parses the section's mode byte; the section holds `count` residuals.
-    fn new(b: &[u8], mut sec: Cursor, count: u64) -> Option<Residuals> {
-        match sec.byte(b)? {
+    /// The residuals of `sec` in `mode`; the section holds `count` residuals.
+    fn new(mode: u8, mut sec: Cursor, count: u64) -> Option<Residuals> {
+        match mode {
             TS_VARINTS if count <= (sec.end - sec.pos) as u64 => Some(Residuals::Varints(sec)),
             TS_NIBBLES => {
                 let packed = usize::try_from(count.div_ceil(2)).ok()?;
@@ -194,6 +195,7 @@ impl Decoder {
         let mut h = Cursor { pos: 0, end: header_len };
         let t0 = h.varint(b)?;
         let interval = h.uvarint(b)?;
+        let ts_mode = h.byte(b)?;
         let mode = h.byte(b)?;
         let values = match mode {
             MODE_DECIMAL => {
@@ -202,7 +204,8 @@ impl Decoder {
                 let gcd = i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0)?;
                 let order = h.byte(b).filter(|o| (1..=ORDER_UNSIGNED_DELTAS).contains(o))?;
                 let exc_left = h.uvarint(b)?;
-                Values::Decimal { p, gcd, order, x: 0, d: 0, exc_left, next_exc: 0 }
+                let x = h.varint(b)?;
+                Values::Decimal { p, gcd, order, x, d: 0, exc_left, next_exc: 0 }
             }
             MODE_XOR => Values::Xor { prev: 0 },
             _ => return None,
@@ -213,11 +216,15 @@ impl Decoder {
         let ts = Cursor { pos: header_len, end: header_len.checked_add(lens[0])? };
         let lead = Cursor { pos: ts.end, end: ts.end.checked_add(lens[1])? };
         let cont = Cursor { pos: lead.end, end: lead.end.checked_add(lens[2])? };
-        // One lead byte per sample.
-        if cont.end > b.len() || total == 0 || total != lens[1] as u64 {
+        // One lead byte per sample (decimal: after the first, whose integer is in the header).
+        let leads = match values {
+            Values::Decimal { .. } => total.checked_sub(1)?,
+            Values::Xor { .. } => total,
+        };
+        if cont.end > b.len() || total == 0 || leads != lens[1] as u64 {
             return None;
         }
-        let ts = Residuals::new(b, ts, total - 1)?;
+        let ts = Residuals::new(ts_mode, ts, total - 1)?;
         let exc = Cursor { pos: cont.end, end: b.len() };
         let mut dec =
             Decoder { total, read: 0, ts, lead, cont, exc, interval, t: t0, grid: t0, values };
@@ -241,12 +248,9 @@ impl Decoder {
         }
         let v = match &mut self.values {
             Values::Decimal { p, gcd, order, x, d, exc_left, next_exc } => {
-                let u = split_uvarint(b, &mut self.lead, &mut self.cont)?;
-                let q =
-                    if i > 0 && *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
-                if i == 0 {
-                    *x = q;
-                } else {
+                if i > 0 {
+                    let u = split_uvarint(b, &mut self.lead, &mut self.cont)?;
+                    let q = if *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
                     let step = q.wrapping_mul(*gcd);
                     *d = if *order == 2 && i >= 2 { d.wrapping_add(step) } else { step };
                     *x = x.wrapping_add(*d);
@@ -301,6 +305,10 @@ fn read_section(data: &[u8], h: &mut Cursor, body: &mut Vec<u8>) -> Option<usize
     let raw_len = usize::try_from(raw_len).ok()?;
     match h.byte(data)? {
         COMPRESSION_NONE => body.extend_from_slice(data.get(h.take(raw_len)?)?),
+        COMPRESSION_RUN => {
+            let byte = h.byte(data)?;
+            body.resize(body.len() + raw_len, byte);
+        }
         COMPRESSION_ZSTD => {
             let stored = usize::try_from(h.uvarint(data)?).ok()?;
             let src = data.get(h.take(stored)?)?;

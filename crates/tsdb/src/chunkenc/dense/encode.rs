@@ -2,8 +2,8 @@
 //! integers with exceptions, or byte-wise XOR) and the compression for one run of samples.
 
 use super::{
-    COMPRESSION_NONE, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL, MODE_XOR,
-    NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_VARINTS,
+    COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL,
+    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_VARINTS,
 };
 use crate::encoding::Encbuf;
 
@@ -50,6 +50,15 @@ impl DenseEncoder {
     /// tables: timestamp residuals and value deltas have little in common.
     fn put_section(&mut self, raw: &[u8], out: &mut Encbuf) {
         out.put_uvarint(raw.len() as u64);
+        if let Some(&b) = raw.first()
+            && raw.len() > 2
+            && raw.iter().all(|&x| x == b)
+        {
+            // One byte repeated (regular timestamps, unchanging values): no zstd frame.
+            out.put_byte(COMPRESSION_RUN);
+            out.put_byte(b);
+            return;
+        }
         let packed = match self.zstd.as_mut() {
             Some(z) if raw.len() > 16 => z.compress(raw).ok(),
             _ => None,
@@ -93,21 +102,23 @@ fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 4] {
         residuals.push(e);
         grid = if e.unsigned_abs() <= interval / 2 { pred } else { w[1].0 };
     }
-    let ts = encode_residuals(&residuals);
+    let (ts_mode, ts) = encode_residuals(&residuals);
     header.put_varint(t0);
     header.put_uvarint(interval);
+    header.put_byte(ts_mode);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let dec = DecimalPlan::best(&values);
     let xor_cost = xor_cost(&values);
     match dec {
         Some(plan) if plan.cost <= xor_cost => {
-            let (vals, exc) = plan.encode(&values);
+            let (x0, vals, exc) = plan.encode(&values);
             let Split { lead, cont } = vals;
             header.put_byte(MODE_DECIMAL);
             header.put_byte(plan.scale);
             header.put_uvarint(plan.gcd);
             header.put_byte(plan.order);
             header.put_uvarint(plan.exceptions as u64);
+            header.put_varint(x0);
             [ts, lead, cont, exc]
         }
         _ => {
@@ -118,17 +129,16 @@ fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 4] {
     }
 }
 
-/// The timestamp section: a mode byte, then the residuals as zig-zag varints, or as nibbles
-/// (two to a byte, high nibble first; 15 escapes to a varint in the trailing escape area)
-/// when that is shorter, as it is for regular scrapes with a few milliseconds of jitter.
-fn encode_residuals(residuals: &[i64]) -> Encbuf {
+/// The timestamp section and its mode: the residuals as zig-zag varints, or as nibbles (two to
+/// a byte, high nibble first; 15 escapes to a varint in the trailing escape area) when that is
+/// shorter, as it is for regular scrapes with a few milliseconds of jitter.
+fn encode_residuals(residuals: &[i64]) -> (u8, Encbuf) {
     let mut out = Encbuf::new();
     let varint_cost: u64 = residuals.iter().map(|&e| uvarint_len(zigzag(e))).sum();
     let escapes =
         || residuals.iter().map(|&e| zigzag(e)).filter(|&z| z >= u64::from(NIBBLE_ESCAPE));
     let nibble_cost = residuals.len().div_ceil(2) as u64 + escapes().map(uvarint_len).sum::<u64>();
     if nibble_cost < varint_cost {
-        out.put_byte(TS_NIBBLES);
         for pair in residuals.chunks(2) {
             let code = |e: i64| zigzag(e).min(u64::from(NIBBLE_ESCAPE)) as u8;
             let lo = pair.get(1).map_or(0, |&e| code(e));
@@ -137,13 +147,13 @@ fn encode_residuals(residuals: &[i64]) -> Encbuf {
         for z in escapes() {
             out.put_uvarint(z);
         }
+        (TS_NIBBLES, out)
     } else {
-        out.put_byte(TS_VARINTS);
         for &e in residuals {
             out.put_varint(e);
         }
+        (TS_VARINTS, out)
     }
-    out
 }
 
 /// The median gap between consecutive timestamps (0 for a single sample): the scrape interval
@@ -261,15 +271,15 @@ impl DecimalPlan {
         Some(DecimalPlan { scale: k, gcd: g, order, exceptions, cost })
     }
 
-    /// The value sections and the exception section.
-    fn encode(&self, values: &[f64]) -> (Split, Encbuf) {
+    /// The first integer (for the header), the value sections (from the second sample on)
+    /// and the exception section.
+    fn encode(&self, values: &[f64]) -> (i64, Split, Encbuf) {
         let (xs, exc) = Self::integers(values, self.scale);
         let g = self.gcd as i64;
         let mut vals = Split::default();
         let mut prev_d = 0i64;
         for (i, &x) in xs.iter().enumerate() {
             if i == 0 {
-                vals.put_varint(x);
                 continue;
             }
             let d = x.wrapping_sub(xs[i - 1]);
@@ -291,7 +301,7 @@ impl DecimalPlan {
                 last = i;
             }
         }
-        (vals, out)
+        (xs.first().copied().unwrap_or(0), vals, out)
     }
 }
 
