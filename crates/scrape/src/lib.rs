@@ -15,6 +15,7 @@ mod error;
 pub mod http_client;
 pub mod labels;
 mod manager;
+mod metadata;
 mod pool;
 pub mod scrape_loop;
 mod series_cache;

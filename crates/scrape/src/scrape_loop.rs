@@ -1,7 +1,6 @@
 //! The scrape loop of one target: fetch, parse, label, limit, append (all or nothing), report
 //! series and staleness markers.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -12,13 +11,14 @@ use model::relabel::RelabelConfig;
 use model::{Labels, value::stale_nan};
 use parking_lot::Mutex;
 use storage::{Appendable, Appender, SeriesRef, StorageError};
-use textparse::{EntryKind, Format, MetricType, Parser};
+use textparse::{EntryKind, Format, Parser};
 use tokio_util::sync::CancellationToken;
 
+use crate::Clock;
 use crate::labels::{mutate_report_labels, mutate_sample_labels, verify_label_limits};
+use crate::metadata::MetadataLines;
 use crate::series_cache::SeriesCache;
 use crate::target::{Health, Target};
-use crate::{Clock, MetricMetadata};
 
 /// Limits of one scrape config; 0 means unlimited.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,33 +71,6 @@ impl Hasher for LabelsHasher {
 
 type LabelSet = HashSet<Labels, BuildHasherDefault<LabelsHasher>>;
 
-/// Metadata borrowed from the body while a scrape is parsed.
-#[derive(Debug, PartialEq)]
-struct MetaRef<'a> {
-    metric: Cow<'a, str>,
-    metric_type: MetricType,
-    help: Cow<'a, str>,
-    unit: &'a str,
-}
-
-impl MetaRef<'_> {
-    fn same_as(&self, m: &MetricMetadata) -> bool {
-        self.metric == m.metric
-            && self.metric_type == m.metric_type
-            && self.help == m.help
-            && self.unit == m.unit
-    }
-
-    fn to_owned(&self) -> MetricMetadata {
-        MetricMetadata {
-            metric: self.metric.to_string(),
-            metric_type: self.metric_type,
-            help: self.help.to_string(),
-            unit: self.unit.to_string(),
-        }
-    }
-}
-
 const REPORT_NAMES: [&str; 5] = [
     "up",
     "scrape_duration_seconds",
@@ -128,6 +101,7 @@ pub struct ScrapeLoop {
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
     /// The last body's buffer, reused so steady-state scrapes do not allocate (or fault in) it.
     body_buf: Vec<u8>,
+    metadata: MetadataLines,
 }
 
 impl ScrapeLoop {
@@ -156,6 +130,7 @@ impl ScrapeLoop {
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
             body_buf: Vec::new(),
+            metadata: MetadataLines::default(),
         }
     }
 
@@ -211,7 +186,7 @@ impl ScrapeLoop {
             Err(e) => Err(e),
         };
         let (mut result, stats, done) = match staged {
-            Ok((stats, format, metadata)) => (Ok(stats), stats, Some((format, metadata))),
+            Ok((stats, format)) => (Ok(stats), stats, Some(format)),
             Err(e) => {
                 // Series of the previous scrape go stale, as after an empty scrape.
                 self.stage_stale_for_missing(app.as_mut(), ts);
@@ -221,7 +196,7 @@ impl ScrapeLoop {
         let duration = start.elapsed();
         self.report(app.as_mut(), ts, duration, stats, result.is_ok());
         match (app.commit(), done) {
-            (Ok(()), Some((format, metadata))) => self.finish_scrape(format, &metadata),
+            (Ok(()), Some(format)) => self.finish_scrape(format),
             (Ok(()), None) => self.finish_stale_for_missing(),
             (Err(e), _) => {
                 tracing::warn!(target = %self.target.url, err = %e, "cannot commit scrape");
@@ -310,9 +285,9 @@ impl ScrapeLoop {
     ) -> Result<ScrapeStats, String> {
         let mut app = self.appendable.appender();
         match self.stage_scrape(app.as_mut(), body, content_type, ts) {
-            Ok((stats, format, metadata)) => {
+            Ok((stats, format)) => {
                 app.commit().map_err(|e| e.to_string())?;
-                self.finish_scrape(format, &metadata);
+                self.finish_scrape(format);
                 Ok(stats)
             }
             Err(e) => {
@@ -325,43 +300,38 @@ impl ScrapeLoop {
     /// Appends one scraped body at `ts` and the staleness markers of the previous scrape's
     /// series missing from it to `app`, without committing. After a commit,
     /// [`ScrapeLoop::finish_scrape`] must follow; after an error, `app` must be rolled back.
-    fn stage_scrape<'b>(
+    fn stage_scrape(
         &mut self,
         app: &mut dyn Appender,
-        body: &'b [u8],
+        body: &[u8],
         content_type: &str,
         ts: i64,
-    ) -> Result<(ScrapeStats, Format, Vec<MetaRef<'b>>), String> {
+    ) -> Result<(ScrapeStats, Format), String> {
         self.iter += 1;
         // Labels written this scrape, for the few label sets several raw series share.
         let mut cur = LabelSet::default();
-        let mut metadata = Vec::new();
         let format = textparse::format_for_content_type(content_type);
-        let stats = self.append_body(app, body, format, ts, &mut cur, &mut metadata)?;
+        let stats = self.append_body(app, body, format, ts, &mut cur)?;
         self.append_stale_markers(app, &cur, ts);
-        Ok((stats, format, metadata))
+        Ok((stats, format))
     }
 
     /// After the commit of a staged scrape: the series cache moves on and the target's
     /// metadata is updated.
-    fn finish_scrape(&mut self, format: Format, metadata: &[MetaRef<'_>]) {
+    fn finish_scrape(&mut self, format: Format) {
         self.end_scrape(format);
-        let mut stored = self.target.metadata.lock();
-        let unchanged = stored.len() == metadata.len()
-            && metadata.iter().zip(stored.iter()).all(|(a, b)| a.same_as(b));
-        if !metadata.is_empty() && !unchanged {
-            *stored = metadata.iter().map(MetaRef::to_owned).collect();
+        if let Some(metadata) = self.metadata.changed(format) {
+            *self.target.metadata.lock() = metadata;
         }
     }
 
-    fn append_body<'b>(
+    fn append_body(
         &mut self,
         app: &mut dyn Appender,
-        body: &'b [u8],
+        body: &[u8],
         format: Format,
         ts: i64,
         cur: &mut LabelSet,
-        metadata: &mut Vec<MetaRef<'b>>,
     ) -> Result<ScrapeStats, String> {
         let mut p = Parser::new(body, format);
         let mut stats = ScrapeStats::default();
@@ -370,13 +340,14 @@ impl ScrapeLoop {
         let iter = self.iter;
         // The entry the next sample line probably belongs to (the previous body's order).
         let mut expected = self.cache.begin(format);
+        self.metadata.begin(format);
         loop {
             let hint = self.cache.hint(expected);
             let Some(kind) = p.next_hinted(hint).map_err(|e| e.to_string())? else { break };
             match kind {
                 EntryKind::Series => {}
                 EntryKind::Type | EntryKind::Help | EntryKind::Unit => {
-                    record_metadata(metadata, &p, kind);
+                    self.metadata.push(p.entry_bytes());
                     continue;
                 }
                 EntryKind::Comment => continue,
@@ -600,31 +571,6 @@ fn release_label_ref(
             }
             _ => {}
         }
-    }
-}
-
-fn record_metadata<'b>(out: &mut Vec<MetaRef<'b>>, p: &Parser<'b>, kind: EntryKind) {
-    let name = p.metric_name();
-    // HELP, TYPE and UNIT of a family are adjacent in well-formed expositions; only the last
-    // entry is checked so collecting metadata stays linear.
-    let idx = match out.last().filter(|m| m.metric == name) {
-        Some(_) => out.len() - 1,
-        None => {
-            out.push(MetaRef {
-                metric: name,
-                metric_type: MetricType::Unknown,
-                help: Cow::Borrowed(""),
-                unit: "",
-            });
-            out.len() - 1
-        }
-    };
-    let m = &mut out[idx];
-    match kind {
-        EntryKind::Type => m.metric_type = p.metric_type(),
-        EntryKind::Help => m.help = p.help(),
-        EntryKind::Unit => m.unit = p.unit(),
-        _ => {}
     }
 }
 

@@ -643,6 +643,12 @@ impl<'a> Parser<'a> {
         std::str::from_utf8(bytes).unwrap_or("")
     }
 
+    /// The bytes of the current entry as the body wrote them, from its first byte to its
+    /// line end (included, when there is one).
+    pub fn entry_bytes(&self) -> &'a [u8] {
+        &self.b[self.start..self.pos]
+    }
+
     /// The series bytes (metric name and label block as written): a stable cache key.
     pub fn series(&self) -> &'a [u8] {
         &self.b[self.start..self.series_end]
