@@ -273,9 +273,19 @@ impl Decoder {
                 let (lead, trail) = (usize::from(c >> 4), usize::from(c & 0xf));
                 let n = 8usize.checked_sub(lead + trail)?;
                 let r = self.cont.take(n)?;
-                let mut be = [0u8; 8];
-                be.get_mut(lead..lead + n)?.copy_from_slice(b.get(r)?);
-                *prev ^= u64::from_be_bytes(be);
+                let x = match b.get(r.start..r.start + 8) {
+                    // Eight bytes from the start, keeping the first n: one load, two shifts.
+                    Some(w) if n > 0 => {
+                        let w = u64::from_be_bytes(w.try_into().ok()?);
+                        (w >> ((8 - n) * 8)) << (trail * 8)
+                    }
+                    _ => {
+                        let mut be = [0u8; 8];
+                        be.get_mut(lead..lead + n)?.copy_from_slice(b.get(r)?);
+                        u64::from_be_bytes(be)
+                    }
+                };
+                *prev ^= x;
                 f64::from_bits(*prev)
             }
         };
