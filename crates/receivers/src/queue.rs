@@ -2,10 +2,12 @@
 //!
 //! Each receiver integration (receiver name, integration index) has its own lane with a
 //! bounded number of requests in flight, so a slow or dead receiver never blocks ingest or
-//! other receivers, and the bound is wide enough (256) that a few slow or failing groups do
-//! not hold up the others: Alertmanager sends each group's notifications from the group's own
-//! goroutine, unbounded. A send waiting between retries gives its request slot back. A lane
-//! holds at most one waiting notification per aggregation
+//! other receivers. Slow or failing groups do not hold up the other groups of the lane either
+//! (Alertmanager sends each group from its own goroutine, unbounded): a lane runs up to
+//! [`QueueOptions::concurrency`] requests at once (few connections, cheap per request while
+//! the receiver answers quickly), a request unanswered after [`QueueOptions::slow_after`]
+//! stops counting against that and only against [`QueueOptions::max_concurrency`], and a
+//! send waiting between retries gives its slots back. A lane holds at most one waiting notification per aggregation
 //! group: a newer flush of the same group replaces the waiting one (it carries the group's
 //! current alerts), and the replaced one is reported as not sent, so the core logs nothing
 //! for it. Memory is therefore bounded by the number of groups, never by the load; a burst is
@@ -41,9 +43,13 @@ pub const SUPERSEDED: &str = "superseded by a newer flush of the group";
 /// Lane sizing and retry policy.
 #[derive(Clone, Debug)]
 pub struct QueueOptions {
-    /// HTTP requests (or SMTP sessions) in flight per receiver integration; a send waiting
-    /// between retries does not count.
+    /// HTTP requests (or SMTP sessions) in flight per receiver integration, not counting
+    /// those unanswered after `slow_after`; a send waiting between retries does not count.
     pub concurrency: usize,
+    /// The bound on all requests in flight per integration, slow ones included.
+    pub max_concurrency: usize,
+    /// When a request in flight starts to count as slow.
+    pub slow_after: Duration,
     pub backoff: Backoff,
     /// Timeout of one HTTP attempt.
     pub attempt_timeout: Duration,
@@ -52,7 +58,9 @@ pub struct QueueOptions {
 impl Default for QueueOptions {
     fn default() -> QueueOptions {
         QueueOptions {
-            concurrency: 256,
+            concurrency: 16,
+            max_concurrency: 256,
+            slow_after: Duration::from_millis(500),
             backoff: Backoff::default(),
             attempt_timeout: Duration::from_secs(30),
         }
@@ -104,17 +112,42 @@ struct LaneState {
 /// One receiver integration's lane.
 struct Lane {
     state: Mutex<LaneState>,
-    /// Request slots: a send holds one while it talks to the receiver.
-    requests: Arc<Semaphore>,
+    /// Slots of requests in flight that are not slow (yet).
+    fast: Arc<Semaphore>,
+    /// Slots of all requests in flight.
+    all: Arc<Semaphore>,
 }
 
 impl Lane {
-    fn new(concurrency: usize) -> Lane {
+    fn new(opts: &QueueOptions) -> Lane {
+        let fast = opts.concurrency.max(1);
         Lane {
             state: Mutex::new(LaneState::default()),
-            requests: Arc::new(Semaphore::new(concurrency.max(1))),
+            fast: Arc::new(Semaphore::new(fast)),
+            all: Arc::new(Semaphore::new(opts.max_concurrency.max(fast))),
         }
     }
+
+    /// Both slots, if free now.
+    fn try_slots(&self) -> Option<Slots> {
+        let all = self.all.clone().try_acquire_owned().ok()?;
+        let fast = self.fast.clone().try_acquire_owned().ok()?;
+        Some(Slots { fast: Some(fast), all: Some(all) })
+    }
+
+    /// Both slots, waiting for them.
+    async fn slots(&self) -> Slots {
+        let all = self.all.clone().acquire_owned().await.ok();
+        let fast = self.fast.clone().acquire_owned().await.ok();
+        Slots { fast, all }
+    }
+}
+
+/// The slots a send holds.
+#[derive(Default)]
+struct Slots {
+    fast: Option<OwnedSemaphorePermit>,
+    all: Option<OwnedSemaphorePermit>,
 }
 
 /// Routes notifications to per-integration lanes.
@@ -169,10 +202,9 @@ impl ReceiverQueues {
     pub fn submit(&self, n: Notification) {
         let lane = {
             let Ok(mut lanes) = self.lanes.lock() else { return };
-            let concurrency = self.shared.opts.concurrency;
             lanes
                 .entry((n.receiver.clone(), n.integration_index))
-                .or_insert_with(|| Arc::new(Lane::new(concurrency)))
+                .or_insert_with(|| Arc::new(Lane::new(&self.shared.opts)))
                 .clone()
         };
         let Ok(mut st) = lane.state.lock() else { return };
@@ -204,14 +236,14 @@ impl ReceiverQueues {
 /// release of a slot, so no ready group is left behind.
 fn start_ready(shared: &Arc<Shared>, lane: &Arc<Lane>, st: &mut LaneState) {
     while !st.ready.is_empty() {
-        let Ok(permit) = lane.requests.clone().try_acquire_owned() else { return };
+        let Some(slots) = lane.try_slots() else { return };
         let Some(key) = st.ready.pop_front() else { return };
         let Some(slot) = st.slots.get_mut(&key) else { continue };
         let Some(w) = slot.waiting.take() else { continue };
         slot.in_flight = true;
         let (shared, lane) = (shared.clone(), lane.clone());
         shared.runtime.clone().spawn(async move {
-            let outcome = deliver(&shared, &lane, &w, permit).await;
+            let outcome = deliver(&shared, &lane, &w, slots).await;
             let sent = outcome.success;
             let _ = shared.results.send(outcome);
             finish(&shared, &lane, &w.n, sent);
@@ -259,15 +291,24 @@ fn same_alerts(a: &Notification, b: &Notification) -> bool {
     a.status() == b.status() && states(a) == states(b)
 }
 
+/// Gives back a send's slots (all of them, or only the fast one) and starts ready groups.
+fn release(shared: &Arc<Shared>, lane: &Arc<Lane>, held: &Mutex<Slots>, only_fast: bool) {
+    if let Ok(mut h) = held.lock() {
+        h.fast = None;
+        if !only_fast {
+            h.all = None;
+        }
+    }
+    if let Ok(mut st) = lane.state.lock() {
+        start_ready(shared, lane, &mut st);
+    }
+}
+
 /// Sends with retries until success, a permanent failure, or the group's next flush (less
-/// the time spent waiting in the lane); at least one attempt is always made. Between
-/// attempts the request slot is given back (another group may use it) and taken again.
-async fn deliver(
-    shared: &Arc<Shared>,
-    lane: &Arc<Lane>,
-    w: &Waiting,
-    permit: OwnedSemaphorePermit,
-) -> Outcome {
+/// the time spent waiting in the lane); at least one attempt is always made. A request
+/// unanswered after `slow_after` gives its fast slot back; between attempts all slots are
+/// given back (another group may use them) and taken again.
+async fn deliver(shared: &Arc<Shared>, lane: &Arc<Lane>, w: &Waiting, slots: Slots) -> Outcome {
     let n = &w.n;
     let templates = shared
         .templates
@@ -278,31 +319,32 @@ async fn deliver(
     let ctx = NotifyContext::new(n, &external_url, templates, shared.client.clone());
     let budget = Duration::from_millis(u64::try_from(n.deadline - n.now).unwrap_or(0))
         .saturating_sub(w.since.elapsed());
-    let held = Arc::new(Mutex::new(Some(permit)));
+    let held = Arc::new(Mutex::new(slots));
+    let attempt = || {
+        let (held, shared, lane, ctx) = (held.clone(), shared.clone(), lane.clone(), &ctx);
+        async move {
+            let send = crate::notify(&n.integration, ctx);
+            tokio::pin!(send);
+            tokio::select! {
+                res = &mut send => return res,
+                _ = tokio::time::sleep(shared.opts.slow_after) => {}
+            }
+            release(&shared, &lane, &held, true);
+            send.await
+        }
+    };
     let pause = |delay: Duration| {
         let (held, shared, lane) = (held.clone(), shared.clone(), lane.clone());
         async move {
-            if let Ok(mut h) = held.lock() {
-                h.take();
-            }
-            if let Ok(mut st) = lane.state.lock() {
-                start_ready(&shared, &lane, &mut st);
-            }
+            release(&shared, &lane, &held, false);
             tokio::time::sleep(delay).await;
-            if let Ok(p) = lane.requests.clone().acquire_owned().await
-                && let Ok(mut h) = held.lock()
-            {
-                *h = Some(p);
+            let slots = lane.slots().await;
+            if let Ok(mut h) = held.lock() {
+                *h = slots;
             }
         }
     };
-    let (res, attempts) = retry_with_pause(
-        shared.opts.backoff,
-        budget,
-        || crate::notify(&n.integration, &ctx),
-        pause,
-    )
-    .await;
+    let (res, attempts) = retry_with_pause(shared.opts.backoff, budget, attempt, pause).await;
     if let Err(e) = &res {
         tracing::warn!(receiver = %n.receiver, integration = n.integration.kind(), error = %e, attempts, "notify failed");
     }
