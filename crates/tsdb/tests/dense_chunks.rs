@@ -216,3 +216,22 @@ fn non_decimal_values_are_no_larger_than_xor() {
     println!("dense {dense} bytes, xor {xor} bytes");
     assert!(dense <= xor, "dense {dense} bytes, xor {xor} bytes");
 }
+
+/// Timestamps on the grid but for a few late scrapes and a gap (the sparse timestamp mode),
+/// including a late second sample; and the same with no late scrape at all.
+#[test]
+fn rare_timestamp_jitter_roundtrips_and_stays_small() {
+    let mut enc = DenseEncoder::new(tsdb::blockwriter::DENSE_ZSTD_LEVEL);
+    let t = |i: i64| {
+        1_700_000_000_231
+            + i * 15_000
+            + if i % 50 == 1 { 7 } else { 0 }
+            + if i > 900 { 45_000 } else { 0 }
+    };
+    let s: Vec<(i64, f64)> = (0..1440).map(|i| (t(i), 1.0)).collect();
+    assert_roundtrip(&mut enc, &s);
+    let c = enc.encode(&s);
+    assert!(c.len() < 120, "{} bytes", c.len());
+    let regular: Vec<(i64, f64)> = (0..1440).map(|i| (i * 15_000, f64::from(i as i32))).collect();
+    assert_roundtrip(&mut enc, &regular);
+}

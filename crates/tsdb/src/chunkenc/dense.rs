@@ -25,6 +25,7 @@ const COMPRESSION_ZSTD: u8 = 1;
 const COMPRESSION_RUN: u8 = 2;
 const TS_VARINTS: u8 = 0;
 const TS_NIBBLES: u8 = 1;
+const TS_SPARSE: u8 = 2;
 /// The nibble code that sends a residual to the escape area.
 const NIBBLE_ESCAPE: u8 = 15;
 const MODE_DECIMAL: u8 = 0;
@@ -125,12 +126,24 @@ enum Residuals {
     Varints(Cursor),
     /// Nibbles from `start` (the i-th residual in byte i/2), escapes as varints in `esc`.
     Nibbles { start: usize, esc: Cursor },
+    /// Only the residuals that are not zero: (index gap, varint) pairs in `c`; `next` is the
+    /// index (from 0) of the next one, holding `val`, or `u64::MAX` when none is left.
+    Sparse { c: Cursor, next: u64, val: i64 },
 }
 
 impl Residuals {
     /// The residuals of `sec` in `mode`; the section holds `count` residuals.
-    fn new(mode: u8, mut sec: Cursor, count: u64) -> Option<Residuals> {
+    fn new(b: &[u8], mode: u8, mut sec: Cursor, count: u64) -> Option<Residuals> {
         match mode {
+            TS_SPARSE => {
+                let mut r = Residuals::Sparse { c: sec, next: u64::MAX, val: 0 };
+                if !sec.done() {
+                    let Residuals::Sparse { c, next, val } = &mut r else { return None };
+                    *next = c.uvarint(b)?;
+                    *val = c.varint(b)?;
+                }
+                Some(r)
+            }
             TS_VARINTS if count <= (sec.end - sec.pos) as u64 => Some(Residuals::Varints(sec)),
             TS_NIBBLES => {
                 let packed = usize::try_from(count.div_ceil(2)).ok()?;
@@ -146,6 +159,20 @@ impl Residuals {
     #[inline(always)]
     fn get(&mut self, b: &[u8], i: u64) -> Option<i64> {
         let z = match self {
+            Residuals::Sparse { c, next, val } => {
+                if *next != i - 1 {
+                    return Some(0);
+                }
+                let e = *val;
+                if c.done() {
+                    *next = u64::MAX;
+                } else {
+                    let gap = c.uvarint(b)?;
+                    *next = next.checked_add(gap).filter(|_| gap > 0)?;
+                    *val = c.varint(b)?;
+                }
+                return Some(e);
+            }
             Residuals::Varints(c) => c.uvarint(b)?,
             Residuals::Nibbles { start, esc } => {
                 let j = (i - 1) as usize;
@@ -161,6 +188,7 @@ impl Residuals {
         match self {
             Residuals::Varints(c) => c.done(),
             Residuals::Nibbles { esc, .. } => esc.done(),
+            Residuals::Sparse { c, next, .. } => c.done() && *next == u64::MAX,
         }
     }
 }
@@ -224,7 +252,7 @@ impl Decoder {
         if cont.end > b.len() || total == 0 || leads != lens[1] as u64 {
             return None;
         }
-        let ts = Residuals::new(ts_mode, ts, total - 1)?;
+        let ts = Residuals::new(b, ts_mode, ts, total - 1)?;
         let exc = Cursor { pos: cont.end, end: b.len() };
         let mut dec =
             Decoder { total, read: 0, ts, lead, cont, exc, interval, t: t0, grid: t0, values };

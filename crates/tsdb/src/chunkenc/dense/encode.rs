@@ -3,7 +3,7 @@
 
 use super::{
     COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL,
-    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_VARINTS,
+    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_SPARSE, TS_VARINTS,
 };
 use crate::encoding::Encbuf;
 
@@ -138,6 +138,25 @@ fn encode_residuals(residuals: &[i64]) -> (u8, Encbuf) {
     let escapes =
         || residuals.iter().map(|&e| zigzag(e)).filter(|&z| z >= u64::from(NIBBLE_ESCAPE));
     let nibble_cost = residuals.len().div_ceil(2) as u64 + escapes().map(uvarint_len).sum::<u64>();
+    let nonzero = || residuals.iter().enumerate().filter(|(_, e)| **e != 0);
+    let mut last = 0;
+    let sparse_cost: u64 = nonzero()
+        .map(|(j, &e)| {
+            let gap = (j - last) as u64;
+            last = j;
+            uvarint_len(gap) + uvarint_len(zigzag(e))
+        })
+        .sum();
+    // zstd squeezes mostly-zero nibbles well: sparse pairs pay off when few residuals are set.
+    if sparse_cost * 2 < nibble_cost.min(varint_cost) {
+        let mut last = 0;
+        for (j, &e) in nonzero() {
+            out.put_uvarint((j - last) as u64);
+            out.put_varint(e);
+            last = j;
+        }
+        return (TS_SPARSE, out);
+    }
     if nibble_cost < varint_cost {
         for pair in residuals.chunks(2) {
             let code = |e: i64| zigzag(e).min(u64::from(NIBBLE_ESCAPE)) as u8;
