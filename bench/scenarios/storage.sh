@@ -29,7 +29,8 @@
 #    (Prometheus first compacts a minute after start, Pharos at start), then stopped.
 #    - bytes per sample on disk after compaction: du of every block directory (not the WAL)
 #      divided by the samples imported. Pharos re-encodes compacted blocks with its dense chunks
-#      (docs/format/dense-chunks.md); Prometheus keeps XOR. Neither compacts its newest block.
+#      (docs/format/dense-chunks.md); Prometheus keeps XOR. The planners differ at the recent
+#      end (Prometheus leaves more recent 2 h / 6 h blocks uncompacted); the log gives the counts.
 #
 # Usage: bench/scenarios/storage.sh [--quick|--full] --out DIR
 #   quick: 50,000 series x 144 steps remote-written (7.2 M samples), 2,000 series backfilled (11.5 M).
