@@ -13,7 +13,10 @@
 #    - WAL bytes per sample: du of DATA/wal (Prometheus 2.42 compresses its WAL with snappy by
 #      default; Pharos' own records);
 #    - restart time: SIGTERM, wait for exit, start again on the same directory, seconds until
-#      /-/ready (VictoriaMetrics: /health) answers 200;
+#      /-/ready (VictoriaMetrics: /health) answers 200 (Pharos restores the head snapshot it
+#      wrote at shutdown; Prometheus 2.42 replays its WAL, its snapshot being an opt-in feature);
+#    - restart after a crash: that server killed with SIGKILL, started again, seconds until ready
+#      (no shutdown work, so Pharos replays its WAL too);
 #    - remote-write ingestion rate (generator and server share the pipeline; both sides alike).
 # 2. OpenMetrics backfill (same file for both): BF_SERIES series x 24 h at 15 s.
 #    - import rate: samples / wall time of `pharos tsdb create-blocks-from openmetrics` and
@@ -100,7 +103,7 @@ start_sut() {
 # now_s: wall clock in seconds with fractions.
 now_s() { date +%s.%N; }
 
-declare -A RSS_PER_SERIES WAL_BPS DISK_BPS_RW RESTART_S RW_RATE HEAD_SERIES IMPORT_RATE DISK_BPS
+declare -A RSS_PER_SERIES WAL_BPS DISK_BPS_RW RESTART_S CRASH_RESTART_S RW_RATE HEAD_SERIES IMPORT_RATE DISK_BPS
 declare -A COMPACT_BPS COMPACT_BLOCKS
 COMPACT_SETTLE_S=${COMPACT_SETTLE_S:-75}
 
@@ -145,6 +148,17 @@ remote_write_run() {
   t1=$(now_s)
   RESTART_S[$sys]=$(calc "$t1 - $t0")
   log "$sys: ready again after ${RESTART_S[$sys]} s"
+  # A crash: no shutdown work (Pharos' head snapshot, flushes), so the WAL is replayed.
+  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid "$pid"
+  log "$sys: killed (SIGKILL), restarting on $(du -sh "$data" | cut -f1) of data"
+  t0=$(now_s)
+  start_sut "$sys" "$data" "$port"
+  pid=$START_PID
+  wait_ready "$base$(ready_path "$sys")" 600 || die "$sys did not restart after SIGKILL (see $WORK/$sys.log)"
+  t1=$(now_s)
+  CRASH_RESTART_S[$sys]=$(calc "$t1 - $t0")
+  log "$sys: ready again after ${CRASH_RESTART_S[$sys]} s"
   stop_pid "$pid"
   rm -rf "$data"
 }
@@ -244,8 +258,10 @@ tsv_row "$TSV" "$RW_ROW" "resident memory per active series" "bytes (lower is be
   "$(fmt "${RSS_PER_SERIES[pharos]:-}")" "$(fmt "${RSS_PER_SERIES[prometheus]:-}")" "$(fmt "${RSS_PER_SERIES[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "WAL bytes per sample" "bytes (lower is better)" \
   "$(fmt "${WAL_BPS[pharos]:-}")" "$(fmt "${WAL_BPS[prometheus]:-}")" ""
-tsv_row "$TSV" "$RW_ROW" "restart to ready" "seconds (lower is better)" \
+tsv_row "$TSV" "$RW_ROW" "restart to ready after SIGTERM" "seconds (lower is better)" \
   "$(fmt "${RESTART_S[pharos]:-}")" "$(fmt "${RESTART_S[prometheus]:-}")" "$(fmt "${RESTART_S[vm]:-}")"
+tsv_row "$TSV" "$RW_ROW" "restart to ready after SIGKILL (WAL replay)" "seconds (lower is better)" \
+  "$(fmt "${CRASH_RESTART_S[pharos]:-}")" "$(fmt "${CRASH_RESTART_S[prometheus]:-}")" "$(fmt "${CRASH_RESTART_S[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "remote-write ingestion" "samples/s (higher is better)" \
   "$(fmt "${RW_RATE[pharos]:-}")" "$(fmt "${RW_RATE[prometheus]:-}")" "$(fmt "${RW_RATE[vm]:-}")"
 tsv_row "$TSV" "$RW_ROW" "series in the head after ingestion" "series (must equal $SERIES)" \
