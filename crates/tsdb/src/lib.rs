@@ -17,6 +17,7 @@ pub mod chunks;
 pub mod cli;
 mod compact;
 mod db;
+mod decimal;
 pub mod encoding;
 mod error;
 pub mod head;

@@ -34,10 +34,6 @@ const MODE_DECIMAL: u8 = 0;
 const ORDER_UNSIGNED_DELTAS: u8 = 3;
 const MODE_XOR: u8 = 1;
 
-/// Powers of ten up to 10^15, each exact in an f64.
-const POW10: [f64; 16] =
-    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
 thread_local! {
     static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
 }
@@ -228,7 +224,7 @@ impl Decoder {
         let values = match mode {
             MODE_DECIMAL => {
                 let k = h.byte(b)?;
-                let p = *POW10.get(usize::from(k))?;
+                let p = *crate::decimal::POW10.get(usize::from(k))?;
                 let gcd = i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0)?;
                 let order = h.byte(b).filter(|o| (1..=ORDER_UNSIGNED_DELTAS).contains(o))?;
                 let exc_left = h.uvarint(b)?;

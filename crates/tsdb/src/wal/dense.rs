@@ -6,6 +6,7 @@
 //! writer codes a series against a base only if that base was logged in the segment it is
 //! writing. See `docs/format/wal.md`.
 
+use crate::decimal::{pow10, scaled};
 use crate::encoding::{Decbuf, Encbuf};
 use crate::error::{Result, TsdbError};
 use crate::head::refmap::RefMap;
@@ -20,8 +21,6 @@ const KIND_RAW: u8 = 3;
 const SETS_BASE: u8 = 0x04;
 /// Largest number of decimal digits after the point a decimal delta may use.
 const MAX_SCALE: u32 = 9;
-/// Integers up to 2^53 are exact in an f64.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 /// One sample to encode: its series' base value (the previous in-order value logged in the
 /// same segment), and whether this sample becomes the new base (it is in order).
@@ -32,41 +31,6 @@ pub struct DenseSample {
     pub v: f64,
     pub base: Option<f64>,
     pub sets_base: bool,
-}
-
-/// 10^k for the scales a record may use (the same values `powi` gives, without its call).
-const POW10: [f64; MAX_SCALE as usize + 1] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-
-fn pow10(k: u32) -> f64 {
-    match POW10.get(k as usize) {
-        Some(p) => *p,
-        None => 10f64.powi(k as i32),
-    }
-}
-
-/// `v` as an integer number of 10^-k units, if that is exact.
-fn scaled(v: f64, k: u32) -> Option<i64> {
-    let p = pow10(k);
-    let m = round_exact(v * p)?;
-    ((m as f64 / p).to_bits() == v.to_bits()).then_some(m)
-}
-
-/// `x.round()` as an integer for |x| < 2^53 (`None` otherwise, NaN included), without the
-/// library call: truncation plus the exact fractional part.
-fn round_exact(x: f64) -> Option<i64> {
-    // NaN fails this too.
-    if x.abs().partial_cmp(&MAX_EXACT) != Some(std::cmp::Ordering::Less) {
-        return None;
-    }
-    let t = x as i64;
-    let frac = x - t as f64;
-    Some(if frac >= 0.5 {
-        t + 1
-    } else if frac <= -0.5 {
-        t - 1
-    } else {
-        t
-    })
 }
 
 /// The smallest scale at which both `v` and `base` are exact decimals, with the delta.
@@ -269,30 +233,6 @@ mod tests {
             }
         }
         bytes
-    }
-
-    #[test]
-    fn rounding_equals_the_library_round() {
-        let mut x = 0x1234_5678_9abc_def0u64;
-        let mut cases = vec![0.5, -0.5, 1.5, -2.5, 0.49999999999999994, 4503599627370495.5];
-        cases.extend([MAX_EXACT - 1.0, -(MAX_EXACT - 1.0), MAX_EXACT, f64::NAN, f64::INFINITY]);
-        for _ in 0..100_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let scale = 10f64.powi((x >> 59) as i32 - 8);
-            cases.push(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * scale * 1e9);
-        }
-        for c in cases {
-            let want = c.round();
-            let want = (want.abs() < MAX_EXACT).then_some(want as i64);
-            assert_eq!(round_exact(c), want, "{c:e}");
-        }
-    }
-
-    #[test]
-    fn the_power_table_equals_powi() {
-        for k in 0..40 {
-            assert_eq!(pow10(k).to_bits(), 10f64.powi(k as i32).to_bits(), "{k}");
-        }
     }
 
     #[test]

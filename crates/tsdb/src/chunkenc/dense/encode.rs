@@ -3,12 +3,10 @@
 
 use super::{
     COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL,
-    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, POW10, TS_NIBBLES, TS_SPARSE, TS_VARINTS,
+    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SPARSE, TS_VARINTS,
 };
+use crate::decimal;
 use crate::encoding::Encbuf;
-
-/// The largest integer every f64 below it represents exactly (2^53).
-const EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
 /// Encodes runs of samples as dense chunks, reusing one zstd context.
 pub struct DenseEncoder {
@@ -198,13 +196,7 @@ fn min_scale(v: f64) -> Option<u8> {
 /// `v * 10^k` as an integer, if dividing it by `10^k` gives back `v` bit for bit.
 #[inline]
 fn scaled(v: f64, k: u8) -> Option<i64> {
-    let p = POW10[usize::from(k)];
-    let x = (v * p).round();
-    if x.is_nan() || x.abs() > EXACT_INT {
-        return None;
-    }
-    let xi = x as i64;
-    ((xi as f64 / p).to_bits() == v.to_bits()).then_some(xi)
+    decimal::scaled(v, u32::from(k))
 }
 
 fn uvarint_len(x: u64) -> u64 {
