@@ -6,28 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 use model::{Labels, MatchType, Matcher};
-use storage::{Appendable, Queryable, collect_samples};
+use storage::Appendable;
 use tsdb::{Db, Options};
 
+mod common;
+use common::{dump, series};
+
 const SNAPSHOT: &str = "pharos_head_snapshot";
-
-type Dump = Vec<(Labels, Vec<(i64, u64)>)>;
-
-fn dump(db: &Db) -> Dump {
-    let q = db.querier(i64::MIN, i64::MAX).unwrap();
-    let m = [Matcher::new(MatchType::Regex, "__name__", ".+").unwrap()];
-    let mut out = Vec::new();
-    for s in q.select(true, None, &m).unwrap() {
-        let mut s = s.unwrap();
-        let samples = collect_samples(s.samples.as_mut()).unwrap();
-        out.push((s.labels.clone(), samples.iter().map(|x| (x.t, x.v.to_bits())).collect()));
-    }
-    out
-}
-
-fn series(i: usize) -> Labels {
-    Labels::new([("__name__", "m"), ("i", &i.to_string())])
-}
 
 fn t(step: i64) -> i64 {
     1_000_000 + step * 15_000

@@ -5,20 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use model::{Labels, MatchType, Matcher};
-use storage::{Appendable, Queryable, collect_samples};
+use storage::Appendable;
 use tsdb::{Db, Options};
 
-fn dump(db: &Db) -> Vec<(Labels, Vec<(i64, u64)>)> {
-    let q = db.querier(i64::MIN, i64::MAX).unwrap();
-    let m = [Matcher::new(MatchType::Regex, "__name__", ".+").unwrap()];
-    let mut out = Vec::new();
-    for s in q.select(true, None, &m).unwrap() {
-        let mut s = s.unwrap();
-        let samples = collect_samples(s.samples.as_mut()).unwrap();
-        out.push((s.labels.clone(), samples.iter().map(|x| (x.t, x.v.to_bits())).collect()));
-    }
-    out
-}
+mod common;
+use common::dump;
 
 fn value(series: usize, step: i64) -> f64 {
     match series % 5 {
