@@ -107,6 +107,20 @@ declare -A RSS_PER_SERIES WAL_BPS DISK_BPS_RW RESTART_S CRASH_RESTART_S RW_RATE 
 declare -A COMPACT_BPS COMPACT_BLOCKS
 COMPACT_SETTLE_S=${COMPACT_SETTLE_S:-75}
 
+# timed_restart SYSTEM DATA PORT BASE WHY: starts the stopped server again on DATA and waits
+# until it is ready; sets RESTART_TOOK (seconds) and RESTART_PID.
+timed_restart() {
+  local sys=$1 data=$2 port=$3 base=$4 why=$5 t0 t1
+  log "$sys: restarting $why on $(du -sh "$data" | cut -f1) of data"
+  t0=$(now_s)
+  start_sut "$sys" "$data" "$port"
+  RESTART_PID=$START_PID
+  wait_ready "$base$(ready_path "$sys")" 600 || die "$sys did not restart $why (see $WORK/$sys.log)"
+  t1=$(now_s)
+  RESTART_TOOK=$(calc "$t1 - $t0")
+  log "$sys: ready again after $RESTART_TOOK s"
+}
+
 # remote_write_run SYSTEM: ingestion, memory, WAL and restart of one system.
 remote_write_run() {
   local sys=$1 data="$WORK/$1-rw" port base pid t0 t1 rss0 rss1
@@ -140,25 +154,14 @@ remote_write_run() {
   log "$sys: rss $rss0 -> $rss1 B (${RSS_PER_SERIES[$sys]} B/series), ${HEAD_SERIES[$sys]:-?} series," \
     "${RW_RATE[$sys]} samples/s, wal ${WAL_BPS[$sys]:-} B/sample, data ${DISK_BPS_RW[$sys]:-} B/sample"
   stop_pid "$pid"
-  log "$sys: restarting on $(du -sh "$data" | cut -f1) of data"
-  t0=$(now_s)
-  start_sut "$sys" "$data" "$port"
-  pid=$START_PID
-  wait_ready "$base$(ready_path "$sys")" 600 || die "$sys did not restart (see $WORK/$sys.log)"
-  t1=$(now_s)
-  RESTART_S[$sys]=$(calc "$t1 - $t0")
-  log "$sys: ready again after ${RESTART_S[$sys]} s"
+  timed_restart "$sys" "$data" "$port" "$base" "after SIGTERM"
+  RESTART_S[$sys]=$RESTART_TOOK
   # A crash: no shutdown work (Pharos' head snapshot, flushes), so the WAL is replayed.
-  kill -KILL "$pid" 2>/dev/null || true
-  stop_pid "$pid"
-  log "$sys: killed (SIGKILL), restarting on $(du -sh "$data" | cut -f1) of data"
-  t0=$(now_s)
-  start_sut "$sys" "$data" "$port"
-  pid=$START_PID
-  wait_ready "$base$(ready_path "$sys")" 600 || die "$sys did not restart after SIGKILL (see $WORK/$sys.log)"
-  t1=$(now_s)
-  CRASH_RESTART_S[$sys]=$(calc "$t1 - $t0")
-  log "$sys: ready again after ${CRASH_RESTART_S[$sys]} s"
+  kill -KILL "$RESTART_PID" 2>/dev/null || true
+  stop_pid "$RESTART_PID"
+  timed_restart "$sys" "$data" "$port" "$base" "after SIGKILL"
+  CRASH_RESTART_S[$sys]=$RESTART_TOOK
+  pid=$RESTART_PID
   stop_pid "$pid"
   rm -rf "$data"
 }
