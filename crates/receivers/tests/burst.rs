@@ -9,24 +9,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alertmanager::template::Templates;
 use alertmanager::{Alertmanager, Config, ManualClock, Notification, Options, PostableAlert};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use model::Labels;
 use receivers::queue::SUPERSEDED;
-use receivers::{Outcome, QueueOptions, ReceiverQueues};
-use tokio::sync::{Semaphore, mpsc};
+use receivers::{Outcome, QueueOptions};
+use tokio::sync::Semaphore;
+
+mod common;
+use common::{lanes, outcomes, serve};
+
+/// How long a test waits for its outcomes.
+const WAIT: Duration = Duration::from_secs(120);
 
 const T0: i64 = 1_800_000_000_000;
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
 
 fn core(url: &str, clock: &ManualClock) -> Alertmanager {
     let yaml = format!(
@@ -41,12 +39,6 @@ fn alert(name: &str, cluster: &str, instance: &str) -> PostableAlert {
         labels: Labels::new([("alertname", name), ("cluster", cluster), ("instance", instance)]),
         ..Default::default()
     }
-}
-
-fn lanes(concurrency: usize) -> (ReceiverQueues, mpsc::UnboundedReceiver<Outcome>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let opts = QueueOptions { concurrency, ..QueueOptions::default() };
-    (ReceiverQueues::new(opts, Arc::new(Templates::defaults()), String::new(), tx), rx)
 }
 
 /// What a webhook server saw: bodies per group key and the most requests at once.
@@ -78,18 +70,6 @@ fn recording(seen: Arc<Seen>, gate: Option<Arc<Semaphore>>, delay: Duration) -> 
     )
 }
 
-async fn outcomes(rx: &mut mpsc::UnboundedReceiver<Outcome>, n: usize) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(120), async {
-        while out.len() < n {
-            out.push(rx.recv().await.unwrap());
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("only {} of {n} outcomes", out.len()));
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_new_groups_to_a_slow_webhook_delivers_every_group_once() {
     const GROUPS: usize = 5000;
@@ -104,11 +84,11 @@ async fn a_burst_of_new_groups_to_a_slow_webhook_delivers_every_group_once() {
     let ns = am.tick();
     assert_eq!(ns.len(), GROUPS);
 
-    let (q, mut rx) = lanes(CONCURRENCY);
+    let (q, mut rx) = lanes(QueueOptions { concurrency: CONCURRENCY, ..QueueOptions::default() });
     for n in ns {
         q.submit(n);
     }
-    let out = outcomes(&mut rx, GROUPS).await;
+    let out = outcomes(&mut rx, GROUPS, WAIT).await;
     let failed: Vec<&Outcome> = out.iter().filter(|o| !o.success).collect();
     assert!(failed.is_empty(), "{} failed, first {:?}", failed.len(), failed.first());
     for o in &out {
@@ -141,7 +121,7 @@ async fn a_newer_flush_replaces_the_waiting_notification_of_its_group() {
     let older = first.iter().find(|n| n.group_key.contains("Late")).unwrap().clone();
 
     // One send at a time: Busy goes out (and hangs at the gate), Late's first flush waits.
-    let (q, mut rx) = lanes(1);
+    let (q, mut rx) = lanes(QueueOptions { concurrency: 1, ..QueueOptions::default() });
     q.submit(busy.clone());
     q.submit(older.clone());
 
@@ -153,14 +133,14 @@ async fn a_newer_flush_replaces_the_waiting_notification_of_its_group() {
         am.tick().into_iter().filter(|n| n.group_key == older.group_key).collect();
     assert_eq!(newer.len(), 1);
     q.submit(newer[0].clone());
-    let replaced = outcomes(&mut rx, 1).await.remove(0);
+    let replaced = outcomes(&mut rx, 1, WAIT).await.remove(0);
     assert_eq!(replaced.id, older.id);
     assert!(!replaced.success);
     assert_eq!(replaced.error.as_deref(), Some(SUPERSEDED));
     assert_eq!(replaced.attempts, 0);
 
     gate.add_permits(10);
-    let mut rest = outcomes(&mut rx, 2).await;
+    let mut rest = outcomes(&mut rx, 2, WAIT).await;
     rest.sort_by_key(|o| o.id);
     assert_eq!(
         rest.iter().map(|o| (o.id, o.success)).collect::<Vec<_>>(),
@@ -190,7 +170,7 @@ async fn a_flush_waiting_behind_a_send_of_the_same_alerts_is_not_sent_again() {
     clock.advance(30_000);
     let first = am.tick();
     assert_eq!(first.len(), 2);
-    let (q, mut rx) = lanes(4);
+    let (q, mut rx) = lanes(QueueOptions { concurrency: 4, ..QueueOptions::default() });
     for n in &first {
         q.submit(n.clone());
     }
@@ -205,7 +185,7 @@ async fn a_flush_waiting_behind_a_send_of_the_same_alerts_is_not_sent_again() {
         q.submit(n.clone());
     }
     gate.add_permits(10);
-    let out = outcomes(&mut rx, 4).await;
+    let out = outcomes(&mut rx, 4, WAIT).await;
     assert!(out.iter().all(|o| o.success), "{out:?}");
     let same_again = second.iter().find(|n| n.group_key.contains("Same")).unwrap();
     let o = out.iter().find(|o| o.id == same_again.id).unwrap();

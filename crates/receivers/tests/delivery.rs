@@ -18,12 +18,8 @@ use receivers::retry::Backoff;
 use receivers::{Outcome, QueueOptions, ReceiverQueues};
 use tokio::sync::mpsc;
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
+mod common;
+use common::serve;
 
 fn notifications(yaml: &str) -> Vec<Notification> {
     let clock = ManualClock::new(1_800_000_000_000);

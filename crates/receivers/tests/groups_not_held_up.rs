@@ -9,22 +9,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alertmanager::template::Templates;
 use alertmanager::{Alertmanager, Config, ManualClock, Notification, Options, PostableAlert};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use model::Labels;
+use receivers::QueueOptions;
 use receivers::retry::Backoff;
-use receivers::{Outcome, QueueOptions, ReceiverQueues};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
+mod common;
+use common::{lanes, outcomes, serve};
+
+/// How long a test waits for its outcomes.
+const WAIT: Duration = Duration::from_secs(60);
 
 /// One notification per group `Slow0..`, `Fail0..`, `Fast0..` to the webhook at `url`.
 fn notifications(url: &str, groups: &[(&str, usize)]) -> Vec<Notification> {
@@ -73,24 +71,6 @@ fn webhook(gate: Arc<Semaphore>, fail_times: usize) -> Router {
     )
 }
 
-fn lanes(opts: QueueOptions) -> (ReceiverQueues, mpsc::UnboundedReceiver<Outcome>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    (ReceiverQueues::new(opts, Arc::new(Templates::defaults()), String::new(), tx), rx)
-}
-
-/// Waits for `n` outcomes (at most 60 s).
-async fn outcomes(rx: &mut mpsc::UnboundedReceiver<Outcome>, n: usize) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while out.len() < n {
-            out.push(rx.recv().await.unwrap());
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("only {} of {n} outcomes: {out:?}", out.len()));
-    out
-}
-
 fn ids(ns: &[Notification], prefix: &str) -> Vec<u64> {
     let mut v: Vec<u64> =
         ns.iter().filter(|n| n.group_key.contains(prefix)).map(|n| n.id).collect();
@@ -115,7 +95,7 @@ async fn fifty_hanging_groups_do_not_hold_up_the_others_with_default_lanes() {
         q.submit(n);
     }
     // Every fast group is delivered while all 50 slow sends still hang.
-    let mut fast: Vec<u64> = outcomes(&mut rx, 200)
+    let mut fast: Vec<u64> = outcomes(&mut rx, 200, WAIT)
         .await
         .into_iter()
         .inspect(|o| assert!(o.success, "{o:?}"))
@@ -124,7 +104,7 @@ async fn fifty_hanging_groups_do_not_hold_up_the_others_with_default_lanes() {
     fast.sort_unstable();
     assert_eq!(fast, ids(&ns, "Fast"));
     gate.add_permits(1000);
-    let mut slow: Vec<u64> = outcomes(&mut rx, 50).await.into_iter().map(|o| o.id).collect();
+    let mut slow: Vec<u64> = outcomes(&mut rx, 50, WAIT).await.into_iter().map(|o| o.id).collect();
     slow.sort_unstable();
     assert_eq!(slow, ids(&ns, "Slow"));
 }
@@ -149,7 +129,7 @@ async fn a_group_waiting_to_retry_gives_its_request_slot_to_the_next_group() {
     for n in order {
         q.submit(n);
     }
-    let got = outcomes(&mut rx, 6).await;
+    let got = outcomes(&mut rx, 6, WAIT).await;
     assert!(got.iter().all(|o| o.success), "{got:?}");
     // The other groups went out during the failing group's first backoff, before it
     // succeeded on its third attempt.
