@@ -114,6 +114,50 @@ impl XorChunk {
         &self.w.stream
     }
 
+    /// Resumes appending to an encoded chunk (header included) without re-appending its
+    /// samples: one decoding pass recovers the encoder's state, so appending to the result
+    /// gives the bytes that appending every sample to a new chunk would. `None` if `bytes` is
+    /// not a whole XOR chunk as the encoder leaves it: malformed or truncated data, bytes after
+    /// the last sample, or set bits in the padding of the last byte.
+    pub fn resume(bytes: Vec<u8>) -> Option<XorChunk> {
+        let (total, end) = match bytes.as_slice() {
+            [h0, h1, ..] => (u16::from_be_bytes([*h0, *h1]), bytes.len() * 8),
+            _ => return None,
+        };
+        let mut dec = Decoder {
+            br: BitReader { pos: 16, end },
+            total,
+            read: 0,
+            t: 0,
+            v: 0.0,
+            t_delta: 0,
+            leading: 0,
+            trailing: 0,
+            window: false,
+        };
+        while dec.read < dec.total {
+            dec.step(&bytes)?;
+        }
+        let free = end - dec.br.pos;
+        if free >= 8 {
+            return None;
+        }
+        if free > 0 && bytes.last().is_some_and(|&b| b & ((1u8 << free) - 1) != 0) {
+            return None;
+        }
+        // A new chunk's encoder has no window until its first value with new bits ('11').
+        let (leading, trailing) = if dec.window { (dec.leading, dec.trailing) } else { (0xff, 0) };
+        Some(XorChunk {
+            w: BitWriter { stream: bytes, count: free as u8 },
+            num: total,
+            t: dec.t,
+            v: dec.v,
+            t_delta: dec.t_delta,
+            leading,
+            trailing,
+        })
+    }
+
     /// True when the chunk cannot take another sample.
     pub fn is_full(&self) -> bool {
         self.num == u16::MAX
@@ -290,6 +334,8 @@ struct Decoder {
     t_delta: u64,
     leading: u8,
     trailing: u8,
+    /// True once a value has set the leading/trailing window (a `11` control).
+    window: bool,
 }
 
 impl Decoder {
@@ -372,6 +418,7 @@ impl Decoder {
             }
             self.leading = leading;
             self.trailing = (64 - u32::from(leading) - m) as u8;
+            self.window = true;
             mbits = m;
         }
         let bits = self.br.read_bits(b, mbits)?;
@@ -409,6 +456,7 @@ impl<B: AsRef<[u8]>> XorIterator<B> {
                 t_delta: 0,
                 leading: 0,
                 trailing: 0,
+                window: false,
             },
             corrupt,
         }
@@ -567,5 +615,126 @@ mod tests {
         while it.next().is_some() {}
         assert!(it.is_corrupt());
         assert!(decode_all(&[0xff]).is_none());
+    }
+
+    /// splitmix64.
+    fn mix(z: &mut u64) -> u64 {
+        *z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut x = *z;
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^ (x >> 31)
+    }
+
+    /// A series of `n` samples of kind `kind`: timestamps regular, jittered or jumping (every
+    /// delta-of-delta bucket), values constant, counters, decimal gauges, random floats, random
+    /// bit patterns or special values (NaN, staleness NaN, ±Inf, -0.0).
+    fn series(kind: u64, n: usize, seed: u64) -> Vec<(i64, f64)> {
+        let mut z = seed;
+        let specials = [
+            f64::NAN,
+            model::value::stale_nan(),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            0.0,
+            1.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -1.5,
+        ];
+        let mut t = match kind % 3 {
+            0 => 1_700_000_000_000,
+            1 => -5_000,
+            _ => (mix(&mut z) >> 20) as i64,
+        };
+        let mut v = (mix(&mut z) % 1000) as f64;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push((t, v));
+            let r = mix(&mut z);
+            t += match (kind / 3) % 4 {
+                0 => 15_000,
+                1 => 15_000 + (r % 41) as i64 - 20,
+                2 => 1 + (r % 2_000_000) as i64,
+                _ => [1, 15_000, 1 << 13, 1 << 16, 1 << 19, 1 << 40, 3][(r % 7) as usize],
+            };
+            v = match (kind / 12) % 7 {
+                0 => v,
+                1 => v + (r >> 32) as f64 % 5.0,
+                2 => ((v * 100.0).round() + ((r >> 8) % 201) as f64 - 100.0) / 100.0,
+                3 => f64::from_bits(r >> 2) * (r % 3) as f64,
+                4 => f64::from_bits(r),
+                5 => specials[((r >> 8) % specials.len() as u64) as usize],
+                _ => {
+                    if r.is_multiple_of(3) {
+                        specials[((r >> 8) % 10) as usize]
+                    } else {
+                        v + 1.0
+                    }
+                }
+            };
+        }
+        out
+    }
+
+    fn encode(samples: &[(i64, f64)]) -> XorChunk {
+        let mut c = XorChunk::new();
+        for &(t, v) in samples {
+            c.append(t, v);
+        }
+        c
+    }
+
+    #[test]
+    fn resumed_chunk_appends_the_same_bytes_as_one_built_from_scratch() {
+        let mut z = 7u64;
+        let mut boundaries = 0;
+        for kind in 0..84 {
+            for n in [1usize, 2, 3, 120, 1 + (mix(&mut z) % 130) as usize] {
+                let s = series(kind, n, mix(&mut z));
+                let full = encode(&s);
+                for k in 0..=n {
+                    let prefix = encode(&s[..k]);
+                    if prefix.w.count == 0 {
+                        boundaries += 1;
+                    }
+                    let mut r = XorChunk::resume(prefix.bytes().to_vec()).unwrap();
+                    assert_eq!(r.num_samples() as usize, k);
+                    for &(t, v) in &s[k..] {
+                        r.append(t, v);
+                    }
+                    assert_eq!(r.bytes(), full.bytes(), "kind {kind} n {n} resumed at {k}");
+                }
+            }
+        }
+        assert!(boundaries > 100, "only {boundaries} prefixes ended on a byte boundary");
+    }
+
+    #[test]
+    fn resume_rejects_what_is_not_a_whole_chunk() {
+        assert!(XorChunk::resume(vec![]).is_none());
+        assert!(XorChunk::resume(vec![0]).is_none());
+        assert!(XorChunk::resume(vec![0, 0, 0]).is_none());
+        assert_eq!(XorChunk::resume(vec![0, 0]).unwrap().num_samples(), 0);
+        let mut z = 3u64;
+        for kind in 0..84 {
+            let s = series(kind, 1 + (mix(&mut z) % 130) as usize, mix(&mut z));
+            let c = encode(&s);
+            let b = c.bytes();
+            for cut in 0..b.len() {
+                assert!(XorChunk::resume(b[..cut].to_vec()).is_none(), "kind {kind} cut {cut}");
+            }
+            let mut longer = b.to_vec();
+            longer.push(0);
+            assert!(XorChunk::resume(longer).is_none());
+            if c.w.count > 0 {
+                let mut dirty = b.to_vec();
+                if let Some(last) = dirty.last_mut() {
+                    *last |= 1;
+                }
+                assert!(XorChunk::resume(dirty).is_none());
+            }
+        }
     }
 }
