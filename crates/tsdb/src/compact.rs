@@ -16,6 +16,8 @@ use crate::meta::{BlockDesc, BlockMeta, Compaction};
 use crate::tombstones::{Interval, is_deleted};
 use crate::wal::{self, record};
 
+pub mod plan;
+
 /// What one maintenance pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MaintainReport {
@@ -138,65 +140,39 @@ impl Db {
         wal::write_checkpoint(&wal_dir, upto, &recs)
     }
 
-    /// Picks blocks to merge like Prometheus' leveled compactor; returns how many were merged.
+    /// Merges the blocks Prometheus' leveled compactor would pick next ([`plan::plan`]);
+    /// returns how many were merged (one: a block rewritten without its tombstones).
     fn compact_blocks_once(&self) -> Result<Option<usize>> {
         let blocks: Vec<Arc<Block>> = self.inner.blocks.read().clone();
-        if blocks.len() < 2 {
+        let metas: Vec<plan::PlanBlock> = blocks
+            .iter()
+            .map(|b| plan::PlanBlock {
+                min_time: b.meta.min_time,
+                max_time: b.meta.max_time,
+                num_series: b.meta.stats.num_series,
+                num_tombstones: b.tombstones.read().num_intervals() as u64,
+                failed: b.meta.compaction.failed,
+            })
+            .collect();
+        let picked = plan::plan(&metas, &self.inner.opts.compaction_ranges());
+        if picked.is_empty() {
             return Ok(None);
         }
-        // Overlapping blocks are merged first (vertical compaction).
-        for w in blocks.windows(2) {
-            if w[1].meta.min_time < w[0].meta.max_time {
-                let group: Vec<Arc<Block>> = blocks
-                    .iter()
-                    .filter(|b| {
-                        b.meta.min_time < w[0].meta.max_time.max(w[1].meta.max_time)
-                            && b.meta.max_time > w[0].meta.min_time
-                    })
-                    .cloned()
-                    .collect();
-                let n = group.len();
-                self.merge_blocks(&group)?;
-                return Ok(Some(n));
-            }
-        }
-        let ranges = self.inner.opts.compaction_ranges();
-        let high_time = blocks.last().map_or(i64::MIN, |b| b.meta.min_time);
-        for &iv in ranges.iter().skip(1) {
-            let mut i = 0;
-            while i < blocks.len() {
-                let start = align_down(blocks[i].meta.min_time, iv);
-                let mut j = i;
-                let mut group = Vec::new();
-                while j < blocks.len()
-                    && blocks[j].meta.min_time >= start
-                    && blocks[j].meta.max_time <= start.saturating_add(iv)
-                {
-                    group.push(blocks[j].clone());
-                    j += 1;
-                }
-                if group.is_empty() {
-                    i += 1;
-                    continue;
-                }
-                let mint = group[0].meta.min_time;
-                let maxt = group[group.len() - 1].meta.max_time;
-                if group.len() > 1 && (maxt.saturating_sub(mint) == iv || maxt <= high_time) {
-                    let n = group.len();
-                    self.merge_blocks(&group)?;
-                    return Ok(Some(n));
-                }
-                i = j;
-            }
-        }
-        Ok(None)
+        let group: Vec<Arc<Block>> = picked.iter().map(|&i| blocks[i].clone()).collect();
+        self.merge_blocks(&group)?;
+        Ok(Some(group.len()))
     }
 
     /// Writes the union of `group` (tombstones applied) as one block and deletes the inputs.
     fn merge_blocks(&self, group: &[Arc<Block>]) -> Result<()> {
         let mint = group.iter().map(|b| b.meta.min_time).min().unwrap_or(0);
         let maxt = group.iter().map(|b| b.meta.max_time).max().unwrap_or(0);
-        let meta = write_merged(&self.inner.dir, group, mint, maxt, self.compacted_format())?;
+        // A head block rewritten alone (tombstones) stays XOR, as `clean_tombstones` keeps it.
+        let format = match group {
+            [b] if b.meta.compaction.level <= 1 => ChunkFormat::Xor,
+            _ => self.compacted_format(),
+        };
+        let meta = write_merged(&self.inner.dir, group, mint, maxt, format)?;
         if let Some(meta) = meta {
             let b = Block::open(&self.inner.dir.join(&meta.ulid))?;
             self.add_block(Arc::new(b));
