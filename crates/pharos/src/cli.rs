@@ -76,6 +76,20 @@ pub struct ServerArgs {
     #[arg(long = "storage.tsdb.max-series", value_name = "N", default_value_t = 0)]
     pub tsdb_max_series: usize,
 
+    /// Write blocks merged by compaction with Pharos' dense chunks (about half the bytes of
+    /// XOR). false keeps every block in Prometheus' XOR chunks, so a real Prometheus can open
+    /// the data directory as it is (otherwise use `pharos tsdb export`).
+    #[arg(
+        long = "storage.tsdb.dense-compaction",
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub tsdb_dense_compaction: bool,
+
     /// Address to listen on for UI, API, and telemetry.
     #[arg(long = "web.listen-address", value_name = "ADDRESS", default_value = "0.0.0.0:9090")]
     pub listen_address: String,
@@ -228,6 +242,23 @@ mod tests {
             args.enable_feature,
             ["promql-delayed-name-removal", "exemplar-storage", "remote-write-receiver"]
         );
+    }
+
+    #[test]
+    fn dense_compaction_is_on_unless_turned_off() {
+        let dense = |flags: &[&str]| {
+            let argv = ["pharos", "server"].iter().chain(flags);
+            let Command::Server(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("expected server")
+            };
+            args.tsdb_dense_compaction
+        };
+        assert!(dense(&[]));
+        assert!(!dense(&["--storage.tsdb.dense-compaction=false"]));
+        assert!(dense(&["--storage.tsdb.dense-compaction=true"]));
+        assert!(dense(&["--storage.tsdb.dense-compaction"]));
+        let bad = ["pharos", "server", "--storage.tsdb.dense-compaction=maybe"];
+        assert!(Cli::try_parse_from(bad).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         retention_time: args.retention_time,
         retention_size: args.retention_size,
         tsdb_max_series: args.tsdb_max_series,
+        tsdb_dense_compaction: args.tsdb_dense_compaction,
         listen_address: args.listen_address.clone(),
         external_url: args.external_url.clone(),
         enable_lifecycle: args.enable_lifecycle,

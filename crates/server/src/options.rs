@@ -20,6 +20,9 @@ pub struct ServerOptions {
     pub retention_size: Option<u64>,
     /// `--storage.tsdb.max-series`: most series the head holds (0 = unlimited).
     pub tsdb_max_series: usize,
+    /// `--storage.tsdb.dense-compaction`: compaction writes Pharos' dense chunks (false:
+    /// Prometheus' XOR chunks, readable by Prometheus without `pharos tsdb export`).
+    pub tsdb_dense_compaction: bool,
     pub listen_address: String,
     pub external_url: Option<String>,
     pub enable_lifecycle: bool,
@@ -57,6 +60,7 @@ impl Default for ServerOptions {
             retention_time: None,
             retention_size: None,
             tsdb_max_series: 0,
+            tsdb_dense_compaction: true,
             listen_address: "0.0.0.0:9090".to_string(),
             external_url: None,
             enable_lifecycle: false,

@@ -28,6 +28,7 @@ pub fn options(opts: &ServerOptions, cfg: &config::Config) -> tsdb::Options {
             .as_ref()
             .map_or(0, |t| t.out_of_order_time_window.as_millis()),
         max_series: (opts.tsdb_max_series > 0).then_some(opts.tsdb_max_series),
+        dense_compaction: opts.tsdb_dense_compaction,
         ..defaults
     }
 }
@@ -116,4 +117,17 @@ impl Collector for TsdbCollector {
 pub fn register_metrics(db: &Arc<tsdb::Db>, metrics: &SelfMetrics) {
     let collector = TsdbCollector { db: db.clone() };
     metrics.with_registry(|r| r.register_collector(Box::new(collector)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_compaction_follows_the_flag() {
+        let cfg = config::Config::default();
+        assert!(options(&ServerOptions::default(), &cfg).dense_compaction);
+        let off = ServerOptions { tsdb_dense_compaction: false, ..ServerOptions::default() };
+        assert!(!options(&off, &cfg).dense_compaction);
+    }
 }

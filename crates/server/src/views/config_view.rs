@@ -66,6 +66,7 @@ fn flag_map(opts: &ServerOptions) -> BTreeMap<String, String> {
         "storage.tsdb.retention.size".into(),
         opts.retention_size.map(|b| format!("{b}B")).unwrap_or_else(|| "0B".into()),
     );
+    m.insert("storage.tsdb.dense-compaction".into(), opts.tsdb_dense_compaction.to_string());
     m.insert("web.listen-address".into(), opts.listen_address.clone());
     m.insert("web.external-url".into(), opts.external_url.clone().unwrap_or_default());
     m.insert("web.enable-lifecycle".into(), opts.enable_lifecycle.to_string());
