@@ -88,6 +88,13 @@ fn value(i: usize, k: u64, prev: f64) -> f64 {
 }
 
 fn main() {
+    // RUST_LOG=info shows the replay's own log (its phases among them).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let mut args = std::env::args().skip(1).filter_map(|a| a.parse::<usize>().ok());
     let n = args.next().unwrap_or(100_000);
     let steps = args.next().unwrap_or(144) as u64;
@@ -95,9 +102,11 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = std::env::var_os("MEMORY_BENCH_DIR").map_or(tmp.path().to_path_buf(), Into::into);
     if dir.join("wal").exists() {
-        // Twice: the first open finds what the last run left (a snapshot after a clean close,
-        // else only the WAL), the second the snapshot of the first's close.
-        for _ in 0..2 {
+        // Twice (MEMORY_BENCH_RESTARTS): the first open finds what the last run left (a
+        // snapshot after a clean close, else only the WAL), the second the snapshot of the
+        // first's close.
+        let restarts = std::env::var("MEMORY_BENCH_RESTARTS").ok().and_then(|v| v.parse().ok());
+        for _ in 0..restarts.unwrap_or(2) {
             let start = std::time::Instant::now();
             let cpu0 = cpu_secs();
             let rss0 = rss_bytes();

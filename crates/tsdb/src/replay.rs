@@ -5,21 +5,52 @@
 //!
 //! Full chunks that the previous run left in the head chunk cache are attached to their series
 //! as they are created, and (without an out-of-order window) the reader drops every sample of
-//! such a series up to the end of its last cached chunk, so only the open chunks' samples are
-//! appended again.
+//! such a series up to the end of its last cached chunk, mostly without decoding its value, so
+//! only the open chunks' samples are appended again.
+//!
+//! Series are created without their postings, which are built for all of them at the end
+//! ([`Head::index_replayed`]); label strings are interned through a table local to the reader.
 
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use parking_lot::MutexGuard;
 
 use crate::error::Result;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
+use crate::head::restore::Unindexed;
 use crate::head::series::ClosedChunk;
-use crate::head::{Head, Placement, SeriesHandle};
+use crate::head::{Head, MemSeries, Placement, SeriesHandle};
 use crate::iter::ChunkData;
 use crate::snapshot;
-use crate::wal::dense::{DENSE_SAMPLES, DenseDecoder};
-use crate::wal::{self, record::Record};
+use crate::wal::dense::{CachedEnds, DENSE_SAMPLES, DenseDecoder};
+use crate::wal::{self, record, record::Record};
+
+/// How many samples ahead the applying thread pulls a series into the CPU cache.
+const LOAD_AHEAD: usize = 10;
+/// How many samples ahead the applying thread locks a series (see [`Applier::samples`]).
+const LOCK_AHEAD: usize = 3;
+
+/// Asks the CPU to start loading the three cache lines from `p` (a series is that long; a
+/// hint, never a fault).
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: prefetching is a hint that never faults, whatever the address.
+        unsafe {
+            _mm_prefetch(p.cast(), _MM_HINT_T0);
+            _mm_prefetch(p.wrapping_add(64).cast(), _MM_HINT_T0);
+            _mm_prefetch(p.wrapping_add(128).cast(), _MM_HINT_T0);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// Decoded records per hand-over between the threads.
 const BATCH: usize = 32;
@@ -60,27 +91,61 @@ fn replay_into(
     chunks: RefMap<Vec<LoadedChunk>>,
 ) -> Result<wal::ReplayStats> {
     let min_valid = head.min_valid();
-    let mut skip_upto: RefMap<i64> = RefMap::default();
+    // Per series with cached chunks: the end of the last one and the value there.
+    let mut ends = Vec::new();
     if head.ooo_window <= 0 {
         for (r, list) in chunks.iter() {
             if let Some(last) = list.last() {
-                skip_upto.insert(r, last.maxt);
+                ends.push((r, last.maxt, last.last_v));
             }
         }
     }
+    let cached = CachedEnds::new(&ends);
+    drop(ends);
     let (tx, rx) = mpsc::sync_channel::<Vec<Record>>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_records(dir, tx, skip_upto));
-        let mut apply = Applier { head, refmap: RefMap::default(), min_valid, chunks };
+        let reader = scope.spawn(move || read_records(dir, tx, cached));
+        let mut apply = Applier {
+            head,
+            refmap: RefMap::default(),
+            min_valid,
+            chunks,
+            unindexed: Unindexed::default(),
+            series_time: Duration::ZERO,
+            samples_time: Duration::ZERO,
+        };
+        let started = Instant::now();
         for batch in rx {
             for rec in batch {
                 apply.record(rec);
             }
         }
-        reader.join().unwrap_or_else(|_| {
+        let applied = started.elapsed();
+        let postings = Instant::now();
+        head.index_replayed(std::mem::take(&mut apply.unindexed));
+        let postings = postings.elapsed();
+        let read = reader.join().unwrap_or_else(|_| {
             Err(crate::TsdbError::corrupted("wal", "the WAL reader thread panicked"))
-        })
+        });
+        if let Ok((_, p)) = &read {
+            tracing::info!(
+                read_ms = ms(p.read),
+                decode_series_ms = ms(p.series),
+                decode_samples_ms = ms(p.samples),
+                reader_wait_ms = ms(p.wait),
+                apply_series_ms = ms(apply.series_time),
+                apply_samples_ms = ms(apply.samples_time),
+                apply_wait_ms = ms(applied.saturating_sub(apply.series_time + apply.samples_time)),
+                postings_ms = ms(postings),
+                "WAL replay phases"
+            );
+        }
+        read.map(|(stats, _)| stats)
     })
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
 }
 
 /// Cached chunks per series ref, in time order, without chunks already in blocks or
@@ -107,40 +172,77 @@ fn group_cached(cached: Vec<LoadedChunk>, min_valid: i64) -> RefMap<Vec<LoadedCh
     by_ref
 }
 
+/// Where the reader thread's time went: reading, checking and decompressing segments
+/// (`read`), decoding series and sample records, and waiting for the applying thread.
+#[derive(Default)]
+struct ReadPhases {
+    read: Duration,
+    series: Duration,
+    samples: Duration,
+    wait: Duration,
+}
+
+/// Label strings seen by the reader, each interned process-wide once.
+#[derive(Default)]
+struct Strings(HashSet<Arc<str>, ahash::RandomState>);
+
+impl Strings {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a = model::intern(s);
+        self.0.insert(a.clone());
+        a
+    }
+}
+
 fn read_records(
     dir: &Path,
     tx: mpsc::SyncSender<Vec<Record>>,
-    skip_upto: RefMap<i64>,
-) -> Result<wal::ReplayStats> {
+    cached: CachedEnds,
+) -> Result<(wal::ReplayStats, ReadPhases)> {
     let dense = std::cell::RefCell::new(DenseDecoder::default());
+    let mut strings = Strings::default();
     let mut batch = Vec::with_capacity(BATCH);
     let mut receiver_gone = false;
+    let mut p = ReadPhases::default();
+    let started = Instant::now();
     let stats = wal::replay_segments(
         dir,
         || dense.borrow_mut().reset(),
         |rec| {
-            if rec.first() == Some(&DENSE_SAMPLES) && !skip_upto.is_empty() {
-                // Samples inside cached chunks are dropped while decoding (they still set
-                // their series' bases).
+            let t0 = Instant::now();
+            let series = rec.first() == Some(&record::SERIES);
+            let decoded = if rec.first() == Some(&DENSE_SAMPLES) && !cached.is_empty() {
+                // Samples inside cached chunks are skipped while decoding.
                 let mut list = Vec::new();
-                let keep = |r: u64, t: i64| skip_upto.get(&r).is_none_or(|&upto| t > upto);
-                match dense.borrow_mut().decode_into(rec, keep, &mut list) {
-                    Ok(()) => batch.push(Record::Samples(list)),
-                    Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
-                }
+                dense
+                    .borrow_mut()
+                    .decode_skipping(rec, &cached, &mut list)
+                    .map(|()| (!list.is_empty()).then_some(Record::Samples(list)))
+            } else if series {
+                record::decode_series(rec, |s| strings.get(s)).map(Some)
             } else {
-                match wal::record::decode_with(rec, &mut dense.borrow_mut()) {
-                    Ok(Record::Samples(mut list)) if !skip_upto.is_empty() => {
-                        list.retain(|(r, t, _)| skip_upto.get(r).is_none_or(|&upto| *t > upto));
-                        batch.push(Record::Samples(list));
+                match record::decode_with(rec, &mut dense.borrow_mut()) {
+                    Ok(Record::Samples(mut list)) if !cached.is_empty() => {
+                        list.retain(|&(r, t, _)| cached.keeps(r, t));
+                        Ok((!list.is_empty()).then_some(Record::Samples(list)))
                     }
-                    Ok(r) => batch.push(r),
-                    Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+                    other => other.map(Some),
                 }
+            };
+            match decoded {
+                Ok(Some(r)) => batch.push(r),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
             }
+            let t1 = Instant::now();
+            *(if series { &mut p.series } else { &mut p.samples }) += t1 - t0;
             if batch.len() >= BATCH && !receiver_gone {
                 receiver_gone =
                     tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err();
+                p.wait += t1.elapsed();
             }
             Ok(())
         },
@@ -148,7 +250,8 @@ fn read_records(
     if !batch.is_empty() {
         let _ = tx.send(batch);
     }
-    Ok(stats)
+    p.read = started.elapsed().saturating_sub(p.series + p.samples + p.wait);
+    Ok((stats, p))
 }
 
 struct Applier<'a> {
@@ -158,10 +261,21 @@ struct Applier<'a> {
     min_valid: i64,
     /// Cached chunks not yet attached, by head ref.
     chunks: RefMap<Vec<LoadedChunk>>,
+    /// Series created so far, to add to the postings at the end.
+    unindexed: Unindexed,
+    series_time: Duration,
+    samples_time: Duration,
 }
 
 impl Applier<'_> {
     fn record(&mut self, rec: Record) {
+        let started = Instant::now();
+        let series = matches!(rec, Record::Series(_));
+        self.apply(rec);
+        *(if series { &mut self.series_time } else { &mut self.samples_time }) += started.elapsed();
+    }
+
+    fn apply(&mut self, rec: Record) {
         let head = self.head;
         match rec {
             Record::Series(list) => {
@@ -169,7 +283,7 @@ impl Applier<'_> {
                     if labels.is_empty() {
                         continue;
                     }
-                    let (hr, s, _) = head.get_or_create(&labels, Some(r));
+                    let (hr, s) = head.create_replayed(&labels, r, &mut self.unindexed);
                     {
                         let mut g = s.lock();
                         g.logged = true;
@@ -190,25 +304,7 @@ impl Applier<'_> {
                     self.refmap.insert(r, (hr, s));
                 }
             }
-            Record::Samples(list) => {
-                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-                for (r, t, v) in list {
-                    let Some((hr, s)) = self.refmap.get(&r) else { continue };
-                    let mut s = s.lock();
-                    match s.place(None, t, v, self.min_valid, head.ooo_window.max(0)) {
-                        Ok(Placement::InOrder) => {
-                            s.append(t, v, head.chunk_range, head.mapper.as_ref().map(|m| (m, *hr)))
-                        }
-                        Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
-                        Ok(Placement::Duplicate) | Err(_) => continue,
-                    }
-                    lo = lo.min(t);
-                    hi = hi.max(t);
-                }
-                if lo <= hi {
-                    head.note_times(lo, hi);
-                }
-            }
+            Record::Samples(list) => self.samples(&list),
             Record::Tombstones(list) => {
                 for (r, mint, maxt) in list {
                     if let Some((hr, s)) = self.refmap.get(&r) {
@@ -218,6 +314,67 @@ impl Applier<'_> {
                 }
             }
             Record::Other(_) => {}
+        }
+    }
+
+    /// Appends samples to their series. Samples of one record mostly go to different series,
+    /// in the order the series were created, each a few cache misses away (the series, the
+    /// end of its open chunk): the series [`LOAD_AHEAD`] samples on is pulled into the cache,
+    /// and the one [`LOCK_AHEAD`] on is locked early to pull in the end of its open chunk.
+    fn samples(&mut self, list: &[(u64, i64, f64)]) {
+        let head = self.head;
+        let refmap = &self.refmap;
+        let (min_valid, ooo_window) = (self.min_valid, head.ooo_window.max(0));
+        let lock_early = |i: usize| -> Option<(u64, MutexGuard<'_, MemSeries>)> {
+            let (hr, s) = refmap.get(&list.get(i)?.0)?;
+            let g = s.try_lock()?;
+            if let Some(o) = g.open.as_ref() {
+                let b = o.chunk.bytes();
+                prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+            }
+            Some((*hr, g))
+        };
+        let mut early: VecDeque<Option<(u64, MutexGuard<'_, MemSeries>)>> =
+            (0..LOCK_AHEAD).map(lock_early).collect();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (i, &(r, t, v)) in list.iter().enumerate() {
+            if let Some((_, s)) = list.get(i + LOAD_AHEAD).and_then(|x| refmap.get(&x.0)) {
+                prefetch(Arc::as_ptr(s).cast());
+            }
+            early.push_back(lock_early(i + LOCK_AHEAD));
+            let (hr, mut s) = match early.pop_front().flatten() {
+                Some(locked) => locked,
+                None => {
+                    let Some((hr, s)) = refmap.get(&r) else { continue };
+                    match s.try_lock() {
+                        Some(g) => (*hr, g),
+                        // Locked early for a later sample of the same series: take that guard
+                        // (that sample locks it again when its turn comes).
+                        None => match early.iter_mut().find(|e| {
+                            e.as_ref()
+                                .is_some_and(|(_, g)| std::ptr::eq(MutexGuard::mutex(g), &**s))
+                        }) {
+                            Some(slot) => match slot.take() {
+                                Some(locked) => locked,
+                                None => continue,
+                            },
+                            None => (*hr, s.lock()),
+                        },
+                    }
+                }
+            };
+            match s.place(None, t, v, min_valid, ooo_window) {
+                Ok(Placement::InOrder) => {
+                    s.append(t, v, head.chunk_range, head.mapper.as_ref().map(|m| (m, hr)))
+                }
+                Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
+                Ok(Placement::Duplicate) | Err(_) => continue,
+            }
+            lo = lo.min(t);
+            hi = hi.max(t);
+        }
+        if lo <= hi {
+            head.note_times(lo, hi);
         }
     }
 }

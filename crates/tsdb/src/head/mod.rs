@@ -5,6 +5,7 @@
 pub mod mapper;
 mod postings;
 pub mod refmap;
+pub(crate) mod restore;
 pub mod series;
 pub mod trim;
 

@@ -6,8 +6,10 @@
 //! writer codes a series against a base only if that base was logged in the segment it is
 //! writing. See `docs/format/wal.md`.
 
+use std::collections::HashMap;
+
 use crate::decimal::{pow10, scaled};
-use crate::encoding::{Decbuf, Encbuf};
+use crate::encoding::{Decbuf, Encbuf, read_uvarint};
 use crate::error::{Result, TsdbError};
 use crate::head::refmap::RefMap;
 
@@ -100,6 +102,109 @@ pub fn encode(samples: &[DenseSample], out: &mut Encbuf) {
     out.put_bytes(&payload.b);
 }
 
+/// Reads `n` varints from the start of `b` and calls `push` with their running sums from
+/// `start` (the ref and time columns); returns the bytes read, `None` if the column is cut
+/// short or bad.
+#[inline]
+fn running_sums(b: &[u8], n: usize, start: i64, mut push: impl FnMut(i64)) -> Option<usize> {
+    let mut pos = 0;
+    let mut acc = start;
+    for _ in 0..n {
+        // Most deltas (consecutive refs, time jitter) fit one byte.
+        let u = match b.get(pos) {
+            Some(&x) if x < 0x80 => {
+                pos += 1;
+                u64::from(x)
+            }
+            _ => {
+                let (u, used) = read_uvarint(b.get(pos..)?)?;
+                pos += used;
+                u
+            }
+        };
+        acc = acc.wrapping_add(((u >> 1) as i64) ^ -((u & 1) as i64));
+        push(acc);
+    }
+    Some(pos)
+}
+
+/// Decodes the value of a sample with `tag` whose series' base is `base` from `d`.
+fn value(tag: u8, base: Option<f64>, d: &mut Decbuf<'_>) -> Result<f64> {
+    let bad = |why: &str| TsdbError::corrupted("wal dense samples record", why.to_string());
+    let v = match tag & 0x03 {
+        KIND_RAW => f64::from_bits(u64::from_le_bytes(
+            d.bytes(8).try_into().map_err(|_| bad("truncated value"))?,
+        )),
+        kind => {
+            let b = base.ok_or_else(|| bad("value coded against a missing base"))?;
+            match kind {
+                KIND_SAME => b,
+                KIND_XOR => f64::from_bits(b.to_bits() ^ d.uvarint()),
+                _ => {
+                    let k = u32::from(tag >> 3);
+                    let delta = d.varint();
+                    let mb = scaled(b, k).ok_or_else(|| bad("base is not decimal"))?;
+                    let m = mb.checked_add(delta).ok_or_else(|| bad("delta overflow"))?;
+                    m as f64 / pow10(k)
+                }
+            }
+        }
+    };
+    d.check("wal dense samples record")?;
+    Ok(v)
+}
+
+/// What a replay knows before reading the WAL of the series that have chunks in the head chunk
+/// cache: per series ref, the end of its last cached chunk (`upto`) and the value there
+/// (`last_v`). Looked up for every sample, so the ends of small refs sit in a plain vector.
+#[derive(Debug, Default)]
+pub struct CachedEnds {
+    /// `upto` by ref, `i64::MIN` for none (a sample at `i64::MIN` is then kept, which only
+    /// costs its decoding: the head rejects it again).
+    dense: Vec<i64>,
+    far: HashMap<u64, i64, ahash::RandomState>,
+    last_v: RefMap<f64>,
+}
+
+impl CachedEnds {
+    /// From `(ref, upto, last_v)` entries.
+    pub fn new(ends: &[(u64, i64, f64)]) -> CachedEnds {
+        let mut c = CachedEnds::default();
+        // Refs are mostly small and dense; a few far-off ones must not size the vector.
+        let limit = (ends.len() as u64).saturating_mul(16).saturating_add(1024);
+        let len = ends.iter().map(|e| e.0).filter(|&r| r < limit).max().map_or(0, |r| r + 1);
+        c.dense = vec![i64::MIN; len as usize];
+        for &(r, upto, last_v) in ends {
+            match c.dense.get_mut(r as usize) {
+                Some(slot) => *slot = upto,
+                None => {
+                    c.far.insert(r, upto);
+                }
+            }
+            c.last_v.insert(r, last_v);
+        }
+        c
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last_v.is_empty()
+    }
+
+    /// True unless the sample of series `r` at `t` is in the series' cached chunks.
+    #[inline]
+    pub fn keeps(&self, r: u64, t: i64) -> bool {
+        let upto = match self.dense.get(r as usize) {
+            Some(&u) => u,
+            None if self.far.is_empty() => return true,
+            None => match self.far.get(&r) {
+                Some(&u) => u,
+                None => return true,
+            },
+        };
+        t > upto
+    }
+}
+
 /// Decodes dense records of one segment; holds each series' base value.
 #[derive(Default)]
 pub struct DenseDecoder {
@@ -132,61 +237,11 @@ impl DenseDecoder {
         out: &mut Vec<(u64, i64, f64)>,
     ) -> Result<()> {
         let bad = |why: &str| TsdbError::corrupted("wal dense samples record", why.to_string());
-        let mut d = Decbuf::new(rec);
-        if d.byte() != DENSE_SAMPLES {
-            return Err(bad("wrong record type"));
-        }
-        let n = d.uvarint() as usize;
-        d.check("wal dense samples record")?;
-        if n == 0 {
-            return Ok(());
-        }
-        // Each sample needs at least three bytes (ref, time, tag): bounds the allocation.
-        if n > rec.len() {
-            return Err(bad("sample count larger than the record"));
-        }
-        let t0 = d.varint();
-        let refs = &mut self.refs;
-        refs.clear();
-        let mut r = 0u64;
-        for _ in 0..n {
-            r = r.wrapping_add(d.varint() as u64);
-            refs.push(r);
-        }
-        let ts = &mut self.ts;
-        ts.clear();
-        let mut t = t0;
-        for _ in 0..n {
-            t = t.wrapping_add(d.varint());
-            ts.push(t);
-        }
-        let tags = d.bytes(n);
-        d.check("wal dense samples record")?;
-        out.reserve(n);
-        for ((&tag, &r), &t) in tags.iter().zip(refs.iter()).zip(ts.iter()) {
+        let Some((mut d, tags)) = self.columns(rec)? else { return Ok(()) };
+        out.reserve(tags.len());
+        for ((&tag, &r), &t) in tags.iter().zip(&self.refs).zip(&self.ts) {
             let base = self.bases.get_mut(&r);
-            let v = match tag & 0x03 {
-                KIND_RAW => f64::from_bits(u64::from_le_bytes(
-                    d.bytes(8).try_into().map_err(|_| bad("truncated value"))?,
-                )),
-                kind => {
-                    let b = *base
-                        .as_deref()
-                        .ok_or_else(|| bad("value coded against a missing base"))?;
-                    match kind {
-                        KIND_SAME => b,
-                        KIND_XOR => f64::from_bits(b.to_bits() ^ d.uvarint()),
-                        _ => {
-                            let k = u32::from(tag >> 3);
-                            let delta = d.varint();
-                            let mb = scaled(b, k).ok_or_else(|| bad("base is not decimal"))?;
-                            let m = mb.checked_add(delta).ok_or_else(|| bad("delta overflow"))?;
-                            m as f64 / pow10(k)
-                        }
-                    }
-                }
-            };
-            d.check("wal dense samples record")?;
+            let v = value(tag, base.as_deref().copied(), &mut d)?;
             if tag & SETS_BASE != 0 {
                 match base {
                     Some(b) => *b = v,
@@ -201,6 +256,87 @@ impl DenseDecoder {
             return Err(bad("trailing bytes"));
         }
         Ok(())
+    }
+
+    /// Reads the header and the ref and time columns of a [`DENSE_SAMPLES`] record into
+    /// `self.refs` and `self.ts`; returns the tags and the decoder at the value payloads, or
+    /// `None` for a record without samples.
+    fn columns<'r>(&mut self, rec: &'r [u8]) -> Result<Option<(Decbuf<'r>, &'r [u8])>> {
+        let bad = |why: &str| TsdbError::corrupted("wal dense samples record", why.to_string());
+        let mut d = Decbuf::new(rec);
+        if d.byte() != DENSE_SAMPLES {
+            return Err(bad("wrong record type"));
+        }
+        let n = d.uvarint() as usize;
+        d.check("wal dense samples record")?;
+        if n == 0 {
+            return Ok(None);
+        }
+        // Each sample needs at least three bytes (ref, time, tag): bounds the allocation.
+        if n > rec.len() {
+            return Err(bad("sample count larger than the record"));
+        }
+        let t0 = d.varint();
+        let (refs, ts) = (&mut self.refs, &mut self.ts);
+        refs.clear();
+        ts.clear();
+        let used = running_sums(d.b, n, 0, |r| refs.push(r as u64));
+        d.skip(used.ok_or_else(|| bad("bad ref column"))?);
+        let used = running_sums(d.b, n, t0, |t| ts.push(t));
+        d.skip(used.ok_or_else(|| bad("bad time column"))?);
+        let tags = d.bytes(n);
+        d.check("wal dense samples record")?;
+        Ok(Some((d, tags)))
+    }
+
+    /// Decodes a [`DENSE_SAMPLES`] record for a replay whose head already holds, for each
+    /// series in `cached`, every sample up to `upto` in its cached chunks, `last_v` being the
+    /// value at `upto` (without an out-of-order window). Samples at or before `upto` are
+    /// skipped without decoding their values; the rest are appended to `out`.
+    ///
+    /// A skipped sample's value is only ever a base for later skipped samples or for the
+    /// series' first kept sample of the segment. The writer logs a series' in-order samples
+    /// in time order, so the base of that first kept sample, if it has one, is the sample at
+    /// `upto` logged earlier in the same segment: `last_v`. The decoder uses `last_v` as the
+    /// base of a cached series that has no base decoded in this segment.
+    pub fn decode_skipping(
+        &mut self,
+        rec: &[u8],
+        cached: &CachedEnds,
+        out: &mut Vec<(u64, i64, f64)>,
+    ) -> Result<()> {
+        let Some((mut d, tags)) = self.columns(rec)? else { return Ok(()) };
+        let keep = |r: u64, t: i64| cached.keeps(r, t);
+        // Nothing after the last kept sample needs its value payload read.
+        let Some(last) = self.refs.iter().zip(&self.ts).rposition(|(&r, &t)| keep(r, t)) else {
+            return Ok(());
+        };
+        out.reserve(last + 1);
+        for ((&tag, &r), &t) in tags.iter().zip(&self.refs).zip(&self.ts).take(last + 1) {
+            if !keep(r, t) {
+                match tag & 0x03 {
+                    KIND_RAW => d.skip(8),
+                    KIND_SAME => {}
+                    _ => {
+                        d.uvarint();
+                    }
+                }
+                continue;
+            }
+            let base = match self.bases.get(&r) {
+                Some(&b) => Some(b),
+                None => cached.last_v.get(&r).copied(),
+            };
+            let v = value(tag, base, &mut d)?;
+            if tag & SETS_BASE != 0 {
+                match self.bases.get_mut(&r) {
+                    Some(b) => *b = v,
+                    None => self.bases.insert(r, v),
+                }
+            }
+            out.push((r, t, v));
+        }
+        d.check("wal dense samples record")
     }
 }
 
@@ -285,6 +421,51 @@ mod tests {
             vec![(7, 1000, 3.25, false), (7, 3000, 10.75, true)],
             vec![(7, 4000, 10.75, true), (7, 2500, 10.5, false)],
         ]);
+    }
+
+    #[test]
+    fn skipping_cached_samples_decodes_the_rest_exactly() {
+        // Series 1 and 2 have cached chunks up to t = 5 (value there 1.05 and -3.0); series 3
+        // has none. Values are decimal deltas, XORs and repeats against their bases.
+        let value = |r: u64, t: i64| match r {
+            1 => 1.0 + t as f64 / 100.0,
+            2 => -3.0 * (t as f64 / 5.0).floor(),
+            _ => (t as f64).sqrt(),
+        };
+        let mut bases: std::collections::HashMap<u64, f64> = Default::default();
+        let mut recs = Vec::new();
+        for t in 1..=9i64 {
+            let mut samples = Vec::new();
+            for r in 1..=3u64 {
+                let v = value(r, t);
+                samples.push(DenseSample {
+                    r,
+                    t,
+                    v,
+                    base: bases.get(&r).copied(),
+                    sets_base: true,
+                });
+                bases.insert(r, v);
+            }
+            let mut e = Encbuf::new();
+            encode(&samples, &mut e);
+            recs.push(e.b);
+        }
+        let cached = CachedEnds::new(&[(1, 5, value(1, 5)), (2, 5, value(2, 5)), (9, 1, 0.0)]);
+        let mut dec = DenseDecoder::default();
+        let mut got = Vec::new();
+        for rec in &recs {
+            dec.decode_skipping(rec, &cached, &mut got).unwrap();
+        }
+        let want: Vec<(u64, i64, u64)> = (1..=9i64)
+            .flat_map(|t| (1..=3u64).map(move |r| (r, t)))
+            .filter(|&(r, t)| r == 3 || t > 5)
+            .map(|(r, t)| (r, t, value(r, t).to_bits()))
+            .collect();
+        let got: Vec<(u64, i64, u64)> = got.iter().map(|s| (s.0, s.1, s.2.to_bits())).collect();
+        assert_eq!(got, want);
+        assert!(cached.keeps(3, 1) && cached.keeps(1, 6) && !cached.keeps(1, 5));
+        assert!(cached.keeps(1 << 40, 0));
     }
 
     #[test]

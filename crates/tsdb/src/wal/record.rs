@@ -2,6 +2,8 @@
 //! tombstones (type 3), plus Pharos' dense samples ([`super::dense`]). Other record types are
 //! recognised and skipped on replay.
 
+use std::sync::Arc;
+
 use model::{Label, Labels};
 
 use crate::encoding::{Decbuf, Encbuf};
@@ -62,30 +64,37 @@ pub fn decode_with(rec: &[u8], dense: &mut super::dense::DenseDecoder) -> Result
     decode(rec)
 }
 
+/// Decodes a series record, taking each label name and value string through `intern`.
+pub fn decode_series(rec: &[u8], mut intern: impl FnMut(&str) -> Arc<str>) -> Result<Record> {
+    let mut d = Decbuf::new(rec);
+    if d.byte() != SERIES {
+        return Err(crate::TsdbError::corrupted("wal series record", "wrong record type"));
+    }
+    let mut out = Vec::new();
+    while !d.is_empty() {
+        let r = d.be64();
+        let n = d.uvarint();
+        let mut ls = Vec::with_capacity((n as usize).min(64));
+        for _ in 0..n {
+            let name = d.uvarint_str();
+            let value = d.uvarint_str();
+            // A corrupt count must not spin through 2^64 empty labels.
+            if !d.ok() {
+                break;
+            }
+            ls.push(Label { name: intern(name), value: intern(value) });
+        }
+        d.check("wal series record")?;
+        out.push((r, Labels::from_vec(ls)));
+    }
+    Ok(Record::Series(out))
+}
+
 pub fn decode(rec: &[u8]) -> Result<Record> {
     let mut d = Decbuf::new(rec);
     let typ = d.byte();
     match typ {
-        SERIES => {
-            let mut out = Vec::new();
-            while !d.is_empty() {
-                let r = d.be64();
-                let n = d.uvarint();
-                let mut ls = Vec::with_capacity((n as usize).min(64));
-                for _ in 0..n {
-                    let name = d.uvarint_str();
-                    let value = d.uvarint_str();
-                    // A corrupt count must not spin through 2^64 empty labels.
-                    if !d.ok() {
-                        break;
-                    }
-                    ls.push(Label::new(name, value));
-                }
-                d.check("wal series record")?;
-                out.push((r, Labels::from_vec(ls)));
-            }
-            Ok(Record::Series(out))
-        }
+        SERIES => decode_series(rec, model::intern),
         SAMPLES => {
             let mut out = Vec::new();
             if d.is_empty() {
