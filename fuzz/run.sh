@@ -12,7 +12,7 @@ LOGDIR=${LOGDIR:-/tmp/pharos-fuzz}
 mkdir -p "$LOGDIR"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(exposition promql_parse remote_write wal_record xor_chunk config)
+    targets=(exposition promql_parse remote_write wal_record xor_chunk dense_chunk config)
 fi
 cargo +nightly fuzz build -O || exit 1
 for t in "${targets[@]}"; do

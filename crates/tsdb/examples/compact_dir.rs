@@ -5,9 +5,14 @@
 //! `--recode OUT` instead writes every block of DIR again into OUT with the chunk encoding
 //! compaction uses (same ranges, no merging: for data too short to compact) and compares.
 //!
+//! `--merge OUT` writes all samples of all blocks of DIR as one block, once with XOR chunks
+//! (OUT/xor) and once with dense chunks (OUT/dense), as compaction into one long block would,
+//! and compares them.
+//!
 //! `--head` first writes the head (e.g. a Prometheus data directory's WAL) into 2 h blocks.
 //!
-//! Usage: `compact_dir DIR [--head] [--xor] [--by-metric] | compact_dir DIR --recode OUT`
+//! Usage: `compact_dir DIR [--head] [--xor] [--by-metric] | compact_dir DIR --recode OUT |
+//! compact_dir DIR --merge OUT`
 
 #![allow(clippy::unwrap_used)]
 
@@ -64,6 +69,53 @@ fn recode(dir: &Path, out: &Path) {
     );
 }
 
+/// Writes every sample of every block of `dir` into one block in `out/xor` and one in
+/// `out/dense`, and prints both sizes.
+fn merge(dir: &Path, out: &Path) {
+    use tsdb::blockwriter::{ChunkFormat, SortedBlockWriter};
+    let mut all: std::collections::BTreeMap<model::Labels, Vec<(i64, f64)>> = Default::default();
+    let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
+    for ent in std::fs::read_dir(dir).unwrap().flatten() {
+        let Ok(b) = tsdb::block::Block::open(&ent.path()) else { continue };
+        (mint, maxt) = (mint.min(b.meta.min_time), maxt.max(b.meta.max_time));
+        for id in b.index.all_postings().unwrap() {
+            let (labels, chunks) = b.index.series(id).unwrap();
+            let s = all.entry(labels).or_default();
+            for c in chunks {
+                let (enc, data) = b.chunks.chunk(c.r).unwrap();
+                s.extend(tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap());
+            }
+        }
+    }
+    let samples: usize = all.values().map(Vec::len).sum();
+    println!(
+        "{} series, {samples} samples ({:.1} per series), {} h",
+        all.len(),
+        samples as f64 / all.len().max(1) as f64,
+        (maxt - mint) as f64 / 3.6e6
+    );
+    for (name, format) in [("xor", ChunkFormat::Xor), ("dense", ChunkFormat::DENSE)] {
+        let parent = out.join(name);
+        let mut w = SortedBlockWriter::new(&parent, mint, maxt).unwrap().with_format(format);
+        for (labels, s) in &all {
+            let mut s = s.clone();
+            s.sort_by_key(|x| x.0);
+            s.dedup_by_key(|x| x.0);
+            w.add_series(labels.clone(), &s).unwrap();
+        }
+        let level = tsdb::meta::Compaction { level: 2, ..Default::default() };
+        let meta = w.finish(level).unwrap().unwrap();
+        let block = parent.join(&meta.ulid);
+        let (b, c) = (dir_bytes(&block), dir_bytes(&block.join("chunks")));
+        let n = meta.stats.num_samples.max(1) as f64;
+        println!(
+            "{name:5}: chunks {c} bytes ({:.3} per sample), whole block {b} bytes ({:.3} per sample)",
+            c as f64 / n,
+            b as f64 / n
+        );
+    }
+}
+
 /// Chunk bytes per sample of each metric name in the largest block.
 fn by_metric(dir: &Path, db: &tsdb::Db) {
     let Some(m) = db.blocks().into_iter().max_by_key(|m| m.stats.num_samples) else { return };
@@ -79,8 +131,18 @@ fn by_metric(dir: &Path, db: &tsdb::Db) {
             e.1 += tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap().len() as u64;
         }
     }
-    for (name, (bytes, n)) in per {
-        println!("{name:40} {:.3} bytes per sample", bytes as f64 / n.max(1) as f64);
+    let total: u64 = per.values().map(|e| e.0).sum();
+    let samples: u64 = per.values().map(|e| e.1).sum();
+    let mut rows: Vec<(String, (u64, u64))> = per.into_iter().collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.0));
+    println!("metric (by chunk bytes)                  B/sample  bytes  share  B/sample of all");
+    for (name, (bytes, n)) in rows {
+        println!(
+            "{name:40} {:7.3} {bytes:7} {:5.1} % {:6.4}",
+            bytes as f64 / n.max(1) as f64,
+            100.0 * bytes as f64 / total.max(1) as f64,
+            bytes as f64 / samples.max(1) as f64
+        );
     }
 }
 
@@ -99,6 +161,11 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--recode") {
         let out = args.get(i + 1).expect("--recode needs an output directory");
         recode(Path::new(dir), Path::new(out));
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--merge") {
+        let out = args.get(i + 1).expect("--merge needs an output directory");
+        merge(Path::new(dir), Path::new(out));
         return;
     }
     let dense = !args.iter().any(|a| a == "--xor");

@@ -235,3 +235,96 @@ fn rare_timestamp_jitter_roundtrips_and_stays_small() {
     let regular: Vec<(i64, f64)> = (0..1440).map(|i| (i * 15_000, f64::from(i as i32))).collect();
     assert_roundtrip(&mut enc, &regular);
 }
+
+/// The sample sets the version-1 fixtures in `tests/data/dense_v1_*.bin` hold.
+fn v1_sets() -> Vec<(&'static str, Vec<(i64, f64)>)> {
+    let t0 = 1_764_111_111_231i64;
+    // A hundredths counter on a 15 s grid, a few scrapes late, a stale marker and a -0.0.
+    let counter: Vec<(i64, f64)> = (0..300i64)
+        .map(|i| {
+            let late = if i % 37 == 5 { 7 + i % 11 } else { 0 };
+            let v = match i {
+                100 => f64::from_bits(0x7ff0_0000_0000_0002),
+                200 => -0.0,
+                _ => (i * i * 7 % 1000 + i * 1234) as f64 / 100.0,
+            };
+            (t0 + i * 15_000 + late, v)
+        })
+        .collect();
+    // Non-decimal floats (xor mode), jittered timestamps (nibbles), NaN and infinities.
+    let floats: Vec<(i64, f64)> = (0..200i64)
+        .map(|i| {
+            let v = match i % 50 {
+                3 => f64::NAN,
+                4 => f64::INFINITY,
+                5 => f64::NEG_INFINITY,
+                _ => (i as f64 * 0.37).sin() / 3.0,
+            };
+            (t0 + i * 15_000 + (i * 7) % 5, v)
+        })
+        .collect();
+    // Steadily growing deltas (deltas of deltas) at irregular times (varints).
+    let growing: Vec<(i64, f64)> = (0..150i64)
+        .map(|i| (t0 + i * i * 1000 + (i * 7919) % 3001, (i * i * 4096) as f64))
+        .collect();
+    vec![
+        ("counter", counter),
+        ("floats", floats),
+        ("growing", growing),
+        ("single", vec![(-5, 2.5)]),
+    ]
+}
+
+/// Chunks written by format version 1 (before the section code byte, magicless zstd frames,
+/// order 0 and bits mode) still decode to their samples bit for bit.
+#[test]
+fn version_1_chunks_still_decode() {
+    for (name, want) in v1_sets() {
+        let path = format!("{}/tests/data/dense_v1_{name}.bin", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[0], 1, "{name}");
+        let got = decode_all(&bytes).unwrap_or_else(|| panic!("{name} does not decode"));
+        let got: Vec<(i64, u64)> = got.iter().map(|s| (s.0, s.1.to_bits())).collect();
+        let want: Vec<(i64, u64)> = want.iter().map(|s| (s.0, s.1.to_bits())).collect();
+        assert_eq!(got, want, "{name}");
+        // Every truncation is an error, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(decode_all(&bytes[..cut]).is_none(), "{name} cut at {cut}");
+        }
+    }
+}
+
+/// The version 2 value codings: offsets from the first value for noise around a level,
+/// bit-pattern deltas for nanosecond-precision timestamps, and bit patterns whose differences
+/// overflow; each round-trips and the noisy and timestamp series take the new codings' sizes.
+#[test]
+fn version_2_value_codings_round_trip() {
+    let mut r = Rng(7);
+    let t0 = 1_764_111_111_231i64;
+    let noise: Vec<(i64, f64)> =
+        (0..500i64).map(|i| (t0 + i * 15_000, (500_000 + r.below(100_000)) as f64 / 1e9)).collect();
+    let clock: Vec<(i64, f64)> = (0..500i64)
+        .map(|i| {
+            let ns = (t0 + i * 15_000) as f64 / 1e3 + r.below(1_000_000) as f64 / 1e9;
+            (t0 + i * 15_000, ns)
+        })
+        .collect();
+    let wild: Vec<(i64, f64)> = (0..500i64)
+        .map(|i| {
+            let v = if i % 2 == 0 { f64::from_bits(r.next()) } else { -f64::from_bits(i as u64) };
+            (t0 + i, v)
+        })
+        .collect();
+    let mut enc = DenseEncoder::new(16);
+    for (name, s, most) in [("noise", noise, 3.2), ("clock", clock, 3.5), ("wild", wild, 20.0)] {
+        let b = enc.encode(&s);
+        assert_eq!(b[0], 2);
+        let got = decode_all(&b).unwrap();
+        assert_eq!(got.len(), s.len(), "{name}");
+        for (g, w) in got.iter().zip(&s) {
+            assert!(g.0 == w.0 && g.1.to_bits() == w.1.to_bits(), "{name}");
+        }
+        let per = b.len() as f64 / s.len() as f64;
+        assert!(per < most, "{name}: {per:.2} bytes per sample");
+    }
+}

@@ -13,8 +13,13 @@ pub use encode::DenseEncoder;
 
 /// The encoding byte of dense chunks in chunk files.
 pub const ENCODING_DENSE: u8 = 0x50;
-/// The format version, the first byte of the chunk data.
-pub const FORMAT_VERSION: u8 = 1;
+/// The format version the encoder writes, the first byte of the chunk data. Version 1 chunks
+/// (per-section lengths and compression bytes, zstd frames with their magic number, no value
+/// order 0 and no bits mode) are still read.
+pub const FORMAT_VERSION: u8 = 2;
+const VERSION_1: u8 = 1;
+/// Every zstd frame starts with these four bytes; version 2 leaves them out.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// Largest decimal scale: values are integers divided by at most 10^15.
 pub const MAX_SCALE: u8 = 15;
 /// Largest body a chunk may announce (a guard against corrupt lengths).
@@ -23,6 +28,8 @@ pub const MAX_BODY: u64 = 64 << 20;
 const COMPRESSION_NONE: u8 = 0;
 const COMPRESSION_ZSTD: u8 = 1;
 const COMPRESSION_RUN: u8 = 2;
+/// Version 2: the section is empty (no length follows).
+const COMPRESSION_EMPTY: u8 = 3;
 const TS_VARINTS: u8 = 0;
 const TS_NIBBLES: u8 = 1;
 const TS_SPARSE: u8 = 2;
@@ -32,10 +39,27 @@ const MODE_DECIMAL: u8 = 0;
 /// Decimal values coded as unsigned deltas (orders 1 and 2 are zig-zag deltas and deltas of
 /// deltas).
 const ORDER_UNSIGNED_DELTAS: u8 = 3;
+/// Version 2: each integer as its offset from the first (noise around a level).
+const ORDER_OFFSETS: u8 = 0;
 const MODE_XOR: u8 = 1;
+/// Version 2: values as the integers of their IEEE-754 bit patterns, coded like decimals.
+const MODE_BITS: u8 = 2;
 
 thread_local! {
     static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    /// A version 2 frame with its magic number put back.
+    static FRAME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Decompresses one zstd frame stored without its magic number into `out`.
+fn decompress_magicless_into(src: &[u8], out: &mut [u8]) -> Option<()> {
+    FRAME.with(|f| {
+        let mut f = f.borrow_mut();
+        f.clear();
+        f.extend_from_slice(&ZSTD_MAGIC);
+        f.extend_from_slice(src);
+        decompress_into(&f, out)
+    })
 }
 
 /// Decompresses one zstd frame into `out`, which it must fill exactly.
@@ -192,8 +216,22 @@ impl Residuals {
 /// How values are coded, with the decoder's running state.
 #[derive(Debug, Clone, Copy)]
 enum Values {
-    Decimal { p: f64, gcd: i64, order: u8, x: i64, d: i64, exc_left: u64, next_exc: u64 },
-    Xor { prev: u64 },
+    /// Scaled decimals (`bits` false: the value is `x / p`) or bit patterns (`bits` true: the
+    /// value's bits are `x`); `base` is the first integer (order 0 codes offsets from it).
+    Decimal {
+        p: f64,
+        gcd: i64,
+        order: u8,
+        x: i64,
+        d: i64,
+        base: i64,
+        bits: bool,
+        exc_left: u64,
+        next_exc: u64,
+    },
+    Xor {
+        prev: u64,
+    },
 }
 
 /// The decoding state apart from the body bytes.
@@ -212,31 +250,18 @@ struct Decoder {
 }
 
 impl Decoder {
-    /// Parses the header at the start of `b`, which is followed by the sections of `lens`
-    /// bytes (timestamps, value leads, value continuations, exceptions); `None` if it is
-    /// malformed.
-    fn new(b: &[u8], header_len: usize, total: u64, lens: [usize; 4]) -> Option<Decoder> {
-        let mut h = Cursor { pos: 0, end: header_len };
-        let t0 = h.varint(b)?;
-        let interval = h.uvarint(b)?;
-        let ts_mode = h.byte(b)?;
-        let mode = h.byte(b)?;
-        let values = match mode {
-            MODE_DECIMAL => {
-                let k = h.byte(b)?;
-                let p = *crate::decimal::POW10.get(usize::from(k))?;
-                let gcd = i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0)?;
-                let order = h.byte(b).filter(|o| (1..=ORDER_UNSIGNED_DELTAS).contains(o))?;
-                let exc_left = h.uvarint(b)?;
-                let x = h.varint(b)?;
-                Values::Decimal { p, gcd, order, x, d: 0, exc_left, next_exc: 0 }
-            }
-            MODE_XOR => Values::Xor { prev: 0 },
-            _ => return None,
-        };
-        if !h.done() {
-            return None;
-        }
+    /// Parses the header at the start of `b` (in the layout of `version`), which is followed
+    /// by the sections of `lens` bytes (timestamps, value leads, value continuations,
+    /// exceptions); `None` if it is malformed.
+    fn new(
+        b: &[u8],
+        version: u8,
+        header_len: usize,
+        total: u64,
+        lens: [usize; 4],
+    ) -> Option<Decoder> {
+        let head = Header::parse(b, version, header_len)?;
+        let (t0, interval, ts_mode, values) = (head.t0, head.interval, head.ts_mode, head.values);
         let ts = Cursor { pos: header_len, end: header_len.checked_add(lens[0])? };
         let lead = Cursor { pos: ts.end, end: ts.end.checked_add(lens[1])? };
         let cont = Cursor { pos: lead.end, end: lead.end.checked_add(lens[2])? };
@@ -271,13 +296,17 @@ impl Decoder {
             self.grid = if e.unsigned_abs() <= self.interval / 2 { pred } else { self.t };
         }
         let v = match &mut self.values {
-            Values::Decimal { p, gcd, order, x, d, exc_left, next_exc } => {
+            Values::Decimal { p, gcd, order, x, d, base, bits, exc_left, next_exc } => {
                 if i > 0 {
                     let u = split_uvarint(b, &mut self.lead, &mut self.cont)?;
                     let q = if *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
                     let step = q.wrapping_mul(*gcd);
-                    *d = if *order == 2 && i >= 2 { d.wrapping_add(step) } else { step };
-                    *x = x.wrapping_add(*d);
+                    if *order == ORDER_OFFSETS {
+                        *x = base.wrapping_add(step);
+                    } else {
+                        *d = if *order == 2 && i >= 2 { d.wrapping_add(step) } else { step };
+                        *x = x.wrapping_add(*d);
+                    }
                 }
                 if *exc_left > 0 && *next_exc == i {
                     let r = self.exc.take(8)?;
@@ -288,6 +317,8 @@ impl Decoder {
                         *next_exc = next_exc.checked_add(gap).filter(|_| gap > 0)?;
                     }
                     f64::from_bits(raw)
+                } else if *bits {
+                    f64::from_bits(*x as u64)
                 } else {
                     *x as f64 / *p
                 }
@@ -355,6 +386,90 @@ fn read_section(data: &[u8], h: &mut Cursor, body: &mut Vec<u8>) -> Option<usize
     Some(raw_len)
 }
 
+/// Appends one version 2 section of `raw_len` bytes stored with compression `code` at `h`
+/// to `body`; returns its length.
+fn read_section_v2(
+    data: &[u8],
+    h: &mut Cursor,
+    body: &mut Vec<u8>,
+    code: u8,
+    raw_len: u64,
+) -> Option<usize> {
+    if raw_len > MAX_BODY || body.len() as u64 + raw_len > MAX_BODY {
+        return None;
+    }
+    let raw_len = usize::try_from(raw_len).ok()?;
+    match code {
+        COMPRESSION_EMPTY => {}
+        COMPRESSION_NONE => body.extend_from_slice(data.get(h.take(raw_len)?)?),
+        COMPRESSION_RUN => {
+            let byte = h.byte(data)?;
+            body.resize(body.len() + raw_len, byte);
+        }
+        _ => {
+            let stored = usize::try_from(h.uvarint(data)?).ok()?;
+            let src = data.get(h.take(stored)?)?;
+            let at = body.len();
+            body.resize(at + raw_len, 0);
+            decompress_magicless_into(src, &mut body[at..])?;
+        }
+    }
+    Some(raw_len)
+}
+
+/// A chunk's header: where time starts, its grid, and how values are coded.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    t0: i64,
+    interval: u64,
+    ts_mode: u8,
+    values: Values,
+}
+
+impl Header {
+    /// Parses exactly the `header_len` bytes at the start of `b`, laid out as in `version`.
+    fn parse(b: &[u8], version: u8, header_len: usize) -> Option<Header> {
+        let mut h = Cursor { pos: 0, end: header_len };
+        let t0 = h.varint(b)?;
+        let interval = h.uvarint(b)?;
+        let (ts_mode, mode, mut order) = if version == VERSION_1 {
+            (h.byte(b)?, h.byte(b)?, 0)
+        } else {
+            let m = h.byte(b)?;
+            if m >> 7 != 0 {
+                return None;
+            }
+            (m & 3, (m >> 2) & 3, (m >> 4) & 7)
+        };
+        let decimal = |p: f64, gcd: i64, order: u8, x: i64, bits: bool, exc_left: u64| {
+            Values::Decimal { p, gcd, order, x, d: 0, base: x, bits, exc_left, next_exc: 0 }
+        };
+        let gcd = |h: &mut Cursor| i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0);
+        let values = match mode {
+            MODE_DECIMAL => {
+                let k = h.byte(b)?;
+                let p = *crate::decimal::POW10.get(usize::from(k))?;
+                let g = gcd(&mut h)?;
+                if version == VERSION_1 {
+                    order = h.byte(b).filter(|&o| o != ORDER_OFFSETS)?;
+                }
+                let exc_left = h.uvarint(b)?;
+                decimal(p, g, order, h.varint(b)?, false, exc_left)
+            }
+            MODE_BITS if version != VERSION_1 => {
+                let g = gcd(&mut h)?;
+                decimal(1.0, g, order, h.varint(b)?, true, 0)
+            }
+            MODE_XOR if order == 0 => Values::Xor { prev: 0 },
+            _ => return None,
+        };
+        if order > ORDER_UNSIGNED_DELTAS || !h.done() {
+            return None;
+        }
+        Some(Header { t0, interval, ts_mode, values })
+    }
+}
+
 /// Decodes a dense chunk (the data after the encoding byte), sample by sample.
 #[derive(Debug, Clone)]
 pub struct DenseIterator {
@@ -378,20 +493,42 @@ impl DenseIterator {
 
     fn open(data: &[u8]) -> Option<(Vec<u8>, Decoder)> {
         let mut h = Cursor { pos: 0, end: data.len() };
-        if h.byte(data)? != FORMAT_VERSION {
+        let version = h.byte(data)?;
+        if version != VERSION_1 && version != FORMAT_VERSION {
             return None;
         }
         let total = h.uvarint(data)?;
         let header_len = usize::try_from(h.uvarint(data)?).ok()?;
         let mut body = data.get(h.take(header_len)?)?.to_vec();
         let mut lens = [0usize; 4];
-        for len in &mut lens {
-            *len = read_section(data, &mut h, &mut body)?;
+        if version == VERSION_1 {
+            for len in &mut lens {
+                *len = read_section(data, &mut h, &mut body)?;
+            }
+        } else {
+            // The value leads' length follows from the count and the value mode.
+            let head = Header::parse(&body, version, header_len)?;
+            let leads = match head.values {
+                Values::Xor { .. } => total,
+                Values::Decimal { .. } => total.checked_sub(1)?,
+            };
+            let codes = h.byte(data)?;
+            for (i, len) in lens.iter_mut().enumerate() {
+                let code = (codes >> (2 * i)) & 3;
+                let raw = if code == COMPRESSION_EMPTY {
+                    0
+                } else if i == 1 {
+                    leads
+                } else {
+                    h.uvarint(data)?
+                };
+                *len = read_section_v2(data, &mut h, &mut body, code, raw)?;
+            }
         }
         if !h.done() {
             return None;
         }
-        let dec = Decoder::new(&body, header_len, total, lens)?;
+        let dec = Decoder::new(&body, version, header_len, total, lens)?;
         Some((body, dec))
     }
 

@@ -2,8 +2,9 @@
 //! integers with exceptions, or byte-wise XOR) and the compression for one run of samples.
 
 use super::{
-    COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION, MAX_SCALE, MODE_DECIMAL,
-    MODE_XOR, NIBBLE_ESCAPE, ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SPARSE, TS_VARINTS,
+    COMPRESSION_EMPTY, COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION,
+    MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_XOR, NIBBLE_ESCAPE, ORDER_OFFSETS,
+    ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SPARSE, TS_VARINTS, ZSTD_MAGIC,
 };
 use crate::decimal;
 use crate::encoding::Encbuf;
@@ -30,46 +31,69 @@ impl DenseEncoder {
 
     /// Encodes `samples` (timestamps increasing, at least one) as one dense chunk.
     pub fn encode(&mut self, samples: &[(i64, f64)]) -> Vec<u8> {
+        let (chunk, bits) = self.encode_as(samples, false);
+        if !bits {
+            return chunk;
+        }
+        // Bit-pattern deltas are estimated before compression; byte-wise XOR may still
+        // compress better: keep the smaller.
+        let (xor, _) = self.encode_as(samples, true);
+        if xor.len() < chunk.len() { xor } else { chunk }
+    }
+
+    /// One chunk, and whether its values are coded as bit patterns; `xor` forces byte-wise
+    /// XOR values.
+    fn encode_as(&mut self, samples: &[(i64, f64)], xor: bool) -> (Vec<u8>, bool) {
         self.body.reset();
-        let sections = encode_body(samples, &mut self.body);
+        let (sections, bits) = encode_body(samples, &mut self.body, xor);
         let mut out = Encbuf::new();
         out.put_byte(FORMAT_VERSION);
         out.put_uvarint(samples.len() as u64);
         out.put_uvarint(self.body.len() as u64);
         out.put_bytes(&self.body.b);
-        for raw in &sections {
-            self.put_section(&raw.b, &mut out);
+        let mut codes = 0u8;
+        let mut rest = Encbuf::new();
+        for (i, raw) in sections.iter().enumerate() {
+            // The value leads' length follows from the count and the value mode.
+            codes |= self.put_section(&raw.b, i != 1, &mut rest) << (2 * i);
         }
-        out.b
+        out.put_byte(codes);
+        out.put_bytes(&rest.b);
+        (out.b, bits)
     }
 
-    /// One section: its length, then zstd-compressed (with the stored length) when that is
-    /// smaller, else as it is. Compressing the sections apart gives each its own entropy
-    /// tables: timestamp residuals and value deltas have little in common.
-    fn put_section(&mut self, raw: &[u8], out: &mut Encbuf) {
-        out.put_uvarint(raw.len() as u64);
+    /// One section into `out`: its length (if `with_len`), then as a run of one byte, as a
+    /// zstd frame without its magic number (with the stored length) when that is smaller, or
+    /// as it is; returns the compression code. Compressing the sections apart gives each its
+    /// own entropy tables: timestamp residuals and value deltas have little in common.
+    fn put_section(&mut self, raw: &[u8], with_len: bool, out: &mut Encbuf) -> u8 {
+        if raw.is_empty() {
+            return COMPRESSION_EMPTY;
+        }
+        if with_len {
+            out.put_uvarint(raw.len() as u64);
+        }
         if let Some(&b) = raw.first()
             && raw.len() > 2
             && raw.iter().all(|&x| x == b)
         {
             // One byte repeated (regular timestamps, unchanging values): no zstd frame.
-            out.put_byte(COMPRESSION_RUN);
             out.put_byte(b);
-            return;
+            return COMPRESSION_RUN;
         }
         let packed = match self.zstd.as_mut() {
-            Some(z) if raw.len() > 16 => z.compress(raw).ok(),
+            Some(z) if raw.len() > 8 => z.compress(raw).ok(),
             _ => None,
         };
-        match packed {
-            Some(p) if p.len() + uvarint_len(p.len() as u64) as usize <= raw.len() => {
-                out.put_byte(COMPRESSION_ZSTD);
+        match packed.as_deref().and_then(|p| p.strip_prefix(&ZSTD_MAGIC[..])) {
+            Some(p) if p.len() + (uvarint_len(p.len() as u64) as usize) < raw.len() => {
                 out.put_uvarint(p.len() as u64);
-                out.put_bytes(&p);
+                out.put_bytes(p);
+                COMPRESSION_ZSTD
             }
             _ => {
-                out.put_byte(COMPRESSION_NONE);
                 out.put_bytes(raw);
+                COMPRESSION_NONE
             }
         }
     }
@@ -89,7 +113,8 @@ impl DenseEncoder {
 
 /// The header (first timestamp, interval, value coding) into `header`, and the timestamp,
 /// value lead, value continuation and exception sections.
-fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 4] {
+/// Also says whether the values are bit patterns; `xor` forces byte-wise XOR values.
+fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf, xor: bool) -> ([Encbuf; 4], bool) {
     let t0 = samples.first().map_or(0, |s| s.0);
     let interval = median_interval(samples);
     let mut residuals = Vec::with_capacity(samples.len());
@@ -103,26 +128,33 @@ fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf) -> [Encbuf; 4] {
     let (ts_mode, ts) = encode_residuals(&residuals);
     header.put_varint(t0);
     header.put_uvarint(interval);
-    header.put_byte(ts_mode);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
-    let dec = DecimalPlan::best(&values);
-    let xor_cost = xor_cost(&values);
-    match dec {
-        Some(plan) if plan.cost <= xor_cost => {
+    let bits = if xor { None } else { DecimalPlan::at_scale(&values, None) };
+    let dec = if xor { None } else { DecimalPlan::best(&values) };
+    let plan = match dec {
+        Some(dec) if bits.as_ref().is_none_or(|b| dec.cost <= b.cost) => Some(dec),
+        _ => bits,
+    };
+    match plan {
+        Some(plan) if plan.cost <= xor_cost(&values) => {
             let (x0, vals, exc) = plan.encode(&values);
             let Split { lead, cont } = vals;
-            header.put_byte(MODE_DECIMAL);
-            header.put_byte(plan.scale);
-            header.put_uvarint(plan.gcd);
-            header.put_byte(plan.order);
-            header.put_uvarint(plan.exceptions as u64);
+            let mode = if plan.scale.is_some() { MODE_DECIMAL } else { MODE_BITS };
+            header.put_byte(ts_mode | mode << 2 | plan.order << 4);
+            if let Some(k) = plan.scale {
+                header.put_byte(k);
+                header.put_uvarint(plan.gcd);
+                header.put_uvarint(plan.exceptions as u64);
+            } else {
+                header.put_uvarint(plan.gcd);
+            }
             header.put_varint(x0);
-            [ts, lead, cont, exc]
+            ([ts, lead, cont, exc], plan.scale.is_none())
         }
         _ => {
-            header.put_byte(MODE_XOR);
+            header.put_byte(ts_mode | MODE_XOR << 2);
             let Split { lead, cont } = encode_xor(&values);
-            [ts, lead, cont, Encbuf::new()]
+            ([ts, lead, cont, Encbuf::new()], false)
         }
     }
 }
@@ -214,12 +246,15 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// How the values of a chunk are coded as scaled integers.
+/// How the values of a chunk are coded as integers: scaled decimals, or (no scale) the
+/// integers of their bit patterns.
 #[derive(Debug, Clone, Copy)]
 struct DecimalPlan {
-    scale: u8,
+    /// The decimal scale k, or `None` for bit patterns.
+    scale: Option<u8>,
     gcd: u64,
-    /// 1: deltas, 2: deltas of deltas, 3: deltas that are never negative (unsigned).
+    /// 0: offsets from the first, 1: deltas, 2: deltas of deltas, 3: deltas that are never
+    /// negative (unsigned).
     order: u8,
     exceptions: usize,
     /// Estimated bytes before compression.
@@ -232,11 +267,18 @@ impl DecimalPlan {
         let mut scales: Vec<u8> = values.iter().filter_map(|&v| min_scale(v)).collect();
         scales.sort_unstable();
         scales.dedup();
-        scales.iter().filter_map(|&k| Self::at_scale(values, k)).min_by_key(|p| p.cost)
+        scales.iter().filter_map(|&k| Self::at_scale(values, Some(k))).min_by_key(|p| p.cost)
     }
 
-    /// The integers at scale `k` (exceptions repeat the previous integer) and their count.
-    fn integers(values: &[f64], k: u8) -> (Vec<i64>, Vec<bool>) {
+    /// The integers at scale `k` (exceptions repeat the previous integer) and which are
+    /// exceptions; with no scale, the bit patterns (no exceptions).
+    fn integers(values: &[f64], k: Option<u8>) -> (Vec<i64>, Vec<bool>) {
+        let Some(k) = k else {
+            return (
+                values.iter().map(|v| v.to_bits() as i64).collect(),
+                vec![false; values.len()],
+            );
+        };
         let mut xs = Vec::with_capacity(values.len());
         let mut exc = Vec::with_capacity(values.len());
         let mut prev = 0i64;
@@ -256,21 +298,36 @@ impl DecimalPlan {
         (xs, exc)
     }
 
-    fn at_scale(values: &[f64], k: u8) -> Option<DecimalPlan> {
+    fn at_scale(values: &[f64], k: Option<u8>) -> Option<DecimalPlan> {
         let (xs, exc) = Self::integers(values, k);
         let exceptions = exc.iter().filter(|&&e| e).count();
         if exceptions == values.len() {
             return None;
         }
+        let x0 = xs.first().copied().unwrap_or(0);
         let d1: Vec<i64> = xs.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+        // Bit patterns may overflow in differences: a common factor is only used when no
+        // delta, delta of deltas or offset wraps (with 1, wrapping arithmetic is exact).
+        let wraps = xs.windows(2).any(|w| w[1].checked_sub(w[0]).is_none())
+            || d1.windows(2).any(|w| w[1].checked_sub(w[0]).is_none())
+            || xs.iter().any(|x| x.checked_sub(x0).is_none());
         let g = d1.iter().fold(0u64, |g, d| gcd(g, d.unsigned_abs())).max(1);
-        let first = uvarint_len(zigzag(xs.first().copied().unwrap_or(0)));
-        let cost1: u64 = d1.iter().map(|&d| uvarint_len(zigzag(d / g as i64))).sum();
-        let cost2: u64 = d1.first().map_or(0, |&d| uvarint_len(zigzag(d / g as i64)))
-            + d1.windows(2)
-                .map(|w| uvarint_len(zigzag(w[1].wrapping_sub(w[0]) / g as i64)))
-                .sum::<u64>();
-        let (mut order, mut body) = if cost2 < cost1 { (2, cost2) } else { (1, cost1) };
+        // The header holds a positive i64.
+        let g = if wraps || g > i64::MAX as u64 { 1 } else { g };
+        let q = |d: i64| if g == 1 { d } else { d / g as i64 };
+        let first = uvarint_len(zigzag(x0));
+        let cost0: u64 =
+            xs.iter().skip(1).map(|&x| uvarint_len(zigzag(q(x.wrapping_sub(x0))))).sum();
+        let cost1: u64 = d1.iter().map(|&d| uvarint_len(zigzag(q(d)))).sum();
+        let cost2: u64 = d1.first().map_or(0, |&d| uvarint_len(zigzag(q(d))))
+            + d1.windows(2).map(|w| uvarint_len(zigzag(q(w[1].wrapping_sub(w[0]))))).sum::<u64>();
+        let (mut order, mut body) = (1, cost1);
+        if cost2 < body {
+            (order, body) = (2, cost2);
+        }
+        if cost0 < body {
+            (order, body) = (ORDER_OFFSETS, cost0);
+        }
         if d1.iter().all(|&d| d >= 0) {
             // Counters: deltas never negative, so no zig-zag bit.
             let cost3: u64 = d1.iter().map(|&d| uvarint_len(d as u64 / g)).sum();
@@ -287,6 +344,8 @@ impl DecimalPlan {
     fn encode(&self, values: &[f64]) -> (i64, Split, Encbuf) {
         let (xs, exc) = Self::integers(values, self.scale);
         let g = self.gcd as i64;
+        let q = |d: i64| if self.gcd == 1 { d } else { d / g };
+        let x0 = xs.first().copied().unwrap_or(0);
         let mut vals = Split::default();
         let mut prev_d = 0i64;
         for (i, &x) in xs.iter().enumerate() {
@@ -294,12 +353,11 @@ impl DecimalPlan {
                 continue;
             }
             let d = x.wrapping_sub(xs[i - 1]);
-            if self.order == ORDER_UNSIGNED_DELTAS {
-                vals.put_uvarint(d as u64 / self.gcd);
-            } else if self.order == 2 && i >= 2 {
-                vals.put_varint(d.wrapping_sub(prev_d) / g);
-            } else {
-                vals.put_varint(d / g);
+            match self.order {
+                ORDER_UNSIGNED_DELTAS => vals.put_uvarint(d as u64 / self.gcd),
+                ORDER_OFFSETS => vals.put_varint(q(x.wrapping_sub(x0))),
+                2 if i >= 2 => vals.put_varint(q(d.wrapping_sub(prev_d))),
+                _ => vals.put_varint(q(d)),
             }
             prev_d = d;
         }
@@ -312,7 +370,7 @@ impl DecimalPlan {
                 last = i;
             }
         }
-        (xs.first().copied().unwrap_or(0), vals, out)
+        (x0, vals, out)
     }
 }
 
@@ -404,11 +462,11 @@ mod tests {
     fn plan_prefers_gcd_and_deltas() {
         let v: Vec<f64> = (0..100).map(|i| f64::from((i * 7) % 13) * 4096.0).collect();
         let p = DecimalPlan::best(&v).unwrap();
-        assert_eq!((p.scale, p.gcd, p.exceptions), (0, 4096, 0));
+        assert_eq!((p.scale, p.gcd, p.exceptions), (Some(0), 4096, 0));
         let c: Vec<f64> = (0..100).map(|i| f64::from(i) * 0.25 + 1.0).collect();
         let p = DecimalPlan::best(&c).unwrap();
         // Equal deltas of a counter: one byte each either way, and ties take unsigned deltas.
-        assert_eq!((p.scale, p.gcd, p.order), (2, 25, ORDER_UNSIGNED_DELTAS));
+        assert_eq!((p.scale, p.gcd, p.order), (Some(2), 25, ORDER_UNSIGNED_DELTAS));
         // Deltas that grow steadily cost less as deltas of deltas.
         let q: Vec<f64> = (0..100).map(|i| f64::from(i * i) * 1000.0).collect();
         assert_eq!(DecimalPlan::best(&q).unwrap().order, 2);
