@@ -1,13 +1,14 @@
 //! Fuzzes Pharos' dense chunk decoder (crate tsdb, the chunks of compacted blocks, encoding
 //! 0x50): arbitrary bytes must decode to at most the announced number of samples or stop as
-//! corrupt, the same way through `next`, `decode_while` and `decode_all`. With the first byte
+//! corrupt, the same way through `next`, `decode_while` and `decode_all`, also when the bytes
+//! double as the segment file (chunks sharing another chunk's timestamps). With the first byte
 //! odd, the rest is read as samples (timestamps from small or large steps, values from a few
 //! styles: decimals, counters, specials, raw bit patterns), encoded and decoded again, which
 //! must give the same samples back bit for bit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tsdb::chunkenc::dense::{DenseEncoder, DenseIterator, decode_all};
+use tsdb::chunkenc::dense::{DenseEncoder, DenseIterator, decode_all, decode_all_in};
 
 /// Reads the next little-endian u64 (short input pads with zeros); `None` at the end.
 fn take(b: &mut &[u8], n: usize) -> Option<u64> {
@@ -79,6 +80,15 @@ fuzz_target!(|data: &[u8]| {
         if let Some(all) = decode_all(rest) {
             assert!(!it.is_corrupt() && all.len() == seen.len());
         }
+        // The same bytes as the segment file too, so chunks sharing another chunk's
+        // timestamps reach the code that reads them there.
+        let mut shared = DenseIterator::new_in(rest, Some(rest));
+        let mut m = 0u64;
+        while shared.next().is_some() {
+            m += 1;
+        }
+        assert!(m <= shared.num_samples());
+        let _ = decode_all_in(rest, Some(data));
         return;
     }
     let s = samples(rest);

@@ -18,6 +18,16 @@
 
 use std::path::Path;
 
+/// The samples of one chunk of a block.
+fn decode(enc: u8, data: &tsdb::chunks::ChunkBytes) -> Option<Vec<(i64, f64)>> {
+    use tsdb::chunkenc::dense;
+    if enc == dense::ENCODING_DENSE {
+        dense::decode_all_in(data.as_ref(), Some(data.segment()))
+    } else {
+        tsdb::chunkenc::decode_any(enc, data.as_ref())
+    }
+}
+
 fn dir_bytes(p: &Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(p) else { return 0 };
     rd.flatten()
@@ -45,7 +55,7 @@ fn recode(dir: &Path, out: &Path) {
             let mut s = Vec::new();
             for c in chunks {
                 let (enc, data) = b.chunks.chunk(c.r).unwrap();
-                s.extend(tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap());
+                s.extend(decode(enc, &data).unwrap());
             }
             w.add_series(labels, &s).unwrap();
         }
@@ -83,9 +93,13 @@ fn merge(dir: &Path, out: &Path) {
             let s = all.entry(labels).or_default();
             for c in chunks {
                 let (enc, data) = b.chunks.chunk(c.r).unwrap();
-                s.extend(tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap());
+                s.extend(decode(enc, &data).unwrap());
             }
         }
+    }
+    for s in all.values_mut() {
+        s.sort_by_key(|x| x.0);
+        s.dedup_by_key(|x| x.0);
     }
     let samples: usize = all.values().map(Vec::len).sum();
     println!(
@@ -98,14 +112,26 @@ fn merge(dir: &Path, out: &Path) {
         let parent = out.join(name);
         let mut w = SortedBlockWriter::new(&parent, mint, maxt).unwrap().with_format(format);
         for (labels, s) in &all {
-            let mut s = s.clone();
-            s.sort_by_key(|x| x.0);
-            s.dedup_by_key(|x| x.0);
-            w.add_series(labels.clone(), &s).unwrap();
+            w.add_series(labels.clone(), s).unwrap();
         }
         let level = tsdb::meta::Compaction { level: 2, ..Default::default() };
         let meta = w.finish(level).unwrap().unwrap();
         let block = parent.join(&meta.ulid);
+        // Every sample reads back bit for bit.
+        let back = tsdb::block::Block::open(&block).unwrap();
+        for id in back.index.all_postings().unwrap() {
+            let (labels, chunks) = back.index.series(id).unwrap();
+            let mut got = Vec::new();
+            for c in chunks {
+                let (enc, data) = back.chunks.chunk(c.r).unwrap();
+                got.extend(decode(enc, &data).expect("chunk decodes"));
+            }
+            let want = &all[&labels];
+            assert_eq!(got.len(), want.len(), "{labels}");
+            for (g, w) in got.iter().zip(want) {
+                assert!(g.0 == w.0 && g.1.to_bits() == w.1.to_bits(), "{labels}");
+            }
+        }
         let (b, c) = (dir_bytes(&block), dir_bytes(&block.join("chunks")));
         let n = meta.stats.num_samples.max(1) as f64;
         println!(
@@ -128,7 +154,7 @@ fn by_metric(dir: &Path, db: &tsdb::Db) {
         for c in chunks {
             let (enc, data) = b.chunks.chunk(c.r).unwrap();
             e.0 += data.as_ref().len() as u64 + 6;
-            e.1 += tsdb::chunkenc::decode_any(enc, data.as_ref()).unwrap().len() as u64;
+            e.1 += decode(enc, &data).unwrap().len() as u64;
         }
     }
     let total: u64 = per.values().map(|e| e.0).sum();

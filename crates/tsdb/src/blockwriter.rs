@@ -58,7 +58,19 @@ pub struct SortedBlockWriter {
     maxt: i64,
     /// Set for dense chunks.
     dense: Option<(DenseEncoder, usize)>,
+    /// Dense chunks with timestamps of their own, by [`DenseEncoder::time_key`]: (segment,
+    /// offset), for later chunks with the same timestamps (a target's series) to share.
+    time_owners: HashMap<Vec<u8>, (u32, u64)>,
+    /// Bytes of the keys in `time_owners` (bounded by [`TIME_OWNER_BYTES`]).
+    time_owner_bytes: usize,
 }
+
+/// Timestamps shorter than this (as a [`DenseEncoder::time_key`]; regular scrapes take about
+/// 12 bytes) are not worth a reference to another chunk, which costs a second read on decode.
+const MIN_SHARED_TIME_KEY: usize = 20;
+
+/// At most this many bytes of timestamp keys are remembered per block written.
+const TIME_OWNER_BYTES: usize = 64 << 20;
 
 impl SortedBlockWriter {
     /// Starts a block covering `[mint, maxt)`.
@@ -77,6 +89,8 @@ impl SortedBlockWriter {
             mint,
             maxt,
             dense: None,
+            time_owners: HashMap::new(),
+            time_owner_bytes: 0,
         })
     }
 
@@ -104,20 +118,45 @@ impl SortedBlockWriter {
             return Err(TsdbError::InvalidArgument(format!("series out of order: {labels}")));
         }
         let mut metas = Vec::new();
-        let (encoding, encoded) = match self.dense.as_mut() {
-            Some((enc, max)) => {
-                (ENCODING_DENSE, enc.encode_chunks(samples, even_runs(samples.len(), *max)))
+        if self.dense.is_some() {
+            self.add_dense(samples, &mut metas)?;
+        } else {
+            for (mint, maxt, data) in encode_chunks(samples, SAMPLES_PER_CHUNK) {
+                let r = self.chunks.write_chunk(ENCODING_XOR, &data)?;
+                metas.push(ChunkMeta { mint, maxt, r });
             }
-            None => (ENCODING_XOR, encode_chunks(samples, SAMPLES_PER_CHUNK)),
-        };
-        for (mint, maxt, data) in encoded {
-            let r = self.chunks.write_chunk(encoding, &data)?;
-            metas.push(ChunkMeta { mint, maxt, r });
         }
         self.stats.num_samples += samples.len() as u64;
         self.stats.num_chunks += metas.len() as u64;
         self.stats.num_series += 1;
         self.series.push((labels, metas));
+        Ok(())
+    }
+
+    /// Writes `samples` as dense chunks; a chunk whose timestamps equal those of an earlier
+    /// chunk in the same segment refers to them instead of storing them again.
+    fn add_dense(&mut self, samples: &[(i64, f64)], metas: &mut Vec<ChunkMeta>) -> Result<()> {
+        let Some((enc, max)) = self.dense.as_mut() else { return Ok(()) };
+        for part in samples.chunks(even_runs(samples.len(), *max)) {
+            let (Some(first), Some(last)) = (part.first(), part.last()) else { continue };
+            let key = enc.time_key(part);
+            let shareable = key.len() >= MIN_SHARED_TIME_KEY;
+            let mut data = None;
+            if shareable && let Some(&(seg, off)) = self.time_owners.get(&key) {
+                let d = enc.encode_shared(part, off);
+                if self.chunks.segment_for(d.len()) == Some(seg) {
+                    data = Some(d);
+                }
+            }
+            let shared = data.is_some();
+            let data = data.unwrap_or_else(|| enc.encode(part));
+            let r = self.chunks.write_chunk(ENCODING_DENSE, &data)?;
+            if shareable && !shared && self.time_owner_bytes + key.len() <= TIME_OWNER_BYTES {
+                self.time_owner_bytes += key.len();
+                self.time_owners.insert(key, ((r >> 32) as u32, r & 0xffff_ffff));
+            }
+            metas.push(ChunkMeta { mint: first.0, maxt: last.0, r });
+        }
         Ok(())
     }
 

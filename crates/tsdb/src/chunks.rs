@@ -85,6 +85,14 @@ impl ChunkWriter {
         Ok(r)
     }
 
+    /// The segment a chunk of `data_len` bytes written next would go to, if that is the
+    /// current one (no new segment cut for it).
+    pub fn segment_for(&self, data_len: usize) -> Option<u32> {
+        let need = 10 + 1 + data_len as u64 + 4;
+        let (_, pos) = self.cur.as_ref()?;
+        (*pos + need <= self.seg_size || *pos <= HEADER_LEN as u64).then_some(self.seq)
+    }
+
     fn finish_current(&mut self) -> Result<()> {
         if let Some((w, _)) = self.cur.take() {
             let f = w.into_inner().map_err(|e| TsdbError::io("flush chunks", e.into_error()))?;
@@ -118,6 +126,14 @@ impl ChunkBytes {
     /// Bytes `start..end` of `map`; the caller checks the bounds.
     pub fn new(map: Arc<Mmap>, start: usize, end: usize) -> Option<ChunkBytes> {
         (start <= end && end <= map.len()).then_some(ChunkBytes { map, start, end })
+    }
+}
+
+impl ChunkBytes {
+    /// The whole mapped segment file holding this chunk (dense chunks may refer to another
+    /// chunk of their segment for shared timestamps).
+    pub fn segment(&self) -> &[u8] {
+        &self.map
     }
 }
 

@@ -413,7 +413,12 @@ pub(crate) fn write_merged(
             let stones: Vec<Interval> = b.tombstones.read().get(*id).to_vec();
             for c in chunks {
                 let (enc, data) = b.chunks.chunk(c.r)?;
-                let decoded = crate::chunkenc::decode_any(enc, data.as_ref()).ok_or_else(|| {
+                let decoded = if enc == crate::chunkenc::dense::ENCODING_DENSE {
+                    crate::chunkenc::dense::decode_all_in(data.as_ref(), Some(data.segment()))
+                } else {
+                    crate::chunkenc::decode_any(enc, data.as_ref())
+                };
+                let decoded = decoded.ok_or_else(|| {
                     TsdbError::corrupted("chunk", format!("malformed chunk (encoding {enc})"))
                 })?;
                 samples.extend(decoded.into_iter().filter(|s| !is_deleted(&stones, s.0)));

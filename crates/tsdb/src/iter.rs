@@ -39,7 +39,13 @@ impl ChunkDecoder {
     pub fn new(enc: u8, data: ChunkData) -> Result<ChunkDecoder, StorageError> {
         match enc {
             ENCODING_XOR => Ok(ChunkDecoder::Xor(XorIterator::new(data))),
-            ENCODING_DENSE => Ok(ChunkDecoder::Dense(DenseIterator::new(data.as_ref()))),
+            ENCODING_DENSE => {
+                let segment = match &data {
+                    ChunkData::Mapped(b) => Some(b.segment()),
+                    ChunkData::Owned(_) => None,
+                };
+                Ok(ChunkDecoder::Dense(DenseIterator::new_in(data.as_ref(), segment)))
+            }
             _ => Err(StorageError::Corrupted(format!("unsupported chunk encoding {enc}"))),
         }
     }

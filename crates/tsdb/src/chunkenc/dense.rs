@@ -1,7 +1,8 @@
 //! Pharos' dense chunk encoding for compacted blocks (encoding byte [`ENCODING_DENSE`], outside
-//! Prometheus' 1-3): timestamps as residuals against a regular grid, values as scaled decimal
-//! integers (deltas or deltas of deltas, divided by their common factor) with exact exceptions,
-//! or byte-wise XOR when values are not decimals; the whole body zstd-compressed. See
+//! Prometheus' 1-3): timestamps as residuals against a regular grid (or shared with another
+//! chunk of the same segment file), values as scaled decimal integers or bit-pattern integers
+//! (offsets, deltas or deltas of deltas, divided by their common factor) with exact
+//! exceptions, or byte-wise XOR; each section zstd-compressed apart. See
 //! `docs/format/dense-chunks.md`. Only compaction writes it; `pharos tsdb export` turns it back
 //! into XOR.
 
@@ -33,6 +34,9 @@ const COMPRESSION_EMPTY: u8 = 3;
 const TS_VARINTS: u8 = 0;
 const TS_NIBBLES: u8 = 1;
 const TS_SPARSE: u8 = 2;
+/// Version 2: the timestamps are those of another dense chunk of the same segment file (its
+/// offset in section 1), which holds the same number of samples at the same times.
+const TS_SHARED: u8 = 3;
 /// The nibble code that sends a residual to the escape area.
 const NIBBLE_ESCAPE: u8 = 15;
 const MODE_DECIMAL: u8 = 0;
@@ -250,17 +254,16 @@ struct Decoder {
 }
 
 impl Decoder {
-    /// Parses the header at the start of `b` (in the layout of `version`), which is followed
-    /// by the sections of `lens` bytes (timestamps, value leads, value continuations,
+    /// The decoder of a chunk with header `head` (its `header_len` bytes at the start of
+    /// `b`), which is followed by the sections of `lens` bytes (timestamps, value leads, value continuations,
     /// exceptions); `None` if it is malformed.
     fn new(
         b: &[u8],
-        version: u8,
+        head: Header,
         header_len: usize,
         total: u64,
         lens: [usize; 4],
     ) -> Option<Decoder> {
-        let head = Header::parse(b, version, header_len)?;
         let (t0, interval, ts_mode, values) = (head.t0, head.interval, head.ts_mode, head.values);
         let ts = Cursor { pos: header_len, end: header_len.checked_add(lens[0])? };
         let lead = Cursor { pos: ts.end, end: ts.end.checked_add(lens[1])? };
@@ -417,6 +420,36 @@ fn read_section_v2(
     Some(raw_len)
 }
 
+/// The header and the decompressed timestamp section of the chunk at `off` in `segment` (a
+/// chunk file: length, encoding byte, data, CRC32C), which must be a dense chunk of version 2
+/// with `total` samples and timestamps of its own.
+fn owner_times(segment: &[u8], off: u64, total: u64) -> Option<(Header, Vec<u8>)> {
+    let b = segment.get(usize::try_from(off).ok()?..)?;
+    let (len, n) = crate::encoding::read_uvarint(b)?;
+    let end = n.checked_add(1)?.checked_add(usize::try_from(len).ok()?)?;
+    let chunk = b.get(n..end)?;
+    let crc = u32::from_be_bytes(b.get(end..end.checked_add(4)?)?.try_into().ok()?);
+    if crate::encoding::crc32(chunk) != crc {
+        return None;
+    }
+    let (&enc, data) = chunk.split_first()?;
+    let mut h = Cursor { pos: 0, end: data.len() };
+    if enc != ENCODING_DENSE || h.byte(data)? != FORMAT_VERSION || h.uvarint(data)? != total {
+        return None;
+    }
+    let header_len = usize::try_from(h.uvarint(data)?).ok()?;
+    let header = data.get(h.take(header_len)?)?;
+    let head = Header::parse(header, FORMAT_VERSION, header_len)?;
+    if head.ts_mode == TS_SHARED {
+        return None;
+    }
+    let code = h.byte(data)? & 3;
+    let raw = if code == COMPRESSION_EMPTY { 0 } else { h.uvarint(data)? };
+    let mut times = Vec::new();
+    read_section_v2(data, &mut h, &mut times, code, raw)?;
+    Some((head, times))
+}
+
 /// A chunk's header: where time starts, its grid, and how values are coded.
 #[derive(Debug, Clone, Copy)]
 struct Header {
@@ -483,7 +516,14 @@ impl DenseIterator {
     /// Reads the header and decompresses the body; a malformed chunk gives an iterator that is
     /// corrupt from the start.
     pub fn new(data: &[u8]) -> DenseIterator {
-        match Self::open(data) {
+        Self::new_in(data, None)
+    }
+
+    /// As [`Self::new`], for a chunk read from a segment file (`segment`, the whole file):
+    /// chunks whose timestamps are shared with another chunk of the segment read them there;
+    /// without the segment they are corrupt.
+    pub fn new_in(data: &[u8], segment: Option<&[u8]>) -> DenseIterator {
+        match Self::open_in(data, segment) {
             Some((body, dec)) => {
                 DenseIterator { total: dec.total, body, dec: Some(dec), corrupt: false }
             }
@@ -491,7 +531,7 @@ impl DenseIterator {
         }
     }
 
-    fn open(data: &[u8]) -> Option<(Vec<u8>, Decoder)> {
+    fn open_in(data: &[u8], segment: Option<&[u8]>) -> Option<(Vec<u8>, Decoder)> {
         let mut h = Cursor { pos: 0, end: data.len() };
         let version = h.byte(data)?;
         if version != VERSION_1 && version != FORMAT_VERSION {
@@ -501,13 +541,13 @@ impl DenseIterator {
         let header_len = usize::try_from(h.uvarint(data)?).ok()?;
         let mut body = data.get(h.take(header_len)?)?.to_vec();
         let mut lens = [0usize; 4];
+        let mut head = Header::parse(&body, version, header_len)?;
         if version == VERSION_1 {
             for len in &mut lens {
                 *len = read_section(data, &mut h, &mut body)?;
             }
         } else {
             // The value leads' length follows from the count and the value mode.
-            let head = Header::parse(&body, version, header_len)?;
             let leads = match head.values {
                 Values::Xor { .. } => total,
                 Values::Decimal { .. } => total.checked_sub(1)?,
@@ -528,7 +568,22 @@ impl DenseIterator {
         if !h.done() {
             return None;
         }
-        let dec = Decoder::new(&body, version, header_len, total, lens)?;
+        if version != VERSION_1 && head.ts_mode == TS_SHARED {
+            // Section 1 is the other chunk's offset: put its timestamp section in its place.
+            let mut c = Cursor { pos: header_len, end: header_len.checked_add(lens[0])? };
+            let off = c.uvarint(&body)?;
+            if !c.done() {
+                return None;
+            }
+            let (owner, times) = owner_times(segment?, off, total)?;
+            (head.t0, head.interval, head.ts_mode) = (owner.t0, owner.interval, owner.ts_mode);
+            let rest = body.split_off(c.end);
+            body.truncate(header_len);
+            body.extend_from_slice(&times);
+            body.extend_from_slice(&rest);
+            lens[0] = times.len();
+        }
+        let dec = Decoder::new(&body, head, header_len, total, lens)?;
         Some((body, dec))
     }
 
@@ -586,7 +641,13 @@ impl DenseIterator {
 
 /// Decodes a whole dense chunk; `None` if it is malformed.
 pub fn decode_all(data: &[u8]) -> Option<Vec<(i64, f64)>> {
-    let mut it = DenseIterator::new(data);
+    decode_all_in(data, None)
+}
+
+/// Decodes a whole dense chunk read from `segment` (see [`DenseIterator::new_in`]); `None` if
+/// it is malformed.
+pub fn decode_all_in(data: &[u8], segment: Option<&[u8]>) -> Option<Vec<(i64, f64)>> {
+    let mut it = DenseIterator::new_in(data, segment);
     let mut out = Vec::with_capacity(usize::try_from(it.num_samples()).unwrap_or(0).min(1 << 20));
     while let Some(s) = it.next() {
         out.push(s);

@@ -4,7 +4,7 @@
 use super::{
     COMPRESSION_EMPTY, COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION,
     MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_XOR, NIBBLE_ESCAPE, ORDER_OFFSETS,
-    ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SPARSE, TS_VARINTS, ZSTD_MAGIC,
+    ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SHARED, TS_SPARSE, TS_VARINTS, ZSTD_MAGIC,
 };
 use crate::decimal;
 use crate::encoding::Encbuf;
@@ -31,21 +31,49 @@ impl DenseEncoder {
 
     /// Encodes `samples` (timestamps increasing, at least one) as one dense chunk.
     pub fn encode(&mut self, samples: &[(i64, f64)]) -> Vec<u8> {
-        let (chunk, bits) = self.encode_as(samples, false);
+        self.encode_sharing(samples, None)
+    }
+
+    /// As [`Self::encode`], but the timestamps are those of the chunk at offset `owner` of
+    /// the same segment file, which must hold the same number of samples at the same times
+    /// (the same [`Self::time_key`]) with timestamps of its own.
+    pub fn encode_shared(&mut self, samples: &[(i64, f64)], owner: u64) -> Vec<u8> {
+        self.encode_sharing(samples, Some(owner))
+    }
+
+    /// The bytes that identify the timestamps of `samples`: equal keys, equal timestamps.
+    pub fn time_key(&self, samples: &[(i64, f64)]) -> Vec<u8> {
+        let (t0, interval, mode, ts) = encode_times(samples);
+        let mut key = Encbuf::new();
+        key.put_uvarint(samples.len() as u64);
+        key.put_varint(t0);
+        key.put_uvarint(interval);
+        key.put_byte(mode);
+        key.put_bytes(&ts.b);
+        key.b
+    }
+
+    fn encode_sharing(&mut self, samples: &[(i64, f64)], owner: Option<u64>) -> Vec<u8> {
+        let (chunk, bits) = self.encode_as(samples, false, owner);
         if !bits {
             return chunk;
         }
         // Bit-pattern deltas are estimated before compression; byte-wise XOR may still
         // compress better: keep the smaller.
-        let (xor, _) = self.encode_as(samples, true);
+        let (xor, _) = self.encode_as(samples, true, owner);
         if xor.len() < chunk.len() { xor } else { chunk }
     }
 
     /// One chunk, and whether its values are coded as bit patterns; `xor` forces byte-wise
-    /// XOR values.
-    fn encode_as(&mut self, samples: &[(i64, f64)], xor: bool) -> (Vec<u8>, bool) {
+    /// XOR values, `owner` shares the timestamps of that chunk.
+    fn encode_as(
+        &mut self,
+        samples: &[(i64, f64)],
+        xor: bool,
+        owner: Option<u64>,
+    ) -> (Vec<u8>, bool) {
         self.body.reset();
-        let (sections, bits) = encode_body(samples, &mut self.body, xor);
+        let (sections, bits) = encode_body(samples, &mut self.body, xor, owner);
         let mut out = Encbuf::new();
         out.put_byte(FORMAT_VERSION);
         out.put_uvarint(samples.len() as u64);
@@ -114,18 +142,20 @@ impl DenseEncoder {
 /// The header (first timestamp, interval, value coding) into `header`, and the timestamp,
 /// value lead, value continuation and exception sections.
 /// Also says whether the values are bit patterns; `xor` forces byte-wise XOR values.
-fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf, xor: bool) -> ([Encbuf; 4], bool) {
-    let t0 = samples.first().map_or(0, |s| s.0);
-    let interval = median_interval(samples);
-    let mut residuals = Vec::with_capacity(samples.len());
-    let mut grid = t0;
-    for w in samples.windows(2) {
-        let pred = grid.wrapping_add(interval as i64);
-        let e = w[1].0.wrapping_sub(pred);
-        residuals.push(e);
-        grid = if e.unsigned_abs() <= interval / 2 { pred } else { w[1].0 };
-    }
-    let (ts_mode, ts) = encode_residuals(&residuals);
+fn encode_body(
+    samples: &[(i64, f64)],
+    header: &mut Encbuf,
+    xor: bool,
+    owner: Option<u64>,
+) -> ([Encbuf; 4], bool) {
+    let (t0, interval, ts_mode, ts) = match owner {
+        Some(off) => {
+            let mut ts = Encbuf::new();
+            ts.put_uvarint(off);
+            (0, 0, TS_SHARED, ts)
+        }
+        None => encode_times(samples),
+    };
     header.put_varint(t0);
     header.put_uvarint(interval);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
@@ -157,6 +187,22 @@ fn encode_body(samples: &[(i64, f64)], header: &mut Encbuf, xor: bool) -> ([Encb
             ([ts, lead, cont, Encbuf::new()], false)
         }
     }
+}
+
+/// The first timestamp, the grid's interval, the time mode and the timestamp section.
+fn encode_times(samples: &[(i64, f64)]) -> (i64, u64, u8, Encbuf) {
+    let t0 = samples.first().map_or(0, |s| s.0);
+    let interval = median_interval(samples);
+    let mut residuals = Vec::with_capacity(samples.len());
+    let mut grid = t0;
+    for w in samples.windows(2) {
+        let pred = grid.wrapping_add(interval as i64);
+        let e = w[1].0.wrapping_sub(pred);
+        residuals.push(e);
+        grid = if e.unsigned_abs() <= interval / 2 { pred } else { w[1].0 };
+    }
+    let (ts_mode, ts) = encode_residuals(&residuals);
+    (t0, interval, ts_mode, ts)
 }
 
 /// The timestamp section and its mode: the residuals as zig-zag varints, or as nibbles (two to
