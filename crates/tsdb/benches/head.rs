@@ -44,6 +44,63 @@ fn append(c: &mut Criterion) {
     g.finish();
 }
 
+/// Like a server scraping 100 targets of 1,000 series each: one batch per target, the batches
+/// in turn, and between two batches enough other memory traffic (a parse, an HTTP read) that
+/// the series of the next batch are no longer in the CPU caches. Only appends and commits are
+/// timed.
+fn append_cold(c: &mut Criterion) {
+    const TARGETS: usize = 100;
+    const PER_TARGET: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let ls: Vec<Vec<Labels>> = (0..TARGETS)
+        .map(|tg| {
+            (0..PER_TARGET)
+                .map(|i| {
+                    Labels::new([
+                        ("__name__", format!("node_metric_{}", i % 200).as_str()),
+                        ("instance", &format!("host-{tg}:9100")),
+                        ("job", "node"),
+                        ("cpu", &format!("{}", i / 200)),
+                    ])
+                })
+                .collect()
+        })
+        .collect();
+    let mut refs = vec![vec![0u64; PER_TARGET]; TARGETS];
+    let mut t = 0i64;
+    let mut next = 0usize;
+    let mut thrash = vec![0u8; 16 << 20];
+    let mut g = c.benchmark_group("head");
+    g.throughput(Throughput::Elements(PER_TARGET as u64));
+    g.bench_function("append_commit_1k_of_100k_series_cold", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let tg = next % TARGETS;
+                next += 1;
+                if tg == 0 {
+                    t += 1000;
+                }
+                for (k, x) in thrash.iter_mut().step_by(64).enumerate() {
+                    *x = x.wrapping_add(k as u8);
+                }
+                let start = std::time::Instant::now();
+                let mut app = db.appender();
+                for (i, l) in ls[tg].iter().enumerate() {
+                    let v = (t / 1000 + i as i64) as f64 * 0.5;
+                    refs[tg][i] = app.append(refs[tg][i], l, t, v).unwrap();
+                }
+                app.commit().unwrap();
+                total += start.elapsed();
+            }
+            std::hint::black_box(&thrash);
+            total
+        })
+    });
+    g.finish();
+}
+
 fn decode(c: &mut Criterion) {
     let mut chunk = XorChunk::new();
     let mut v = 100.0;
@@ -100,5 +157,5 @@ fn query(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, append, decode, query);
+criterion_group!(benches, append, append_cold, decode, query);
 criterion_main!(benches);

@@ -10,6 +10,7 @@
 //!
 //! Architecture invariant: synchronous, no async runtime, no network.
 
+mod appender;
 pub mod block;
 pub mod blockwriter;
 pub mod chunkenc;

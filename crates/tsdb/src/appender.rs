@@ -1,0 +1,437 @@
+//! Appending to the database. [`DbAppender`] checks each sample against its series as it is
+//! added (so an error applies to that sample only); [`Db::commit`] checks the whole batch
+//! again under the commit lock and the series' locks (other batches may have been committed
+//! since), logs it to the WAL and only then applies it to the head: all or nothing.
+//!
+//! The path is built for scrapes of many series with one sample each: no map insert per
+//! sample (the newest pending sample per series lives in a table indexed by the ref's low
+//! bits), one lock of each series per phase, and the series a batch is about to touch are
+//! loaded into the CPU cache a few samples ahead (series created together get consecutive refs
+//! and are appended in the same order every scrape).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use model::{Labels, Timestamp};
+use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+use storage::{Appendable, Appender, SeriesRef, StorageError};
+
+use crate::db::Db;
+use crate::encoding::Encbuf;
+use crate::head::series::NO_WAL_SEGMENT;
+use crate::head::{Head, MemSeries, MixHash, Placement, SeriesHandle, prefetch};
+use crate::options::WalSync;
+use crate::wal::dense::DenseSample;
+use crate::wal::{self, record};
+
+/// Most bytes one sample takes in a dense WAL record (ref and time varints, tag, raw value).
+const DENSE_SAMPLE_MAX_BYTES: usize = 10 + 10 + 1 + 8;
+
+/// How many samples ahead a commit loads the open chunk it will append to.
+const CHUNK_PREFETCH_AHEAD: usize = 4;
+
+/// Buffers of batches up to this many samples are kept for reuse.
+const SCRATCH_MAX_SAMPLES: usize = 1 << 16;
+
+/// Finished batches' buffers kept for reuse.
+const SCRATCH_KEPT: usize = 8;
+
+/// The buffers of one batch, kept by the database between batches so that a steady stream of
+/// similar batches allocates (and page-faults) nothing per batch.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pending: Vec<Pending>,
+    slots: Vec<[u64; 3]>,
+    placed: Vec<(u32, Placement)>,
+    samples: Vec<DenseSample>,
+    series_rec: Vec<u8>,
+    samples_rec: Vec<u8>,
+}
+
+impl Scratch {
+    /// Takes back a batch's pending samples and table, freeing the table's used slots (before
+    /// a commit may move samples to other refs).
+    fn take_back(&mut self, pending: Vec<Pending>, mut slots: Vec<[u64; 3]>) {
+        if let Some(mask) = slots.len().checked_sub(1) {
+            for p in &pending {
+                slots[p.r as usize & mask] = [0; 3];
+            }
+        }
+        self.pending = pending;
+        self.slots = slots;
+    }
+
+    /// Empties the buffers and returns them to `db`'s pool unless they grew too large.
+    fn recycle(mut self, db: &Db) {
+        if self.pending.capacity() > SCRATCH_MAX_SAMPLES
+            || self.slots.len() > 2 * SCRATCH_MAX_SAMPLES
+            || self.samples.capacity() > SCRATCH_MAX_SAMPLES
+        {
+            return;
+        }
+        self.pending.clear();
+        self.placed.clear();
+        self.samples.clear();
+        self.series_rec.clear();
+        self.samples_rec.clear();
+        let mut pool = db.inner.scratch.lock();
+        if pool.len() < SCRATCH_KEPT {
+            pool.push(self);
+        }
+    }
+}
+
+struct Pending {
+    r: u64,
+    series: SeriesHandle,
+    t: i64,
+    v: f64,
+}
+
+/// The newest in-order sample each series has pending in one batch. A slot per ref's low bits
+/// (a batch's refs are mostly consecutive, so they seldom share one); a ref whose slot another
+/// series holds goes to `overflow`. Slots are never freed within a batch, so a ref is in its
+/// slot or in `overflow`, never both.
+struct PendingLasts {
+    /// `[ref (0: free), t, v bits]`.
+    slots: Vec<[u64; 3]>,
+    overflow: HashMap<u64, (i64, f64), MixHash>,
+    /// Distinct series held.
+    len: usize,
+    /// Series the batch is expected to hold (sizes `slots` on first use).
+    expect: usize,
+}
+
+impl PendingLasts {
+    /// A table in `slots` (all free, or empty to be sized on first use).
+    fn new(slots: Vec<[u64; 3]>, expect: usize) -> PendingLasts {
+        PendingLasts { slots, overflow: HashMap::default(), len: 0, expect }
+    }
+
+    fn get(&self, r: u64) -> Option<(i64, f64)> {
+        if let Some(s) = self.slots.get(r as usize & self.slots.len().wrapping_sub(1))
+            && s[0] == r
+            && r != 0
+        {
+            return Some((s[1] as i64, f64::from_bits(s[2])));
+        }
+        if self.overflow.is_empty() { None } else { self.overflow.get(&r).copied() }
+    }
+
+    fn set(&mut self, r: u64, t: i64, v: f64) {
+        if self.slots.is_empty() {
+            let n = (self.expect.max(32) * 2).next_power_of_two().min(1 << 16);
+            self.slots = vec![[0; 3]; n];
+        }
+        let mask = self.slots.len() - 1;
+        let s = &mut self.slots[r as usize & mask];
+        if r != 0 && (s[0] == r || s[0] == 0) {
+            if s[0] == 0 {
+                self.len += 1;
+            }
+            *s = [r, t as u64, v.to_bits()];
+        } else if self.overflow.insert(r, (t, v)).is_none() {
+            self.len += 1;
+        }
+    }
+}
+
+pub(crate) struct DbAppender {
+    db: Db,
+    generation: u64,
+    pending: Vec<Pending>,
+    lasts: PendingLasts,
+    /// The rest of the batch's buffers (its `pending` and `slots` are taken out above).
+    scratch: Option<Scratch>,
+}
+
+impl Appendable for Db {
+    fn appender(&self) -> Box<dyn Appender> {
+        let expect = self.inner.batch_hint.load(Ordering::Relaxed).min(SCRATCH_MAX_SAMPLES);
+        let mut scratch = self.inner.scratch.lock().pop().unwrap_or_default();
+        let mut pending = std::mem::take(&mut scratch.pending);
+        pending.reserve(expect);
+        let mut slots = std::mem::take(&mut scratch.slots);
+        if slots.len() < expect {
+            // Sized on first use.
+            slots = Vec::new();
+        }
+        Box::new(DbAppender {
+            db: self.clone(),
+            generation: self.inner.head.generation(),
+            pending,
+            lasts: PendingLasts::new(slots, expect),
+            scratch: Some(scratch),
+        })
+    }
+}
+
+impl Drop for DbAppender {
+    fn drop(&mut self) {
+        // A rollback, or a commit that has already returned the buffers.
+        if let Some(mut scratch) = self.scratch.take() {
+            scratch.take_back(
+                std::mem::take(&mut self.pending),
+                std::mem::take(&mut self.lasts.slots),
+            );
+            scratch.recycle(&self.db);
+        }
+    }
+}
+
+impl DbAppender {
+    fn place(&self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
+        let head = &self.db.inner.head;
+        s.place(self.lasts.get(r), t, v, head.min_valid(), head.ooo_window)
+    }
+}
+
+impl Appender for DbAppender {
+    fn append(
+        &mut self,
+        hint: SeriesRef,
+        labels: &Labels,
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        self.db.check_open()?;
+        Head::check_labels(labels)?;
+        let head = &self.db.inner.head;
+        let mut found = None;
+        if let Some(s) = (hint != 0).then(|| head.get_for_append(hint)).flatten() {
+            let g = s.lock();
+            // Refs are never reused, so a live series under the hint is the hint's series;
+            // the labels are compared all the same (a pointer comparison when they are the
+            // caller's own, as for every scrape after the first).
+            if g.labels == *labels {
+                let placement = self.place(hint, &g, t, v)?;
+                drop(g);
+                found = Some((hint, s, placement));
+            }
+        }
+        let (r, series, placement) = match found {
+            Some(x) => x,
+            None => {
+                let (r, s) = head.create_limited(labels)?;
+                let placement = self.place(r, &s.lock(), t, v)?;
+                (r, s, placement)
+            }
+        };
+        match placement {
+            Placement::Duplicate => return Ok(r),
+            Placement::InOrder => self.lasts.set(r, t, v),
+            Placement::OutOfOrder => {}
+        }
+        self.pending.push(Pending { r, series, t, v });
+        Ok(r)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.db.inner.batch_hint.store(self.lasts.len, Ordering::Relaxed);
+        let mut scratch = self.scratch.take().unwrap_or_default();
+        scratch.take_back(std::mem::take(&mut self.pending), std::mem::take(&mut self.lasts.slots));
+        let res = self.db.commit(&mut scratch, self.generation);
+        scratch.recycle(&self.db);
+        res
+    }
+
+    fn rollback(self: Box<Self>) {}
+}
+
+/// A series locked by a commit, with what the commit has placed in it so far.
+struct Locked<'a> {
+    r: u64,
+    g: MutexGuard<'a, MemSeries>,
+    /// Newest in-order sample of the batch so far.
+    last: Option<(i64, f64)>,
+    /// Value the next sample is WAL-coded against.
+    base: Option<f64>,
+}
+
+impl Db {
+    fn commit(&self, scratch: &mut Scratch, generation: u64) -> Result<(), StorageError> {
+        let Scratch { pending, placed, samples, series_rec, samples_rec, .. } = scratch;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let inner = &self.inner;
+        let head = &inner.head;
+        let mut w = inner.wal.lock();
+        self.check_open()?;
+        let min_valid = head.min_valid();
+        // Series may have been dropped by truncation since append: such samples go to the
+        // series of the same labels (created again if need be). No head-wide lock is taken
+        // after this point, so holding many series locks is safe.
+        if head.generation() != generation {
+            for p in pending.iter_mut() {
+                if head.get(p.r).is_some_and(|s| Arc::ptr_eq(&s, &p.series)) {
+                    continue;
+                }
+                let labels = p.series.lock().labels.clone();
+                let (r, s, _) = head.get_or_create(&labels, None);
+                p.r = r;
+                p.series = s;
+            }
+        }
+        // Lock every series once (a series repeated in the batch reuses its lock), validate
+        // the whole batch, log it, then apply it under the same locks.
+        let mut locked: Vec<Locked<'_>> = Vec::with_capacity(pending.len());
+        placed.reserve(pending.len());
+        let mut index_of: Option<HashMap<*const parking_lot::Mutex<MemSeries>, u32>> = None;
+        for (i, p) in pending.iter().enumerate() {
+            let li = match p.series.try_lock() {
+                Some(g) => new_lock(&mut locked, &mut index_of, p, g),
+                None => {
+                    // Locked already: by this commit (a repeated series) or by someone else.
+                    let map = index_of.get_or_insert_with(|| {
+                        pending[..i]
+                            .iter()
+                            .zip(placed.iter())
+                            .map(|(q, &(li, _))| (Arc::as_ptr(&q.series), li))
+                            .collect()
+                    });
+                    match map.get(&Arc::as_ptr(&p.series)) {
+                        Some(&li) => li,
+                        None => {
+                            let g = p.series.lock();
+                            new_lock(&mut locked, &mut index_of, p, g)
+                        }
+                    }
+                }
+            };
+            let l = &mut locked[li as usize];
+            let place = l.g.place(l.last, p.t, p.v, min_valid, head.ooo_window)?;
+            if place == Placement::InOrder {
+                l.last = Some((p.t, p.v));
+            }
+            placed.push((li, place));
+        }
+        // The segment the samples are logged to; series whose newest sample is a base there
+        // code their values against it.
+        let mut logged_seg = NO_WAL_SEGMENT;
+        if let Some(wal) = w.wal.as_mut() {
+            let new_series: Vec<(u64, &Labels)> =
+                locked.iter().filter(|l| !l.g.logged).map(|l| (l.r, &l.g.labels)).collect();
+            let mut series_buf = Encbuf { b: std::mem::take(series_rec) };
+            if !new_series.is_empty() {
+                record::encode_series(&new_series, &mut series_buf);
+            }
+            drop(new_series);
+            *series_rec = series_buf.b;
+            let seg = wal
+                .reserve(series_rec.len() + 32 + pending.len() * DENSE_SAMPLE_MAX_BYTES)
+                .map_err(StorageError::from)?;
+            logged_seg = seg;
+            for l in &mut locked {
+                l.base = if l.g.wal_seg == seg { l.g.last().map(|l| l.1) } else { None };
+            }
+            samples.reserve(pending.len());
+            for (p, &(li, place)) in pending.iter().zip(placed.iter()) {
+                if place == Placement::Duplicate {
+                    continue;
+                }
+                let l = &mut locked[li as usize];
+                let sets_base = place == Placement::InOrder;
+                samples.push(DenseSample { r: p.r, t: p.t, v: p.v, base: l.base, sets_base });
+                if sets_base {
+                    l.base = Some(p.v);
+                }
+            }
+            let mut samples_buf = Encbuf { b: std::mem::take(samples_rec) };
+            if !samples.is_empty() {
+                wal::dense::encode(samples, &mut samples_buf);
+            }
+            *samples_rec = samples_buf.b;
+            let recs: SmallVec<[&[u8]; 2]> = [series_rec.as_slice(), samples_rec.as_slice()]
+                .into_iter()
+                .filter(|b| !b.is_empty())
+                .collect();
+            if !recs.is_empty() {
+                wal.log(&recs).map_err(StorageError::from)?;
+                let due = match inner.opts.wal_sync {
+                    WalSync::Always => true,
+                    WalSync::Batched { ms } => w.last_sync.elapsed().as_millis() as u64 >= ms,
+                };
+                if due {
+                    if let Some(wal) = w.wal.as_mut() {
+                        wal.sync().map_err(StorageError::from)?;
+                    }
+                    w.last_sync = Instant::now();
+                }
+            }
+        }
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mapper = head.mapper.as_ref();
+        for (i, (p, &(li, place))) in pending.iter().zip(placed.iter()).enumerate() {
+            if let Some(&(ahead, _)) = placed.get(i + CHUNK_PREFETCH_AHEAD)
+                && let Some(o) = locked[ahead as usize].g.open.as_ref()
+            {
+                let b = o.chunk.bytes();
+                prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+            }
+            let g = &mut locked[li as usize].g;
+            g.logged = true;
+            match place {
+                Placement::InOrder => {
+                    g.append(p.t, p.v, head.chunk_range, mapper.map(|m| (m, p.r)));
+                    g.wal_seg = logged_seg;
+                }
+                Placement::OutOfOrder => g.insert_ooo(p.t, p.v),
+                Placement::Duplicate => continue,
+            }
+            lo = lo.min(p.t);
+            hi = hi.max(p.t);
+        }
+        drop(locked);
+        if lo <= hi {
+            head.note_times(lo, hi);
+        }
+        drop(w);
+        crate::head::trim::maybe_release();
+        Ok(())
+    }
+}
+
+/// Adds a newly locked series to `locked` (and to `index_of` once that exists); returns its
+/// index.
+fn new_lock<'a>(
+    locked: &mut Vec<Locked<'a>>,
+    index_of: &mut Option<HashMap<*const parking_lot::Mutex<MemSeries>, u32>>,
+    p: &'a Pending,
+    g: MutexGuard<'a, MemSeries>,
+) -> u32 {
+    let li = locked.len() as u32;
+    locked.push(Locked { r: p.r, g, last: None, base: None });
+    if let Some(map) = index_of.as_mut() {
+        map.insert(Arc::as_ptr(&p.series), li);
+    }
+    li
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_lasts_keep_every_series_whatever_slot_it_maps_to() {
+        let mut l = PendingLasts::new(Vec::new(), 4);
+        assert_eq!(l.get(1), None);
+        // 64 slots: refs 1, 65 and 129 share one; 0 is kept apart.
+        for (r, t) in [(1u64, 10i64), (65, 20), (129, 30), (0, 40), (2, 50)] {
+            l.set(r, t, t as f64 / 2.0);
+        }
+        l.set(65, 21, -0.0);
+        l.set(1, 11, f64::NAN);
+        assert_eq!(l.len, 5);
+        assert_eq!(l.get(65).map(|x| (x.0, x.1.to_bits())), Some((21, (-0.0f64).to_bits())));
+        assert!(l.get(1).is_some_and(|x| x.0 == 11 && x.1.is_nan()));
+        assert_eq!(l.get(129), Some((30, 15.0)));
+        assert_eq!(l.get(0), Some((40, 20.0)));
+        assert_eq!(l.get(2), Some((50, 25.0)));
+        assert_eq!(l.get(3), None);
+        assert_eq!(l.get(193), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! The append path of `Db`: series-ref hints that outlive their series, samples of one series
+//! repeated in a batch, and appenders racing on the same series from several threads.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Barrier};
+
+use model::{Labels, Matcher, Sample};
+use storage::{Appendable, Queryable, StorageError, collect_samples};
+use tsdb::{Db, Options};
+
+fn lbl(name: &str, job: &str) -> Labels {
+    Labels::new([("__name__", name), ("job", job)])
+}
+
+fn samples(db: &Db, l: &Labels) -> Vec<Sample> {
+    let m: Vec<Matcher> = l.iter().map(|x| Matcher::equal(&x.name, &x.value)).collect();
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
+    let mut out = Vec::new();
+    for s in q.select(true, None, &m).unwrap() {
+        let mut s = s.unwrap();
+        assert_eq!(&s.labels, l);
+        out.extend(collect_samples(s.samples.as_mut()).unwrap());
+    }
+    out
+}
+
+fn opts() -> Options {
+    Options { block_range_ms: 3_600_000, ..Options::default() }
+}
+
+#[test]
+fn a_hint_whose_series_left_the_head_creates_the_series_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let (a, b) = (lbl("up", "a"), lbl("up", "b"));
+    let mut app = db.appender();
+    let ra = app.append(0, &a, 1000, 1.0).unwrap();
+    let rb = app.append(0, &b, 1000, 1.0).unwrap();
+    app.commit().unwrap();
+    assert_ne!(ra, rb);
+    db.compact_head().unwrap();
+    assert_eq!(db.head_series(), 0, "both series were truncated away");
+
+    // The old refs name no series any more: the labels decide, and refs are never reused.
+    let mut app = db.appender();
+    let ra2 = app.append(ra, &a, 3_700_000, 2.0).unwrap();
+    let rb2 = app.append(ra, &b, 3_700_000, 3.0).unwrap();
+    app.commit().unwrap();
+    assert!(ra2 != ra && ra2 != rb && rb2 != ra && rb2 != rb && ra2 != rb2);
+    // A live series' ref given with other labels is not taken for them.
+    let mut app = db.appender();
+    assert_eq!(app.append(ra2, &b, 3_800_000, 4.0).unwrap(), rb2);
+    assert_eq!(app.append(rb2, &a, 3_800_000, 5.0).unwrap(), ra2);
+    app.commit().unwrap();
+    let ts = |s: Vec<Sample>| s.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>();
+    assert_eq!(ts(samples(&db, &a)), vec![(1000, 1.0), (3_700_000, 2.0), (3_800_000, 5.0)]);
+    assert_eq!(ts(samples(&db, &b)), vec![(1000, 1.0), (3_700_000, 3.0), (3_800_000, 4.0)]);
+}
+
+#[test]
+fn a_series_truncated_between_append_and_commit_takes_the_sample_under_a_new_ref() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let a = lbl("up", "a");
+    let mut app = db.appender();
+    let ra = app.append(0, &a, 1000, 1.0).unwrap();
+    app.commit().unwrap();
+    let mut app = db.appender();
+    assert_eq!(app.append(ra, &a, 3_700_000, 2.0).unwrap(), ra);
+    // Persisting [0, 1 h) drops the series (no data left in the head) while the batch is open.
+    db.compact_head().unwrap();
+    assert_eq!(db.head_series(), 0);
+    app.commit().unwrap();
+    assert_eq!(db.head_series(), 1);
+    let got: Vec<i64> = samples(&db, &a).iter().map(|s| s.t).collect();
+    assert_eq!(got, vec![1000, 3_700_000]);
+    // The batch was logged under the new ref: a restart replays it.
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let got: Vec<i64> = samples(&db, &a).iter().map(|s| s.t).collect();
+    assert_eq!(got, vec![1000, 3_700_000]);
+}
+
+#[test]
+fn samples_repeated_in_a_batch_are_checked_against_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    // Far more series than the first batch's table has slots, so most share one.
+    let series: Vec<Labels> = (0..3000).map(|i| lbl("m", &format!("j{i}"))).collect();
+    let mut refs = vec![0u64; series.len()];
+    let mut app = db.appender();
+    for t in 1..=3i64 {
+        for (i, l) in series.iter().enumerate() {
+            refs[i] = app.append(refs[i], l, t * 1000, (t * 10 + i as i64) as f64).unwrap();
+        }
+    }
+    for (i, l) in series.iter().enumerate().step_by(7) {
+        assert_eq!(app.append(refs[i], l, 2000, 0.5), Err(StorageError::OutOfOrderSample));
+        let same = (30 + i as i64) as f64;
+        assert_eq!(app.append(refs[i], l, 3000, same), Ok(refs[i]), "duplicate: ignored");
+        assert_eq!(
+            app.append(refs[i], l, 3000, same + 1.0),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+    }
+    app.commit().unwrap();
+    for (i, l) in series.iter().enumerate().step_by(97) {
+        let got: Vec<(i64, f64)> = samples(&db, l).iter().map(|s| (s.t, s.v)).collect();
+        let want: Vec<(i64, f64)> =
+            (1..=3i64).map(|t| (t * 1000, (t * 10 + i as i64) as f64)).collect();
+        assert_eq!(got, want);
+    }
+    // The next batch (its table sized from this one) sees the committed samples.
+    let mut app = db.appender();
+    assert_eq!(
+        app.append(refs[5], &series[5], 3000, 0.0),
+        Err(StorageError::DuplicateSampleForTimestamp)
+    );
+    assert_eq!(app.append(refs[5], &series[5], 2500, 0.0), Err(StorageError::OutOfOrderSample));
+    app.append(refs[5], &series[5], 4000, 0.0).unwrap();
+    app.commit().unwrap();
+    assert_eq!(samples(&db, &series[5]).len(), 4);
+}
+
+#[test]
+fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
+    const THREADS: usize = 4;
+    const ROUNDS: i64 = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let series: Arc<Vec<Labels>> = Arc::new((0..200).map(|i| lbl("m", &format!("j{i}"))).collect());
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|k| {
+            let (db, series, barrier) = (db.clone(), series.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut refs = vec![0u64; series.len()];
+                let mut committed = Vec::new();
+                for round in 0..ROUNDS {
+                    barrier.wait();
+                    // Every thread writes every series at its own timestamp of the round; a
+                    // thread behind another gets out-of-order errors, at append or at commit.
+                    let t = (round * THREADS as i64 + k as i64 + 1) * 1000;
+                    let mut app = db.appender();
+                    let mut ok = true;
+                    // Threads walk the series in different orders.
+                    let order: Vec<usize> = if k % 2 == 0 {
+                        (0..series.len()).collect()
+                    } else {
+                        (0..series.len()).rev().collect()
+                    };
+                    for i in order {
+                        match app.append(refs[i], &series[i], t, t as f64 + i as f64) {
+                            Ok(r) => refs[i] = r,
+                            Err(StorageError::OutOfOrderSample) => ok = false,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                    if ok {
+                        match app.commit() {
+                            Ok(()) => committed.push(t),
+                            Err(StorageError::OutOfOrderSample) => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                    } else {
+                        app.rollback();
+                    }
+                }
+                committed
+            })
+        })
+        .collect();
+    let mut committed: BTreeSet<i64> = BTreeSet::new();
+    for h in handles {
+        committed.extend(h.join().unwrap());
+    }
+    assert!(committed.len() >= ROUNDS as usize, "at least one batch per round commits");
+    for (i, l) in series.iter().enumerate() {
+        let got: Vec<(i64, f64)> = samples(&db, l).iter().map(|s| (s.t, s.v)).collect();
+        let want: Vec<(i64, f64)> = committed.iter().map(|&t| (t, t as f64 + i as f64)).collect();
+        assert_eq!(got, want, "series {i} holds exactly the committed batches");
+    }
+}
