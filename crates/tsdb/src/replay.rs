@@ -103,10 +103,13 @@ fn replay_into(
     let cached = CachedEnds::new(&ends);
     drop(ends);
     let (tx, rx) = mpsc::sync_channel::<Vec<Record>>(IN_FLIGHT);
+    // Sample lists go back to the reader once applied, to be filled again.
+    let (spare, spares) = mpsc::channel::<Samples>();
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_records(dir, tx, cached));
+        let reader = scope.spawn(move || read_records(dir, tx, spares, cached));
         let mut apply = Applier {
             head,
+            spare,
             refmap: RefMap::default(),
             min_valid,
             chunks,
@@ -200,9 +203,11 @@ impl Strings {
 fn read_records(
     dir: &Path,
     tx: mpsc::SyncSender<Vec<Record>>,
+    spares: mpsc::Receiver<Samples>,
     cached: CachedEnds,
 ) -> Result<(wal::ReplayStats, ReadPhases)> {
     let dense = std::cell::RefCell::new(DenseDecoder::default());
+    let mut unused: Option<Samples> = None;
     let mut strings = Strings::default();
     let mut batch = Vec::with_capacity(BATCH);
     let mut receiver_gone = false;
@@ -214,22 +219,41 @@ fn read_records(
         |rec| {
             let t0 = Instant::now();
             let series = rec.first() == Some(&record::SERIES);
-            let decoded = if rec.first() == Some(&DENSE_SAMPLES) && !cached.is_empty() {
-                // Samples inside cached chunks are skipped while decoding.
-                let mut list = Vec::new();
-                dense
-                    .borrow_mut()
-                    .decode_skipping(rec, &cached, &mut list)
-                    .map(|()| (!list.is_empty()).then_some(Record::Samples(list)))
-            } else if series {
-                record::decode_series(rec, |s| strings.get(s)).map(Some)
-            } else {
-                match record::decode_with(rec, &mut dense.borrow_mut()) {
-                    Ok(Record::Samples(mut list)) if !cached.is_empty() => {
-                        list.retain(|&(r, t, _)| cached.keeps(r, t));
-                        Ok((!list.is_empty()).then_some(Record::Samples(list)))
+            let decoded = match rec.first() {
+                Some(&record::SERIES) => record::decode_series(rec, |s| strings.get(s)).map(Some),
+                Some(&DENSE_SAMPLES) => {
+                    let mut list =
+                        unused.take().or_else(|| spares.try_recv().ok()).unwrap_or_default();
+                    let mut dense = dense.borrow_mut();
+                    // Samples inside cached chunks are skipped while decoding.
+                    let done = if cached.is_empty() {
+                        dense.decode_into(rec, |_, _| true, &mut list)
+                    } else {
+                        dense.decode_skipping(rec, &cached, &mut list)
+                    };
+                    done.map(|()| {
+                        if list.is_empty() {
+                            unused = Some(list);
+                            None
+                        } else {
+                            Some(Record::Samples(list))
+                        }
+                    })
+                }
+                _ => {
+                    // One list handed back is taken per record here too, so they never pile
+                    // up in the channel.
+                    let spare = spares.try_recv().ok();
+                    if unused.is_none() {
+                        unused = spare;
                     }
-                    other => other.map(Some),
+                    match record::decode_with(rec, &mut dense.borrow_mut()) {
+                        Ok(Record::Samples(mut list)) if !cached.is_empty() => {
+                            list.retain(|&(r, t, _)| cached.keeps(r, t));
+                            Ok((!list.is_empty()).then_some(Record::Samples(list)))
+                        }
+                        other => other.map(Some),
+                    }
                 }
             };
             match decoded {
@@ -254,8 +278,13 @@ fn read_records(
     Ok((stats, p))
 }
 
+/// Decoded samples: (ref, t, v).
+type Samples = Vec<(u64, i64, f64)>;
+
 struct Applier<'a> {
     head: &'a Head,
+    /// Where applied sample lists go back to the reader.
+    spare: mpsc::Sender<Samples>,
     /// WAL ref -> head ref and series (refs differ when a WAL repeats a series under a new ref).
     refmap: RefMap<(u64, SeriesHandle)>,
     min_valid: i64,
@@ -304,7 +333,11 @@ impl Applier<'_> {
                     self.refmap.insert(r, (hr, s));
                 }
             }
-            Record::Samples(list) => self.samples(&list),
+            Record::Samples(mut list) => {
+                self.samples(&list);
+                list.clear();
+                let _ = self.spare.send(list);
+            }
             Record::Tombstones(list) => {
                 for (r, mint, maxt) in list {
                     if let Some((hr, s)) = self.refmap.get(&r) {

@@ -16,12 +16,15 @@ use std::sync::Arc;
 
 use model::{Label, Labels};
 
+use crate::chunkenc::{XorChunk, XorIterator};
 use crate::encoding::{Decbuf, Encbuf};
 use crate::error::{Result, TsdbError};
 use crate::head::Head;
+use crate::head::mapper::ChunkMapper;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
-use crate::head::series::ClosedChunk;
+use crate::head::restore::Unindexed;
+use crate::head::series::{ClosedChunk, MemSeries, OpenChunk};
 use crate::iter::ChunkData;
 
 /// The snapshot file in the data directory.
@@ -263,6 +266,7 @@ impl Snapshot {
                 }
             }
         };
+        let mut unindexed = Unindexed::default();
         for _ in 0..self.count {
             let Ok(e) = entry(&mut d) else { break };
             let labels = Labels::from_vec(
@@ -271,7 +275,7 @@ impl Snapshot {
             if labels.is_empty() {
                 continue;
             }
-            let (hr, s, _) = head.create_restored(&labels, e.r);
+            let (hr, s) = head.create_replayed(&labels, e.r, &mut unindexed);
             let mapper = head.mapper.as_ref().map(|m| (m, hr));
             let mut g = s.lock();
             g.logged = true;
@@ -291,12 +295,7 @@ impl Snapshot {
                 g.closed.push(ClosedChunk { mint, maxt, data });
             }
             if !e.open.is_empty() {
-                let mut it = crate::chunkenc::XorIterator::new(e.open);
-                while let Some((t, v)) = it.next() {
-                    if t >= min_valid {
-                        g.append(t, v, head.chunk_range, mapper);
-                    }
-                }
+                restore_open(&mut g, e.open, min_valid, head.chunk_range, mapper);
             }
             for (t, v) in e.ooo {
                 if t >= min_valid {
@@ -308,6 +307,42 @@ impl Snapshot {
             if let Some((lo, hi)) = g.time_range() {
                 head.note_times(lo, hi);
             }
+        }
+        head.index_replayed(unindexed);
+    }
+}
+
+/// Puts a series' open chunk back from its bytes: resumed as it is when all of it is still
+/// in the head's range, else (or if the bytes are not a whole chunk as the encoder leaves it)
+/// by appending its samples again. Sets the series' newest sample to the chunk's last.
+fn restore_open(
+    g: &mut MemSeries,
+    bytes: &[u8],
+    min_valid: i64,
+    chunk_range: i64,
+    mapper: Option<(&ChunkMapper, u64)>,
+) {
+    let mut first = None;
+    let mut last = None;
+    XorIterator::new(bytes).decode_while(|t, v| {
+        first.get_or_insert(t);
+        last = Some((t, v));
+        true
+    });
+    if let (Some(mint), Some((maxt, v))) = (first, last)
+        && mint >= min_valid
+        && g.open.is_none()
+        && g.closed.last().is_none_or(|c| c.maxt < mint)
+        && let Some(chunk) = XorChunk::resume(bytes.to_vec())
+    {
+        g.open = Some(OpenChunk { mint, maxt, chunk });
+        g.set_last(Some((maxt, v)));
+        return;
+    }
+    let mut it = XorIterator::new(bytes);
+    while let Some((t, v)) = it.next() {
+        if t >= min_valid {
+            g.append(t, v, chunk_range, mapper);
         }
     }
 }

@@ -319,15 +319,6 @@ impl Head {
         }
     }
 
-    /// [`Head::get_or_create`] with a forced ref for restoring a series (one lookup, under the
-    /// write lock).
-    pub(crate) fn create_restored(&self, labels: &Labels, r: u64) -> (u64, SeriesHandle, bool) {
-        match self.get_or_create_if(labels, Some(r), |_| true) {
-            Some(x) => x,
-            None => unreachable!("an always-true admission cannot refuse"),
-        }
-    }
-
     /// [`Head::get_or_create`] that creates the series only if `admit(current series count)`
     /// holds (checked under the series write lock, so concurrent appenders cannot overshoot).
     fn get_or_create_if(
