@@ -1,0 +1,222 @@
+//! The XOR chunk encoder: appends samples to a chunk, or resumes appending to encoded bytes.
+//!
+//! Each sample after the second is one write to the bit stream: its delta-of-delta timestamp
+//! code and XOR'd value code are assembled in a register first, 64 bits wide when they fit in
+//! 57 (constants and most counters), else 128 (at most 101 bits unless the timestamp needs
+//! the 64-bit bucket, which is written apart).
+
+use super::bits::{BitReader, BitTail, MIN_CAPACITY};
+use super::xoriter::Decoder;
+
+/// Appends samples to one XOR chunk.
+#[derive(Debug, Clone)]
+pub struct XorChunk {
+    /// The encoded chunk: the 2-byte sample count, then the bit stream.
+    stream: Vec<u8>,
+    t: i64,
+    v: f64,
+    t_delta: u64,
+    num: u16,
+    /// The leading/trailing zero window of the last value that set one; `leading` is 0xff
+    /// before the first (no value has leading zeros ≥ 0xff, so every test against it fails).
+    leading: u8,
+    trailing: u8,
+    tail: BitTail,
+}
+
+impl Default for XorChunk {
+    fn default() -> Self {
+        XorChunk::new()
+    }
+}
+
+/// The code of a timestamp delta-of-delta that is not 0 and fits one of the 14, 17 and 20-bit
+/// buckets: prefix and field as one number, and its width in bits. `None`: the 64-bit bucket.
+#[inline(always)]
+fn dod_code(dod: i64) -> Option<(u64, u32)> {
+    // Bucket `n` holds -(2^(n-1) - 1) ..= 2^(n-1), so dod - 1 is an n-bit signed number:
+    // `sig` counts its bits apart from the sign.
+    let y = dod.wrapping_sub(1);
+    let sig = 64 - (y ^ (y >> 63)).leading_zeros();
+    let d = dod as u64;
+    if sig <= 13 {
+        Some(((0b10 << 14) | (d & 0x3fff), 16))
+    } else if sig <= 16 {
+        Some(((0b110 << 17) | (d & 0x1_ffff), 20))
+    } else if sig <= 19 {
+        Some(((0b1110 << 20) | (d & 0xf_ffff), 24))
+    } else {
+        None
+    }
+}
+
+/// Go's `binary.PutUvarint` as bits, first byte highest: (bits, width).
+fn uvarint_bits(mut x: u64) -> (u128, u32) {
+    let mut out = 0u128;
+    let mut n = 0;
+    while x >= 0x80 {
+        out = (out << 8) | u128::from((x as u8) | 0x80);
+        n += 8;
+        x >>= 7;
+    }
+    ((out << 8) | u128::from(x as u8), n + 8)
+}
+
+impl XorChunk {
+    pub fn new() -> XorChunk {
+        let mut stream = Vec::with_capacity(MIN_CAPACITY);
+        stream.extend_from_slice(&[0, 0]);
+        XorChunk {
+            stream,
+            t: 0,
+            v: 0.0,
+            t_delta: 0,
+            num: 0,
+            leading: 0xff,
+            trailing: 0,
+            tail: BitTail::default(),
+        }
+    }
+
+    pub fn num_samples(&self) -> u16 {
+        self.num
+    }
+
+    /// The encoded chunk (header included).
+    pub fn bytes(&self) -> &[u8] {
+        &self.stream
+    }
+
+    /// Resumes appending to an encoded chunk (header included) without re-appending its
+    /// samples: one decoding pass recovers the encoder's state, so appending to the result
+    /// gives the bytes that appending every sample to a new chunk would. `None` if `bytes` is
+    /// not a whole XOR chunk as the encoder leaves it: malformed or truncated data, bytes after
+    /// the last sample, or set bits in the padding of the last byte.
+    pub fn resume(bytes: Vec<u8>) -> Option<XorChunk> {
+        let (total, end) = match bytes.as_slice() {
+            [h0, h1, ..] => (u16::from_be_bytes([*h0, *h1]), bytes.len() * 8),
+            _ => return None,
+        };
+        let mut dec = Decoder::new(BitReader { pos: 16, end }, total);
+        while dec.read < dec.total {
+            dec.step(&bytes)?;
+        }
+        let free = end - dec.br.pos;
+        if free >= 8 {
+            return None;
+        }
+        if free > 0 && bytes.last().is_some_and(|&b| b & ((1u8 << free) - 1) != 0) {
+            return None;
+        }
+        // A new chunk's encoder has no window until its first value with new bits ('11').
+        let (leading, trailing) = if dec.window { (dec.leading, dec.trailing) } else { (0xff, 0) };
+        Some(XorChunk {
+            tail: BitTail::at_end(&bytes, free as u32),
+            stream: bytes,
+            t: dec.t,
+            v: dec.v,
+            t_delta: dec.t_delta,
+            num: total,
+            leading,
+            trailing,
+        })
+    }
+
+    /// Unwritten bits in the last byte.
+    #[cfg(test)]
+    pub(super) fn free_bits(&self) -> u32 {
+        (8 - u32::from(self.tail.used())) % 8
+    }
+
+    /// True when the chunk cannot take another sample.
+    pub fn is_full(&self) -> bool {
+        self.num == u16::MAX
+    }
+
+    /// Appends one sample. Timestamps must increase; the caller checks that.
+    #[inline]
+    pub fn append(&mut self, t: i64, v: f64) {
+        if self.num < 2 {
+            return self.append_first(t, v);
+        }
+        let t_delta = t.wrapping_sub(self.t) as u64;
+        let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+        let delta = v.to_bits() ^ self.v.to_bits();
+        if dod | delta as i64 == 0 {
+            // The commonest sample of all: on time and unchanged.
+            self.tail.write(&mut self.stream, 0, 2);
+        } else {
+            let (code, cn) = match dod_code(dod) {
+                _ if dod == 0 => (0, 1),
+                Some(c) => c,
+                None => {
+                    let big = (0b1111 << 64) | u128::from(dod as u64);
+                    self.tail.write_wide(&mut self.stream, big, 68);
+                    (0, 0)
+                }
+            };
+            let (vc, vn, payload, pn) = self.value_code(delta);
+            let n = cn + vn + pn;
+            if n <= 57 {
+                self.tail.write(&mut self.stream, (((code << vn) | vc) << pn) | payload, n);
+            } else {
+                let head = u128::from((code << vn) | vc);
+                self.tail.write_wide(&mut self.stream, (head << pn) | u128::from(payload), n);
+            }
+        }
+        self.finish(t, t_delta, v);
+    }
+
+    /// The first two samples: the timestamp as a varint, then its delta as a uvarint.
+    #[cold]
+    #[inline(never)]
+    fn append_first(&mut self, t: i64, v: f64) {
+        let mut t_delta = 0;
+        if self.num == 0 {
+            let (b, n) = uvarint_bits(((t << 1) ^ (t >> 63)) as u64);
+            self.tail.write_wide(&mut self.stream, b, n);
+            self.tail.write_wide(&mut self.stream, u128::from(v.to_bits()), 64);
+        } else {
+            t_delta = t.wrapping_sub(self.t) as u64;
+            let (b, n) = uvarint_bits(t_delta);
+            self.tail.write_wide(&mut self.stream, b, n);
+            let (vc, vn, payload, pn) = self.value_code(v.to_bits() ^ self.v.to_bits());
+            let head = u128::from(vc);
+            self.tail.write_wide(&mut self.stream, (head << pn) | u128::from(payload), vn + pn);
+        }
+        self.finish(t, t_delta, v);
+    }
+
+    #[inline(always)]
+    fn finish(&mut self, t: i64, t_delta: u64, v: f64) {
+        self.t = t;
+        self.v = v;
+        self.t_delta = t_delta;
+        self.num += 1;
+        if let Some(h) = self.stream.get_mut(..2) {
+            h.copy_from_slice(&self.num.to_be_bytes());
+        }
+    }
+
+    /// The code of a value whose bits XOR the previous value's are `delta`, updating the
+    /// window: a control field and a payload, (control, its width, payload, its width). `0` if
+    /// unchanged; `10` and the XOR's bits inside the previous window if they fit; else `11`,
+    /// 5 bits of leading zeros (at most 31) and 6 of significant bits (64 as 0), and the bits.
+    #[inline(always)]
+    fn value_code(&mut self, delta: u64) -> (u64, u32, u64, u32) {
+        if delta == 0 {
+            return (0, 1, 0, 0);
+        }
+        let leading = delta.leading_zeros().min(31);
+        let trailing = delta.trailing_zeros();
+        let (lw, tw) = (u32::from(self.leading), u32::from(self.trailing));
+        if leading >= lw && trailing >= tw {
+            return (0b10, 2, delta >> tw, 64 - lw - tw);
+        }
+        self.leading = leading as u8;
+        self.trailing = trailing as u8;
+        let sig = 64 - leading - trailing;
+        let control = (0b11 << 11) | u64::from((leading << 6) | (sig & 0x3f));
+        (control, 13, delta >> trailing, sig)
+    }
+}
