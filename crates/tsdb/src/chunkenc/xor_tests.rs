@@ -414,3 +414,52 @@ fn every_dod_bucket_edge_matches_the_reference_encoder() {
         }
     }
 }
+
+/// Damaged chunks (bits flipped after the header): decoding stops or goes on without a panic,
+/// `next` and `decode_while` agree, and a chunk that resumes takes new samples after the ones
+/// it decodes to.
+#[test]
+fn damaged_chunks_decode_and_resume_without_panics() {
+    let mut z = 5u64;
+    let mut resumed = 0;
+    for kind in 0..84 {
+        let s = series(kind, 1 + (mix(&mut z) % 130) as usize, mix(&mut z));
+        let clean = encode(&s);
+        for _ in 0..40 {
+            let mut b = clean.bytes().to_vec();
+            for _ in 0..1 + mix(&mut z) % 3 {
+                let bit = 16 + (mix(&mut z) as usize) % (b.len() * 8 - 16).max(1);
+                if let Some(x) = b.get_mut(bit / 8) {
+                    *x ^= 0x80 >> (bit % 8);
+                }
+            }
+            let mut one_by_one = Vec::new();
+            let mut it = XorIterator::new(b.as_slice());
+            while let Some(x) = it.next() {
+                one_by_one.push((x.0, x.1.to_bits()));
+            }
+            let mut together = Vec::new();
+            let mut it2 = XorIterator::new(b.as_slice());
+            it2.decode_while(|t, v| {
+                together.push((t, v.to_bits()));
+                true
+            });
+            assert_eq!(one_by_one, together);
+            let corrupt = it.is_corrupt();
+            assert_eq!(corrupt, it2.is_corrupt());
+            let Some(mut c) = XorChunk::resume(b) else { continue };
+            resumed += 1;
+            assert!(!corrupt);
+            let last = one_by_one.last().map_or(0, |x| x.0);
+            let more = [(last.wrapping_add(15_000), 1.5), (last.wrapping_add(30_001), f64::NAN)];
+            for (t, v) in more {
+                c.append(t, v);
+            }
+            let got: Vec<(i64, u64)> =
+                decode_all(c.bytes()).unwrap().iter().map(|x| (x.0, x.1.to_bits())).collect();
+            one_by_one.extend(more.iter().map(|x| (x.0, x.1.to_bits())));
+            assert_eq!(got, one_by_one, "kind {kind}");
+        }
+    }
+    assert!(resumed > 100, "only {resumed} damaged chunks resumed");
+}
