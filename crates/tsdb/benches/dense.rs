@@ -47,6 +47,8 @@ fn decode(c: &mut Criterion) {
         let mut enc = DenseEncoder::new(DENSE_ZSTD_LEVEL);
         let dense: Vec<Vec<u8>> =
             enc.encode_chunks(&samples, 2880).into_iter().map(|c| c.2).collect();
+        let bytes = |cs: &[Vec<u8>]| cs.iter().map(Vec::len).sum::<usize>() as f64 / N as f64;
+        eprintln!("{name}: xor {:.3} bytes per sample, dense {:.3}", bytes(&xor), bytes(&dense));
         g.bench_function(format!("decode_xor_{name}_day"), |b| {
             b.iter(|| {
                 let mut sum = 0.0;

@@ -326,5 +326,22 @@ fn version_2_value_codings_round_trip() {
         }
         let per = b.len() as f64 / s.len() as f64;
         assert!(per < most, "{name}: {per:.2} bytes per sample");
+        if name == "noise" {
+            // Offsets from the first value, as byte planes, scaled decimals.
+            assert_eq!(modes(&b) & 0xfc, 0x80, "{:#x}", modes(&b));
+        }
     }
+}
+
+/// The modes byte of a version 2 chunk's header (after version, count, header length, t0
+/// and interval).
+fn modes(b: &[u8]) -> u8 {
+    let mut p = 1;
+    for _ in 0..4 {
+        while b[p] & 0x80 != 0 {
+            p += 1;
+        }
+        p += 1;
+    }
+    b[p]
 }

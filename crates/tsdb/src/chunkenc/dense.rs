@@ -143,6 +143,18 @@ fn split_uvarint(b: &[u8], lead: &mut Cursor, cont: &mut Cursor) -> Option<u64> 
     Some(u64::from(b0 & 0x7f) | rest << 7)
 }
 
+/// A number of `width` bytes: its top byte from `lead`, the lower ones (little-endian) from
+/// `cont`.
+#[inline(always)]
+fn plane_number(b: &[u8], lead: &mut Cursor, cont: &mut Cursor, width: u8) -> Option<u64> {
+    let top = u64::from(lead.byte(b)?);
+    let low_len = usize::from(width - 1);
+    let r = cont.take(low_len)?;
+    let mut le = [0u8; 8];
+    le.get_mut(..low_len)?.copy_from_slice(b.get(r)?);
+    Some(top << (8 * low_len) | u64::from_le_bytes(le))
+}
+
 /// Where the timestamp residuals are read from.
 #[derive(Debug, Clone, Copy)]
 enum Residuals {
@@ -230,6 +242,9 @@ enum Values {
         d: i64,
         base: i64,
         bits: bool,
+        /// 0: numbers are split varints; 1-8: byte planes of this width (the top byte in
+        /// the leads, the lower bytes little-endian in the continuations).
+        width: u8,
         exc_left: u64,
         next_exc: u64,
     },
@@ -299,9 +314,13 @@ impl Decoder {
             self.grid = if e.unsigned_abs() <= self.interval / 2 { pred } else { self.t };
         }
         let v = match &mut self.values {
-            Values::Decimal { p, gcd, order, x, d, base, bits, exc_left, next_exc } => {
+            Values::Decimal { p, gcd, order, x, d, base, bits, width, exc_left, next_exc } => {
                 if i > 0 {
-                    let u = split_uvarint(b, &mut self.lead, &mut self.cont)?;
+                    let u = if *width == 0 {
+                        split_uvarint(b, &mut self.lead, &mut self.cont)?
+                    } else {
+                        plane_number(b, &mut self.lead, &mut self.cont, *width)?
+                    };
                     let q = if *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
                     let step = q.wrapping_mul(*gcd);
                     if *order == ORDER_OFFSETS {
@@ -465,17 +484,17 @@ impl Header {
         let mut h = Cursor { pos: 0, end: header_len };
         let t0 = h.varint(b)?;
         let interval = h.uvarint(b)?;
-        let (ts_mode, mode, mut order) = if version == VERSION_1 {
-            (h.byte(b)?, h.byte(b)?, 0)
+        let (ts_mode, mode, mut order, width) = if version == VERSION_1 {
+            (h.byte(b)?, h.byte(b)?, 0, 0)
         } else {
             let m = h.byte(b)?;
-            if m >> 7 != 0 {
-                return None;
-            }
-            (m & 3, (m >> 2) & 3, (m >> 4) & 7)
+            // Bit 7: byte planes, whose width follows.
+            let width = if m >> 7 != 0 { h.byte(b).filter(|w| (1..=8).contains(w))? } else { 0 };
+            (m & 3, (m >> 2) & 3, (m >> 4) & 7, width)
         };
         let decimal = |p: f64, gcd: i64, order: u8, x: i64, bits: bool, exc_left: u64| {
-            Values::Decimal { p, gcd, order, x, d: 0, base: x, bits, exc_left, next_exc: 0 }
+            let d = 0;
+            Values::Decimal { p, gcd, order, x, d, base: x, bits, width, exc_left, next_exc: 0 }
         };
         let gcd = |h: &mut Cursor| i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0);
         let values = match mode {
@@ -493,7 +512,7 @@ impl Header {
                 let g = gcd(&mut h)?;
                 decimal(1.0, g, order, h.varint(b)?, true, 0)
             }
-            MODE_XOR if order == 0 => Values::Xor { prev: 0 },
+            MODE_XOR if order == 0 && width == 0 => Values::Xor { prev: 0 },
             _ => return None,
         };
         if order > ORDER_UNSIGNED_DELTAS || !h.done() {

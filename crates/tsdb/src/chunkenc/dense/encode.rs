@@ -54,26 +54,36 @@ impl DenseEncoder {
     }
 
     fn encode_sharing(&mut self, samples: &[(i64, f64)], owner: Option<u64>) -> Vec<u8> {
-        let (chunk, bits) = self.encode_as(samples, false, owner);
-        if !bits {
-            return chunk;
+        let (mut chunk, info) = self.encode_as(samples, Layout::Varints, owner);
+        if info.wide {
+            // Numbers of two bytes and more: noise (durations, memory gauges) often
+            // compresses better as byte planes, whose low bytes are kept apart from the top.
+            let (planes, _) = self.encode_as(samples, Layout::Planes, owner);
+            if planes.len() < chunk.len() {
+                chunk = planes;
+            }
         }
-        // Bit-pattern deltas are estimated before compression; byte-wise XOR may still
-        // compress better: keep the smaller.
-        let (xor, _) = self.encode_as(samples, true, owner);
-        if xor.len() < chunk.len() { xor } else { chunk }
+        if info.bits {
+            // Bit-pattern deltas are estimated before compression; byte-wise XOR may still
+            // compress better: keep the smaller.
+            let (xor, _) = self.encode_as(samples, Layout::Xor, owner);
+            if xor.len() < chunk.len() {
+                chunk = xor;
+            }
+        }
+        chunk
     }
 
-    /// One chunk, and whether its values are coded as bit patterns; `xor` forces byte-wise
-    /// XOR values, `owner` shares the timestamps of that chunk.
+    /// One chunk in `layout`, and what other layouts may be smaller; `owner` shares the
+    /// timestamps of that chunk.
     fn encode_as(
         &mut self,
         samples: &[(i64, f64)],
-        xor: bool,
+        layout: Layout,
         owner: Option<u64>,
-    ) -> (Vec<u8>, bool) {
+    ) -> (Vec<u8>, Info) {
         self.body.reset();
-        let (sections, bits) = encode_body(samples, &mut self.body, xor, owner);
+        let (sections, info) = encode_body(samples, &mut self.body, layout, owner);
         let mut out = Encbuf::new();
         out.put_byte(FORMAT_VERSION);
         out.put_uvarint(samples.len() as u64);
@@ -87,7 +97,7 @@ impl DenseEncoder {
         }
         out.put_byte(codes);
         out.put_bytes(&rest.b);
-        (out.b, bits)
+        (out.b, info)
     }
 
     /// One section into `out`: its length (if `with_len`), then as a run of one byte, as a
@@ -142,12 +152,31 @@ impl DenseEncoder {
 /// The header (first timestamp, interval, value coding) into `header`, and the timestamp,
 /// value lead, value continuation and exception sections.
 /// Also says whether the values are bit patterns; `xor` forces byte-wise XOR values.
+/// How values are laid out: the best integer plan with its numbers as split varints or as
+/// byte planes, or byte-wise XOR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Varints,
+    Planes,
+    Xor,
+}
+
+/// What an encoding found out about other layouts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    /// The values are bit patterns (xor may still be smaller).
+    bits: bool,
+    /// The numbers take two bytes and more on average (planes may be smaller).
+    wide: bool,
+}
+
 fn encode_body(
     samples: &[(i64, f64)],
     header: &mut Encbuf,
-    xor: bool,
+    layout: Layout,
     owner: Option<u64>,
-) -> ([Encbuf; 4], bool) {
+) -> ([Encbuf; 4], Info) {
+    let xor = layout == Layout::Xor;
     let (t0, interval, ts_mode, ts) = match owner {
         Some(off) => {
             let mut ts = Encbuf::new();
@@ -168,9 +197,18 @@ fn encode_body(
     match plan {
         Some(plan) if plan.cost <= xor_cost(&values) => {
             let (x0, vals, exc) = plan.encode(&values);
-            let Split { lead, cont } = vals;
+            let info =
+                Info { bits: plan.scale.is_none(), wide: vals.cont.len() >= vals.nums.len() };
             let mode = if plan.scale.is_some() { MODE_DECIMAL } else { MODE_BITS };
-            header.put_byte(ts_mode | mode << 2 | plan.order << 4);
+            let (width, lead, cont) = match layout {
+                Layout::Planes => vals.planes(),
+                _ => (0, vals.lead, vals.cont),
+            };
+            let planes = if width > 0 { 0x80 } else { 0 };
+            header.put_byte(ts_mode | mode << 2 | plan.order << 4 | planes);
+            if width > 0 {
+                header.put_byte(width);
+            }
             if let Some(k) = plan.scale {
                 header.put_byte(k);
                 header.put_uvarint(plan.gcd);
@@ -179,12 +217,12 @@ fn encode_body(
                 header.put_uvarint(plan.gcd);
             }
             header.put_varint(x0);
-            ([ts, lead, cont, exc], plan.scale.is_none())
+            ([ts, lead, cont, exc], info)
         }
         _ => {
             header.put_byte(ts_mode | MODE_XOR << 2);
-            let Split { lead, cont } = encode_xor(&values);
-            ([ts, lead, cont, Encbuf::new()], false)
+            let Split { lead, cont, .. } = encode_xor(&values);
+            ([ts, lead, cont, Encbuf::new()], Info::default())
         }
     }
 }
@@ -465,10 +503,27 @@ fn encode_xor(values: &[f64]) -> Split {
 struct Split {
     lead: Encbuf,
     cont: Encbuf,
+    /// The numbers written (integer modes), for [`Split::planes`].
+    nums: Vec<u64>,
 }
 
 impl Split {
+    /// The numbers as byte planes of the width of the largest: the top byte of each in the
+    /// leads, the lower bytes little-endian in the continuations.
+    fn planes(&self) -> (u8, Encbuf, Encbuf) {
+        let max = self.nums.iter().copied().max().unwrap_or(0);
+        let width = (64 - max.leading_zeros()).div_ceil(8).max(1) as usize;
+        let (mut lead, mut cont) = (Encbuf::new(), Encbuf::new());
+        for &x in &self.nums {
+            let le = x.to_le_bytes();
+            lead.put_byte(le[width - 1]);
+            cont.put_bytes(&le[..width - 1]);
+        }
+        (width as u8, lead, cont)
+    }
+
     fn put_uvarint(&mut self, mut x: u64) {
+        self.nums.push(x);
         if x < 0x80 {
             self.lead.put_byte(x as u8);
             return;
