@@ -24,6 +24,13 @@ pub(crate) fn scaled(v: f64, k: u32) -> Option<i64> {
     ((m as f64 / p).to_bits() == v.to_bits()).then_some(m)
 }
 
+/// `v` as an integer number of 10^-k units, if dividing it first by 10^(k-s) and then by 10^s
+/// gives back `v` bit for bit (values computed as, e.g., `microseconds / 1000.0 / 1000.0`).
+pub(crate) fn scaled_split(v: f64, k: u32, s: u32) -> Option<i64> {
+    let m = round_exact(v * pow10(k))?;
+    ((m as f64 / pow10(k.checked_sub(s)?) / pow10(s)).to_bits() == v.to_bits()).then_some(m)
+}
+
 /// `x.round()` as an integer for |x| < 2^53 (`None` otherwise, NaN included), without the
 /// library call: truncation plus the exact fractional part.
 fn round_exact(x: f64) -> Option<i64> {
@@ -61,6 +68,23 @@ mod tests {
             let want = (want.abs() < MAX_EXACT).then_some(want as i64);
             assert_eq!(round_exact(c), want, "{c:e}");
         }
+    }
+
+    #[test]
+    fn split_scaling_finds_values_divided_twice() {
+        // node_exporter's pressure counters: microseconds / 1000.0 / 1000.0.
+        let mut found = 0;
+        for us in 12_758_174_780u64..12_758_174_780 + 2000 {
+            let v = us as f64 / 1000.0 / 1000.0;
+            assert_eq!(scaled_split(v, 6, 3), Some(us as i64), "{us}");
+            if scaled(v, 6).is_none() {
+                found += 1;
+            }
+        }
+        // Some of them are no plain decimal at scale 6 (12779.920506999999 and the like).
+        assert!(found > 0);
+        assert_eq!(scaled_split(0.1, 2, 3), None);
+        assert_eq!(scaled_split(f64::NAN, 6, 3), None);
     }
 
     #[test]

@@ -315,8 +315,17 @@ fn version_2_value_codings_round_trip() {
             (t0 + i, v)
         })
         .collect();
+    // Microsecond counters divided by 1000 twice: no plain decimals, but split-scaled ones.
+    let mut us = 12_758_174_780u64;
+    let pressure: Vec<(i64, f64)> = (0..500i64)
+        .map(|i| {
+            us += r.below(20_000_000);
+            (t0 + i * 15_000, us as f64 / 1000.0 / 1000.0)
+        })
+        .collect();
     let mut enc = DenseEncoder::new(16);
-    for (name, s, most) in [("noise", noise, 3.2), ("clock", clock, 3.5), ("wild", wild, 20.0)] {
+    let cases = [("noise", noise, 3.2), ("clock", clock, 3.5), ("wild", wild, 20.0)];
+    for (name, s, most) in cases.into_iter().chain([("pressure", pressure, 3.6)]) {
         let b = enc.encode(&s);
         assert_eq!(b[0], 2);
         let got = decode_all(&b).unwrap();

@@ -236,6 +236,9 @@ enum Values {
     /// value's bits are `x`); `base` is the first integer (order 0 codes offsets from it).
     Decimal {
         p: f64,
+        /// The second divisor (version 2 split scales), applied when `split`.
+        p2: f64,
+        split: bool,
         gcd: i64,
         order: u8,
         x: i64,
@@ -314,7 +317,20 @@ impl Decoder {
             self.grid = if e.unsigned_abs() <= self.interval / 2 { pred } else { self.t };
         }
         let v = match &mut self.values {
-            Values::Decimal { p, gcd, order, x, d, base, bits, width, exc_left, next_exc } => {
+            Values::Decimal {
+                p,
+                p2,
+                split,
+                gcd,
+                order,
+                x,
+                d,
+                base,
+                bits,
+                width,
+                exc_left,
+                next_exc,
+            } => {
                 if i > 0 {
                     let u = if *width == 0 {
                         split_uvarint(b, &mut self.lead, &mut self.cont)?
@@ -341,6 +357,8 @@ impl Decoder {
                     f64::from_bits(raw)
                 } else if *bits {
                     f64::from_bits(*x as u64)
+                } else if *split {
+                    *x as f64 / *p / *p2
                 } else {
                     *x as f64 / *p
                 }
@@ -492,25 +510,42 @@ impl Header {
             let width = if m >> 7 != 0 { h.byte(b).filter(|w| (1..=8).contains(w))? } else { 0 };
             (m & 3, (m >> 2) & 3, (m >> 4) & 7, width)
         };
-        let decimal = |p: f64, gcd: i64, order: u8, x: i64, bits: bool, exc_left: u64| {
-            let d = 0;
-            Values::Decimal { p, gcd, order, x, d, base: x, bits, width, exc_left, next_exc: 0 }
+        let decimal = |p: f64, p2: f64, gcd: i64, order: u8, x: i64, bits: bool, exc: u64| {
+            let (d, split, base) = (0, p2 > 1.0, x);
+            let next_exc = 0;
+            Values::Decimal {
+                p,
+                p2,
+                split,
+                gcd,
+                order,
+                x,
+                d,
+                base,
+                bits,
+                width,
+                exc_left: exc,
+                next_exc,
+            }
         };
         let gcd = |h: &mut Cursor| i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0);
         let values = match mode {
             MODE_DECIMAL => {
-                let k = h.byte(b)?;
-                let p = *crate::decimal::POW10.get(usize::from(k))?;
+                // Version 2: the high four bits s > 0 divide by 10^(k-s), then by 10^s.
+                let sk = h.byte(b)?;
+                let (k, s) = if version == VERSION_1 { (sk, 0) } else { (sk & 15, sk >> 4) };
+                let p = *crate::decimal::POW10.get(usize::from(k.checked_sub(s)?))?;
+                let p2 = *crate::decimal::POW10.get(usize::from(s))?;
                 let g = gcd(&mut h)?;
                 if version == VERSION_1 {
                     order = h.byte(b).filter(|&o| o != ORDER_OFFSETS)?;
                 }
                 let exc_left = h.uvarint(b)?;
-                decimal(p, g, order, h.varint(b)?, false, exc_left)
+                decimal(p, p2, g, order, h.varint(b)?, false, exc_left)
             }
             MODE_BITS if version != VERSION_1 => {
                 let g = gcd(&mut h)?;
-                decimal(1.0, g, order, h.varint(b)?, true, 0)
+                decimal(1.0, 1.0, g, order, h.varint(b)?, true, 0)
             }
             MODE_XOR if order == 0 && width == 0 => Values::Xor { prev: 0 },
             _ => return None,

@@ -315,6 +315,20 @@ fn scaled(v: f64, k: u8) -> Option<i64> {
     decimal::scaled(v, u32::from(k))
 }
 
+/// As [`scaled`] for a header scale byte: k in the low four bits and, in the high four, s > 0
+/// when the value is divided by 10^(k-s) and then by 10^s.
+#[inline]
+fn scaled_byte(v: f64, scale: u8) -> Option<i64> {
+    match scale >> 4 {
+        0 => scaled(v, scale),
+        s => decimal::scaled_split(v, u32::from(scale & 15), u32::from(s)),
+    }
+}
+
+/// The divisor split tried when plain scaling leaves exceptions: `/ 1000.0 / 1000.0`
+/// (microseconds to seconds in two steps, as node_exporter's pressure counters).
+const SPLIT: u8 = 3;
+
 fn uvarint_len(x: u64) -> u64 {
     u64::from((64 - x.leading_zeros()).max(1).div_ceil(7))
 }
@@ -351,7 +365,20 @@ impl DecimalPlan {
         let mut scales: Vec<u8> = values.iter().filter_map(|&v| min_scale(v)).collect();
         scales.sort_unstable();
         scales.dedup();
-        scales.iter().filter_map(|&k| Self::at_scale(values, Some(k))).min_by_key(|p| p.cost)
+        let plain =
+            scales.iter().filter_map(|&k| Self::at_scale(values, Some(k))).min_by_key(|p| p.cost);
+        if plain.is_none_or(|p| p.exceptions == 0) {
+            return plain;
+        }
+        let split = scales
+            .iter()
+            .filter(|&&k| k > SPLIT)
+            .filter_map(|&k| Self::at_scale(values, Some(k | SPLIT << 4)))
+            .min_by_key(|p| p.cost);
+        match (plain, split) {
+            (Some(p), Some(s)) if s.cost < p.cost => Some(s),
+            (p, _) => p,
+        }
     }
 
     /// The integers at scale `k` (exceptions repeat the previous integer) and which are
@@ -367,7 +394,7 @@ impl DecimalPlan {
         let mut exc = Vec::with_capacity(values.len());
         let mut prev = 0i64;
         for &v in values {
-            match scaled(v, k) {
+            match scaled_byte(v, k) {
                 Some(x) => {
                     xs.push(x);
                     exc.push(false);
