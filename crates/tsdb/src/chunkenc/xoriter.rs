@@ -37,11 +37,12 @@ impl Decoder {
     #[inline(always)]
     pub fn step(&mut self, b: &[u8]) -> Option<(i64, f64)> {
         if self.read >= 2 {
-            if self.on_time(b)? {
+            let w = self.br.peek(b);
+            if self.on_time(w)? {
                 self.read += 1;
                 return Some((self.t, self.v));
             }
-            self.read_dod(b)?;
+            self.read_dod(b, w)?;
         } else if self.read == 0 {
             let u = self.br.read_uvarint(b)?;
             self.t = ((u >> 1) as i64) ^ -((u & 1) as i64);
@@ -57,12 +58,11 @@ impl Decoder {
         Some((self.t, self.v))
     }
 
-    /// The commonest samples from one look at the stream: a delta-of-delta of 0 followed by
-    /// an unchanged value, or by a value whose bits fit the current window and the look.
-    /// False (nothing consumed) for any other sample.
+    /// The commonest samples from one look at the stream (`w`, the peek at the sample): a
+    /// delta-of-delta of 0 followed by an unchanged value, or by a value whose bits fit the
+    /// current window and the look. False (nothing consumed) for any other sample.
     #[inline(always)]
-    fn on_time(&mut self, b: &[u8]) -> Option<bool> {
-        let w = self.br.peek(b);
+    fn on_time(&mut self, w: u64) -> Option<bool> {
         if w >> 62 == 0 {
             self.br.consume(2)?;
         } else if w >> 61 == 0b010 {
@@ -81,10 +81,9 @@ impl Decoder {
     }
 
     /// A delta-of-delta timestamp: prefix `0`, `10`, `110`, `1110` or `1111`, then 0, 14, 17, 20
-    /// or 64 bits.
+    /// or 64 bits; `w` is the peek at it.
     #[inline(always)]
-    fn read_dod(&mut self, b: &[u8]) -> Option<()> {
-        let w = self.br.peek(b);
+    fn read_dod(&mut self, b: &[u8], w: u64) -> Option<()> {
         let ones = w.leading_ones();
         let dod = match ones {
             0 => {
