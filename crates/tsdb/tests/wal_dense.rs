@@ -9,18 +9,7 @@ use storage::Appendable;
 use tsdb::{Db, Options};
 
 mod common;
-use common::dump;
-
-fn value(series: usize, step: i64) -> f64 {
-    match series % 5 {
-        0 => 42.0,
-        1 => (1000 + step * 37) as f64 / 100.0,
-        2 => (step * step) as f64 * 1024.0,
-        3 => (step as f64).sin(),
-        _ if step % 7 == 0 => f64::from_bits(model::value::STALE_NAN_BITS),
-        _ => -(step as f64) * 0.1,
-    }
-}
+use common::{dump, value};
 
 #[test]
 fn dense_records_replay_bit_exactly_across_segments() {

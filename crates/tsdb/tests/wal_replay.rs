@@ -11,19 +11,7 @@ use storage::{Appendable, Queryable};
 use tsdb::{Db, Options};
 
 mod common;
-use common::dump;
-
-fn value(series: usize, step: i64) -> f64 {
-    match series % 6 {
-        0 => 42.0,
-        1 => (1000 + step * 37) as f64 / 100.0,
-        2 => (step * step) as f64 * 1024.0,
-        3 => (step as f64).sin(),
-        4 if step % 7 == 0 => f64::from_bits(model::value::STALE_NAN_BITS),
-        4 => -(step as f64) * 0.1,
-        _ => (step / 50) as f64,
-    }
-}
+use common::{dump, value};
 
 fn labels(i: usize) -> Labels {
     Labels::new([("__name__", "m"), ("i", &i.to_string()), ("job", "replay")])
