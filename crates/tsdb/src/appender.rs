@@ -5,12 +5,14 @@
 //!
 //! The path is built for scrapes of many series with one sample each: no map insert per
 //! sample (the newest pending sample per series lives in a table indexed by the ref's low
-//! bits), one lock of each series per phase, and the series a batch is about to touch are
-//! loaded into the CPU cache a few samples ahead (series created together get consecutive refs
-//! and are appended in the same order every scrape).
+//! bits), no head lock and no reference count per sample (an appender holds series by plain
+//! pointer, kept valid by its [`AppendPin`]; a series truncation removes in the meantime is
+//! marked dead and its samples go to a series of the same labels at commit), one lock of each
+//! series per phase, and the series a batch is about to touch are loaded into the CPU cache a
+//! few samples ahead (series created together get consecutive refs and are appended in the
+//! same order every scrape).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -22,7 +24,7 @@ use storage::{Appendable, Appender, SeriesRef, StorageError};
 use crate::db::Db;
 use crate::encoding::Encbuf;
 use crate::head::series::NO_WAL_SEGMENT;
-use crate::head::{Head, MemSeries, MixHash, Placement, SeriesHandle, prefetch};
+use crate::head::{AppendPin, Head, MemSeries, MixHash, Placement, SeriesPtr, prefetch};
 use crate::options::WalSync;
 use crate::wal::dense::DenseSample;
 use crate::wal::{self, record};
@@ -30,7 +32,9 @@ use crate::wal::{self, record};
 /// Most bytes one sample takes in a dense WAL record (ref and time varints, tag, raw value).
 const DENSE_SAMPLE_MAX_BYTES: usize = 10 + 10 + 1 + 8;
 
-/// How many samples ahead a commit loads the open chunk it will append to.
+/// How many samples ahead a commit loads the open chunk it will append to, and (twice as
+/// far) the series whose open chunk that is (the WAL's encoding and compression between the
+/// commit's first pass and its last may have evicted it).
 const CHUNK_PREFETCH_AHEAD: usize = 4;
 
 /// Buffers of batches up to this many samples are kept for reuse.
@@ -86,7 +90,7 @@ impl Scratch {
 
 struct Pending {
     r: u64,
-    series: SeriesHandle,
+    series: SeriesPtr,
     t: i64,
     v: f64,
 }
@@ -141,11 +145,12 @@ impl PendingLasts {
 
 pub(crate) struct DbAppender {
     db: Db,
-    generation: u64,
     pending: Vec<Pending>,
     lasts: PendingLasts,
     /// The rest of the batch's buffers (its `pending` and `slots` are taken out above).
     scratch: Option<Scratch>,
+    /// Keeps the series `pending` points to allocated (taken before any lookup).
+    _pin: AppendPin,
 }
 
 impl Appendable for Db {
@@ -161,10 +166,10 @@ impl Appendable for Db {
         }
         Box::new(DbAppender {
             db: self.clone(),
-            generation: self.inner.head.generation(),
             pending,
             lasts: PendingLasts::new(slots, expect),
             scratch: Some(scratch),
+            _pin: self.inner.head.pin(),
         })
     }
 }
@@ -198,15 +203,20 @@ impl Appender for DbAppender {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         self.db.check_open()?;
-        Head::check_labels(labels)?;
         let head = &self.db.inner.head;
         let mut found = None;
         if let Some(s) = (hint != 0).then(|| head.get_for_append(hint)).flatten() {
-            let g = s.lock();
+            // SAFETY: the appender's pin was taken before the lookup and outlives the borrow.
+            let g = unsafe { s.get() }.lock();
             // Refs are never reused, so a live series under the hint is the hint's series;
             // the labels are compared all the same (a pointer comparison when they are the
             // caller's own, as for every scrape after the first).
-            if g.labels == *labels {
+            if !g.dead && g.labels == *labels {
+                // The caller's label set is not read (a cold cache line at every sample) when
+                // it is the series' own: the series knows whether its set is empty.
+                if g.empty_labels() {
+                    return Err(StorageError::InvalidLabels("empty label set".into()));
+                }
                 let placement = self.place(hint, &g, t, v)?;
                 drop(g);
                 found = Some((hint, s, placement));
@@ -214,11 +224,19 @@ impl Appender for DbAppender {
         }
         let (r, series, placement) = match found {
             Some(x) => x,
-            None => {
+            None => loop {
+                Head::check_labels(labels)?;
                 let (r, s) = head.create_limited(labels)?;
-                let placement = self.place(r, &s.lock(), t, v)?;
-                (r, s, placement)
-            }
+                let g = s.lock();
+                // Truncation may remove a series (an empty one, as a new one is) at any time.
+                if g.dead {
+                    continue;
+                }
+                let placement = self.place(r, &g, t, v)?;
+                // The head (or, once removed, its retired list) keeps the series allocated
+                // while the pin lives.
+                break (r, SeriesPtr::of(&s), placement);
+            },
         };
         match placement {
             Placement::Duplicate => return Ok(r),
@@ -233,7 +251,8 @@ impl Appender for DbAppender {
         self.db.inner.batch_hint.store(self.lasts.len, Ordering::Relaxed);
         let mut scratch = self.scratch.take().unwrap_or_default();
         scratch.take_back(std::mem::take(&mut self.pending), std::mem::take(&mut self.lasts.slots));
-        let res = self.db.commit(&mut scratch, self.generation);
+        // The pin (a field of `self`) outlives the commit.
+        let res = self.db.commit(&mut scratch);
         scratch.recycle(&self.db);
         res
     }
@@ -251,8 +270,87 @@ struct Locked<'a> {
     base: Option<f64>,
 }
 
+type LockIndex = HashMap<*const parking_lot::Mutex<MemSeries>, u32>;
+
+/// Locks every series of the batch once (a series repeated in the batch reuses its lock) and
+/// places each sample again in `placed` (other batches may have been committed since the
+/// appends). `Ok(false)`: a series was removed from the head since it was looked up (the
+/// caller releases the locks and moves its samples). No head-wide lock may be taken while
+/// the locks are held.
+///
+/// # Safety
+/// The batch's appender (and so its pin) outlives `'a`.
+unsafe fn lock_and_place<'a>(
+    head: &Head,
+    pending: &[Pending],
+    placed: &mut Vec<(u32, Placement)>,
+    locked: &mut Vec<Locked<'a>>,
+    min_valid: i64,
+) -> Result<bool, StorageError> {
+    let mut index_of: Option<LockIndex> = None;
+    for (i, p) in pending.iter().enumerate() {
+        // SAFETY: the caller's contract.
+        let m = unsafe { p.series.get::<'a>() };
+        let li = match m.try_lock() {
+            Some(g) => new_lock(locked, &mut index_of, p, g),
+            None => {
+                // Locked already: by this commit (a repeated series) or by someone else.
+                let map = index_of.get_or_insert_with(|| {
+                    pending[..i]
+                        .iter()
+                        .zip(placed.iter())
+                        .map(|(q, &(li, _))| (q.series.as_ptr(), li))
+                        .collect()
+                });
+                match map.get(&p.series.as_ptr()) {
+                    Some(&li) => li,
+                    None => new_lock(locked, &mut index_of, p, m.lock()),
+                }
+            }
+        };
+        let l = &mut locked[li as usize];
+        if l.g.dead {
+            return Ok(false);
+        }
+        let place = l.g.place(l.last, p.t, p.v, min_valid, head.ooo_window)?;
+        if place == Placement::InOrder {
+            l.last = Some((p.t, p.v));
+        }
+        placed.push((li, place));
+    }
+    Ok(true)
+}
+
+/// Points the samples of series truncation removed to the live series of the same labels
+/// (created again if need be).
+///
+/// # Safety
+/// As [`lock_and_place`]; no series lock is held.
+unsafe fn move_from_dead(head: &Head, pending: &mut [Pending]) {
+    let mut moved: HashMap<*const parking_lot::Mutex<MemSeries>, (u64, SeriesPtr)> = HashMap::new();
+    for p in pending.iter_mut() {
+        if let Some(&(r, s)) = moved.get(&p.series.as_ptr()) {
+            (p.r, p.series) = (r, s);
+            continue;
+        }
+        // SAFETY: the caller's contract.
+        let g = unsafe { p.series.get() }.lock();
+        if !g.dead {
+            continue;
+        }
+        let labels = g.labels.clone();
+        drop(g);
+        // The map never holds a dead series, so this is a live one (or a new one).
+        let (r, s, _) = head.get_or_create(&labels, None);
+        let s = SeriesPtr::of(&s);
+        moved.insert(p.series.as_ptr(), (r, s));
+        (p.r, p.series) = (r, s);
+    }
+}
+
 impl Db {
-    fn commit(&self, scratch: &mut Scratch, generation: u64) -> Result<(), StorageError> {
+    /// Commits a batch whose appender (holding the pin of `pending`'s series) is alive.
+    fn commit(&self, scratch: &mut Scratch) -> Result<(), StorageError> {
         let Scratch { pending, placed, samples, series_rec, samples_rec, .. } = scratch;
         if pending.is_empty() {
             return Ok(());
@@ -262,52 +360,20 @@ impl Db {
         let mut w = inner.wal.lock();
         self.check_open()?;
         let min_valid = head.min_valid();
-        // Series may have been dropped by truncation since append: such samples go to the
-        // series of the same labels (created again if need be). No head-wide lock is taken
-        // after this point, so holding many series locks is safe.
-        if head.generation() != generation {
-            for p in pending.iter_mut() {
-                if head.get(p.r).is_some_and(|s| Arc::ptr_eq(&s, &p.series)) {
-                    continue;
-                }
-                let labels = p.series.lock().labels.clone();
-                let (r, s, _) = head.get_or_create(&labels, None);
-                p.r = r;
-                p.series = s;
-            }
-        }
-        // Lock every series once (a series repeated in the batch reuses its lock), validate
-        // the whole batch, log it, then apply it under the same locks.
+        // Lock every series once, validate the whole batch, log it, then apply it under the
+        // same locks. Series may have been dropped by truncation since append: such samples
+        // go to the series of the same labels.
         let mut locked: Vec<Locked<'_>> = Vec::with_capacity(pending.len());
         placed.reserve(pending.len());
-        let mut index_of: Option<HashMap<*const parking_lot::Mutex<MemSeries>, u32>> = None;
-        for (i, p) in pending.iter().enumerate() {
-            let li = match p.series.try_lock() {
-                Some(g) => new_lock(&mut locked, &mut index_of, p, g),
-                None => {
-                    // Locked already: by this commit (a repeated series) or by someone else.
-                    let map = index_of.get_or_insert_with(|| {
-                        pending[..i]
-                            .iter()
-                            .zip(placed.iter())
-                            .map(|(q, &(li, _))| (Arc::as_ptr(&q.series), li))
-                            .collect()
-                    });
-                    match map.get(&Arc::as_ptr(&p.series)) {
-                        Some(&li) => li,
-                        None => {
-                            let g = p.series.lock();
-                            new_lock(&mut locked, &mut index_of, p, g)
-                        }
-                    }
-                }
-            };
-            let l = &mut locked[li as usize];
-            let place = l.g.place(l.last, p.t, p.v, min_valid, head.ooo_window)?;
-            if place == Placement::InOrder {
-                l.last = Some((p.t, p.v));
+        loop {
+            // SAFETY: the appender calling this outlives the commit.
+            if unsafe { lock_and_place(head, pending, placed, &mut locked, min_valid)? } {
+                break;
             }
-            placed.push((li, place));
+            locked.clear();
+            placed.clear();
+            // SAFETY: as above; the locks are released.
+            unsafe { move_from_dead(head, pending) };
         }
         // The segment the samples are logged to; series whose newest sample is a base there
         // code their values against it.
@@ -366,11 +432,16 @@ impl Db {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         let mapper = head.mapper.as_ref();
         for (i, (p, &(li, place))) in pending.iter().zip(placed.iter()).enumerate() {
+            if let Some(&(further, _)) = placed.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
+                prefetch((&*locked[further as usize].g as *const MemSeries).cast());
+            }
             if let Some(&(ahead, _)) = placed.get(i + CHUNK_PREFETCH_AHEAD)
                 && let Some(o) = locked[ahead as usize].g.open.as_ref()
             {
+                // The end being written and the header holding the sample count.
                 let b = o.chunk.bytes();
                 prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+                prefetch(b.as_ptr());
             }
             let g = &mut locked[li as usize].g;
             g.logged = true;
@@ -399,14 +470,14 @@ impl Db {
 /// index.
 fn new_lock<'a>(
     locked: &mut Vec<Locked<'a>>,
-    index_of: &mut Option<HashMap<*const parking_lot::Mutex<MemSeries>, u32>>,
-    p: &'a Pending,
+    index_of: &mut Option<LockIndex>,
+    p: &Pending,
     g: MutexGuard<'a, MemSeries>,
 ) -> u32 {
     let li = locked.len() as u32;
     locked.push(Locked { r: p.r, g, last: None, base: None });
     if let Some(map) = index_of.as_mut() {
-        map.insert(Arc::as_ptr(&p.series), li);
+        map.insert(p.series.as_ptr(), li);
     }
     li
 }

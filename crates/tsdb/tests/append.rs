@@ -84,6 +84,54 @@ fn a_series_truncated_between_append_and_commit_takes_the_sample_under_a_new_ref
 }
 
 #[test]
+fn a_batch_holding_a_truncated_series_meets_the_series_created_again_by_another_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let (a, b) = (lbl("up", "a"), lbl("up", "b"));
+    let mut app = db.appender();
+    let ra = app.append(0, &a, 1000, 1.0).unwrap();
+    let rb = app.append(0, &b, 1000, 1.0).unwrap();
+    app.commit().unwrap();
+    // `held` points to both series when truncation removes them.
+    let mut held = db.appender();
+    assert_eq!(held.append(ra, &a, 3_700_000, 2.0).unwrap(), ra);
+    assert_eq!(held.append(rb, &b, 3_700_000, 2.0).unwrap(), rb);
+    db.compact_head().unwrap();
+    assert_eq!(db.head_series(), 0);
+    // Later batches (whose pins do not hold the removed series) come and go; one creates
+    // series `a` again under a new ref, and appends to it after `held`'s sample.
+    for _ in 0..3 {
+        db.appender().rollback();
+    }
+    let mut app = db.appender();
+    let ra2 = app.append(ra, &a, 3_800_000, 3.0).unwrap();
+    assert_ne!(ra2, ra);
+    app.commit().unwrap();
+    // The removed series' hint no longer resolves within `held` either.
+    let rb2 = held.append(rb, &b, 3_750_000, 4.0).unwrap();
+    assert_ne!(rb2, rb);
+    // `a`'s sample is older than the live series' newest one now: the whole batch fails.
+    assert_eq!(held.commit(), Err(StorageError::OutOfOrderSample));
+    let ts = |s: Vec<Sample>| s.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>();
+    assert_eq!(ts(samples(&db, &a)), vec![(1000, 1.0), (3_800_000, 3.0)]);
+    assert_eq!(ts(samples(&db, &b)), vec![(1000, 1.0)]);
+}
+
+#[test]
+fn an_empty_label_set_is_refused_with_or_without_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let mut app = db.appender();
+    let r = app.append(0, &lbl("up", "a"), 1000, 1.0).unwrap();
+    let empty = Labels::empty();
+    for hint in [0, r, r + 1] {
+        assert!(matches!(app.append(hint, &empty, 1000, 1.0), Err(StorageError::InvalidLabels(_))));
+    }
+    app.commit().unwrap();
+    assert_eq!(db.head_series(), 1);
+}
+
+#[test]
 fn samples_repeated_in_a_batch_are_checked_against_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), Options::default()).unwrap();

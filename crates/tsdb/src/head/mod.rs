@@ -9,7 +9,8 @@ pub(crate) mod restore;
 pub mod series;
 pub mod trim;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -19,7 +20,7 @@ use smallvec::SmallVec;
 use storage::StorageError;
 
 pub use postings::MemPostings;
-use refmap::RefMap;
+use refmap::{PtrTable, RefMap};
 pub use series::{MemSeries, Placement};
 
 use crate::error::Result;
@@ -27,10 +28,71 @@ use crate::postings::IndexView;
 
 pub type SeriesHandle = Arc<Mutex<MemSeries>>;
 
+/// A series an appender holds without a reference count: valid while the appender's
+/// [`AppendPin`] lives, since the head frees a removed series only once every appender pinned
+/// before its removal has finished (see [`Head::pin`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct SeriesPtr(NonNull<Mutex<MemSeries>>);
+
+// SAFETY: a pointer to a `Mutex<MemSeries>` (Send + Sync); where it may be dereferenced is
+// the business of `SeriesPtr::get`'s callers.
+unsafe impl Send for SeriesPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SeriesPtr {}
+
+impl SeriesPtr {
+    pub(crate) fn of(s: &SeriesHandle) -> SeriesPtr {
+        SeriesPtr(NonNull::from(&**s))
+    }
+
+    /// The series.
+    ///
+    /// # Safety
+    /// The caller holds an [`AppendPin`] taken before it got this pointer from the head, and
+    /// does not keep the reference beyond the pin.
+    #[inline]
+    pub(crate) unsafe fn get<'a>(self) -> &'a Mutex<MemSeries> {
+        // SAFETY: the pin keeps the series allocated (the caller's contract).
+        unsafe { self.0.as_ref() }
+    }
+
+    pub(crate) fn as_ptr(self) -> *const Mutex<MemSeries> {
+        self.0.as_ptr()
+    }
+}
+
+/// Keeps every series an appender may point to allocated while it lives: series the head
+/// removes after the pin was taken are freed only once the pin (and every older one) is gone.
+#[derive(Debug)]
+pub(crate) struct AppendPin(#[allow(dead_code)] Arc<()>);
+
+/// Series removed from the head, kept until the appenders that may point to them finish.
+#[derive(Default)]
+struct Retired {
+    /// Shared by every pin taken since the last removal.
+    epoch: Arc<()>,
+    /// Each removal's series with the epoch that was current when they were removed, oldest
+    /// first. An entry goes once its epoch and every older one has no pin left.
+    graves: VecDeque<(Arc<()>, Vec<SeriesHandle>)>,
+}
+
+impl Retired {
+    fn collect(&mut self) {
+        while let Some(front) = self.graves.front_mut() {
+            if Arc::get_mut(&mut front.0).is_none() {
+                break;
+            }
+            self.graves.pop_front();
+        }
+    }
+}
+
 /// Series by ref, and refs by label-set hash.
 #[derive(Default)]
 struct SeriesMap {
     by_ref: RefMap<SeriesHandle>,
+    /// The series of `by_ref` (dense refs) for lock-free lookups; [`Head`] holds it too.
+    ptrs: Arc<PtrTable<Mutex<MemSeries>>>,
     /// Label-set hash (folded to 32 bits) -> ref of a series with that hash: 8 bytes a slot.
     by_hash: HashMap<u32, u32, MixHash>,
     /// Refs of further series whose label sets hash like the one in `by_hash` (a few per
@@ -59,7 +121,11 @@ impl SeriesMap {
         })
     }
 
+    /// Adds a series (a ref the map does not hold: refs are never reused).
     fn insert(&mut self, r: u64, h: u64, s: SeriesHandle) {
+        // SAFETY: writers hold `&mut self` (the head's series write lock); the series stays
+        // allocated while in `by_ref` and, once removed, until no pinned appender remains.
+        unsafe { self.ptrs.set(r, Arc::as_ptr(&s)) };
         self.by_ref.insert(r, s);
         let k = hash_key(h);
         match (self.by_hash.entry(k), u32::try_from(r)) {
@@ -70,8 +136,12 @@ impl SeriesMap {
         }
     }
 
-    fn remove(&mut self, r: u64, h: u64) {
-        self.by_ref.remove(&r);
+    /// Removes a series; the caller keeps it allocated until no appender can point to it.
+    #[must_use]
+    fn remove(&mut self, r: u64, h: u64) -> Option<SeriesHandle> {
+        // SAFETY: as in `insert`.
+        unsafe { self.ptrs.set(r, std::ptr::null()) };
+        let removed = self.by_ref.remove(&r);
         let k = hash_key(h);
         if self.by_hash.get(&k).map(|&x| u64::from(x)) == Some(r) {
             // Another series with this key takes the slot, if its ref fits.
@@ -94,6 +164,7 @@ impl SeriesMap {
                 self.collisions.remove(&k);
             }
         }
+        removed
     }
 }
 
@@ -151,6 +222,10 @@ pub(crate) fn prefetch(p: *const u8) {
 /// The in-memory head block.
 pub struct Head {
     series: RwLock<SeriesMap>,
+    /// The series map's lock-free ref table (see [`Head::get_for_append`]).
+    ptrs: Arc<PtrTable<Mutex<MemSeries>>>,
+    /// Removed series not yet freed (see [`Head::pin`]).
+    retired: Mutex<Retired>,
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
     /// Oldest time the head accepts (end of the newest persisted or being-persisted block).
@@ -173,8 +248,11 @@ pub struct Head {
 
 impl Head {
     pub fn new(chunk_range: i64, ooo_window: i64, mapper: Option<mapper::ChunkMapper>) -> Head {
+        let map = SeriesMap::default();
         Head {
-            series: RwLock::new(SeriesMap::default()),
+            ptrs: map.ptrs.clone(),
+            retired: Mutex::new(Retired::default()),
+            series: RwLock::new(map),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
             min_valid: AtomicI64::new(i64::MIN),
@@ -282,19 +360,44 @@ impl Head {
         self.series.read().by_ref.get(&r).cloned()
     }
 
-    /// [`Head::get`] for an append: also starts loading the series a few refs on into the CPU
-    /// cache, since a batch usually appends to series in the order they were created (a
-    /// scrape's lines come in the same order every time), so that series is the one the
-    /// batch is about to need.
-    pub fn get_for_append(&self, r: u64) -> Option<SeriesHandle> {
-        let map = self.series.read();
-        if let Some(next) = map.by_ref.get(&(r + PREFETCH_AHEAD)) {
-            // The series' reference count (just before the pointer), lock and fields.
-            let p = Arc::as_ptr(next).cast::<u8>().wrapping_sub(16);
-            prefetch(p);
-            prefetch(p.wrapping_add(128));
+    /// Pins the series the head holds now for an appender: none of them is freed before the
+    /// pin is dropped, even if removed from the head (see [`SeriesPtr`]). One short lock per
+    /// batch.
+    pub(crate) fn pin(&self) -> AppendPin {
+        let mut retired = self.retired.lock();
+        if !retired.graves.is_empty() {
+            retired.collect();
         }
-        map.by_ref.get(&r).cloned()
+        AppendPin(retired.epoch.clone())
+    }
+
+    /// Keeps `removed` series allocated until every appender pinned before now has finished.
+    fn retire(&self, removed: Vec<SeriesHandle>) {
+        let mut retired = self.retired.lock();
+        let old = std::mem::take(&mut retired.epoch);
+        retired.graves.push_back((old, removed));
+        retired.collect();
+    }
+
+    /// The series under ref `r` for an appender holding a pin taken before this call: no
+    /// lock and no reference count for the refs the head hands out (a lock-free table), the
+    /// head's read lock for others. Also starts loading the series a few refs on into the CPU
+    /// cache, since a batch usually appends to series in the order they were created (a
+    /// scrape's lines come in the same order every time), so that series is the one the batch
+    /// is about to need.
+    #[inline]
+    pub(crate) fn get_for_append(&self, r: u64) -> Option<SeriesPtr> {
+        let p = self.ptrs.get(r);
+        if let Some(p) = NonNull::new(p.cast_mut()) {
+            let next = self.ptrs.get(r.wrapping_add(PREFETCH_AHEAD));
+            if !next.is_null() {
+                // The series' lock and fields.
+                prefetch(next.cast());
+                prefetch(next.cast::<u8>().wrapping_add(128));
+            }
+            return Some(SeriesPtr(p));
+        }
+        self.series.read().by_ref.get(&r).map(SeriesPtr::of)
     }
 
     /// The ref of `labels`, if the head has the series.
@@ -381,34 +484,54 @@ impl Head {
         if let Some(m) = &self.mapper {
             m.truncate(mint);
         }
-        let mut removed = Vec::new();
+        let removable =
+            |s: &MemSeries| s.time_range().is_none() && s.last().is_none_or(|(t, _)| t < mint);
+        let mut candidates = Vec::new();
         let mut new_min = i64::MAX;
         for (r, s) in self.all_series() {
-            let mut s = s.lock();
-            s.truncate_before(mint);
-            match s.time_range() {
-                Some((lo, _)) => new_min = new_min.min(lo),
-                None => {
-                    if s.last().is_none_or(|(t, _)| t < mint) {
-                        removed.push((r, s.labels.clone()));
-                    }
-                }
+            let mut g = s.lock();
+            g.truncate_before(mint);
+            if let Some((lo, _)) = g.time_range() {
+                new_min = new_min.min(lo);
+            } else if removable(&g) {
+                drop(g);
+                candidates.push((r, s));
             }
         }
-        if !removed.is_empty() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut removed = Vec::new();
+        if !candidates.is_empty() {
             let mut map = self.series.write();
             let mut postings = self.postings.write();
-            for (r, labels) in &removed {
-                map.remove(*r, labels.hash64());
-                postings.remove(*r, labels);
+            for (r, s) in candidates {
+                let mut g = s.lock();
+                // A commit may have added samples since the scan.
+                if !removable(&g) {
+                    if let Some((lo, _)) = g.time_range() {
+                        new_min = new_min.min(lo);
+                    }
+                    continue;
+                }
+                // Appenders that still point to the series see the mark and move its
+                // samples to a series of the same labels.
+                g.dead = true;
+                let labels = g.labels.clone();
+                drop(g);
+                if let Some(h) = map.remove(r, labels.hash64()) {
+                    removed.push(h);
+                }
+                postings.remove(r, &labels);
             }
+        }
+        let n = removed.len();
+        if n > 0 {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.retire(removed);
         }
         self.min_time.store(new_min.max(mint), Ordering::Release);
         if new_min == i64::MAX {
             self.min_time.store(i64::MAX, Ordering::Release);
         }
-        removed.len()
+        n
     }
 
     /// Sorted label names of the whole head.
@@ -466,12 +589,12 @@ mod tests {
             assert_eq!(m.find_hashed(42, l).map(|x| x.0), Some(i as u64 + 1));
         }
         // Removing the series held in the main table promotes a colliding one.
-        m.remove(1, 42);
+        let _ = m.remove(1, 42);
         assert_eq!(m.find_hashed(42, &ls[0]).map(|x| x.0), None);
         assert_eq!(m.find_hashed(42, &ls[2]).map(|x| x.0), Some(3));
-        m.remove(3, 42);
+        let _ = m.remove(3, 42);
         assert_eq!(m.find_hashed(42, &ls[1]).map(|x| x.0), Some(2));
-        m.remove(2, 42);
+        let _ = m.remove(2, 42);
         assert!(m.by_hash.is_empty() && m.collisions.is_empty());
     }
 
@@ -491,10 +614,40 @@ mod tests {
         m.insert(1 << 41, 99, Arc::new(Mutex::new(MemSeries::new(big.clone()))));
         assert_eq!(m.find_hashed(99, &big).map(|x| x.0), Some(1 << 41));
         for (l, &r) in ls.iter().zip(&refs) {
-            m.remove(r, l.hash64());
+            let _ = m.remove(r, l.hash64());
             assert_eq!(m.find(l).map(|x| x.0), None);
         }
-        m.remove(1 << 41, 99);
+        let _ = m.remove(1 << 41, 99);
         assert!(m.by_hash.is_empty() && m.collisions.is_empty());
+    }
+
+    #[test]
+    fn removed_series_live_until_every_older_pin_is_gone() {
+        let head = Head::new(1000, 0, None);
+        let (a, b) = (Labels::new([("s", "a")]), Labels::new([("s", "b")]));
+        let (ra, sa, _) = head.get_or_create(&a, None);
+        let weak_a = Arc::downgrade(&sa);
+        let pa = SeriesPtr::of(&sa);
+        drop(sa);
+        let old = head.pin();
+        assert_eq!(head.get_for_append(ra), Some(pa));
+        // The series has no data: truncation removes it, but `old` may still point to it.
+        assert_eq!(head.truncate(0), 1);
+        assert_eq!(head.get_for_append(ra), None);
+        assert!(weak_a.upgrade().is_some_and(|s| s.lock().dead));
+        let (_, sb, _) = head.get_or_create(&b, None);
+        let weak_b = Arc::downgrade(&sb);
+        drop(sb);
+        let newer = head.pin();
+        assert_eq!(head.truncate(0), 1);
+        // A pin taken after a removal does not hold that removal's series...
+        drop(newer);
+        drop(head.pin());
+        // ...but the oldest pin holds every later removal too.
+        assert!(weak_a.upgrade().is_some() && weak_b.upgrade().is_some());
+        drop(old);
+        drop(head.pin());
+        assert!(weak_a.upgrade().is_none() && weak_b.upgrade().is_none());
+        assert!(head.retired.lock().graves.is_empty());
     }
 }

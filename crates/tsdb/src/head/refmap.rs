@@ -3,8 +3,13 @@
 //! foreign WAL. The vector only grows to a few times the number of entries, so a far-off ref
 //! (a WAL with heavy churn, or corrupt data) goes to the hash map instead of sizing a vector of
 //! millions of empty slots.
+//!
+//! [`PtrTable`] mirrors the dense refs for readers that take no lock: the append path looks a
+//! hinted ref up there with two plain loads.
 
 use std::collections::HashMap;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// Refs below this are stored densely.
 const DENSE_LIMIT: u64 = 1 << 26;
@@ -103,6 +108,107 @@ impl<V> RefMap<V> {
     }
 }
 
+/// Refs per [`PtrTable`] page.
+const PAGE_BITS: u32 = 14;
+const PAGE: usize = 1 << PAGE_BITS;
+const PAGES: usize = (DENSE_LIMIT >> PAGE_BITS) as usize;
+
+/// Pointers by ref (below [`DENSE_LIMIT`]) that readers load without a lock: fixed pages of
+/// atomic slots, allocated on first use and never moved, so a reader needs no lock against a
+/// writer growing the table. The table does not own what it points to: whoever stores a
+/// pointer keeps its target alive until it has stored null there and no reader can still
+/// hold it. Writers must be serialized by the caller (the head's series write lock).
+pub struct PtrTable<T> {
+    pages: Box<[AtomicPtr<AtomicPtr<T>>]>,
+    /// Pages allocated, and non-null slots (both changed by the one writer only).
+    pages_used: AtomicUsize,
+    entries: AtomicUsize,
+}
+
+impl<T> Default for PtrTable<T> {
+    fn default() -> Self {
+        PtrTable {
+            pages: (0..PAGES).map(|_| AtomicPtr::new(null_mut())).collect(),
+            pages_used: AtomicUsize::new(0),
+            entries: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> PtrTable<T> {
+    /// The pointer stored under `r`, or null.
+    #[inline]
+    pub fn get(&self, r: u64) -> *const T {
+        if r >= DENSE_LIMIT {
+            return std::ptr::null();
+        }
+        let page = self.pages[(r >> PAGE_BITS) as usize].load(Ordering::Acquire);
+        if page.is_null() {
+            return std::ptr::null();
+        }
+        // SAFETY: a non-null page is a live allocation of PAGE slots (freed only on drop).
+        unsafe { (*page.add(r as usize & (PAGE - 1))).load(Ordering::Acquire) }
+    }
+
+    /// Stores `p` under `r` (null clears it). Refs beyond [`DENSE_LIMIT`], and refs that would
+    /// need a new page while pages outnumber what the entries justify (refs scattered by
+    /// churn or a damaged WAL), are not stored: [`PtrTable::get`] returns null for them, and
+    /// readers fall back to the locked map. Returns whether the table holds `p` for `r` now.
+    ///
+    /// # Safety
+    /// Calls must not overlap (one writer at a time).
+    pub unsafe fn set(&self, r: u64, p: *const T) -> bool {
+        if r >= DENSE_LIMIT {
+            return p.is_null();
+        }
+        let slot_page = &self.pages[(r >> PAGE_BITS) as usize];
+        let mut page = slot_page.load(Ordering::Acquire);
+        if page.is_null() {
+            if p.is_null() {
+                return true;
+            }
+            let used = self.pages_used.load(Ordering::Relaxed);
+            let entries = self.entries.load(Ordering::Relaxed);
+            if used >= 4 && used * PAGE > 4 * (entries + 1) {
+                return false;
+            }
+            let fresh: Box<[AtomicPtr<T>]> =
+                (0..PAGE).map(|_| AtomicPtr::new(null_mut())).collect();
+            page = Box::into_raw(fresh).cast::<AtomicPtr<T>>();
+            slot_page.store(page, Ordering::Release);
+            self.pages_used.store(used + 1, Ordering::Relaxed);
+        }
+        // SAFETY: as in `get`.
+        let slot = unsafe { &*page.add(r as usize & (PAGE - 1)) };
+        let old = slot.swap(p.cast_mut(), Ordering::AcqRel);
+        let n = self.entries.load(Ordering::Relaxed);
+        match (old.is_null(), p.is_null()) {
+            (true, false) => self.entries.store(n + 1, Ordering::Relaxed),
+            (false, true) => self.entries.store(n.saturating_sub(1), Ordering::Relaxed),
+            _ => {}
+        }
+        true
+    }
+}
+
+impl<T> Drop for PtrTable<T> {
+    fn drop(&mut self) {
+        for p in self.pages.iter() {
+            let page = p.load(Ordering::Acquire);
+            if !page.is_null() {
+                // SAFETY: allocated in `set` as a boxed slice of PAGE slots.
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(page, PAGE)) });
+            }
+        }
+    }
+}
+
+// SAFETY: the table holds plain pointers it never dereferences beyond its own pages; sharing
+// it is as safe as sharing the pointees, which is the storer's business (see the type's doc).
+unsafe impl<T: Sync> Send for PtrTable<T> {}
+// SAFETY: as above; all slots are atomics.
+unsafe impl<T: Sync> Sync for PtrTable<T> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +250,30 @@ mod tests {
         assert_eq!(m.len(), 2999);
         *m.get_mut(&2).unwrap() = 7.0;
         assert_eq!(m.get(&2), Some(&7.0));
+    }
+
+    #[test]
+    fn ptr_table_pages_and_limits() {
+        let t: PtrTable<u32> = PtrTable::default();
+        let xs: Vec<u32> = (0..8).collect();
+        assert!(t.get(5).is_null());
+        // SAFETY: one writer (this test).
+        unsafe {
+            assert!(t.set(5, &xs[1]));
+            assert!(t.set(PAGE as u64 + 3, &xs[2]));
+            assert!(!t.set(DENSE_LIMIT, &xs[3]), "beyond the dense limit");
+        }
+        assert_eq!(t.get(5), &xs[1] as *const u32);
+        assert_eq!(t.get(PAGE as u64 + 3), &xs[2] as *const u32);
+        assert!(t.get(6).is_null() && t.get(DENSE_LIMIT).is_null() && t.get(u64::MAX).is_null());
+        // Scattered refs stop getting pages once pages outnumber the entries.
+        let stored = (2..40u64).filter(|i| unsafe { t.set(i * PAGE as u64 * 7, &xs[4]) }).count();
+        assert!(stored <= 4, "{stored}");
+        // SAFETY: one writer.
+        unsafe {
+            assert!(t.set(5, std::ptr::null()));
+        }
+        assert!(t.get(5).is_null());
+        assert_eq!(t.get(PAGE as u64 + 3), &xs[2] as *const u32);
     }
 }

@@ -55,6 +55,11 @@ pub struct MemSeries {
     has_last: bool,
     /// True once a WAL series record for this series has been written.
     pub logged: bool,
+    /// Removed from the head by truncation (set under the series lock): appenders that still
+    /// point to it put its samples in a series of the same labels instead.
+    pub dead: bool,
+    /// `labels` is the empty set (from a damaged or foreign WAL; appends refuse it).
+    empty_labels: bool,
     /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
     /// the next sample can be coded against it (see `wal::dense`).
     pub wal_seg: u32,
@@ -66,6 +71,7 @@ pub const NO_WAL_SEGMENT: u32 = u32::MAX;
 impl MemSeries {
     pub fn new(labels: model::Labels) -> MemSeries {
         MemSeries {
+            empty_labels: labels.is_empty(),
             labels,
             closed: Vec::new(),
             open: None,
@@ -74,8 +80,14 @@ impl MemSeries {
             last_v: 0.0,
             has_last: false,
             logged: false,
+            dead: false,
             wal_seg: NO_WAL_SEGMENT,
         }
+    }
+
+    /// Whether the series' label set is empty (without reading it).
+    pub fn empty_labels(&self) -> bool {
+        self.empty_labels
     }
 
     /// The newest in-order sample, if any.
@@ -318,6 +330,7 @@ impl MemSeries {
         let logged = self.logged;
         let mut fresh = MemSeries::new(self.labels.clone());
         fresh.logged = logged;
+        fresh.dead = self.dead;
         if let Some((m, r)) = mapper {
             m.drop_series(r);
         }
