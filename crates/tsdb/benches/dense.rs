@@ -1,6 +1,7 @@
 //! Decoding speed of compacted blocks' dense chunks against Prometheus' XOR chunks, on the same
 //! day of samples (5,760 at 15 s with scrape jitter): a hundredths-of-a-second counter and a
-//! float gauge that is no decimal (the dense chunks' XOR fallback). Dense chunks hold up to
+//! float gauge that is no decimal (the dense chunks' XOR fallback), and collector durations
+//! (nanosecond noise: offsets from the least value as bit-length classes). Dense chunks hold up to
 //! 4,096 samples and are decompressed when opened; XOR chunks hold 120. Also the encoding
 //! cost, which compaction pays.
 
@@ -18,6 +19,18 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Collector durations in seconds with nanosecond digits: noise above a floor, spanning
+/// several powers of two.
+fn noise() -> Vec<(i64, f64)> {
+    (0..N)
+        .map(|i| {
+            let r = mix(i as u64 ^ 0x5eed);
+            let ns = 100_000 + (r % 400_000) * (1 + (r >> 60)) + (r >> 40) % 1000;
+            (1_700_000_000_000 + i as i64 * 15_000, ns as f64 / 1e9)
+        })
+        .collect()
 }
 
 fn day(float: bool) -> Vec<(i64, f64)> {
@@ -41,8 +54,8 @@ fn day(float: bool) -> Vec<(i64, f64)> {
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("dense");
     g.throughput(Throughput::Elements(N as u64));
-    for (name, float) in [("counter", false), ("float", true)] {
-        let samples = day(float);
+    let cases = [("counter", day(false)), ("float", day(true)), ("noise", noise())];
+    for (name, samples) in cases {
         let xor: Vec<Vec<u8>> = encode_chunks(&samples, 120).into_iter().map(|c| c.2).collect();
         let mut enc = DenseEncoder::new(DENSE_ZSTD_LEVEL);
         let dense: Vec<Vec<u8>> =

@@ -1,7 +1,8 @@
 //! Compacts the blocks of a data directory as the server's maintenance would (Prometheus'
 //! ranges: 2 h × 3^n up to 31 d, no retention), then prints each block and the block bytes per
 //! sample. `--xor` keeps compacted blocks in Prometheus' XOR chunks (for comparison);
-//! `--by-metric` adds the chunk bytes per sample of each metric name in the largest block.
+//! `--by-metric` adds the chunk bytes per sample of each metric name in the largest block (a
+//! chunk several series share counts for the first).
 //! `--recode OUT` instead writes every block of DIR again into OUT with the chunk encoding
 //! compaction uses (same ranges, no merging: for data too short to compact) and compares.
 //!
@@ -147,13 +148,17 @@ fn by_metric(dir: &Path, db: &tsdb::Db) {
     let Some(m) = db.blocks().into_iter().max_by_key(|m| m.stats.num_samples) else { return };
     let b = tsdb::block::Block::open(&dir.join(&m.ulid)).unwrap();
     let mut per: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    // A chunk that several series refer to counts for the first (in index order).
+    let mut seen = std::collections::HashSet::new();
     for id in b.index.all_postings().unwrap() {
         let (labels, chunks) = b.index.series(id).unwrap();
         let name = labels.get("__name__").unwrap_or_default().to_string();
         let e = per.entry(name).or_default();
         for c in chunks {
             let (enc, data) = b.chunks.chunk(c.r).unwrap();
-            e.0 += data.as_ref().len() as u64 + 6;
+            if seen.insert(c.r) {
+                e.0 += data.as_ref().len() as u64 + 6;
+            }
             e.1 += decode(enc, &data).unwrap().len() as u64;
         }
     }

@@ -63,6 +63,12 @@ pub struct SortedBlockWriter {
     time_owners: HashMap<Vec<u8>, (u32, u64)>,
     /// Bytes of the keys in `time_owners` (bounded by [`TIME_OWNER_BYTES`]).
     time_owner_bytes: usize,
+    /// Dense chunks written, by their bytes: a series whose chunk would be identical to one
+    /// already written (same timestamps and values: constant series of one target, metrics
+    /// exported twice under two names) refers to that chunk instead.
+    written: HashMap<Vec<u8>, u64>,
+    /// Bytes of the keys in `written` (bounded by [`WRITTEN_BYTES`]).
+    written_bytes: usize,
 }
 
 /// Timestamps shorter than this (as a [`DenseEncoder::time_key`]; regular scrapes take about
@@ -71,6 +77,12 @@ const MIN_SHARED_TIME_KEY: usize = 20;
 
 /// At most this many bytes of timestamp keys are remembered per block written.
 const TIME_OWNER_BYTES: usize = 64 << 20;
+
+/// At most this many bytes of dense chunks are remembered per block written for later
+/// identical chunks to refer to; chunks above [`SMALL_CHUNK`] bytes only up to a quarter of
+/// it, so the small ones (constant series, about 20 bytes each) are remembered longest.
+const WRITTEN_BYTES: usize = 64 << 20;
+const SMALL_CHUNK: usize = 256;
 
 impl SortedBlockWriter {
     /// Starts a block covering `[mint, maxt)`.
@@ -91,6 +103,8 @@ impl SortedBlockWriter {
             dense: None,
             time_owners: HashMap::new(),
             time_owner_bytes: 0,
+            written: HashMap::new(),
+            written_bytes: 0,
         })
     }
 
@@ -134,7 +148,9 @@ impl SortedBlockWriter {
     }
 
     /// Writes `samples` as dense chunks; a chunk whose timestamps equal those of an earlier
-    /// chunk in the same segment refers to them instead of storing them again.
+    /// chunk in the same segment refers to them instead of storing them again, and a chunk
+    /// equal to one already written is not written again: the series' index entry refers to
+    /// the same chunk (Prometheus' index allows any chunk reference).
     fn add_dense(&mut self, samples: &[(i64, f64)], metas: &mut Vec<ChunkMeta>) -> Result<()> {
         let Some((enc, max)) = self.dense.as_mut() else { return Ok(()) };
         for part in samples.chunks(even_runs(samples.len(), *max)) {
@@ -150,7 +166,16 @@ impl SortedBlockWriter {
             }
             let shared = data.is_some();
             let data = data.unwrap_or_else(|| enc.encode(part));
+            if let Some(&r) = self.written.get(&data) {
+                metas.push(ChunkMeta { mint: first.0, maxt: last.0, r });
+                continue;
+            }
             let r = self.chunks.write_chunk(ENCODING_DENSE, &data)?;
+            let budget = if data.len() <= SMALL_CHUNK { WRITTEN_BYTES } else { WRITTEN_BYTES / 4 };
+            if self.written_bytes + data.len() <= budget {
+                self.written_bytes += data.len();
+                self.written.insert(data, r);
+            }
             if shareable && !shared && self.time_owner_bytes + key.len() <= TIME_OWNER_BYTES {
                 self.time_owner_bytes += key.len();
                 self.time_owners.insert(key, ((r >> 32) as u32, r & 0xffff_ffff));

@@ -290,3 +290,77 @@ fn shared_timestamps_are_stored_once() {
     assert!(decode_all_in(data.as_ref(), Some(&seg)).is_none());
     assert!(decode_all_in(data.as_ref(), Some(&seg[..30])).is_none());
 }
+
+/// Series whose samples are the same (constant series of one target, a metric under two
+/// names) share one chunk in a dense block: the chunk is written once and both index entries
+/// refer to it; each still reads back whole, and deleting from one leaves the other alone.
+#[test]
+fn identical_chunks_are_written_once() {
+    use tsdb::blockwriter::{ChunkFormat, SortedBlockWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let t = |k: i64| 1_700_000_000_231 + k * STEP + if k % 17 == 3 { 4 } else { 0 };
+    let n = 960i64;
+    let noisy = |k: i64| ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 44) as f64;
+    let mut want: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    for i in 0..10 {
+        let l = Labels::new([("__name__", "up"), ("c", &format!("{i}"))]);
+        want.push((l, (0..n).map(|k| (t(k), 1.0)).collect()));
+    }
+    for name in ["x_alloc", "x_heap"] {
+        want.push((Labels::new([("__name__", name)]), (0..n).map(|k| (t(k), noisy(k))).collect()));
+    }
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let (mint, maxt) = (1_700_000_000_000 / 7_200_000 * 7_200_000, 1_700_000_000_000 + 86_400_000);
+    let mut w = SortedBlockWriter::new(dir.path(), mint, maxt).unwrap();
+    w = w.with_format(ChunkFormat::DENSE);
+    for (l, s) in &want {
+        w.add_series(l.clone(), s).unwrap();
+    }
+    let meta = w.finish(tsdb::meta::Compaction { level: 2, ..Default::default() }).unwrap();
+    let block = dir.path().join(meta.unwrap().ulid);
+    let b = Block::open(&block).unwrap();
+    let mut refs = std::collections::BTreeMap::<String, std::collections::BTreeSet<u64>>::new();
+    for id in b.index.all_postings().unwrap() {
+        let (l, chunks) = b.index.series(id).unwrap();
+        let name = l.get("__name__").unwrap().to_string();
+        refs.entry(name).or_default().extend(chunks.iter().map(|c| c.r));
+    }
+    // The first "up" chunk stores its timestamps, the others refer to them: two chunks.
+    assert_eq!(refs["up"].len(), 2, "{refs:?}");
+    assert_eq!(refs["x_alloc"], refs["x_heap"]);
+    assert_ne!(refs["up"], refs["x_alloc"]);
+    drop(b);
+
+    let db = Db::open(dir.path(), Options { retention_ms: 0, ..Options::default() }).unwrap();
+    let all = |db: &Db| {
+        let q = db.querier(i64::MIN, i64::MAX).unwrap();
+        let m = [Matcher::new(MatchType::Regex, "__name__", ".+").unwrap()];
+        let mut got = Vec::new();
+        for s in q.select(true, None, &m).unwrap() {
+            let mut s = s.unwrap();
+            let v: Vec<(i64, u64)> = collect_samples(s.samples.as_mut())
+                .unwrap()
+                .iter()
+                .map(|x| (x.t, x.v.to_bits()))
+                .collect();
+            got.push((s.labels.clone(), v));
+        }
+        got
+    };
+    let mut want_bits: Vec<(Labels, Vec<(i64, u64)>)> = want
+        .iter()
+        .map(|(l, s)| (l.clone(), s.iter().map(|x| (x.0, x.1.to_bits())).collect()))
+        .collect();
+    assert_eq!(all(&db), want_bits);
+    let m = [Matcher::new(MatchType::Equal, "__name__", "x_heap").unwrap()];
+    db.delete_series(&m, i64::MIN, t(100)).unwrap();
+    for (l, s) in &mut want_bits {
+        if l.get("__name__") == Some("x_heap") {
+            s.retain(|x| x.0 > t(100));
+        }
+    }
+    assert_eq!(all(&db), want_bits);
+    assert!(db.clean_tombstones().unwrap() > 0);
+    assert_eq!(all(&db), want_bits);
+    db.close().unwrap();
+}

@@ -327,7 +327,7 @@ fn version_2_value_codings_round_trip() {
     let cases = [("noise", noise, 3.2), ("clock", clock, 3.5), ("wild", wild, 20.0)];
     for (name, s, most) in cases.into_iter().chain([("pressure", pressure, 3.6)]) {
         let b = enc.encode(&s);
-        assert_eq!(b[0], 2);
+        assert_eq!(b[0], 3);
         let got = decode_all(&b).unwrap();
         assert_eq!(got.len(), s.len(), "{name}");
         for (g, w) in got.iter().zip(&s) {
@@ -336,15 +336,22 @@ fn version_2_value_codings_round_trip() {
         let per = b.len() as f64 / s.len() as f64;
         assert!(per < most, "{name}: {per:.2} bytes per sample");
         if name == "noise" {
-            // Offsets from the first value, as byte planes, scaled decimals.
-            assert_eq!(modes(&b) & 0xfc, 0x80, "{:#x}", modes(&b));
+            // Offsets from the least value (order 4), as bit-length classes (bit 7 and a
+            // width byte of 16-18), scaled decimals.
+            assert_eq!(modes(&b) & 0xfc, 0xc0, "{:#x}", modes(&b));
+            assert!((16..=18).contains(&b[modes_at(&b) + 1]));
         }
     }
 }
 
-/// The modes byte of a version 2 chunk's header (after version, count, header length, t0
-/// and interval).
+/// The modes byte of a version 2 or 3 chunk's header (after version, count, header length,
+/// t0 and interval).
 fn modes(b: &[u8]) -> u8 {
+    b[modes_at(b)]
+}
+
+/// Where [`modes`] is.
+fn modes_at(b: &[u8]) -> usize {
     let mut p = 1;
     for _ in 0..4 {
         while b[p] & 0x80 != 0 {
@@ -352,5 +359,96 @@ fn modes(b: &[u8]) -> u8 {
         }
         p += 1;
     }
-    b[p]
+    p
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The sample sets the version-2 fixtures in `tests/data/dense_v2_*.bin` hold: those of
+/// version 1 and the version 2 codings (offsets from the first value as byte planes, bit
+/// patterns of a nanosecond clock, split decimal scales).
+fn v2_sets() -> Vec<(&'static str, Vec<(i64, f64)>)> {
+    let t0 = 1_764_111_111_231i64;
+    let noise: Vec<(i64, f64)> = (0..400i64)
+        .map(|i| (t0 + i * 15_000, (500_000 + mix(i as u64) % 100_000) as f64 / 1e9))
+        .collect();
+    let clock: Vec<(i64, f64)> = (0..400i64)
+        .map(|i| {
+            let t = t0 + i * 15_000;
+            (t, t as f64 / 1e3 + (mix(i as u64) % 1_000_000) as f64 / 1e9)
+        })
+        .collect();
+    let mut us = 12_758_174_780u64;
+    let pressure: Vec<(i64, f64)> = (0..400i64)
+        .map(|i| {
+            us += mix(i as u64) % 20_000_000;
+            (t0 + i * 15_000, us as f64 / 1000.0 / 1000.0)
+        })
+        .collect();
+    let mut sets = v1_sets();
+    sets.extend([("noise", noise), ("clock", clock), ("pressure", pressure)]);
+    sets
+}
+
+/// Chunks written by format version 2 (before offsets from the least value and bit-length
+/// classes) still decode to their samples bit for bit.
+#[test]
+fn version_2_chunks_still_decode() {
+    for (name, want) in v2_sets() {
+        let path = format!("{}/tests/data/dense_v2_{name}.bin", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[0], 2, "{name}");
+        let got = decode_all(&bytes).unwrap_or_else(|| panic!("{name} does not decode"));
+        let got: Vec<(i64, u64)> = got.iter().map(|s| (s.0, s.1.to_bits())).collect();
+        let want: Vec<(i64, u64)> = want.iter().map(|s| (s.0, s.1.to_bits())).collect();
+        assert_eq!(got, want, "{name}");
+        for cut in 0..bytes.len() {
+            assert!(decode_all(&bytes[..cut]).is_none(), "{name} cut at {cut}");
+        }
+    }
+}
+
+/// Version 3: noise above a floor takes offsets from the least value as bit-length classes,
+/// smaller than version 2's offsets from the first value as byte planes; numbers of every
+/// bit length round-trip through each class width; a damaged class or bit stream is an
+/// error.
+#[test]
+fn version_3_classes_round_trip_and_shrink_noise() {
+    let t0 = 1_764_111_111_231i64;
+    let mut enc = DenseEncoder::new(16);
+    for (name, s) in v2_sets() {
+        let b = enc.encode(&s);
+        assert_roundtrip(&mut enc, &s);
+        let path = format!("{}/tests/data/dense_v2_{name}.bin", env!("CARGO_MANIFEST_DIR"));
+        let old = std::fs::read(&path).unwrap().len();
+        assert!(b.len() <= old + 2, "{name}: {} bytes, version 2 {old}", b.len());
+        if name == "noise" {
+            // Uniform noise: the sign bit of offsets from the first value is what goes.
+            assert!(b.len() * 100 < old * 98, "{name}: {} bytes, version 2 {old}", b.len());
+        }
+    }
+    // Durations spanning many bit lengths (10 ns to 10 s), and the bit patterns of floats of
+    // every magnitude (classes up to 64 bits).
+    let wide: Vec<(i64, f64)> = (0..600i64)
+        .map(|i| {
+            let r = mix(i as u64);
+            (t0 + i * 15_000, ((r % 1000 + 1) << (r >> 60)) as f64 / 1e9)
+        })
+        .collect();
+    let floats: Vec<(i64, f64)> =
+        (0..600i64).map(|i| (t0 + i * 15_000, f64::from_bits(mix(i as u64) >> (i % 64)))).collect();
+    for s in [wide, floats] {
+        assert_roundtrip(&mut enc, &s);
+        let b = enc.encode(&s);
+        for i in 1..b.len() {
+            let mut bad = b.clone();
+            bad[i] ^= 0x41;
+            let _ = decode_all(&bad);
+        }
+    }
 }

@@ -16,9 +16,11 @@ pub use encode::DenseEncoder;
 pub const ENCODING_DENSE: u8 = 0x50;
 /// The format version the encoder writes, the first byte of the chunk data. Version 1 chunks
 /// (per-section lengths and compression bytes, zstd frames with their magic number, no value
-/// order 0 and no bits mode) are still read.
-pub const FORMAT_VERSION: u8 = 2;
+/// order 0 and no bits mode) and version 2 chunks (no bit-length classes, no offsets from the
+/// least value) are still read.
+pub const FORMAT_VERSION: u8 = 3;
 const VERSION_1: u8 = 1;
+const VERSION_2: u8 = 2;
 /// Every zstd frame starts with these four bytes; version 2 leaves them out.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// Largest decimal scale: values are integers divided by at most 10^15.
@@ -45,6 +47,14 @@ const MODE_DECIMAL: u8 = 0;
 const ORDER_UNSIGNED_DELTAS: u8 = 3;
 /// Version 2: each integer as its offset from the first (noise around a level).
 const ORDER_OFFSETS: u8 = 0;
+/// Version 3: each integer as its unsigned offset from a base in the header, the least
+/// integer of the chunk (noise above a floor, such as durations).
+const ORDER_BASE_OFFSETS: u8 = 4;
+/// Version 3: the width byte of a chunk whose numbers are bit-length classes with m mantissa
+/// bits (`CLASSES + m`, m in 0..=2): the class in the leads, the bits below in the
+/// continuations as one bit stream.
+const CLASSES: u8 = 16;
+const MAX_CLASS_BITS: u8 = 2;
 const MODE_XOR: u8 = 1;
 /// Version 2: values as the integers of their IEEE-754 bit patterns, coded like decimals.
 const MODE_BITS: u8 = 2;
@@ -155,6 +165,55 @@ fn plane_number(b: &[u8], lead: &mut Cursor, cont: &mut Cursor, width: u8) -> Op
     Some(top << (8 * low_len) | u64::from_le_bytes(le))
 }
 
+/// A number coded as a bit-length class with `m` mantissa bits: the class from `lead`, the
+/// bits below the class's top bits from the bit stream at bit `pos` (ending at bit `end` of
+/// `b`), most significant first.
+#[inline(always)]
+fn class_number(b: &[u8], lead: &mut Cursor, pos: &mut usize, end: usize, m: u8) -> Option<u64> {
+    let c = lead.byte(b)?;
+    if c < 2 << m {
+        return Some(u64::from(c));
+    }
+    // The number has bl bits: a leading one, m mantissa bits from the class, and bl-1-m
+    // bits from the stream.
+    let bl = u32::from(c >> m) + u32::from(m);
+    if bl > 64 {
+        return None;
+    }
+    let top = u64::from((1 << m) | (c & ((1 << m) - 1)));
+    let n = bl - 1 - u32::from(m);
+    Some(top << n | read_bits(b, pos, end, n)?)
+}
+
+/// The next `n` (at most 64) bits of the stream at bit `pos` of `b`, most significant
+/// first; the stream ends at bit `end`.
+#[inline(always)]
+fn read_bits(b: &[u8], pos: &mut usize, end: usize, n: u32) -> Option<u64> {
+    if n == 0 {
+        return Some(0);
+    }
+    let next = pos.checked_add(n as usize).filter(|&e| e <= end)?;
+    let (byte, sh) = (*pos >> 3, (*pos & 7) as u32);
+    let x = match b.get(byte..byte + 8) {
+        Some(w) if sh + n <= 64 => {
+            let w = u64::from_be_bytes(w.try_into().ok()?);
+            (w << sh) >> (64 - n)
+        }
+        _ => {
+            // Near the end of the body, or more than 64 bits to look at: byte by byte.
+            let mut acc = 0u128;
+            let last = (next - 1) >> 3;
+            for &x in b.get(byte..=last)? {
+                acc = acc << 8 | u128::from(x);
+            }
+            let spare = (last + 1) * 8 - next;
+            ((acc >> spare) & ((1u128 << n) - 1)) as u64
+        }
+    };
+    *pos = next;
+    Some(x)
+}
+
 /// Where the timestamp residuals are read from.
 #[derive(Debug, Clone, Copy)]
 enum Residuals {
@@ -246,7 +305,8 @@ enum Values {
         base: i64,
         bits: bool,
         /// 0: numbers are split varints; 1-8: byte planes of this width (the top byte in
-        /// the leads, the lower bytes little-endian in the continuations).
+        /// the leads, the lower bytes little-endian in the continuations); `CLASSES + m`:
+        /// bit-length classes with m mantissa bits.
         width: u8,
         exc_left: u64,
         next_exc: u64,
@@ -264,6 +324,8 @@ struct Decoder {
     ts: Residuals,
     lead: Cursor,
     cont: Cursor,
+    /// The bit position in the continuations, when they are a bit stream (classes).
+    bit: usize,
     exc: Cursor,
     interval: u64,
     t: i64,
@@ -296,8 +358,10 @@ impl Decoder {
         }
         let ts = Residuals::new(b, ts_mode, ts, total - 1)?;
         let exc = Cursor { pos: cont.end, end: b.len() };
+        let bit = cont.pos.checked_mul(8)?;
+        cont.end.checked_mul(8)?;
         let mut dec =
-            Decoder { total, read: 0, ts, lead, cont, exc, interval, t: t0, grid: t0, values };
+            Decoder { total, read: 0, ts, lead, cont, bit, exc, interval, t: t0, grid: t0, values };
         if let Values::Decimal { exc_left, next_exc, .. } = &mut dec.values
             && *exc_left > 0
         {
@@ -334,12 +398,15 @@ impl Decoder {
                 if i > 0 {
                     let u = if *width == 0 {
                         split_uvarint(b, &mut self.lead, &mut self.cont)?
-                    } else {
+                    } else if *width < CLASSES {
                         plane_number(b, &mut self.lead, &mut self.cont, *width)?
+                    } else {
+                        let end = self.cont.end * 8;
+                        class_number(b, &mut self.lead, &mut self.bit, end, *width - CLASSES)?
                     };
-                    let q = if *order == ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
+                    let q = if *order >= ORDER_UNSIGNED_DELTAS { u as i64 } else { unzigzag(u) };
                     let step = q.wrapping_mul(*gcd);
-                    if *order == ORDER_OFFSETS {
+                    if *order == ORDER_OFFSETS || *order == ORDER_BASE_OFFSETS {
                         *x = base.wrapping_add(step);
                     } else {
                         *d = if *order == 2 && i >= 2 { d.wrapping_add(step) } else { step };
@@ -385,19 +452,27 @@ impl Decoder {
             }
         };
         self.read += 1;
-        if self.read == self.total && !self.finished() {
+        if self.read == self.total && !self.finished(b) {
             return None;
         }
         Some((self.t, v))
     }
 
     /// After the last sample: every section used up exactly.
-    fn finished(&self) -> bool {
-        let exc_done = match self.values {
-            Values::Decimal { exc_left, .. } => exc_left == 0,
-            Values::Xor { .. } => true,
+    fn finished(&self, b: &[u8]) -> bool {
+        let (exc_done, cont_done) = match self.values {
+            // A bit stream ends within its last byte, padded with zero bits.
+            Values::Decimal { exc_left, width, .. } if width >= CLASSES => {
+                let pad = (self.cont.end * 8).wrapping_sub(self.bit);
+                let last = self.cont.end.checked_sub(1).and_then(|i| b.get(i));
+                let zeros =
+                    pad == 0 || pad < 8 && last.is_some_and(|x| x & ((1u8 << pad) - 1) == 0);
+                (exc_left == 0, zeros)
+            }
+            Values::Decimal { exc_left, .. } => (exc_left == 0, self.cont.done()),
+            Values::Xor { .. } => (true, self.cont.done()),
         };
-        self.ts.done() && self.lead.done() && self.cont.done() && self.exc.done() && exc_done
+        self.ts.done() && self.lead.done() && cont_done && self.exc.done() && exc_done
     }
 }
 
@@ -471,12 +546,16 @@ fn owner_times(segment: &[u8], off: u64, total: u64) -> Option<(Header, Vec<u8>)
     }
     let (&enc, data) = chunk.split_first()?;
     let mut h = Cursor { pos: 0, end: data.len() };
-    if enc != ENCODING_DENSE || h.byte(data)? != FORMAT_VERSION || h.uvarint(data)? != total {
+    let version = h.byte(data)?;
+    if enc != ENCODING_DENSE || !(VERSION_2..=FORMAT_VERSION).contains(&version) {
+        return None;
+    }
+    if h.uvarint(data)? != total {
         return None;
     }
     let header_len = usize::try_from(h.uvarint(data)?).ok()?;
     let header = data.get(h.take(header_len)?)?;
-    let head = Header::parse(header, FORMAT_VERSION, header_len)?;
+    let head = Header::parse(header, version, header_len)?;
     if head.ts_mode == TS_SHARED {
         return None;
     }
@@ -506,25 +585,32 @@ impl Header {
             (h.byte(b)?, h.byte(b)?, 0, 0)
         } else {
             let m = h.byte(b)?;
-            // Bit 7: byte planes, whose width follows.
-            let width = if m >> 7 != 0 { h.byte(b).filter(|w| (1..=8).contains(w))? } else { 0 };
+            // Bit 7: byte planes, whose width follows (version 3: or bit-length classes).
+            let classes = CLASSES..=CLASSES + MAX_CLASS_BITS;
+            let ok = |w: &u8| (1..=8).contains(w) || (version > VERSION_2 && classes.contains(w));
+            let width = if m >> 7 != 0 { h.byte(b).filter(ok)? } else { 0 };
             (m & 3, (m >> 2) & 3, (m >> 4) & 7, width)
         };
-        let decimal = |p: f64, p2: f64, gcd: i64, order: u8, x: i64, bits: bool, exc: u64| {
-            let (d, split, base) = (0, p2 > 1.0, x);
+        // Version 3, order 4: the base follows the first integer.
+        let base_of = |h: &mut Cursor, x: i64, order: u8| match order {
+            ORDER_BASE_OFFSETS => h.varint(b),
+            _ => Some(x),
+        };
+        let decimal = |p: f64, p2: f64, g: i64, order: u8, x: i64, base: i64, bits: bool| {
+            let (d, split) = (0, p2 > 1.0);
             let next_exc = 0;
             Values::Decimal {
                 p,
                 p2,
                 split,
-                gcd,
+                gcd: g,
                 order,
                 x,
                 d,
                 base,
                 bits,
                 width,
-                exc_left: exc,
+                exc_left: 0,
                 next_exc,
             }
         };
@@ -541,16 +627,23 @@ impl Header {
                     order = h.byte(b).filter(|&o| o != ORDER_OFFSETS)?;
                 }
                 let exc_left = h.uvarint(b)?;
-                decimal(p, p2, g, order, h.varint(b)?, false, exc_left)
+                let x = h.varint(b)?;
+                let mut v = decimal(p, p2, g, order, x, base_of(&mut h, x, order)?, false);
+                if let Values::Decimal { exc_left: e, .. } = &mut v {
+                    *e = exc_left;
+                }
+                v
             }
             MODE_BITS if version != VERSION_1 => {
                 let g = gcd(&mut h)?;
-                decimal(1.0, 1.0, g, order, h.varint(b)?, true, 0)
+                let x = h.varint(b)?;
+                decimal(1.0, 1.0, g, order, x, base_of(&mut h, x, order)?, true)
             }
             MODE_XOR if order == 0 && width == 0 => Values::Xor { prev: 0 },
             _ => return None,
         };
-        if order > ORDER_UNSIGNED_DELTAS || !h.done() {
+        let most = if version > VERSION_2 { ORDER_BASE_OFFSETS } else { ORDER_UNSIGNED_DELTAS };
+        if order > most || !h.done() {
             return None;
         }
         Some(Header { t0, interval, ts_mode, values })
@@ -588,7 +681,7 @@ impl DenseIterator {
     fn open_in(data: &[u8], segment: Option<&[u8]>) -> Option<(Vec<u8>, Decoder)> {
         let mut h = Cursor { pos: 0, end: data.len() };
         let version = h.byte(data)?;
-        if version != VERSION_1 && version != FORMAT_VERSION {
+        if !(VERSION_1..=FORMAT_VERSION).contains(&version) {
             return None;
         }
         let total = h.uvarint(data)?;

@@ -2,9 +2,10 @@
 //! integers with exceptions, or byte-wise XOR) and the compression for one run of samples.
 
 use super::{
-    COMPRESSION_EMPTY, COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD, FORMAT_VERSION,
-    MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_XOR, NIBBLE_ESCAPE, ORDER_OFFSETS,
-    ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SHARED, TS_SPARSE, TS_VARINTS, ZSTD_MAGIC,
+    CLASSES, COMPRESSION_EMPTY, COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD,
+    FORMAT_VERSION, MAX_CLASS_BITS, MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_XOR, NIBBLE_ESCAPE,
+    ORDER_BASE_OFFSETS, ORDER_OFFSETS, ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SHARED, TS_SPARSE,
+    TS_VARINTS, ZSTD_MAGIC,
 };
 use crate::decimal;
 use crate::encoding::Encbuf;
@@ -57,10 +58,15 @@ impl DenseEncoder {
         let (mut chunk, info) = self.encode_as(samples, Layout::Varints, owner);
         if info.wide {
             // Numbers of two bytes and more: noise (durations, memory gauges) often
-            // compresses better as byte planes, whose low bytes are kept apart from the top.
-            let (planes, _) = self.encode_as(samples, Layout::Planes, owner);
-            if planes.len() < chunk.len() {
-                chunk = planes;
+            // compresses better as byte planes, whose low bytes are kept apart from the top,
+            // or as bit-length classes, whose bits below the top ones are stored as they are.
+            let layouts =
+                std::iter::once(Layout::Planes).chain((0..=MAX_CLASS_BITS).map(Layout::Classes));
+            for layout in layouts {
+                let (other, _) = self.encode_as(samples, layout, owner);
+                if other.len() < chunk.len() {
+                    chunk = other;
+                }
             }
         }
         if info.bits {
@@ -158,6 +164,8 @@ impl DenseEncoder {
 enum Layout {
     Varints,
     Planes,
+    /// Bit-length classes with this many mantissa bits.
+    Classes(u8),
     Xor,
 }
 
@@ -202,6 +210,7 @@ fn encode_body(
             let mode = if plan.scale.is_some() { MODE_DECIMAL } else { MODE_BITS };
             let (width, lead, cont) = match layout {
                 Layout::Planes => vals.planes(),
+                Layout::Classes(m) => vals.classes(m),
                 _ => (0, vals.lead, vals.cont),
             };
             let planes = if width > 0 { 0x80 } else { 0 };
@@ -217,6 +226,9 @@ fn encode_body(
                 header.put_uvarint(plan.gcd);
             }
             header.put_varint(x0);
+            if plan.order == ORDER_BASE_OFFSETS {
+                header.put_varint(plan.base);
+            }
             ([ts, lead, cont, exc], info)
         }
         _ => {
@@ -352,8 +364,10 @@ struct DecimalPlan {
     scale: Option<u8>,
     gcd: u64,
     /// 0: offsets from the first, 1: deltas, 2: deltas of deltas, 3: deltas that are never
-    /// negative (unsigned).
+    /// negative (unsigned), 4: unsigned offsets from the least (`base`).
     order: u8,
+    /// The least integer (order 4 codes offsets from it).
+    base: i64,
     exceptions: usize,
     /// Estimated bytes before compression.
     cost: u64,
@@ -439,6 +453,13 @@ impl DecimalPlan {
         if cost0 < body {
             (order, body) = (ORDER_OFFSETS, cost0);
         }
+        // Noise above a floor: offsets from the least integer need no sign bit.
+        let base = xs.iter().copied().min().unwrap_or(0);
+        let above = |x: i64| x.wrapping_sub(base) as u64 / g;
+        let cost4: u64 = xs.iter().skip(1).map(|&x| uvarint_len(above(x))).sum();
+        if cost4 < body {
+            (order, body) = (ORDER_BASE_OFFSETS, cost4);
+        }
         if d1.iter().all(|&d| d >= 0) {
             // Counters: deltas never negative, so no zig-zag bit.
             let cost3: u64 = d1.iter().map(|&d| uvarint_len(d as u64 / g)).sum();
@@ -447,7 +468,7 @@ impl DecimalPlan {
             }
         }
         let cost = first + body + exceptions as u64 * 9;
-        Some(DecimalPlan { scale: k, gcd: g, order, exceptions, cost })
+        Some(DecimalPlan { scale: k, gcd: g, order, base, exceptions, cost })
     }
 
     /// The first integer (for the header), the value sections (from the second sample on)
@@ -467,6 +488,7 @@ impl DecimalPlan {
             match self.order {
                 ORDER_UNSIGNED_DELTAS => vals.put_uvarint(d as u64 / self.gcd),
                 ORDER_OFFSETS => vals.put_varint(q(x.wrapping_sub(x0))),
+                ORDER_BASE_OFFSETS => vals.put_uvarint(x.wrapping_sub(self.base) as u64 / self.gcd),
                 2 if i >= 2 => vals.put_varint(q(d.wrapping_sub(prev_d))),
                 _ => vals.put_varint(q(d)),
             }
@@ -523,6 +545,35 @@ fn encode_xor(values: &[f64]) -> Split {
     out
 }
 
+/// Writes bit fields most significant first into bytes.
+#[derive(Debug, Default)]
+struct BitWriter {
+    acc: u64,
+    len: u32,
+}
+
+impl BitWriter {
+    /// The low `n` (at most 64) bits of `x`.
+    fn put(&mut self, out: &mut Encbuf, x: u64, n: u32) {
+        for i in (0..n).rev() {
+            self.acc = self.acc << 1 | (x >> i & 1);
+            self.len += 1;
+            if self.len == 8 {
+                out.put_byte(self.acc as u8);
+                (self.acc, self.len) = (0, 0);
+            }
+        }
+    }
+
+    /// The last partial byte, padded with zero bits.
+    fn flush(&mut self, out: &mut Encbuf) {
+        if self.len > 0 {
+            out.put_byte((self.acc << (8 - self.len)) as u8);
+            (self.acc, self.len) = (0, 0);
+        }
+    }
+}
+
 /// One number per sample, split in two streams: the first byte of each (a varint's first byte,
 /// or the XOR control byte) in `lead`, the rest in `cont`. Each stream is compressed apart, so
 /// the small, frequent first bytes and the near-random later ones get their own tables.
@@ -547,6 +598,29 @@ impl Split {
             cont.put_bytes(&le[..width - 1]);
         }
         (width as u8, lead, cont)
+    }
+
+    /// The numbers as bit-length classes with `m` mantissa bits: a number below 2^(m+1) is
+    /// its own class; a number of b bits has class `(b - m) << m | m bits below its leading
+    /// one`, and its b - 1 - m lower bits go to the continuations, one bit stream, most
+    /// significant first, the last byte padded with zero bits. The width byte is `CLASSES +
+    /// m`.
+    fn classes(&self, m: u8) -> (u8, Encbuf, Encbuf) {
+        let (mut lead, mut cont) = (Encbuf::new(), Encbuf::new());
+        let mut bits = BitWriter::default();
+        for &x in &self.nums {
+            if x < 2 << m {
+                lead.put_byte(x as u8);
+                continue;
+            }
+            let b = 64 - x.leading_zeros();
+            let n = b - 1 - u32::from(m);
+            let mantissa = (x >> n) as u8 & ((1 << m) - 1);
+            lead.put_byte(((b - u32::from(m)) as u8) << m | mantissa);
+            bits.put(&mut cont, x, n);
+        }
+        bits.flush(&mut cont);
+        (CLASSES + m, lead, cont)
     }
 
     fn put_uvarint(&mut self, mut x: u64) {
@@ -586,6 +660,29 @@ mod tests {
         assert_eq!(gcd(4096 * 3, 4096 * 5), 4096);
     }
 
+    /// Numbers of every bit length, coded as classes with each m, come back through the
+    /// decoder's reader, which uses the stream up to its last byte.
+    #[test]
+    fn classes_round_trip_every_bit_length() {
+        let mut nums = vec![0u64, 1, 2, 3, 4, 5, 7, 8, u64::MAX, u64::MAX - 1];
+        for b in 1..64 {
+            nums.extend([(1u64 << b) - 1, 1 << b, (1 << b) + 1, (1 << b) | (1 << (b - 1))]);
+        }
+        for m in 0..=MAX_CLASS_BITS {
+            let split = Split { nums: nums.clone(), ..Split::default() };
+            let (width, lead, cont) = split.classes(m);
+            assert_eq!(width, CLASSES + m);
+            let mut b = lead.b.clone();
+            b.extend_from_slice(&cont.b);
+            let mut l = super::super::Cursor { pos: 0, end: lead.len() };
+            let (mut pos, end) = (lead.len() * 8, b.len() * 8);
+            for &x in &nums {
+                assert_eq!(super::super::class_number(&b, &mut l, &mut pos, end, m), Some(x));
+            }
+            assert!(l.done() && end - pos < 8, "m {m}");
+        }
+    }
+
     #[test]
     fn plan_prefers_gcd_and_deltas() {
         let v: Vec<f64> = (0..100).map(|i| f64::from((i * 7) % 13) * 4096.0).collect();
@@ -595,6 +692,10 @@ mod tests {
         let p = DecimalPlan::best(&c).unwrap();
         // Equal deltas of a counter: one byte each either way, and ties take unsigned deltas.
         assert_eq!((p.scale, p.gcd, p.order), (Some(2), 25, ORDER_UNSIGNED_DELTAS));
+        // Noise above a floor: unsigned offsets from the least value.
+        let n: Vec<f64> = (0..100).map(|i| f64::from(500 + (i * 7919) % 300) / 1e6).collect();
+        let p = DecimalPlan::best(&n).unwrap();
+        assert_eq!((p.order, p.base), (ORDER_BASE_OFFSETS, 500));
         // Deltas that grow steadily cost less as deltas of deltas.
         let q: Vec<f64> = (0..100).map(|i| f64::from(i * i) * 1000.0).collect();
         assert_eq!(DecimalPlan::best(&q).unwrap().order, 2);
