@@ -78,6 +78,29 @@ impl XorChunk {
         }
     }
 
+    /// A new chunk in `stream`'s allocation (its bytes are dropped): a series whose chunks
+    /// are alike in size starts the next one in the last one's buffer, shrunk by the caller,
+    /// instead of growing a fresh one from a few bytes in many steps.
+    pub fn with_buffer(mut stream: Vec<u8>) -> XorChunk {
+        stream.clear();
+        stream.extend_from_slice(&[0, 0]);
+        XorChunk {
+            stream,
+            t: 0,
+            v: 0.0,
+            t_delta: 0,
+            num: 0,
+            leading: 0xff,
+            trailing: 0,
+            tail: BitTail::default(),
+        }
+    }
+
+    /// The encoded chunk's buffer (as [`XorChunk::bytes`]), for reuse.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.stream
+    }
+
     pub fn num_samples(&self) -> u16 {
         self.num
     }
