@@ -289,6 +289,9 @@ unsafe fn lock_and_place<'a>(
 ) -> Result<bool, StorageError> {
     let mut index_of: Option<LockIndex> = None;
     for (i, p) in pending.iter().enumerate() {
+        if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
+            prefetch(q.series.as_ptr().cast());
+        }
         // SAFETY: the caller's contract.
         let m = unsafe { p.series.get::<'a>() };
         let li = match m.try_lock() {

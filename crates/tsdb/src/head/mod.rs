@@ -391,9 +391,8 @@ impl Head {
         if let Some(p) = NonNull::new(p.cast_mut()) {
             let next = self.ptrs.get(r.wrapping_add(PREFETCH_AHEAD));
             if !next.is_null() {
-                // The series' lock and fields.
+                // The series' lock and the fields an append reads (see `MemSeries`).
                 prefetch(next.cast());
-                prefetch(next.cast::<u8>().wrapping_add(128));
             }
             return Some(SeriesPtr(p));
         }

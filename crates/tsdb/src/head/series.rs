@@ -39,19 +39,20 @@ pub enum Placement {
     Duplicate,
 }
 
+/// Laid out in this order (`repr(C)`), hot fields first: an append reads the label set's
+/// pointer, the flags and the newest sample, and a commit also the WAL segment and the open
+/// chunk, which together with the series' lock (just before) span one or two cache lines;
+/// the closed chunks and out-of-order samples, seldom touched by appends, come last.
 #[derive(Debug)]
+#[repr(C)]
 pub struct MemSeries {
     pub labels: model::Labels,
-    pub closed: Vec<ClosedChunk>,
-    pub open: Option<OpenChunk>,
-    /// Out-of-order samples, sorted by time, unique timestamps (boxed: most series never
-    /// have any, and the head holds one `MemSeries` per series).
-    #[allow(clippy::box_collection)] // 8 bytes instead of 24 in every series
-    ooo: Option<Box<Vec<(i64, f64)>>>,
-    /// Newest in-order sample, if `has_last`; see [`MemSeries::last`] (apart, so the flag
-    /// shares padding with the other small fields).
+    /// Newest in-order sample, if `has_last`; see [`MemSeries::last`].
     last_t: i64,
     last_v: f64,
+    /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
+    /// the next sample can be coded against it (see `wal::dense`).
+    pub wal_seg: u32,
     has_last: bool,
     /// True once a WAL series record for this series has been written.
     pub logged: bool,
@@ -60,9 +61,12 @@ pub struct MemSeries {
     pub dead: bool,
     /// `labels` is the empty set (from a damaged or foreign WAL; appends refuse it).
     empty_labels: bool,
-    /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
-    /// the next sample can be coded against it (see `wal::dense`).
-    pub wal_seg: u32,
+    pub open: Option<OpenChunk>,
+    pub closed: Vec<ClosedChunk>,
+    /// Out-of-order samples, sorted by time, unique timestamps (boxed: most series never
+    /// have any, and the head holds one `MemSeries` per series).
+    #[allow(clippy::box_collection)] // 8 bytes instead of 24 in every series
+    ooo: Option<Box<Vec<(i64, f64)>>>,
 }
 
 /// [`MemSeries::wal_seg`] of a series whose newest sample is not a base in any open segment.
@@ -439,5 +443,20 @@ mod tests {
             from += n as i64;
         }
         assert_eq!(from, 400);
+    }
+
+    #[test]
+    fn the_fields_an_append_reads_lead_the_series() {
+        use std::mem::{offset_of, size_of};
+        let hot = [
+            offset_of!(MemSeries, labels),
+            offset_of!(MemSeries, last_t),
+            offset_of!(MemSeries, last_v),
+            offset_of!(MemSeries, wal_seg),
+            offset_of!(MemSeries, dead),
+        ];
+        assert!(hot.iter().all(|&o| o < 32), "{hot:?}");
+        assert_eq!(offset_of!(MemSeries, open), 32);
+        assert!(size_of::<MemSeries>() <= 136, "{}", size_of::<MemSeries>());
     }
 }
