@@ -3,7 +3,7 @@
 //! corrupt, the same way through `next`, `decode_while` and `decode_all`, also when the bytes
 //! double as the segment file (chunks sharing another chunk's timestamps). With the first byte
 //! odd, the rest is read as samples (timestamps from small or large steps, values from a few
-//! styles: decimals, counters, specials, raw bit patterns, nanosecond noise), encoded and
+//! styles: decimals, counters, specials, raw bit patterns, nanosecond noise, milliseconds times 0.001), encoded and
 //! decoded again, which must give the same samples back bit for bit.
 #![no_main]
 
@@ -44,8 +44,12 @@ fn samples(mut b: &[u8]) -> Vec<(i64, f64)> {
             4 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0][(op >> 5) as usize % 5],
             5 => f64::from_bits(0x7ff0_0000_0000_0002), // the staleness marker
             6 => v + (take(&mut b, 2).unwrap_or(0) as f64) * 4096.0,
-            // Nanosecond noise above a floor (durations), or any nanosecond float.
-            _ if op >> 5 & 1 == 1 => (100_000 + take(&mut b, 3).unwrap_or(0)) as f64 / 1e9,
+            // Nanosecond noise above a floor (durations), a millisecond counter multiplied
+            // by 0.001, or any nanosecond float.
+            _ if op >> 5 & 3 == 1 => (100_000 + take(&mut b, 3).unwrap_or(0)) as f64 / 1e9,
+            _ if op >> 5 & 3 == 2 => {
+                ((v * 1e3).round() + take(&mut b, 2).unwrap_or(0) as f64) * 1e-3
+            }
             _ => (take(&mut b, 8).unwrap_or(0) as i64 as f64) / 1e9,
         };
         out.push((t, v));

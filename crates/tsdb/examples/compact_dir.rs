@@ -8,7 +8,8 @@
 //!
 //! `--merge OUT` writes all samples of all blocks of DIR as one block, once with XOR chunks
 //! (OUT/xor) and once with dense chunks (OUT/dense), as compaction into one long block would,
-//! and compares them.
+//! and compares them. `--hours H` (with `--merge`) keeps only the first H hours of samples,
+//! to see how the bytes per sample fall with the block's length.
 //!
 //! `--head` first writes the head (e.g. a Prometheus data directory's WAL) into 2 h blocks.
 //!
@@ -82,7 +83,7 @@ fn recode(dir: &Path, out: &Path) {
 
 /// Writes every sample of every block of `dir` into one block in `out/xor` and one in
 /// `out/dense`, and prints both sizes.
-fn merge(dir: &Path, out: &Path) {
+fn merge(dir: &Path, out: &Path, hours: Option<f64>) {
     use tsdb::blockwriter::{ChunkFormat, SortedBlockWriter};
     let mut all: std::collections::BTreeMap<model::Labels, Vec<(i64, f64)>> = Default::default();
     let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
@@ -98,9 +99,17 @@ fn merge(dir: &Path, out: &Path) {
             }
         }
     }
+    let first = all.values().filter_map(|s| s.iter().map(|x| x.0).min()).min().unwrap_or(0);
     for s in all.values_mut() {
         s.sort_by_key(|x| x.0);
         s.dedup_by_key(|x| x.0);
+        if let Some(h) = hours {
+            s.retain(|x| ((x.0 - first) as f64) < h * 3.6e6);
+        }
+    }
+    all.retain(|_, s| !s.is_empty());
+    if hours.is_some() {
+        maxt = all.values().filter_map(|s| s.last()).map(|x| x.0 + 1).max().unwrap_or(maxt);
     }
     let samples: usize = all.values().map(Vec::len).sum();
     println!(
@@ -196,7 +205,11 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--merge") {
         let out = args.get(i + 1).expect("--merge needs an output directory");
-        merge(Path::new(dir), Path::new(out));
+        let hours = args
+            .iter()
+            .position(|a| a == "--hours")
+            .map(|j| args.get(j + 1).and_then(|h| h.parse().ok()).expect("--hours needs a number"));
+        merge(Path::new(dir), Path::new(out), hours);
         return;
     }
     let dense = !args.iter().any(|a| a == "--xor");

@@ -415,8 +415,8 @@ fn version_2_chunks_still_decode() {
 
 /// Version 3: noise above a floor takes offsets from the least value as bit-length classes,
 /// smaller than version 2's offsets from the first value as byte planes; numbers of every
-/// bit length round-trip through each class width; a damaged class or bit stream is an
-/// error.
+/// bit length round-trip through each class width; milliseconds times 0.001 are products;
+/// damaged chunks are errors, never panics.
 #[test]
 fn version_3_classes_round_trip_and_shrink_noise() {
     let t0 = 1_764_111_111_231i64;
@@ -442,7 +442,21 @@ fn version_3_classes_round_trip_and_shrink_noise() {
         .collect();
     let floats: Vec<(i64, f64)> =
         (0..600i64).map(|i| (t0 + i * 15_000, f64::from_bits(mix(i as u64) >> (i % 64)))).collect();
-    for s in [wide, floats] {
+    // Milliseconds multiplied by 0.001 (node_exporter's disk times): products, not
+    // decimals x / 1000, and no exceptions.
+    let mut ms = 5_426_140u64;
+    let product: Vec<(i64, f64)> = (0..600i64)
+        .map(|i| {
+            ms += mix(i as u64) % 900;
+            (t0 + i * 15_000, ms as f64 * 0.001)
+        })
+        .collect();
+    assert!(product.iter().any(|s| (s.1 * 1e3).round() / 1e3 != s.1));
+    assert_roundtrip(&mut enc, &product);
+    let b = enc.encode(&product);
+    assert_eq!(modes(&b) >> 2 & 3, 3, "{:#x}", modes(&b));
+    assert!(b.len() < 2 * product.len(), "{} bytes", b.len());
+    for s in [wide, floats, product] {
         assert_roundtrip(&mut enc, &s);
         let b = enc.encode(&s);
         for i in 1..b.len() {

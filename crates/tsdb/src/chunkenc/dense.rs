@@ -1,8 +1,9 @@
 //! Pharos' dense chunk encoding for compacted blocks (encoding byte [`ENCODING_DENSE`], outside
 //! Prometheus' 1-3): timestamps as residuals against a regular grid (or shared with another
-//! chunk of the same segment file), values as scaled decimal integers or bit-pattern integers
-//! (offsets, deltas or deltas of deltas, divided by their common factor) with exact
-//! exceptions, or byte-wise XOR; each section zstd-compressed apart. See
+//! chunk of the same segment file), values as scaled decimal integers (divided or multiplied
+//! back) or bit-pattern integers (offsets, deltas or deltas of deltas, divided by their common
+//! factor; as split varints, byte planes or bit-length classes) with exact exceptions, or
+//! byte-wise XOR; each section zstd-compressed apart. See
 //! `docs/format/dense-chunks.md`. Only compaction writes it; `pharos tsdb export` turns it back
 //! into XOR.
 
@@ -58,6 +59,13 @@ const MAX_CLASS_BITS: u8 = 2;
 const MODE_XOR: u8 = 1;
 /// Version 2: values as the integers of their IEEE-754 bit patterns, coded like decimals.
 const MODE_BITS: u8 = 2;
+/// Version 3: values as scaled decimals multiplied back (`x * 10^-k`) instead of divided.
+const MODE_PRODUCT: u8 = 3;
+/// 10^-k for k up to 15: the doubles nearest, as the literals `1e-k` give them.
+const NEG_POW10: [f64; 16] = [
+    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15,
+];
 
 thread_local! {
     static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
@@ -298,6 +306,8 @@ enum Values {
         /// The second divisor (version 2 split scales), applied when `split`.
         p2: f64,
         split: bool,
+        /// The value is `x * p` (version 3 products), p being 10^-k.
+        product: bool,
         gcd: i64,
         order: u8,
         x: i64,
@@ -385,6 +395,7 @@ impl Decoder {
                 p,
                 p2,
                 split,
+                product,
                 gcd,
                 order,
                 x,
@@ -426,6 +437,8 @@ impl Decoder {
                     f64::from_bits(*x as u64)
                 } else if *split {
                     *x as f64 / *p / *p2
+                } else if *product {
+                    *x as f64 * *p
                 } else {
                     *x as f64 / *p
                 }
@@ -603,6 +616,7 @@ impl Header {
                 p,
                 p2,
                 split,
+                product: false,
                 gcd: g,
                 order,
                 x,
@@ -616,11 +630,17 @@ impl Header {
         };
         let gcd = |h: &mut Cursor| i64::try_from(h.uvarint(b)?).ok().filter(|&g| g > 0);
         let values = match mode {
-            MODE_DECIMAL => {
+            MODE_DECIMAL | MODE_PRODUCT => {
                 // Version 2: the high four bits s > 0 divide by 10^(k-s), then by 10^s.
                 let sk = h.byte(b)?;
                 let (k, s) = if version == VERSION_1 { (sk, 0) } else { (sk & 15, sk >> 4) };
-                let p = *crate::decimal::POW10.get(usize::from(k.checked_sub(s)?))?;
+                // Version 3 products: x * 10^-k, no split.
+                let product = mode == MODE_PRODUCT;
+                if product && (version <= VERSION_2 || s != 0) {
+                    return None;
+                }
+                let pows = if product { &NEG_POW10 } else { &crate::decimal::POW10 };
+                let p = *pows.get(usize::from(k.checked_sub(s)?))?;
                 let p2 = *crate::decimal::POW10.get(usize::from(s))?;
                 let g = gcd(&mut h)?;
                 if version == VERSION_1 {
@@ -629,8 +649,8 @@ impl Header {
                 let exc_left = h.uvarint(b)?;
                 let x = h.varint(b)?;
                 let mut v = decimal(p, p2, g, order, x, base_of(&mut h, x, order)?, false);
-                if let Values::Decimal { exc_left: e, .. } = &mut v {
-                    *e = exc_left;
+                if let Values::Decimal { exc_left: e, product: pr, .. } = &mut v {
+                    (*e, *pr) = (exc_left, product);
                 }
                 v
             }

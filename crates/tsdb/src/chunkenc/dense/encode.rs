@@ -3,9 +3,9 @@
 
 use super::{
     CLASSES, COMPRESSION_EMPTY, COMPRESSION_NONE, COMPRESSION_RUN, COMPRESSION_ZSTD,
-    FORMAT_VERSION, MAX_CLASS_BITS, MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_XOR, NIBBLE_ESCAPE,
-    ORDER_BASE_OFFSETS, ORDER_OFFSETS, ORDER_UNSIGNED_DELTAS, TS_NIBBLES, TS_SHARED, TS_SPARSE,
-    TS_VARINTS, ZSTD_MAGIC,
+    FORMAT_VERSION, MAX_CLASS_BITS, MAX_SCALE, MODE_BITS, MODE_DECIMAL, MODE_PRODUCT, MODE_XOR,
+    NEG_POW10, NIBBLE_ESCAPE, ORDER_BASE_OFFSETS, ORDER_OFFSETS, ORDER_UNSIGNED_DELTAS, TS_NIBBLES,
+    TS_SHARED, TS_SPARSE, TS_VARINTS, ZSTD_MAGIC,
 };
 use crate::decimal;
 use crate::encoding::Encbuf;
@@ -196,7 +196,7 @@ fn encode_body(
     header.put_varint(t0);
     header.put_uvarint(interval);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
-    let bits = if xor { None } else { DecimalPlan::at_scale(&values, None) };
+    let bits = if xor { None } else { DecimalPlan::at_scale(&values, None, false) };
     let dec = if xor { None } else { DecimalPlan::best(&values) };
     let plan = match dec {
         Some(dec) if bits.as_ref().is_none_or(|b| dec.cost <= b.cost) => Some(dec),
@@ -207,7 +207,11 @@ fn encode_body(
             let (x0, vals, exc) = plan.encode(&values);
             let info =
                 Info { bits: plan.scale.is_none(), wide: vals.cont.len() >= vals.nums.len() };
-            let mode = if plan.scale.is_some() { MODE_DECIMAL } else { MODE_BITS };
+            let mode = match plan.scale {
+                None => MODE_BITS,
+                Some(_) if plan.product => MODE_PRODUCT,
+                Some(_) => MODE_DECIMAL,
+            };
             let (width, lead, cont) = match layout {
                 Layout::Planes => vals.planes(),
                 Layout::Classes(m) => vals.classes(m),
@@ -337,6 +341,17 @@ fn scaled_byte(v: f64, scale: u8) -> Option<i64> {
     }
 }
 
+/// `v` as an integer x with `x as f64 * NEG_POW10[k] == v` bit for bit (values a program
+/// computed as, e.g., `milliseconds * 0.001`, which are often no exact decimal `x / 10^k`).
+fn scaled_product(v: f64, k: u8) -> Option<i64> {
+    let y = v * decimal::POW10[usize::from(k)];
+    if y.abs().partial_cmp(&9_007_199_254_740_992.0) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let x = y.round() as i64;
+    ((x as f64 * NEG_POW10[usize::from(k)]).to_bits() == v.to_bits()).then_some(x)
+}
+
 /// The divisor split tried when plain scaling leaves exceptions: `/ 1000.0 / 1000.0`
 /// (microseconds to seconds in two steps, as node_exporter's pressure counters).
 const SPLIT: u8 = 3;
@@ -362,6 +377,8 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 struct DecimalPlan {
     /// The decimal scale k, or `None` for bit patterns.
     scale: Option<u8>,
+    /// The value is `x * 10^-k` (a product) rather than `x / 10^k`.
+    product: bool,
     gcd: u64,
     /// 0: offsets from the first, 1: deltas, 2: deltas of deltas, 3: deltas that are never
     /// negative (unsigned), 4: unsigned offsets from the least (`base`).
@@ -379,25 +396,29 @@ impl DecimalPlan {
         let mut scales: Vec<u8> = values.iter().filter_map(|&v| min_scale(v)).collect();
         scales.sort_unstable();
         scales.dedup();
-        let plain =
-            scales.iter().filter_map(|&k| Self::at_scale(values, Some(k))).min_by_key(|p| p.cost);
+        let plain = scales
+            .iter()
+            .filter_map(|&k| Self::at_scale(values, Some(k), false))
+            .min_by_key(|p| p.cost);
         if plain.is_none_or(|p| p.exceptions == 0) {
             return plain;
         }
         let split = scales
             .iter()
             .filter(|&&k| k > SPLIT)
-            .filter_map(|&k| Self::at_scale(values, Some(k | SPLIT << 4)))
+            .filter_map(|&k| Self::at_scale(values, Some(k | SPLIT << 4), false))
             .min_by_key(|p| p.cost);
-        match (plain, split) {
-            (Some(p), Some(s)) if s.cost < p.cost => Some(s),
-            (p, _) => p,
-        }
+        let product = scales
+            .iter()
+            .filter(|&&k| k > 0)
+            .filter_map(|&k| Self::at_scale(values, Some(k), true))
+            .min_by_key(|p| p.cost);
+        [plain, split, product].into_iter().flatten().min_by_key(|p| p.cost)
     }
 
     /// The integers at scale `k` (exceptions repeat the previous integer) and which are
     /// exceptions; with no scale, the bit patterns (no exceptions).
-    fn integers(values: &[f64], k: Option<u8>) -> (Vec<i64>, Vec<bool>) {
+    fn integers(values: &[f64], k: Option<u8>, product: bool) -> (Vec<i64>, Vec<bool>) {
         let Some(k) = k else {
             return (
                 values.iter().map(|v| v.to_bits() as i64).collect(),
@@ -408,7 +429,8 @@ impl DecimalPlan {
         let mut exc = Vec::with_capacity(values.len());
         let mut prev = 0i64;
         for &v in values {
-            match scaled_byte(v, k) {
+            let x = if product { scaled_product(v, k) } else { scaled_byte(v, k) };
+            match x {
                 Some(x) => {
                     xs.push(x);
                     exc.push(false);
@@ -423,8 +445,8 @@ impl DecimalPlan {
         (xs, exc)
     }
 
-    fn at_scale(values: &[f64], k: Option<u8>) -> Option<DecimalPlan> {
-        let (xs, exc) = Self::integers(values, k);
+    fn at_scale(values: &[f64], k: Option<u8>, product: bool) -> Option<DecimalPlan> {
+        let (xs, exc) = Self::integers(values, k, product);
         let exceptions = exc.iter().filter(|&&e| e).count();
         if exceptions == values.len() {
             return None;
@@ -468,13 +490,13 @@ impl DecimalPlan {
             }
         }
         let cost = first + body + exceptions as u64 * 9;
-        Some(DecimalPlan { scale: k, gcd: g, order, base, exceptions, cost })
+        Some(DecimalPlan { scale: k, product, gcd: g, order, base, exceptions, cost })
     }
 
     /// The first integer (for the header), the value sections (from the second sample on)
     /// and the exception section.
     fn encode(&self, values: &[f64]) -> (i64, Split, Encbuf) {
-        let (xs, exc) = Self::integers(values, self.scale);
+        let (xs, exc) = Self::integers(values, self.scale, self.product);
         let g = self.gcd as i64;
         let q = |d: i64| if self.gcd == 1 { d } else { d / g };
         let x0 = xs.first().copied().unwrap_or(0);
