@@ -56,13 +56,13 @@ impl DenseEncoder {
 
     fn encode_sharing(&mut self, samples: &[(i64, f64)], owner: Option<u64>) -> Vec<u8> {
         let (mut chunk, info) = self.encode_as(samples, Layout::Varints, owner);
-        if info.wide {
-            // Numbers of two bytes and more: noise (durations, memory gauges) often
-            // compresses better as byte planes, whose low bytes are kept apart from the top,
-            // or as bit-length classes, whose bits below the top ones are stored as they are.
-            let layouts =
-                std::iter::once(Layout::Planes).chain((0..=MAX_CLASS_BITS).map(Layout::Classes));
-            for layout in layouts {
+        // Numbers of more than one byte: noise (durations, memory gauges) often compresses
+        // better as bit-length classes, whose bits below the top ones are stored as they are
+        // (the class width estimated best), or, from two bytes on average, as byte planes,
+        // whose low bytes are kept apart from the top.
+        let planes = info.wide.then_some(Layout::Planes);
+        if let Some(m) = info.classes {
+            for layout in planes.into_iter().chain([Layout::Classes(m)]) {
                 let (other, _) = self.encode_as(samples, layout, owner);
                 if other.len() < chunk.len() {
                     chunk = other;
@@ -176,6 +176,9 @@ struct Info {
     bits: bool,
     /// The numbers take two bytes and more on average (planes may be smaller).
     wide: bool,
+    /// Some numbers take more than one byte: classes with this many mantissa bits may be
+    /// smaller.
+    classes: Option<u8>,
 }
 
 fn encode_body(
@@ -205,8 +208,11 @@ fn encode_body(
     match plan {
         Some(plan) if plan.cost <= xor_cost(&values) => {
             let (x0, vals, exc) = plan.encode(&values);
-            let info =
-                Info { bits: plan.scale.is_none(), wide: vals.cont.len() >= vals.nums.len() };
+            let info = Info {
+                bits: plan.scale.is_none(),
+                wide: vals.cont.len() >= vals.nums.len(),
+                classes: (!vals.cont.is_empty()).then(|| vals.best_class_bits()),
+            };
             let mode = match plan.scale {
                 None => MODE_BITS,
                 Some(_) if plan.product => MODE_PRODUCT,
@@ -643,6 +649,39 @@ impl Split {
         }
         bits.flush(&mut cont);
         (CLASSES + m, lead, cont)
+    }
+
+    /// The class width m (0..=[`MAX_CLASS_BITS`]) whose classes' order-0 entropy plus raw
+    /// bits is the smallest.
+    fn best_class_bits(&self) -> u8 {
+        let cost = |m: u8| {
+            let mut counts = [0u32; 256];
+            let mut raw = 0f64;
+            for &x in &self.nums {
+                if x < 2 << m {
+                    counts[x as usize] += 1;
+                } else {
+                    let b = 64 - x.leading_zeros();
+                    let n = b - 1 - u32::from(m);
+                    let mantissa = (x >> n) as u8 & ((1 << m) - 1);
+                    counts[usize::from(((b - u32::from(m)) as u8) << m | mantissa)] += 1;
+                    raw += f64::from(n);
+                }
+            }
+            let total = self.nums.len() as f64;
+            let entropy: f64 = counts
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&c| f64::from(c) * (total / f64::from(c)).log2())
+                .sum();
+            // A table entry costs about half a byte.
+            let table = counts.iter().filter(|&&c| c > 0).count() as f64 * 4.0;
+            entropy + raw + table
+        };
+        (0..=MAX_CLASS_BITS)
+            .map(|m| (m, cost(m)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(m, _)| m)
     }
 
     fn put_uvarint(&mut self, mut x: u64) {
