@@ -10,6 +10,7 @@
 //!
 //! Architecture invariant: samples reach storage only through `storage::Appendable`.
 
+mod buffers;
 pub mod discovery;
 mod error;
 pub mod http_client;

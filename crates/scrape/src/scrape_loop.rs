@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use model::relabel::RelabelConfig;
 use model::{Labels, value::stale_nan};
 use parking_lot::Mutex;
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, HeaderMap, HeaderValue, USER_AGENT};
 use storage::{Appendable, Appender, SeriesRef, StorageError};
 use textparse::{EntryKind, Format, Parser};
 use tokio_util::sync::CancellationToken;
@@ -99,9 +100,11 @@ pub struct ScrapeLoop {
     report_labels: Vec<(Labels, SeriesRef)>,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
-    /// The last body's buffer, reused so steady-state scrapes do not allocate (or fault in) it.
-    body_buf: Vec<u8>,
     metadata: MetadataLines,
+    /// The target's URL, parsed once (`None` if it does not parse: the request then fails
+    /// with reqwest's error, as before), and the headers every scrape sends.
+    url: Option<reqwest::Url>,
+    headers: HeaderMap,
 }
 
 impl ScrapeLoop {
@@ -117,7 +120,11 @@ impl ScrapeLoop {
             .iter()
             .map(|name| (mutate_report_labels(&Labels::new([("__name__", *name)]), &public), 0))
             .collect();
+        let url = reqwest::Url::parse(&target.url).ok();
+        let headers = scrape_headers(&opts);
         ScrapeLoop {
+            url,
+            headers,
             target,
             opts,
             client,
@@ -129,7 +136,6 @@ impl ScrapeLoop {
             iter: 0,
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
-            body_buf: Vec::new(),
             metadata: MetadataLines::default(),
         }
     }
@@ -167,8 +173,8 @@ impl ScrapeLoop {
         let ts = self.clock.now_ms();
         let start = Instant::now();
         let forced = self.forced_error.lock().clone();
-        let mut body = std::mem::take(&mut self.body_buf);
-        body.clear();
+        // A buffer of the process' pool: warm in the CPU cache, not one per target.
+        let mut body = crate::buffers::take();
         let fetched = match forced {
             Some(e) => Err(e),
             None => self.fetch(&mut body).await,
@@ -205,7 +211,7 @@ impl ScrapeLoop {
                 }
             }
         }
-        self.body_buf = body;
+        crate::buffers::give_back(body);
         let mut st = self.target.state.lock();
         st.last_scrape_ms = Some(ts);
         st.last_scrape_duration = duration;
@@ -226,15 +232,11 @@ impl ScrapeLoop {
     async fn fetch(&self, body: &mut Vec<u8>) -> Result<String, String> {
         let url = &self.target.url;
         let timeout = self.opts.timeout;
-        let mut req = self
-            .client
-            .get(url)
-            .header("Accept", textparse::SCRAPE_ACCEPT_HEADER)
-            .header("User-Agent", concat!("Pharos/", env!("CARGO_PKG_VERSION")))
-            .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", timeout.as_secs_f64()));
-        if !self.opts.compression {
-            req = req.header("Accept-Encoding", "identity");
-        }
+        let req = match &self.url {
+            Some(parsed) => self.client.get(parsed.clone()),
+            None => self.client.get(url),
+        };
+        let req = req.headers(self.headers.clone());
         let req = crate::http_client::authorize(req, &self.opts.http)?;
         let limit = self.opts.limits.body_size_limit;
         let fut = async move {
@@ -257,7 +259,7 @@ impl ScrapeLoop {
             // Trust Content-Length for pre-sizing only up to the limit (or 16 MiB).
             if let Some(len) = resp.content_length() {
                 let cap = if limit > 0 { limit } else { 16 << 20 };
-                body.reserve(len.min(cap) as usize);
+                crate::buffers::reserve_empty(body, len.min(cap) as usize);
             }
             while let Some(chunk) =
                 resp.chunk().await.map_err(|e| format!("reading body: {}", error_chain(&e)))?
@@ -552,6 +554,20 @@ impl ScrapeLoop {
             e.in_prev = false;
         }
     }
+}
+
+/// The headers of every scrape request of a loop with `opts`, built once.
+fn scrape_headers(opts: &LoopOptions) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(4);
+    h.insert(ACCEPT, HeaderValue::from_static(textparse::SCRAPE_ACCEPT_HEADER));
+    h.insert(USER_AGENT, HeaderValue::from_static(concat!("Pharos/", env!("CARGO_PKG_VERSION"))));
+    if let Ok(v) = HeaderValue::from_str(&format!("{}", opts.timeout.as_secs_f64())) {
+        h.insert("X-Prometheus-Scrape-Timeout-Seconds", v);
+    }
+    if !opts.compression {
+        h.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    }
+    h
 }
 
 /// Counts one cache entry with labels `l` less (it left the cache).
