@@ -127,9 +127,22 @@ fn merge(dir: &Path, out: &Path, hours: Option<f64>) {
         let level = tsdb::meta::Compaction { level: 2, ..Default::default() };
         let meta = w.finish(level).unwrap().unwrap();
         let block = parent.join(&meta.ulid);
-        // Every sample reads back bit for bit.
+        // Every sample reads back bit for bit (and the time to decode them all, best of 5).
         let back = tsdb::block::Block::open(&block).unwrap();
-        for id in back.index.all_postings().unwrap() {
+        let ids = back.index.all_postings().unwrap();
+        let metas: Vec<_> = ids.iter().map(|&id| back.index.series(id).unwrap().1).collect();
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let mut n = 0usize;
+            for c in metas.iter().flatten() {
+                let (enc, data) = back.chunks.chunk(c.r).unwrap();
+                n += decode(enc, &data).map_or(0, |s| s.len());
+            }
+            best = best.min(started.elapsed());
+            assert!(n > 0);
+        }
+        for id in ids {
             let (labels, chunks) = back.index.series(id).unwrap();
             let mut got = Vec::new();
             for c in chunks {
@@ -145,9 +158,10 @@ fn merge(dir: &Path, out: &Path, hours: Option<f64>) {
         let (b, c) = (dir_bytes(&block), dir_bytes(&block.join("chunks")));
         let n = meta.stats.num_samples.max(1) as f64;
         println!(
-            "{name:5}: chunks {c} bytes ({:.3} per sample), whole block {b} bytes ({:.3} per sample)",
+            "{name:5}: chunks {c} bytes ({:.3} per sample), whole block {b} bytes ({:.3} per sample), decode {:.1} ns per sample",
             c as f64 / n,
-            b as f64 / n
+            b as f64 / n,
+            best.as_secs_f64() * 1e9 / n
         );
     }
 }
