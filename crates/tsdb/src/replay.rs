@@ -8,34 +8,32 @@
 //! such a series up to the end of its last cached chunk, mostly without decoding its value, so
 //! only the open chunks' samples are appended again.
 //!
-//! Series are created without their postings, which are built for all of them at the end
-//! ([`Head::index_replayed`]); label strings are interned through a table local to the reader.
+//! Series are built apart from the head, owned and unlocked (applying a sample takes no lock
+//! and no atomic operation), and moved into the head with their postings in one pass at the end
+//! ([`crate::head::restore::Building`], [`Head::install`]); label strings are interned through a
+//! table local to the reader.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use parking_lot::MutexGuard;
-
 use crate::error::Result;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
-use crate::head::restore::Unindexed;
+use crate::head::restore::Building;
 use crate::head::series::ClosedChunk;
-use crate::head::{Head, MemSeries, Placement, SeriesHandle};
+use crate::head::{Head, Placement};
 use crate::iter::ChunkData;
 use crate::snapshot;
 use crate::wal::dense::{CachedEnds, DENSE_SAMPLES, DenseDecoder};
 use crate::wal::{self, record, record::Record};
 
-/// How many samples ahead the applying thread pulls a series into the CPU cache.
-const LOAD_AHEAD: usize = 10;
-/// How many samples ahead the applying thread locks a series (see [`Applier::samples`]).
-const LOCK_AHEAD: usize = 3;
+/// How many samples ahead the applying thread pulls the end of a series' open chunk into the
+/// CPU cache.
+const LOAD_AHEAD: usize = 8;
 
-/// Asks the CPU to start loading the three cache lines from `p` (a series is that long; a
-/// hint, never a fault).
+/// Asks the CPU to start loading the cache line of `p` (a hint, never a fault).
 #[inline]
 fn prefetch(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
@@ -44,8 +42,6 @@ fn prefetch(p: *const u8) {
         // SAFETY: prefetching is a hint that never faults, whatever the address.
         unsafe {
             _mm_prefetch(p.cast(), _MM_HINT_T0);
-            _mm_prefetch(p.wrapping_add(64).cast(), _MM_HINT_T0);
-            _mm_prefetch(p.wrapping_add(128).cast(), _MM_HINT_T0);
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -112,8 +108,8 @@ fn replay_into(
             spare,
             refmap: RefMap::default(),
             min_valid,
+            built: Building::with_capacity(chunks.len()),
             chunks,
-            unindexed: Unindexed::default(),
             series_time: Duration::ZERO,
             samples_time: Duration::ZERO,
         };
@@ -125,7 +121,7 @@ fn replay_into(
         }
         let applied = started.elapsed();
         let postings = Instant::now();
-        head.index_replayed(std::mem::take(&mut apply.unindexed));
+        head.install(std::mem::take(&mut apply.built));
         let postings = postings.elapsed();
         let read = reader.join().unwrap_or_else(|_| {
             Err(crate::TsdbError::corrupted("wal", "the WAL reader thread panicked"))
@@ -285,13 +281,13 @@ struct Applier<'a> {
     head: &'a Head,
     /// Where applied sample lists go back to the reader.
     spare: mpsc::Sender<Samples>,
-    /// WAL ref -> head ref and series (refs differ when a WAL repeats a series under a new ref).
-    refmap: RefMap<(u64, SeriesHandle)>,
+    /// The series replayed so far, owned here until the end.
+    built: Building,
+    /// WAL ref -> index in `built` (refs differ when a WAL repeats a series under a new ref).
+    refmap: RefMap<u32>,
     min_valid: i64,
     /// Cached chunks not yet attached, by head ref.
     chunks: RefMap<Vec<LoadedChunk>>,
-    /// Series created so far, to add to the postings at the end.
-    unindexed: Unindexed,
     series_time: Duration,
     samples_time: Duration,
 }
@@ -312,25 +308,26 @@ impl Applier<'_> {
                     if labels.is_empty() {
                         continue;
                     }
-                    let (hr, s) = head.create_replayed(&labels, r, &mut self.unindexed);
+                    let (i, _) = self.built.get_or_create(&labels, r);
+                    let Some((hr, s)) = self.built.get_mut(i) else { continue };
+                    s.logged = true;
+                    if let Some(list) = self.chunks.remove(hr)
+                        && s.closed.is_empty()
+                        && s.open.is_none()
+                        && let (Some(first), Some(last)) = (list.first(), list.last())
                     {
-                        let mut g = s.lock();
-                        g.logged = true;
-                        if let Some(list) = self.chunks.remove(&hr)
-                            && g.closed.is_empty()
-                            && g.open.is_none()
-                            && let (Some(first), Some(last)) = (list.first(), list.last())
-                        {
-                            head.note_times(first.mint, last.maxt);
-                            g.set_last(Some((last.maxt, last.last_v)));
-                            g.closed.extend(list.into_iter().map(|c| ClosedChunk {
+                        head.note_times(first.mint, last.maxt);
+                        s.set_last(Some((last.maxt, last.last_v)));
+                        s.closed = list
+                            .into_iter()
+                            .map(|c| ClosedChunk {
                                 mint: c.mint,
                                 maxt: c.maxt,
                                 data: ChunkData::Mapped(c.data),
-                            }));
-                        }
+                            })
+                            .collect();
                     }
-                    self.refmap.insert(r, (hr, s));
+                    self.refmap.insert(r, i as u32);
                 }
             }
             Record::Samples(mut list) => {
@@ -340,9 +337,11 @@ impl Applier<'_> {
             }
             Record::Tombstones(list) => {
                 for (r, mint, maxt) in list {
-                    if let Some((hr, s)) = self.refmap.get(&r) {
+                    if let Some(&i) = self.refmap.get(&r)
+                        && let Some((hr, s)) = self.built.get_mut(i as usize)
+                    {
                         let mapper = head.mapper.as_ref().map(|m| (m, *hr));
-                        s.lock().delete_range(mint, maxt, head.chunk_range, mapper);
+                        s.delete_range(mint, maxt, head.chunk_range, mapper);
                     }
                 }
             }
@@ -351,54 +350,33 @@ impl Applier<'_> {
     }
 
     /// Appends samples to their series. Samples of one record mostly go to different series,
-    /// in the order the series were created, each a few cache misses away (the series, the
-    /// end of its open chunk): the series [`LOAD_AHEAD`] samples on is pulled into the cache,
-    /// and the one [`LOCK_AHEAD`] on is locked early to pull in the end of its open chunk.
+    /// in the order the series were created: the series [`LOAD_AHEAD`] samples on is pulled
+    /// into the cache, and then, once there, the end of its open chunk.
     fn samples(&mut self, list: &[(u64, i64, f64)]) {
         let head = self.head;
-        let refmap = &self.refmap;
         let (min_valid, ooo_window) = (self.min_valid, head.ooo_window.max(0));
-        let lock_early = |i: usize| -> Option<(u64, MutexGuard<'_, MemSeries>)> {
-            let (hr, s) = refmap.get(&list.get(i)?.0)?;
-            let g = s.try_lock()?;
-            if let Some(o) = g.open.as_ref() {
-                let b = o.chunk.bytes();
-                prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
-            }
-            Some((*hr, g))
-        };
-        let mut early: VecDeque<Option<(u64, MutexGuard<'_, MemSeries>)>> =
-            (0..LOCK_AHEAD).map(lock_early).collect();
+        let mapper = head.mapper.as_ref();
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (i, &(r, t, v)) in list.iter().enumerate() {
-            if let Some((_, s)) = list.get(i + LOAD_AHEAD).and_then(|x| refmap.get(&x.0)) {
-                prefetch(Arc::as_ptr(s).cast());
+            if let Some(ahead) = list.get(i + 2 * LOAD_AHEAD)
+                && let Some(&j) = self.refmap.get(&ahead.0)
+            {
+                self.built.prefetch(j as usize);
             }
-            early.push_back(lock_early(i + LOCK_AHEAD));
-            let (hr, mut s) = match early.pop_front().flatten() {
-                Some(locked) => locked,
-                None => {
-                    let Some((hr, s)) = refmap.get(&r) else { continue };
-                    match s.try_lock() {
-                        Some(g) => (*hr, g),
-                        // Locked early for a later sample of the same series: take that guard
-                        // (that sample locks it again when its turn comes).
-                        None => match early.iter_mut().find(|e| {
-                            e.as_ref()
-                                .is_some_and(|(_, g)| std::ptr::eq(MutexGuard::mutex(g), &**s))
-                        }) {
-                            Some(slot) => match slot.take() {
-                                Some(locked) => locked,
-                                None => continue,
-                            },
-                            None => (*hr, s.lock()),
-                        },
-                    }
-                }
-            };
+            if let Some(ahead) = list.get(i + LOAD_AHEAD)
+                && let Some(&j) = self.refmap.get(&ahead.0)
+                && let Some(o) = self.built.get(j as usize).and_then(|s| s.open.as_ref())
+            {
+                let b = o.chunk.bytes();
+                let end = b.as_ptr().wrapping_add(b.len().saturating_sub(1));
+                prefetch(end);
+                prefetch(end.wrapping_add(15));
+            }
+            let Some(&j) = self.refmap.get(&r) else { continue };
+            let Some((hr, s)) = self.built.get_mut(j as usize) else { continue };
             match s.place(None, t, v, min_valid, ooo_window) {
                 Ok(Placement::InOrder) => {
-                    s.append(t, v, head.chunk_range, head.mapper.as_ref().map(|m| (m, hr)))
+                    s.append(t, v, head.chunk_range, mapper.map(|m| (m, *hr)))
                 }
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,

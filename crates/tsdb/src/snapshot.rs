@@ -23,7 +23,7 @@ use crate::head::Head;
 use crate::head::mapper::ChunkMapper;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
-use crate::head::restore::Unindexed;
+use crate::head::restore::Building;
 use crate::head::series::{ClosedChunk, MemSeries, OpenChunk};
 use crate::iter::ChunkData;
 
@@ -266,7 +266,9 @@ impl Snapshot {
                 }
             }
         };
-        let mut unindexed = Unindexed::default();
+        // Every entry takes several bytes: a damaged count cannot size a huge table.
+        let count = usize::try_from(self.count).unwrap_or(0).min(self.bytes.len() / 8);
+        let mut built = Building::with_capacity(count);
         for _ in 0..self.count {
             let Ok(e) = entry(&mut d) else { break };
             let labels = Labels::from_vec(
@@ -275,9 +277,9 @@ impl Snapshot {
             if labels.is_empty() {
                 continue;
             }
-            let (hr, s) = head.create_replayed(&labels, e.r, &mut unindexed);
-            let mapper = head.mapper.as_ref().map(|m| (m, hr));
-            let mut g = s.lock();
+            let (i, _) = built.get_or_create(&labels, e.r);
+            let Some((hr, g)) = built.get_mut(i) else { continue };
+            let mapper = head.mapper.as_ref().map(|m| (m, *hr));
             g.logged = true;
             let mut from_cache = cached.remove(&e.r).unwrap_or_default().into_iter();
             for (mint, maxt, data) in e.closed {
@@ -295,7 +297,7 @@ impl Snapshot {
                 g.closed.push(ClosedChunk { mint, maxt, data });
             }
             if !e.open.is_empty() {
-                restore_open(&mut g, e.open, min_valid, head.chunk_range, mapper);
+                restore_open(g, e.open, min_valid, head.chunk_range, mapper);
             }
             for (t, v) in e.ooo {
                 if t >= min_valid {
@@ -308,7 +310,7 @@ impl Snapshot {
                 head.note_times(lo, hi);
             }
         }
-        head.index_replayed(unindexed);
+        head.install(built);
     }
 }
 

@@ -1,7 +1,10 @@
-//! Series creation for WAL replay. Replay creates series under their WAL refs without touching
-//! the postings, then builds the postings of all of them in one pass at the end: grouping the
-//! refs of each label pair once costs a hash per label, where adding series one by one costs
-//! two searches of ordered string maps per label. Nothing reads the head during replay.
+//! Building the head in bulk on open (WAL replay, head snapshot). Series are built owned and
+//! unlocked in a [`Building`] (a plain vector in ref order, so replaying a sample takes no
+//! lock and no atomic operation), then moved into the head in one pass at the end
+//! ([`Head::install`]): the series table is sized once, each series lands behind its handle in
+//! ref order, and the postings of all of them are built by grouping the refs of each label
+//! pair once (a hash per label, where adding series one by one costs two searches of ordered
+//! string maps per label). Nothing reads the head while it is being restored.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,43 +12,174 @@ use std::sync::atomic::Ordering;
 
 use model::Labels;
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 
 use super::postings::PostingList;
-use super::{Head, MemSeries, SeriesHandle};
+use super::refmap::RefMap;
+use super::{Head, MemSeries, MixHash, hash_key};
 
-/// Series created by replay whose postings are not built yet.
+/// Series restored so far, not yet in the head: `(ref, series)` in creation order, with the
+/// head's own index by label-set hash (see [`super::SeriesMap`]), built as the series come so
+/// that an empty head takes it as it is, and used meanwhile to find a series a WAL logs again
+/// under another ref.
 #[derive(Default)]
-pub(crate) struct Unindexed(Vec<(u64, Labels)>);
+pub(crate) struct Building {
+    series: Vec<(u64, MemSeries)>,
+    /// Ref -> index in `series`.
+    index: RefMap<u32>,
+    /// Folded label-set hash -> ref of the first series with it, and refs of further series
+    /// that fold alike or do not fit 32 bits, as [`super::SeriesMap`] keeps them.
+    by_hash: HashMap<u32, u32, MixHash>,
+    collisions: HashMap<u32, SmallVec<[u64; 1]>, ahash::RandomState>,
+}
 
-impl Head {
-    /// Returns the series with `labels`, creating it under ref `r` if the head has none;
-    /// a created series is left out of the postings and recorded in `unindexed` (see
-    /// [`Head::index_replayed`]).
-    pub(crate) fn create_replayed(
-        &self,
-        labels: &Labels,
-        r: u64,
-        unindexed: &mut Unindexed,
-    ) -> (u64, SeriesHandle) {
-        let h = labels.hash64();
-        let mut map = self.series.write();
-        if let Some((found, s)) = map.find_hashed(h, labels) {
-            return (found, s.clone());
+impl Building {
+    /// Room for `n` series without growing.
+    pub(crate) fn with_capacity(n: usize) -> Building {
+        Building {
+            series: Vec::with_capacity(n),
+            index: RefMap::default(),
+            by_hash: HashMap::with_capacity_and_hasher(n, MixHash),
+            collisions: HashMap::default(),
         }
-        self.next_ref.fetch_max(r.saturating_add(1), Ordering::AcqRel);
-        let s = Arc::new(Mutex::new(MemSeries::new(labels.clone())));
-        map.insert(r, h, s.clone());
-        unindexed.0.push((r, labels.clone()));
-        (r, s)
     }
 
-    /// Adds the series replay created to the postings.
-    pub(crate) fn index_replayed(&self, unindexed: Unindexed) {
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    /// The index of the series with `labels`, creating it under ref `r` if there is none yet;
+    /// true if it was created.
+    pub(crate) fn get_or_create(&mut self, labels: &Labels, r: u64) -> (usize, bool) {
+        self.get_or_create_hashed(labels.hash64(), labels, r)
+    }
+
+    fn get_or_create_hashed(&mut self, h: u64, labels: &Labels, r: u64) -> (usize, bool) {
+        let k = hash_key(h);
+        let first = self.by_hash.get(&k).map(|&x| u64::from(x));
+        let more = if self.collisions.is_empty() { None } else { self.collisions.get(&k) };
+        let found = first.into_iter().chain(more.into_iter().flatten().copied()).find_map(|x| {
+            let i = *self.index.get(&x)? as usize;
+            (self.series.get(i)?.1.labels == *labels).then_some(i)
+        });
+        if let Some(i) = found {
+            return (i, false);
+        }
+        // A ref logged again for other labels (a damaged WAL): the later series takes it.
+        if let Some(&old) = self.index.get(&r) {
+            self.unfile(old as usize);
+        }
+        let i = self.series.len();
+        match (self.by_hash.entry(k), u32::try_from(r)) {
+            (std::collections::hash_map::Entry::Vacant(e), Ok(r32)) => {
+                e.insert(r32);
+            }
+            _ => self.collisions.entry(k).or_default().push(r),
+        }
+        self.index.insert(r, i as u32);
+        self.series.push((r, MemSeries::new(labels.clone())));
+        (i, true)
+    }
+
+    /// Takes the series at index `i` out of the hash index (its ref goes to another series).
+    fn unfile(&mut self, i: usize) {
+        let Some((r, s)) = self.series.get(i) else { return };
+        let (r, k) = (*r, hash_key(s.labels.hash64()));
+        if self.by_hash.get(&k).map(|&x| u64::from(x)) == Some(r) {
+            self.by_hash.remove(&k);
+        }
+        if let Some(v) = self.collisions.get_mut(&k) {
+            v.retain(|x| *x != r);
+        }
+        self.index.remove(&r);
+    }
+
+    /// The ref and series at index `i` (from [`Building::get_or_create`]).
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut (u64, MemSeries)> {
+        self.series.get_mut(i)
+    }
+
+    /// Starts loading the series at index `i` into the CPU cache.
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        if i < self.series.len() {
+            let p = self.series.as_ptr().wrapping_add(i).cast::<u8>();
+            // Two cache lines a call.
+            for k in 0..std::mem::size_of::<(u64, MemSeries)>().div_ceil(128) {
+                super::prefetch(p.wrapping_add(k * 128));
+            }
+        }
+    }
+
+    /// The series at index `i`, to read (e.g. to pull its open chunk into the cache).
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&MemSeries> {
+        self.series.get(i).map(|s| &s.1)
+    }
+}
+
+impl Head {
+    /// Moves the restored series into the head, with their postings, and makes new series get
+    /// refs above theirs. Restores run on open, into an empty head, which takes the hash index
+    /// as it was built; a head that already has series gets them one by one (one whose labels
+    /// it has keeps the head's, and the restored one is dropped).
+    pub(crate) fn install(&self, built: Building) {
+        let Building { series, index, by_hash, collisions } = built;
+        // A series that lost its ref to a later one (see `get_or_create_hashed`) is dropped.
+        let live = |i: usize, r: u64| index.get(&r).is_some_and(|&j| j as usize == i);
+        let mut map = self.series.write();
+        let mut max_ref = 0;
+        if map.by_ref.is_empty() && map.by_hash.is_empty() && map.collisions.is_empty() {
+            self.index_installed(
+                series
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, s)| live(*i, s.0))
+                    .map(|(_, s)| (s.0, &s.1.labels)),
+            );
+            map.by_hash = by_hash;
+            map.collisions = collisions;
+            map.collisions.retain(|_, v| !v.is_empty());
+            for (i, (r, s)) in series.into_iter().enumerate() {
+                if live(i, r) {
+                    max_ref = max_ref.max(r);
+                    let s = Arc::new(Mutex::new(s));
+                    // SAFETY: the head's series write lock is held (one writer at a time),
+                    // and the series stays in `by_ref` (see `SeriesMap::insert`).
+                    unsafe { map.ptrs.set(r, Arc::as_ptr(&s)) };
+                    map.by_ref.insert(r, s);
+                }
+            }
+        } else {
+            drop((by_hash, collisions));
+            let mut installed = Vec::new();
+            for (i, (r, s)) in series.into_iter().enumerate() {
+                let h = s.labels.hash64();
+                if !live(i, r)
+                    || map.find_hashed(h, &s.labels).is_some()
+                    || map.by_ref.get(&r).is_some()
+                {
+                    continue;
+                }
+                max_ref = max_ref.max(r);
+                installed.push((r, s.labels.clone()));
+                map.insert(r, h, Arc::new(Mutex::new(s)));
+            }
+            self.index_installed(installed.iter().map(|(r, l)| (*r, l)));
+        }
+        drop(map);
+        self.next_ref.fetch_max(max_ref.saturating_add(1), Ordering::AcqRel);
+    }
+
+    /// Adds `series` (ref and labels) to the postings.
+    fn index_installed<'l>(&self, series: impl Iterator<Item = (u64, &'l Labels)>) {
         // Label pairs by the addresses of their interned strings; equal strings under two
         // allocations only make two groups that land in the same list below.
         type Group = (Arc<str>, Arc<str>, Vec<u64>);
         let mut groups: HashMap<(usize, usize), Group, ahash::RandomState> = HashMap::default();
-        for (r, labels) in &unindexed.0 {
+        for (r, labels) in series {
             for l in labels.iter() {
                 let key = (
                     Arc::as_ptr(&l.name) as *const u8 as usize,
@@ -55,10 +189,9 @@ impl Head {
                     .entry(key)
                     .or_insert_with(|| (l.name.clone(), l.value.clone(), Vec::new()))
                     .2
-                    .push(*r);
+                    .push(r);
             }
         }
-        drop(unindexed);
         let mut postings = self.postings.write();
         for (_, (name, value, mut refs)) in groups {
             if !refs.is_sorted() {
@@ -85,10 +218,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replayed_series_get_the_postings_of_series_added_one_by_one() {
+    fn installed_series_get_the_postings_of_series_added_one_by_one() {
         let one = Head::new(7_200_000, 0, None);
         let bulk = Head::new(7_200_000, 0, None);
-        let mut unindexed = Unindexed::default();
+        let mut built = Building::with_capacity(2);
         let sets: Vec<(u64, Labels)> = [9u64, 3, 5, 1 << 40, 7, 3]
             .iter()
             .enumerate()
@@ -98,18 +231,74 @@ mod tests {
             .collect();
         for (r, l) in &sets {
             one.get_or_create(l, Some(*r));
-            bulk.create_replayed(l, *r, &mut unindexed);
+            built.get_or_create(l, *r);
         }
-        // Series replay did not create still get postings added one by one.
-        let late = Labels::new([("job", "a"), ("i", "9")]);
-        bulk.get_or_create(&late, Some(2));
-        one.get_or_create(&late, Some(2));
-        bulk.index_replayed(unindexed);
+        // Label sets logged again under another ref are one series.
+        assert_eq!(built.len(), 4);
+        assert_eq!(built.get_or_create(&sets[0].1, 11), (0, false));
+        bulk.install(built);
         assert_eq!(bulk.num_series(), one.num_series());
         assert_eq!(bulk.next_ref(), one.next_ref());
+        assert_eq!(bulk.all_series().iter().map(|s| s.0).collect::<Vec<_>>(), [3, 5, 9, 1 << 40]);
+        for (r, l) in &sets[..4] {
+            assert_eq!(bulk.lookup(l).map(|x| x.0), Some(*r));
+        }
+        // Appenders find the small refs in the lock-free table, as for series added one by one.
+        for r in [3, 5, 9] {
+            let s = bulk.get(r).unwrap();
+            assert_eq!(bulk.ptrs.get(r), Arc::as_ptr(&s));
+        }
         let p1 = one.postings.read();
         let p2 = bulk.postings.read();
         assert_eq!(p1.m, p2.m);
         assert!(!p2.m.is_empty());
+    }
+
+    #[test]
+    fn label_sets_that_hash_alike_stay_apart_while_building() {
+        let mut b = Building::default();
+        let ls: Vec<Labels> = (0..3).map(|i| Labels::new([("a", i.to_string())])).collect();
+        for (i, l) in ls.iter().enumerate() {
+            assert_eq!(b.get_or_create_hashed(42, l, i as u64 + 1), (i, true));
+        }
+        for (i, l) in ls.iter().enumerate() {
+            assert_eq!(b.get_or_create_hashed(42, l, 9), (i, false));
+        }
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.by_hash.len(), 1);
+        assert_eq!(b.collisions.get(&hash_key(42)).map(|v| v.len()), Some(2));
+    }
+
+    #[test]
+    fn a_ref_logged_again_for_other_labels_goes_to_the_later_series() {
+        let (a, b2) = (Labels::new([("s", "a")]), Labels::new([("s", "b")]));
+        let mut b = Building::default();
+        assert_eq!(b.get_or_create(&a, 5), (0, true));
+        assert_eq!(b.get_or_create(&b2, 5), (1, true));
+        assert_eq!(b.get_or_create(&b2, 6), (1, false));
+        // The earlier series is no longer found by its labels: logged again, it is new.
+        assert_eq!(b.get_or_create(&a, 7), (2, true));
+        let head = Head::new(7_200_000, 0, None);
+        head.install(b);
+        assert_eq!(head.num_series(), 2);
+        assert_eq!(head.lookup(&b2).map(|x| x.0), Some(5));
+        assert_eq!(head.lookup(&a).map(|x| x.0), Some(7));
+        assert_eq!(head.postings.read().get("s", "a"), vec![7]);
+        assert_eq!(head.next_ref(), 8);
+    }
+
+    #[test]
+    fn install_keeps_a_series_the_head_already_has() {
+        let head = Head::new(7_200_000, 0, None);
+        let l = Labels::new([("job", "a")]);
+        head.get_or_create(&l, Some(4));
+        let mut b = Building::default();
+        b.get_or_create(&l, 8);
+        b.get_or_create(&Labels::new([("job", "b")]), 2);
+        head.install(b);
+        assert_eq!(head.num_series(), 2);
+        assert_eq!(head.lookup(&l).map(|x| x.0), Some(4));
+        assert_eq!(head.next_ref(), 5);
+        assert_eq!(head.postings.read().get("job", "a"), vec![4]);
     }
 }

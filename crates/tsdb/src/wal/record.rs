@@ -85,7 +85,15 @@ pub fn decode_series(rec: &[u8], mut intern: impl FnMut(&str) -> Arc<str>) -> Re
             ls.push(Label { name: intern(name), value: intern(value) });
         }
         d.check("wal series record")?;
-        out.push((r, Labels::from_vec(ls)));
+        // Writers log label sets sorted, unique and without empty values: taken as they are.
+        let labels = if ls.windows(2).all(|w| w[0].name < w[1].name)
+            && ls.iter().all(|l| !l.value.is_empty())
+        {
+            Labels::from_sorted_unchecked(ls)
+        } else {
+            Labels::from_vec(ls)
+        };
+        out.push((r, labels));
     }
     Ok(Record::Series(out))
 }
@@ -144,5 +152,23 @@ mod tests {
         encode_tombstones(&[(1, -5, 5)], &mut e);
         assert_eq!(decode(&e.b).unwrap(), Record::Tombstones(vec![(1, -5, 5)]));
         assert!(decode(&e.b[..e.b.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn series_logged_unsorted_or_with_empty_values_are_made_valid() {
+        let mut e = Encbuf::new();
+        e.put_byte(SERIES);
+        e.put_be64(3);
+        e.put_uvarint(4);
+        for (n, v) in [("job", "x"), ("a", ""), ("__name__", "up"), ("job", "y")] {
+            e.put_uvarint_str(n);
+            e.put_uvarint_str(v);
+        }
+        let want = Labels::new([("__name__", "up"), ("job", "y")]);
+        assert_eq!(decode(&e.b).unwrap(), Record::Series(vec![(3, want.clone())]));
+        e.reset();
+        encode_series(&[(4, &want)], &mut e);
+        let Record::Series(got) = decode(&e.b).unwrap() else { panic!("not a series record") };
+        assert_eq!(got[0].1.hash64(), want.hash64());
     }
 }
