@@ -8,8 +8,8 @@
 //! such a series up to the end of its last cached chunk, mostly without decoding its value, so
 //! only the open chunks' samples are appended again.
 //!
-//! Series are built apart from the head, owned and unlocked (applying a sample takes no lock
-//! and no atomic operation), and moved into the head with their postings in one pass at the end
+//! Series are built apart from the head and reached without locking (applying a sample takes
+//! no lock and no atomic operation), and handed to the head with their postings in one pass at the end
 //! ([`crate::head::restore::Building`], [`Head::install`]); label strings are interned through a
 //! table local to the reader.
 
@@ -311,7 +311,7 @@ impl Applier<'_> {
                     let (i, _) = self.built.get_or_create(&labels, r);
                     let Some((hr, s)) = self.built.get_mut(i) else { continue };
                     s.logged = true;
-                    if let Some(list) = self.chunks.remove(hr)
+                    if let Some(list) = self.chunks.remove(&hr)
                         && s.closed.is_empty()
                         && s.open.is_none()
                         && let (Some(first), Some(last)) = (list.first(), list.last())
@@ -340,7 +340,7 @@ impl Applier<'_> {
                     if let Some(&i) = self.refmap.get(&r)
                         && let Some((hr, s)) = self.built.get_mut(i as usize)
                     {
-                        let mapper = head.mapper.as_ref().map(|m| (m, *hr));
+                        let mapper = head.mapper.as_ref().map(|m| (m, hr));
                         s.delete_range(mint, maxt, head.chunk_range, mapper);
                     }
                 }
@@ -375,9 +375,7 @@ impl Applier<'_> {
             let Some(&j) = self.refmap.get(&r) else { continue };
             let Some((hr, s)) = self.built.get_mut(j as usize) else { continue };
             match s.place(None, t, v, min_valid, ooo_window) {
-                Ok(Placement::InOrder) => {
-                    s.append(t, v, head.chunk_range, mapper.map(|m| (m, *hr)))
-                }
+                Ok(Placement::InOrder) => s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr))),
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,
             }

@@ -279,7 +279,7 @@ impl Snapshot {
             }
             let (i, _) = built.get_or_create(&labels, e.r);
             let Some((hr, g)) = built.get_mut(i) else { continue };
-            let mapper = head.mapper.as_ref().map(|m| (m, *hr));
+            let mapper = head.mapper.as_ref().map(|m| (m, hr));
             g.logged = true;
             let mut from_cache = cached.remove(&e.r).unwrap_or_default().into_iter();
             for (mint, maxt, data) in e.closed {

@@ -1,8 +1,7 @@
-//! Building the head in bulk on open (WAL replay, head snapshot). Series are built owned and
-//! unlocked in a [`Building`] (a plain vector in ref order, so replaying a sample takes no
-//! lock and no atomic operation), then moved into the head in one pass at the end
-//! ([`Head::install`]): the series table is sized once, each series lands behind its handle in
-//! ref order, and the postings of all of them are built by grouping the refs of each label
+//! Building the head in bulk on open (WAL replay, head snapshot). Series are built in a
+//! [`Building`], which holds the only handle to each and reaches it without locking (replaying
+//! a sample takes no lock and no atomic operation), then handed to the head in one pass at the
+//! end ([`Head::install`]): the empty head takes the hash index as it was built, and the postings of all of them are built by grouping the refs of each label
 //! pair once (a hash per label, where adding series one by one costs two searches of ordered
 //! string maps per label). Nothing reads the head while it is being restored.
 
@@ -16,15 +15,16 @@ use smallvec::SmallVec;
 
 use super::postings::PostingList;
 use super::refmap::RefMap;
-use super::{Head, MemSeries, MixHash, hash_key};
+use super::{Head, MemSeries, MixHash, SeriesHandle, hash_key};
 
-/// Series restored so far, not yet in the head: `(ref, series)` in creation order, with the
+/// Series restored so far, not yet in the head: `(ref, series)` in creation order (each
+/// handle the only one to its series until [`Head::install`]), with the
 /// head's own index by label-set hash (see [`super::SeriesMap`]), built as the series come so
 /// that an empty head takes it as it is, and used meanwhile to find a series a WAL logs again
 /// under another ref.
 #[derive(Default)]
 pub(crate) struct Building {
-    series: Vec<(u64, MemSeries)>,
+    series: Vec<(u64, SeriesHandle)>,
     /// Ref -> index in `series`.
     index: RefMap<u32>,
     /// Folded label-set hash -> ref of the first series with it, and refs of further series
@@ -61,7 +61,7 @@ impl Building {
         let more = if self.collisions.is_empty() { None } else { self.collisions.get(&k) };
         let found = first.into_iter().chain(more.into_iter().flatten().copied()).find_map(|x| {
             let i = *self.index.get(&x)? as usize;
-            (self.series.get(i)?.1.labels == *labels).then_some(i)
+            (self.get(i)?.labels == *labels).then_some(i)
         });
         if let Some(i) = found {
             return (i, false);
@@ -78,14 +78,15 @@ impl Building {
             _ => self.collisions.entry(k).or_default().push(r),
         }
         self.index.insert(r, i as u32);
-        self.series.push((r, MemSeries::new(labels.clone())));
+        self.series.push((r, Arc::new(Mutex::new(MemSeries::new(labels.clone())))));
         (i, true)
     }
 
     /// Takes the series at index `i` out of the hash index (its ref goes to another series).
     fn unfile(&mut self, i: usize) {
-        let Some((r, s)) = self.series.get(i) else { return };
-        let (r, k) = (*r, hash_key(s.labels.hash64()));
+        let Some(s) = self.get(i) else { return };
+        let k = hash_key(s.labels.hash64());
+        let Some(&(r, _)) = self.series.get(i) else { return };
         if self.by_hash.get(&k).map(|&x| u64::from(x)) == Some(r) {
             self.by_hash.remove(&k);
         }
@@ -97,17 +98,21 @@ impl Building {
 
     /// The ref and series at index `i` (from [`Building::get_or_create`]).
     #[inline]
-    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut (u64, MemSeries)> {
-        self.series.get_mut(i)
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<(u64, &mut MemSeries)> {
+        let (r, s) = self.series.get(i)?;
+        // SAFETY: the building holds the only handle to each of its series (none is handed
+        // out before `Head::install` takes them all) and `&mut self` keeps every other access
+        // out, so the series' data is reached through its mutex' cell without locking.
+        Some((*r, unsafe { &mut *s.data_ptr() }))
     }
 
     /// Starts loading the series at index `i` into the CPU cache.
     #[inline]
     pub(crate) fn prefetch(&self, i: usize) {
-        if i < self.series.len() {
-            let p = self.series.as_ptr().wrapping_add(i).cast::<u8>();
+        if let Some((_, s)) = self.series.get(i) {
+            let p = Arc::as_ptr(s).cast::<u8>();
             // Two cache lines a call.
-            for k in 0..std::mem::size_of::<(u64, MemSeries)>().div_ceil(128) {
+            for k in 0..std::mem::size_of::<Mutex<MemSeries>>().div_ceil(128) {
                 super::prefetch(p.wrapping_add(k * 128));
             }
         }
@@ -116,7 +121,9 @@ impl Building {
     /// The series at index `i`, to read (e.g. to pull its open chunk into the cache).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&MemSeries> {
-        self.series.get(i).map(|s| &s.1)
+        let (_, s) = self.series.get(i)?;
+        // SAFETY: as in `get_mut`; `&self` keeps writers out.
+        Some(unsafe { &*s.data_ptr() })
     }
 }
 
@@ -126,26 +133,30 @@ impl Head {
     /// as it was built; a head that already has series gets them one by one (one whose labels
     /// it has keeps the head's, and the restored one is dropped).
     pub(crate) fn install(&self, built: Building) {
-        let Building { series, index, by_hash, collisions } = built;
         // A series that lost its ref to a later one (see `get_or_create_hashed`) is dropped.
-        let live = |i: usize, r: u64| index.get(&r).is_some_and(|&j| j as usize == i);
+        let live: Vec<bool> = (0..built.series.len())
+            .map(|i| {
+                built
+                    .series
+                    .get(i)
+                    .is_some_and(|(r, _)| built.index.get(r).is_some_and(|&j| j as usize == i))
+            })
+            .collect();
         let mut map = self.series.write();
         let mut max_ref = 0;
         if map.by_ref.is_empty() && map.by_hash.is_empty() && map.collisions.is_empty() {
             self.index_installed(
-                series
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, s)| live(*i, s.0))
-                    .map(|(_, s)| (s.0, &s.1.labels)),
+                (0..built.series.len())
+                    .filter(|&i| live[i])
+                    .filter_map(|i| Some((built.series.get(i)?.0, &built.get(i)?.labels))),
             );
+            let Building { series, by_hash, collisions, .. } = built;
             map.by_hash = by_hash;
             map.collisions = collisions;
             map.collisions.retain(|_, v| !v.is_empty());
-            for (i, (r, s)) in series.into_iter().enumerate() {
-                if live(i, r) {
+            for ((r, s), live) in series.into_iter().zip(live) {
+                if live {
                     max_ref = max_ref.max(r);
-                    let s = Arc::new(Mutex::new(s));
                     // SAFETY: the head's series write lock is held (one writer at a time),
                     // and the series stays in `by_ref` (see `SeriesMap::insert`).
                     unsafe { map.ptrs.set(r, Arc::as_ptr(&s)) };
@@ -153,19 +164,16 @@ impl Head {
                 }
             }
         } else {
-            drop((by_hash, collisions));
             let mut installed = Vec::new();
-            for (i, (r, s)) in series.into_iter().enumerate() {
-                let h = s.labels.hash64();
-                if !live(i, r)
-                    || map.find_hashed(h, &s.labels).is_some()
-                    || map.by_ref.get(&r).is_some()
-                {
+            for ((r, s), live) in built.series.into_iter().zip(live) {
+                let labels = s.lock().labels.clone();
+                let h = labels.hash64();
+                if !live || map.find_hashed(h, &labels).is_some() || map.by_ref.get(&r).is_some() {
                     continue;
                 }
                 max_ref = max_ref.max(r);
-                installed.push((r, s.labels.clone()));
-                map.insert(r, h, Arc::new(Mutex::new(s)));
+                installed.push((r, labels));
+                map.insert(r, h, s);
             }
             self.index_installed(installed.iter().map(|(r, l)| (*r, l)));
         }
