@@ -15,6 +15,9 @@ pub struct DenseEncoder {
     level: i32,
     zstd: Option<zstd::bulk::Compressor<'static>>,
     body: Encbuf,
+    /// The timestamp section of the chunk being encoded, as stored (code and bytes): the
+    /// same for every value layout tried.
+    times: Option<(Vec<u8>, u8, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for DenseEncoder {
@@ -27,7 +30,7 @@ impl DenseEncoder {
     /// An encoder compressing with zstd at `level` (0 stores bodies uncompressed).
     pub fn new(level: i32) -> DenseEncoder {
         let zstd = (level != 0).then(|| zstd::bulk::Compressor::new(level).ok()).flatten();
-        DenseEncoder { level, zstd, body: Encbuf::new() }
+        DenseEncoder { level, zstd, body: Encbuf::new(), times: None }
     }
 
     /// Encodes `samples` (timestamps increasing, at least one) as one dense chunk.
@@ -55,7 +58,11 @@ impl DenseEncoder {
     }
 
     fn encode_sharing(&mut self, samples: &[(i64, f64)], owner: Option<u64>) -> Vec<u8> {
-        let (mut chunk, info) = self.encode_as(samples, Layout::Varints, owner);
+        self.times = None;
+        // The value plan is the same for every layout (xor aside).
+        let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
+        let plan = choose_plan(&values);
+        let (mut chunk, info) = self.encode_as(samples, Layout::Varints, owner, plan);
         // Numbers of more than one byte: noise (durations, memory gauges) often compresses
         // better as bit-length classes, whose bits below the top ones are stored as they are
         // (the class width estimated best), or, from two bytes on average, as byte planes,
@@ -63,7 +70,7 @@ impl DenseEncoder {
         let planes = info.wide.then_some(Layout::Planes);
         if let Some(m) = info.classes {
             for layout in planes.into_iter().chain([Layout::Classes(m)]) {
-                let (other, _) = self.encode_as(samples, layout, owner);
+                let (other, _) = self.encode_as(samples, layout, owner, plan);
                 if other.len() < chunk.len() {
                     chunk = other;
                 }
@@ -72,7 +79,7 @@ impl DenseEncoder {
         if info.bits {
             // Bit-pattern deltas are estimated before compression; byte-wise XOR may still
             // compress better: keep the smaller.
-            let (xor, _) = self.encode_as(samples, Layout::Xor, owner);
+            let (xor, _) = self.encode_as(samples, Layout::Xor, owner, None);
             if xor.len() < chunk.len() {
                 chunk = xor;
             }
@@ -87,9 +94,10 @@ impl DenseEncoder {
         samples: &[(i64, f64)],
         layout: Layout,
         owner: Option<u64>,
+        plan: Option<DecimalPlan>,
     ) -> (Vec<u8>, Info) {
         self.body.reset();
-        let (sections, info) = encode_body(samples, &mut self.body, layout, owner);
+        let (sections, info) = encode_body(samples, &mut self.body, layout, owner, plan);
         let mut out = Encbuf::new();
         out.put_byte(FORMAT_VERSION);
         out.put_uvarint(samples.len() as u64);
@@ -98,6 +106,21 @@ impl DenseEncoder {
         let mut codes = 0u8;
         let mut rest = Encbuf::new();
         for (i, raw) in sections.iter().enumerate() {
+            if i == 0 {
+                if let Some((key, code, stored)) = &self.times
+                    && *key == raw.b
+                {
+                    codes |= code;
+                    rest.put_bytes(stored);
+                    continue;
+                }
+                let mut stored = Encbuf::new();
+                let code = self.put_section(&raw.b, true, &mut stored);
+                codes |= code;
+                rest.put_bytes(&stored.b);
+                self.times = Some((raw.b.clone(), code, stored.b));
+                continue;
+            }
             // The value leads' length follows from the count and the value mode.
             codes |= self.put_section(&raw.b, i != 1, &mut rest) << (2 * i);
         }
@@ -181,13 +204,26 @@ struct Info {
     classes: Option<u8>,
 }
 
+/// How the values are coded as integers, or `None` for byte-wise XOR (no plan is smaller).
+fn choose_plan(values: &[f64]) -> Option<DecimalPlan> {
+    let bits = DecimalPlan::at_scale(values, None, false);
+    let plan = match DecimalPlan::best(values) {
+        Some(dec) if bits.as_ref().is_none_or(|b| dec.cost <= b.cost) => Some(dec),
+        _ => bits,
+    };
+    plan.filter(|p| p.cost <= xor_cost(values))
+}
+
+/// The header into `header` and the four sections, the values by `plan` in `layout` (xor
+/// when there is no plan or the layout is xor).
 fn encode_body(
     samples: &[(i64, f64)],
     header: &mut Encbuf,
     layout: Layout,
     owner: Option<u64>,
+    plan: Option<DecimalPlan>,
 ) -> ([Encbuf; 4], Info) {
-    let xor = layout == Layout::Xor;
+    let plan = plan.filter(|_| layout != Layout::Xor);
     let (t0, interval, ts_mode, ts) = match owner {
         Some(off) => {
             let mut ts = Encbuf::new();
@@ -199,19 +235,13 @@ fn encode_body(
     header.put_varint(t0);
     header.put_uvarint(interval);
     let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
-    let bits = if xor { None } else { DecimalPlan::at_scale(&values, None, false) };
-    let dec = if xor { None } else { DecimalPlan::best(&values) };
-    let plan = match dec {
-        Some(dec) if bits.as_ref().is_none_or(|b| dec.cost <= b.cost) => Some(dec),
-        _ => bits,
-    };
     match plan {
-        Some(plan) if plan.cost <= xor_cost(&values) => {
+        Some(plan) => {
             let (x0, vals, exc) = plan.encode(&values);
             let info = Info {
                 bits: plan.scale.is_none(),
                 wide: vals.cont.len() >= vals.nums.len(),
-                classes: (!vals.cont.is_empty()).then(|| vals.best_class_bits()),
+                classes: if vals.cont.is_empty() { None } else { vals.promising_classes() },
             };
             let mode = match plan.scale {
                 None => MODE_BITS,
@@ -652,8 +682,28 @@ impl Split {
     }
 
     /// The class width m (0..=[`MAX_CLASS_BITS`]) whose classes' order-0 entropy plus raw
-    /// bits is the smallest.
-    fn best_class_bits(&self) -> u8 {
+    /// bits is the smallest, if that estimate is not clearly above the split varints' (the
+    /// order-0 entropy of leads and continuations): a chunk is only encoded again as classes
+    /// when they may be smaller.
+    fn promising_classes(&self) -> Option<u8> {
+        let total = self.nums.len() as f64;
+        let bits = |counts: &[u32; 256], total: f64| -> f64 {
+            let (mut entropy, mut used) = (0.0, 0.0);
+            for &c in counts.iter().filter(|&&c| c > 0) {
+                entropy += f64::from(c) * (total / f64::from(c)).log2();
+                used += 1.0;
+            }
+            // A table entry costs about half a byte.
+            entropy + used * 4.0
+        };
+        let split = |b: &Encbuf| {
+            let mut counts = [0u32; 256];
+            for &x in &b.b {
+                counts[usize::from(x)] += 1;
+            }
+            bits(&counts, b.len() as f64)
+        };
+        let varints = split(&self.lead) + split(&self.cont);
         let cost = |m: u8| {
             let mut counts = [0u32; 256];
             let mut raw = 0f64;
@@ -668,20 +718,11 @@ impl Split {
                     raw += f64::from(n);
                 }
             }
-            let total = self.nums.len() as f64;
-            let entropy: f64 = counts
-                .iter()
-                .filter(|&&c| c > 0)
-                .map(|&c| f64::from(c) * (total / f64::from(c)).log2())
-                .sum();
-            // A table entry costs about half a byte.
-            let table = counts.iter().filter(|&&c| c > 0).count() as f64 * 4.0;
-            entropy + raw + table
+            bits(&counts, total) + raw
         };
-        (0..=MAX_CLASS_BITS)
-            .map(|m| (m, cost(m)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(0, |(m, _)| m)
+        let (m, best) =
+            (0..=MAX_CLASS_BITS).map(|m| (m, cost(m))).min_by(|a, b| a.1.total_cmp(&b.1))?;
+        (best < varints * 1.03).then_some(m)
     }
 
     fn put_uvarint(&mut self, mut x: u64) {
