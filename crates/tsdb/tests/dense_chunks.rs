@@ -279,15 +279,21 @@ fn v1_sets() -> Vec<(&'static str, Vec<(i64, f64)>)> {
 /// order 0 and bits mode) still decode to their samples bit for bit.
 #[test]
 fn version_1_chunks_still_decode() {
-    for (name, want) in v1_sets() {
-        let path = format!("{}/tests/data/dense_v1_{name}.bin", env!("CARGO_MANIFEST_DIR"));
+    assert_fixtures_decode(1, v1_sets());
+}
+
+/// Each fixture `tests/data/dense_v{version}_{name}.bin` is a chunk of that format version
+/// that decodes to its samples bit for bit, and every truncation of it is an error, never a
+/// panic.
+fn assert_fixtures_decode(version: u8, sets: Vec<(&str, Vec<(i64, f64)>)>) {
+    for (name, want) in sets {
+        let path = format!("{}/tests/data/dense_v{version}_{name}.bin", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(bytes[0], 1, "{name}");
+        assert_eq!(bytes[0], version, "{name}");
         let got = decode_all(&bytes).unwrap_or_else(|| panic!("{name} does not decode"));
         let got: Vec<(i64, u64)> = got.iter().map(|s| (s.0, s.1.to_bits())).collect();
         let want: Vec<(i64, u64)> = want.iter().map(|s| (s.0, s.1.to_bits())).collect();
         assert_eq!(got, want, "{name}");
-        // Every truncation is an error, never a panic.
         for cut in 0..bytes.len() {
             assert!(decode_all(&bytes[..cut]).is_none(), "{name} cut at {cut}");
         }
@@ -399,18 +405,7 @@ fn v2_sets() -> Vec<(&'static str, Vec<(i64, f64)>)> {
 /// classes) still decode to their samples bit for bit.
 #[test]
 fn version_2_chunks_still_decode() {
-    for (name, want) in v2_sets() {
-        let path = format!("{}/tests/data/dense_v2_{name}.bin", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(bytes[0], 2, "{name}");
-        let got = decode_all(&bytes).unwrap_or_else(|| panic!("{name} does not decode"));
-        let got: Vec<(i64, u64)> = got.iter().map(|s| (s.0, s.1.to_bits())).collect();
-        let want: Vec<(i64, u64)> = want.iter().map(|s| (s.0, s.1.to_bits())).collect();
-        assert_eq!(got, want, "{name}");
-        for cut in 0..bytes.len() {
-            assert!(decode_all(&bytes[..cut]).is_none(), "{name} cut at {cut}");
-        }
-    }
+    assert_fixtures_decode(2, v2_sets());
 }
 
 /// Version 3: noise above a floor takes offsets from the least value as bit-length classes,

@@ -64,18 +64,7 @@ fn uvarint_bits(mut x: u64) -> (u128, u32) {
 
 impl XorChunk {
     pub fn new() -> XorChunk {
-        let mut stream = Vec::with_capacity(MIN_CAPACITY);
-        stream.extend_from_slice(&[0, 0]);
-        XorChunk {
-            stream,
-            t: 0,
-            v: 0.0,
-            t_delta: 0,
-            num: 0,
-            leading: 0xff,
-            trailing: 0,
-            tail: BitTail::default(),
-        }
+        XorChunk::with_buffer(Vec::with_capacity(MIN_CAPACITY))
     }
 
     /// A new chunk in `stream`'s allocation (its bytes are dropped): a series whose chunks
