@@ -7,52 +7,13 @@ mod common;
 
 use std::sync::Arc;
 
+use common::recorder::{Batch, Recorder};
 use common::{Resp, Server};
 use model::Labels;
 use model::value::is_stale_nan;
-use parking_lot::Mutex;
 use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use scrape::target::Target;
 use scrape::{Clock, SystemClock};
-use storage::{Appendable, Appender, SeriesRef, StorageError};
-
-/// What one appender saw: (metric name, value) per sample, and how it ended.
-#[derive(Debug, Default, Clone)]
-struct Batch {
-    samples: Vec<(String, f64)>,
-    committed: bool,
-}
-
-#[derive(Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<Batch>>>);
-struct RecordingAppender(Recorder, Batch);
-
-impl Appendable for Recorder {
-    fn appender(&self) -> Box<dyn Appender> {
-        Box::new(RecordingAppender(self.clone(), Batch::default()))
-    }
-}
-
-impl Appender for RecordingAppender {
-    fn append(
-        &mut self,
-        hint: SeriesRef,
-        l: &Labels,
-        _t: i64,
-        v: f64,
-    ) -> Result<SeriesRef, StorageError> {
-        self.1.samples.push((l.metric_name().unwrap_or("").to_string(), v));
-        Ok(if hint == 0 { 1 } else { hint })
-    }
-    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
-        self.1.committed = true;
-        self.0.0.lock().push(self.1.clone());
-        Ok(())
-    }
-    fn rollback(self: Box<Self>) {
-        self.0.0.lock().push(self.1.clone());
-    }
-}
 
 fn names(b: &Batch) -> Vec<&str> {
     b.samples.iter().map(|(n, _)| n.as_str()).collect()

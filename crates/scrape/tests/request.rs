@@ -6,42 +6,12 @@ mod common;
 
 use std::sync::Arc;
 
+use common::recorder::Recorder;
 use common::{Resp, Server};
 use model::Labels;
-use parking_lot::Mutex;
 use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use scrape::target::Target;
 use scrape::{Clock, SystemClock};
-use storage::{Appendable, Appender, SeriesRef, StorageError};
-
-/// (metric name, value) of every committed sample.
-#[derive(Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<(String, f64)>>>);
-struct RecordingAppender(Recorder, Vec<(String, f64)>);
-
-impl Appendable for Recorder {
-    fn appender(&self) -> Box<dyn Appender> {
-        Box::new(RecordingAppender(self.clone(), Vec::new()))
-    }
-}
-
-impl Appender for RecordingAppender {
-    fn append(
-        &mut self,
-        hint: SeriesRef,
-        l: &Labels,
-        _t: i64,
-        v: f64,
-    ) -> Result<SeriesRef, StorageError> {
-        self.1.push((l.metric_name().unwrap_or("").to_string(), v));
-        Ok(if hint == 0 { 1 } else { hint })
-    }
-    fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        self.0.0.lock().extend(self.1);
-        Ok(())
-    }
-    fn rollback(self: Box<Self>) {}
-}
 
 fn scrape_loop(srv: &Server, path: &str, compression: bool, rec: &Recorder) -> ScrapeLoop {
     let addr = srv.addr.to_string();
@@ -120,11 +90,11 @@ async fn loops_sharing_buffers_read_only_their_own_body() {
     for round in 0..3 {
         big_loop.scrape_and_report().await;
         small_loop.scrape_and_report().await;
-        let small = std::mem::take(&mut *rec_small.0.lock());
+        let small = rec_small.take_committed();
         assert_eq!(small[0], ("small".to_string(), 7.0), "round {round}");
         assert_eq!(small[1], ("up".to_string(), 1.0), "round {round}");
         assert_eq!(small[3], ("scrape_samples_scraped".to_string(), 1.0), "round {round}");
-        let big = std::mem::take(&mut *rec_big.0.lock());
+        let big = rec_big.take_committed();
         assert_eq!(big.len(), 2005, "round {round}");
         assert_eq!(big[1999], ("big_1999".to_string(), 1999.0), "round {round}");
         assert_eq!(big[2002], ("scrape_samples_scraped".to_string(), 2000.0), "round {round}");
