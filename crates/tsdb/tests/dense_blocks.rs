@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 
 use model::{Labels, MatchType, Matcher};
@@ -41,6 +43,13 @@ fn value(i: usize, k: i64) -> f64 {
 }
 
 /// Scrape times with a few milliseconds of jitter now and then, and a gap.
+/// `want`'s samples with their values as bit patterns, as [`common::dump`] returns them.
+fn bits(want: &[(Labels, Vec<(i64, f64)>)]) -> common::Dump {
+    want.iter()
+        .map(|(l, s)| (l.clone(), s.iter().map(|x| (x.0, x.1.to_bits())).collect()))
+        .collect()
+}
+
 fn time(k: i64) -> i64 {
     k * STEP + if k % 10 == 3 { 2 } else { 0 } + if k > 3000 { 60_000 } else { 0 }
 }
@@ -254,24 +263,7 @@ fn shared_timestamps_are_stored_once() {
     assert!(stored * 3 < alone, "{stored} bytes in the block, {alone} encoded alone");
 
     let db = Db::open(dir.path(), Options { retention_ms: 0, ..Options::default() }).unwrap();
-    let q = db.querier(i64::MIN, i64::MAX).unwrap();
-    let m = [Matcher::new(MatchType::Regex, "__name__", "g|h").unwrap()];
-    let mut got = Vec::new();
-    for s in q.select(true, None, &m).unwrap() {
-        let mut s = s.unwrap();
-        let v: Vec<(i64, u64)> = collect_samples(s.samples.as_mut())
-            .unwrap()
-            .iter()
-            .map(|x| (x.t, x.v.to_bits()))
-            .collect();
-        got.push((s.labels.clone(), v));
-    }
-    let want_bits: Vec<(Labels, Vec<(i64, u64)>)> = want
-        .iter()
-        .map(|(l, s)| (l.clone(), s.iter().map(|x| (x.0, x.1.to_bits())).collect()))
-        .collect();
-    assert_eq!(got, want_bits);
-    drop(q);
+    assert_eq!(common::dump(&db), bits(&want));
     db.close().unwrap();
     drop(db);
 
@@ -332,25 +324,8 @@ fn identical_chunks_are_written_once() {
     drop(b);
 
     let db = Db::open(dir.path(), Options { retention_ms: 0, ..Options::default() }).unwrap();
-    let all = |db: &Db| {
-        let q = db.querier(i64::MIN, i64::MAX).unwrap();
-        let m = [Matcher::new(MatchType::Regex, "__name__", ".+").unwrap()];
-        let mut got = Vec::new();
-        for s in q.select(true, None, &m).unwrap() {
-            let mut s = s.unwrap();
-            let v: Vec<(i64, u64)> = collect_samples(s.samples.as_mut())
-                .unwrap()
-                .iter()
-                .map(|x| (x.t, x.v.to_bits()))
-                .collect();
-            got.push((s.labels.clone(), v));
-        }
-        got
-    };
-    let mut want_bits: Vec<(Labels, Vec<(i64, u64)>)> = want
-        .iter()
-        .map(|(l, s)| (l.clone(), s.iter().map(|x| (x.0, x.1.to_bits())).collect()))
-        .collect();
+    let all = common::dump;
+    let mut want_bits = bits(&want);
     assert_eq!(all(&db), want_bits);
     let m = [Matcher::new(MatchType::Equal, "__name__", "x_heap").unwrap()];
     db.delete_series(&m, i64::MIN, t(100)).unwrap();
