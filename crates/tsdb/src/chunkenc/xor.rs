@@ -64,14 +64,7 @@ fn uvarint_bits(mut x: u64) -> (u128, u32) {
 
 impl XorChunk {
     pub fn new() -> XorChunk {
-        XorChunk::with_buffer(Vec::with_capacity(MIN_CAPACITY))
-    }
-
-    /// A new chunk in `stream`'s allocation (its bytes are dropped): a series whose chunks
-    /// are alike in size starts the next one in the last one's buffer, shrunk by the caller,
-    /// instead of growing a fresh one from a few bytes in many steps.
-    pub fn with_buffer(mut stream: Vec<u8>) -> XorChunk {
-        stream.clear();
+        let mut stream = Vec::with_capacity(MIN_CAPACITY);
         stream.extend_from_slice(&[0, 0]);
         XorChunk {
             stream,
@@ -83,11 +76,6 @@ impl XorChunk {
             trailing: 0,
             tail: BitTail::default(),
         }
-    }
-
-    /// The encoded chunk's buffer (as [`XorChunk::bytes`]), for reuse.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.stream
     }
 
     pub fn num_samples(&self) -> u16 {
