@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use crate::alerting::NotificationLog;
 use crate::components::{self, Alerting, AlertingContext, Storage};
-use crate::host::{hostname, now_ms};
+use crate::host::{hostname, now_ms, raise_open_files_limit};
 use crate::lifecycle::Reloader;
 use crate::self_access::SelfAccess;
 use crate::views::{
@@ -75,6 +75,9 @@ impl Server {
     /// Binds the listener, builds every component and starts serving.
     pub async fn start(opts: ServerOptions) -> Result<Server, ServerError> {
         let start_ms = now_ms();
+        if let Some((soft, hard)) = raise_open_files_limit() {
+            tracing::info!(soft, hard, "open-files limit");
+        }
         std::fs::create_dir_all(&opts.storage_path).map_err(|e| ServerError::Storage {
             path: opts.storage_path.display().to_string(),
             reason: e.to_string(),
