@@ -17,7 +17,6 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use model::{Labels, Timestamp};
-use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 use storage::{Appendable, Appender, SeriesRef, StorageError};
 
@@ -26,8 +25,8 @@ use crate::encoding::Encbuf;
 use crate::head::series::NO_WAL_SEGMENT;
 use crate::head::{AppendPin, Head, MemSeries, MixHash, Placement, SeriesPtr, prefetch};
 use crate::options::WalSync;
-use crate::wal::dense::DenseSample;
-use crate::wal::{self, record};
+use crate::wal::dense::{DenseEncoder, DenseSample};
+use crate::wal::record;
 
 /// Most bytes one sample takes in a dense WAL record (ref and time varints, tag, raw value).
 const DENSE_SAMPLE_MAX_BYTES: usize = 10 + 10 + 1 + 8;
@@ -49,8 +48,11 @@ const SCRATCH_KEPT: usize = 8;
 pub(crate) struct Scratch {
     pending: Vec<Pending>,
     slots: Vec<[u64; 3]>,
-    placed: Vec<(u32, Placement)>,
-    samples: Vec<DenseSample>,
+    /// A byte per sample at commit (see [`OWNER`]).
+    marks: Vec<u8>,
+    /// Samples whose series needs a WAL series record.
+    new_series: Vec<u32>,
+    enc: DenseEncoder,
     series_rec: Vec<u8>,
     samples_rec: Vec<u8>,
 }
@@ -72,13 +74,15 @@ impl Scratch {
     fn recycle(mut self, db: &Db) {
         if self.pending.capacity() > SCRATCH_MAX_SAMPLES
             || self.slots.len() > 2 * SCRATCH_MAX_SAMPLES
-            || self.samples.capacity() > SCRATCH_MAX_SAMPLES
+            || self.marks.capacity() > SCRATCH_MAX_SAMPLES
+            || self.enc.len() > SCRATCH_MAX_SAMPLES
         {
             return;
         }
         self.pending.clear();
-        self.placed.clear();
-        self.samples.clear();
+        self.marks.clear();
+        self.new_series.clear();
+        self.enc.clear();
         self.series_rec.clear();
         self.samples_rec.clear();
         let mut pool = db.inner.scratch.lock();
@@ -260,75 +264,261 @@ impl Appender for DbAppender {
     fn rollback(self: Box<Self>) {}
 }
 
-/// A series locked by a commit, with what the commit has placed in it so far.
-struct Locked<'a> {
-    r: u64,
-    g: MutexGuard<'a, MemSeries>,
-    /// Newest in-order sample of the batch so far.
+/// What the commit knows of one sample, a byte per sample: its placement (low two bits), and
+/// whether the commit locked the sample's series at it (the series' first sample in the
+/// batch) and whether the series has further samples in the batch.
+const PLACE_BITS: u8 = 0b11;
+const OWNER: u8 = 1 << 2;
+const REPEATED: u8 = 1 << 3;
+
+fn place_code(p: Placement) -> u8 {
+    match p {
+        Placement::InOrder => 0,
+        Placement::OutOfOrder => 1,
+        Placement::Duplicate => 2,
+    }
+}
+
+fn place_of(mark: u8) -> Placement {
+    match mark & PLACE_BITS {
+        0 => Placement::InOrder,
+        1 => Placement::OutOfOrder,
+        _ => Placement::Duplicate,
+    }
+}
+
+/// A series with several samples in one batch (rare: a scrape has each series once): the
+/// index of its first sample (where it was locked), its newest in-order sample of the batch
+/// so far, and the value its next sample is WAL-coded against.
+struct Repeat {
+    owner: u32,
     last: Option<(i64, f64)>,
-    /// Value the next sample is WAL-coded against.
     base: Option<f64>,
 }
 
-type LockIndex = HashMap<*const parking_lot::Mutex<MemSeries>, u32>;
+type RepeatMap = HashMap<*const parking_lot::Mutex<MemSeries>, Repeat>;
 
-/// Locks every series of the batch once (a series repeated in the batch reuses its lock) and
-/// places each sample again in `placed` (other batches may have been committed since the
-/// appends). `Ok(false)`: a series was removed from the head since it was looked up (the
-/// caller releases the locks and moves its samples). No head-wide lock may be taken while
-/// the locks are held.
-///
-/// # Safety
-/// The batch's appender (and so its pin) outlives `'a`.
-unsafe fn lock_and_place<'a>(
-    head: &Head,
-    pending: &[Pending],
-    placed: &mut Vec<(u32, Placement)>,
-    locked: &mut Vec<Locked<'a>>,
-    min_valid: i64,
-) -> Result<bool, StorageError> {
-    let mut index_of: Option<LockIndex> = None;
-    for (i, p) in pending.iter().enumerate() {
-        if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
-            prefetch(q.series.as_ptr().cast());
+/// The series locks a commit holds: each series of the batch locked once, at its first
+/// sample, and released as soon as its (only) sample is applied, the others at the end (or
+/// at drop, on any error or unwind).
+struct Held<'s, 'a> {
+    pending: &'s [Pending],
+    marks: &'s mut Vec<u8>,
+    /// Series with several samples; built on the first series found locked.
+    repeats: Option<RepeatMap>,
+    /// Samples below this index have released their series' lock (unless `REPEATED`).
+    released: usize,
+    _pin: std::marker::PhantomData<&'a ()>,
+}
+
+impl Drop for Held<'_, '_> {
+    fn drop(&mut self) {
+        for (i, (p, &mark)) in self.pending.iter().zip(self.marks.iter()).enumerate() {
+            if mark & OWNER != 0 && (i >= self.released || mark & REPEATED != 0) {
+                // SAFETY: this commit locked the series at sample `i` and has not released it;
+                // the pin keeps it allocated.
+                unsafe { p.series.get().force_unlock() };
+            }
         }
-        // SAFETY: the caller's contract.
-        let m = unsafe { p.series.get::<'a>() };
-        let li = match m.try_lock() {
-            Some(g) => new_lock(locked, &mut index_of, p, g),
-            None => {
-                // Locked already: by this commit (a repeated series) or by someone else.
-                let map = index_of.get_or_insert_with(|| {
-                    pending[..i]
-                        .iter()
-                        .zip(placed.iter())
-                        .map(|(q, &(li, _))| (q.series.as_ptr(), li))
-                        .collect()
+        self.marks.clear();
+        self.released = 0;
+    }
+}
+
+impl<'a> Held<'_, 'a> {
+    /// The series of sample `i`, locked by this commit.
+    ///
+    /// # Safety
+    /// Sample `i`'s series is locked by this commit, and no other reference to it is alive.
+    #[inline(always)]
+    unsafe fn series_mut(&self, i: usize) -> &'a mut MemSeries {
+        // SAFETY: the caller's contract; the pin keeps the series allocated for `'a`.
+        unsafe { &mut *self.pending[i].series.get::<'a>().data_ptr() }
+    }
+
+    /// Locks every series of the batch once and places each sample again (other batches may
+    /// have been committed since the appends), noting in `new_series` the samples whose
+    /// series has no WAL series record yet. `Ok(false)`: a series was removed from the head
+    /// since it was looked up (every lock is released; the caller moves its samples). No
+    /// head-wide lock may be taken while the locks are held.
+    fn lock_and_place(
+        &mut self,
+        head: &Head,
+        min_valid: i64,
+        new_series: &mut Vec<u32>,
+    ) -> Result<bool, StorageError> {
+        let pending = self.pending;
+        for (i, p) in pending.iter().enumerate() {
+            if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
+                prefetch(q.series.as_ptr().cast());
+            }
+            // SAFETY: the appender's pin outlives the commit.
+            let m = unsafe { p.series.get::<'a>() };
+            let owner = match m.try_lock() {
+                Some(g) => {
+                    std::mem::forget(g);
+                    true
+                }
+                None => {
+                    // Locked already: by this commit (a repeated series) or by someone else.
+                    let marks = &*self.marks;
+                    let map = self.repeats.get_or_insert_with(|| {
+                        // Every sample so far locked its own series.
+                        pending[..i]
+                            .iter()
+                            .zip(marks.iter())
+                            .enumerate()
+                            .map(|(j, (q, &mark))| {
+                                let last =
+                                    (place_of(mark) == Placement::InOrder).then_some((q.t, q.v));
+                                (q.series.as_ptr(), Repeat { owner: j as u32, last, base: None })
+                            })
+                            .collect()
+                    });
+                    if map.contains_key(&p.series.as_ptr()) {
+                        false
+                    } else {
+                        std::mem::forget(m.lock());
+                        true
+                    }
+                }
+            };
+            // SAFETY: locked by this commit just now or at an earlier sample.
+            let s: &MemSeries = unsafe { &*m.data_ptr() };
+            if owner {
+                // Released with the others if anything below fails.
+                self.marks.push(OWNER);
+                if s.dead {
+                    return Ok(false);
+                }
+                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window)?;
+                self.marks[i] |= place_code(place);
+                if !s.logged {
+                    new_series.push(i as u32);
+                }
+                if let Some(map) = self.repeats.as_mut() {
+                    let last = (place == Placement::InOrder).then_some((p.t, p.v));
+                    map.insert(p.series.as_ptr(), Repeat { owner: i as u32, last, base: None });
+                }
+            } else {
+                let Some(rep) = self.repeats.as_mut().and_then(|m| m.get_mut(&p.series.as_ptr()))
+                else {
+                    unreachable!("a series locked by this commit is in its repeat map")
+                };
+                // Not an owner: nothing to release for this sample if placing fails.
+                self.marks.push(0);
+                let place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window)?;
+                if place == Placement::InOrder {
+                    rep.last = Some((p.t, p.v));
+                }
+                self.marks[i] = place_code(place);
+                let owner = rep.owner as usize;
+                self.marks[owner] |= REPEATED;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Codes every sample but duplicates into `enc` for a dense record in WAL segment `seg`:
+    /// each against its series' newest value if that is a base in `seg` (or the batch's
+    /// previous in-order value of the series).
+    fn encode_samples(&mut self, seg: u32, enc: &mut DenseEncoder) {
+        enc.clear();
+        enc.reserve(self.pending.len());
+        for (i, p) in self.pending.iter().enumerate() {
+            let mark = self.marks[i];
+            let place = place_of(mark);
+            if place == Placement::Duplicate {
+                continue;
+            }
+            let sets_base = place == Placement::InOrder;
+            let base = if mark & OWNER != 0 && mark & REPEATED == 0 {
+                // SAFETY: locked by this commit; no other reference to it is alive.
+                let s = unsafe { self.series_mut(i) };
+                if s.wal_seg == seg { s.last().map(|l| l.1) } else { None }
+            } else {
+                let own_base = (mark & OWNER != 0).then(|| {
+                    // SAFETY: as above.
+                    let s = unsafe { self.series_mut(i) };
+                    if s.wal_seg == seg { s.last().map(|l| l.1) } else { None }
                 });
-                match map.get(&p.series.as_ptr()) {
-                    Some(&li) => li,
-                    None => new_lock(locked, &mut index_of, p, m.lock()),
+                let rep = self
+                    .repeats
+                    .as_mut()
+                    .and_then(|m| m.get_mut(&p.series.as_ptr()))
+                    .unwrap_or_else(|| unreachable!("repeated series are in the repeat map"));
+                if let Some(b) = own_base {
+                    rep.base = b;
+                }
+                let base = rep.base;
+                if sets_base {
+                    rep.base = Some(p.v);
+                }
+                base
+            };
+            enc.push(&DenseSample { r: p.r, t: p.t, v: p.v, base, sets_base });
+        }
+    }
+
+    /// Applies every sample to its series, releasing each series' lock once its last sample
+    /// is in. Returns the oldest and newest time applied.
+    fn apply(&mut self, head: &Head, logged_seg: u32) -> (i64, i64) {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mapper = head.mapper.as_ref();
+        let range = head.chunk_range.max(1);
+        // The range start of the latest timestamp (a scrape's samples share one).
+        let mut range_of = (i64::MIN, crate::blockwriter::align_down(i64::MIN, range));
+        let pending = self.pending;
+        for (i, p) in pending.iter().enumerate() {
+            if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
+                prefetch(q.series.as_ptr().cast());
+            }
+            if let Some(q) = pending.get(i + CHUNK_PREFETCH_AHEAD) {
+                // SAFETY: locked by this commit (at that sample or before); only read here.
+                let ahead = unsafe { &*q.series.get::<'a>().data_ptr() };
+                if let Some(o) = ahead.open.as_ref() {
+                    // The end being written and the header holding the sample count.
+                    let b = o.chunk.bytes();
+                    prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+                    prefetch(b.as_ptr());
                 }
             }
-        };
-        let l = &mut locked[li as usize];
-        if l.g.dead {
-            return Ok(false);
+            let mark = self.marks[i];
+            // SAFETY: locked by this commit; no other reference to it is alive.
+            let s = unsafe { self.series_mut(i) };
+            s.logged = true;
+            match place_of(mark) {
+                Placement::InOrder => {
+                    if range_of.0 != p.t {
+                        range_of = (p.t, crate::blockwriter::align_down(p.t, range));
+                    }
+                    s.append_in_range(p.t, p.v, range, range_of.1, mapper.map(|m| (m, p.r)));
+                    s.wal_seg = logged_seg;
+                    lo = lo.min(p.t);
+                    hi = hi.max(p.t);
+                }
+                Placement::OutOfOrder => {
+                    s.insert_ooo(p.t, p.v);
+                    lo = lo.min(p.t);
+                    hi = hi.max(p.t);
+                }
+                Placement::Duplicate => {}
+            }
+            if mark & (OWNER | REPEATED) == OWNER {
+                // SAFETY: locked by this commit at this sample, which is its only one.
+                unsafe { p.series.get().force_unlock() };
+            }
+            self.released = i + 1;
         }
-        let place = l.g.place(l.last, p.t, p.v, min_valid, head.ooo_window)?;
-        if place == Placement::InOrder {
-            l.last = Some((p.t, p.v));
-        }
-        placed.push((li, place));
+        (lo, hi)
     }
-    Ok(true)
 }
 
 /// Points the samples of series truncation removed to the live series of the same labels
 /// (created again if need be).
 ///
 /// # Safety
-/// As [`lock_and_place`]; no series lock is held.
+/// The batch's appender (and so its pin) outlives the call; no series lock is held.
 unsafe fn move_from_dead(head: &Head, pending: &mut [Pending]) {
     let mut moved: HashMap<*const parking_lot::Mutex<MemSeries>, (u64, SeriesPtr)> = HashMap::new();
     for p in pending.iter_mut() {
@@ -354,7 +544,7 @@ unsafe fn move_from_dead(head: &Head, pending: &mut [Pending]) {
 impl Db {
     /// Commits a batch whose appender (holding the pin of `pending`'s series) is alive.
     fn commit(&self, scratch: &mut Scratch) -> Result<(), StorageError> {
-        let Scratch { pending, placed, samples, series_rec, samples_rec, .. } = scratch;
+        let Scratch { pending, marks, new_series, enc, series_rec, samples_rec, .. } = scratch;
         if pending.is_empty() {
             return Ok(());
         }
@@ -366,54 +556,49 @@ impl Db {
         // Lock every series once, validate the whole batch, log it, then apply it under the
         // same locks. Series may have been dropped by truncation since append: such samples
         // go to the series of the same labels.
-        let mut locked: Vec<Locked<'_>> = Vec::with_capacity(pending.len());
-        placed.reserve(pending.len());
-        loop {
-            // SAFETY: the appender calling this outlives the commit.
-            if unsafe { lock_and_place(head, pending, placed, &mut locked, min_valid)? } {
-                break;
+        let mut held = loop {
+            new_series.clear();
+            let mut held = Held {
+                pending,
+                marks: &mut *marks,
+                repeats: None,
+                released: 0,
+                _pin: std::marker::PhantomData,
+            };
+            if held.lock_and_place(head, min_valid, new_series)? {
+                break held;
             }
-            locked.clear();
-            placed.clear();
-            // SAFETY: as above; the locks are released.
+            drop(held);
+            // SAFETY: the appender calling this outlives the commit; the locks are released.
             unsafe { move_from_dead(head, pending) };
-        }
+        };
         // The segment the samples are logged to; series whose newest sample is a base there
         // code their values against it.
         let mut logged_seg = NO_WAL_SEGMENT;
         if let Some(wal) = w.wal.as_mut() {
-            let new_series: Vec<(u64, &Labels)> =
-                locked.iter().filter(|l| !l.g.logged).map(|l| (l.r, &l.g.labels)).collect();
-            let mut series_buf = Encbuf { b: std::mem::take(series_rec) };
+            series_rec.clear();
             if !new_series.is_empty() {
-                record::encode_series(&new_series, &mut series_buf);
+                let list: Vec<(u64, &Labels)> = new_series
+                    .iter()
+                    .map(|&i| {
+                        // SAFETY: locked by this commit; the reference ends with `list`.
+                        let s = unsafe { &*held.series_mut(i as usize) };
+                        (held.pending[i as usize].r, &s.labels)
+                    })
+                    .collect();
+                let mut series_buf = Encbuf { b: std::mem::take(series_rec) };
+                record::encode_series(&list, &mut series_buf);
+                *series_rec = series_buf.b;
             }
-            drop(new_series);
-            *series_rec = series_buf.b;
             let seg = wal
-                .reserve(series_rec.len() + 32 + pending.len() * DENSE_SAMPLE_MAX_BYTES)
+                .reserve(series_rec.len() + 32 + held.pending.len() * DENSE_SAMPLE_MAX_BYTES)
                 .map_err(StorageError::from)?;
             logged_seg = seg;
-            for l in &mut locked {
-                l.base = if l.g.wal_seg == seg { l.g.last().map(|l| l.1) } else { None };
+            held.encode_samples(seg, enc);
+            samples_rec.clear();
+            if !enc.is_empty() {
+                enc.finish(samples_rec);
             }
-            samples.reserve(pending.len());
-            for (p, &(li, place)) in pending.iter().zip(placed.iter()) {
-                if place == Placement::Duplicate {
-                    continue;
-                }
-                let l = &mut locked[li as usize];
-                let sets_base = place == Placement::InOrder;
-                samples.push(DenseSample { r: p.r, t: p.t, v: p.v, base: l.base, sets_base });
-                if sets_base {
-                    l.base = Some(p.v);
-                }
-            }
-            let mut samples_buf = Encbuf { b: std::mem::take(samples_rec) };
-            if !samples.is_empty() {
-                wal::dense::encode(samples, &mut samples_buf);
-            }
-            *samples_rec = samples_buf.b;
             let recs: SmallVec<[&[u8]; 2]> = [series_rec.as_slice(), samples_rec.as_slice()]
                 .into_iter()
                 .filter(|b| !b.is_empty())
@@ -432,34 +617,8 @@ impl Db {
                 }
             }
         }
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let mapper = head.mapper.as_ref();
-        for (i, (p, &(li, place))) in pending.iter().zip(placed.iter()).enumerate() {
-            if let Some(&(further, _)) = placed.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
-                prefetch((&*locked[further as usize].g as *const MemSeries).cast());
-            }
-            if let Some(&(ahead, _)) = placed.get(i + CHUNK_PREFETCH_AHEAD)
-                && let Some(o) = locked[ahead as usize].g.open.as_ref()
-            {
-                // The end being written and the header holding the sample count.
-                let b = o.chunk.bytes();
-                prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
-                prefetch(b.as_ptr());
-            }
-            let g = &mut locked[li as usize].g;
-            g.logged = true;
-            match place {
-                Placement::InOrder => {
-                    g.append(p.t, p.v, head.chunk_range, mapper.map(|m| (m, p.r)));
-                    g.wal_seg = logged_seg;
-                }
-                Placement::OutOfOrder => g.insert_ooo(p.t, p.v),
-                Placement::Duplicate => continue,
-            }
-            lo = lo.min(p.t);
-            hi = hi.max(p.t);
-        }
-        drop(locked);
+        let (lo, hi) = held.apply(head, logged_seg);
+        drop(held);
         if lo <= hi {
             head.note_times(lo, hi);
         }
@@ -467,22 +626,6 @@ impl Db {
         crate::head::trim::maybe_release();
         Ok(())
     }
-}
-
-/// Adds a newly locked series to `locked` (and to `index_of` once that exists); returns its
-/// index.
-fn new_lock<'a>(
-    locked: &mut Vec<Locked<'a>>,
-    index_of: &mut Option<LockIndex>,
-    p: &Pending,
-    g: MutexGuard<'a, MemSeries>,
-) -> u32 {
-    let li = locked.len() as u32;
-    locked.push(Locked { r: p.r, g, last: None, base: None });
-    if let Some(map) = index_of.as_mut() {
-        map.insert(p.series.as_ptr(), li);
-    }
-    li
 }
 
 #[cfg(test)]

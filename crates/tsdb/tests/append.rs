@@ -10,6 +10,8 @@ use model::{Labels, Matcher, Sample};
 use storage::{Appendable, Queryable, StorageError, collect_samples};
 use tsdb::{Db, Options};
 
+mod common;
+
 fn lbl(name: &str, job: &str) -> Labels {
     Labels::new([("__name__", name), ("job", job)])
 }
@@ -230,4 +232,67 @@ fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
         let want: Vec<(i64, f64)> = committed.iter().map(|&t| (t, t as f64 + i as f64)).collect();
         assert_eq!(got, want, "series {i} holds exactly the committed batches");
     }
+}
+
+#[test]
+fn batches_with_repeated_series_are_logged_and_replayed_bit_exactly() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || Options {
+        wal_segment_size: 64 * 1024,
+        out_of_order_time_window_ms: 3_600_000,
+        ..Options::default()
+    };
+    let mut want: BTreeMap<Labels, BTreeMap<i64, u64>> = BTreeMap::new();
+    let put = |want: &mut BTreeMap<Labels, BTreeMap<i64, u64>>, l: &Labels, t: i64, v: f64| {
+        want.entry(l.clone()).or_default().insert(t, v.to_bits());
+    };
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        let mut series: Vec<Labels> = (0..100).map(common::series).collect();
+        let mut refs = vec![0u64; 400];
+        for step in 0..200i64 {
+            let t = 1_000_000 + step * 15_000;
+            // A series first seen in the middle of a batch, every tenth step.
+            if step % 10 == 5 {
+                series.push(common::series(1000 + step as usize));
+            }
+            let mut app = db.appender();
+            for (i, l) in series.iter().enumerate() {
+                let v = common::value(i, step);
+                refs[i] = app.append(refs[i], l, t, v).unwrap();
+                put(&mut want, l, t, v);
+            }
+            for (i, l) in series.iter().enumerate().step_by(10) {
+                // Later samples of the same series in the batch, a duplicate of one of them
+                // (ignored), a conflicting one (refused) and an out-of-order one.
+                let v = common::value(i + 1, step) + 0.5;
+                refs[i] = app.append(refs[i], l, t + 1, v).unwrap();
+                app.append(refs[i], l, t + 2, v).unwrap();
+                app.append(refs[i], l, t + 2, v).unwrap();
+                assert_eq!(
+                    app.append(refs[i], l, t + 2, v + 1.0),
+                    Err(StorageError::DuplicateSampleForTimestamp)
+                );
+                put(&mut want, l, t + 1, v);
+                put(&mut want, l, t + 2, v);
+                if step > 0 {
+                    app.append(refs[i], l, t - 7_000, -3.25).unwrap();
+                    put(&mut want, l, t - 7_000, -3.25);
+                }
+            }
+            app.commit().unwrap();
+        }
+        let flat = |d: common::Dump| -> BTreeMap<Labels, BTreeMap<i64, u64>> {
+            d.into_iter().map(|(l, s)| (l, s.into_iter().collect())).collect()
+        };
+        assert_eq!(flat(common::dump(&db)), want);
+        let segments = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+        assert!(segments > 3, "expected several segments, got {segments}");
+        // Dropped without a close: the next open replays the WAL.
+    }
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let got: BTreeMap<Labels, BTreeMap<i64, u64>> =
+        common::dump(&db).into_iter().map(|(l, s)| (l, s.into_iter().collect())).collect();
+    assert_eq!(got, want);
 }

@@ -191,12 +191,34 @@ impl MemSeries {
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
         let range = chunk_range.max(1);
+        self.append_in_range(t, v, range, crate::blockwriter::align_down(t, range), mapper);
+    }
+
+    /// [`MemSeries::append`] given the chunk range (at least 1) and the start of the range
+    /// `t` falls in (`align_down(t, range)`), which a commit of many samples of one timestamp
+    /// computes once instead of dividing at every sample.
+    #[inline]
+    pub fn append_in_range(
+        &mut self,
+        t: i64,
+        v: f64,
+        range: i64,
+        t_range_start: i64,
+        mapper: Option<(&ChunkMapper, u64)>,
+    ) {
         let cut = match &self.open {
             None => true,
-            // A chunk never crosses the end of the chunk range it starts in.
+            // A chunk never crosses the end of the chunk range it starts in: `t` (not older
+            // than the chunk's start) is past that end exactly when the chunk starts before
+            // `t`'s range. At the ends of the time line (a range start that saturates) the
+            // end is computed as it is stored.
             Some(o) => {
                 o.chunk.num_samples() >= SAMPLES_PER_CHUNK
-                    || t >= crate::blockwriter::align_down(o.mint, range).saturating_add(range)
+                    || if t_range_start != i64::MIN && t_range_start.checked_add(range).is_some() {
+                        o.mint < t_range_start
+                    } else {
+                        t >= crate::blockwriter::align_down(o.mint, range).saturating_add(range)
+                    }
             }
         };
         if cut {

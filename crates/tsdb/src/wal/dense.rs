@@ -36,14 +36,37 @@ pub struct DenseSample {
 }
 
 /// The smallest scale at which both `v` and `base` are exact decimals, with the delta.
+#[inline]
 fn decimal_delta(v: f64, base: f64) -> Option<(u32, i64)> {
     (0..=MAX_SCALE).find_map(|k| {
+        // A cheap necessary condition first: most scales of most values fail it, and the
+        // exact test below costs divisions.
+        let p = pow10(k);
+        if !near_integer(v * p) || !near_integer(base * p) {
+            return None;
+        }
         let (mv, mb) = (scaled(v, k)?, scaled(base, k)?);
         let d = mv.checked_sub(mb)?;
         // The decoder recomputes the base's units the same way, so this round-trips.
         let back = (mb.checked_add(d)? as f64) / pow10(k);
         (back.to_bits() == v.to_bits()).then_some((k, d))
     })
+}
+
+/// False when `x` (a value times 10^k) is too far from an integer for the value to be an
+/// exact decimal at that scale. If `v` is the double nearest `m / 10^k` (what [`scaled`]
+/// accepts), `v * 10^k` is `m` times (1 + e) with |e| below 2^-51 (two roundings), so it is
+/// within |x| * 2^-50 of `m`; both sides of the test are exact. Also false where `scaled`
+/// fails anyway (|x| ≥ 2^53, NaN, infinities).
+#[inline(always)]
+fn near_integer(x: f64) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if x.abs() >= EXACT || x.is_nan() {
+        return false;
+    }
+    let t = x as i64 as f64;
+    let frac = (x - t).abs();
+    frac.min(1.0 - frac) <= x.abs() * (1.0 / (1u64 << 50) as f64)
 }
 
 fn uvarint_len(mut x: u64) -> usize {
@@ -57,49 +80,123 @@ fn uvarint_len(mut x: u64) -> usize {
 
 /// Appends the record for `samples` to `out`.
 pub fn encode(samples: &[DenseSample], out: &mut Encbuf) {
-    out.put_byte(DENSE_SAMPLES);
-    out.put_uvarint(samples.len() as u64);
-    let Some(first) = samples.first() else { return };
-    out.put_varint(first.t);
-    let mut prev_r = 0u64;
+    let mut e = DenseEncoder::default();
     for s in samples {
-        out.put_varint(s.r.wrapping_sub(prev_r) as i64);
-        prev_r = s.r;
+        e.push(s);
     }
-    let mut prev_t = first.t;
-    for s in samples {
-        out.put_varint(s.t.wrapping_sub(prev_t));
-        prev_t = s.t;
+    e.finish(&mut out.b);
+}
+
+/// Builds a dense record one sample at a time (the columns apart, joined by
+/// [`DenseEncoder::finish`]); its buffers are kept for the next record after
+/// [`DenseEncoder::clear`]. Gives the bytes [`encode`] gives.
+#[derive(Debug, Default)]
+pub struct DenseEncoder {
+    n: u64,
+    first_t: i64,
+    prev_r: u64,
+    prev_t: i64,
+    refs: Vec<u8>,
+    times: Vec<u8>,
+    tags: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+#[inline(always)]
+fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        b.push((x as u8) | 0x80);
+        x >>= 7;
     }
-    let mut payload = Encbuf::new();
-    for s in samples {
+    b.push(x as u8);
+}
+
+#[inline(always)]
+fn put_varint(b: &mut Vec<u8>, x: i64) {
+    put_uvarint(b, ((x << 1) ^ (x >> 63)) as u64);
+}
+
+impl DenseEncoder {
+    /// Starts a new record, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.n = 0;
+        self.refs.clear();
+        self.times.clear();
+        self.tags.clear();
+        self.payload.clear();
+    }
+
+    /// Samples pushed since the last clear.
+    pub fn len(&self) -> usize {
+        self.n as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Makes room for `n` more samples of typical size.
+    pub fn reserve(&mut self, n: usize) {
+        self.refs.reserve(n);
+        self.times.reserve(n);
+        self.tags.reserve(n);
+        self.payload.reserve(2 * n);
+    }
+
+    #[inline]
+    pub fn push(&mut self, s: &DenseSample) {
+        if self.n == 0 {
+            self.first_t = s.t;
+            self.prev_t = s.t;
+            self.prev_r = 0;
+        }
+        self.n += 1;
+        put_varint(&mut self.refs, s.r.wrapping_sub(self.prev_r) as i64);
+        self.prev_r = s.r;
+        put_varint(&mut self.times, s.t.wrapping_sub(self.prev_t));
+        self.prev_t = s.t;
         let flag = if s.sets_base { SETS_BASE } else { 0 };
+        let payload = &mut self.payload;
         let tag = match s.base {
             Some(b) if b.to_bits() == s.v.to_bits() => KIND_SAME,
             Some(b) => match decimal_delta(s.v, b) {
                 Some((k, d)) if uvarint_len(((d << 1) ^ (d >> 63)) as u64) < 8 => {
-                    payload.put_varint(d);
+                    put_varint(payload, d);
                     KIND_DECIMAL | (k as u8) << 3
                 }
                 _ => {
                     let x = s.v.to_bits() ^ b.to_bits();
                     if uvarint_len(x) < 8 {
-                        payload.put_uvarint(x);
+                        put_uvarint(payload, x);
                         KIND_XOR
                     } else {
-                        payload.put_bytes(&s.v.to_bits().to_le_bytes());
+                        payload.extend_from_slice(&s.v.to_bits().to_le_bytes());
                         KIND_RAW
                     }
                 }
             },
             None => {
-                payload.put_bytes(&s.v.to_bits().to_le_bytes());
+                payload.extend_from_slice(&s.v.to_bits().to_le_bytes());
                 KIND_RAW
             }
         };
-        out.put_byte(tag | flag);
+        self.tags.push(tag | flag);
     }
-    out.put_bytes(&payload.b);
+
+    /// Appends the record of the samples pushed to `out`.
+    pub fn finish(&self, out: &mut Vec<u8>) {
+        out.reserve(20 + self.refs.len() + self.times.len() + self.tags.len() + self.payload.len());
+        out.push(DENSE_SAMPLES);
+        put_uvarint(out, self.n);
+        if self.n == 0 {
+            return;
+        }
+        put_varint(out, self.first_t);
+        out.extend_from_slice(&self.refs);
+        out.extend_from_slice(&self.times);
+        out.extend_from_slice(&self.tags);
+        out.extend_from_slice(&self.payload);
+    }
 }
 
 /// Reads `n` varints from the start of `b` and calls `push` with their running sums from
@@ -385,6 +482,126 @@ mod tests {
             }
         }
         bytes
+    }
+
+    /// The search of the scale without the cheap filter, as it was first written.
+    fn decimal_delta_plain(v: f64, base: f64) -> Option<(u32, i64)> {
+        (0..=MAX_SCALE).find_map(|k| {
+            let (mv, mb) = (scaled(v, k)?, scaled(base, k)?);
+            let d = mv.checked_sub(mb)?;
+            let back = (mb.checked_add(d)? as f64) / pow10(k);
+            (back.to_bits() == v.to_bits()).then_some((k, d))
+        })
+    }
+
+    /// Decimals of every scale and size, their neighbours one ulp away, products of
+    /// divisions, random bit patterns.
+    fn value_cases() -> Vec<f64> {
+        let mut out = vec![0.0, -0.0, f64::NAN, f64::INFINITY, 1e-300, 4503599627370495.5];
+        for i in 0..20_000u64 {
+            let z = mix(i);
+            let k = (z % 12) as i32;
+            let m = (mix(z) >> (z % 60)) as i64 * if z & 1 == 0 { 1 } else { -1 };
+            let d = m as f64 / 10f64.powi(k);
+            out.extend([
+                d,
+                f64::from_bits(d.to_bits().wrapping_add(1)),
+                f64::from_bits(d.to_bits().wrapping_sub(1)),
+                m as f64 * 0.001,
+                (m % 100_000) as f64 / 1000.0 / 1000.0,
+                f64::from_bits(mix(z ^ 7)),
+            ]);
+        }
+        out
+    }
+
+    #[test]
+    fn the_filtered_scale_search_finds_what_the_plain_one_finds() {
+        let vals = value_cases();
+        for (i, &v) in vals.iter().enumerate() {
+            for base in
+                [vals[(i * 7 + 3) % vals.len()], v + 0.5, v * 1.1, (v * 100.0).round() / 100.0]
+            {
+                assert_eq!(decimal_delta(v, base), decimal_delta_plain(v, base), "{v:e} {base:e}");
+            }
+        }
+    }
+
+    /// The record [`encode`] wrote before it was built on [`DenseEncoder`].
+    fn encode_plain(samples: &[DenseSample], out: &mut Encbuf) {
+        out.put_byte(DENSE_SAMPLES);
+        out.put_uvarint(samples.len() as u64);
+        let Some(first) = samples.first() else { return };
+        out.put_varint(first.t);
+        let mut prev_r = 0u64;
+        for s in samples {
+            out.put_varint(s.r.wrapping_sub(prev_r) as i64);
+            prev_r = s.r;
+        }
+        let mut prev_t = first.t;
+        for s in samples {
+            out.put_varint(s.t.wrapping_sub(prev_t));
+            prev_t = s.t;
+        }
+        let mut payload = Encbuf::new();
+        for s in samples {
+            let flag = if s.sets_base { SETS_BASE } else { 0 };
+            let tag = match s.base {
+                Some(b) if b.to_bits() == s.v.to_bits() => KIND_SAME,
+                Some(b) => match decimal_delta_plain(s.v, b) {
+                    Some((k, d)) if uvarint_len(((d << 1) ^ (d >> 63)) as u64) < 8 => {
+                        payload.put_varint(d);
+                        KIND_DECIMAL | (k as u8) << 3
+                    }
+                    _ => {
+                        let x = s.v.to_bits() ^ b.to_bits();
+                        if uvarint_len(x) < 8 {
+                            payload.put_uvarint(x);
+                            KIND_XOR
+                        } else {
+                            payload.put_bytes(&s.v.to_bits().to_le_bytes());
+                            KIND_RAW
+                        }
+                    }
+                },
+                None => {
+                    payload.put_bytes(&s.v.to_bits().to_le_bytes());
+                    KIND_RAW
+                }
+            };
+            out.put_byte(tag | flag);
+        }
+        out.put_bytes(&payload.b);
+    }
+
+    #[test]
+    fn the_streaming_encoder_writes_the_bytes_of_the_plain_one_and_reuses_its_buffers() {
+        let vals = value_cases();
+        let mut enc = DenseEncoder::default();
+        let mut got = Vec::new();
+        for batch in 0..40usize {
+            let samples: Vec<DenseSample> = (0..batch * 13)
+                .map(|i| {
+                    let z = mix((batch * 1000 + i) as u64);
+                    DenseSample {
+                        r: (i as u64 * 3) ^ (z & 1),
+                        t: 1_700_000_000_000 + (z % 5) as i64 - 2,
+                        v: vals[z as usize % vals.len()],
+                        base: (z & 6 != 0).then(|| vals[(z >> 8) as usize % vals.len()]),
+                        sets_base: z & 8 != 0,
+                    }
+                })
+                .collect();
+            let mut want = Encbuf::new();
+            encode_plain(&samples, &mut want);
+            enc.clear();
+            for s in &samples {
+                enc.push(s);
+            }
+            got.clear();
+            enc.finish(&mut got);
+            assert_eq!(got, want.b, "batch {batch}");
+        }
     }
 
     #[test]

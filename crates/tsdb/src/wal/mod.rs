@@ -11,6 +11,8 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use smallvec::SmallVec;
+
 use crate::encoding::crc32;
 use crate::error::{Result, TsdbError};
 
@@ -108,6 +110,8 @@ pub struct Wal {
     index: u32,
     pos: u64,
     buf: Vec<u8>,
+    /// Compressed records of the last [`Wal::log`] call, reused (one per record of a call).
+    packed: Vec<Vec<u8>>,
     dirty: bool,
     zstd: Option<zstd::bulk::Compressor<'static>>,
 }
@@ -146,6 +150,7 @@ impl Wal {
             index,
             pos: 0,
             buf: Vec::new(),
+            packed: Vec::new(),
             dirty: false,
             zstd: zstd::bulk::Compressor::new(ZSTD_LEVEL).ok(),
         })
@@ -184,31 +189,57 @@ impl Wal {
     /// On failure the segment is truncated back so no partial record stays behind, and the
     /// error is returned.
     pub fn log(&mut self, recs: &[&[u8]]) -> Result<()> {
-        let mut snappy = snap::raw::Encoder::new();
-        let compressed: Vec<Option<(u8, Vec<u8>)>> = recs
+        // Compressed into buffers kept between calls (no allocation per call once they have
+        // grown), each sized to the bound, so compression never fails for want of room.
+        let mut packed = std::mem::take(&mut self.packed);
+        if packed.len() < recs.len() {
+            packed.resize_with(recs.len(), Vec::new);
+        }
+        let mut snappy = None;
+        let mut flags: SmallVec<[u8; 2]> = SmallVec::new();
+        for (r, out) in recs.iter().zip(packed.iter_mut()) {
+            out.clear();
+            let flag = match self.zstd.as_mut() {
+                Some(z) => {
+                    out.reserve(zstd::zstd_safe::compress_bound(r.len()));
+                    z.compress_to_buffer(r, out).is_ok().then_some(FLAG_ZSTD)
+                }
+                None => {
+                    out.resize(snap::raw::max_compress_len(r.len()), 0);
+                    let enc = snappy.get_or_insert_with(snap::raw::Encoder::new);
+                    match enc.compress(r, out) {
+                        Ok(n) => {
+                            out.truncate(n);
+                            Some(FLAG_SNAPPY)
+                        }
+                        Err(_) => None,
+                    }
+                }
+            };
+            // Kept only when it shrinks the record.
+            flags.push(flag.filter(|_| out.len() < r.len()).unwrap_or(0));
+        }
+        let framed: SmallVec<[(u8, &[u8]); 2]> = recs
             .iter()
-            .map(|r| {
-                let c = match self.zstd.as_mut() {
-                    Some(z) => (FLAG_ZSTD, z.compress(r).ok()?),
-                    None => (FLAG_SNAPPY, snappy.compress_vec(r).ok()?),
-                };
-                (c.1.len() < r.len()).then_some(c)
-            })
+            .zip(&packed)
+            .zip(&flags)
+            .map(|((r, c), &flag)| if flag == 0 { (0, *r) } else { (flag, c.as_slice()) })
             .collect();
-        let framed: Vec<(u8, &[u8])> = recs
-            .iter()
-            .zip(&compressed)
-            .map(|(r, c)| match c {
-                Some((flag, c)) => (*flag, c.as_slice()),
-                None => (0, *r),
-            })
-            .collect();
+        let res = self.write_framed(&framed);
+        drop(framed);
+        self.packed = packed;
+        res
+    }
+
+    /// Frames records (with their flags) at the end of the segment and writes them, cutting a
+    /// new segment first if they do not fit.
+    fn write_framed(&mut self, framed: &[(u8, &[u8])]) -> Result<()> {
         self.buf.clear();
-        frame(&framed, self.pos as usize, &mut self.buf);
+        frame(framed, self.pos as usize, &mut self.buf);
         if self.pos > 0 && self.pos + self.buf.len() as u64 > self.seg_size {
             self.cut()?;
             self.buf.clear();
-            frame(&framed, 0, &mut self.buf);
+            frame(framed, 0, &mut self.buf);
         }
         // Positional: after a failed write (e.g. a full disk) the file cursor may sit past
         // `pos`; writing there would leave a hole that replay reads as a corrupt page.
