@@ -18,6 +18,6 @@ pub use error::StorageError;
 pub use iter::{SliceIterator, collect_samples};
 pub use mem::MemStorage;
 pub use traits::{
-    Appendable, Appender, Querier, Queryable, SampleIterator, SelectHints, Series, SeriesRef,
+    Appendable, Appender, BatchSample, Querier, Queryable, SampleIterator, SelectHints, Series, SeriesRef,
     SeriesSet, Storage,
 };

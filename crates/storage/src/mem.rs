@@ -213,7 +213,7 @@ impl Querier for MemQuerier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect_samples;
+    use crate::{BatchSample, collect_samples};
     use model::MatchType;
 
     fn labels(job: &str) -> Labels {
@@ -249,6 +249,28 @@ mod tests {
         );
         append_all(&s, &[("a", 20, 2.0)]).unwrap();
         assert_eq!(s.num_samples(), 2);
+    }
+
+    #[test]
+    fn a_batch_append_gives_each_sample_the_result_of_its_own_append() {
+        let s = MemStorage::new();
+        append_all(&s, &[("a", 10, 1.0)]).unwrap();
+        let (a, b) = (labels("a"), labels("b"));
+        let batch = [
+            BatchSample { hint: 0, labels: &a, t: 20, v: 2.0 },
+            BatchSample { hint: 0, labels: &a, t: 5, v: 0.5 },
+            BatchSample { hint: 0, labels: &b, t: 20, v: 7.0 },
+            BatchSample { hint: 0, labels: &a, t: 20, v: 3.0 },
+        ];
+        let mut app = s.appender();
+        let mut out = vec![Ok(99)];
+        app.append_batch(&batch, &mut out);
+        assert_eq!(out.len(), 5, "results are appended after what `out` held");
+        assert!(out[1].is_ok() && out[3].is_ok());
+        assert_eq!(out[2], Err(StorageError::OutOfOrderSample));
+        assert_eq!(out[4], Err(StorageError::DuplicateSampleForTimestamp));
+        app.commit().unwrap();
+        assert_eq!(s.num_samples(), 3);
     }
 
     #[test]

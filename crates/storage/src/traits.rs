@@ -27,11 +27,34 @@ pub trait Appender: Send {
         v: f64,
     ) -> Result<SeriesRef, StorageError>;
 
+    /// Adds `samples` in order, as one [`Appender::append`] call each would, and pushes each
+    /// call's result to `out` (one per sample, in order). Storages may override it with a
+    /// faster equivalent (one dynamic call per batch, series loaded ahead of use).
+    fn append_batch(
+        &mut self,
+        samples: &[BatchSample<'_>],
+        out: &mut Vec<Result<SeriesRef, StorageError>>,
+    ) {
+        out.reserve(samples.len());
+        for s in samples {
+            out.push(self.append(s.hint, s.labels, s.t, s.v));
+        }
+    }
+
     /// Makes every sample of the batch durable and visible, or none of them.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
 
     /// Discards the batch.
     fn rollback(self: Box<Self>);
+}
+
+/// One sample of [`Appender::append_batch`]: the arguments of one [`Appender::append`] call.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchSample<'a> {
+    pub hint: SeriesRef,
+    pub labels: &'a Labels,
+    pub t: Timestamp,
+    pub v: f64,
 }
 
 /// Something that can be read.

@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
-use storage::{Appendable, Queryable};
+use storage::{Appendable, BatchSample, Queryable};
 use tsdb::chunkenc::{XorChunk, XorIterator};
 use tsdb::{Db, Options};
 
@@ -41,6 +41,29 @@ fn append(c: &mut Criterion) {
             app.commit().unwrap();
         })
     });
+    let mut refs = vec![0u64; SERIES];
+    let mut out = Vec::with_capacity(SERIES);
+    // Filled per batch (as a caller would), allocated once.
+    let mut batch: Vec<BatchSample<'_>> = Vec::with_capacity(SERIES);
+    g.bench_function("append_batch_commit_10k_existing_series", |b| {
+        b.iter(|| {
+            t += 15_000;
+            batch.clear();
+            batch.extend(ls.iter().zip(&refs).enumerate().map(|(i, (l, &hint))| BatchSample {
+                hint,
+                labels: l,
+                t,
+                v: (t / 1000 + i as i64) as f64 * 0.5,
+            }));
+            let mut app = db.appender();
+            out.clear();
+            app.append_batch(&batch, &mut out);
+            app.commit().unwrap();
+            for (r, res) in refs.iter_mut().zip(&out) {
+                *r = *res.as_ref().unwrap();
+            }
+        })
+    });
     g.finish();
 }
 
@@ -49,6 +72,12 @@ fn append(c: &mut Criterion) {
 /// the series of the next batch are no longer in the CPU caches. Only appends and commits are
 /// timed.
 fn append_cold(c: &mut Criterion) {
+    append_cold_as(c, "append_commit_1k_of_100k_series_cold", false);
+    append_cold_as(c, "append_batch_commit_1k_of_100k_series_cold", true);
+}
+
+/// [`append_cold`], appending one sample per call or a whole batch per call.
+fn append_cold_as(c: &mut Criterion, name: &str, batched: bool) {
     const TARGETS: usize = 100;
     const PER_TARGET: usize = 1000;
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +102,8 @@ fn append_cold(c: &mut Criterion) {
     let mut thrash = vec![0u8; 16 << 20];
     let mut g = c.benchmark_group("head");
     g.throughput(Throughput::Elements(PER_TARGET as u64));
-    g.bench_function("append_commit_1k_of_100k_series_cold", |b| {
+    let mut out = Vec::with_capacity(PER_TARGET);
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut total = std::time::Duration::ZERO;
             for _ in 0..iters {
@@ -85,14 +115,37 @@ fn append_cold(c: &mut Criterion) {
                 for (k, x) in thrash.iter_mut().step_by(64).enumerate() {
                     *x = x.wrapping_add(k as u8);
                 }
+                let batch: Vec<BatchSample<'_>> = if batched {
+                    ls[tg]
+                        .iter()
+                        .zip(&refs[tg])
+                        .enumerate()
+                        .map(|(i, (l, &hint))| {
+                            let v = (t / 1000 + i as i64) as f64 * 0.5;
+                            BatchSample { hint, labels: l, t, v }
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let start = std::time::Instant::now();
                 let mut app = db.appender();
-                for (i, l) in ls[tg].iter().enumerate() {
-                    let v = (t / 1000 + i as i64) as f64 * 0.5;
-                    refs[tg][i] = app.append(refs[tg][i], l, t, v).unwrap();
+                if batched {
+                    out.clear();
+                    app.append_batch(&batch, &mut out);
+                } else {
+                    for (i, l) in ls[tg].iter().enumerate() {
+                        let v = (t / 1000 + i as i64) as f64 * 0.5;
+                        refs[tg][i] = app.append(refs[tg][i], l, t, v).unwrap();
+                    }
                 }
                 app.commit().unwrap();
                 total += start.elapsed();
+                if batched {
+                    for (r, res) in refs[tg].iter_mut().zip(&out) {
+                        *r = *res.as_ref().unwrap();
+                    }
+                }
             }
             std::hint::black_box(&thrash);
             total

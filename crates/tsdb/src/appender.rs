@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use model::{Labels, Timestamp};
 use smallvec::SmallVec;
-use storage::{Appendable, Appender, SeriesRef, StorageError};
+use storage::{Appendable, Appender, BatchSample, SeriesRef, StorageError};
 
 use crate::db::Db;
 use crate::encoding::Encbuf;
@@ -208,8 +208,75 @@ impl Appender for DbAppender {
     ) -> Result<SeriesRef, StorageError> {
         self.db.check_open()?;
         let head = &self.db.inner.head;
+        let under_hint = (hint != 0).then(|| head.get_for_append(hint)).flatten();
+        self.append_to(under_hint, hint, labels, t, v)
+    }
+
+    fn append_batch(
+        &mut self,
+        samples: &[BatchSample<'_>],
+        out: &mut Vec<Result<SeriesRef, StorageError>>,
+    ) {
+        out.reserve(samples.len());
+        if let Err(e) = self.db.check_open() {
+            out.extend(samples.iter().map(|_| Err(e.clone())));
+            return;
+        }
+        let db = self.db.clone();
+        let head = &db.inner.head;
+        let lookup = |s: &BatchSample<'_>| {
+            let p = (s.hint != 0).then(|| head.get_for_append(s.hint)).flatten();
+            if let Some(p) = p {
+                // The series' lock and the fields an append reads (see `MemSeries`).
+                prefetch(p.as_ptr().cast());
+            }
+            p
+        };
+        // The series of the next few samples, looked up and loaded into the cache ahead.
+        let mut ahead = [None; BATCH_AHEAD];
+        for (slot, s) in ahead.iter_mut().zip(samples) {
+            *slot = lookup(s);
+        }
+        for (i, s) in samples.iter().enumerate() {
+            let under_hint = ahead[i % BATCH_AHEAD];
+            if let Some(next) = samples.get(i + BATCH_AHEAD) {
+                ahead[i % BATCH_AHEAD] = lookup(next);
+            }
+            out.push(self.append_to(under_hint, s.hint, s.labels, s.t, s.v));
+        }
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.db.inner.batch_hint.store(self.lasts.len, Ordering::Relaxed);
+        let mut scratch = self.scratch.take().unwrap_or_default();
+        scratch.take_back(std::mem::take(&mut self.pending), std::mem::take(&mut self.lasts.slots));
+        // The pin (a field of `self`) outlives the commit.
+        let res = self.db.commit(&mut scratch);
+        scratch.recycle(&self.db);
+        res
+    }
+
+    fn rollback(self: Box<Self>) {}
+}
+
+/// How many samples ahead [`Appender::append_batch`] looks series up and loads them.
+const BATCH_AHEAD: usize = 8;
+
+impl DbAppender {
+    /// Appends a sample whose hint `hint` was looked up in the head (`under_hint`: the series
+    /// under it, if any).
+    #[inline]
+    fn append_to(
+        &mut self,
+        under_hint: Option<SeriesPtr>,
+        hint: SeriesRef,
+        labels: &Labels,
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        let head = &self.db.inner.head;
         let mut found = None;
-        if let Some(s) = (hint != 0).then(|| head.get_for_append(hint)).flatten() {
+        if let Some(s) = under_hint {
             // SAFETY: the appender's pin was taken before the lookup and outlives the borrow.
             let g = unsafe { s.get() }.lock();
             // Refs are never reused, so a live series under the hint is the hint's series;
@@ -250,18 +317,6 @@ impl Appender for DbAppender {
         self.pending.push(Pending { r, series, t, v });
         Ok(r)
     }
-
-    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
-        self.db.inner.batch_hint.store(self.lasts.len, Ordering::Relaxed);
-        let mut scratch = self.scratch.take().unwrap_or_default();
-        scratch.take_back(std::mem::take(&mut self.pending), std::mem::take(&mut self.lasts.slots));
-        // The pin (a field of `self`) outlives the commit.
-        let res = self.db.commit(&mut scratch);
-        scratch.recycle(&self.db);
-        res
-    }
-
-    fn rollback(self: Box<Self>) {}
 }
 
 /// What the commit knows of one sample, a byte per sample: its placement (low two bits), and

@@ -296,3 +296,59 @@ fn batches_with_repeated_series_are_logged_and_replayed_bit_exactly() {
         common::dump(&db).into_iter().map(|(l, s)| (l, s.into_iter().collect())).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_batch_append_gives_each_sample_what_its_own_append_gives() {
+    use storage::BatchSample;
+    let opts = || Options { out_of_order_time_window_ms: 10_000, ..Options::default() };
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (one, many) = (Db::open(d1.path(), opts()).unwrap(), Db::open(d2.path(), opts()).unwrap());
+    let series: Vec<Labels> = (0..50).map(|i| lbl("m", &format!("j{i}"))).collect();
+    let mut refs_one = vec![0u64; series.len()];
+    let mut refs_many = vec![0u64; series.len()];
+    let empty = Labels::empty();
+    for step in 0..30i64 {
+        let t = 100_000 + step * 15_000;
+        // Each series in order, some again (later, duplicate, conflicting, out of order, too
+        // old), an empty label set, and a series first seen in this batch.
+        let mut plan: Vec<(usize, i64, f64)> =
+            (0..series.len()).map(|i| (i, t, (step * 3 + i as i64) as f64)).collect();
+        for i in (0..series.len()).step_by(9) {
+            plan.extend([(i, t + 1, 1.5), (i, t + 1, 1.5), (i, t + 1, 2.5), (i, t - 5_000, 0.25)]);
+            plan.push((i, t - 60_000, 0.0));
+        }
+        plan.push((usize::MAX, t, 1.0));
+        let mut app = one.appender();
+        let mut want = Vec::new();
+        for &(i, t, v) in &plan {
+            let (hint, l) = match series.get(i) {
+                Some(l) => (refs_one[i], l),
+                None => (0, &empty),
+            };
+            let res = app.append(hint, l, t, v);
+            if let (Ok(r), Some(slot)) = (&res, refs_one.get_mut(i)) {
+                *slot = *r;
+            }
+            want.push(res);
+        }
+        app.commit().unwrap();
+        let batch: Vec<BatchSample<'_>> = plan
+            .iter()
+            .map(|&(i, t, v)| match series.get(i) {
+                Some(l) => BatchSample { hint: refs_many[i], labels: l, t, v },
+                None => BatchSample { hint: 0, labels: &empty, t, v },
+            })
+            .collect();
+        let mut app = many.appender();
+        let mut got = Vec::new();
+        app.append_batch(&batch, &mut got);
+        app.commit().unwrap();
+        assert_eq!(got, want, "step {step}");
+        for (&(i, ..), res) in plan.iter().zip(&got) {
+            if let (Ok(r), Some(slot)) = (res, refs_many.get_mut(i)) {
+                *slot = *r;
+            }
+        }
+    }
+    assert_eq!(common::dump(&one), common::dump(&many));
+}
