@@ -46,6 +46,25 @@ fn read_secret(inline: &str, file: &str) -> Result<String, String> {
     Ok(inline.to_string())
 }
 
+/// The `Authorization` header value a request with `cfg` carries, if any: basic auth, an
+/// `authorization` section or a bearer token, in that order, as `authorize` sets it.
+pub(crate) fn authorization(cfg: &HttpClientConfig) -> Result<Option<String>, String> {
+    use base64::Engine as _;
+    if let Some(b) = &cfg.basic_auth {
+        let user = read_secret(&b.username, &b.username_file)?;
+        let pw = read_secret(b.password.expose(), &b.password_file)?;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"));
+        return Ok(Some(format!("Basic {token}")));
+    }
+    if let Some(a) = &cfg.authorization {
+        let cred = read_secret(a.credentials.expose(), &a.credentials_file)?;
+        let kind = if a.kind.is_empty() { "Bearer" } else { a.kind.as_str() };
+        return Ok(Some(format!("{kind} {cred}")));
+    }
+    let bearer = read_secret(cfg.bearer_token.expose(), &cfg.bearer_token_file)?;
+    Ok((!bearer.is_empty()).then(|| format!("Bearer {bearer}")))
+}
+
 /// Adds basic auth or an `Authorization` header to a request.
 pub fn authorize(
     req: reqwest::RequestBuilder,

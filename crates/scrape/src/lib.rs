@@ -13,6 +13,8 @@
 mod buffers;
 pub mod discovery;
 mod error;
+mod http1;
+mod http1_body;
 pub mod http_client;
 pub mod labels;
 mod manager;

@@ -105,6 +105,9 @@ pub struct ScrapeLoop {
     /// with reqwest's error, as before), and the headers every scrape sends.
     url: Option<reqwest::Url>,
     headers: HeaderMap,
+    /// The kept-alive connection of a plain-HTTP target without a proxy; others scrape
+    /// through `client`.
+    direct: Option<crate::http1::Conn>,
 }
 
 impl ScrapeLoop {
@@ -122,7 +125,17 @@ impl ScrapeLoop {
             .collect();
         let url = reqwest::Url::parse(&target.url).ok();
         let headers = scrape_headers(&opts);
+        let direct = match &url {
+            Some(u) if opts.http.proxy_url.is_none() => crate::http1::Conn::new(
+                u,
+                &target.url,
+                &direct_headers(&opts),
+                opts.http.follow_redirects,
+            ),
+            _ => None,
+        };
         ScrapeLoop {
+            direct,
             url,
             headers,
             target,
@@ -229,9 +242,20 @@ impl ScrapeLoop {
     }
 
     /// Fetches the target into `body`; returns the response's content type.
-    async fn fetch(&self, body: &mut Vec<u8>) -> Result<String, String> {
+    async fn fetch(&mut self, body: &mut Vec<u8>) -> Result<String, String> {
         let url = &self.target.url;
         let timeout = self.opts.timeout;
+        if let Some(conn) = self.direct.as_mut() {
+            let auth = crate::http_client::authorization(&self.opts.http)?;
+            let limit = self.opts.limits.body_size_limit;
+            match tokio::time::timeout(timeout, conn.fetch(auth.as_deref(), body, limit)).await {
+                Ok(Ok(crate::http1::Fetched::Ok(ct))) => return Ok(ct),
+                // Followed by reqwest, below.
+                Ok(Ok(crate::http1::Fetched::Redirect)) => body.clear(),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(format!("Get {url:?}: context deadline exceeded")),
+            }
+        }
         let req = match &self.url {
             Some(parsed) => self.client.get(parsed.clone()),
             None => self.client.get(url),
@@ -568,6 +592,18 @@ fn scrape_headers(opts: &LoopOptions) -> HeaderMap {
         h.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     }
     h
+}
+
+/// The same headers as `scrape_headers` for the direct client, which also names the
+/// encodings it accepts (reqwest adds `Accept-Encoding: gzip` itself).
+fn direct_headers(opts: &LoopOptions) -> Vec<(&'static str, String)> {
+    let encoding = if opts.compression { "gzip" } else { "identity" };
+    vec![
+        ("Accept", textparse::SCRAPE_ACCEPT_HEADER.to_string()),
+        ("User-Agent", concat!("Pharos/", env!("CARGO_PKG_VERSION")).to_string()),
+        ("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", opts.timeout.as_secs_f64())),
+        ("Accept-Encoding", encoding.to_string()),
+    ]
 }
 
 /// Counts one cache entry with labels `l` less (it left the cache).

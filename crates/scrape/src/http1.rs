@@ -1,0 +1,394 @@
+//! The scrape client for plain `http` targets without a proxy: one kept-alive HTTP/1.1
+//! connection per target, the request head built once, and the response read straight into the
+//! scrape's body buffer. A scrape through it allocates nothing per request (no header maps,
+//! URI parsing, dispatch channels or body chunks) and copies the body once, from the socket.
+//! TLS, proxies and redirects to follow go through reqwest (`Fetched::Redirect` tells the loop
+//! to repeat the scrape there).
+
+use std::io::Read as _;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::http1_body::{Dechunker, read_more};
+
+/// Bytes a response head may take before the scrape fails.
+const MAX_HEAD: usize = 64 << 10;
+/// Bytes asked of the socket while the head is incomplete: little of the body comes along, so
+/// little is moved when the head is cut off.
+const HEAD_READ: usize = 1024;
+
+/// What a fetch brought.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fetched {
+    /// Status 200: the body is in the buffer; the response's content type.
+    Ok(String),
+    /// A redirect to follow: the loop repeats the scrape with the redirect-following client.
+    Redirect,
+}
+
+/// One target's connection and request.
+pub(crate) struct Conn {
+    /// The target's URL, for error messages.
+    url: String,
+    /// `host:port` to connect to.
+    addr: String,
+    /// The request head up to (not including) the credentials and the final empty line.
+    head: Vec<u8>,
+    /// Whether a 3xx response is followed (through reqwest) or is an error.
+    follow_redirects: bool,
+    stream: Option<TcpStream>,
+    /// The response head being read, and scratch space for compressed or chunked bodies.
+    scratch: Vec<u8>,
+}
+
+impl Conn {
+    /// The connection for `url` if it can take it: plain `http`, a host, no proxy (decided by
+    /// the caller); `display` is the URL as errors show it. `headers` are the request headers as `(name, value)` lines.
+    pub(crate) fn new(
+        url: &reqwest::Url,
+        display: &str,
+        headers: &[(&str, String)],
+        follow_redirects: bool,
+    ) -> Option<Conn> {
+        if url.scheme() != "http" || !url.username().is_empty() || url.password().is_some() {
+            return None;
+        }
+        let host = url.host_str()?;
+        let port = url.port_or_known_default()?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let mut target = url.path().to_string();
+        if let Some(q) = url.query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        let mut head = format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\n");
+        for (name, value) in headers {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        Some(Conn {
+            url: display.to_string(),
+            addr: format!("{}:{port}", host.trim_start_matches('[').trim_end_matches(']')),
+            head: head.into_bytes(),
+            follow_redirects,
+            stream: None,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Sends the request (with `authorization` if any) and reads a 200 response's body into
+    /// `body` (empty on entry), decoded from chunked and gzip transfer; `limit` (0: none) caps
+    /// the decoded body. A kept-alive connection the server has closed meanwhile is replaced
+    /// once. On any error the connection is dropped.
+    pub(crate) async fn fetch(
+        &mut self,
+        authorization: Option<&str>,
+        body: &mut Vec<u8>,
+        limit: u64,
+    ) -> Result<Fetched, String> {
+        let reused = self.stream.is_some();
+        let r = self.exchange(authorization, body, limit).await;
+        let r = match r {
+            Err(Failure::Closed) if reused => {
+                body.clear();
+                self.exchange(authorization, body, limit).await
+            }
+            r => r,
+        };
+        r.map_err(|e| {
+            self.stream = None;
+            match e {
+                Failure::Closed => {
+                    format!("Get {:?}: server closed the connection without a response", self.url)
+                }
+                Failure::Transport(m) => format!("Get {:?}: {m}", self.url),
+                Failure::Response(m) => m,
+            }
+        })
+    }
+
+    async fn exchange(
+        &mut self,
+        authorization: Option<&str>,
+        body: &mut Vec<u8>,
+        limit: u64,
+    ) -> Result<Fetched, Failure> {
+        let mut stream = match self.stream.take() {
+            Some(s) => s,
+            None => {
+                let s = TcpStream::connect(&self.addr)
+                    .await
+                    .map_err(|e| Failure::Transport(format!("dial tcp {}: {e}", self.addr)))?;
+                let _ = s.set_nodelay(true);
+                s
+            }
+        };
+        let mut req = std::mem::take(&mut self.scratch);
+        req.clear();
+        req.extend_from_slice(&self.head);
+        if let Some(a) = authorization {
+            req.extend_from_slice(b"Authorization: ");
+            req.extend_from_slice(a.as_bytes());
+            req.extend_from_slice(b"\r\n");
+        }
+        req.extend_from_slice(b"\r\n");
+        let written = stream.write_all(&req).await;
+        self.scratch = req;
+        written.map_err(|_| Failure::Closed)?;
+        let resp = self.read_response(&mut stream, body, limit).await?;
+        if resp.keep_alive {
+            self.stream = Some(stream);
+        }
+        Ok(resp.fetched)
+    }
+
+    /// Reads the head, then the body as the head says.
+    async fn read_response(
+        &mut self,
+        stream: &mut TcpStream,
+        body: &mut Vec<u8>,
+        limit: u64,
+    ) -> Result<Response, Failure> {
+        let head = &mut self.scratch;
+        head.clear();
+        let parsed = loop {
+            let n = read_more(stream, head, HEAD_READ)
+                .await
+                .map_err(|e| Failure::Transport(format!("reading response: {e}")))?;
+            if n == 0 {
+                return Err(if head.is_empty() {
+                    Failure::Closed
+                } else {
+                    Failure::Transport("unexpected EOF in the response head".to_string())
+                });
+            }
+            if let Some(h) = Head::parse(head)? {
+                break h;
+            }
+            if head.len() > MAX_HEAD {
+                return Err(Failure::Transport("response head too large".to_string()));
+            }
+        };
+        if (300..400).contains(&parsed.status) && self.follow_redirects {
+            return Ok(Response { fetched: Fetched::Redirect, keep_alive: false });
+        }
+        if parsed.status != 200 {
+            let reason = reqwest::StatusCode::from_u16(parsed.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            return Err(Failure::Response(format!(
+                "server returned HTTP status {} {reason}",
+                parsed.status
+            )));
+        }
+        // What came after the head starts the body.
+        let rest = head.len() - parsed.len;
+        let framing = parsed.framing;
+        let raw: &mut Vec<u8> = if parsed.gzip {
+            head.copy_within(parsed.len.., 0);
+            head.truncate(rest);
+            head
+        } else {
+            if let Framing::Length(n) = framing {
+                if limit > 0 && n > limit {
+                    return Err(Failure::Response("body size limit exceeded".to_string()));
+                }
+                crate::buffers::reserve_empty(body, n.min(16 << 20) as usize);
+            }
+            body.extend_from_slice(&head[parsed.len..]);
+            body
+        };
+        let raw_limit = if parsed.gzip { 0 } else { limit };
+        let complete = read_body(stream, raw, framing, raw_limit).await?;
+        if parsed.gzip {
+            gunzip(&self.scratch, body, limit)?;
+        }
+        Ok(Response {
+            fetched: Fetched::Ok(parsed.content_type),
+            keep_alive: parsed.keep_alive && complete,
+        })
+    }
+}
+
+/// Why an exchange failed: the server closed a kept-alive connection before answering (worth
+/// one retry on a new one), the connection or the message failed, or the response is refused.
+enum Failure {
+    Closed,
+    Transport(String),
+    Response(String),
+}
+
+struct Response {
+    fetched: Fetched,
+    keep_alive: bool,
+}
+
+/// How the body's end is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// The parts of a response head a scrape needs.
+struct Head {
+    len: usize,
+    status: u16,
+    content_type: String,
+    framing: Framing,
+    gzip: bool,
+    keep_alive: bool,
+}
+
+impl Head {
+    /// The head if `buf` holds all of it.
+    fn parse(buf: &[u8]) -> Result<Option<Head>, Failure> {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        let len = match resp.parse(buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(e) => return Err(Failure::Transport(format!("malformed HTTP response: {e}"))),
+        };
+        let status = resp.code.unwrap_or(0);
+        let mut h = Head {
+            len,
+            status,
+            content_type: String::new(),
+            framing: Framing::UntilClose,
+            gzip: false,
+            keep_alive: resp.version == Some(1),
+        };
+        for hd in resp.headers.iter() {
+            let v = hd.value;
+            if hd.name.eq_ignore_ascii_case("content-type") {
+                h.content_type = String::from_utf8_lossy(v).into_owned();
+            } else if hd.name.eq_ignore_ascii_case("content-length") {
+                if h.framing != Framing::Chunked {
+                    let n = std::str::from_utf8(v).ok().and_then(|s| s.trim().parse().ok());
+                    h.framing = Framing::Length(n.ok_or_else(|| {
+                        Failure::Transport(
+                            "malformed HTTP response: bad Content-Length".to_string(),
+                        )
+                    })?);
+                }
+            } else if hd.name.eq_ignore_ascii_case("transfer-encoding") {
+                if has_token(v, b"chunked") {
+                    h.framing = Framing::Chunked;
+                }
+            } else if hd.name.eq_ignore_ascii_case("content-encoding") {
+                h.gzip = has_token(v, b"gzip");
+            } else if hd.name.eq_ignore_ascii_case("connection") {
+                if has_token(v, b"close") {
+                    h.keep_alive = false;
+                } else if has_token(v, b"keep-alive") {
+                    h.keep_alive = true;
+                }
+            }
+        }
+        Ok(Some(h))
+    }
+}
+
+/// Whether a comma-separated header value lists `token` (case-insensitive).
+fn has_token(value: &[u8], token: &[u8]) -> bool {
+    value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Reads the rest of a body framed as `framing` onto `raw` (which holds its start), decoding
+/// chunked transfer in place. `limit` (0: none) caps the bytes kept. Returns whether the
+/// connection is left at a message boundary (it is not after a body read until close).
+async fn read_body(
+    stream: &mut TcpStream,
+    raw: &mut Vec<u8>,
+    framing: Framing,
+    limit: u64,
+) -> Result<bool, Failure> {
+    let over = |len: usize| limit > 0 && len as u64 > limit;
+    let eof = || Failure::Transport("reading body: unexpected EOF".to_string());
+    let io = |e: std::io::Error| Failure::Transport(format!("reading body: {e}"));
+    match framing {
+        Framing::Length(n) => {
+            let n =
+                usize::try_from(n).map_err(|_| Failure::Transport("body too large".to_string()))?;
+            if raw.len() > n {
+                return Err(Failure::Transport("malformed HTTP response: excess data".to_string()));
+            }
+            while raw.len() < n {
+                if read_more(stream, raw, n - raw.len()).await.map_err(io)? == 0 {
+                    return Err(eof());
+                }
+            }
+            if over(raw.len()) {
+                return Err(Failure::Response("body size limit exceeded".to_string()));
+            }
+            Ok(true)
+        }
+        Framing::UntilClose => {
+            while read_more(stream, raw, 64 << 10).await.map_err(io)? > 0 {
+                if over(raw.len()) {
+                    return Err(Failure::Response("body size limit exceeded".to_string()));
+                }
+            }
+            Ok(false)
+        }
+        Framing::Chunked => {
+            let mut d = Dechunker::new();
+            loop {
+                let done =
+                    d.advance(raw).map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
+                if over(d.decoded()) {
+                    return Err(Failure::Response("body size limit exceeded".to_string()));
+                }
+                if done {
+                    if raw.len() > d.consumed() {
+                        return Err(Failure::Transport(
+                            "malformed HTTP response: excess data".into(),
+                        ));
+                    }
+                    raw.truncate(d.decoded());
+                    return Ok(true);
+                }
+                if read_more(stream, raw, 64 << 10).await.map_err(io)? == 0 {
+                    return Err(eof());
+                }
+            }
+        }
+    }
+}
+
+/// Decompresses a gzip body into `body`, failing past `limit` (0: none) decoded bytes.
+fn gunzip(gz: &[u8], body: &mut Vec<u8>, limit: u64) -> Result<(), Failure> {
+    let mut dec = flate2::read::MultiGzDecoder::new(gz);
+    crate::buffers::reserve_empty(body, gz.len().saturating_mul(4).min(64 << 20));
+    loop {
+        if body.len() == body.capacity() {
+            body.reserve(body.capacity().max(4096));
+        }
+        let start = body.len();
+        let cap = body.capacity();
+        body.resize(cap, 0);
+        let n = match dec.read(&mut body[start..]) {
+            Ok(n) => n,
+            Err(e) => {
+                body.truncate(start);
+                return Err(Failure::Transport(format!("decompressing body: {e}")));
+            }
+        };
+        body.truncate(start + n);
+        if limit > 0 && body.len() as u64 > limit {
+            return Err(Failure::Response("body size limit exceeded".to_string()));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Plain-HTTP targets are scraped over one kept-alive connection with the response read straight
+//! into the body buffer: chunked and gzip bodies, a kept-alive connection the server closed,
+//! redirects, credentials, truncated bodies and the body size limit, against a server that
+//! answers each request on a connection with the next scripted raw response.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use common::recorder::Recorder;
+use model::Labels;
+use parking_lot::Mutex;
+use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use scrape::target::{Health, Target};
+use scrape::{Clock, SystemClock};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What the scripted server does after writing a response.
+#[derive(Clone, Copy, PartialEq)]
+enum After {
+    KeepOpen,
+    Close,
+}
+
+/// Serves the scripted responses in order, one per request, whatever connection asks.
+struct Scripted {
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<String>>>,
+    connections: Arc<Mutex<usize>>,
+}
+
+impl Scripted {
+    async fn start(script: Vec<(Vec<u8>, After)>) -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+        let connections: Arc<Mutex<usize>> = Arc::default();
+        let script = Arc::new(Mutex::new(script.into_iter()));
+        let (q, c) = (requests.clone(), connections.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                *c.lock() += 1;
+                let (q, script) = (q.clone(), script.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    loop {
+                        let mut chunk = [0u8; 4096];
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match sock.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        q.lock().push(String::from_utf8_lossy(&buf[..end]).to_string());
+                        buf.drain(..end);
+                        let Some((resp, after)) = script.lock().next() else { return };
+                        let _ = sock.write_all(&resp).await;
+                        if after == After::Close {
+                            let _ = sock.shutdown().await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Scripted { addr, requests, connections }
+    }
+}
+
+fn response(extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n{extra_headers}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+fn chunked(extra_headers: &str, body: &[u8], piece: usize) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nTransfer-Encoding: chunked\r\n{extra_headers}\r\n"
+    )
+    .into_bytes();
+    for c in body.chunks(piece) {
+        r.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        r.extend_from_slice(c);
+        r.extend_from_slice(b"\r\n");
+    }
+    r.extend_from_slice(b"0\r\n\r\n");
+    r
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(body).unwrap();
+    e.finish().unwrap()
+}
+
+fn scrape_loop(
+    srv: &Scripted,
+    path: &str,
+    http: config::http::HttpClientConfig,
+    limits: Limits,
+    rec: &Recorder,
+) -> (ScrapeLoop, Arc<Target>) {
+    let addr = srv.addr.to_string();
+    let labels = Labels::new([
+        ("__address__", addr.as_str()),
+        ("__scheme__", "http"),
+        ("__metrics_path__", path),
+        ("instance", addr.as_str()),
+        ("job", "j"),
+    ]);
+    let target = Target::new(labels, Labels::empty(), &Default::default());
+    let opts = LoopOptions {
+        interval: std::time::Duration::from_secs(15),
+        timeout: std::time::Duration::from_secs(5),
+        honor_labels: false,
+        honor_timestamps: true,
+        metric_relabel: Vec::new(),
+        limits,
+        http,
+        compression: true,
+    };
+    let client = scrape::http_client::build(&opts.http, true).unwrap();
+    let sl = ScrapeLoop::new(
+        target.clone(),
+        Arc::new(opts),
+        client,
+        Arc::new(rec.clone()),
+        Arc::new(SystemClock) as Arc<dyn Clock>,
+    );
+    (sl, target)
+}
+
+/// The committed samples of the last scrape that are neither report series nor staleness
+/// markers.
+fn scraped(rec: &Recorder) -> Vec<(String, f64)> {
+    rec.take_committed()
+        .into_iter()
+        .filter(|(n, v)| n != "up" && !n.starts_with("scrape_") && !v.is_nan())
+        .collect()
+}
+
+fn health(t: &Target) -> (Health, String) {
+    let st = t.state.lock();
+    (st.health, st.last_error.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_serves_every_scrape_whatever_the_framing() {
+    let body = b"a 1\nb{x=\"y\"} 2\n".to_vec();
+    let big: Vec<u8> = (0..3000).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    let srv = Scripted::start(vec![
+        (response("", &body), After::KeepOpen),
+        (chunked("", &big, 1000), After::KeepOpen),
+        (chunked("Content-Encoding: gzip\r\n", &gzip(&body), 7), After::KeepOpen),
+        (response("Content-Encoding: gzip\r\n", &gzip(&big)), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), Limits::default(), &rec);
+    for round in 0..4 {
+        sl.scrape_and_report().await;
+        assert_eq!(health(&t), (Health::Up, String::new()), "round {round}");
+        let got = scraped(&rec);
+        if round % 2 == 0 {
+            assert_eq!(got, vec![("a".to_string(), 1.0), ("b".to_string(), 2.0)], "{round}");
+        } else {
+            assert_eq!(got.len(), 3000, "round {round}");
+            assert_eq!(got[2999], ("m_2999".to_string(), 2999.0), "round {round}");
+        }
+    }
+    assert_eq!(*srv.connections.lock(), 1);
+    let reqs = srv.requests.lock().clone();
+    assert_eq!(reqs.len(), 4);
+    let host = format!("host: {}", srv.addr);
+    for r in reqs {
+        let r = r.to_ascii_lowercase();
+        assert!(r.starts_with("get /m http/1.1\r\n"), "{r}");
+        assert!(r.contains(&host) && r.contains("accept-encoding: gzip"), "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_the_server_closed_is_replaced() {
+    // The server closes after each response without saying so.
+    let srv = Scripted::start(vec![
+        (response("", b"a 1\n"), After::Close),
+        (response("", b"a 2\n"), After::Close),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), Limits::default(), &rec);
+    sl.scrape_and_report().await;
+    assert_eq!(scraped(&rec), vec![("a".to_string(), 1.0)]);
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec), vec![("a".to_string(), 2.0)]);
+    assert_eq!(*srv.connections.lock(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_and_credentials_sent() {
+    // The direct client hands a redirect to reqwest, which asks again and follows it.
+    let redirect = b"HTTP/1.1 302 Found\r\nLocation: /other\r\nContent-Length: 0\r\n\r\n";
+    let srv = Scripted::start(vec![
+        (redirect.to_vec(), After::KeepOpen),
+        (redirect.to_vec(), After::KeepOpen),
+        (response("", b"moved 3\n"), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let http: config::http::HttpClientConfig = config::http::HttpClientConfig {
+        follow_redirects: true,
+        basic_auth: Some(config::http::BasicAuth {
+            username: "u".to_string(),
+            password: config::Secret("p".to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (mut sl, t) = scrape_loop(&srv, "/m", http, Limits::default(), &rec);
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec), vec![("moved".to_string(), 3.0)]);
+    let reqs = srv.requests.lock().clone();
+    assert_eq!(reqs.len(), 3);
+    for r in &reqs {
+        assert!(r.to_ascii_lowercase().contains("authorization: basic dtpw\r\n"), "{r}");
+    }
+    assert!(reqs[2].starts_with("GET /other HTTP/1.1"), "{}", reqs[2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
+    let big: Vec<u8> = (0..300).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    let mut truncated = response("", b"a 1\nb 2\n");
+    truncated.truncate(truncated.len() - 3);
+    let srv = Scripted::start(vec![
+        (truncated, After::Close),
+        (chunked("", &big, 100), After::KeepOpen),
+        (response("Content-Encoding: gzip\r\n", &gzip(&big)), After::KeepOpen),
+        (response("", &big), After::KeepOpen),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(), After::KeepOpen),
+        (b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n".to_vec(), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let limits = Limits { body_size_limit: 1000, ..Default::default() };
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), limits, &rec);
+    let mut errors = Vec::new();
+    for _ in 0..6 {
+        sl.scrape_and_report().await;
+        let (h, e) = health(&t);
+        assert_eq!(h, Health::Down, "{e}");
+        assert!(scraped(&rec).is_empty(), "{e}");
+        errors.push(e);
+    }
+    assert!(errors[0].contains("unexpected EOF"), "{}", errors[0]);
+    for e in &errors[1..4] {
+        assert_eq!(e, "body size limit exceeded");
+    }
+    assert!(errors[4].contains("malformed chunked encoding"), "{}", errors[4]);
+    assert_eq!(errors[5], "server returned HTTP status 503 Service Unavailable");
+}
