@@ -47,7 +47,7 @@ const SCRATCH_KEPT: usize = 8;
 #[derive(Default)]
 pub(crate) struct Scratch {
     pending: Vec<Pending>,
-    slots: Vec<[u64; 3]>,
+    slots: Vec<u32>,
     /// A byte per sample at commit (see [`OWNER`]).
     marks: Vec<u8>,
     /// Samples whose series needs a WAL series record.
@@ -60,10 +60,10 @@ pub(crate) struct Scratch {
 impl Scratch {
     /// Takes back a batch's pending samples and table, freeing the table's used slots (before
     /// a commit may move samples to other refs).
-    fn take_back(&mut self, pending: Vec<Pending>, mut slots: Vec<[u64; 3]>) {
+    fn take_back(&mut self, pending: Vec<Pending>, mut slots: Vec<u32>) {
         if let Some(mask) = slots.len().checked_sub(1) {
             for p in &pending {
-                slots[p.r as usize & mask] = [0; 3];
+                slots[p.r as usize & mask] = 0;
             }
         }
         self.pending = pending;
@@ -99,14 +99,15 @@ struct Pending {
     v: f64,
 }
 
-/// The newest in-order sample each series has pending in one batch. A slot per ref's low bits
-/// (a batch's refs are mostly consecutive, so they seldom share one); a ref whose slot another
-/// series holds goes to `overflow`. Slots are never freed within a batch, so a ref is in its
-/// slot or in `overflow`, never both.
+/// The newest in-order sample each series has pending in one batch, as the index of its
+/// entry in the batch's pending samples. A slot per ref's low bits (a batch's refs are mostly
+/// consecutive, so they seldom share one), four bytes each so that the table of a large batch
+/// stays in the CPU cache; a ref whose slot another series holds goes to `overflow`. Slots
+/// are never freed within a batch, so a ref is in its slot or in `overflow`, never both.
 struct PendingLasts {
-    /// `[ref (0: free), t, v bits]`.
-    slots: Vec<[u64; 3]>,
-    overflow: HashMap<u64, (i64, f64), MixHash>,
+    /// Index of the pending sample plus one (0: free); the slot belongs to that sample's ref.
+    slots: Vec<u32>,
+    overflow: HashMap<u64, u32, MixHash>,
     /// Distinct series held.
     len: usize,
     /// Series the batch is expected to hold (sizes `slots` on first use).
@@ -115,34 +116,45 @@ struct PendingLasts {
 
 impl PendingLasts {
     /// A table in `slots` (all free, or empty to be sized on first use).
-    fn new(slots: Vec<[u64; 3]>, expect: usize) -> PendingLasts {
+    fn new(slots: Vec<u32>, expect: usize) -> PendingLasts {
         PendingLasts { slots, overflow: HashMap::default(), len: 0, expect }
     }
 
-    fn get(&self, r: u64) -> Option<(i64, f64)> {
-        if let Some(s) = self.slots.get(r as usize & self.slots.len().wrapping_sub(1))
-            && s[0] == r
-            && r != 0
+    /// The newest in-order sample of `r` among `pending`.
+    #[inline]
+    fn get(&self, r: u64, pending: &[Pending]) -> Option<(i64, f64)> {
+        let at = |i: u32| pending.get(i as usize).map(|p| (p.t, p.v));
+        if let Some(&s) = self.slots.get(r as usize & self.slots.len().wrapping_sub(1))
+            && let Some(p) = s.checked_sub(1).and_then(|i| pending.get(i as usize))
+            && p.r == r
         {
-            return Some((s[1] as i64, f64::from_bits(s[2])));
+            return Some((p.t, p.v));
         }
-        if self.overflow.is_empty() { None } else { self.overflow.get(&r).copied() }
+        if self.overflow.is_empty() { None } else { self.overflow.get(&r).and_then(|&i| at(i)) }
     }
 
-    fn set(&mut self, r: u64, t: i64, v: f64) {
+    /// Makes `pending[i]`, a sample of `r`, its newest in-order one.
+    #[inline]
+    fn set(&mut self, r: u64, i: usize, pending: &[Pending]) {
         if self.slots.is_empty() {
             let n = (self.expect.max(32) * 2).next_power_of_two().min(1 << 16);
-            self.slots = vec![[0; 3]; n];
+            self.slots = vec![0; n];
         }
         let mask = self.slots.len() - 1;
         let s = &mut self.slots[r as usize & mask];
-        if r != 0 && (s[0] == r || s[0] == 0) {
-            if s[0] == 0 {
+        let held_by = s.checked_sub(1).and_then(|j| pending.get(j as usize)).map(|p| p.r);
+        let i = i as u32;
+        match held_by {
+            None => {
+                *s = i + 1;
                 self.len += 1;
             }
-            *s = [r, t as u64, v.to_bits()];
-        } else if self.overflow.insert(r, (t, v)).is_none() {
-            self.len += 1;
+            Some(owner) if owner == r => *s = i + 1,
+            Some(_) => {
+                if self.overflow.insert(r, i).is_none() {
+                    self.len += 1;
+                }
+            }
         }
     }
 }
@@ -194,7 +206,7 @@ impl Drop for DbAppender {
 impl DbAppender {
     fn place(&self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
         let head = &self.db.inner.head;
-        s.place(self.lasts.get(r), t, v, head.min_valid(), head.ooo_window)
+        s.place(self.lasts.get(r, &self.pending), t, v, head.min_valid(), head.ooo_window)
     }
 }
 
@@ -311,7 +323,7 @@ impl DbAppender {
         };
         match placement {
             Placement::Duplicate => return Ok(r),
-            Placement::InOrder => self.lasts.set(r, t, v),
+            Placement::InOrder => self.lasts.set(r, self.pending.len(), &self.pending),
             Placement::OutOfOrder => {}
         }
         self.pending.push(Pending { r, series, t, v });
@@ -690,20 +702,27 @@ mod tests {
     #[test]
     fn pending_lasts_keep_every_series_whatever_slot_it_maps_to() {
         let mut l = PendingLasts::new(Vec::new(), 4);
-        assert_eq!(l.get(1), None);
-        // 64 slots: refs 1, 65 and 129 share one; 0 is kept apart.
-        for (r, t) in [(1u64, 10i64), (65, 20), (129, 30), (0, 40), (2, 50)] {
-            l.set(r, t, t as f64 / 2.0);
+        let mut pending: Vec<Pending> = Vec::new();
+        let handle =
+            std::sync::Arc::new(parking_lot::Mutex::new(MemSeries::new(Labels::new([("a", "b")]))));
+        let series = SeriesPtr::of(&handle);
+        assert_eq!(l.get(1, &pending), None);
+        // 64 slots: refs 1, 65 and 129 share one, as do 0 and 64.
+        let samples = [(1u64, 10i64), (65, 20), (129, 30), (0, 40), (2, 50), (64, 60)];
+        let samples = samples.iter().map(|&(r, t)| (r, t, t as f64 / 2.0));
+        for (r, t, v) in samples.chain([(65, 21, -0.0), (1, 11, f64::NAN), (0, 41, 1.0)]) {
+            l.set(r, pending.len(), &pending);
+            pending.push(Pending { r, series, t, v });
         }
-        l.set(65, 21, -0.0);
-        l.set(1, 11, f64::NAN);
-        assert_eq!(l.len, 5);
-        assert_eq!(l.get(65).map(|x| (x.0, x.1.to_bits())), Some((21, (-0.0f64).to_bits())));
-        assert!(l.get(1).is_some_and(|x| x.0 == 11 && x.1.is_nan()));
-        assert_eq!(l.get(129), Some((30, 15.0)));
-        assert_eq!(l.get(0), Some((40, 20.0)));
-        assert_eq!(l.get(2), Some((50, 25.0)));
-        assert_eq!(l.get(3), None);
-        assert_eq!(l.get(193), None);
+        assert_eq!(l.len, 6);
+        let get = |r| l.get(r, &pending).map(|x| (x.0, x.1.to_bits()));
+        assert_eq!(get(65), Some((21, (-0.0f64).to_bits())));
+        assert!(l.get(1, &pending).is_some_and(|x| x.0 == 11 && x.1.is_nan()));
+        assert_eq!(l.get(129, &pending), Some((30, 15.0)));
+        assert_eq!(l.get(0, &pending), Some((41, 1.0)));
+        assert_eq!(l.get(64, &pending), Some((60, 30.0)));
+        assert_eq!(l.get(2, &pending), Some((50, 25.0)));
+        assert_eq!(l.get(3, &pending), None);
+        assert_eq!(l.get(193, &pending), None);
     }
 }
