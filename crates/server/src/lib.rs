@@ -22,6 +22,7 @@ mod run;
 mod self_access;
 mod self_metrics;
 mod slo_rules;
+mod tsdb_metrics;
 mod tsdb_open;
 mod views;
 mod web_security;

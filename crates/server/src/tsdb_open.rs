@@ -5,12 +5,6 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::DescriptorEncoder;
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-
-use crate::self_metrics::encode_const;
 use crate::{SelfMetrics, ServerError, ServerOptions};
 
 /// How often the head is checked for a block to cut, compaction and retention.
@@ -76,47 +70,9 @@ pub fn spawn_maintenance(
     })
 }
 
-/// The TSDB's metrics on `/metrics`: head series, WAL corruptions repaired at open and the
-/// series-limit refusals.
-#[derive(Debug)]
-struct TsdbCollector {
-    db: Arc<tsdb::Db>,
-}
-
-impl Collector for TsdbCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let db = &self.db;
-        encode_const(
-            &mut encoder,
-            "prometheus_tsdb_head_series",
-            "Total number of series in the head block.",
-            ConstGauge::new(db.head_series() as i64),
-        )?;
-        encode_const(
-            &mut encoder,
-            "pharos_tsdb_head_max_series",
-            "The head's series limit (--storage.tsdb.max-series; 0 is unlimited).",
-            ConstGauge::new(db.options().max_series.unwrap_or(0) as i64),
-        )?;
-        encode_const(
-            &mut encoder,
-            "prometheus_tsdb_wal_corruptions",
-            "Total number of WAL corruptions.",
-            ConstCounter::new(db.wal_corruptions_total()),
-        )?;
-        encode_const(
-            &mut encoder,
-            "pharos_tsdb_head_series_limit_reached",
-            "Appends refused because they would have created a series beyond --storage.tsdb.max-series.",
-            ConstCounter::new(db.series_limit_reached_total()),
-        )
-    }
-}
-
-/// Registers the TSDB's metrics in the server's registry.
+/// Registers the TSDB's metrics in the server's `/metrics`.
 pub fn register_metrics(db: &Arc<tsdb::Db>, metrics: &SelfMetrics) {
-    let collector = TsdbCollector { db: db.clone() };
-    metrics.with_registry(|r| r.register_collector(Box::new(collector)));
+    crate::tsdb_metrics::register(db, metrics);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use model::{Labels, Matcher};
 
@@ -13,6 +14,7 @@ use crate::db::Db;
 use crate::encoding::Encbuf;
 use crate::error::{Result, TsdbError};
 use crate::meta::{BlockDesc, BlockMeta, Compaction};
+use crate::metrics::Metrics;
 use crate::tombstones::{Interval, is_deleted};
 use crate::wal::{self, record};
 
@@ -34,6 +36,10 @@ impl Db {
     pub fn maintain(&self, now_ms: i64) -> Result<MaintainReport> {
         let _ = now_ms;
         let _m = self.inner.maint.lock();
+        let metrics = &self.inner.metrics;
+        // Prometheus triggers a compaction and reloads its blocks once a minute.
+        Metrics::inc(&metrics.compactions_triggered);
+        Metrics::inc(&metrics.reloads);
         let mut rep = MaintainReport::default();
         let range = self.inner.opts.block_range_ms;
         loop {
@@ -77,6 +83,31 @@ impl Db {
 
     /// Writes head data in `[mint, maxt)` to a block, truncates the head and checkpoints the WAL.
     fn persist_head_range(&self, mint: i64, maxt: i64) -> Result<()> {
+        let started = Instant::now();
+        let written = self.write_head_block(mint, maxt);
+        self.inner.metrics.compaction(started.elapsed(), written.is_ok());
+        written?;
+        let metrics = &self.inner.metrics;
+        let removed = self.inner.head.truncate(maxt);
+        Metrics::add(&metrics.series_removed, removed as u64);
+        Metrics::inc(&metrics.head_truncations);
+        let had_checkpoint = wal::last_checkpoint(&self.inner.dir.join("wal")).is_some();
+        let started = Instant::now();
+        let checkpointed = self.checkpoint_wal();
+        let ok = checkpointed.is_ok();
+        metrics.wal_truncation(started.elapsed(), ok);
+        Metrics::inc(&metrics.checkpoint_creations);
+        if !ok {
+            Metrics::inc(&metrics.checkpoint_creations_failed);
+        } else if had_checkpoint {
+            // Writing a checkpoint deletes the one before it.
+            Metrics::inc(&metrics.checkpoint_deletions);
+        }
+        checkpointed
+    }
+
+    /// Writes head data in `[mint, maxt)` to a block and adds it to the open blocks.
+    fn write_head_block(&self, mint: i64, maxt: i64) -> Result<()> {
         let head = &self.inner.head;
         {
             // Under the commit lock, so no batch validated against the old bound is in flight.
@@ -96,8 +127,7 @@ impl Db {
             let b = Block::open(&self.inner.dir.join(&meta.ulid))?;
             self.add_block(Arc::new(b));
         }
-        head.truncate(maxt);
-        self.checkpoint_wal()
+        Ok(())
     }
 
     fn add_block(&self, b: Arc<Block>) {
@@ -159,7 +189,10 @@ impl Db {
             return Ok(None);
         }
         let group: Vec<Arc<Block>> = picked.iter().map(|&i| blocks[i].clone()).collect();
-        self.merge_blocks(&group)?;
+        let started = Instant::now();
+        let merged = self.merge_blocks(&group);
+        self.inner.metrics.compaction(started.elapsed(), merged.is_ok());
+        merged?;
         Ok(Some(group.len()))
     }
 
@@ -209,6 +242,7 @@ impl Db {
             let cutoff = newest.saturating_sub(opts.retention_ms);
             doomed.extend(blocks.iter().filter(|b| b.meta.max_time <= cutoff).cloned());
         }
+        let by_time = doomed.len();
         if opts.retention_bytes > 0 {
             let wal = wal::dir_size(&self.inner.dir.join("wal"))
                 + wal::dir_size(&self.inner.dir.join(crate::db::HEAD_CHUNKS_DIR));
@@ -224,6 +258,13 @@ impl Db {
             }
         }
         let n = doomed.len();
+        let metrics = &self.inner.metrics;
+        if by_time > 0 {
+            Metrics::inc(&metrics.time_retentions);
+        }
+        if n > by_time {
+            Metrics::inc(&metrics.size_retentions);
+        }
         if n > 0 {
             self.remove_blocks(&doomed);
         }

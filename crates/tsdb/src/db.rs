@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     pub wal_corruptions: u64,
     /// The head was restored from the snapshot of a clean close instead of the WAL.
     pub restored_from_snapshot: bool,
+    /// Counters of maintenance, WAL and replay events.
+    pub metrics: crate::metrics::Metrics,
     /// The flock on `dir/lock` (as Prometheus takes it), held while the database is open.
     _lock: std::fs::File,
 }
@@ -136,6 +138,10 @@ impl Db {
         );
         // Replay frees its decoded batches and every re-appended chunk buffer it cut.
         crate::head::trim::release();
+        let metrics = crate::metrics::Metrics::new();
+        metrics.replay_nanos.store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        // Opening loaded the blocks: Prometheus counts that as the first reload.
+        crate::metrics::Metrics::inc(&metrics.reloads);
         let wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
         let inner = Inner {
             dir: dir.to_path_buf(),
@@ -149,6 +155,7 @@ impl Db {
             scratch: Mutex::new(Vec::new()),
             wal_corruptions: u64::from(stats.repaired),
             restored_from_snapshot: stats.from_snapshot,
+            metrics,
             _lock: lock,
         };
         Ok(Db { inner: Arc::new(inner) })
@@ -182,6 +189,35 @@ impl Db {
     /// The open blocks' metadata, oldest first.
     pub fn blocks(&self) -> Vec<crate::meta::BlockMeta> {
         self.inner.blocks.read().iter().map(|b| b.meta.clone()).collect()
+    }
+
+    /// The database's own metrics now (`prometheus_tsdb_*`).
+    pub fn metrics(&self) -> crate::metrics::DbMetrics {
+        let inner = &self.inner;
+        let mut m = crate::metrics::DbMetrics::default();
+        inner.metrics.read_into(&mut m);
+        m.head_series = inner.head.num_series() as u64;
+        // Every series the head ever held was created (replayed ones too) and is either still
+        // there or was removed by a truncation.
+        m.head_series_created_total = m.head_series + m.head_series_removed_total;
+        m.head_min_time = inner.head.min_time();
+        m.head_max_time = inner.head.max_time();
+        {
+            let blocks = inner.blocks.read();
+            m.blocks_loaded = blocks.len() as u64;
+            m.storage_blocks_bytes = blocks.iter().map(|b| b.size()).sum();
+            m.lowest_timestamp = blocks.first().map_or(m.head_min_time, |b| b.meta.min_time);
+        }
+        m.retention_limit_bytes = inner.opts.retention_bytes;
+        // The WAL's lock is the commit lock: a busy commit is not waited for, the segment
+        // last seen is reported instead.
+        if let Some(w) = inner.wal.try_lock() {
+            let seg = w.wal.as_ref().map_or(0, |w| u64::from(w.current_segment()));
+            inner.metrics.wal_segment.store(seg, Ordering::Relaxed);
+        }
+        m.wal_segment_current = inner.metrics.wal_segment.load(Ordering::Relaxed);
+        m.wal_corruptions_total = inner.wal_corruptions;
+        m
     }
 
     /// True if the head was restored from the snapshot a clean close left, not from the WAL.
@@ -224,7 +260,9 @@ impl Db {
     pub fn sync_wal(&self) -> Result<()> {
         let mut w = self.inner.wal.lock();
         if let Some(wal) = w.wal.as_mut() {
+            let started = Instant::now();
             wal.sync()?;
+            self.inner.metrics.wal_fsync(started.elapsed());
         }
         w.last_sync = Instant::now();
         Ok(())

@@ -25,6 +25,7 @@ pub mod head;
 pub mod index;
 pub mod iter;
 pub mod meta;
+pub mod metrics;
 mod options;
 pub mod postings;
 mod querier;
