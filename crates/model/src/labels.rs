@@ -8,6 +8,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use triomphe::ThinArc;
+
 use crate::intern::intern;
 
 /// The label that holds a series' metric name.
@@ -32,14 +34,13 @@ impl fmt::Debug for Label {
     }
 }
 
-struct Inner {
-    hash: u64,
-    labels: Box<[Label]>,
-}
-
 /// A sorted, immutable label set. See the module docs for its invariants.
+///
+/// One allocation holds the reference count, the hash, the length and the labels, behind a
+/// thin (one-word) pointer: a head keeps one set per series, so a separate allocation for the
+/// label slice would cost a million series about 32 MB.
 #[derive(Clone)]
-pub struct Labels(Arc<Inner>);
+pub struct Labels(ThinArc<u64, Label>);
 
 impl Labels {
     /// The empty label set.
@@ -77,7 +78,7 @@ impl Labels {
     pub fn from_sorted_unchecked(v: Vec<Label>) -> Labels {
         debug_assert!(v.windows(2).all(|w| w[0].name < w[1].name), "labels not sorted/unique");
         let hash = hash_labels(&v);
-        Labels(Arc::new(Inner { hash, labels: v.into_boxed_slice() }))
+        Labels(ThinArc::from_header_and_iter(hash, v.into_iter()))
     }
 
     /// Starts a builder from this set.
@@ -87,11 +88,7 @@ impl Labels {
 
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .labels
-            .binary_search_by(|l| (*l.name).cmp(name))
-            .ok()
-            .map(|i| &*self.0.labels[i].value)
+        self.0.slice.binary_search_by(|l| (*l.name).cmp(name)).ok().map(|i| &*self.0.slice[i].value)
     }
 
     /// True if the set has label `name`.
@@ -105,24 +102,24 @@ impl Labels {
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Label> {
-        self.0.labels.iter()
+        self.0.slice.iter()
     }
 
     pub fn as_slice(&self) -> &[Label] {
-        &self.0.labels
+        &self.0.slice
     }
 
     pub fn len(&self) -> usize {
-        self.0.labels.len()
+        self.0.slice.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.labels.is_empty()
+        self.0.slice.is_empty()
     }
 
     /// The precomputed hash of the whole set (stable within a process run).
     pub fn hash64(&self) -> u64 {
-        self.0.hash
+        self.0.header.header
     }
 
     /// A copy without `__name__`.
@@ -174,8 +171,8 @@ fn hash_labels(labels: &[Label]) -> u64 {
 
 impl PartialEq for Labels {
     fn eq(&self, other: &Labels) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-            || (self.0.hash == other.0.hash && self.0.labels == other.0.labels)
+        self.0.ptr() == other.0.ptr()
+            || (self.hash64() == other.hash64() && self.0.slice == other.0.slice)
     }
 }
 
@@ -183,7 +180,7 @@ impl Eq for Labels {}
 
 impl Hash for Labels {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0.hash);
+        state.write_u64(self.hash64());
     }
 }
 
@@ -196,7 +193,7 @@ impl PartialOrd for Labels {
 /// Orders as Prometheus' `labels.Compare`: label by label, name first, then value, then length.
 impl Ord for Labels {
     fn cmp(&self, other: &Labels) -> std::cmp::Ordering {
-        let (a, b) = (&self.0.labels, &other.0.labels);
+        let (a, b) = (&self.0.slice, &other.0.slice);
         for (x, y) in a.iter().zip(b.iter()) {
             let c = x.name.cmp(&y.name).then_with(|| x.value.cmp(&y.value));
             if c != std::cmp::Ordering::Equal {
