@@ -15,8 +15,10 @@ pub mod alert;
 pub mod discovery;
 mod error;
 mod manager;
+pub mod metrics;
 mod send;
 
 pub use alert::{Alert, alerts_to_json};
 pub use error::NotifierError;
 pub use manager::{AlertmanagerStatus, LocalReceiver, Notifier, NotifierOptions};
+pub use metrics::{AlertmanagerSeries, NotifierMetrics};

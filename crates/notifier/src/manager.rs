@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use model::Labels;
 use parking_lot::{Mutex, RwLock};
@@ -19,6 +19,7 @@ use config::{AlertingConfig, AlertmanagerConfig};
 use model::relabel::{self, RelabelConfig};
 
 use crate::discovery::{self, Resolved, compile_relabel};
+use crate::metrics::{self, NotifierMetrics, PerAlertmanager};
 use crate::send::{SetClient, bytes_body::Body};
 use crate::{Alert, NotifierError, alerts_to_json};
 
@@ -73,8 +74,7 @@ struct Inner {
     more: Notify,
     stopping: AtomicBool,
     dropped: AtomicU64,
-    sent: AtomicU64,
-    errors: AtomicU64,
+    per_am: PerAlertmanager,
 }
 
 /// Sends alerts to Alertmanagers. Cheap to clone; clones share the queue.
@@ -101,8 +101,7 @@ impl Notifier {
                 more: Notify::new(),
                 stopping: AtomicBool::new(false),
                 dropped: AtomicU64::new(0),
-                sent: AtomicU64::new(0),
-                errors: AtomicU64::new(0),
+                per_am: PerAlertmanager::default(),
             }),
         }
     }
@@ -126,6 +125,9 @@ impl Notifier {
                 alert_relabel: compile_relabel(&am.alert_relabel_configs)?,
                 resolved: RwLock::new(discovery::resolve(am, &groups)?),
             }));
+        }
+        for set in &sets {
+            self.init_series(&set.resolved.read());
         }
         *self.inner.global_relabel.write() = global;
         *self.inner.sets.write() = sets;
@@ -153,11 +155,22 @@ impl Notifier {
             let r =
                 discovery::target_groups(&set.cfg).and_then(|g| discovery::resolve(&set.cfg, &g));
             match r {
-                Ok(r) => *set.resolved.write() = r,
+                Ok(r) => {
+                    self.init_series(&r);
+                    *set.resolved.write() = r;
+                }
                 Err(e) => first_err = first_err.or(Some(e)),
             }
         }
         first_err.map_or(Ok(()), Err)
+    }
+
+    /// Creates the per-Alertmanager series of newly discovered URLs at zero, as Prometheus
+    /// does on every sync.
+    fn init_series(&self, resolved: &Resolved) {
+        for url in &resolved.active {
+            self.inner.per_am.get(url);
+        }
     }
 
     /// Sets the in-process receivers (replacing earlier ones).
@@ -218,13 +231,22 @@ impl Notifier {
         self.inner.queue.lock().len()
     }
 
-    /// Counters: (sent, errors, dropped) as in `prometheus_notifications_*_total`.
+    /// Totals over all Alertmanagers: (alerts sent, failed requests, alerts dropped).
     pub fn counters(&self) -> (u64, u64, u64) {
-        let i = &self.inner;
-        (
-            i.sent.load(Ordering::Relaxed),
-            i.errors.load(Ordering::Relaxed),
-            i.dropped.load(Ordering::Relaxed),
+        let m = self.metrics();
+        let sent = m.alertmanagers.values().map(|a| a.sent_total).sum();
+        let errors = m.alertmanagers.values().map(|a| a.errors_total).sum();
+        (sent, errors, m.dropped_total)
+    }
+
+    /// The values of `prometheus_notifications_*`.
+    pub fn metrics(&self) -> NotifierMetrics {
+        metrics::snapshot(
+            &self.inner.per_am,
+            self.queue_length(),
+            self.inner.opts.queue_capacity.max(1),
+            self.alertmanagers().active.len(),
+            self.inner.dropped.load(Ordering::Relaxed),
         )
     }
 
@@ -260,7 +282,9 @@ impl Notifier {
                 }
             }
             while let Some(batch) = self.next_batch() {
-                self.send_batch(&batch).await;
+                if !self.send_batch(&batch).await {
+                    self.inner.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                }
             }
             if self.inner.stopping.load(Ordering::SeqCst) {
                 return;
@@ -277,7 +301,11 @@ impl Notifier {
         Some(q.drain(..n).collect())
     }
 
-    async fn send_batch(&self, batch: &[Alert]) {
+    /// Sends one batch to every Alertmanager; true when at least one accepted it (or an
+    /// in-process receiver, which got it at enqueue time, exists). Otherwise Prometheus
+    /// counts the batch as dropped.
+    async fn send_batch(&self, batch: &[Alert]) -> bool {
+        let begin = Instant::now();
         let sets = self.inner.sets.read().clone();
         let mut tasks = tokio::task::JoinSet::new();
         for set in sets {
@@ -298,23 +326,22 @@ impl Notifier {
             let urls = set.resolved.read().active.clone();
             for url in urls {
                 let (set, body, n) = (set.clone(), body.clone(), alerts.len() as u64);
-                tasks.spawn(async move { (set.client.post(&url, body).await, n) });
+                let counters = self.inner.per_am.get(&url);
+                tasks.spawn(async move {
+                    let res = set.client.post(&url, body).await;
+                    if let Err(e) = &res {
+                        tracing::error!(alertmanager = %url, count = n, err = %e, "error sending alerts");
+                    }
+                    counters.observe(n, res.is_ok(), begin.elapsed().as_secs_f64());
+                    res.is_ok()
+                });
             }
         }
+        let mut success = !self.inner.local.read().is_empty();
         while let Some(res) = tasks.join_next().await {
-            match res {
-                Ok((Ok(()), n)) => {
-                    self.inner.sent.fetch_add(n, Ordering::Relaxed);
-                }
-                Ok((Err(e), n)) => {
-                    tracing::error!(err = %e, count = n, "error sending alerts");
-                    self.inner.errors.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(_) => {
-                    self.inner.errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            success |= res.unwrap_or(false);
         }
+        success
     }
 }
 

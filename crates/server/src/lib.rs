@@ -8,6 +8,7 @@
 //! Shutdown: stop ingestion → stop rules → drain notifications → stop HTTP → close storage.
 
 mod alerting;
+mod component_metrics;
 mod components;
 mod config_load;
 mod error;

@@ -156,6 +156,7 @@ impl Server {
             let n = a.notifier.clone();
             background.push(tokio::spawn(async move { n.run(NOTIFIER_REFRESH).await }));
         }
+        crate::component_metrics::register(&storage, alerting.as_ref(), &metrics);
 
         // Components apply configuration on a blocking thread (some block on async work).
         let (r, cfg) = (reloader.clone(), loaded.config.clone());

@@ -1,0 +1,22 @@
+//! Small helpers shared by the `/metrics` sections written as OpenMetrics text, and the one
+//! place that registers the sections of the alerting chain and remote write.
+
+mod notifications;
+
+use std::sync::Arc;
+
+use crate::SelfMetrics;
+use crate::components::{Alerting, Storage};
+
+/// Escapes a label value (backslash, double quote, newline).
+pub fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Adds the notifier's, the built-in Alertmanager's and remote write's families to `/metrics`.
+pub fn register(_storage: &Storage, alerting: Option<&Alerting>, metrics: &SelfMetrics) {
+    if let Some(a) = alerting {
+        let n = Arc::clone(&a.notifier);
+        metrics.add_text_section(Box::new(move |out| notifications::render(&n.metrics(), out)));
+    }
+}
