@@ -11,10 +11,12 @@ mod driver;
 mod error;
 pub mod handlers;
 pub mod json;
+pub mod metrics;
 pub mod params;
 pub mod service;
 pub mod standalone;
 
 pub use error::ApiError;
+pub use metrics::AlertmanagerMetrics;
 pub use service::AlertmanagerService;
 pub use standalone::{StandaloneOpts, run_standalone};

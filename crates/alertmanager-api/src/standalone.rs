@@ -80,11 +80,8 @@ pub async fn run_standalone(opts: StandaloneOpts) -> Result<(), ApiError> {
         .map_err(|source| ApiError::Listen { addr: addr.clone(), source })?;
     tracing::info!(address = %addr, "alertmanager listening");
     let prefix = route_prefix(opts.route_prefix.as_deref(), &opts.external_url);
-    let router = if prefix.is_empty() {
-        svc.router()
-    } else {
-        axum::Router::new().nest(&prefix, svc.router())
-    };
+    let app = svc.router().merge(crate::metrics::router(svc.clone()));
+    let router = if prefix.is_empty() { app } else { axum::Router::new().nest(&prefix, app) };
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -22,6 +22,7 @@ mod error;
 pub mod inhibit;
 pub mod manager;
 pub mod matchers;
+pub mod metrics;
 pub mod nflog;
 pub mod pipeline;
 pub mod query;

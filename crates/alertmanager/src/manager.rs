@@ -119,6 +119,8 @@ pub struct Alertmanager {
     state: Option<StateLog>,
     state_error: Option<String>,
     last_gc: i64,
+    /// Alerts pushed, by status, and those rejected (`/metrics`).
+    pub(crate) received: crate::metrics::ReceivedCounters,
 }
 
 impl std::fmt::Debug for Alertmanager {
@@ -156,6 +158,7 @@ impl Alertmanager {
             state: None,
             state_error: None,
             last_gc: now,
+            received: Default::default(),
         };
         if let Some(dir) = am.opts.storage_dir.clone() {
             let (log, records) = StateLog::open(&dir)?;
@@ -229,12 +232,16 @@ impl Alertmanager {
         let resolve_timeout = self.compiled.config.resolve_timeout_ms();
         let mut report = PushReport::default();
         for (i, p) in alerts.into_iter().enumerate() {
+            self.received.count(&p, now);
             match Alert::from_postable(p, now, resolve_timeout) {
                 Ok(a) => {
                     self.insert(a, now);
                     report.accepted += 1;
                 }
-                Err(e) => report.rejected.push((i, e)),
+                Err(e) => {
+                    self.received.invalid += 1;
+                    report.rejected.push((i, e));
+                }
             }
         }
         self.flush_state();

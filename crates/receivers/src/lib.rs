@@ -10,6 +10,7 @@ pub mod context;
 pub mod email;
 mod error;
 pub mod http;
+pub mod metrics;
 pub mod msteams;
 pub mod opsgenie;
 pub mod pagerduty;
@@ -22,6 +23,7 @@ use alertmanager::config::Integration;
 
 pub use context::NotifyContext;
 pub use error::NotifyError;
+pub use metrics::{IntegrationSeries, NotifyMetrics};
 pub use queue::{Outcome, QueueOptions, ReceiverQueues};
 
 /// Sends one notification through one integration (a single attempt).

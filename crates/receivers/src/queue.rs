@@ -24,6 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::context::NotifyContext;
+use crate::metrics::NotifyMetrics;
 use crate::retry::{Backoff, retry_with_pause};
 
 /// The outcome of one notification, for `Alertmanager::notified`.
@@ -74,6 +75,7 @@ struct Shared {
     opts: QueueOptions,
     results: mpsc::UnboundedSender<Outcome>,
     runtime: tokio::runtime::Handle,
+    metrics: Arc<NotifyMetrics>,
 }
 
 impl Shared {
@@ -179,8 +181,14 @@ impl ReceiverQueues {
             opts,
             results,
             runtime: tokio::runtime::Handle::current(),
+            metrics: Arc::default(),
         };
         ReceiverQueues { shared: Arc::new(shared), lanes: Mutex::new(HashMap::new()) }
+    }
+
+    /// The notification counters of every integration kind.
+    pub fn metrics(&self) -> &Arc<NotifyMetrics> {
+        &self.shared.metrics
     }
 
     /// Swaps the templates (after a config reload).
@@ -320,17 +328,26 @@ async fn deliver(shared: &Arc<Shared>, lane: &Arc<Lane>, w: &Waiting, slots: Slo
     let budget = Duration::from_millis(u64::try_from(n.deadline - n.now).unwrap_or(0))
         .saturating_sub(w.since.elapsed());
     let held = Arc::new(Mutex::new(slots));
+    let kind = n.integration.kind();
     let attempt = || {
         let (held, shared, lane, ctx) = (held.clone(), shared.clone(), lane.clone(), &ctx);
         async move {
+            let start = Instant::now();
             let send = crate::notify(&n.integration, ctx);
             tokio::pin!(send);
-            tokio::select! {
-                res = &mut send => return res,
-                _ = tokio::time::sleep(shared.opts.slow_after) => {}
-            }
-            release(&shared, &lane, &held, true);
-            send.await
+            let res = tokio::select! {
+                res = &mut send => Some(res),
+                _ = tokio::time::sleep(shared.opts.slow_after) => None,
+            };
+            let res = match res {
+                Some(res) => res,
+                None => {
+                    release(&shared, &lane, &held, true);
+                    send.await
+                }
+            };
+            shared.metrics.request(kind, res.is_ok(), start.elapsed().as_secs_f64());
+            res
         }
     };
     let pause = |delay: Duration| {
@@ -345,6 +362,7 @@ async fn deliver(shared: &Arc<Shared>, lane: &Arc<Lane>, w: &Waiting, slots: Slo
         }
     };
     let (res, attempts) = retry_with_pause(shared.opts.backoff, budget, attempt, pause).await;
+    shared.metrics.notification(kind, res.is_ok());
     if let Err(e) = &res {
         tracing::warn!(receiver = %n.receiver, integration = n.integration.kind(), error = %e, attempts, "notify failed");
     }

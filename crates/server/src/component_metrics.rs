@@ -18,5 +18,11 @@ pub fn register(_storage: &Storage, alerting: Option<&Alerting>, metrics: &SelfM
     if let Some(a) = alerting {
         let n = Arc::clone(&a.notifier);
         metrics.add_text_section(Box::new(move |out| notifications::render(&n.metrics(), out)));
+        if let Some(am) = a.alertmanager.clone() {
+            let version = env!("CARGO_PKG_VERSION");
+            metrics.add_text_section(Box::new(move |out| {
+                alertmanager_api::metrics::render(&am.metrics(), version, out)
+            }));
+        }
     }
 }
