@@ -13,6 +13,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use model::Timestamp;
 use model::{Labels, Sample};
@@ -54,6 +55,10 @@ pub struct DiskBuffer {
     dir: PathBuf,
     opts: DiskBufferOptions,
     w: Mutex<Writer>,
+    /// Highest sample timestamp written (ms; 0 before the first).
+    highest_timestamp: AtomicI64,
+    /// Samples written.
+    samples_in: AtomicU64,
 }
 
 impl std::fmt::Debug for DiskBuffer {
@@ -121,7 +126,13 @@ impl DiskBuffer {
             }
         }
         let w = Writer { segments, file, end: last + valid, acks };
-        Ok(DiskBuffer { dir, opts, w: Mutex::new(w) })
+        Ok(DiskBuffer {
+            dir,
+            opts,
+            w: Mutex::new(w),
+            highest_timestamp: AtomicI64::new(0),
+            samples_in: AtomicU64::new(0),
+        })
     }
 
     /// A named reader (one per remote-write queue); its acknowledgements persist across restarts.
@@ -182,7 +193,17 @@ impl DiskBuffer {
         if w.end - cur >= self.opts.segment_bytes {
             self.roll(&mut w)?;
         }
+        drop(w);
+        let max_t = samples.iter().map(|(_, s)| s.t).max().unwrap_or(0);
+        self.highest_timestamp.fetch_max(max_t, Ordering::Relaxed);
+        self.samples_in.fetch_add(samples.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Highest sample timestamp written (ms; 0 before the first) and samples written, for
+    /// `prometheus_remote_storage_highest_timestamp_in_seconds` and `_samples_in_total`.
+    pub fn ingest_stats(&self) -> (i64, u64) {
+        (self.highest_timestamp.load(Ordering::Relaxed), self.samples_in.load(Ordering::Relaxed))
     }
 
     fn roll(&self, w: &mut Writer) -> Result<(), RemoteError> {

@@ -23,6 +23,7 @@ mod error;
 mod fanout;
 pub mod from_config;
 mod manager;
+pub mod metrics;
 pub mod proto;
 pub mod proto_v2;
 mod queue;
@@ -38,6 +39,7 @@ pub use disk_buffer::{
 pub use error::RemoteError;
 pub use fanout::FanoutQueryable;
 pub use manager::WriteManager;
+pub use metrics::{QueueMetrics, RemoteWriteMetrics};
 pub use queue::{QueueOptions, QueueStats, WriteOptions, WriteQueue};
 pub use read_client::{ReadClient, ReadOptions};
 pub use read_server::{READ_CONTENT_TYPE, serve_read};

@@ -13,12 +13,15 @@ use parking_lot::Mutex;
 use crate::RemoteError;
 use crate::disk_buffer::DiskBuffer;
 use crate::from_config::write_options;
-use crate::queue::{QueueStats, WriteQueue};
+use crate::metrics::RemoteWriteMetrics;
+use crate::queue::{QueueOptions, QueueStats, WriteQueue};
 
 struct Running {
     cfg: RemoteWriteConfig,
     external: Labels,
     queue: WriteQueue,
+    url: String,
+    queue_options: QueueOptions,
 }
 
 /// The remote-write side of a server or agent.
@@ -87,8 +90,10 @@ impl WriteManager {
                 continue;
             }
             let reader = Arc::new(self.buffer.reader(&name)?);
+            let (url, queue_options) = (opts.url.clone(), opts.queue.clone());
             let queue = WriteQueue::start(opts, reader)?;
-            queues.insert(name, Running { cfg, external: external_labels.clone(), queue });
+            let external = external_labels.clone();
+            queues.insert(name, Running { cfg, external, queue, url, queue_options });
         }
         Ok(())
     }
@@ -96,6 +101,22 @@ impl WriteManager {
     /// Live counters per queue name.
     pub fn stats(&self) -> Vec<(String, Arc<QueueStats>)> {
         self.queues.lock().iter().map(|(n, r)| (n.clone(), r.queue.stats())).collect()
+    }
+
+    /// The values of `prometheus_remote_storage_*`: the buffer's intake and every queue.
+    pub fn metrics(&self) -> RemoteWriteMetrics {
+        let (highest_ms, samples_in) = self.buffer.ingest_stats();
+        let queues = self
+            .queues
+            .lock()
+            .iter()
+            .map(|(name, r)| r.queue.stats().metrics(name, &r.url, &r.queue_options))
+            .collect();
+        RemoteWriteMetrics {
+            highest_timestamp_in_seconds: highest_ms / 1000,
+            samples_in_total: samples_in,
+            queues,
+        }
     }
 
     /// Stops every queue (unsent data stays in the buffer for the next start).

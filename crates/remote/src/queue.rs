@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::RemoteError;
 use crate::client::{HttpOptions, post_write};
 use crate::codec::{encode_write_request, labels_to_proto};
+use crate::metrics::{DurationHistogram, QueueMetrics};
 use crate::proto::{self, TimeSeries, WriteRequest};
 use crate::source::{Position, SampleSource};
 
@@ -99,6 +100,44 @@ pub struct QueueStats {
     pub acked_position: AtomicU64,
     /// Highest timestamp successfully sent (ms), `i64::MIN` before the first send.
     pub highest_sent_timestamp: AtomicI64,
+    /// Samples in send attempts, retries included (`prometheus_remote_storage_samples_total`).
+    pub samples_attempted: AtomicU64,
+    /// Samples read and relabeled but not yet sent or given up.
+    pub samples_pending: AtomicU64,
+    /// Highest timestamp of a request that finished, sent or failed for good (ms), as
+    /// `queue_highest_sent_timestamp_seconds` tracks it; `i64::MIN` before the first.
+    pub highest_finished_timestamp: AtomicI64,
+    /// Compressed bytes of requests that finished.
+    pub bytes_sent: AtomicU64,
+    /// Duration of every send attempt.
+    pub sent_batch_duration: DurationHistogram,
+}
+
+impl QueueStats {
+    /// The queue's series under `remote_name` and `url`.
+    pub fn metrics(&self, remote_name: &str, url: &str, q: &QueueOptions) -> QueueMetrics {
+        let highest = self.highest_finished_timestamp.load(Ordering::Relaxed);
+        QueueMetrics {
+            remote_name: remote_name.to_string(),
+            url: url.to_string(),
+            samples_total: self.samples_attempted.load(Ordering::Relaxed),
+            samples_failed_total: self.samples_failed.load(Ordering::Relaxed),
+            samples_retried_total: self.samples_retried.load(Ordering::Relaxed),
+            samples_dropped_total: self.samples_dropped.load(Ordering::Relaxed),
+            samples_pending: self.samples_pending.load(Ordering::Relaxed),
+            queue_highest_sent_timestamp_seconds: if highest == i64::MIN {
+                0
+            } else {
+                highest / 1000
+            },
+            shards: self.shards.load(Ordering::Relaxed) as u64,
+            shards_min: q.min_shards as u64,
+            shards_max: q.max_shards as u64,
+            shard_capacity: q.capacity as u64,
+            bytes_total: self.bytes_sent.load(Ordering::Relaxed),
+            sent_batch_duration_seconds: self.sent_batch_duration.snapshot(),
+        }
+    }
 }
 
 /// A running queue; stop it with [`WriteQueue::stop`] (unsent data stays in the source).
@@ -124,6 +163,7 @@ impl WriteQueue {
         let client = opts.http.client(opts.remote_timeout)?;
         let stats = Arc::new(QueueStats::default());
         stats.highest_sent_timestamp.store(i64::MIN, Ordering::Relaxed);
+        stats.highest_finished_timestamp.store(i64::MIN, Ordering::Relaxed);
         let (stop, stop_rx) = watch::channel(false);
         let runner = Runner { opts, source, client, stats: stats.clone(), stop: stop_rx };
         let task = tokio::spawn(runner.run());
@@ -215,7 +255,10 @@ impl Runner {
                 backlog = got >= want;
                 for (l, s) in batch.samples {
                     match self.relabel(&mut relabel_cache, &l) {
-                        Some(l2) => pending.push((l2, s)),
+                        Some(l2) => {
+                            pending.push((l2, s));
+                            self.stats.samples_pending.fetch_add(1, Ordering::Relaxed);
+                        }
                         None => {
                             self.stats.samples_dropped.fetch_add(1, Ordering::Relaxed);
                         }
@@ -251,6 +294,7 @@ impl Runner {
                 }
             }
             if !pending.is_empty() && self.send_all(pending, shards).await.is_err() {
+                self.stats.samples_pending.store(0, Ordering::Relaxed);
                 break;
             }
             if let Err(e) = self.source.ack(pos) {
@@ -311,20 +355,42 @@ impl Runner {
         Ok(())
     }
 
+    /// Sends one request until it succeeds or fails for good, then counts it as finished.
     async fn send_chunk(&self, chunk: &[(Labels, Sample)]) -> Result<(), Stopped> {
         let body = encode_write_request(&to_request(chunk));
+        let bytes = body.len() as u64;
+        self.send_with_backoff(chunk, body).await?;
+        let n = chunk.len() as u64;
+        let st = &self.stats;
+        st.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+        let max_t = chunk.iter().map(|(_, s)| s.t).max().unwrap_or(i64::MIN);
+        st.highest_finished_timestamp.fetch_max(max_t, Ordering::Relaxed);
+        let _ = st
+            .samples_pending
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| Some(p.saturating_sub(n)));
+        Ok(())
+    }
+
+    async fn send_with_backoff(
+        &self,
+        chunk: &[(Labels, Sample)],
+        body: Vec<u8>,
+    ) -> Result<(), Stopped> {
         let q = &self.opts.queue;
         let mut backoff = q.min_backoff;
         loop {
-            match post_write(
+            self.stats.samples_attempted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            let begin = Instant::now();
+            let res = post_write(
                 &self.client,
                 &self.opts.http,
                 &self.opts.url,
                 body.clone(),
                 q.retry_on_http_429,
             )
-            .await
-            {
+            .await;
+            self.stats.sent_batch_duration.observe(begin.elapsed().as_secs_f64());
+            match res {
                 Ok(()) => {
                     self.stats.samples_sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     let max_t = chunk.iter().map(|(_, s)| s.t).max().unwrap_or(i64::MIN);

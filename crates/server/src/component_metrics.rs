@@ -2,6 +2,7 @@
 //! place that registers the sections of the alerting chain and remote write.
 
 mod notifications;
+mod remote_storage;
 
 use std::sync::Arc;
 
@@ -14,7 +15,12 @@ pub fn escape(v: &str) -> String {
 }
 
 /// Adds the notifier's, the built-in Alertmanager's and remote write's families to `/metrics`.
-pub fn register(_storage: &Storage, alerting: Option<&Alerting>, metrics: &SelfMetrics) {
+pub fn register(storage: &Storage, alerting: Option<&Alerting>, metrics: &SelfMetrics) {
+    if let Some(rw) = &storage.remote {
+        let manager = Arc::clone(&rw.manager);
+        metrics
+            .add_text_section(Box::new(move |out| remote_storage::render(&manager.metrics(), out)));
+    }
     if let Some(a) = alerting {
         let n = Arc::clone(&a.notifier);
         metrics.add_text_section(Box::new(move |out| notifications::render(&n.metrics(), out)));
