@@ -15,6 +15,7 @@ pub mod envelope;
 mod federate;
 pub mod json;
 mod lifecycle;
+pub mod metrics;
 pub mod params;
 mod query;
 mod remote_routes;
@@ -77,7 +78,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/status/walreplay", get(status::wal_replay))
         .route("/read", post(remote_routes::read))
         .route("/write", post(remote_routes::write))
-        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready));
+        .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
+        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track));
     let origin = cors::CorsOrigin::new(&state.flags.cors_origin);
     // CORS wraps the whole API (including OPTIONS preflights on any path); gzip as Prometheus.
     let api = Router::new()
@@ -87,10 +89,9 @@ pub fn router(state: ApiState) -> Router {
     let federate = Router::new()
         .route("/federate", get(federate::federate))
         .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
+        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track))
         .layer(tower_http::compression::CompressionLayer::new());
-    Router::new()
-        .merge(api)
-        .merge(federate)
+    let lifecycle_routes = Router::new()
         .route("/-/healthy", get(lifecycle::healthy))
         .route("/-/ready", get(lifecycle::ready))
         .route(
@@ -98,6 +99,11 @@ pub fn router(state: ApiState) -> Router {
             post(lifecycle::reload).put(lifecycle::reload).get(lifecycle::only_post),
         )
         .route("/-/quit", post(lifecycle::quit).put(lifecycle::quit).get(lifecycle::only_post))
+        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track));
+    Router::new()
+        .merge(api)
+        .merge(federate)
+        .merge(lifecycle_routes)
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found\n") })
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

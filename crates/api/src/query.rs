@@ -66,6 +66,7 @@ async fn run_query(
     opts.sample_budget = st.sample_budget.clone();
     let _guard = CancelOnDrop(cancel);
     let (engine, queryable) = (st.engine.clone(), st.queryable.clone());
+    let _in_flight = st.http_metrics.query_started();
     let started = Instant::now();
     // Queueing counts against the query's timeout, as in Prometheus.
     let budget = opts.timeout.map_or(st.query_timeout, |t| t.min(st.query_timeout));
@@ -74,11 +75,16 @@ async fn run_query(
         .map_err(|_| ApiError::new(ErrorType::Timeout, "query timed out in query queue"))?
         .map_err(|_| ApiError::new(ErrorType::Canceled, "query was canceled in query queue"))?;
     let queued = started.elapsed();
+    st.http_metrics.observe_queue_time(queued);
     opts.timeout = Some(budget.saturating_sub(queued));
+    let metrics = st.http_metrics.clone();
     let res = tokio::task::spawn_blocking(move || {
         // Held until the evaluation ends, even if the client has gone away meanwhile.
         let _permit = permit;
-        run(&engine, queryable.as_ref(), &opts)
+        let eval = Instant::now();
+        let res = run(&engine, queryable.as_ref(), &opts);
+        metrics.observe_eval(eval.elapsed());
+        res
     })
     .await
     .map_err(|e| ApiError::internal(format!("query panicked: {e}")))?

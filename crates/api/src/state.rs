@@ -105,6 +105,8 @@ pub struct ApiState {
     /// `--query.max-samples-in-flight`: the sample budget all API queries share (rule
     /// evaluation does not draw from it); `None` for none beyond each query's max samples.
     pub sample_budget: Option<Arc<promql::SampleBudget>>,
+    /// Requests by handler and query timings (`prometheus_http_*`, `prometheus_engine_*`).
+    pub http_metrics: Arc<crate::metrics::HttpMetrics>,
 }
 
 /// Prometheus' default `--query.max-concurrency`.
@@ -133,6 +135,11 @@ impl ApiState {
             query_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_QUERY_MAX_CONCURRENCY)),
             query_timeout: Duration::from_secs(120),
             sample_budget: None,
+            http_metrics: {
+                let m = crate::metrics::HttpMetrics::default();
+                m.set_concurrent_max(DEFAULT_QUERY_MAX_CONCURRENCY);
+                Arc::new(m)
+            },
         }
     }
 
@@ -143,6 +150,7 @@ impl ApiState {
     /// Sets `--query.max-concurrency` (at least one query runs at a time).
     pub fn set_query_max_concurrency(&mut self, n: usize) {
         self.query_slots = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        self.http_metrics.set_concurrent_max(n.max(1));
     }
 
     pub fn is_ready(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Small helpers shared by the `/metrics` sections written as OpenMetrics text, and the one
 //! place that registers the sections of the alerting chain and remote write.
 
+mod http_api;
 mod notifications;
 mod remote_storage;
 
@@ -12,6 +13,12 @@ use crate::components::{Alerting, Storage};
 /// Escapes a label value (backslash, double quote, newline).
 pub fn escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Adds the HTTP API's and the query engine's families to `/metrics`.
+pub fn register_api(state: &api::ApiState, metrics: &SelfMetrics) {
+    let m = Arc::clone(&state.http_metrics);
+    metrics.add_text_section(Box::new(move |out| http_api::render(&m.snapshot(), out)));
 }
 
 /// Adds the notifier's, the built-in Alertmanager's and remote write's families to `/metrics`.

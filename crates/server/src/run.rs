@@ -137,6 +137,7 @@ impl Server {
 
         let ready = Arc::new(AtomicBool::new(false));
         let mut state = api_state(&opts, &storage, engine, &config_state, &reloader, start_ms);
+        crate::component_metrics::register_api(&state, &metrics);
         state.ready = ready.clone();
         state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
         if let Some(a) = &alerting {

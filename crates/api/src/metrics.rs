@@ -1,0 +1,212 @@
+//! The HTTP API's and the query engine's counters as Prometheus 2.42 keeps them
+//! (`web/web.go`, `promql/engine.go`): requests by handler and status code, request latency
+//! by handler, queries executing or waiting, and query timings by slice. A plain snapshot for
+//! the server's `/metrics`.
+//!
+//! The handler label is the route as Prometheus names it (`/api/v1/query`,
+//! `/api/v1/label/:name/values`, `/federate`, `/-/ready`); requests matching no route are not
+//! counted, as in Prometheus.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Upper bounds of `prometheus_http_request_duration_seconds`' buckets (`+Inf` implied).
+pub const REQUEST_DURATION_BUCKETS: [f64; 9] = [0.1, 0.2, 0.4, 1.0, 3.0, 8.0, 20.0, 60.0, 120.0];
+
+/// A histogram of seconds over fixed buckets, lock-free.
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Per bucket (not cumulative); the last is `+Inf`.
+    buckets: [AtomicU64; 10],
+    sum: AtomicU64,
+    count: AtomicU64,
+}
+
+fn add_f64(a: &AtomicU64, v: f64) {
+    let _ = a.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+        Some((f64::from_bits(bits) + v).to_bits())
+    });
+}
+
+impl Histogram {
+    fn observe(&self, seconds: f64) {
+        let i = REQUEST_DURATION_BUCKETS.iter().position(|b| seconds <= *b).unwrap_or(9);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        add_f64(&self.sum, seconds);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
+struct HandlerCounters {
+    codes: Mutex<BTreeMap<u16, u64>>,
+    duration: Histogram,
+}
+
+/// One handler's series.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HandlerSeries {
+    pub handler: String,
+    /// Requests by status code.
+    pub requests: Vec<(u16, u64)>,
+    /// Cumulative counts for each of [`REQUEST_DURATION_BUCKETS`], then `+Inf`.
+    pub duration_buckets: [u64; 10],
+    pub duration_sum: f64,
+    pub duration_count: u64,
+}
+
+/// A `prometheus_engine_query_duration_seconds` slice: name, sum, count.
+pub type SliceSeries = (&'static str, f64, u64);
+
+/// Everything the HTTP and engine families show.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApiMetrics {
+    pub handlers: Vec<HandlerSeries>,
+    /// `prometheus_engine_queries`.
+    pub queries: i64,
+    /// `prometheus_engine_queries_concurrent_max`.
+    pub queries_concurrent_max: u64,
+    /// `inner_eval`, `prepare_time`, `queue_time`, `result_sort`.
+    pub query_duration: Vec<SliceSeries>,
+}
+
+/// The counters; shared by the router's middleware and the query handlers.
+#[derive(Debug, Default)]
+pub struct HttpMetrics {
+    handlers: RwLock<BTreeMap<String, Arc<HandlerCounters>>>,
+    queries: AtomicI64,
+    concurrent_max: AtomicU64,
+    queue_time: (AtomicU64, AtomicU64),
+    inner_eval: (AtomicU64, AtomicU64),
+}
+
+/// Prometheus' name of an axum route: `{name}` becomes `:name`, `{*path}` becomes `*path`.
+pub fn handler_name(route: &str) -> String {
+    route.replace("{*", "*").replace('{', ":").replace('}', "")
+}
+
+/// Counts a query from when it is received until it ends (`prometheus_engine_queries`).
+pub(crate) struct QueryInFlight(Arc<HttpMetrics>);
+
+impl Drop for QueryInFlight {
+    fn drop(&mut self) {
+        self.0.queries.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl HttpMetrics {
+    fn handler(&self, name: &str) -> Arc<HandlerCounters> {
+        if let Some(h) = self.handlers.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return h.clone();
+        }
+        let mut w = self.handlers.write().unwrap_or_else(|e| e.into_inner());
+        w.entry(name.to_string()).or_default().clone()
+    }
+
+    /// Records one request to `handler` answered with `code` after `took`.
+    pub fn observe_request(&self, handler: &str, code: u16, took: Duration) {
+        let h = self.handler(handler);
+        *h.codes.lock().unwrap_or_else(|e| e.into_inner()).entry(code).or_default() += 1;
+        h.duration.observe(took.as_secs_f64());
+    }
+
+    /// `--query.max-concurrency`.
+    pub fn set_concurrent_max(&self, n: usize) {
+        self.concurrent_max.store(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn query_started(self: &Arc<Self>) -> QueryInFlight {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        QueryInFlight(self.clone())
+    }
+
+    pub(crate) fn observe_queue_time(&self, d: Duration) {
+        add_f64(&self.queue_time.0, d.as_secs_f64());
+        self.queue_time.1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn observe_eval(&self, d: Duration) {
+        add_f64(&self.inner_eval.0, d.as_secs_f64());
+        self.inner_eval.1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The values of every family.
+    pub fn snapshot(&self) -> ApiMetrics {
+        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
+        let handlers = handlers
+            .iter()
+            .map(|(name, h)| {
+                let codes = h.codes.lock().unwrap_or_else(|e| e.into_inner());
+                let mut buckets = [0u64; 10];
+                let mut n = 0;
+                for (slot, b) in buckets.iter_mut().zip(&h.duration.buckets) {
+                    n += b.load(Ordering::Relaxed);
+                    *slot = n;
+                }
+                HandlerSeries {
+                    handler: name.clone(),
+                    requests: codes.iter().map(|(c, n)| (*c, *n)).collect(),
+                    duration_buckets: buckets,
+                    duration_sum: f64::from_bits(h.duration.sum.load(Ordering::Relaxed)),
+                    duration_count: h.duration.count.load(Ordering::Relaxed),
+                }
+            })
+            .collect();
+        let slice = |name, (sum, count): &(AtomicU64, AtomicU64)| {
+            (name, f64::from_bits(sum.load(Ordering::Relaxed)), count.load(Ordering::Relaxed))
+        };
+        ApiMetrics {
+            handlers,
+            queries: self.queries.load(Ordering::Relaxed),
+            queries_concurrent_max: self.concurrent_max.load(Ordering::Relaxed),
+            query_duration: vec![
+                slice("inner_eval", &self.inner_eval),
+                ("prepare_time", 0.0, 0),
+                slice("queue_time", &self.queue_time),
+                ("result_sort", 0.0, 0),
+            ],
+        }
+    }
+}
+
+/// Middleware counting every request to a matched route.
+pub(crate) async fn track(
+    State(m): State<Arc<HttpMetrics>>,
+    matched: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(route) = matched.map(|p| handler_name(p.as_str())) else {
+        return next.run(req).await;
+    };
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    m.observe_request(&route, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_routes_as_prometheus_and_counts_by_code() {
+        assert_eq!(handler_name("/api/v1/label/{name}/values"), "/api/v1/label/:name/values");
+        let m = HttpMetrics::default();
+        m.observe_request("/api/v1/query", 200, Duration::from_millis(150));
+        m.observe_request("/api/v1/query", 400, Duration::from_secs(200));
+        m.observe_request("/api/v1/query", 200, Duration::from_millis(50));
+        let s = m.snapshot();
+        let h = &s.handlers[0];
+        assert_eq!(h.requests, vec![(200, 2), (400, 1)]);
+        assert_eq!(h.duration_buckets, [1, 2, 2, 2, 2, 2, 2, 2, 2, 3]);
+        assert_eq!(h.duration_count, 3);
+        assert!((h.duration_sum - 200.2).abs() < 1e-9);
+    }
+}

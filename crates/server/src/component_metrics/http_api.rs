@@ -1,0 +1,98 @@
+//! The HTTP API's and the query engine's metrics on `/metrics` under Prometheus 2.42's names,
+//! types, help texts and labels (`prometheus_http_requests_total{code,handler}`,
+//! `prometheus_http_request_duration_seconds{handler}`,
+//! `prometheus_engine_query_duration_seconds{slice}`, `prometheus_engine_queries`,
+//! `prometheus_engine_queries_concurrent_max`). The timing summary has `_sum` and `_count`
+//! only; `prepare_time` and `result_sort` are part of `inner_eval` and stay at zero.
+
+use std::fmt::Write;
+
+use api::json::format_value_f as number;
+use api::metrics::{ApiMetrics, REQUEST_DURATION_BUCKETS};
+
+use super::escape;
+
+/// Writes the families in OpenMetrics text.
+pub fn render(m: &ApiMetrics, out: &mut String) {
+    let name = "prometheus_http_request_duration_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Histogram of latencies for HTTP requests.\n# TYPE {name} histogram"
+    );
+    for h in &m.handlers {
+        let l = format!("handler=\"{}\"", escape(&h.handler));
+        for (b, n) in REQUEST_DURATION_BUCKETS.iter().zip(h.duration_buckets) {
+            let _ = writeln!(out, "{name}_bucket{{{l},le=\"{}\"}} {n}", number(*b));
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{l},le=\"+Inf\"}} {}\n{name}_sum{{{l}}} {}\n{name}_count{{{l}}} {}",
+            h.duration_buckets[9],
+            number(h.duration_sum),
+            h.duration_count
+        );
+    }
+    let name = "prometheus_http_requests";
+    let _ = writeln!(out, "# HELP {name} Counter of HTTP requests.\n# TYPE {name} counter");
+    for h in &m.handlers {
+        for (code, n) in &h.requests {
+            let _ = writeln!(
+                out,
+                "{name}_total{{code=\"{code}\",handler=\"{}\"}} {n}",
+                escape(&h.handler)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP prometheus_engine_queries The current number of queries being executed or waiting.\n\
+         # TYPE prometheus_engine_queries gauge\nprometheus_engine_queries {}\n\
+         # HELP prometheus_engine_queries_concurrent_max The max number of concurrent queries.\n\
+         # TYPE prometheus_engine_queries_concurrent_max gauge\nprometheus_engine_queries_concurrent_max {}",
+        m.queries, m.queries_concurrent_max
+    );
+    let name = "prometheus_engine_query_duration_seconds";
+    let _ = writeln!(out, "# HELP {name} Query timings\n# TYPE {name} summary");
+    for (slice, sum, count) in &m.query_duration {
+        let _ = writeln!(
+            out,
+            "{name}_sum{{slice=\"{slice}\"}} {}\n{name}_count{{slice=\"{slice}\"}} {count}",
+            number(*sum)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api::metrics::HandlerSeries;
+
+    #[test]
+    fn renders_prometheus_families() {
+        let m = ApiMetrics {
+            handlers: vec![HandlerSeries {
+                handler: "/api/v1/label/:name/values".into(),
+                requests: vec![(200, 3), (400, 1)],
+                duration_buckets: [3, 4, 4, 4, 4, 4, 4, 4, 4, 4],
+                duration_sum: 0.5,
+                duration_count: 4,
+            }],
+            queries: 1,
+            queries_concurrent_max: 20,
+            query_duration: vec![("inner_eval", 0.25, 2), ("queue_time", 0.001, 2)],
+        };
+        let mut out = String::new();
+        render(&m, &mut out);
+        let l = "handler=\"/api/v1/label/:name/values\"";
+        for want in [
+            format!("# HELP prometheus_http_request_duration_seconds Histogram of latencies for HTTP requests.\n# TYPE prometheus_http_request_duration_seconds histogram\nprometheus_http_request_duration_seconds_bucket{{{l},le=\"0.1\"}} 3\n"),
+            format!("prometheus_http_request_duration_seconds_bucket{{{l},le=\"120\"}} 4\nprometheus_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} 4\nprometheus_http_request_duration_seconds_sum{{{l}}} 0.5\nprometheus_http_request_duration_seconds_count{{{l}}} 4\n"),
+            format!("# HELP prometheus_http_requests Counter of HTTP requests.\n# TYPE prometheus_http_requests counter\nprometheus_http_requests_total{{code=\"200\",{l}}} 3\nprometheus_http_requests_total{{code=\"400\",{l}}} 1\n"),
+            "# TYPE prometheus_engine_queries gauge\nprometheus_engine_queries 1\n".to_string(),
+            "prometheus_engine_queries_concurrent_max 20\n".to_string(),
+            "# HELP prometheus_engine_query_duration_seconds Query timings\n# TYPE prometheus_engine_query_duration_seconds summary\nprometheus_engine_query_duration_seconds_sum{slice=\"inner_eval\"} 0.25\nprometheus_engine_query_duration_seconds_count{slice=\"inner_eval\"} 2\n".to_string(),
+        ] {
+            assert!(out.contains(&want), "missing {want:?} in\n{out}");
+        }
+    }
+}
