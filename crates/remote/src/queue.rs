@@ -253,17 +253,17 @@ impl Runner {
                 let got = batch.samples.len();
                 pos = batch.next;
                 backlog = got >= want;
+                let before = pending.len();
                 for (l, s) in batch.samples {
                     match self.relabel(&mut relabel_cache, &l) {
-                        Some(l2) => {
-                            pending.push((l2, s));
-                            self.stats.samples_pending.fetch_add(1, Ordering::Relaxed);
-                        }
+                        Some(l2) => pending.push((l2, s)),
                         None => {
                             self.stats.samples_dropped.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                 }
+                let added = (pending.len() - before) as u64;
+                self.stats.samples_pending.fetch_add(added, Ordering::Relaxed);
                 if got > 0 {
                     deadline.get_or_insert_with(|| Instant::now() + q.batch_send_deadline);
                 }

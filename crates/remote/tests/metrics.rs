@@ -46,17 +46,18 @@ fn queue<'a>(m: &'a RemoteWriteMetrics, name: &str) -> &'a remote::QueueMetrics 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_sent_retried_failed_bytes_and_timestamps_per_queue() {
     let (flaky, rejecting) = (endpoint(500, 204).await, endpoint(400, 400).await);
+    let down = endpoint(503, 503).await;
     let dir = tempfile::tempdir().unwrap();
     let buffer = Arc::new(DiskBuffer::open(dir.path(), DiskBufferOptions::default()).unwrap());
     let manager = WriteManager::new(buffer.clone());
     let qc = "queue_config: {batch_send_deadline: 50ms, min_backoff: 5ms, max_backoff: 20ms, max_shards: 4}";
     let yaml = format!(
-        "remote_write:\n- url: {flaky}\n  name: flaky\n  {qc}\n- url: {rejecting}\n  name: rejecting\n  {qc}\n"
+        "remote_write:\n- url: {flaky}\n  name: flaky\n  {qc}\n- url: {rejecting}\n  name: rejecting\n  {qc}\n- url: {down}\n  name: down\n  {qc}\n"
     );
     let cfg = config::parse(&yaml, "p.yml").unwrap();
     manager.apply(&cfg.remote_write, &Labels::empty()).await.unwrap();
     let m = manager.metrics();
-    assert_eq!(m.queues.len(), 2);
+    assert_eq!(m.queues.len(), 3);
     assert_eq!(queue(&m, "flaky").url, flaky);
     assert_eq!(queue(&m, "flaky").shards_max, 4);
     assert_eq!((m.highest_timestamp_in_seconds, m.samples_in_total), (0, 0));
@@ -86,5 +87,11 @@ async fn counts_sent_retried_failed_bytes_and_timestamps_per_queue() {
     assert_eq!((r.samples_total, r.samples_retried_total, r.samples_failed_total), (10, 0, 10));
     assert_eq!(r.sent_batch_duration_seconds.count, 1);
     assert_eq!(r.queue_highest_sent_timestamp_seconds, 1_700_000_009, "set for failed sends too");
+    wait(|| queue(&manager.metrics(), "down").samples_retried_total >= 20).await;
+    let m = manager.metrics();
+    let d = queue(&m, "down");
+    assert_eq!(d.samples_pending, 10, "held while the endpoint is down");
+    assert_eq!(d.queue_highest_sent_timestamp_seconds, 0, "nothing finished");
+    assert_eq!(d.bytes_total, 0);
     manager.stop().await;
 }
