@@ -5,6 +5,13 @@
 //! head chunk cache of the first run). Reports the resident set growth per series, append
 //! rate, WAL bytes per sample, and the restart's wall and CPU time.
 //! Run: `cargo bench -p tsdb --bench memory -- [SERIES [SAMPLES]]` (defaults 100000 144).
+//! `MEMORY_BENCH_T0=<ms>` sets the first sample's time (default 1700000000000, 13 minutes into
+//! a 2 h chunk range: 144 samples then fill one 120-sample chunk and leave 24 in the open one;
+//! 1700005155000 puts a range boundary after 83 samples, leaving 61 open, as a crash restart
+//! meets on average).
+//! A crash state for restart timing: run once with `MEMORY_BENCH_DIR=<dir>`, then delete
+//! `<dir>/pharos_head_snapshot` (what a SIGKILL leaves: WAL and head chunk cache only) and copy
+//! the directory before each `MEMORY_BENCH_DIR=<copy> MEMORY_BENCH_RESTARTS=1` run.
 
 #![allow(clippy::unwrap_used)]
 
@@ -132,7 +139,10 @@ fn main() {
     let mut refs = vec![0u64; n];
     let start = std::time::Instant::now();
     let cpu0 = cpu_secs();
-    let t0 = 1_700_000_000_000i64;
+    let t0 = std::env::var("MEMORY_BENCH_T0")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(1_700_000_000_000);
     for k in 0..steps {
         let t = t0 + k as i64 * 15_000;
         for lo in (0..n).step_by(10_000) {

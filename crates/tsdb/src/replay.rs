@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
-use crate::head::restore::Building;
+use crate::head::restore::{Building, Part};
 use crate::head::series::ClosedChunk;
 use crate::head::{Head, Placement};
 use crate::iter::ChunkData;
@@ -32,21 +32,6 @@ use crate::wal::{self, record, record::Record};
 /// How many samples ahead the applying thread pulls the end of a series' open chunk into the
 /// CPU cache.
 const LOAD_AHEAD: usize = 8;
-
-/// Asks the CPU to start loading the cache line of `p` (a hint, never a fault).
-#[inline]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: prefetching is a hint that never faults, whatever the address.
-        unsafe {
-            _mm_prefetch(p.cast(), _MM_HINT_T0);
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// Decoded records per hand-over between the threads.
 const BATCH: usize = 32;
@@ -109,6 +94,8 @@ fn replay_into(
             refmap: RefMap::default(),
             min_valid,
             built: Building::with_capacity(chunks.len()),
+            pending: Pending::default(),
+            parallel: parallel(),
             chunks,
             series_time: Duration::ZERO,
             samples_time: Duration::ZERO,
@@ -119,6 +106,9 @@ fn replay_into(
                 apply.record(rec);
             }
         }
+        let last = Instant::now();
+        apply.flush();
+        apply.samples_time += last.elapsed();
         let applied = started.elapsed();
         let postings = Instant::now();
         head.install(std::mem::take(&mut apply.built));
@@ -209,69 +199,163 @@ fn read_records(
     let mut receiver_gone = false;
     let mut p = ReadPhases::default();
     let started = Instant::now();
-    let stats = wal::replay_segments(
-        dir,
-        || dense.borrow_mut().reset(),
-        |rec| {
-            let t0 = Instant::now();
-            let series = rec.first() == Some(&record::SERIES);
-            let decoded = match rec.first() {
-                Some(&record::SERIES) => record::decode_series(rec, |s| strings.get(s)).map(Some),
-                Some(&DENSE_SAMPLES) => {
-                    let mut list =
-                        unused.take().or_else(|| spares.try_recv().ok()).unwrap_or_default();
-                    let mut dense = dense.borrow_mut();
-                    // Samples inside cached chunks are skipped while decoding.
-                    let done = if cached.is_empty() {
-                        dense.decode_into(rec, |_, _| true, &mut list)
+    let segment_start = || dense.borrow_mut().reset();
+    let on_record = |rec: &[u8]| {
+        let t0 = Instant::now();
+        let series = rec.first() == Some(&record::SERIES);
+        let decoded = match rec.first() {
+            Some(&record::SERIES) => record::decode_series(rec, |s| strings.get(s)).map(Some),
+            Some(&DENSE_SAMPLES) => {
+                let mut list = unused.take().or_else(|| spares.try_recv().ok()).unwrap_or_default();
+                let mut dense = dense.borrow_mut();
+                // Samples inside cached chunks are skipped while decoding.
+                let done = if cached.is_empty() {
+                    dense.decode_into(rec, |_, _| true, &mut list)
+                } else {
+                    dense.decode_skipping(rec, &cached, &mut list)
+                };
+                done.map(|()| {
+                    if list.is_empty() {
+                        unused = Some(list);
+                        None
                     } else {
-                        dense.decode_skipping(rec, &cached, &mut list)
-                    };
-                    done.map(|()| {
-                        if list.is_empty() {
-                            unused = Some(list);
-                            None
-                        } else {
-                            Some(Record::Samples(list))
-                        }
-                    })
-                }
-                _ => {
-                    // One list handed back is taken per record here too, so they never pile
-                    // up in the channel.
-                    let spare = spares.try_recv().ok();
-                    if unused.is_none() {
-                        unused = spare;
+                        Some(Record::Samples(list))
                     }
-                    match record::decode_with(rec, &mut dense.borrow_mut()) {
-                        Ok(Record::Samples(mut list)) if !cached.is_empty() => {
-                            list.retain(|&(r, t, _)| cached.keeps(r, t));
-                            Ok((!list.is_empty()).then_some(Record::Samples(list)))
-                        }
-                        other => other.map(Some),
-                    }
+                })
+            }
+            _ => {
+                // One list handed back is taken per record here too, so they never pile
+                // up in the channel.
+                let spare = spares.try_recv().ok();
+                if unused.is_none() {
+                    unused = spare;
                 }
-            };
-            match decoded {
-                Ok(Some(r)) => batch.push(r),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+                match record::decode_with(rec, &mut dense.borrow_mut()) {
+                    Ok(Record::Samples(mut list)) if !cached.is_empty() => {
+                        list.retain(|&(r, t, _)| cached.keeps(r, t));
+                        Ok((!list.is_empty()).then_some(Record::Samples(list)))
+                    }
+                    other => other.map(Some),
+                }
             }
-            let t1 = Instant::now();
-            *(if series { &mut p.series } else { &mut p.samples }) += t1 - t0;
-            if batch.len() >= BATCH && !receiver_gone {
-                receiver_gone =
-                    tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err();
-                p.wait += t1.elapsed();
-            }
+        };
+        match decoded {
+            Ok(Some(r)) => batch.push(r),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "skipping undecodable WAL record"),
+        }
+        let t1 = Instant::now();
+        *(if series { &mut p.series } else { &mut p.samples }) += t1 - t0;
+        if batch.len() >= BATCH && !receiver_gone {
+            receiver_gone =
+                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err();
+            p.wait += t1.elapsed();
+        }
+    };
+    // Reading ahead on a thread of its own pays only with a core for it.
+    let (stats, read) = if parallel() {
+        read_ahead(dir, segment_start, on_record)
+    } else {
+        let mut on_record = on_record;
+        let stats = wal::replay_segments(dir, segment_start, |rec| {
+            on_record(rec);
             Ok(())
-        },
-    )?;
+        });
+        (stats, Duration::ZERO)
+    };
     if !batch.is_empty() {
         let _ = tx.send(batch);
     }
-    p.read = started.elapsed().saturating_sub(p.series + p.samples + p.wait);
-    Ok((stats, p))
+    let busy = p.series + p.samples + p.wait;
+    if read.is_zero() {
+        p.read = started.elapsed().saturating_sub(busy);
+    } else {
+        // The time this thread waited for the reading thread.
+        p.read = read;
+        p.wait += started.elapsed().saturating_sub(busy);
+    }
+    Ok((stats?, p))
+}
+
+/// Checked and decompressed records, back to back, read ahead of their decoding.
+#[derive(Default)]
+struct Plain {
+    data: Vec<u8>,
+    /// Where each record ends in `data`; [`SEGMENT_START`] where a segment file starts.
+    ends: Vec<usize>,
+}
+
+const SEGMENT_START: usize = usize::MAX;
+
+/// Plain record bytes per hand-over from the reading thread.
+const PLAIN_BYTES: usize = 1 << 20;
+
+/// [`wal::replay_segments`] with the segments read, checked and decompressed on a thread of
+/// its own, a few records ahead of `f`. Returns the replay's result and the time the reading
+/// thread spent apart from waiting for `f`.
+fn read_ahead(
+    dir: &Path,
+    mut segment_start: impl FnMut(),
+    mut f: impl FnMut(&[u8]),
+) -> (Result<wal::ReplayStats>, Duration) {
+    let (tx, rx) = mpsc::sync_channel::<Plain>(4);
+    let (back, empties) = mpsc::channel::<Plain>();
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let started = Instant::now();
+            let mut wait = Duration::ZERO;
+            let cur = std::cell::RefCell::new(Plain::default());
+            let send = |wait: &mut Duration| {
+                let mut next = empties.try_recv().unwrap_or_default();
+                next.data.clear();
+                next.ends.clear();
+                let full = std::mem::replace(&mut *cur.borrow_mut(), next);
+                let t = Instant::now();
+                // A decoder that is gone has stopped on an error of its own: nothing to do.
+                let _ = tx.send(full);
+                *wait += t.elapsed();
+            };
+            let stats = wal::replay_segments(
+                dir,
+                || cur.borrow_mut().ends.push(SEGMENT_START),
+                |rec| {
+                    let len = {
+                        let mut c = cur.borrow_mut();
+                        c.data.extend_from_slice(rec);
+                        let end = c.data.len();
+                        c.ends.push(end);
+                        end
+                    };
+                    if len >= PLAIN_BYTES {
+                        send(&mut wait);
+                    }
+                    Ok(())
+                },
+            );
+            if !cur.borrow().ends.is_empty() {
+                send(&mut wait);
+            }
+            (stats, started.elapsed().saturating_sub(wait))
+        });
+        for plain in rx {
+            let mut start = 0;
+            for &end in &plain.ends {
+                if end == SEGMENT_START {
+                    segment_start();
+                } else if let Some(rec) = plain.data.get(start..end) {
+                    f(rec);
+                    start = end;
+                }
+            }
+            let _ = back.send(plain);
+        }
+        reader.join().unwrap_or_else(|_| {
+            (
+                Err(crate::TsdbError::corrupted("wal", "the WAL reader thread panicked")),
+                Duration::ZERO,
+            )
+        })
+    })
 }
 
 /// Decoded samples: (ref, t, v).
@@ -281,6 +365,10 @@ struct Applier<'a> {
     head: &'a Head,
     /// Where applied sample lists go back to the reader.
     spare: mpsc::Sender<Samples>,
+    /// Samples decoded but not yet appended, grouped by series before they are.
+    pending: Pending,
+    /// Whether a second thread may append (see [`parallel`]).
+    parallel: bool,
     /// The series replayed so far, owned here until the end.
     built: Building,
     /// WAL ref -> index in `built` (refs differ when a WAL repeats a series under a new ref).
@@ -336,6 +424,8 @@ impl Applier<'_> {
                 let _ = self.spare.send(list);
             }
             Record::Tombstones(list) => {
+                // Deletion applies to the samples logged before it.
+                self.flush();
                 for (r, mint, maxt) in list {
                     if let Some(&i) = self.refmap.get(&r)
                         && let Some((hr, s)) = self.built.get_mut(i as usize)
@@ -349,31 +439,97 @@ impl Applier<'_> {
         }
     }
 
-    /// Appends samples to their series. Samples of one record mostly go to different series,
-    /// in the order the series were created: the series [`LOAD_AHEAD`] samples on is pulled
-    /// into the cache, and then, once there, the end of its open chunk.
+    /// Queues samples for their series (dropping those of unknown refs); appends the queue
+    /// once it is full.
     fn samples(&mut self, list: &[(u64, i64, f64)]) {
-        let head = self.head;
-        let (min_valid, ooo_window) = (self.min_valid, head.ooo_window.max(0));
-        let mapper = head.mapper.as_ref();
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (i, &(r, t, v)) in list.iter().enumerate() {
-            if let Some(ahead) = list.get(i + 2 * LOAD_AHEAD)
-                && let Some(&j) = self.refmap.get(&ahead.0)
-            {
-                self.built.prefetch(j as usize);
+        let p = &mut self.pending;
+        for &(r, t, v) in list {
+            if let Some(&j) = self.refmap.get(&r) {
+                p.series.push(j);
+                p.samples.push((t, v));
             }
-            if let Some(ahead) = list.get(i + LOAD_AHEAD)
-                && let Some(&j) = self.refmap.get(&ahead.0)
-                && let Some(o) = self.built.get(j as usize).and_then(|s| s.open.as_ref())
-            {
-                let b = o.chunk.bytes();
-                let end = b.as_ptr().wrapping_add(b.len().saturating_sub(1));
-                prefetch(end);
-                prefetch(end.wrapping_add(15));
-            }
-            let Some(&j) = self.refmap.get(&r) else { continue };
-            let Some((hr, s)) = self.built.get_mut(j as usize) else { continue };
+        }
+        // Sixteen samples a series at most, so few series are appended in long runs too.
+        if p.series.len() >= self.built.len().saturating_mul(16).clamp(4096, PENDING) {
+            self.flush();
+        }
+    }
+
+    /// Appends the queued samples series by series, in series order (each series' samples in
+    /// WAL order): a series and the end of its open chunk are loaded once per flush instead of
+    /// once per sample, and the series are visited in the order they were allocated. With
+    /// more than one core, the series are split in two halves of about as many samples, the
+    /// second appended on a thread of its own.
+    fn flush(&mut self) {
+        if self.pending.series.is_empty() {
+            return;
+        }
+        let (head, min_valid) = (self.head, self.min_valid);
+        let n = self.built.len();
+        let p = &mut self.pending;
+        p.group(n);
+        let total = p.samples.len();
+        // `ends` is sorted: the first series whose samples end past the middle.
+        let mid = if self.parallel {
+            p.ends.get(..n).map_or(n, |e| e.partition_point(|&e| (e as usize) < total / 2))
+        } else {
+            n
+        };
+        let (ends, sorted) = (&p.ends[..], &p.sorted[..]);
+        let (mut low, high) = self.built.split_at_mut(mid);
+        let (lo, hi) = if mid < n {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| {
+                    let mut high = high;
+                    append_grouped(head, min_valid, &mut high, mid..n, ends, sorted)
+                });
+                let a = append_grouped(head, min_valid, &mut low, 0..mid, ends, sorted);
+                let b = other.join().unwrap_or((i64::MAX, i64::MIN));
+                (a.0.min(b.0), a.1.max(b.1))
+            })
+        } else {
+            append_grouped(head, min_valid, &mut low, 0..n, ends, sorted)
+        };
+        p.series.clear();
+        p.samples.clear();
+        if lo <= hi {
+            head.note_times(lo, hi);
+        }
+    }
+}
+
+/// Whether this process may run on more than one core (a server pinned to one core gains
+/// nothing from a second applying thread).
+fn parallel() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// Appends the grouped samples of the series with indices in `range` (all in `part`):
+/// series `j`'s are `sorted[ends[j - 1]..ends[j]]`. Returns the least and greatest time
+/// appended.
+fn append_grouped(
+    head: &Head,
+    min_valid: i64,
+    part: &mut Part<'_>,
+    range: std::ops::Range<usize>,
+    ends: &[u32],
+    sorted: &[(i64, f64)],
+) -> (i64, i64) {
+    let ooo_window = head.ooo_window.max(0);
+    let mapper = head.mapper.as_ref();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    let mut start = range.start.checked_sub(1).and_then(|k| ends.get(k)).map_or(0, |&e| e as usize);
+    for j in range {
+        let end = ends.get(j).map_or(start, |&e| e as usize);
+        let samples = sorted.get(start..end).unwrap_or_default();
+        start = end;
+        if samples.is_empty() {
+            continue;
+        }
+        part.prefetch(j + 2 * LOAD_AHEAD, false);
+        part.prefetch(j + LOAD_AHEAD, true);
+        let Some((hr, s)) = part.get_mut(j) else { continue };
+        for &(t, v) in samples {
             match s.place(None, t, v, min_valid, ooo_window) {
                 Ok(Placement::InOrder) => s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr))),
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
@@ -382,8 +538,109 @@ impl Applier<'_> {
             lo = lo.min(t);
             hi = hi.max(t);
         }
-        if lo <= hi {
-            head.note_times(lo, hi);
+    }
+    (lo, hi)
+}
+
+/// Samples queued before they are appended: about 72 MB at most (36 bytes a sample).
+const PENDING: usize = 1 << 21;
+
+/// Queued samples: each one's series index, and its time and value; scratch for grouping them.
+#[derive(Default)]
+struct Pending {
+    series: Vec<u32>,
+    samples: Vec<(i64, f64)>,
+    ends: Vec<u32>,
+    sorted: Vec<(i64, f64)>,
+}
+
+impl Pending {
+    /// Groups the queued samples by series (a stable counting sort over `n` series): series
+    /// `j`'s samples become `sorted[ends[j - 1]..ends[j]]` (from 0 for the first).
+    fn group(&mut self, n: usize) {
+        self.ends.clear();
+        self.ends.resize(n + 1, 0);
+        for &j in &self.series {
+            if let Some(c) = self.ends.get_mut(j as usize + 1) {
+                *c += 1;
+            }
         }
+        let mut sum = 0;
+        for c in self.ends.iter_mut() {
+            sum += *c;
+            *c = sum;
+        }
+        // `ends[j]` is where series j's samples start; it moves to where they end.
+        self.sorted.clear();
+        self.sorted.resize(self.samples.len(), (0, 0.0));
+        for (&j, &tv) in self.series.iter().zip(&self.samples) {
+            if let Some(at) = self.ends.get_mut(j as usize)
+                && let Some(slot) = self.sorted.get_mut(*at as usize)
+            {
+                *slot = tv;
+                *at += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a replay callback sees: records, and `None` where a segment file starts.
+    fn events(dir: &Path, ahead: bool) -> (Vec<Option<Vec<u8>>>, u32) {
+        let ev = std::cell::RefCell::new(Vec::new());
+        let stats = if ahead {
+            read_ahead(
+                dir,
+                || ev.borrow_mut().push(None),
+                |r| ev.borrow_mut().push(Some(r.to_vec())),
+            )
+            .0
+        } else {
+            wal::replay_segments(
+                dir,
+                || ev.borrow_mut().push(None),
+                |r| {
+                    ev.borrow_mut().push(Some(r.to_vec()));
+                    Ok(())
+                },
+            )
+        };
+        (ev.into_inner(), stats.unwrap().segments)
+    }
+
+    #[test]
+    fn records_read_ahead_arrive_as_read_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut w = wal::Wal::open(dir.path(), 256 * 1024).unwrap();
+            // Several hand-overs' worth of records of all sizes, across segment files, a
+            // checkpoint among them.
+            for i in 0..900u32 {
+                let len = (i as usize * 7919) % 20_000 + 1;
+                let rec: Vec<u8> = (0..len as u64)
+                    .map(|k| ((k ^ u64::from(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+                    .collect();
+                w.log(&[&rec]).unwrap();
+                if i % 150 == 149 {
+                    w.cut().unwrap();
+                }
+                if i == 300 {
+                    let upto = w.cut().unwrap() - 1;
+                    wal::write_checkpoint(dir.path(), upto, &[vec![9; 100], vec![8; 3_000_000]])
+                        .unwrap();
+                }
+            }
+            w.sync().unwrap();
+        }
+        let (want, segs) = events(dir.path(), false);
+        assert!(segs > 3, "{segs} segments");
+        assert!(want.iter().flatten().map(Vec::len).sum::<usize>() > 4 * PLAIN_BYTES);
+        let (got, got_segs) = events(dir.path(), true);
+        assert_eq!(got_segs, segs);
+        assert_eq!(got.len(), want.len());
+        assert!(got == want);
     }
 }

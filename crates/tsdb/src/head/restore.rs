@@ -44,8 +44,8 @@ impl Building {
         }
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    /// How many series have been built (indices run from 0 to this).
+    pub(crate) fn len(&self) -> usize {
         self.series.len()
     }
 
@@ -106,24 +106,60 @@ impl Building {
         Some((*r, unsafe { &mut *s.data_ptr() }))
     }
 
-    /// Starts loading the series at index `i` into the CPU cache.
-    #[inline]
-    pub(crate) fn prefetch(&self, i: usize) {
-        if let Some((_, s)) = self.series.get(i) {
-            let p = Arc::as_ptr(s).cast::<u8>();
-            // Two cache lines a call.
-            for k in 0..std::mem::size_of::<Mutex<MemSeries>>().div_ceil(128) {
-                super::prefetch(p.wrapping_add(k * 128));
-            }
-        }
-    }
-
     /// The series at index `i`, to read (e.g. to pull its open chunk into the cache).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&MemSeries> {
         let (_, s) = self.series.get(i)?;
         // SAFETY: as in `get_mut`; `&self` keeps writers out.
         Some(unsafe { &*s.data_ptr() })
+    }
+
+    /// The series below index `mid` and those from it on, as two parts that two threads may
+    /// change at once.
+    pub(crate) fn split_at_mut(&mut self, mid: usize) -> (Part<'_>, Part<'_>) {
+        let mid = mid.min(self.series.len());
+        let (a, b) = self.series.split_at_mut(mid);
+        (Part { series: a, first: 0 }, Part { series: b, first: mid })
+    }
+}
+
+/// Series of a [`Building`] from index `first` on, borrowed for changing them
+/// ([`Building::split_at_mut`]).
+pub(crate) struct Part<'a> {
+    series: &'a mut [(u64, SeriesHandle)],
+    first: usize,
+}
+
+impl Part<'_> {
+    /// The ref and series at index `i` of the building, if it is in this part.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<(u64, &mut MemSeries)> {
+        let (r, s) = self.series.get(i.checked_sub(self.first)?)?;
+        // SAFETY: as in `Building::get_mut`: the building holds the only handle to each
+        // series, and this part borrows its share of them exclusively.
+        Some((*r, unsafe { &mut *s.data_ptr() }))
+    }
+
+    /// Starts loading the series at index `i` (if in this part) into the CPU cache, and the
+    /// end of its open chunk.
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize, chunk_end: bool) {
+        let Some((_, s)) = i.checked_sub(self.first).and_then(|k| self.series.get(k)) else {
+            return;
+        };
+        if chunk_end {
+            // SAFETY: as in `get_mut`; `&self` keeps writers out.
+            let m = unsafe { &*s.data_ptr() };
+            if let Some(o) = m.open.as_ref() {
+                let b = o.chunk.bytes();
+                super::prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+            }
+        } else {
+            let p = Arc::as_ptr(s).cast::<u8>();
+            for k in 0..std::mem::size_of::<Mutex<MemSeries>>().div_ceil(128) {
+                super::prefetch(p.wrapping_add(k * 128));
+            }
+        }
     }
 }
 
