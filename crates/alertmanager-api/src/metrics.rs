@@ -45,14 +45,27 @@ fn number(v: f64) -> String {
     }
 }
 
-fn family(out: &mut String, name: &str, help: &str, kind: &str) {
+/// Writes a family's HELP and TYPE lines. OpenMetrics names a counter family without its
+/// `_total` suffix; the 0.0.4 text format (Alertmanager's own) names it with.
+fn family(out: &mut String, om: bool, name: &str, help: &str, kind: &str) {
+    let name = if om && kind == "counter" { name.trim_end_matches("_total") } else { name };
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-/// Writes the families; `version` labels `alertmanager_build_info`.
+/// Writes the families for an OpenMetrics exposition (the server's `/metrics`); `version`
+/// labels `alertmanager_build_info`.
 pub fn render(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
+    render_format(m, version, true, out);
+}
+
+/// Writes the families in the 0.0.4 text format, as Alertmanager serves them.
+pub fn render_text(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
+    render_format(m, version, false, out);
+}
+
+fn render_format(m: &AlertmanagerMetrics, version: &str, om: bool, out: &mut String) {
     let c = &m.core;
-    family(out, "alertmanager_alerts", "How many alerts by state.", "gauge");
+    family(out, om, "alertmanager_alerts", "How many alerts by state.", "gauge");
     for (state, v) in [
         ("active", c.alerts_active),
         ("suppressed", c.alerts_suppressed),
@@ -61,14 +74,14 @@ pub fn render(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
         let _ = writeln!(out, "alertmanager_alerts{{state=\"{state}\"}} {v}");
     }
     let name = "alertmanager_alerts_invalid_total";
-    family(out, name, "The total number of received alerts that were invalid.", "counter");
+    family(out, om, name, "The total number of received alerts that were invalid.", "counter");
     let _ = writeln!(
         out,
         "{name}{{version=\"v1\"}} 0\n{name}{{version=\"v2\"}} {}",
         c.received.invalid
     );
     let name = "alertmanager_alerts_received_total";
-    family(out, name, "The total number of received alerts.", "counter");
+    family(out, om, name, "The total number of received alerts.", "counter");
     for (status, v) in [("firing", c.received.firing), ("resolved", c.received.resolved)] {
         let _ = writeln!(out, "{name}{{status=\"{status}\",version=\"v1\"}} 0");
         let _ = writeln!(out, "{name}{{status=\"{status}\",version=\"v2\"}} {v}");
@@ -76,6 +89,7 @@ pub fn render(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
     let name = "alertmanager_build_info";
     family(
         out,
+        om,
         name,
         "A metric with a constant '1' value labeled by version, revision, branch, goversion from which alertmanager was built, and the goos and goarch for the build.",
         "gauge",
@@ -120,13 +134,13 @@ pub fn render(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
         ("alertmanager_integrations", "Number of configured integrations.", c.integrations as f64),
     ];
     for (name, help, v) in gauges {
-        family(out, name, help, "gauge");
+        family(out, om, name, help, "gauge");
         let _ = writeln!(out, "{name} {}", number(v));
     }
-    render_notifications(&m.integrations, out);
-    family(out, "alertmanager_receivers", "Number of configured receivers.", "gauge");
+    render_notifications(&m.integrations, om, out);
+    family(out, om, "alertmanager_receivers", "Number of configured receivers.", "gauge");
     let _ = writeln!(out, "alertmanager_receivers {}", c.receivers);
-    family(out, "alertmanager_silences", "How many silences by state.", "gauge");
+    family(out, om, "alertmanager_silences", "How many silences by state.", "gauge");
     for (state, v) in [
         ("active", c.silences_active),
         ("expired", c.silences_expired),
@@ -138,9 +152,9 @@ pub fn render(m: &AlertmanagerMetrics, version: &str, out: &mut String) {
 
 type Counter = (&'static str, &'static str, fn(&IntegrationSeries) -> u64);
 
-fn render_notifications(series: &[IntegrationSeries], out: &mut String) {
+fn render_notifications(series: &[IntegrationSeries], om: bool, out: &mut String) {
     let name = "alertmanager_notification_latency_seconds";
-    family(out, name, "The latency of notifications in seconds.", "histogram");
+    family(out, om, name, "The latency of notifications in seconds.", "histogram");
     for s in series {
         let i = s.integration;
         for (b, n) in LATENCY_BUCKETS.iter().zip(s.latency_buckets) {
@@ -175,7 +189,7 @@ fn render_notifications(series: &[IntegrationSeries], out: &mut String) {
         }),
     ];
     for (name, help, value) in counters {
-        family(out, name, help, "counter");
+        family(out, om, name, help, "counter");
         for s in series {
             let _ = writeln!(out, "{name}{{integration=\"{}\"}} {}", s.integration, value(s));
         }
@@ -188,7 +202,7 @@ pub fn router(svc: AlertmanagerService) -> axum::Router {
         let svc = svc.clone();
         async move {
             let mut out = String::new();
-            render(&svc.metrics(), env!("CARGO_PKG_VERSION"), &mut out);
+            render_text(&svc.metrics(), env!("CARGO_PKG_VERSION"), &mut out);
             ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
         }
     };
@@ -229,7 +243,7 @@ mod tests {
             latency_count: 6,
         });
         let mut out = String::new();
-        render(&m, "1.2.3", &mut out);
+        render_text(&m, "1.2.3", &mut out);
         for want in [
             "# HELP alertmanager_alerts How many alerts by state.\n# TYPE alertmanager_alerts gauge\nalertmanager_alerts{state=\"active\"} 2\nalertmanager_alerts{state=\"suppressed\"} 0\nalertmanager_alerts{state=\"unprocessed\"} 0\n",
             "alertmanager_alerts_invalid_total{version=\"v2\"} 1\n",
@@ -249,6 +263,15 @@ mod tests {
             "alertmanager_silences{state=\"pending\"} 3\n",
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
+        }
+        let mut om = String::new();
+        render(&m, "1.2.3", &mut om);
+        for want in [
+            "# TYPE alertmanager_alerts_received counter\nalertmanager_alerts_received_total{status=\"firing\",version=\"v1\"} 0\n",
+            "# HELP alertmanager_notifications The total number of attempted notifications.\n# TYPE alertmanager_notifications counter\nalertmanager_notifications_total{integration=\"webhook\"} 4\n",
+            "# TYPE alertmanager_alerts gauge\n",
+        ] {
+            assert!(om.contains(want), "missing {want:?} in\n{om}");
         }
     }
 }
