@@ -7,7 +7,7 @@
 //! `/api/v1/label/:name/values`, `/federate`, `/-/ready`); requests matching no route are not
 //! counted, as in Prometheus.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -61,8 +61,74 @@ pub struct HandlerSeries {
     pub duration_count: u64,
 }
 
-/// A `prometheus_engine_query_duration_seconds` slice: name, sum, count.
-pub type SliceSeries = (&'static str, f64, u64);
+/// Quantiles of `prometheus_engine_query_duration_seconds` (engine.go's objectives).
+pub const QUERY_DURATION_QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
+
+/// How long an observation counts towards the quantiles (client_golang's `DefMaxAge`).
+const SUMMARY_MAX_AGE: Duration = Duration::from_secs(600);
+/// At most this many recent observations are kept for the quantiles.
+const SUMMARY_MAX_OBSERVATIONS: usize = 4096;
+
+/// A `prometheus_engine_query_duration_seconds` slice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SliceSeries {
+    pub slice: &'static str,
+    /// (quantile, value) for [`QUERY_DURATION_QUANTILES`]; NaN without recent observations.
+    pub quantiles: Vec<(f64, f64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// A summary: sum and count of every observation, quantiles over the recent ones.
+#[derive(Debug, Default)]
+struct Summary(Mutex<SummaryState>);
+
+#[derive(Debug, Default)]
+struct SummaryState {
+    window: VecDeque<(Instant, f64)>,
+    sum: f64,
+    count: u64,
+}
+
+impl SummaryState {
+    fn expire(&mut self, now: Instant) {
+        while self.window.front().is_some_and(|(t, _)| now.duration_since(*t) > SUMMARY_MAX_AGE) {
+            self.window.pop_front();
+        }
+        while self.window.len() > SUMMARY_MAX_OBSERVATIONS {
+            self.window.pop_front();
+        }
+    }
+}
+
+impl Summary {
+    fn observe_at(&self, now: Instant, v: f64) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        s.sum += v;
+        s.count += 1;
+        s.window.push_back((now, v));
+        s.expire(now);
+    }
+
+    fn snapshot_at(&self, now: Instant, slice: &'static str) -> SliceSeries {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        s.expire(now);
+        let mut values: Vec<f64> = s.window.iter().map(|(_, v)| *v).collect();
+        values.sort_by(f64::total_cmp);
+        let quantiles =
+            QUERY_DURATION_QUANTILES.iter().map(|&q| (q, rank_quantile(&values, q))).collect();
+        SliceSeries { slice, quantiles, sum: s.sum, count: s.count }
+    }
+}
+
+/// The observation of rank `ceil(q * n)` in `sorted`, NaN if empty.
+fn rank_quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
 
 /// Everything the HTTP and engine families show.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,8 +148,11 @@ pub struct HttpMetrics {
     handlers: RwLock<BTreeMap<String, Arc<HandlerCounters>>>,
     queries: AtomicI64,
     concurrent_max: AtomicU64,
-    queue_time: (AtomicU64, AtomicU64),
-    inner_eval: (AtomicU64, AtomicU64),
+    queue_time: Summary,
+    inner_eval: Summary,
+    /// Part of `inner_eval` here; kept for the series Prometheus shows.
+    prepare_time: Summary,
+    result_sort: Summary,
 }
 
 /// Prometheus' name of an axum route: `{name}` becomes `:name`, `{*path}` becomes `*path`.
@@ -127,17 +196,19 @@ impl HttpMetrics {
     }
 
     pub(crate) fn observe_queue_time(&self, d: Duration) {
-        add_f64(&self.queue_time.0, d.as_secs_f64());
-        self.queue_time.1.fetch_add(1, Ordering::Relaxed);
+        self.queue_time.observe_at(Instant::now(), d.as_secs_f64());
     }
 
     pub(crate) fn observe_eval(&self, d: Duration) {
-        add_f64(&self.inner_eval.0, d.as_secs_f64());
-        self.inner_eval.1.fetch_add(1, Ordering::Relaxed);
+        self.inner_eval.observe_at(Instant::now(), d.as_secs_f64());
     }
 
-    /// The values of every family.
+    /// The values of every family now.
     pub fn snapshot(&self) -> ApiMetrics {
+        self.snapshot_at(Instant::now())
+    }
+
+    fn snapshot_at(&self, now: Instant) -> ApiMetrics {
         let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
         let handlers = handlers
             .iter()
@@ -158,18 +229,15 @@ impl HttpMetrics {
                 }
             })
             .collect();
-        let slice = |name, (sum, count): &(AtomicU64, AtomicU64)| {
-            (name, f64::from_bits(sum.load(Ordering::Relaxed)), count.load(Ordering::Relaxed))
-        };
         ApiMetrics {
             handlers,
             queries: self.queries.load(Ordering::Relaxed),
             queries_concurrent_max: self.concurrent_max.load(Ordering::Relaxed),
             query_duration: vec![
-                slice("inner_eval", &self.inner_eval),
-                ("prepare_time", 0.0, 0),
-                slice("queue_time", &self.queue_time),
-                ("result_sort", 0.0, 0),
+                self.inner_eval.snapshot_at(now, "inner_eval"),
+                self.prepare_time.snapshot_at(now, "prepare_time"),
+                self.queue_time.snapshot_at(now, "queue_time"),
+                self.result_sort.snapshot_at(now, "result_sort"),
             ],
         }
     }
@@ -208,5 +276,25 @@ mod tests {
         assert_eq!(h.duration_buckets, [1, 2, 2, 2, 2, 2, 2, 2, 2, 3]);
         assert_eq!(h.duration_count, 3);
         assert!((h.duration_sum - 200.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn query_timing_quantiles_cover_the_last_ten_minutes() {
+        let m = HttpMetrics::default();
+        let t0 = Instant::now();
+        for i in 1..=10 {
+            m.inner_eval.observe_at(t0, f64::from(i));
+        }
+        let later = t0 + Duration::from_secs(300);
+        m.inner_eval.observe_at(later, 100.0);
+        let s = m.snapshot_at(later);
+        let eval = &s.query_duration[0];
+        assert_eq!(eval.slice, "inner_eval");
+        assert_eq!(eval.quantiles, vec![(0.5, 6.0), (0.9, 10.0), (0.99, 100.0)]);
+        assert_eq!((eval.sum, eval.count), (155.0, 11));
+        let s = m.snapshot_at(t0 + Duration::from_secs(700));
+        assert_eq!(s.query_duration[0].quantiles[0], (0.5, 100.0), "older ones expired");
+        assert_eq!(s.query_duration[0].count, 11, "count and sum keep everything");
+        assert!(s.query_duration[1].quantiles[0].1.is_nan(), "no prepare_time observations");
     }
 }

@@ -43,7 +43,7 @@ async fn requests_are_counted_by_handler_and_code_and_queries_timed() {
     assert_eq!(handler("/api/v1/label/:name/values").requests, vec![(200, 1)]);
     assert_eq!(m.queries, 0, "no query in flight");
     assert_eq!(m.queries_concurrent_max, 7);
-    let slice = |name: &str| m.query_duration.iter().find(|s| s.0 == name).unwrap().2;
+    let slice = |name: &str| m.query_duration.iter().find(|s| s.slice == name).unwrap().count;
     // The parse error fails inside the engine: queued and evaluated like the others.
     assert_eq!((slice("queue_time"), slice("inner_eval")), (3, 3));
 }

@@ -2,8 +2,8 @@
 //! types, help texts and labels (`prometheus_http_requests_total{code,handler}`,
 //! `prometheus_http_request_duration_seconds{handler}`,
 //! `prometheus_engine_query_duration_seconds{slice}`, `prometheus_engine_queries`,
-//! `prometheus_engine_queries_concurrent_max`). The timing summary has `_sum` and `_count`
-//! only; `prepare_time` and `result_sort` are part of `inner_eval` and stay at zero.
+//! `prometheus_engine_queries_concurrent_max`). `prepare_time` and `result_sort` are part of
+//! `inner_eval` here and stay empty.
 
 use std::fmt::Write;
 
@@ -53,11 +53,21 @@ pub fn render(m: &ApiMetrics, out: &mut String) {
     );
     let name = "prometheus_engine_query_duration_seconds";
     let _ = writeln!(out, "# HELP {name} Query timings\n# TYPE {name} summary");
-    for (slice, sum, count) in &m.query_duration {
+    for s in &m.query_duration {
+        let slice = s.slice;
+        for (q, v) in &s.quantiles {
+            let _ = writeln!(
+                out,
+                "{name}{{slice=\"{slice}\",quantile=\"{}\"}} {}",
+                number(*q),
+                number(*v)
+            );
+        }
         let _ = writeln!(
             out,
-            "{name}_sum{{slice=\"{slice}\"}} {}\n{name}_count{{slice=\"{slice}\"}} {count}",
-            number(*sum)
+            "{name}_sum{{slice=\"{slice}\"}} {}\n{name}_count{{slice=\"{slice}\"}} {}",
+            number(s.sum),
+            s.count
         );
     }
 }
@@ -65,7 +75,7 @@ pub fn render(m: &ApiMetrics, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api::metrics::HandlerSeries;
+    use api::metrics::{HandlerSeries, SliceSeries};
 
     #[test]
     fn renders_prometheus_families() {
@@ -79,7 +89,15 @@ mod tests {
             }],
             queries: 1,
             queries_concurrent_max: 20,
-            query_duration: vec![("inner_eval", 0.25, 2), ("queue_time", 0.001, 2)],
+            query_duration: vec![
+                SliceSeries {
+                    slice: "inner_eval",
+                    quantiles: vec![(0.5, 0.1), (0.99, f64::NAN)],
+                    sum: 0.25,
+                    count: 2,
+                },
+                SliceSeries { slice: "queue_time", quantiles: vec![], sum: 0.001, count: 2 },
+            ],
         };
         let mut out = String::new();
         render(&m, &mut out);
@@ -90,7 +108,7 @@ mod tests {
             format!("# HELP prometheus_http_requests Counter of HTTP requests.\n# TYPE prometheus_http_requests counter\nprometheus_http_requests_total{{code=\"200\",{l}}} 3\nprometheus_http_requests_total{{code=\"400\",{l}}} 1\n"),
             "# TYPE prometheus_engine_queries gauge\nprometheus_engine_queries 1\n".to_string(),
             "prometheus_engine_queries_concurrent_max 20\n".to_string(),
-            "# HELP prometheus_engine_query_duration_seconds Query timings\n# TYPE prometheus_engine_query_duration_seconds summary\nprometheus_engine_query_duration_seconds_sum{slice=\"inner_eval\"} 0.25\nprometheus_engine_query_duration_seconds_count{slice=\"inner_eval\"} 2\n".to_string(),
+            "# HELP prometheus_engine_query_duration_seconds Query timings\n# TYPE prometheus_engine_query_duration_seconds summary\nprometheus_engine_query_duration_seconds{slice=\"inner_eval\",quantile=\"0.5\"} 0.1\nprometheus_engine_query_duration_seconds{slice=\"inner_eval\",quantile=\"0.99\"} NaN\nprometheus_engine_query_duration_seconds_sum{slice=\"inner_eval\"} 0.25\nprometheus_engine_query_duration_seconds_count{slice=\"inner_eval\"} 2\n".to_string(),
         ] {
             assert!(out.contains(&want), "missing {want:?} in\n{out}");
         }
