@@ -9,6 +9,11 @@ mod tsdb_cmd;
 
 use clap::Parser;
 
+/// Opt-in allocator (`--features mimalloc`; see the crate's Cargo.toml for the trade-off).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
