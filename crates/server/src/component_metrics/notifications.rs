@@ -1,7 +1,7 @@
 //! The notifier's metrics on `/metrics` under Prometheus 2.42's names, types, help texts and
 //! `alertmanager` label (`notifier/notifier.go`), so `PrometheusNotificationQueueRunningFull`,
 //! `PrometheusErrorSendingAlertsToSomeAlertmanagers` and `PrometheusNotConnectedToAlertmanagers`
-//! work unchanged. The latency summary has `_sum` and `_count` only (no quantiles).
+//! work unchanged.
 
 use std::fmt::Write;
 
@@ -21,7 +21,16 @@ pub fn render(m: &NotifierMetrics, out: &mut String) {
         "# HELP {name} Latency quantiles for sending alert notifications.\n# TYPE {name} summary"
     );
     for (url, a) in &m.alertmanagers {
-        let l = format!("{{alertmanager=\"{}\"}}", escape(url));
+        let url = escape(url);
+        for (q, v) in &a.latency_quantiles {
+            let _ = writeln!(
+                out,
+                "{name}{{alertmanager=\"{url}\",quantile=\"{}\"}} {}",
+                number(*q),
+                number(*v)
+            );
+        }
+        let l = format!("{{alertmanager=\"{url}\"}}");
         let _ = writeln!(out, "{name}_sum{l} {}", number(a.latency_seconds_sum));
         let _ = writeln!(out, "{name}_count{l} {}", a.latency_seconds_count);
     }
@@ -82,6 +91,7 @@ mod tests {
             notifier::AlertmanagerSeries {
                 sent_total: 5,
                 errors_total: 1,
+                latency_quantiles: vec![(0.5, 0.25), (0.99, f64::NAN)],
                 latency_seconds_sum: 0.5,
                 latency_seconds_count: 2,
             },
@@ -91,6 +101,7 @@ mod tests {
         let l = "{alertmanager=\"http://127.0.0.1:9093/api/v2/alerts\"}";
         for want in [
             "# HELP prometheus_notifications_latency_seconds Latency quantiles for sending alert notifications.\n# TYPE prometheus_notifications_latency_seconds summary\n".to_string(),
+            "prometheus_notifications_latency_seconds{alertmanager=\"http://127.0.0.1:9093/api/v2/alerts\",quantile=\"0.5\"} 0.25\nprometheus_notifications_latency_seconds{alertmanager=\"http://127.0.0.1:9093/api/v2/alerts\",quantile=\"0.99\"} NaN\n".to_string(),
             format!("prometheus_notifications_latency_seconds_sum{l} 0.5\n"),
             format!("prometheus_notifications_latency_seconds_count{l} 2\n"),
             format!("# TYPE prometheus_notifications_errors counter\nprometheus_notifications_errors_total{l} 1\n"),
