@@ -45,6 +45,7 @@ pub struct SelfMetrics {
 }
 
 impl SelfMetrics {
+    /// Help texts are given without their final period: the registry adds it.
     pub fn new(version: &str) -> SelfMetrics {
         let mut registry = Registry::default();
         let build_info = Family::<BuildInfoLabels, Gauge>::default();
@@ -58,21 +59,21 @@ impl SelfMetrics {
             .set(1);
         registry.register(
             "prometheus_build_info",
-            "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which prometheus was built.",
+            "A metric with a constant '1' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build",
             build_info,
         );
         let ready = Gauge::default();
-        registry.register("prometheus_ready", "Whether Prometheus startup was fully completed and the server is ready for normal operation.", ready.clone());
+        registry.register("prometheus_ready", "Whether Prometheus startup was fully completed and the server is ready for normal operation", ready.clone());
         let reload_ok = Gauge::default();
         registry.register(
             "prometheus_config_last_reload_successful",
-            "Whether the last configuration reload attempt was successful.",
+            "Whether the last configuration reload attempt was successful",
             reload_ok.clone(),
         );
         let reload_ts = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "prometheus_config_last_reload_success_timestamp_seconds",
-            "Timestamp of the last successful configuration reload.",
+            "Timestamp of the last successful configuration reload",
             reload_ts.clone(),
         );
         registry.register_collector(Box::new(ProcessCollector::new()));
@@ -117,5 +118,24 @@ impl SelfMetrics {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_texts_are_prometheus_own_with_one_final_period() {
+        let out = SelfMetrics::new("0.0.0").encode();
+        for want in [
+            "# HELP prometheus_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build.\n",
+            "# HELP prometheus_ready Whether Prometheus startup was fully completed and the server is ready for normal operation.\n",
+            "# HELP prometheus_config_last_reload_successful Whether the last configuration reload attempt was successful.\n",
+            "# HELP prometheus_config_last_reload_success_timestamp_seconds Timestamp of the last successful configuration reload.\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in\n{out}");
+        }
+        assert!(!out.contains("..\n"), "a help text ends in two periods:\n{out}");
     }
 }
