@@ -1,9 +1,12 @@
-//! Small helpers shared by the `/metrics` sections written as OpenMetrics text, and the one
-//! place that registers the sections of the alerting chain and remote write.
+//! The `/metrics` sections written as OpenMetrics text, one module per component (rule groups,
+//! TSDB, notifier, built-in Alertmanager, remote write, HTTP API and engine), the helpers they
+//! share, and the registration of the alerting chain's and remote write's sections.
 
 mod http_api;
 mod notifications;
 mod remote_storage;
+pub mod rules;
+pub mod tsdb;
 
 use std::sync::Arc;
 

@@ -153,7 +153,7 @@ impl Server {
             tsdb_open::register_metrics(db, &metrics);
         }
         if let Some(a) = &alerting {
-            crate::rule_metrics::register(&a.rules, &metrics);
+            crate::component_metrics::rules::register(&a.rules, &metrics);
             let n = a.notifier.clone();
             background.push(tokio::spawn(async move { n.run(NOTIFIER_REFRESH).await }));
         }

@@ -72,7 +72,7 @@ pub fn spawn_maintenance(
 
 /// Registers the TSDB's metrics in the server's `/metrics`.
 pub fn register_metrics(db: &Arc<tsdb::Db>, metrics: &SelfMetrics) {
-    crate::tsdb_metrics::register(db, metrics);
+    crate::component_metrics::tsdb::register(db, metrics);
 }
 
 #[cfg(test)]

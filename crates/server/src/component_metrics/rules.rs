@@ -11,6 +11,7 @@ use std::sync::Arc;
 use api::json::format_value_f as number;
 use rules::metrics::{GroupSeries, RuleMetricsSnapshot, SummarySnapshot};
 
+use super::escape;
 use crate::SelfMetrics;
 
 /// A per-group family: name (without `_total` for counters), help, whether it is a counter,
@@ -121,11 +122,6 @@ fn summary(out: &mut String, name: &str, help: &str, s: &SummarySnapshot) {
         let _ = writeln!(out, "{name}{{quantile=\"{}\"}} {}", number(*q), number(*v));
     }
     let _ = writeln!(out, "{name}_sum {}\n{name}_count {}", number(s.sum), s.count);
-}
-
-/// Escapes a label value (backslash, double quote, newline).
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
