@@ -11,6 +11,37 @@ use tsdb::{Db, Options};
 
 const SERIES: usize = 10_000;
 
+/// The clock the append benches read: wall time, or with `PHAROS_BENCH_CPU=1` this thread's
+/// CPU time (what a shared, busy machine does not inflate by running others on the core).
+fn clock() -> std::time::Duration {
+    if std::env::var_os("PHAROS_BENCH_CPU").is_none() {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        return START.get_or_init(std::time::Instant::now).elapsed();
+    }
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.sec as u64, ts.nsec as u32)
+}
+
+/// Times `iters` runs of `f` on [`clock`].
+fn timed(iters: u64, mut f: impl FnMut()) -> std::time::Duration {
+    let start = clock();
+    for _ in 0..iters {
+        f();
+    }
+    clock() - start
+}
+
 fn labels() -> Vec<Labels> {
     (0..SERIES)
         .map(|i| {
@@ -32,13 +63,16 @@ fn append(c: &mut Criterion) {
     let mut g = c.benchmark_group("head");
     g.throughput(Throughput::Elements(SERIES as u64));
     g.bench_function("append_commit_10k_existing_series", |b| {
-        b.iter(|| {
-            t += 15_000;
-            let mut app = db.appender();
-            for (i, l) in ls.iter().enumerate() {
-                refs[i] = app.append(refs[i], l, t, (t / 1000 + i as i64) as f64 * 0.5).unwrap();
-            }
-            app.commit().unwrap();
+        b.iter_custom(|iters| {
+            timed(iters, || {
+                t += 15_000;
+                let mut app = db.appender();
+                for (i, l) in ls.iter().enumerate() {
+                    let v = (t / 1000 + i as i64) as f64 * 0.5;
+                    refs[i] = app.append(refs[i], l, t, v).unwrap();
+                }
+                app.commit().unwrap();
+            })
         })
     });
     let mut refs = vec![0u64; SERIES];
@@ -46,22 +80,24 @@ fn append(c: &mut Criterion) {
     // Filled per batch (as a caller would), allocated once.
     let mut batch: Vec<BatchSample<'_>> = Vec::with_capacity(SERIES);
     g.bench_function("append_batch_commit_10k_existing_series", |b| {
-        b.iter(|| {
-            t += 15_000;
-            batch.clear();
-            batch.extend(ls.iter().zip(&refs).enumerate().map(|(i, (l, &hint))| BatchSample {
-                hint,
-                labels: l,
-                t,
-                v: (t / 1000 + i as i64) as f64 * 0.5,
-            }));
-            let mut app = db.appender();
-            out.clear();
-            app.append_batch(&batch, &mut out);
-            app.commit().unwrap();
-            for (r, res) in refs.iter_mut().zip(&out) {
-                *r = *res.as_ref().unwrap();
-            }
+        b.iter_custom(|iters| {
+            timed(iters, || {
+                t += 15_000;
+                batch.clear();
+                batch.extend(ls.iter().zip(&refs).enumerate().map(|(i, (l, &hint))| BatchSample {
+                    hint,
+                    labels: l,
+                    t,
+                    v: (t / 1000 + i as i64) as f64 * 0.5,
+                }));
+                let mut app = db.appender();
+                out.clear();
+                app.append_batch(&batch, &mut out);
+                app.commit().unwrap();
+                for (r, res) in refs.iter_mut().zip(&out) {
+                    *r = *res.as_ref().unwrap();
+                }
+            })
         })
     });
     g.finish();
@@ -128,7 +164,7 @@ fn append_cold_as(c: &mut Criterion, name: &str, batched: bool) {
                 } else {
                     Vec::new()
                 };
-                let start = std::time::Instant::now();
+                let start = clock();
                 let mut app = db.appender();
                 if batched {
                     out.clear();
@@ -140,7 +176,7 @@ fn append_cold_as(c: &mut Criterion, name: &str, batched: bool) {
                     }
                 }
                 app.commit().unwrap();
-                total += start.elapsed();
+                total += clock() - start;
                 if batched {
                     for (r, res) in refs[tg].iter_mut().zip(&out) {
                         *r = *res.as_ref().unwrap();
