@@ -5,14 +5,14 @@
 
 use axum::extract::Request;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::SelfMetrics;
 use crate::alerting::NotificationLog;
+use crate::{SelfMetrics, exposition};
 
 pub(crate) fn router(metrics: SelfMetrics, log: NotificationLog) -> Router {
     let notifications = Router::new()
@@ -48,11 +48,16 @@ async fn api_paths_not_found(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-async fn metrics_handler(State(metrics): State<SelfMetrics>) -> Response {
-    let mut resp = metrics.encode().into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
+/// `/metrics` in OpenMetrics for clients that ask for it, else in the text format 0.0.4.
+async fn metrics_handler(State(metrics): State<SelfMetrics>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let om = metrics.encode();
+    let (body, content_type) = if exposition::wants_openmetrics(accept) {
+        (om, exposition::OPENMETRICS)
+    } else {
+        (exposition::to_text(&om), exposition::TEXT)
+    };
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }

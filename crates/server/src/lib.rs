@@ -12,6 +12,7 @@ mod component_metrics;
 mod components;
 mod config_load;
 mod error;
+mod exposition;
 mod host;
 mod http;
 mod lifecycle;

@@ -21,8 +21,12 @@ async fn endpoint(path: &str, status: StatusCode) -> String {
     format!("http://{addr}")
 }
 
+/// `/metrics` as a Prometheus scrape asks for it (OpenMetrics first).
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap()
+    let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    let client = reqwest::Client::new();
+    let resp = client.get(format!("{base}/metrics")).header("accept", accept).send().await;
+    resp.unwrap().text().await.unwrap()
 }
 
 fn value(text: &str, series: &str) -> Option<f64> {
@@ -97,5 +101,12 @@ async fn alerting_remote_write_and_api_families_follow_traffic() {
     assert!(v("prometheus_engine_query_duration_seconds_count{slice=\"inner_eval\"}") >= 1.0);
     assert_eq!(v("prometheus_engine_queries_concurrent_max"), 20.0);
     assert!(text.ends_with("# EOF\n"));
+    // Without an Accept header (curl), the text format 0.0.4: counters named with `_total`.
+    let plain = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    let ct = plain.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
+    let plain = plain.text().await.unwrap();
+    assert!(plain.contains("# TYPE prometheus_http_requests_total counter\n"), "{plain}");
+    assert!(!plain.contains("# EOF"));
     server.stop().await.unwrap();
 }
