@@ -221,7 +221,11 @@ impl Appender for DbAppender {
         self.db.check_open()?;
         let head = &self.db.inner.head;
         let under_hint = (hint != 0).then(|| head.get_for_append(hint)).flatten();
-        self.append_to(under_hint, hint, labels, t, v)
+        let res = self.append_to(under_hint, hint, labels, t, v);
+        if let Err(e) = &res {
+            self.db.inner.metrics.rejected(e);
+        }
+        res
     }
 
     fn append_batch(
@@ -254,7 +258,11 @@ impl Appender for DbAppender {
             if let Some(next) = samples.get(i + BATCH_AHEAD) {
                 ahead[i % BATCH_AHEAD] = lookup(next);
             }
-            out.push(self.append_to(under_hint, s.hint, s.labels, s.t, s.v));
+            let res = self.append_to(under_hint, s.hint, s.labels, s.t, s.v);
+            if let Err(e) = &res {
+                db.inner.metrics.rejected(e);
+            }
+            out.push(res);
         }
     }
 
@@ -528,9 +536,11 @@ impl<'a> Held<'_, 'a> {
     }
 
     /// Applies every sample to its series, releasing each series' lock once its last sample
-    /// is in. Returns the oldest and newest time applied.
-    fn apply(&mut self, head: &Head, logged_seg: u32) -> (i64, i64) {
+    /// is in. Returns the oldest and newest time applied and how many samples went in order
+    /// and out of order.
+    fn apply(&mut self, head: &Head, logged_seg: u32) -> Applied {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let (mut in_order, mut out_of_order) = (0u64, 0u64);
         let mapper = head.mapper.as_ref();
         let range = head.chunk_range.max(1);
         // The range start of the latest timestamp (a scrape's samples share one).
@@ -563,11 +573,13 @@ impl<'a> Held<'_, 'a> {
                     s.wal_seg = logged_seg;
                     lo = lo.min(p.t);
                     hi = hi.max(p.t);
+                    in_order += 1;
                 }
                 Placement::OutOfOrder => {
                     s.insert_ooo(p.t, p.v);
                     lo = lo.min(p.t);
                     hi = hi.max(p.t);
+                    out_of_order += 1;
                 }
                 Placement::Duplicate => {}
             }
@@ -577,8 +589,16 @@ impl<'a> Held<'_, 'a> {
             }
             self.released = i + 1;
         }
-        (lo, hi)
+        Applied { lo, hi, in_order, out_of_order }
     }
+}
+
+/// What [`Held::apply`] applied: the time range and the samples in and out of order.
+struct Applied {
+    lo: i64,
+    hi: i64,
+    in_order: u64,
+    out_of_order: u64,
 }
 
 /// Points the samples of series truncation removed to the live series of the same labels
@@ -684,10 +704,15 @@ impl Db {
                 }
             }
         }
-        let (lo, hi) = held.apply(head, logged_seg);
+        let Applied { lo, hi, in_order, out_of_order } = held.apply(head, logged_seg);
         drop(held);
         if lo <= hi {
             head.note_times(lo, hi);
+        }
+        let metrics = &inner.metrics;
+        metrics.samples_appended.fetch_add(in_order, Ordering::Relaxed);
+        if out_of_order > 0 {
+            metrics.ooo_samples_appended.fetch_add(out_of_order, Ordering::Relaxed);
         }
         drop(w);
         crate::head::trim::maybe_release();

@@ -91,6 +91,14 @@ pub(crate) struct Metrics {
     pub replay_nanos: AtomicU64,
     /// The WAL segment written to, as last seen.
     pub wal_segment: AtomicU64,
+    /// Samples committed in order, and out of order (inside the out-of-order window).
+    pub samples_appended: AtomicU64,
+    pub ooo_samples_appended: AtomicU64,
+    /// Samples refused at append: out of order, before the head's lower bound (no
+    /// out-of-order window), or older than the out-of-order window.
+    pub out_of_order_rejected: AtomicU64,
+    pub out_of_bound_rejected: AtomicU64,
+    pub too_old_rejected: AtomicU64,
 }
 
 impl Metrics {
@@ -116,6 +124,22 @@ impl Metrics {
             wal_fsync_duration: Mutex::new(Summary::default()),
             replay_nanos: AtomicU64::new(0),
             wal_segment: AtomicU64::new(0),
+            samples_appended: AtomicU64::new(0),
+            ooo_samples_appended: AtomicU64::new(0),
+            out_of_order_rejected: AtomicU64::new(0),
+            out_of_bound_rejected: AtomicU64::new(0),
+            too_old_rejected: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts an append refused with `e`, as Prometheus counts refusals by kind.
+    pub fn rejected(&self, e: &storage::StorageError) {
+        use storage::StorageError as E;
+        match e {
+            E::OutOfOrderSample => Metrics::inc(&self.out_of_order_rejected),
+            E::OutOfBounds => Metrics::inc(&self.out_of_bound_rejected),
+            E::TooOldSample => Metrics::inc(&self.too_old_rejected),
+            _ => {}
         }
     }
 
@@ -192,6 +216,11 @@ pub struct DbMetrics {
     pub wal_fsync_duration_seconds: Summary,
     pub wal_corruptions_total: u64,
     pub data_replay_duration_seconds: f64,
+    pub head_samples_appended_total: u64,
+    pub head_out_of_order_samples_appended_total: u64,
+    pub out_of_order_samples_total: u64,
+    pub out_of_bound_samples_total: u64,
+    pub too_old_samples_total: u64,
 }
 
 impl Metrics {
@@ -216,6 +245,11 @@ impl Metrics {
         out.wal_truncate_duration_seconds = *self.wal_truncate_duration.lock();
         out.wal_fsync_duration_seconds = *self.wal_fsync_duration.lock();
         out.data_replay_duration_seconds = get(&self.replay_nanos) as f64 / 1e9;
+        out.head_samples_appended_total = get(&self.samples_appended);
+        out.head_out_of_order_samples_appended_total = get(&self.ooo_samples_appended);
+        out.out_of_order_samples_total = get(&self.out_of_order_rejected);
+        out.out_of_bound_samples_total = get(&self.out_of_bound_rejected);
+        out.too_old_samples_total = get(&self.too_old_rejected);
     }
 }
 

@@ -102,3 +102,40 @@ fn time_retention_is_counted_once_per_pass() {
     db.maintain(0).unwrap();
     assert_eq!(db.metrics().time_retentions_total, 1, "nothing left to delete");
 }
+
+#[test]
+fn appends_count_committed_samples_and_refusals_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    fill(&db, &[lbl("a"), lbl("b")], 0, 10 * 60_000);
+    assert_eq!(db.metrics().head_samples_appended_total, 20);
+    let mut app = db.appender();
+    let err = app.append(0, &lbl("a"), 60_000, 1.0).unwrap_err();
+    assert_eq!(err, storage::StorageError::OutOfOrderSample);
+    app.commit().unwrap();
+    // A rolled-back batch adds nothing.
+    let mut app = db.appender();
+    app.append(0, &lbl("a"), 20 * 60_000, 1.0).unwrap();
+    app.rollback();
+    let m = db.metrics();
+    assert_eq!((m.head_samples_appended_total, m.out_of_order_samples_total), (20, 1));
+    assert_eq!((m.out_of_bound_samples_total, m.too_old_samples_total), (0, 0));
+    assert_eq!(m.head_out_of_order_samples_appended_total, 0);
+}
+
+#[test]
+fn out_of_order_window_counts_accepted_and_too_old_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options { out_of_order_time_window_ms: 5 * 60_000, ..Options::default() };
+    let db = Db::open(dir.path(), opts).unwrap();
+    fill(&db, &[lbl("a")], 0, 20 * 60_000);
+    let mut app = db.appender();
+    app.append(0, &lbl("a"), 17 * 60_000 + 1, 1.0).unwrap();
+    let err = app.append(0, &lbl("a"), 60_000 + 1, 1.0).unwrap_err();
+    assert_eq!(err, storage::StorageError::TooOldSample);
+    app.commit().unwrap();
+    let m = db.metrics();
+    assert_eq!(m.head_out_of_order_samples_appended_total, 1);
+    assert_eq!(m.head_samples_appended_total, 20);
+    assert_eq!(m.too_old_samples_total, 1);
+}

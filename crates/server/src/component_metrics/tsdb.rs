@@ -109,6 +109,11 @@ const COUNTERS: &[Counter] = &[
     ("prometheus_tsdb_wal_corruptions", "Total number of WAL corruptions.", |m| {
         m.wal_corruptions_total
     }),
+    (
+        "prometheus_tsdb_head_out_of_order_samples_appended",
+        "Total number of appended out of order samples.",
+        |m| m.head_out_of_order_samples_appended_total,
+    ),
 ];
 
 /// Gauges: name, help, value.
@@ -177,6 +182,39 @@ pub fn render(m: &DbMetrics, max_series: u64, limit_reached: u64, out: &mut Stri
         let _ =
             writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total {}", value(m));
     }
+    // Families with a `type` label (float samples; Pharos stores no native histograms).
+    for (name, help, float, histogram) in [
+        (
+            "prometheus_tsdb_head_samples_appended",
+            "Total number of appended samples.",
+            m.head_samples_appended_total,
+            Some(0),
+        ),
+        (
+            "prometheus_tsdb_out_of_order_samples",
+            "Total number of out of order samples ingestion failed attempts due to out of order being disabled.",
+            m.out_of_order_samples_total,
+            Some(0),
+        ),
+        (
+            "prometheus_tsdb_out_of_bound_samples",
+            "Total number of out of bound samples ingestion failed attempts with out of order support disabled.",
+            m.out_of_bound_samples_total,
+            None,
+        ),
+        (
+            "prometheus_tsdb_too_old_samples",
+            "Total number of out of order samples ingestion failed attempts with out of support enabled, but sample outside of time window.",
+            m.too_old_samples_total,
+            None,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        let _ = writeln!(out, "{name}_total{{type=\"float\"}} {float}");
+        if let Some(h) = histogram {
+            let _ = writeln!(out, "{name}_total{{type=\"histogram\"}} {h}");
+        }
+    }
     histogram(
         out,
         "prometheus_tsdb_compaction_duration_seconds",
@@ -230,6 +268,7 @@ mod tests {
             head_max_time: i64::MIN,
             lowest_timestamp: 1_700_000_000_123,
             compactions_total: 2,
+            head_samples_appended_total: 9,
             ..Default::default()
         };
         let mut out = String::new();
@@ -243,6 +282,8 @@ mod tests {
             "prometheus_tsdb_lowest_timestamp 1700000000123\n",
             "prometheus_tsdb_lowest_timestamp_seconds 1700000000\n",
             "prometheus_tsdb_compactions_total 2\n",
+            "prometheus_tsdb_head_samples_appended_total{type=\"float\"} 9\nprometheus_tsdb_head_samples_appended_total{type=\"histogram\"} 0\n",
+            "prometheus_tsdb_too_old_samples_total{type=\"float\"} 0\n# HELP",
             "prometheus_tsdb_compaction_duration_seconds_bucket{le=\"+Inf\"} 0\n",
             "prometheus_tsdb_wal_fsync_duration_seconds_count 0\n",
             "pharos_tsdb_head_series_limit_reached_total 4\n",
