@@ -1,7 +1,11 @@
-//! WAL replay on open, on both cores: a reader thread reads, checks, decompresses and decodes
-//! the checkpoint and segments (the dense sample coding is per segment, so it is reset at each
-//! segment start) and hands batches of decoded records to the caller's thread, which applies
-//! them to the head in WAL order.
+//! WAL replay on open: a reader thread reads, checks, decompresses and decodes the checkpoint
+//! and segments (the dense sample coding is per segment, so it is reset at each segment start;
+//! with a second core, a read-ahead thread checks and decompresses ahead of decoding) and hands
+//! batches of decoded records to the caller's thread. That thread creates series in WAL order
+//! and queues samples, then applies them series by series: each flush (at 16 samples a series,
+//! before a tombstone record, and at the end) sorts the queue by series so that a series and
+//! its open chunk's end are loaded once per flush; with a second core, half of each flush's
+//! series are appended on another thread.
 //!
 //! Full chunks that the previous run left in the head chunk cache are attached to their series
 //! as they are created, and (without an out-of-order window) the reader drops every sample of
