@@ -3,6 +3,7 @@
 mod check_cmd;
 mod cli;
 mod logging;
+mod malloc;
 mod replay_cmd;
 mod server_cmd;
 mod tsdb_cmd;
@@ -15,6 +16,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    malloc::limit_arenas();
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Server(args) => server_cmd::run(args),
