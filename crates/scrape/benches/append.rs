@@ -7,14 +7,17 @@
 //! bench counts the thread's CPU time (`/proc/thread-self/schedstat`), not wall time, so other
 //! work sharing the core does not inflate it.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{Discard, thread_cpu};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
 use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use scrape::target::Target;
 use scrape::{Clock, SystemClock};
-use storage::{Appendable, Appender, MemStorage, SeriesRef, StorageError};
+use storage::{Appendable, MemStorage};
 
 #[allow(dead_code)]
 #[path = "../../loadgen/src/body.rs"]
@@ -22,32 +25,6 @@ mod body;
 
 const BODY: &[u8] = include_bytes!("../../textparse/tests/fixtures/node_exporter.txt");
 const CT: &str = "text/plain; version=0.0.4";
-
-struct Discard;
-struct DiscardAppender(u64);
-
-impl Appendable for Discard {
-    fn appender(&self) -> Box<dyn Appender> {
-        Box::new(DiscardAppender(0))
-    }
-}
-
-impl Appender for DiscardAppender {
-    fn append(
-        &mut self,
-        hint: SeriesRef,
-        _l: &Labels,
-        _t: i64,
-        _v: f64,
-    ) -> Result<SeriesRef, StorageError> {
-        self.0 += 1;
-        Ok(if hint == 0 { self.0 } else { hint })
-    }
-    fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        Ok(())
-    }
-    fn rollback(self: Box<Self>) {}
-}
 
 fn scrape_loop(app: Arc<dyn Appendable>, instance: &str) -> ScrapeLoop {
     let labels = Labels::new([("__address__", instance), ("instance", instance), ("job", "node")]);
@@ -124,13 +101,6 @@ fn loadgen(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// CPU time of the current thread so far (nanoseconds on the CPU, from the scheduler).
-fn thread_cpu() -> std::time::Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = stat.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    std::time::Duration::from_nanos(ns)
 }
 
 criterion_group!(benches, node_exporter, loadgen);

@@ -7,14 +7,16 @@
 //! inflate it.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{Discard, thread_cpu};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
 use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use scrape::target::Target;
 use scrape::{Clock, SystemClock};
-use storage::{Appendable, Appender, SeriesRef, StorageError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[allow(dead_code)]
@@ -23,32 +25,6 @@ mod body;
 
 const TARGETS: usize = 20;
 const SERIES: usize = 1000;
-
-struct Discard;
-struct DiscardAppender(u64);
-
-impl Appendable for Discard {
-    fn appender(&self) -> Box<dyn Appender> {
-        Box::new(DiscardAppender(0))
-    }
-}
-
-impl Appender for DiscardAppender {
-    fn append(
-        &mut self,
-        hint: SeriesRef,
-        _l: &Labels,
-        _t: i64,
-        _v: f64,
-    ) -> Result<SeriesRef, StorageError> {
-        self.0 += 1;
-        Ok(if hint == 0 { self.0 } else { hint })
-    }
-    fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        Ok(())
-    }
-    fn rollback(self: Box<Self>) {}
-}
 
 /// Starts a server on its own thread answering `GET /<i>` with response `i` (two renderings
 /// alternating, so values change); returns its address.
@@ -168,13 +144,6 @@ fn fetch(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// CPU time of the current thread so far (nanoseconds on the CPU, from the scheduler).
-fn thread_cpu() -> std::time::Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = stat.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    std::time::Duration::from_nanos(ns)
 }
 
 criterion_group!(benches, fetch);

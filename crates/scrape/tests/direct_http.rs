@@ -8,13 +8,13 @@ mod common;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
+use common::looping;
 use common::recorder::Recorder;
-use model::Labels;
 use parking_lot::Mutex;
 use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use scrape::target::{Health, Target};
-use scrape::{Clock, SystemClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -109,34 +109,10 @@ fn scrape_loop(
     limits: Limits,
     rec: &Recorder,
 ) -> (ScrapeLoop, Arc<Target>) {
-    let addr = srv.addr.to_string();
-    let labels = Labels::new([
-        ("__address__", addr.as_str()),
-        ("__scheme__", "http"),
-        ("__metrics_path__", path),
-        ("instance", addr.as_str()),
-        ("job", "j"),
-    ]);
-    let target = Target::new(labels, Labels::empty(), &Default::default());
-    let opts = LoopOptions {
-        interval: std::time::Duration::from_secs(15),
-        timeout: std::time::Duration::from_secs(5),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits,
-        http,
-        compression: true,
-    };
-    let client = scrape::http_client::build(&opts.http, true).unwrap();
-    let sl = ScrapeLoop::new(
-        target.clone(),
-        Arc::new(opts),
-        client,
-        Arc::new(rec.clone()),
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    );
-    (sl, target)
+    let target = looping::http_target(srv.addr, path);
+    let opts =
+        LoopOptions { limits, http, compression: true, ..looping::options(Duration::from_secs(5)) };
+    (looping::scrape_loop(target.clone(), opts, Arc::new(rec.clone())), target)
 }
 
 /// The committed samples of the last scrape that are neither report series nor staleness

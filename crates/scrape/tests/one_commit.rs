@@ -6,14 +6,12 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use common::looping;
 use common::recorder::{Batch, Recorder};
 use common::{Resp, Server};
-use model::Labels;
 use model::value::is_stale_nan;
-use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
-use scrape::target::Target;
-use scrape::{Clock, SystemClock};
 
 fn names(b: &Batch) -> Vec<&str> {
     b.samples.iter().map(|(n, _)| n.as_str()).collect()
@@ -31,33 +29,10 @@ const REPORT: [&str; 5] = [
 async fn samples_markers_and_report_series_share_one_commit() {
     let srv = Server::start().await;
     srv.set("/m", Resp::text("a 1\nb 2\nc 3\n"));
-    let addr = srv.addr.to_string();
-    let labels = Labels::new([
-        ("__address__", addr.as_str()),
-        ("__scheme__", "http"),
-        ("__metrics_path__", "/m"),
-        ("instance", addr.as_str()),
-        ("job", "j"),
-    ]);
-    let target = Target::new(labels, Labels::empty(), &Default::default());
-    let opts = LoopOptions {
-        interval: std::time::Duration::from_secs(15),
-        timeout: std::time::Duration::from_secs(5),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits: Limits::default(),
-        http: Default::default(),
-        compression: false,
-    };
     let rec = Recorder::default();
-    let mut sl = ScrapeLoop::new(
-        target,
-        Arc::new(opts),
-        reqwest::Client::new(),
-        Arc::new(rec.clone()),
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    );
+    let opts = looping::options(Duration::from_secs(5));
+    let target = looping::http_target(srv.addr, "/m");
+    let mut sl = looping::scrape_loop(target, opts, Arc::new(rec.clone()));
     let take = || std::mem::take(&mut *rec.0.lock());
 
     sl.scrape_and_report().await;

@@ -5,42 +5,16 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use common::looping;
 use common::recorder::Recorder;
 use common::{Resp, Server};
-use model::Labels;
-use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
-use scrape::target::Target;
-use scrape::{Clock, SystemClock};
+use scrape::scrape_loop::{LoopOptions, ScrapeLoop};
 
 fn scrape_loop(srv: &Server, path: &str, compression: bool, rec: &Recorder) -> ScrapeLoop {
-    let addr = srv.addr.to_string();
-    let labels = Labels::new([
-        ("__address__", addr.as_str()),
-        ("__scheme__", "http"),
-        ("__metrics_path__", path),
-        ("instance", addr.as_str()),
-        ("job", "j"),
-    ]);
-    let target = Target::new(labels, Labels::empty(), &Default::default());
-    let opts = LoopOptions {
-        interval: std::time::Duration::from_secs(15),
-        timeout: std::time::Duration::from_millis(2500),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits: Limits::default(),
-        http: Default::default(),
-        compression,
-    };
-    let client = scrape::http_client::build(&opts.http, compression).unwrap();
-    ScrapeLoop::new(
-        target,
-        Arc::new(opts),
-        client,
-        Arc::new(rec.clone()),
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    )
+    let opts = LoopOptions { compression, ..looping::options(Duration::from_millis(2500)) };
+    looping::scrape_loop(looping::http_target(srv.addr, path), opts, Arc::new(rec.clone()))
 }
 
 /// The value of header `name` (case-insensitive) in a raw request head.

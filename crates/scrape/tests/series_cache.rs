@@ -10,13 +10,14 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use common::looping;
 use common::series_of;
 use model::Labels;
 use model::value::is_stale_nan;
-use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use scrape::scrape_loop::{LoopOptions, ScrapeLoop};
 use scrape::target::Target;
-use scrape::{Clock, SystemClock};
 use storage::MemStorage;
 
 const CT: &str = "text/plain; version=0.0.4";
@@ -28,24 +29,8 @@ fn scrape_loop(storage: &MemStorage) -> ScrapeLoop {
         ("job", "node"),
     ]);
     let target = Target::new(labels, Labels::empty(), &Default::default());
-    let opts = LoopOptions {
-        interval: std::time::Duration::from_secs(15),
-        timeout: std::time::Duration::from_secs(10),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits: Limits::default(),
-        http: Default::default(),
-        compression: true,
-    };
-    let app: Arc<dyn storage::Appendable> = Arc::new(storage.clone());
-    ScrapeLoop::new(
-        target,
-        Arc::new(opts),
-        reqwest::Client::new(),
-        app,
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    )
+    let opts = LoopOptions { compression: true, ..looping::options(Duration::from_secs(10)) };
+    looping::scrape_loop(target, opts, Arc::new(storage.clone()))
 }
 
 /// Values of the series whose labels string contains `needle` (exactly one such series).

@@ -1,6 +1,7 @@
 //! Test helpers: a tiny HTTP server on 127.0.0.1 with programmable responses, and polling.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod looping;
 pub mod recorder;
 
 use std::collections::HashMap;
