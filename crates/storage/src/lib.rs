@@ -18,6 +18,6 @@ pub use error::StorageError;
 pub use iter::{SliceIterator, collect_samples};
 pub use mem::MemStorage;
 pub use traits::{
-    Appendable, Appender, BatchSample, Querier, Queryable, SampleIterator, SelectHints, Series, SeriesRef,
-    SeriesSet, Storage,
+    Appendable, Appender, BatchSample, Querier, Queryable, SampleIterator, SelectHints, Series,
+    SeriesRef, SeriesSet, Storage,
 };
