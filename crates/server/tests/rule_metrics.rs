@@ -13,8 +13,12 @@ use support::{eventually, free_port};
 const KEPT: &str = "  - name: kept\n    limit: 1\n    rules:\n      - record: one\n        expr: vector(1)\n      - record: two\n        expr: label_replace(vector(1), \"a\", \"x\", \"\", \"\") or vector(2)\n";
 const REMOVED: &str = "  - name: removed\n    interval: 2s\n    rules:\n      - record: three\n        expr: vector(3)\n";
 
+/// `/metrics` as a Prometheus scrape asks for it (OpenMetrics).
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap()
+    let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    let client = reqwest::Client::new();
+    let resp = client.get(format!("{base}/metrics")).header("accept", accept).send().await;
+    resp.unwrap().text().await.unwrap()
 }
 
 /// The value of `name{rule_group="<group>"}`, if exposed.
