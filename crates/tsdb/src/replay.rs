@@ -8,9 +8,13 @@
 //! series are appended on another thread.
 //!
 //! Full chunks that the previous run left in the head chunk cache are attached to their series
-//! as they are created, and (without an out-of-order window) the reader drops every sample of
-//! such a series up to the end of its last cached chunk, mostly without decoding its value, so
-//! only the open chunks' samples are appended again.
+//! as they are created, and the reader drops every in-order sample of such a series up to the
+//! end of its last cached chunk (without an out-of-order window mostly without decoding its
+//! value), so only the open chunks' samples are appended again. With a window, dense records
+//! say which samples their commit placed out of order: those go to their series' out-of-order
+//! buffer whatever their age (the commit checked the window against the newest sample then,
+//! which the replay does not know); samples of plain records (a checkpoint's) older than their
+//! series' newest are looked up in its chunks and are out-of-order samples if not there.
 //!
 //! Series are built apart from the head and reached without locking (applying a sample takes
 //! no lock and no atomic operation), and handed to the head with their postings in one pass at the end
@@ -22,11 +26,12 @@ use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use crate::chunkenc::XorIterator;
 use crate::error::Result;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
 use crate::head::restore::{Building, Part};
-use crate::head::series::ClosedChunk;
+use crate::head::series::{ClosedChunk, MemSeries};
 use crate::head::{Head, Placement};
 use crate::iter::ChunkData;
 use crate::snapshot;
@@ -78,20 +83,19 @@ fn replay_into(
     let min_valid = head.min_valid();
     // Per series with cached chunks: the end of the last one and the value there.
     let mut ends = Vec::new();
-    if head.ooo_window <= 0 {
-        for (r, list) in chunks.iter() {
-            if let Some(last) = list.last() {
-                ends.push((r, last.maxt, last.last_v));
-            }
+    for (r, list) in chunks.iter() {
+        if let Some(last) = list.last() {
+            ends.push((r, last.maxt, last.last_v));
         }
     }
     let cached = CachedEnds::new(&ends);
     drop(ends);
-    let (tx, rx) = mpsc::sync_channel::<Vec<Record>>(IN_FLIGHT);
+    let ooo = head.ooo_window > 0;
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(IN_FLIGHT);
     // Sample lists go back to the reader once applied, to be filled again.
     let (spare, spares) = mpsc::channel::<Samples>();
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_records(dir, tx, spares, cached));
+        let reader = scope.spawn(move || read_records(dir, tx, spares, cached, ooo));
         let mut apply = Applier {
             head,
             spare,
@@ -99,6 +103,7 @@ fn replay_into(
             min_valid,
             built: Building::with_capacity(chunks.len()),
             pending: Pending::default(),
+            plain: false,
             parallel: parallel(),
             chunks,
             series_time: Duration::ZERO,
@@ -106,8 +111,8 @@ fn replay_into(
         };
         let started = Instant::now();
         for batch in rx {
-            for rec in batch {
-                apply.record(rec);
+            for item in batch {
+                apply.item(item);
             }
         }
         let last = Instant::now();
@@ -190,16 +195,34 @@ impl Strings {
     }
 }
 
+/// A decoded record as the reader hands it over.
+enum Item {
+    /// Series and tombstones, and plain sample records (a checkpoint's, or a WAL Prometheus
+    /// wrote), whose samples say nothing of how their commit placed them.
+    Record(Record),
+    /// Samples of dense records: without an out-of-order window all of them, with one only
+    /// those their commit placed in order.
+    Dense(Samples),
+    /// Samples of dense records that their commit placed out of order (with a window).
+    OutOfOrder(Samples),
+}
+
+/// Reads, checks and decodes the WAL in `dir`, handing batches of records over `tx`. Samples
+/// inside their series' cached chunks (`cached`) are dropped; with an out-of-order window
+/// (`ooo`), only those of dense records that their commit placed in order (the chunk cache
+/// holds no other), and those of plain records are all kept.
 fn read_records(
     dir: &Path,
-    tx: mpsc::SyncSender<Vec<Record>>,
+    tx: mpsc::SyncSender<Vec<Item>>,
     spares: mpsc::Receiver<Samples>,
     cached: CachedEnds,
+    ooo: bool,
 ) -> Result<(wal::ReplayStats, ReadPhases)> {
     let dense = std::cell::RefCell::new(DenseDecoder::default());
     let mut unused: Option<Samples> = None;
     let mut strings = Strings::default();
     let mut batch = Vec::with_capacity(BATCH);
+    let mut late = Vec::new();
     let mut receiver_gone = false;
     let mut p = ReadPhases::default();
     let started = Instant::now();
@@ -208,14 +231,25 @@ fn read_records(
         let t0 = Instant::now();
         let series = rec.first() == Some(&record::SERIES);
         let decoded = match rec.first() {
-            Some(&record::SERIES) => record::decode_series(rec, |s| strings.get(s)).map(Some),
+            Some(&record::SERIES) => {
+                record::decode_series(rec, |s| strings.get(s)).map(|r| Some(Item::Record(r)))
+            }
             Some(&DENSE_SAMPLES) => {
                 let mut list = unused.take().or_else(|| spares.try_recv().ok()).unwrap_or_default();
                 let mut dense = dense.borrow_mut();
-                // Samples inside cached chunks are skipped while decoding.
-                let done = if cached.is_empty() {
+                let done = if ooo {
+                    let n = late.len();
+                    dense.decode_split(rec, &cached, &mut list, &mut late).map(|()| {
+                        if late.len() > n {
+                            // Handed over ahead of the in-order samples of the same record:
+                            // the two never share a timestamp.
+                            batch.push(Item::OutOfOrder(std::mem::take(&mut late)));
+                        }
+                    })
+                } else if cached.is_empty() {
                     dense.decode_into(rec, |_, _| true, &mut list)
                 } else {
+                    // Samples inside cached chunks are skipped while decoding.
                     dense.decode_skipping(rec, &cached, &mut list)
                 };
                 done.map(|()| {
@@ -223,7 +257,7 @@ fn read_records(
                         unused = Some(list);
                         None
                     } else {
-                        Some(Record::Samples(list))
+                        Some(Item::Dense(list))
                     }
                 })
             }
@@ -235,11 +269,14 @@ fn read_records(
                     unused = spare;
                 }
                 match record::decode_with(rec, &mut dense.borrow_mut()) {
-                    Ok(Record::Samples(mut list)) if !cached.is_empty() => {
+                    // With an out-of-order window, a sample of a plain record inside its
+                    // series' cached chunks may be one that the chunks do not hold: the
+                    // applier looks.
+                    Ok(Record::Samples(mut list)) if !cached.is_empty() && !ooo => {
                         list.retain(|&(r, t, _)| cached.keeps(r, t));
-                        Ok((!list.is_empty()).then_some(Record::Samples(list)))
+                        Ok((!list.is_empty()).then_some(Item::Record(Record::Samples(list))))
                     }
-                    other => other.map(Some),
+                    other => other.map(|r| Some(Item::Record(r))),
                 }
             }
         };
@@ -371,6 +408,8 @@ struct Applier<'a> {
     spare: mpsc::Sender<Samples>,
     /// Samples decoded but not yet appended, grouped by series before they are.
     pending: Pending,
+    /// Whether the pending samples are of plain records (see [`Item::Record`]).
+    plain: bool,
     /// Whether a second thread may append (see [`parallel`]).
     parallel: bool,
     /// The series replayed so far, owned here until the end.
@@ -385,11 +424,52 @@ struct Applier<'a> {
 }
 
 impl Applier<'_> {
-    fn record(&mut self, rec: Record) {
+    fn item(&mut self, item: Item) {
         let started = Instant::now();
-        let series = matches!(rec, Record::Series(_));
-        self.apply(rec);
+        let series = matches!(item, Item::Record(Record::Series(_)));
+        match item {
+            Item::Record(rec) => self.apply(rec),
+            Item::Dense(list) => self.queue(list, false),
+            Item::OutOfOrder(list) => self.out_of_order(list),
+        }
         *(if series { &mut self.series_time } else { &mut self.samples_time }) += started.elapsed();
+    }
+
+    /// Queues samples of dense (`plain` false) or plain records, appending those of the other
+    /// kind queued before first.
+    fn queue(&mut self, mut list: Samples, plain: bool) {
+        if plain != self.plain {
+            self.flush();
+            self.plain = plain;
+        }
+        self.samples(&list);
+        list.clear();
+        let _ = self.spare.send(list);
+    }
+
+    /// Puts samples that their commit placed out of order in their series' out-of-order
+    /// buffers, whatever the series' newest sample is now: each passed the window at its
+    /// commit, against the series' newest sample then, which a replay does not know (its
+    /// series' newest sample starts at the end of the cached chunks). The order of these
+    /// and of queued in-order samples does not matter: a commit never places a sample out
+    /// of order at a time that has a sample, and a later in-order one is newer.
+    fn out_of_order(&mut self, list: Samples) {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for &(r, t, v) in &list {
+            if t < self.min_valid {
+                continue;
+            }
+            if let Some(&j) = self.refmap.get(&r)
+                && let Some((_, s)) = self.built.get_mut(j as usize)
+            {
+                s.insert_ooo(t, v);
+                lo = lo.min(t);
+                hi = hi.max(t);
+            }
+        }
+        if lo <= hi {
+            self.head.note_times(lo, hi);
+        }
     }
 
     fn apply(&mut self, rec: Record) {
@@ -422,11 +502,7 @@ impl Applier<'_> {
                     self.refmap.insert(r, i as u32);
                 }
             }
-            Record::Samples(mut list) => {
-                self.samples(&list);
-                list.clear();
-                let _ = self.spare.send(list);
-            }
+            Record::Samples(list) => self.queue(list, true),
             Record::Tombstones(list) => {
                 // Deletion applies to the samples logged before it.
                 self.flush();
@@ -469,6 +545,7 @@ impl Applier<'_> {
             return;
         }
         let (head, min_valid) = (self.head, self.min_valid);
+        let plain = self.plain;
         let n = self.built.len();
         let p = &mut self.pending;
         p.group(n);
@@ -485,14 +562,14 @@ impl Applier<'_> {
             std::thread::scope(|scope| {
                 let other = scope.spawn(|| {
                     let mut high = high;
-                    append_grouped(head, min_valid, &mut high, mid..n, ends, sorted)
+                    append_grouped(head, min_valid, plain, &mut high, mid..n, ends, sorted)
                 });
-                let a = append_grouped(head, min_valid, &mut low, 0..mid, ends, sorted);
+                let a = append_grouped(head, min_valid, plain, &mut low, 0..mid, ends, sorted);
                 let b = other.join().unwrap_or((i64::MAX, i64::MIN));
                 (a.0.min(b.0), a.1.max(b.1))
             })
         } else {
-            append_grouped(head, min_valid, &mut low, 0..n, ends, sorted)
+            append_grouped(head, min_valid, plain, &mut low, 0..n, ends, sorted)
         };
         p.series.clear();
         p.samples.clear();
@@ -510,16 +587,23 @@ fn parallel() -> bool {
 
 /// Appends the grouped samples of the series with indices in `range` (all in `part`):
 /// series `j`'s are `sorted[ends[j - 1]..ends[j]]`. Returns the least and greatest time
-/// appended.
+/// appended. Samples of `plain` records older than their series' newest sample are, with an
+/// out-of-order window, out-of-order samples unless their series holds them already (a
+/// checkpoint holds the samples of the cached chunks, and the out-of-order samples of its
+/// time merged with them): they are looked up in the series' chunks, not checked against
+/// the window (their commit did that, against the newest sample then).
 fn append_grouped(
     head: &Head,
     min_valid: i64,
+    plain: bool,
     part: &mut Part<'_>,
     range: std::ops::Range<usize>,
     ends: &[u32],
     sorted: &[(i64, f64)],
 ) -> (i64, i64) {
     let ooo_window = head.ooo_window.max(0);
+    let resolve = plain && ooo_window > 0;
+    let mut times = ChunkTimes::default();
     let mapper = head.mapper.as_ref();
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     let mut start = range.start.checked_sub(1).and_then(|k| ends.get(k)).map_or(0, |&e| e as usize);
@@ -534,6 +618,14 @@ fn append_grouped(
         part.prefetch(j + LOAD_AHEAD, true);
         let Some((hr, s)) = part.get_mut(j) else { continue };
         for &(t, v) in samples {
+            if resolve && s.last().is_some_and(|(lt, _)| t < lt) {
+                if t >= min_valid && !times.holds(j, s, t) {
+                    s.insert_ooo(t, v);
+                    lo = lo.min(t);
+                    hi = hi.max(t);
+                }
+                continue;
+            }
             match s.place(None, t, v, min_valid, ooo_window) {
                 Ok(Placement::InOrder) => s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr))),
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
@@ -544,6 +636,47 @@ fn append_grouped(
         }
     }
     (lo, hi)
+}
+
+/// The timestamps of one chunk of a series, decoded once for all the samples looked up in it
+/// while the series' samples of a flush are appended (a checkpoint's are in time order).
+#[derive(Default)]
+struct ChunkTimes {
+    /// Series index, mint and maxt of the closed chunk decoded in `ts`.
+    chunk: Option<(usize, i64, i64)>,
+    ts: Vec<i64>,
+}
+
+impl ChunkTimes {
+    /// Whether series `s` (index `j`) has a sample at `t`, in a chunk or out of order.
+    fn holds(&mut self, j: usize, s: &MemSeries, t: i64) -> bool {
+        if s.ooo().binary_search_by_key(&t, |x| x.0).is_ok() {
+            return true;
+        }
+        let i = s.closed.partition_point(|c| c.maxt < t);
+        if let Some(c) = s.closed.get(i).filter(|c| c.mint <= t) {
+            let key = Some((j, c.mint, c.maxt));
+            if self.chunk != key {
+                self.ts.clear();
+                let ts = &mut self.ts;
+                XorIterator::new(c.data.as_ref()).decode_while(|t, _| {
+                    ts.push(t);
+                    true
+                });
+                self.chunk = key;
+            }
+            return self.ts.binary_search(&t).is_ok();
+        }
+        let Some(o) = s.open.as_ref().filter(|o| o.mint <= t && t <= o.maxt) else {
+            return false;
+        };
+        let mut found = false;
+        XorIterator::new(o.chunk.bytes()).decode_while(|st, _| {
+            found = st == t;
+            st < t
+        });
+        found
+    }
 }
 
 /// Samples queued before they are appended: about 72 MB at most (36 bytes a sample).

@@ -1,6 +1,7 @@
 //! WAL replay appends decoded samples grouped by series, in bounded batches, on two threads
 //! when it may: after crashes the data equals the data before, bit for bit, with an
-//! out-of-order window (samples logged out of order), series created and removed between the
+//! out-of-order window (samples logged out of order, with a window longer than the data and
+//! one shorter than a chunk), series created and removed between the
 //! WAL's first and last records, deletions, a checkpoint, and many batches.
 
 #![allow(clippy::unwrap_used)]
@@ -99,4 +100,11 @@ fn grouped_replay_keeps_out_of_order_samples() {
     // A window longer than the data: a replayed out-of-order sample is never older than the
     // window before its series' last cached chunk, which the replay checks it against.
     crash_and_compare(6 * 3600 * 1000);
+}
+
+#[test]
+fn grouped_replay_keeps_out_of_order_samples_older_than_the_window_before_the_cached_chunks() {
+    // A window shorter than a chunk's time span: most out-of-order samples were logged long
+    // (more than the window) before their series' last chunk was cut into the chunk cache.
+    crash_and_compare(10 * 60 * 1000);
 }
