@@ -4,6 +4,7 @@
 //!   restarting unchanged pools; [`Manager::targets`] and [`Manager::metadata`] feed the API.
 //! - `discovery`: static, file, HTTP, DNS (and Kubernetes) providers producing target groups.
 //! - `target`: Prometheus' `PopulateLabels` (job/instance, relabeling, default port) and URLs.
+//! - [`metrics`]: Prometheus' `prometheus_target_*` and `prometheus_sd_*` self-metrics.
 //! - `scrape_loop`: fetch (gzip, timeout, body limit), parse with `textparse`, merge target
 //!   labels, metric relabeling, limits, append through `storage::Appender` as one batch (rolled
 //!   back on any error), report series and staleness markers.
@@ -19,6 +20,7 @@ pub mod http_client;
 pub mod labels;
 mod manager;
 mod metadata;
+pub mod metrics;
 mod pool;
 pub mod scrape_loop;
 mod series_cache;

@@ -2,12 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use model::Labels;
 use parking_lot::Mutex;
 use storage::Appendable;
 
 use crate::discovery::DiscoveryOptions;
+use crate::metrics::{ScrapeMetrics, ScrapeSnapshot};
 use crate::pool::{ScrapePool, loop_options};
 use crate::target::Health;
 use crate::{Clock, MetricMetadata, ScrapeError, SystemClock};
@@ -78,6 +81,7 @@ pub struct Manager {
     opts: ManagerOptions,
     pools: Mutex<BTreeMap<String, Arc<ScrapePool>>>,
     global_url_host: Mutex<String>,
+    metrics: Arc<ScrapeMetrics>,
 }
 
 impl std::fmt::Debug for Manager {
@@ -95,6 +99,7 @@ impl Manager {
             opts,
             pools: Mutex::new(BTreeMap::new()),
             global_url_host: Mutex::new(String::new()),
+            metrics: Arc::new(ScrapeMetrics::default()),
         }
     }
 
@@ -113,31 +118,57 @@ impl Manager {
                 "apply_config must run inside a tokio runtime".into(),
             ));
         }
-        for sc in &cfg.scrape_configs {
-            loop_options(sc)?;
-        }
         let mut pools = self.pools.lock();
+        for sc in &cfg.scrape_configs {
+            if let Err(e) = loop_options(sc) {
+                // As Prometheus counts a pool whose HTTP client cannot be built.
+                match pools.get(&sc.job_name) {
+                    Some(p) if p.cfg == *sc => {}
+                    Some(_) => {
+                        self.metrics.reloads.inc();
+                        self.metrics.reloads_failed.inc();
+                    }
+                    None => {
+                        self.metrics.pools.inc();
+                        self.metrics.pools_failed.inc();
+                    }
+                }
+                return Err(e);
+            }
+        }
         pools.retain(|job, pool| {
             let keep = cfg.scrape_config(job).is_some();
             if !keep {
                 pool.stop(true);
+                self.metrics.remove_job(job);
             }
             keep
         });
         for sc in &cfg.scrape_configs {
-            if let Some(existing) = pools.get(&sc.job_name) {
-                if existing.cfg == *sc {
-                    continue;
+            let start = Instant::now();
+            let reload = match pools.get(&sc.job_name) {
+                Some(existing) if existing.cfg == *sc => continue,
+                Some(existing) => {
+                    existing.stop(false);
+                    true
                 }
-                existing.stop(false);
-            }
+                None => false,
+            };
             let pool = ScrapePool::start(
                 sc.clone(),
                 self.appendable.clone(),
                 self.opts.clock.clone(),
                 &self.opts.discovery,
+                &self.metrics,
             )?;
             pools.insert(sc.job_name.clone(), pool);
+            if reload {
+                // Prometheus reloads a changed pool in place; Pharos restarts it.
+                self.metrics.reloads.inc();
+                let job = self.metrics.job(&sc.job_name);
+                job.target_limit.store(sc.target_limit as i64, Ordering::Relaxed);
+                self.metrics.observe_reload(sc.interval().as_std(), start.elapsed());
+            }
         }
         Ok(())
     }
@@ -201,10 +232,32 @@ impl Manager {
     /// Stops every pool without writing staleness markers (shutdown).
     pub fn stop(&self) {
         let mut pools = self.pools.lock();
-        for pool in pools.values() {
+        for (job, pool) in pools.iter() {
             pool.stop(false);
+            self.metrics.remove_job(job);
         }
         pools.clear();
+    }
+
+    /// The scrape and service-discovery self-metrics (`prometheus_target_*`,
+    /// `prometheus_sd_*`) now.
+    pub fn metrics(&self) -> ScrapeSnapshot {
+        let pools = self.pools.lock();
+        let mut snap = self.metrics.snapshot(|job| {
+            let Some(pool) = pools.get(job) else { return (0, 0) };
+            let (mut entries, mut bytes) = (0, 0);
+            for t in pool.active_targets() {
+                let metadata = t.metadata.lock();
+                entries += metadata.len() as u64;
+                bytes += metadata
+                    .iter()
+                    .map(|m| (m.help.len() + m.unit.len() + m.metric_type.as_str().len()) as u64)
+                    .sum::<u64>();
+            }
+            (entries, bytes)
+        });
+        snap.sd.failed_configs = pools.values().map(|p| p.discovery.failed_configs()).sum();
+        snap
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use model::Labels;
 use model::relabel::RelabelConfig;
@@ -11,7 +12,8 @@ use storage::Appendable;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::discovery::{self, DiscoveryConfigs, DiscoveryOptions, TargetGroup};
+use crate::discovery::{self, DiscoveryConfigs, DiscoveryOptions, ProviderMetrics, TargetGroup};
+use crate::metrics::{JobMetrics, ScrapeMetrics};
 use crate::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
 use crate::target::{Populated, Target, populate_labels};
 use crate::{Clock, ScrapeError};
@@ -40,6 +42,10 @@ pub(crate) struct ScrapePool {
     clock: Arc<dyn Clock>,
     state: Mutex<PoolState>,
     cancel: CancellationToken,
+    metrics: Arc<ScrapeMetrics>,
+    job: Arc<JobMetrics>,
+    /// This pool's discovery: its providers that failed to start count here.
+    pub(crate) discovery: ProviderMetrics,
 }
 
 /// Validates a scrape config and builds what its loops share.
@@ -80,9 +86,14 @@ impl ScrapePool {
         appendable: Arc<dyn Appendable>,
         clock: Arc<dyn Clock>,
         dopts: &DiscoveryOptions,
+        metrics: &Arc<ScrapeMetrics>,
     ) -> Result<Arc<ScrapePool>, ScrapeError> {
         let (opts, relabel, client) = loop_options(&cfg)?;
+        let job = metrics.job(&cfg.job_name);
         let pool = Arc::new(ScrapePool {
+            metrics: metrics.clone(),
+            job,
+            discovery: ProviderMetrics::new(metrics.sd.clone()),
             cfg,
             opts,
             relabel,
@@ -98,6 +109,7 @@ impl ScrapePool {
             dopts,
             tx,
             pool.cancel.clone(),
+            &pool.discovery,
         );
         let weak = Arc::downgrade(&pool);
         let cancel = pool.cancel.clone();
@@ -109,7 +121,17 @@ impl ScrapePool {
                 };
                 let Some((idx, groups)) = update else { return };
                 let Some(pool) = weak.upgrade() else { return };
-                pool.state.lock().groups.insert(idx, groups);
+                let sd = &pool.metrics.sd;
+                sd.received_updates.inc();
+                let mut st = pool.state.lock();
+                st.groups.insert(idx, groups);
+                // Updates that arrived meanwhile go into the same sync.
+                while let Ok((idx, groups)) = rx.try_recv() {
+                    sd.received_updates.inc();
+                    st.groups.insert(idx, groups);
+                }
+                drop(st);
+                sd.updates.inc();
                 pool.sync();
             }
         });
@@ -118,10 +140,13 @@ impl ScrapePool {
 
     /// Recomputes targets from the current groups; starts new loops and stops vanished ones.
     fn sync(&self) {
+        let start = Instant::now();
         let mut st = self.state.lock();
         let mut wanted: Vec<(u64, Arc<Target>)> = Vec::new();
         let mut dropped = Vec::new();
+        let (mut discovered, mut failed) = (0, 0);
         for group in st.groups.values().flatten() {
+            discovered += group.targets.len() as u64;
             for t in &group.targets {
                 let merged = merge(&group.labels, t);
                 match populate_labels(&merged, &self.cfg, &self.relabel) {
@@ -134,6 +159,7 @@ impl ScrapePool {
                     }
                     Ok(Populated::Dropped { discovered }) => dropped.push(discovered),
                     Err(e) => {
+                        failed += 1;
                         tracing::warn!(job = %self.cfg.job_name, err = %e, "creating target failed")
                     }
                 }
@@ -160,16 +186,23 @@ impl ScrapePool {
             st.active.insert(h, handle);
         }
         self.apply_target_limit(&st);
+        let targets = st.active.len() as u64;
+        drop(st);
+        self.job.discovered_targets.store(discovered, Ordering::Relaxed);
+        self.metrics.synced(&self.job, start.elapsed(), failed, targets);
     }
 
     fn start_loop(&self, target: Arc<Target>) -> LoopHandle {
-        let sl = ScrapeLoop::new(
+        let opts = per_target_options(&self.opts, &target);
+        let interval = opts.interval;
+        let mut sl = ScrapeLoop::new(
             target.clone(),
-            per_target_options(&self.opts, &target),
+            opts,
             self.client.clone(),
             self.appendable.clone(),
             self.clock.clone(),
         );
+        sl.metrics = self.metrics.for_loop(interval);
         let forced_error = sl.forced_error.clone();
         let cancel = self.cancel.child_token();
         let stale_on_stop = Arc::new(AtomicBool::new(false));
@@ -182,6 +215,9 @@ impl ScrapePool {
         let n = st.active.len() as u64;
         let err = (limit > 0 && n > limit)
             .then(|| format!("target_limit exceeded (number of targets: {n}, limit: {limit})"));
+        if err.is_some() {
+            self.metrics.exceeded_target_limit.inc();
+        }
         for h in st.active.values() {
             *h.forced_error.lock() = err.clone();
         }

@@ -108,6 +108,8 @@ pub struct ScrapeLoop {
     /// The kept-alive connection of a plain-HTTP target without a proxy; others scrape
     /// through `client`.
     direct: Option<crate::http1::Conn>,
+    /// Self-metrics (`prometheus_target_*`); the pool gives its manager's.
+    pub(crate) metrics: crate::metrics::LoopMetrics,
 }
 
 impl ScrapeLoop {
@@ -150,6 +152,7 @@ impl ScrapeLoop {
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
             metadata: MetadataLines::default(),
+            metrics: crate::metrics::LoopMetrics::default(),
         }
     }
 
@@ -185,6 +188,7 @@ impl ScrapeLoop {
     pub async fn scrape_and_report(&mut self) {
         let ts = self.clock.now_ms();
         let start = Instant::now();
+        self.metrics.scrape_started(start);
         let forced = self.forced_error.lock().clone();
         // A buffer of the process' pool: warm in the CPU cache, not one per target.
         let mut body = crate::buffers::take();
@@ -192,6 +196,9 @@ impl ScrapeLoop {
             Some(e) => Err(e),
             None => self.fetch(&mut body).await,
         };
+        if let Err(e) = &fetched {
+            self.metrics.fetch_failed(e);
+        }
         let mut app = self.appendable.appender();
         let staged = match fetched {
             Ok(ct) => {
@@ -400,6 +407,7 @@ impl ScrapeLoop {
             let Some(labels) = &entry.labels else { continue };
             stats.post_relabel += 1;
             if limits.sample_limit > 0 && stats.post_relabel > limits.sample_limit {
+                self.metrics.sample_limit_exceeded();
                 return Err("sample limit exceeded".into());
             }
             if explicit_ts.is_none() {
@@ -408,6 +416,7 @@ impl ScrapeLoop {
                         && self.shared.contains(labels)
                         && !cur.insert(labels.clone()));
                 if dup {
+                    self.metrics.duplicate_sample();
                     return Err(format!(
                         "duplicate sample for timestamp: series {labels} appears twice"
                     ));
@@ -422,14 +431,15 @@ impl ScrapeLoop {
                     entry.series_ref = r;
                 }
                 Err(StorageError::DuplicateSampleForTimestamp) if explicit_ts.is_none() => {
+                    self.metrics.duplicate_sample();
                     return Err(format!("duplicate sample for timestamp: series {labels}"));
                 }
                 Err(
-                    StorageError::OutOfOrderSample
+                    e @ (StorageError::OutOfOrderSample
                     | StorageError::OutOfBounds
                     | StorageError::TooOldSample
-                    | StorageError::DuplicateSampleForTimestamp,
-                ) => {}
+                    | StorageError::DuplicateSampleForTimestamp),
+                ) => self.metrics.append_refused(&e),
                 Err(e) => return Err(e.to_string()),
             }
         }
@@ -471,7 +481,7 @@ impl ScrapeLoop {
         {
             return Err(format!("invalid metric name or label names: {out}"));
         }
-        verify_label_limits(&out, limits)?;
+        verify_label_limits(&out, limits).inspect_err(|_| self.metrics.label_limits_exceeded())?;
         Ok(Some(out))
     }
 

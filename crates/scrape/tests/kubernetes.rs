@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use scrape::discovery::{DiscoveryConfigs, DiscoveryOptions, TargetGroup, start_providers};
+use scrape::discovery::{
+    DiscoveryConfigs, DiscoveryOptions, ProviderMetrics, TargetGroup, start_providers,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -128,13 +130,20 @@ async fn until(
     }
 }
 
-fn start(
-    cfgs: &DiscoveryConfigs,
-) -> (mpsc::UnboundedReceiver<(usize, Vec<TargetGroup>)>, CancellationToken) {
+type Updates = mpsc::UnboundedReceiver<(usize, Vec<TargetGroup>)>;
+
+fn start(cfgs: &DiscoveryConfigs) -> (Updates, CancellationToken) {
+    let (rx, cancel, _) = start_counted(cfgs);
+    (rx, cancel)
+}
+
+/// Starts the providers with counters of their own.
+fn start_counted(cfgs: &DiscoveryConfigs) -> (Updates, CancellationToken, ProviderMetrics) {
     let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    start_providers(cfgs, &DiscoveryOptions::default(), tx, cancel.clone());
-    (rx, cancel)
+    let metrics = ProviderMetrics::default();
+    start_providers(cfgs, &DiscoveryOptions::default(), tx, cancel.clone(), &metrics);
+    (rx, cancel, metrics)
 }
 
 #[tokio::test]
@@ -157,7 +166,7 @@ async fn pod_role_lists_then_follows_watch_events() {
     let cfgs = sd_config(&format!(
         "  - {{role: pod, api_server: 'http://{addr}', namespaces: {{names: [default]}}, selectors: [{{role: pod, label: 'app=web'}}]}}\n"
     ));
-    let (mut rx, cancel) = start(&cfgs);
+    let (mut rx, cancel, counted) = start_counted(&cfgs);
 
     let groups =
         until(&mut rx, "web-1 listed", |g| g.iter().any(|g| g.source == "pod/default/web-1")).await;
@@ -217,6 +226,21 @@ async fn pod_role_lists_then_follows_watch_events() {
         reqs.iter().any(|r| r.contains("watch=1") && r.contains("resourceVersion=10")),
         "{reqs:?}"
     );
+    // Events as an informer hands them to Prometheus' handlers: the listed web-1 and the
+    // watched web-2 are adds, web-2's change an update, web-1's removal a delete.
+    let sd = counted.sd_snapshot();
+    let count = |event: &str| {
+        sd.kubernetes_events_total.iter().find(|e| e.0 == "pod" && e.1 == event).unwrap().2
+    };
+    assert_eq!((count("add"), count("delete")), (2, 1), "{:?}", sd.kubernetes_events_total);
+    assert!(count("update") >= 1);
+    assert_eq!(sd.kubernetes_events_total.len(), 18, "every role and event, as Prometheus");
+    let ok = sd.kubernetes_http_requests_total.iter().find(|(c, _)| c == "200").unwrap().1;
+    assert!(ok >= 2, "a list and a watch: {:?}", sd.kubernetes_http_requests_total);
+    let (endpoint, d) = &sd.kubernetes_http_request_duration[0];
+    assert_eq!(endpoint, "/api/v1/namespaces/default/pods");
+    assert!(d.count >= 2 && d.quantiles.is_empty());
+    assert_eq!(counted.failed_configs(), 0);
     cancel.cancel();
 }
 

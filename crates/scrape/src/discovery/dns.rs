@@ -1,14 +1,15 @@
 //! `dns_sd_configs`: targets from SRV, A or AAAA records, re-resolved every refresh interval.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hickory_resolver::TokioAsyncResolver;
 use hickory_resolver::config::{NameServerConfig, Protocol, ResolverConfig, ResolverOpts};
+use hickory_resolver::error::{ResolveError, ResolveErrorKind};
 use model::Labels;
 use tokio_util::sync::CancellationToken;
 
-use super::{TargetGroup, UpdateSender};
+use super::{ProviderMetrics, TargetGroup, UpdateSender};
 use config::sd::DnsRecordType;
 
 /// A resolved record.
@@ -63,6 +64,15 @@ fn resolver(servers: Option<Vec<SocketAddr>>) -> Result<TokioAsyncResolver, Stri
     }
 }
 
+/// A name without records (NXDOMAIN, or no records of the type) is an answer, as in
+/// Prometheus: the name has no targets. Anything else is a failed lookup.
+fn no_records(e: ResolveError) -> Result<Vec<DnsRecord>, String> {
+    match e.kind() {
+        ResolveErrorKind::NoRecordsFound { .. } => Ok(Vec::new()),
+        _ => Err(e.to_string()),
+    }
+}
+
 async fn lookup(
     r: &TokioAsyncResolver,
     name: &str,
@@ -70,27 +80,21 @@ async fn lookup(
 ) -> Result<Vec<DnsRecord>, String> {
     let fqdn = if name.ends_with('.') { name.to_string() } else { format!("{name}.") };
     match kind {
-        DnsRecordType::Srv => Ok(r
-            .srv_lookup(fqdn)
-            .await
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|s| DnsRecord::Srv { target: s.target().to_utf8(), port: s.port() })
-            .collect()),
-        DnsRecordType::A => Ok(r
-            .ipv4_lookup(fqdn)
-            .await
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|a| DnsRecord::Ip(IpAddr::V4(a.0)))
-            .collect()),
-        DnsRecordType::Aaaa => Ok(r
-            .ipv6_lookup(fqdn)
-            .await
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|a| DnsRecord::Ip(IpAddr::V6(a.0)))
-            .collect()),
+        DnsRecordType::Srv => match r.srv_lookup(fqdn).await {
+            Ok(l) => Ok(l
+                .iter()
+                .map(|s| DnsRecord::Srv { target: s.target().to_utf8(), port: s.port() })
+                .collect()),
+            Err(e) => no_records(e),
+        },
+        DnsRecordType::A => match r.ipv4_lookup(fqdn).await {
+            Ok(l) => Ok(l.iter().map(|a| DnsRecord::Ip(IpAddr::V4(a.0))).collect()),
+            Err(e) => no_records(e),
+        },
+        DnsRecordType::Aaaa => match r.ipv6_lookup(fqdn).await {
+            Ok(l) => Ok(l.iter().map(|a| DnsRecord::Ip(IpAddr::V6(a.0))).collect()),
+            Err(e) => no_records(e),
+        },
         other => Err(format!("dns record type {other:?} is not supported")),
     }
 }
@@ -101,23 +105,34 @@ pub(crate) async fn run(
     idx: usize,
     tx: UpdateSender,
     cancel: CancellationToken,
+    metrics: ProviderMetrics,
 ) {
     let r = match resolver(servers) {
         Ok(r) => r,
         Err(e) => {
+            metrics.config_failed();
             tracing::error!(err = %e, "cannot create DNS resolver");
             return;
         }
     };
+    let sd = &metrics.sd;
     let refresh = cfg.refresh_interval.as_std().max(Duration::from_millis(10));
     let mut last: Vec<Option<TargetGroup>> = vec![None; cfg.names.len()];
     loop {
+        // A failed name keeps its last targets; the refresh itself fails only if it cannot
+        // run (as in Prometheus, where it never does).
+        let start = Instant::now();
         for (i, name) in cfg.names.iter().enumerate() {
+            sd.dns_lookups.inc();
             match lookup(&r, name, cfg.record_type).await {
                 Ok(records) => last[i] = Some(dns_records_to_groups(name, &records, cfg.port)),
-                Err(e) => tracing::error!(name = %name, err = %e, "dns_sd lookup failed"),
+                Err(e) => {
+                    sd.dns_lookup_failures.inc();
+                    tracing::error!(name = %name, err = %e, "dns_sd lookup failed")
+                }
             }
         }
+        sd.refresh_done("dns", start.elapsed().as_secs_f64(), false);
         if tx.send((idx, last.iter().flatten().cloned().collect())).is_err() {
             return;
         }

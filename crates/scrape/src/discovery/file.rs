@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
 use super::{TargetGroup, UpdateSender, groups_from_static};
+use crate::metrics::SdMetrics;
 
 /// Parses a file's content; `.json` files are JSON, everything else YAML.
 pub fn parse_target_groups(path: &str, text: &str) -> Result<Vec<TargetGroup>, String> {
@@ -34,31 +36,58 @@ fn snapshot(patterns: &[String]) -> Snapshot {
     out
 }
 
-/// Reads every file; a file that fails to parse keeps its previous groups.
-fn read_all(
-    snap: &Snapshot,
-    previous: &mut BTreeMap<PathBuf, Vec<TargetGroup>>,
-) -> Vec<TargetGroup> {
-    let mut next = BTreeMap::new();
-    for path in snap.keys() {
+/// What a provider last read: each file's groups and modification time (seconds).
+#[derive(Default)]
+struct Files {
+    groups: BTreeMap<PathBuf, Vec<TargetGroup>>,
+    mtimes: BTreeMap<PathBuf, f64>,
+}
+
+/// Reads every file; a file that fails to parse keeps its previous groups and time. Counts
+/// the read errors, the scan's duration and the files' times in `sd` (provider `id`).
+fn read_all(snap: &Snapshot, files: &mut Files, sd: &SdMetrics, id: u64) -> Vec<TargetGroup> {
+    let start = Instant::now();
+    let mut next = Files::default();
+    for (path, mtime) in snap {
         let name = path.display().to_string();
         let parsed = std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
             .and_then(|t| parse_target_groups(&name, &t));
         match parsed {
             Ok(groups) => {
-                next.insert(path.clone(), groups);
+                next.groups.insert(path.clone(), groups);
+                let secs = mtime
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0.0, |d| d.as_secs() as f64);
+                next.mtimes.insert(path.clone(), secs);
             }
             Err(e) => {
+                sd.file_read_errors.inc();
                 tracing::error!(file = %name, err = %e, "error reading file_sd file");
-                if let Some(old) = previous.remove(path) {
-                    next.insert(path.clone(), old);
+                if let Some(old) = files.groups.remove(path) {
+                    next.groups.insert(path.clone(), old);
+                }
+                if let Some(old) = files.mtimes.remove(path) {
+                    next.mtimes.insert(path.clone(), old);
                 }
             }
         }
     }
-    *previous = next;
-    previous.values().flatten().cloned().collect()
+    *files = next;
+    let times: Vec<(String, f64)> =
+        files.mtimes.iter().map(|(p, t)| (p.display().to_string(), *t)).collect();
+    sd.set_file_mtimes(id, &times);
+    sd.file_scan_duration.observe(start.elapsed().as_secs_f64());
+    files.groups.values().flatten().cloned().collect()
+}
+
+/// Removes a stopped provider's file times.
+struct Registered(Arc<SdMetrics>, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.remove_file_provider(self.1);
+    }
 }
 
 pub(crate) async fn run(
@@ -67,12 +96,15 @@ pub(crate) async fn run(
     idx: usize,
     tx: UpdateSender,
     cancel: CancellationToken,
+    sd: Arc<SdMetrics>,
 ) {
+    let id = sd.file_provider_id();
+    let _registered = Registered(sd.clone(), id);
     let refresh = cfg.refresh_interval.as_std().max(Duration::from_millis(10));
     let poll = poll.min(refresh).max(Duration::from_millis(10));
-    let mut files = BTreeMap::new();
+    let mut files = Files::default();
     let mut snap = snapshot(&cfg.files);
-    if tx.send((idx, read_all(&snap, &mut files))).is_err() {
+    if tx.send((idx, read_all(&snap, &mut files, &sd, id))).is_err() {
         return;
     }
     let mut since_refresh = Duration::ZERO;
@@ -88,7 +120,7 @@ pub(crate) async fn run(
         }
         since_refresh = Duration::ZERO;
         snap = now;
-        if tx.send((idx, read_all(&snap, &mut files))).is_err() {
+        if tx.send((idx, read_all(&snap, &mut files, &sd, id))).is_err() {
             return;
         }
     }

@@ -1,10 +1,10 @@
 //! `http_sd_configs`: target groups from a JSON endpoint, polled every refresh interval.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::{TargetGroup, UpdateSender, groups_from_static};
+use super::{ProviderMetrics, TargetGroup, UpdateSender, groups_from_static};
 
 async fn fetch(
     client: &reqwest::Client,
@@ -32,23 +32,32 @@ pub(crate) async fn run(
     idx: usize,
     tx: UpdateSender,
     cancel: CancellationToken,
+    metrics: ProviderMetrics,
 ) {
     let client = match crate::http_client::build(&cfg.http_client(), true) {
         Ok(c) => c,
         Err(e) => {
+            metrics.config_failed();
             tracing::error!(url = %cfg.url, err = %e, "cannot build http_sd client");
             return;
         }
     };
     let refresh = cfg.refresh_interval.as_std().max(Duration::from_millis(10));
     loop {
-        match fetch(&client, &cfg).await {
+        let start = Instant::now();
+        let fetched = fetch(&client, &cfg).await;
+        let sd = &metrics.sd;
+        sd.refresh_done("http", start.elapsed().as_secs_f64(), fetched.is_err());
+        match fetched {
             Ok(groups) => {
                 if tx.send((idx, groups)).is_err() {
                     return;
                 }
             }
-            Err(e) => tracing::error!(url = %cfg.url, err = %e, "http_sd refresh failed"),
+            Err(e) => {
+                sd.http_failures.inc();
+                tracing::error!(url = %cfg.url, err = %e, "http_sd refresh failed")
+            }
         }
         tokio::select! {
             _ = cancel.cancelled() => return,

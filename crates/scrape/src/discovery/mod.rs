@@ -10,6 +10,8 @@ mod http;
 pub mod kubernetes;
 mod static_sd;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use model::Labels;
@@ -18,6 +20,37 @@ use tokio_util::sync::CancellationToken;
 
 pub use dns::{DnsRecord, dns_records_to_groups};
 pub use file::parse_target_groups;
+
+use crate::metrics::SdMetrics;
+
+/// What the providers of one scrape pool count through: the process' discovery counters and
+/// the pool's providers that could not be created (`prometheus_sd_failed_configs`).
+#[derive(Debug, Clone, Default)]
+pub struct ProviderMetrics {
+    pub(crate) sd: Arc<SdMetrics>,
+    failed: Arc<AtomicU64>,
+}
+
+impl ProviderMetrics {
+    pub fn new(sd: Arc<SdMetrics>) -> ProviderMetrics {
+        ProviderMetrics { sd, failed: Arc::default() }
+    }
+
+    /// A provider could not be created from its config.
+    pub(crate) fn config_failed(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many of the pool's providers could not be created.
+    pub fn failed_configs(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The process-wide discovery counters now.
+    pub fn sd_snapshot(&self) -> crate::metrics::SdSnapshot {
+        self.sd.snapshot()
+    }
+}
 
 /// A group of targets sharing labels, from one source.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +109,7 @@ pub fn start_providers(
     opts: &DiscoveryOptions,
     tx: UpdateSender,
     cancel: CancellationToken,
+    metrics: &ProviderMetrics,
 ) -> usize {
     let mut idx = 0;
     if !cfgs.static_configs.is_empty() {
@@ -89,25 +123,29 @@ pub fn start_providers(
             idx,
             tx.clone(),
             cancel.clone(),
+            metrics.sd.clone(),
         ));
         idx += 1;
     }
     for c in &cfgs.http_sd_configs {
-        tokio::spawn(http::run(c.clone(), idx, tx.clone(), cancel.clone()));
+        metrics.sd.refresh_created("http");
+        tokio::spawn(http::run(c.clone(), idx, tx.clone(), cancel.clone(), metrics.clone()));
         idx += 1;
     }
     for c in &cfgs.dns_sd_configs {
+        metrics.sd.refresh_created("dns");
         tokio::spawn(dns::run(
             c.clone(),
             opts.dns_servers.clone(),
             idx,
             tx.clone(),
             cancel.clone(),
+            metrics.clone(),
         ));
         idx += 1;
     }
     for c in &cfgs.kubernetes_sd_configs {
-        tokio::spawn(kubernetes::run(c.clone(), idx, tx.clone(), cancel.clone()));
+        tokio::spawn(kubernetes::run(c.clone(), idx, tx.clone(), cancel.clone(), metrics.clone()));
         idx += 1;
     }
     idx

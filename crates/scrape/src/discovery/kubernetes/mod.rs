@@ -9,7 +9,7 @@ pub mod roles;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use config::sd::{KubernetesRole, KubernetesSdConfig};
 use parking_lot::Mutex;
@@ -17,7 +17,9 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{TargetGroup, UpdateSender};
+use super::{ProviderMetrics, TargetGroup, UpdateSender};
+use crate::metrics::SdMetrics;
+use crate::metrics::sd::KubeEvent;
 
 /// Objects of one resource by `namespace/name`.
 type Store = Arc<Mutex<BTreeMap<String, Value>>>;
@@ -35,6 +37,9 @@ struct Resource {
     paths: Vec<String>,
     query: Vec<(String, String)>,
     store: Store,
+    /// The `role` its events count under (`prometheus_sd_kubernetes_events_total`); `None`
+    /// for the pods the endpoints role reads without handling their events, as Prometheus.
+    events: Option<&'static str>,
 }
 
 /// The namespaces to watch: the configured names plus, with `own_namespace`, the pod's own
@@ -66,7 +71,7 @@ fn resource(cfg: &KubernetesSdConfig, role: KubernetesRole, plural: &str) -> Res
             query.push(("fieldSelector".to_string(), sel.field.clone()));
         }
     }
-    Resource { paths, query, store: Arc::default() }
+    Resource { paths, query, store: Arc::default(), events: Some(role.as_str()) }
 }
 
 fn api_server(cfg: &KubernetesSdConfig) -> Result<String, String> {
@@ -101,6 +106,7 @@ struct Api {
     base: String,
     client: reqwest::Client,
     http: config::http::HttpClientConfig,
+    sd: Arc<SdMetrics>,
 }
 
 impl Api {
@@ -115,7 +121,11 @@ impl Api {
             .query(query)
             .header("Accept", "application/json");
         let req = crate::http_client::authorize(req, &self.http)?;
-        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let sent = req.send().await;
+        let code = sent.as_ref().map_or("<error>".to_string(), |r| r.status().as_str().to_string());
+        self.sd.kubernetes_request(path, &code, start.elapsed().as_secs_f64());
+        let resp = sent.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("{path}: server returned HTTP status {}", resp.status()));
         }
@@ -129,11 +139,26 @@ impl Api {
         query: &[(String, String)],
         store: &Store,
         prefix: &str,
+        events: Option<&'static str>,
     ) -> Result<String, String> {
         let body: Value = self.get(path, query).await?.json().await.map_err(|e| e.to_string())?;
+        let items = body["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let mut st = store.lock();
+        // As an informer replacing its store: new objects are adds, known ones updates and
+        // vanished ones deletes.
+        if let Some(role) = events {
+            let listed: std::collections::HashSet<String> = items.iter().map(key).collect();
+            let gone = st.keys().filter(|k| k.starts_with(prefix) && !listed.contains(*k)).count();
+            for _ in 0..gone {
+                self.sd.kubernetes_event(role, KubeEvent::Delete);
+            }
+            for k in &listed {
+                let ev = if st.contains_key(k) { KubeEvent::Update } else { KubeEvent::Add };
+                self.sd.kubernetes_event(role, ev);
+            }
+        }
         st.retain(|k, _| !k.starts_with(prefix));
-        for item in body["items"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        for item in items {
             st.insert(key(item), item.clone());
         }
         Ok(body["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string())
@@ -147,6 +172,7 @@ impl Api {
         rv: &str,
         store: &Store,
         changed: &Notify,
+        events: Option<&'static str>,
     ) -> Result<(), String> {
         let mut q = query.to_vec();
         q.push(("watch".into(), "1".into()));
@@ -163,15 +189,20 @@ impl Api {
                 }
                 let ev: Value = serde_json::from_slice(&line).map_err(|e| e.to_string())?;
                 let obj = &ev["object"];
-                match ev["type"].as_str().unwrap_or("") {
+                let event = match ev["type"].as_str().unwrap_or("") {
                     "ADDED" | "MODIFIED" => {
-                        store.lock().insert(key(obj), obj.clone());
+                        let known = store.lock().insert(key(obj), obj.clone()).is_some();
+                        if known { KubeEvent::Update } else { KubeEvent::Add }
                     }
                     "DELETED" => {
                         store.lock().remove(&key(obj));
+                        KubeEvent::Delete
                     }
                     "ERROR" => return Err(format!("watch error: {obj}")),
                     _ => continue,
+                };
+                if let Some(role) = events {
+                    self.sd.kubernetes_event(role, event);
                 }
                 changed.notify_one();
             }
@@ -187,6 +218,7 @@ async fn list_watch(
     store: Store,
     changed: Arc<Notify>,
     cancel: CancellationToken,
+    events: Option<&'static str>,
 ) {
     let prefix = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["", "api", "v1", "namespaces", ns, _] => format!("{ns}/"),
@@ -194,9 +226,9 @@ async fn list_watch(
     };
     loop {
         let result = async {
-            let rv = api.list(&path, &query, &store, &prefix).await?;
+            let rv = api.list(&path, &query, &store, &prefix, events).await?;
             changed.notify_one();
-            api.watch(&path, &query, &rv, &store, &changed).await
+            api.watch(&path, &query, &rv, &store, &changed, events).await
         };
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -238,6 +270,7 @@ pub(crate) async fn run(
     idx: usize,
     tx: UpdateSender,
     cancel: CancellationToken,
+    metrics: ProviderMetrics,
 ) {
     let resources = match cfg.role {
         KubernetesRole::Pod => vec![resource(&cfg, KubernetesRole::Pod, "pods")],
@@ -246,19 +279,22 @@ pub(crate) async fn run(
         KubernetesRole::Endpoints => vec![
             resource(&cfg, KubernetesRole::Endpoints, "endpoints"),
             resource(&cfg, KubernetesRole::Service, "services"),
-            resource(&cfg, KubernetesRole::Pod, "pods"),
+            Resource { events: None, ..resource(&cfg, KubernetesRole::Pod, "pods") },
         ],
         other => {
+            metrics.config_failed();
             tracing::error!(role = other.as_str(), "kubernetes_sd role is not supported");
             return;
         }
     };
     let api = match api_server(&cfg).and_then(|base| {
         let http = in_cluster_http(&cfg);
-        crate::http_client::build(&http, true).map(|client| Api { base, client, http })
+        let sd = metrics.sd.clone();
+        crate::http_client::build(&http, true).map(|client| Api { base, client, http, sd })
     }) {
         Ok(api) => Arc::new(api),
         Err(e) => {
+            metrics.config_failed();
             tracing::error!(err = %e, "cannot configure kubernetes_sd");
             return;
         }
@@ -273,6 +309,7 @@ pub(crate) async fn run(
                 r.store.clone(),
                 changed.clone(),
                 cancel.clone(),
+                r.events,
             ));
         }
     }
