@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod params;
 mod query;
 mod remote_routes;
+mod response_size;
 mod rules;
 mod series;
 mod state;

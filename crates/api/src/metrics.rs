@@ -1,7 +1,7 @@
 //! The HTTP API's and the query engine's counters as Prometheus 2.42 keeps them
 //! (`web/web.go`, `promql/engine.go`): requests by handler and status code, request latency
-//! by handler, queries executing or waiting, and query timings by slice. A plain snapshot for
-//! the server's `/metrics`.
+//! and response size by handler, queries executing or waiting, and query timings by slice. A
+//! plain snapshot for the server's `/metrics`.
 //!
 //! The handler label is the route as Prometheus names it (`/api/v1/query`,
 //! `/api/v1/label/:name/values`, `/federate`, `/-/ready`); requests matching no route are not
@@ -18,6 +18,10 @@ use axum::response::Response;
 
 /// Upper bounds of `prometheus_http_request_duration_seconds`' buckets (`+Inf` implied).
 pub const REQUEST_DURATION_BUCKETS: [f64; 9] = [0.1, 0.2, 0.4, 1.0, 3.0, 8.0, 20.0, 60.0, 120.0];
+
+/// Upper bounds of `prometheus_http_response_size_bytes`' buckets (`+Inf` implied):
+/// client_golang's `ExponentialBuckets(100, 10, 8)`.
+pub const RESPONSE_SIZE_BUCKETS: [f64; 8] = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// A histogram of seconds over fixed buckets, lock-free.
 #[derive(Debug, Default)]
@@ -43,10 +47,29 @@ impl Histogram {
     }
 }
 
+/// Response sizes in bytes over [`RESPONSE_SIZE_BUCKETS`], lock-free.
+#[derive(Debug, Default)]
+struct SizeHistogram {
+    /// Per bucket (not cumulative); the last is `+Inf`.
+    buckets: [AtomicU64; 9],
+    sum: AtomicU64,
+    count: AtomicU64,
+}
+
+impl SizeHistogram {
+    fn observe(&self, bytes: u64) {
+        let i = RESPONSE_SIZE_BUCKETS.iter().position(|b| bytes as f64 <= *b).unwrap_or(8);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(bytes, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug, Default)]
 struct HandlerCounters {
     codes: Mutex<BTreeMap<u16, u64>>,
     duration: Histogram,
+    size: SizeHistogram,
 }
 
 /// One handler's series.
@@ -59,6 +82,10 @@ pub struct HandlerSeries {
     pub duration_buckets: [u64; 10],
     pub duration_sum: f64,
     pub duration_count: u64,
+    /// Cumulative counts for each of [`RESPONSE_SIZE_BUCKETS`], then `+Inf`.
+    pub size_buckets: [u64; 9],
+    pub size_sum: u64,
+    pub size_count: u64,
 }
 
 /// Quantiles of `prometheus_engine_query_duration_seconds` (engine.go's objectives).
@@ -180,9 +207,20 @@ impl HttpMetrics {
 
     /// Records one request to `handler` answered with `code` after `took`.
     pub fn observe_request(&self, handler: &str, code: u16, took: Duration) {
-        let h = self.handler(handler);
+        self.observe_request_counters(&self.handler(handler), code, took);
+    }
+
+    fn observe_request_counters(&self, h: &HandlerCounters, code: u16, took: Duration) {
         *h.codes.lock().unwrap_or_else(|e| e.into_inner()).entry(code).or_default() += 1;
         h.duration.observe(took.as_secs_f64());
+    }
+
+    /// Records one request to `handler` that took `took` for `resp`: its status code now, its
+    /// body's size once known (when it has been sent, for a streamed body).
+    pub fn observe_response(&self, handler: &str, took: Duration, resp: Response) -> Response {
+        let h = self.handler(handler);
+        self.observe_request_counters(&h, resp.status().as_u16(), took);
+        crate::response_size::observe(resp, move |bytes| h.size.observe(bytes))
     }
 
     /// `--query.max-concurrency`.
@@ -220,12 +258,21 @@ impl HttpMetrics {
                     n += b.load(Ordering::Relaxed);
                     *slot = n;
                 }
+                let mut size_buckets = [0u64; 9];
+                let mut n = 0;
+                for (slot, b) in size_buckets.iter_mut().zip(&h.size.buckets) {
+                    n += b.load(Ordering::Relaxed);
+                    *slot = n;
+                }
                 HandlerSeries {
                     handler: name.clone(),
                     requests: codes.iter().map(|(c, n)| (*c, *n)).collect(),
                     duration_buckets: buckets,
                     duration_sum: f64::from_bits(h.duration.sum.load(Ordering::Relaxed)),
                     duration_count: h.duration.count.load(Ordering::Relaxed),
+                    size_buckets,
+                    size_sum: h.size.sum.load(Ordering::Relaxed),
+                    size_count: h.size.count.load(Ordering::Relaxed),
                 }
             })
             .collect();
@@ -243,8 +290,8 @@ impl HttpMetrics {
     }
 }
 
-/// Middleware counting every request to a matched route.
-pub(crate) async fn track(
+/// Middleware counting every request to a matched route (the server's `/metrics` too).
+pub async fn track(
     State(m): State<Arc<HttpMetrics>>,
     matched: Option<MatchedPath>,
     req: Request,
@@ -255,8 +302,7 @@ pub(crate) async fn track(
     };
     let start = Instant::now();
     let resp = next.run(req).await;
-    m.observe_request(&route, resp.status().as_u16(), start.elapsed());
-    resp
+    m.observe_response(&route, start.elapsed(), resp)
 }
 
 #[cfg(test)]
@@ -276,6 +322,21 @@ mod tests {
         assert_eq!(h.duration_buckets, [1, 2, 2, 2, 2, 2, 2, 2, 2, 3]);
         assert_eq!(h.duration_count, 3);
         assert!((h.duration_sum - 200.2).abs() < 1e-9);
+        assert_eq!(h.size_count, 0, "no response seen");
+    }
+
+    #[test]
+    fn response_sizes_by_handler_in_exponential_buckets() {
+        let m = HttpMetrics::default();
+        for body in ["", &"x".repeat(100), &"x".repeat(101), &"x".repeat(20_000)] {
+            let resp = Response::new(axum::body::Body::from(body.to_string()));
+            let _ = m.observe_response("/metrics", Duration::from_millis(1), resp);
+        }
+        let s = m.snapshot();
+        let h = &s.handlers[0];
+        assert_eq!((h.handler.as_str(), h.requests.as_slice()), ("/metrics", &[(200, 4)][..]));
+        assert_eq!(h.size_buckets, [2, 3, 3, 4, 4, 4, 4, 4, 4]);
+        assert_eq!((h.size_sum, h.size_count), (20_201, 4));
     }
 
     #[test]

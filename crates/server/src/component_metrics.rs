@@ -1,11 +1,14 @@
 //! The `/metrics` sections written as OpenMetrics text, one module per component (rule groups,
-//! TSDB, notifier, built-in Alertmanager, remote write, HTTP API and engine), the helpers they
-//! share, and the registration of the alerting chain's and remote write's sections.
+//! TSDB, notifier, built-in Alertmanager, remote write, HTTP API and engine, scraping and
+//! service discovery), the helpers they share, and the registration of the alerting chain's,
+//! remote write's and scraping's sections.
 
+mod discovery;
 mod http_api;
 mod notifications;
 mod remote_storage;
 pub mod rules;
+mod scrape;
 pub mod tsdb;
 
 use std::sync::Arc;
@@ -22,6 +25,12 @@ pub fn escape(v: &str) -> String {
 pub fn register_api(state: &api::ApiState, metrics: &SelfMetrics) {
     let m = Arc::clone(&state.http_metrics);
     metrics.add_text_section(Box::new(move |out| http_api::render(&m.snapshot(), out)));
+}
+
+/// Adds the scrape manager's and its service discovery's families to `/metrics`.
+pub fn register_scrape(manager: &Arc<::scrape::Manager>, metrics: &SelfMetrics) {
+    let m = Arc::clone(manager);
+    metrics.add_text_section(Box::new(move |out| scrape::render(&m.metrics(), out)));
 }
 
 /// Adds the notifier's, the built-in Alertmanager's and remote write's families to `/metrics`.

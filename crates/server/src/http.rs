@@ -1,12 +1,16 @@
-//! The server's own HTTP routes: `/metrics` (its self-metrics) and the default "log"
-//! receiver's `/api/pharos/v1/notifications`.
+//! The server's own HTTP routes: `/metrics` (its self-metrics, counted as Prometheus counts
+//! it: in `prometheus_http_*{handler="/metrics"}` and `promhttp_metric_handler_*`) and the
+//! default "log" receiver's `/api/pharos/v1/notifications`.
 //!
 //! Lifecycle probes and the APIs come from `api`; the UI from `web` ([`ui`]); `run` merges them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware::{self, Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,11 +18,49 @@ use axum::{Json, Router};
 use crate::alerting::NotificationLog;
 use crate::{SelfMetrics, exposition};
 
-pub(crate) fn router(metrics: SelfMetrics, log: NotificationLog) -> Router {
+pub(crate) fn router(
+    metrics: SelfMetrics,
+    log: NotificationLog,
+    http_metrics: Arc<api::metrics::HttpMetrics>,
+) -> Router {
     let notifications = Router::new()
         .route("/api/pharos/v1/notifications", get(list_notifications).post(record_notification))
         .with_state(log);
-    Router::new().route("/metrics", get(metrics_handler)).with_state(metrics).merge(notifications)
+    let handler = Arc::new(MetricHandler::default());
+    let counted = handler.clone();
+    metrics.add_text_section(Box::new(move |out| counted.render(out)));
+    Router::new()
+        .route("/metrics", get(metrics_handler))
+        .route_layer(from_fn_with_state(http_metrics, api::metrics::track))
+        .with_state((metrics, handler))
+        .merge(notifications)
+}
+
+/// client_golang's `promhttp.Handler()` counters: scrapes of `/metrics` being served and
+/// served by status code (encoding cannot fail here: only 200 ever counts).
+#[derive(Default)]
+struct MetricHandler {
+    in_flight: AtomicI64,
+    ok: AtomicU64,
+}
+
+impl MetricHandler {
+    fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "# HELP promhttp_metric_handler_requests_in_flight Current number of scrapes being served.\n\
+             # TYPE promhttp_metric_handler_requests_in_flight gauge\n\
+             promhttp_metric_handler_requests_in_flight {}\n\
+             # HELP promhttp_metric_handler_requests Total number of scrapes by HTTP status code.\n\
+             # TYPE promhttp_metric_handler_requests counter\n\
+             promhttp_metric_handler_requests_total{{code=\"200\"}} {}\n\
+             promhttp_metric_handler_requests_total{{code=\"500\"}} 0\n\
+             promhttp_metric_handler_requests_total{{code=\"503\"}} 0\n",
+            self.in_flight.load(Ordering::Relaxed),
+            self.ok.load(Ordering::Relaxed),
+        );
+    }
 }
 
 /// The default "log" receiver's webhook target.
@@ -49,9 +91,16 @@ async fn api_paths_not_found(req: Request, next: Next) -> Response {
 }
 
 /// `/metrics` in OpenMetrics for clients that ask for it, else in the text format 0.0.4.
-async fn metrics_handler(State(metrics): State<SelfMetrics>, headers: HeaderMap) -> Response {
+async fn metrics_handler(
+    State((metrics, handler)): State<(SelfMetrics, Arc<MetricHandler>)>,
+    headers: HeaderMap,
+) -> Response {
+    // As promhttp: the scrape being served is in flight, and counted once served.
+    handler.in_flight.fetch_add(1, Ordering::Relaxed);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let om = metrics.encode();
+    handler.in_flight.fetch_sub(1, Ordering::Relaxed);
+    handler.ok.fetch_add(1, Ordering::Relaxed);
     let (body, content_type) = if exposition::wants_openmetrics(accept) {
         (om, exposition::OPENMETRICS)
     } else {

@@ -138,6 +138,7 @@ impl Server {
         let ready = Arc::new(AtomicBool::new(false));
         let mut state = api_state(&opts, &storage, engine, &config_state, &reloader, start_ms);
         crate::component_metrics::register_api(&state, &metrics);
+        crate::component_metrics::register_scrape(&scrape, &metrics);
         state.ready = ready.clone();
         state.targets = Arc::new(ScrapeView { manager: scrape.clone() });
         if let Some(a) = &alerting {
@@ -234,8 +235,9 @@ fn http_app(
         Some(am) => am.router().fallback_service(ui),
         None => ui,
     };
+    let http_metrics = state.http_metrics.clone();
     let app = api::router(state)
-        .merge(crate::http::router(metrics.clone(), NotificationLog::default()))
+        .merge(crate::http::router(metrics.clone(), NotificationLog::default(), http_metrics))
         .fallback_service(behind_api);
     web_security::protect(app, web)
 }
