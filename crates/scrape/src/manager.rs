@@ -162,10 +162,11 @@ impl Manager {
                 &self.metrics,
             )?;
             pools.insert(sc.job_name.clone(), pool);
-            if reload {
-                // Prometheus reloads a changed pool in place; Pharos restarts it.
+            let job = self.metrics.job(&sc.job_name);
+            // Prometheus reloads a changed pool in place (Pharos restarts it), if it has one:
+            // it creates a pool on the first targets.
+            if reload && job.is_synced() {
                 self.metrics.reloads.inc();
-                let job = self.metrics.job(&sc.job_name);
                 job.target_limit.store(sc.target_limit as i64, Ordering::Relaxed);
                 self.metrics.observe_reload(sc.interval().as_std(), start.elapsed());
             }

@@ -95,6 +95,13 @@ pub struct ScrapeMetrics {
     pub(crate) sd: Arc<SdMetrics>,
 }
 
+impl JobMetrics {
+    /// Whether the job's pool synced (Prometheus would have a pool for it).
+    pub(crate) fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::Relaxed)
+    }
+}
+
 impl ScrapeMetrics {
     /// The series of `job`, created (at zero) if new.
     pub(crate) fn job(&self, job: &str) -> Arc<JobMetrics> {
