@@ -22,7 +22,8 @@ fn encode_name(name: &str) -> Vec<u8> {
     out
 }
 
-/// Answers type A (1) with 127.0.0.1 and 127.0.0.2, type SRV (33) with two targets; NXDOMAIN-free.
+/// Answers type A (1) with 127.0.0.1 and 127.0.0.2, type SRV (33) with two targets, except for
+/// names that do not exist or fail.
 fn answer(query: &[u8], srv_port: u16) -> Option<Vec<u8>> {
     let mut i = 12;
     while *query.get(i)? != 0 {
@@ -47,9 +48,21 @@ fn answer(query: &[u8], srv_port: u16) -> Option<Vec<u8>> {
         }
         _ => {}
     }
+    // `missing.*` does not exist (NXDOMAIN), `broken.*` fails (SERVFAIL).
+    let name = String::from_utf8_lossy(&query[12..i]).to_string();
+    let rcode = if name.contains("missing") {
+        3
+    } else if name.contains("broken") {
+        2
+    } else {
+        0
+    };
+    if rcode != 0 {
+        records.clear();
+    }
     let mut out = Vec::new();
     out.extend_from_slice(&query[0..2]);
-    out.extend_from_slice(&[0x81, 0x80, 0, 1]);
+    out.extend_from_slice(&[0x81, 0x80 | rcode, 0, 1]);
     out.extend_from_slice(&(records.len() as u16).to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     out.extend_from_slice(question);
@@ -118,5 +131,39 @@ scrape_configs:
     );
     assert_eq!(srv[0].discovered_labels.get("__meta_dns_srv_record_port"), Some("9100"));
     assert_eq!(srv[0].discovered_labels.get("__meta_dns_name"), Some("_node._tcp.example.test"));
+    mgr.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_failures_and_refreshes_are_counted() {
+    let dns = dns_server(9100).await;
+    let yaml = r"
+scrape_configs:
+- job_name: a
+  dns_sd_configs:
+  - {names: [nodes.example.test, missing.example.test, broken.example.test], type: A, port: 1, refresh_interval: 1h}
+";
+    let opts = ManagerOptions {
+        discovery: DiscoveryOptions {
+            file_poll_interval: Duration::from_secs(1),
+            dns_servers: Some(vec![dns]),
+        },
+        ..ManagerOptions::default()
+    };
+    let mgr = Manager::new(Arc::new(MemStorage::new()), opts);
+    mgr.apply_config(&config::parse(yaml, "t").unwrap()).unwrap();
+    wait_for(20, "one refresh", || mgr.metrics().sd.refresh.iter().any(|r| r.duration.count == 1))
+        .await;
+    let sd = mgr.metrics().sd;
+    // Three names looked up; a name that does not exist is an answer (no targets), as in
+    // Prometheus; only the failing server counts as a failure. A refresh itself never fails.
+    assert_eq!((sd.dns_lookups_total, sd.dns_lookup_failures_total), (3, 1));
+    let dns_refresh = sd.refresh.iter().find(|r| r.mechanism == "dns").unwrap();
+    assert_eq!(dns_refresh.failures_total, 0);
+    wait_for(10, "the two targets", || mgr.targets().active.len() == 2).await;
+    let m = mgr.metrics();
+    assert_eq!(m.sd.discovered_targets, vec![("a".to_string(), 2)]);
+    assert_eq!(m.jobs[0].targets, 2);
+    assert_eq!(m.sd.failed_configs, 0);
     mgr.stop();
 }

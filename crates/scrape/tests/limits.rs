@@ -65,5 +65,13 @@ scrape_configs:
             "{job}: nothing of the scrape is kept"
         );
     }
+    // Counted as Prometheus counts them: the target limit on each sync over it, the label
+    // limits on each scrape breaking them.
+    let m = mgr.metrics();
+    assert!(m.exceeded_target_limit_total >= 1);
+    assert!(m.exceeded_label_limits_total >= 2, "{}", m.exceeded_label_limits_total);
+    assert_eq!((m.exceeded_sample_limit_total, m.exceeded_body_size_limit_total), (0, 0));
+    let targets: Vec<(&str, u64)> = m.jobs.iter().map(|j| (j.job.as_str(), j.targets)).collect();
+    assert_eq!(targets, [("labels", 1), ("targets", 2), ("value_length", 1)]);
     mgr.stop();
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use hickory_resolver::TokioAsyncResolver;
 use hickory_resolver::config::{NameServerConfig, Protocol, ResolverConfig, ResolverOpts};
 use hickory_resolver::error::{ResolveError, ResolveErrorKind};
+use hickory_resolver::proto::op::ResponseCode;
 use model::Labels;
 use tokio_util::sync::CancellationToken;
 
@@ -65,10 +66,14 @@ fn resolver(servers: Option<Vec<SocketAddr>>) -> Result<TokioAsyncResolver, Stri
 }
 
 /// A name without records (NXDOMAIN, or no records of the type) is an answer, as in
-/// Prometheus: the name has no targets. Anything else is a failed lookup.
+/// Prometheus: the name has no targets. Anything else (SERVFAIL, a timeout) is a failed lookup.
 fn no_records(e: ResolveError) -> Result<Vec<DnsRecord>, String> {
     match e.kind() {
-        ResolveErrorKind::NoRecordsFound { .. } => Ok(Vec::new()),
+        ResolveErrorKind::NoRecordsFound { response_code, .. }
+            if matches!(*response_code, ResponseCode::NXDomain | ResponseCode::NoError) =>
+        {
+            Ok(Vec::new())
+        }
         _ => Err(e.to_string()),
     }
 }
