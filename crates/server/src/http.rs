@@ -1,5 +1,6 @@
-//! The server's own HTTP routes: `/metrics` (its self-metrics, counted as Prometheus counts
-//! it: in `prometheus_http_*{handler="/metrics"}` and `promhttp_metric_handler_*`) and the
+//! The server's own HTTP routes: `/metrics` (its self-metrics, gzipped when accepted and
+//! counted as Prometheus counts it: in `prometheus_http_*{handler="/metrics"}` and
+//! `promhttp_metric_handler_*`) and the
 //! default "log" receiver's `/api/pharos/v1/notifications`.
 //!
 //! Lifecycle probes and the APIs come from `api`; the UI from `web` ([`ui`]); `run` merges them.
@@ -29,8 +30,11 @@ pub(crate) fn router(
     let handler = Arc::new(MetricHandler::default());
     let counted = handler.clone();
     metrics.add_text_section(Box::new(move |out| counted.render(out)));
+    // Gzip for clients that accept it, as promhttp; inside the counting, so that the response
+    // size is the bytes sent, as Prometheus counts them.
     Router::new()
         .route("/metrics", get(metrics_handler))
+        .route_layer(tower_http::compression::CompressionLayer::new())
         .route_layer(from_fn_with_state(http_metrics, api::metrics::track))
         .with_state((metrics, handler))
         .merge(notifications)

@@ -124,6 +124,17 @@ async fn scrape_and_discovery_families_follow_real_events() {
     assert!(v("prometheus_http_response_size_bytes_sum{handler=\"/metrics\"}") > 1000.0);
     assert!(v("promhttp_metric_handler_requests_total{code=\"200\"}") >= 1.0);
     assert_eq!(v("promhttp_metric_handler_requests_in_flight"), 1.0, "this one");
+    // Gzipped when accepted, as promhttp; the size counted is the bytes sent.
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let sum = |t: &str| value(t, "prometheus_http_response_size_bytes_sum{handler=\"/metrics\"}");
+    let plain = raw.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let resp = raw.get(format!("{base}/metrics")).header("accept-encoding", "gzip");
+    let resp = resp.send().await.unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let gz = resp.bytes().await.unwrap().len() as f64;
+    let after = raw.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let counted = sum(&after).unwrap() - sum(&plain).unwrap();
+    assert_eq!(counted, plain.len() as f64 + gz, "the plain and the gzipped body");
 
     // The file changes: a second target; the file is read again.
     let scans = v("prometheus_sd_file_scan_duration_seconds_count");
