@@ -79,19 +79,21 @@ pub fn router(state: ApiState) -> Router {
         .route("/status/walreplay", get(status::wal_replay))
         .route("/read", post(remote_routes::read))
         .route("/write", post(remote_routes::write))
+        // Gzip as Prometheus, inside the request counting: the response size counted is the
+        // bytes sent, as Prometheus counts them.
+        .route_layer(tower_http::compression::CompressionLayer::new())
         .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
         .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track));
     let origin = cors::CorsOrigin::new(&state.flags.cors_origin);
-    // CORS wraps the whole API (including OPTIONS preflights on any path); gzip as Prometheus.
+    // CORS wraps the whole API (including OPTIONS preflights on any path).
     let api = Router::new()
         .nest("/api/v1", api)
-        .layer(axum::middleware::from_fn(move |req, next| cors::cors(origin.clone(), req, next)))
-        .layer(tower_http::compression::CompressionLayer::new());
+        .layer(axum::middleware::from_fn(move |req, next| cors::cors(origin.clone(), req, next)));
     let federate = Router::new()
         .route("/federate", get(federate::federate))
+        .route_layer(tower_http::compression::CompressionLayer::new())
         .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
-        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track))
-        .layer(tower_http::compression::CompressionLayer::new());
+        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track));
     let lifecycle_routes = Router::new()
         .route("/-/healthy", get(lifecycle::healthy))
         .route("/-/ready", get(lifecycle::ready))

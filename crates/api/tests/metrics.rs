@@ -47,3 +47,29 @@ async fn requests_are_counted_by_handler_and_code_and_queries_timed() {
     // The parse error fails inside the engine: queued and evaluated like the others.
     assert_eq!((slice("queue_time"), slice("inner_eval")), (3, 3));
 }
+
+#[tokio::test]
+async fn response_sizes_are_the_bytes_sent() {
+    let engine = Arc::new(promql::Engine::new(promql::EngineOptions::default()));
+    let state = ApiState::new(Arc::new(MemStorage::new()), engine);
+    // A long string literal echoed in the result: a body worth compressing.
+    let uri = format!("/api/v1/query?query=%22{}%22", "x".repeat(2000));
+    let mut sent = Vec::new();
+    for gzip in [false, true] {
+        let mut req = Request::builder().uri(&uri);
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        let resp = router(state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.headers().contains_key("content-encoding"), gzip);
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        sent.push(body.len() as u64);
+    }
+    assert!(sent[1] < sent[0] / 4, "{sent:?}");
+    let m = state.http_metrics.snapshot();
+    let h = m.handlers.iter().find(|h| h.handler == "/api/v1/query").unwrap();
+    assert_eq!((h.size_count, h.size_sum), (2, sent[0] + sent[1]));
+    // Buckets are cumulative over 100, 1000, ... bytes.
+    let under = |bound: u64| sent.iter().filter(|n| **n <= bound).count() as u64;
+    assert_eq!(h.size_buckets[..4], [under(100), under(1000), under(10_000), under(100_000)]);
+}
