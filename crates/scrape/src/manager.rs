@@ -244,19 +244,8 @@ impl Manager {
     /// `prometheus_sd_*`) now.
     pub fn metrics(&self) -> ScrapeSnapshot {
         let pools = self.pools.lock();
-        let mut snap = self.metrics.snapshot(|job| {
-            let Some(pool) = pools.get(job) else { return (0, 0) };
-            let (mut entries, mut bytes) = (0, 0);
-            for t in pool.active_targets() {
-                let metadata = t.metadata.lock();
-                entries += metadata.len() as u64;
-                bytes += metadata
-                    .iter()
-                    .map(|m| (m.help.len() + m.unit.len() + m.metric_type.as_str().len()) as u64)
-                    .sum::<u64>();
-            }
-            (entries, bytes)
-        });
+        let mut snap =
+            self.metrics.snapshot(|job| pools.get(job).map_or((0, 0), |pool| pool.metadata_size()));
         snap.sd.failed_configs = pools.values().map(|p| p.discovery.failed_configs()).sum();
         snap
     }

@@ -239,6 +239,21 @@ impl ScrapePool {
         v
     }
 
+    /// The active targets' metadata: (entries, bytes of help, unit and type), as Prometheus
+    /// sizes its metadata cache.
+    pub(crate) fn metadata_size(&self) -> (u64, u64) {
+        let st = self.state.lock();
+        let (mut entries, mut bytes) = (0, 0);
+        for h in st.active.values() {
+            let metadata = h.target.metadata.lock();
+            entries += metadata.len() as u64;
+            for m in metadata.iter() {
+                bytes += (m.help.len() + m.unit.len() + m.metric_type.as_str().len()) as u64;
+            }
+        }
+        (entries, bytes)
+    }
+
     pub(crate) fn dropped_targets(&self) -> Vec<Labels> {
         self.state.lock().dropped.clone()
     }
