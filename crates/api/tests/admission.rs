@@ -98,6 +98,9 @@ async fn queries_beyond_the_limit_wait_or_time_out_in_the_queue() {
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     abandoned.abort();
+    // Cancellation takes effect at the task's next poll: wait for it, or the abandoned query
+    // could still take a slot once the gate opens.
+    assert!(abandoned.await.unwrap_err().is_cancelled());
     assert_eq!(gated.entered.load(Ordering::SeqCst), 2);
 
     gated.release();
