@@ -1,41 +1,13 @@
-//! The exposition format `/metrics` answers in, chosen as Prometheus' own handler chooses it
-//! (client_golang's negotiation with OpenMetrics enabled): OpenMetrics 1.0 for a client that
-//! asks for it (a Prometheus scrape does), the text format 0.0.4 for everyone else (curl,
-//! older agents).
+//! The exposition format `/metrics` answers in: the text format 0.0.4 for every client, as
+//! Prometheus 2.42's own handler (`promhttp.Handler()`, OpenMetrics not enabled) answers even a
+//! scrape that asks for OpenMetrics first.
 //!
 //! The self-metrics are written once, as OpenMetrics; [`to_text`] rewrites them as 0.0.4:
 //! counter families take their `_total` name in `# HELP` and `# TYPE`, `_created` samples,
 //! `# UNIT` lines and `# EOF` go, and `unknown` becomes `untyped`.
 
-/// The content type of each format, as Prometheus sends it.
-pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The content type Prometheus sends with its `/metrics`.
 pub const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// Whether a request with this `Accept` header gets OpenMetrics: it names
-/// `application/openmetrics-text` with a quality at least that of any text format it names.
-pub fn wants_openmetrics(accept: Option<&str>) -> bool {
-    let Some(accept) = accept else { return false };
-    let (mut om, mut text) = (None::<f32>, None::<f32>);
-    for part in accept.split(',') {
-        let mut params = part.split(';');
-        let media = params.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = params
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let best = |slot: &mut Option<f32>| *slot = Some(slot.map_or(q, |s| s.max(q)));
-        match media.as_str() {
-            "application/openmetrics-text" => best(&mut om),
-            "text/plain" => best(&mut text),
-            _ => {}
-        }
-    }
-    match (om, text) {
-        (Some(o), Some(t)) => o > 0.0 && o >= t,
-        (Some(o), None) => o > 0.0,
-        _ => false,
-    }
-}
 
 /// Rewrites an OpenMetrics exposition as text format 0.0.4.
 pub fn to_text(om: &str) -> String {
@@ -89,21 +61,6 @@ fn flush_help(out: &mut String, help: Option<(&str, &str)>, suffix: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const PROMETHEUS_SCRAPE: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-
-    #[test]
-    fn negotiates_as_prometheus_does() {
-        assert!(wants_openmetrics(Some(PROMETHEUS_SCRAPE)));
-        assert!(wants_openmetrics(Some("application/openmetrics-text")));
-        assert!(!wants_openmetrics(None));
-        assert!(!wants_openmetrics(Some("*/*")));
-        assert!(!wants_openmetrics(Some("text/plain;version=0.0.4")));
-        assert!(!wants_openmetrics(Some(
-            "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5"
-        )));
-        assert!(!wants_openmetrics(Some("application/openmetrics-text;q=0")));
-    }
 
     #[test]
     fn rewrites_counters_units_created_and_eof() {

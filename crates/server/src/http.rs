@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use axum::extract::Request;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -94,22 +94,16 @@ async fn api_paths_not_found(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// `/metrics` in OpenMetrics for clients that ask for it, else in the text format 0.0.4.
+/// `/metrics` in the text format 0.0.4, whatever the client asks for, as Prometheus answers.
 async fn metrics_handler(
     State((metrics, handler)): State<(SelfMetrics, Arc<MetricHandler>)>,
-    headers: HeaderMap,
 ) -> Response {
     // As promhttp: the scrape being served is in flight, and counted once served.
     handler.in_flight.fetch_add(1, Ordering::Relaxed);
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let om = metrics.encode();
+    let body = exposition::to_text(&metrics.encode());
     handler.in_flight.fetch_sub(1, Ordering::Relaxed);
     handler.ok.fetch_add(1, Ordering::Relaxed);
-    let (body, content_type) = if exposition::wants_openmetrics(accept) {
-        (om, exposition::OPENMETRICS)
-    } else {
-        (exposition::to_text(&om), exposition::TEXT)
-    };
+    let content_type = exposition::TEXT;
     let mut resp = body.into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
