@@ -163,6 +163,11 @@ pub(crate) struct DbAppender {
     db: Db,
     pending: Vec<Pending>,
     lasts: PendingLasts,
+    /// The batch's pending samples by series ref and time (index into `pending`), built at
+    /// the batch's first out-of-order sample and kept from then on: an out-of-order sample
+    /// may meet a pending one of its series at the same time, which `lasts` (the newest
+    /// in-order one) does not show.
+    at: Option<PendingAt>,
     /// The rest of the batch's buffers (its `pending` and `slots` are taken out above).
     scratch: Option<Scratch>,
     /// Keeps the series `pending` points to allocated (taken before any lookup).
@@ -184,6 +189,7 @@ impl Appendable for Db {
             db: self.clone(),
             pending,
             lasts: PendingLasts::new(slots, expect),
+            at: None,
             scratch: Some(scratch),
             _pin: self.inner.head.pin(),
         })
@@ -203,10 +209,32 @@ impl Drop for DbAppender {
     }
 }
 
+type PendingAt = HashMap<(u64, i64), u32, ahash::RandomState>;
+
 impl DbAppender {
-    fn place(&self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
+    /// Where `(t, v)` goes in series `s` (ref `r`), given what the series holds and what this
+    /// batch has pending for it. A sample at the time of a sample pending for its series is
+    /// a duplicate of it, as of a stored one: ignored with the same value, refused with
+    /// another (the first one stays); nothing is stored twice for one time.
+    fn place(&mut self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
         let head = &self.db.inner.head;
-        s.place(self.lasts.get(r, &self.pending), t, v, head.min_valid(), head.ooo_window)
+        let place =
+            s.place(self.lasts.get(r, &self.pending), t, v, head.min_valid(), head.ooo_window)?;
+        if place != Placement::OutOfOrder {
+            // In order: newer than anything pending; the newest pending time: `lasts`.
+            return Ok(place);
+        }
+        let pending = &self.pending;
+        let at = self.at.get_or_insert_with(|| {
+            // In-order samples of a series are pending in increasing time and out-of-order
+            // ones are checked here: no two pending samples of a series share a time.
+            pending.iter().enumerate().map(|(i, p)| ((p.r, p.t), i as u32)).collect()
+        });
+        match at.get(&(r, t)).and_then(|&i| pending.get(i as usize)) {
+            Some(p) if p.v.to_bits() == v.to_bits() => Ok(Placement::Duplicate),
+            Some(_) => Err(StorageError::DuplicateSampleForTimestamp),
+            None => Ok(Placement::OutOfOrder),
+        }
     }
 }
 
@@ -294,7 +322,6 @@ impl DbAppender {
         t: Timestamp,
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
-        let head = &self.db.inner.head;
         let mut found = None;
         if let Some(s) = under_hint {
             // SAFETY: the appender's pin was taken before the lookup and outlives the borrow.
@@ -317,7 +344,7 @@ impl DbAppender {
             Some(x) => x,
             None => loop {
                 Head::check_labels(labels)?;
-                let (r, s) = head.create_limited(labels)?;
+                let (r, s) = self.db.inner.head.create_limited(labels)?;
                 let g = s.lock();
                 // Truncation may remove a series (an empty one, as a new one is) at any time.
                 if g.dead {
@@ -334,15 +361,21 @@ impl DbAppender {
             Placement::InOrder => self.lasts.set(r, self.pending.len(), &self.pending),
             Placement::OutOfOrder => {}
         }
+        if let Some(at) = self.at.as_mut() {
+            at.insert((r, t), self.pending.len() as u32);
+        }
         self.pending.push(Pending { r, series, t, v });
         Ok(r)
     }
 }
 
-/// What the commit knows of one sample, a byte per sample: its placement (low two bits), and
-/// whether the commit locked the sample's series at it (the series' first sample in the
-/// batch) and whether the series has further samples in the batch.
+/// What the commit knows of one sample, a byte per sample: its placement (low two bits, or
+/// [`REFUSED`]), and whether the commit locked the sample's series at it (the series' first
+/// sample in the batch) and whether the series has further samples in the batch.
 const PLACE_BITS: u8 = 0b11;
+/// Placement code of a sample the commit drops: data committed since its append (by another
+/// batch, or an earlier sample of its own) makes it out of order, too old or a duplicate.
+const REFUSED: u8 = 3;
 const OWNER: u8 = 1 << 2;
 const REPEATED: u8 = 1 << 3;
 
@@ -354,6 +387,7 @@ fn place_code(p: Placement) -> u8 {
     }
 }
 
+/// The placement of a sample's mark; a refused sample is dropped as a duplicate is.
 fn place_of(mark: u8) -> Placement {
     match mark & PLACE_BITS {
         0 => Placement::InOrder,
@@ -361,6 +395,30 @@ fn place_of(mark: u8) -> Placement {
         _ => Placement::Duplicate,
     }
 }
+
+/// Samples a commit refused, by kind, counted once the batch is applied.
+#[derive(Default)]
+struct Refused {
+    out_of_order: u64,
+    out_of_bounds: u64,
+    too_old: u64,
+}
+
+impl Refused {
+    fn note(&mut self, e: &StorageError) {
+        match e {
+            StorageError::OutOfOrderSample => self.out_of_order += 1,
+            StorageError::OutOfBounds => self.out_of_bounds += 1,
+            StorageError::TooOldSample => self.too_old += 1,
+            // Duplicates are dropped uncounted, as in Prometheus' commit.
+            _ => {}
+        }
+    }
+}
+
+/// Samples a commit accepted, by series and time (value), for the out-of-order samples of
+/// series repeated in a batch, which may meet an earlier sample of the batch at their time.
+type AcceptedAt = HashMap<(*const parking_lot::Mutex<MemSeries>, i64), f64, ahash::RandomState>;
 
 /// A series with several samples in one batch (rare: a scrape has each series once): the
 /// index of its first sample (where it was locked), its newest in-order sample of the batch
@@ -381,6 +439,9 @@ struct Held<'s, 'a> {
     marks: &'s mut Vec<u8>,
     /// Series with several samples; built on the first series found locked.
     repeats: Option<RepeatMap>,
+    /// Built at the first out-of-order sample of a repeated series.
+    accepted_at: Option<AcceptedAt>,
+    refused: Refused,
     /// Samples below this index have released their series' lock (unless `REPEATED`).
     released: usize,
     _pin: std::marker::PhantomData<&'a ()>,
@@ -413,15 +474,13 @@ impl<'a> Held<'_, 'a> {
 
     /// Locks every series of the batch once and places each sample again (other batches may
     /// have been committed since the appends), noting in `new_series` the samples whose
-    /// series has no WAL series record yet. `Ok(false)`: a series was removed from the head
-    /// since it was looked up (every lock is released; the caller moves its samples). No
-    /// head-wide lock may be taken while the locks are held.
-    fn lock_and_place(
-        &mut self,
-        head: &Head,
-        min_valid: i64,
-        new_series: &mut Vec<u32>,
-    ) -> Result<bool, StorageError> {
+    /// series has no WAL series record yet. A sample that no longer fits is refused (dropped
+    /// and counted, as Prometheus' commit does) and the rest of the batch goes on. `false`: a
+    /// series was removed from the head since it was looked up (every lock is released; the
+    /// caller moves its samples). No head-wide lock may be taken while the locks are held.
+    fn lock_and_place(&mut self, head: &Head, min_valid: i64, new_series: &mut Vec<u32>) -> bool {
+        self.accepted_at = None;
+        self.refused = Refused::default();
         let pending = self.pending;
         for (i, p) in pending.iter().enumerate() {
             if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
@@ -464,15 +523,18 @@ impl<'a> Held<'_, 'a> {
                 // Released with the others if anything below fails.
                 self.marks.push(OWNER);
                 if s.dead {
-                    return Ok(false);
+                    return false;
                 }
-                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window)?;
-                self.marks[i] |= place_code(place);
+                // The series' first sample in the batch: only stored data to meet.
+                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window);
+                let code = self.mark_of(i, place);
+                self.marks[i] |= code;
                 if !s.logged {
                     new_series.push(i as u32);
                 }
                 if let Some(map) = self.repeats.as_mut() {
-                    let last = (place == Placement::InOrder).then_some((p.t, p.v));
+                    let last = (self.marks[i] & PLACE_BITS == place_code(Placement::InOrder))
+                        .then_some((p.t, p.v));
                     map.insert(p.series.as_ptr(), Repeat { owner: i as u32, last, base: None });
                 }
             } else {
@@ -480,18 +542,66 @@ impl<'a> Held<'_, 'a> {
                 else {
                     unreachable!("a series locked by this commit is in its repeat map")
                 };
-                // Not an owner: nothing to release for this sample if placing fails.
+                // Not an owner: nothing to release for this sample.
                 self.marks.push(0);
-                let place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window)?;
-                if place == Placement::InOrder {
+                let owner = rep.owner as usize;
+                let mut place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window);
+                if place == Ok(Placement::InOrder) {
                     rep.last = Some((p.t, p.v));
                 }
-                self.marks[i] = place_code(place);
-                let owner = rep.owner as usize;
+                if place == Ok(Placement::OutOfOrder) {
+                    // Older than the batch's newest sample of the series: it may meet an
+                    // earlier one of the batch (not applied yet, so not seen by `place`).
+                    place = self.against_batch(i);
+                }
+                let code = self.mark_of(i, place);
+                self.marks[i] = code;
                 self.marks[owner] |= REPEATED;
             }
         }
-        Ok(true)
+        true
+    }
+
+    /// The placement code of sample `i` (placed as `place`), noting a refusal, and the
+    /// sample's time if accepted while the batch's accepted samples are indexed.
+    fn mark_of(&mut self, i: usize, place: Result<Placement, StorageError>) -> u8 {
+        match place {
+            Ok(place) => {
+                if place != Placement::Duplicate
+                    && let Some(at) = self.accepted_at.as_mut()
+                {
+                    let p = &self.pending[i];
+                    at.insert((p.series.as_ptr(), p.t), p.v);
+                }
+                place_code(place)
+            }
+            Err(e) => {
+                self.refused.note(&e);
+                REFUSED
+            }
+        }
+    }
+
+    /// Places out-of-order sample `i` of a repeated series against the batch's samples
+    /// accepted before it: at the time of one of them it is a duplicate (ignored with the
+    /// same value, refused with another; the earlier sample stays either way).
+    fn against_batch(&mut self, i: usize) -> Result<Placement, StorageError> {
+        let pending = self.pending;
+        let marks = &*self.marks;
+        let at = self.accepted_at.get_or_insert_with(|| {
+            pending[..i]
+                .iter()
+                .zip(marks.iter())
+                .filter(|(_, m)| matches!(*m & PLACE_BITS, 0 | 1))
+                .map(|(q, _)| ((q.series.as_ptr(), q.t), q.v))
+                .collect()
+        });
+        let p = &pending[i];
+        match at.get(&(p.series.as_ptr(), p.t)) {
+            None => Ok(Placement::OutOfOrder),
+            Some(v) if v.to_bits() == p.v.to_bits() => Ok(Placement::Duplicate),
+            Some(_) => Err(StorageError::DuplicateSampleForTimestamp),
+        }
     }
 
     /// Codes every sample but duplicates into `enc` for a dense record in WAL segment `seg`:
@@ -649,10 +759,12 @@ impl Db {
                 pending,
                 marks: &mut *marks,
                 repeats: None,
+                accepted_at: None,
+                refused: Refused::default(),
                 released: 0,
                 _pin: std::marker::PhantomData,
             };
-            if held.lock_and_place(head, min_valid, new_series)? {
+            if held.lock_and_place(head, min_valid, new_series) {
                 break held;
             }
             drop(held);
@@ -705,6 +817,7 @@ impl Db {
             }
         }
         let Applied { lo, hi, in_order, out_of_order } = held.apply(head, logged_seg);
+        let refused = std::mem::take(&mut held.refused);
         drop(held);
         if lo <= hi {
             head.note_times(lo, hi);
@@ -713,6 +826,16 @@ impl Db {
         metrics.samples_appended.fetch_add(in_order, Ordering::Relaxed);
         if out_of_order > 0 {
             metrics.ooo_samples_appended.fetch_add(out_of_order, Ordering::Relaxed);
+        }
+        let Refused { out_of_order, out_of_bounds, too_old } = refused;
+        for (n, c) in [
+            (out_of_order, &metrics.out_of_order_rejected),
+            (out_of_bounds, &metrics.out_of_bound_rejected),
+            (too_old, &metrics.too_old_rejected),
+        ] {
+            if n > 0 {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
         }
         drop(w);
         crate::head::trim::maybe_release();

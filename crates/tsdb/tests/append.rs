@@ -1,5 +1,7 @@
 //! The append path of `Db`: series-ref hints that outlive their series, samples of one series
-//! repeated in a batch, and appenders racing on the same series from several threads.
+//! repeated in a batch (none stored twice for one time), what a commit does with samples that
+//! data committed since their append refuses, and appenders racing on the same series from
+//! several threads.
 
 #![allow(clippy::unwrap_used)]
 
@@ -112,11 +114,14 @@ fn a_batch_holding_a_truncated_series_meets_the_series_created_again_by_another_
     // The removed series' hint no longer resolves within `held` either.
     let rb2 = held.append(rb, &b, 3_750_000, 4.0).unwrap();
     assert_ne!(rb2, rb);
-    // `a`'s sample is older than the live series' newest one now: the whole batch fails.
-    assert_eq!(held.commit(), Err(StorageError::OutOfOrderSample));
+    // `a`'s sample is older than the live series' newest one now: the commit drops it (and
+    // counts it) and applies the rest, as Prometheus' commit does.
+    let before = db.metrics().out_of_order_samples_total;
+    held.commit().unwrap();
+    assert_eq!(db.metrics().out_of_order_samples_total, before + 1);
     let ts = |s: Vec<Sample>| s.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>();
     assert_eq!(ts(samples(&db, &a)), vec![(1000, 1.0), (3_800_000, 3.0)]);
-    assert_eq!(ts(samples(&db, &b)), vec![(1000, 1.0)]);
+    assert_eq!(ts(samples(&db, &b)), vec![(1000, 1.0), (3_700_000, 2.0), (3_750_000, 4.0)]);
 }
 
 #[test]
@@ -175,7 +180,7 @@ fn samples_repeated_in_a_batch_are_checked_against_the_batch() {
 }
 
 #[test]
-fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
+fn appenders_racing_on_the_same_series_apply_whole_batches_or_nothing() {
     const THREADS: usize = 4;
     const ROUNDS: i64 = 60;
     let dir = tempfile::tempdir().unwrap();
@@ -191,7 +196,8 @@ fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
                 for round in 0..ROUNDS {
                     barrier.wait();
                     // Every thread writes every series at its own timestamp of the round; a
-                    // thread behind another gets out-of-order errors, at append or at commit.
+                    // thread behind another gets out-of-order errors at append, or has its
+                    // samples refused (dropped and counted) at commit.
                     let t = (round * THREADS as i64 + k as i64 + 1) * 1000;
                     let mut app = db.appender();
                     let mut ok = true;
@@ -209,11 +215,8 @@ fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
                         }
                     }
                     if ok {
-                        match app.commit() {
-                            Ok(()) => committed.push(t),
-                            Err(StorageError::OutOfOrderSample) => {}
-                            Err(e) => panic!("{e}"),
-                        }
+                        app.commit().unwrap();
+                        committed.push(t);
                     } else {
                         app.rollback();
                     }
@@ -226,12 +229,22 @@ fn appenders_racing_on_the_same_series_commit_whole_batches_or_nothing() {
     for h in handles {
         committed.extend(h.join().unwrap());
     }
-    assert!(committed.len() >= ROUNDS as usize, "at least one batch per round commits");
+    // Every series has the same newest time after each commit, so a commit applies all of
+    // its batch or refuses all of it: the series hold the same times, each once.
+    let applied: Vec<i64> = samples(&db, &series[0]).iter().map(|s| s.t).collect();
+    assert!(applied.len() >= ROUNDS as usize, "the first commit of each round applies");
+    assert!(applied.iter().all(|t| committed.contains(t)));
     for (i, l) in series.iter().enumerate() {
         let got: Vec<(i64, f64)> = samples(&db, l).iter().map(|s| (s.t, s.v)).collect();
-        let want: Vec<(i64, f64)> = committed.iter().map(|&t| (t, t as f64 + i as f64)).collect();
-        assert_eq!(got, want, "series {i} holds exactly the committed batches");
+        let want: Vec<(i64, f64)> = applied.iter().map(|&t| (t, t as f64 + i as f64)).collect();
+        assert_eq!(got, want, "series {i} holds whole batches");
     }
+    let m = db.metrics();
+    let n = series.len() as u64;
+    assert_eq!(m.head_samples_appended_total, applied.len() as u64 * n);
+    // Refused at commit: the committed batches that were not applied.
+    let refused_at_commit = (committed.len() - applied.len()) as u64 * n;
+    assert!(m.out_of_order_samples_total >= refused_at_commit);
 }
 
 #[test]
@@ -351,4 +364,165 @@ fn a_batch_append_gives_each_sample_what_its_own_append_gives() {
         }
     }
     assert_eq!(common::dump(&one), common::dump(&many));
+}
+
+/// The samples of `l` as (time, value bits), so that values compare bit for bit.
+fn bits(db: &Db, l: &Labels) -> Vec<(i64, u64)> {
+    samples(db, l).iter().map(|s| (s.t, s.v.to_bits())).collect()
+}
+
+fn bits_of(bits: &[(i64, f64)]) -> Vec<(i64, u64)> {
+    bits.iter().map(|&(t, v)| (t, v.to_bits())).collect()
+}
+
+#[test]
+fn a_sample_at_the_time_of_one_pending_in_its_batch_is_a_duplicate_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || Options { out_of_order_time_window_ms: 600_000, ..Options::default() };
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let a = lbl("m", "a");
+    let mut app = db.appender();
+    let r = app.append(0, &a, 100_000, 1.0).unwrap();
+    app.commit().unwrap();
+    let before = db.metrics();
+
+    // In order first: the out-of-order sample at a pending in-order sample's time (not the
+    // batch's newest) is ignored with the same value and refused with another.
+    let mut app = db.appender();
+    assert_eq!(app.append(r, &a, 200_000, 2.0), Ok(r));
+    assert_eq!(app.append(r, &a, 300_000, 3.0), Ok(r));
+    assert_eq!(app.append(r, &a, 200_000, 2.0), Ok(r), "same value: ignored");
+    assert_eq!(app.append(r, &a, 200_000, 9.0), Err(StorageError::DuplicateSampleForTimestamp));
+    // -0.0 and 0.0 differ: values compare bit for bit.
+    assert_eq!(app.append(r, &a, 250_000, 0.0), Ok(r));
+    assert_eq!(app.append(r, &a, 250_000, -0.0), Err(StorageError::DuplicateSampleForTimestamp));
+    // Out of order first: two out-of-order samples at one time, the first one stays.
+    assert_eq!(app.append(r, &a, 150_000, 1.5), Ok(r));
+    assert_eq!(app.append(r, &a, 150_000, 7.0), Err(StorageError::DuplicateSampleForTimestamp));
+    assert_eq!(app.append(r, &a, 150_000, 1.5), Ok(r), "same value: ignored");
+    let nan = f64::from_bits(0x7ff8_0000_0000_0001);
+    assert_eq!(app.append(r, &a, 120_000, nan), Ok(r));
+    assert_eq!(app.append(r, &a, 120_000, nan), Ok(r), "the same NaN: ignored");
+    assert_eq!(
+        app.append(r, &a, 120_000, model::value::stale_nan()),
+        Err(StorageError::DuplicateSampleForTimestamp)
+    );
+    app.commit().unwrap();
+    let want = bits_of(&[
+        (100_000, 1.0),
+        (120_000, nan),
+        (150_000, 1.5),
+        (200_000, 2.0),
+        (250_000, 0.0),
+        (300_000, 3.0),
+    ]);
+    assert_eq!(bits(&db, &a), want);
+    let m = db.metrics();
+    // Three in order, three out of order; duplicates are not refusals of any counted kind.
+    assert_eq!(
+        m.head_out_of_order_samples_appended_total
+            - before.head_out_of_order_samples_appended_total,
+        3
+    );
+    assert_eq!(
+        (m.out_of_order_samples_total, m.too_old_samples_total, m.out_of_bound_samples_total),
+        (
+            before.out_of_order_samples_total,
+            before.too_old_samples_total,
+            before.out_of_bound_samples_total
+        )
+    );
+
+    // Against stored data in a later batch: the same rules.
+    let mut app = db.appender();
+    assert_eq!(app.append(r, &a, 150_000, 1.5), Ok(r));
+    assert_eq!(app.append(r, &a, 150_000, 1.25), Err(StorageError::DuplicateSampleForTimestamp));
+    assert_eq!(app.append(r, &a, 200_000, 2.5), Err(StorageError::DuplicateSampleForTimestamp));
+    app.commit().unwrap();
+    assert_eq!(bits(&db, &a), want);
+
+    // What was logged is what was kept: a restart replays the same samples.
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(bits(&db, &a), want);
+}
+
+#[test]
+fn a_commit_drops_the_samples_data_committed_since_their_append_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || Options { out_of_order_time_window_ms: 0, ..Options::default() };
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let (a, b, c, d) = (lbl("up", "a"), lbl("up", "b"), lbl("up", "c"), lbl("up", "d"));
+    let mut app = db.appender();
+    for l in [&a, &b, &c, &d] {
+        app.append(0, l, 1000, 1.0).unwrap();
+    }
+    app.commit().unwrap();
+    let before = db.metrics();
+    let mut x = db.appender();
+    let mut y = db.appender();
+    x.append(0, &a, 5000, 5.0).unwrap();
+    x.append(0, &c, 7000, 7.0).unwrap();
+    x.append(0, &d, 5000, 5.0).unwrap();
+    y.append(0, &b, 5000, 1.0).unwrap();
+    y.append(0, &a, 5000, 6.0).unwrap(); // a duplicate once x is in: refused
+    y.append(0, &c, 6000, 6.0).unwrap(); // out of order once x is in: refused, counted
+    y.append(0, &d, 5000, 5.0).unwrap(); // the same sample as x's: ignored
+    x.commit().unwrap();
+    // Prometheus' commit re-checks each sample, drops (and counts) the ones that no longer
+    // fit and applies the rest: y's commit succeeds.
+    y.commit().unwrap();
+    let ts = |db: &Db, l: &Labels| samples(db, l).iter().map(|s| (s.t, s.v)).collect::<Vec<_>>();
+    assert_eq!(ts(&db, &a), vec![(1000, 1.0), (5000, 5.0)]);
+    assert_eq!(ts(&db, &b), vec![(1000, 1.0), (5000, 1.0)]);
+    assert_eq!(ts(&db, &c), vec![(1000, 1.0), (7000, 7.0)]);
+    assert_eq!(ts(&db, &d), vec![(1000, 1.0), (5000, 5.0)]);
+    let m = db.metrics();
+    assert_eq!(m.head_samples_appended_total - before.head_samples_appended_total, 4);
+    assert_eq!(m.out_of_order_samples_total - before.out_of_order_samples_total, 1);
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(ts(&db, &a), vec![(1000, 1.0), (5000, 5.0)]);
+    assert_eq!(ts(&db, &b), vec![(1000, 1.0), (5000, 1.0)]);
+    assert_eq!(ts(&db, &c), vec![(1000, 1.0), (7000, 7.0)]);
+}
+
+#[test]
+fn samples_of_a_series_truncated_mid_batch_meet_its_new_series_samples_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || Options {
+        block_range_ms: 3_600_000,
+        out_of_order_time_window_ms: 600_000,
+        ..Options::default()
+    };
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let a = lbl("up", "a");
+    let mut app = db.appender();
+    let ra = app.append(0, &a, 1000, 1.0).unwrap();
+    app.commit().unwrap();
+    let mut held = db.appender();
+    assert_eq!(held.append(ra, &a, 3_700_000, 2.0).unwrap(), ra);
+    assert_eq!(held.append(ra, &a, 3_650_000, 1.5).unwrap(), ra);
+    db.compact_head().unwrap();
+    assert_eq!(db.head_series(), 0);
+    // Under the series created again, the appender cannot tell these meet the samples above;
+    // the commit, which puts them all in one series, does.
+    let ra2 = held.append(ra, &a, 3_800_000, 3.0).unwrap();
+    assert_ne!(ra2, ra);
+    assert_eq!(held.append(ra2, &a, 3_700_000, 9.0), Ok(ra2)); // refused at commit
+    assert_eq!(held.append(ra2, &a, 3_650_000, 1.5), Ok(ra2)); // ignored at commit
+    assert_eq!(held.append(ra2, &a, 3_750_000, 3.5), Ok(ra2));
+    held.commit().unwrap();
+    let want = bits_of(&[
+        (1000, 1.0),
+        (3_650_000, 1.5),
+        (3_700_000, 2.0),
+        (3_750_000, 3.5),
+        (3_800_000, 3.0),
+    ]);
+    assert_eq!(bits(&db, &a), want);
+    assert_eq!(db.metrics().head_out_of_order_samples_appended_total, 2);
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(bits(&db, &a), want);
 }
