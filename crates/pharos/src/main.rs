@@ -18,6 +18,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     malloc::limit_arenas();
     let cli = cli::Cli::parse();
+    if matches!(cli.command, cli::Command::Server(_)) {
+        // Returns only when the heap already has huge pages or cannot have them.
+        malloc::use_huge_pages();
+    }
     match cli.command {
         cli::Command::Server(args) => server_cmd::run(args),
         cli::Command::Tsdb(cmd) => tsdb_cmd::run(cmd),
