@@ -79,7 +79,8 @@ thread_delta() {
 }
 
 loadgen_samples() { curl -fsS "http://$LOADGEN_CONTROL/stats" | awk '$1 == "samples" { print $2 }'; }
-proc_ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+# proc_ticks PID: user and system ticks of the whole process.
+proc_ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12], f[13] }' "/proc/$1/stat"; }
 
 targets=$(((SERIES + 999) / 1000))
 start_bg "$WORK/loadgen.log" "$LOAD_CORE" "$LOADGEN_BIN" --targets "$targets" --series 1000 \
@@ -96,7 +97,7 @@ CONFIG=$WORK/prometheus.yml
 } >"$CONFIG"
 
 RUNS=$OUT/runs.tsv
-printf 'run\tside\tstart\tload1\tsamples\tus_per_sample\tuser_us\tsys_us\tminflt_per_1k\tcs_per_1k\tloadgen_us\trss_mib\n' >"$RUNS"
+printf 'run\tside\tstart\tload1\tsamples\tus_per_sample\tuser_us\tsys_us\tminflt_per_1k\tcs_per_1k\tloadgen_us\tloadgen_sys_us\trss_mib\n' >"$RUNS"
 
 # run_one SIDE N: one run of side A or B; appends to runs.tsv.
 run_one() {
@@ -124,13 +125,15 @@ run_one() {
   thread_delta "$before" "$after" | sort -k3,3nr |
     awk -v s="$samples" -v tck="$CLK_TCK" '{ printf "%-20s threads=%d cpu_us_per_sample=%.4f user_s=%.2f sys_s=%.2f minflt=%d vcs=%d nvcs=%d\n", $1, $2, $3 / 1000 / s, $4 / tck, $5 / tck, $6, $7, $8 }' \
       >"$OUT/threads-$n-$side.txt"
-  thread_delta "$before" "$after" | awk -v s="$samples" -v tck="$CLK_TCK" -v lg="$((l1 - l0))" \
+  local lg lgs
+  lg=$(( ${l1% *} + ${l1#* } - ${l0% *} - ${l0#* } )); lgs=$(( ${l1#* } - ${l0#* } ))
+  thread_delta "$before" "$after" | awk -v s="$samples" -v tck="$CLK_TCK" -v lg="$lg" -v lgs="$lgs" \
     -v run="$n" -v side="$side" -v start="$start" -v load="$(load_avg)" -v rss="$rss" '
     { ns += $3; ut += $4; st += $5; mf += $6; cs += $7 + $8 }
     END {
       cpu = ns / 1000 / s; tot = ut + st; if (tot == 0) tot = 1
-      printf "%s\t%s\t%s\t%s\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%.2f\t%.4f\t%.1f\n", run, side, start, load, s, cpu,
-        cpu * ut / tot, cpu * st / tot, mf * 1000 / s, cs * 1000 / s, lg / tck * 1e6 / s, rss / 1048576 }' >>"$RUNS"
+      printf "%s\t%s\t%s\t%s\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%.2f\t%.4f\t%.4f\t%.1f\n", run, side, start, load, s, cpu,
+        cpu * ut / tot, cpu * st / tot, mf * 1000 / s, cs * 1000 / s, lg / tck * 1e6 / s, lgs / tck * 1e6 / s, rss / 1048576 }' >>"$RUNS"
   log "run $n $side: $(tail -1 "$RUNS" | cut -f5-)"
 }
 
@@ -145,6 +148,8 @@ awk -F '\t' 'NR > 1 { v[$2, $1] = $6; lg[$2, $1] = $11; n = ($1 > n ? $1 : n) }
     printf "A: median %.3f µs/sample (%s)\n", med(a, n), list(a, n)
     printf "B: median %.3f µs/sample (%s)\n", med(b, n), list(b, n)
     printf "B/A per pair: median %.3f (%s)\n", med(r, n), list(r, n)
+    for (i = 1; i <= n; i++) { la[i] = lg["A", i]; lb[i] = lg["B", i] }
+    printf "load generator, µs/sample: A runs median %.3f, B runs median %.3f\n", med(la, n), med(lb, n)
   }
   function list(x, n,   s, i) { s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") sprintf("%.3f", x[i]); return s }
   function med(x, n,   y, i, j, t) {
