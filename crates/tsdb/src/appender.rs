@@ -1,11 +1,15 @@
-//! Appending to the database. [`DbAppender`] checks each sample against its series as it is
-//! added (so an error applies to that sample only); [`Db::commit`] checks the whole batch
-//! again under the commit lock and the series' locks (other batches may have been committed
-//! since), logs it to the WAL and only then applies it to the head: all or nothing.
+//! Appending to the database. [`DbAppender`] checks each sample against its series and the
+//! batch's pending samples as it is added (so an error applies to that sample only; nothing
+//! is stored twice for one time); [`Db::commit`] places every sample again under the commit
+//! lock and the series' locks (other batches may have been committed since), drops and counts
+//! the ones that no longer fit, as Prometheus' commit does, logs the rest to the WAL in one
+//! write and only then applies them to the head: durable all or nothing.
 //!
 //! The path is built for scrapes of many series with one sample each: no map insert per
 //! sample (the newest pending sample per series lives in a table indexed by the ref's low
-//! bits), no head lock and no reference count per sample (an appender holds series by plain
+//! bits), no series lock at append for a sample newer than its series' newest (read
+//! atomically; the commit's placement under the lock decides), no head lock and no
+//! reference count per sample (an appender holds series by plain
 //! pointer, kept valid by its [`AppendPin`]; a series truncation removes in the meantime is
 //! marked dead and its samples go to a series of the same labels at commit), one lock of each
 //! series per phase, and the series a batch is about to touch are loaded into the CPU cache a
@@ -323,7 +327,11 @@ impl DbAppender {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         let mut found = None;
-        if let Some(s) = under_hint {
+        if let Some(s) = under_hint
+            && self.in_order_unlocked(hint, s, labels, t)
+        {
+            found = Some((hint, s, Placement::InOrder));
+        } else if let Some(s) = under_hint {
             // SAFETY: the appender's pin was taken before the lookup and outlives the borrow.
             let g = unsafe { s.get() }.lock();
             // Refs are never reused, so a live series under the hint is the hint's series;
@@ -366,6 +374,25 @@ impl DbAppender {
         }
         self.pending.push(Pending { r, series, t, v });
         Ok(r)
+    }
+}
+
+impl DbAppender {
+    /// Whether `(t, _)` for series `s` (under ref `r`, the caller's `labels`) is in order,
+    /// found without the series' lock: the usual case of a scrape, the caller's own label
+    /// set, a time newer than the series' newest sample and nothing of the series pending in
+    /// the batch. `false` says nothing: the locked path decides. A commit in between, or
+    /// truncation removing the series, is the commit's business, as for any pending sample
+    /// (it places every sample again under the series' lock).
+    #[inline]
+    fn in_order_unlocked(&self, r: u64, s: SeriesPtr, labels: &Labels, t: i64) -> bool {
+        // SAFETY: the appender's pin was taken before the lookup and outlives the call.
+        let (own, empty, newest) = unsafe { MemSeries::append_view(s.get().data_ptr()) };
+        t > newest
+            && !empty
+            && t >= self.db.inner.head.min_valid()
+            && own == labels
+            && self.lasts.get(r, &self.pending).is_none()
     }
 }
 

@@ -2,6 +2,7 @@
 //! being appended to, and a small sorted buffer of out-of-order samples.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use storage::StorageError;
 
@@ -43,12 +44,17 @@ pub enum Placement {
 /// pointer, the flags and the newest sample, and a commit also the WAL segment and the open
 /// chunk, which together with the series' lock (just before) span one or two cache lines;
 /// the closed chunks and out-of-order samples, seldom touched by appends, come last.
+///
+/// An appender reads `labels`, `empty_labels` and the newest time without the series' lock
+/// ([`MemSeries::append_view`]): the first two never change once the series is built, and
+/// the newest time is an atomic.
 #[derive(Debug)]
 #[repr(C)]
 pub struct MemSeries {
     pub labels: model::Labels,
-    /// Newest in-order sample, if `has_last`; see [`MemSeries::last`].
-    last_t: i64,
+    /// Newest in-order sample, if `has_last` (`last_t` is `i64::MIN` otherwise); see
+    /// [`MemSeries::last`]. Written under the series' lock, read without it by appenders.
+    last_t: AtomicI64,
     last_v: f64,
     /// The WAL segment that holds `last` as a dense-record base ([`NO_WAL_SEGMENT`]: none), so
     /// the next sample can be coded against it (see `wal::dense`).
@@ -80,12 +86,32 @@ impl MemSeries {
             closed: Vec::new(),
             open: None,
             ooo: None,
-            last_t: 0,
+            last_t: AtomicI64::new(i64::MIN),
             last_v: 0.0,
             has_last: false,
             logged: false,
             dead: false,
             wal_seg: NO_WAL_SEGMENT,
+        }
+    }
+
+    /// What an appender needs to know to append `t` in order without the series' lock: the
+    /// series' label set, whether it is empty, and its newest time (`i64::MIN` if none; a
+    /// sample newer than it is in order, given nothing newer pending).
+    ///
+    /// # Safety
+    /// `p` points to a live series (its holder's pin keeps it allocated). The series may be
+    /// locked by another thread meanwhile: only fields that never change after
+    /// [`MemSeries::new`] are read plainly, and the newest time atomically.
+    #[inline]
+    pub unsafe fn append_view<'a>(p: *const MemSeries) -> (&'a model::Labels, bool, i64) {
+        // SAFETY: the caller's contract; `labels` and `empty_labels` are written only by
+        // `new` (`delete_range` replaces the other fields one by one), and `last_t` is atomic.
+        unsafe {
+            let labels = &*std::ptr::addr_of!((*p).labels);
+            let empty = std::ptr::addr_of!((*p).empty_labels).read();
+            let newest = (*std::ptr::addr_of!((*p).last_t)).load(Ordering::Relaxed);
+            (labels, empty, newest)
         }
     }
 
@@ -96,13 +122,15 @@ impl MemSeries {
 
     /// The newest in-order sample, if any.
     pub fn last(&self) -> Option<(i64, f64)> {
-        self.has_last.then_some((self.last_t, self.last_v))
+        self.has_last.then_some((self.last_t.load(Ordering::Relaxed), self.last_v))
     }
 
     /// Sets the newest in-order sample (the time order later appends must follow).
     pub fn set_last(&mut self, last: Option<(i64, f64)>) {
         self.has_last = last.is_some();
-        (self.last_t, self.last_v) = last.unwrap_or((0, 0.0));
+        let (t, v) = last.unwrap_or((i64::MIN, 0.0));
+        self.last_t.store(t, Ordering::Relaxed);
+        self.last_v = v;
     }
 
     /// Decides where `(t, v)` goes given the newest sample `last` (which may be a pending one
@@ -251,7 +279,8 @@ impl MemSeries {
             o.chunk.append(t, v);
             o.maxt = t;
         }
-        (self.last_t, self.last_v, self.has_last) = (t, v, true);
+        self.last_t.store(t, Ordering::Relaxed);
+        (self.last_v, self.has_last) = (v, true);
     }
 
     /// Inserts an out-of-order sample (placement already checked).
@@ -371,7 +400,24 @@ impl MemSeries {
         // Keep the order boundary so later appends still follow the original newest sample.
         let last = last.or(fresh.last());
         fresh.set_last(last);
-        *self = fresh;
+        // Field by field: the label set stays where it is (appenders read it without the
+        // series' lock, see `append_view`).
+        let MemSeries {
+            labels: _,
+            last_t,
+            last_v,
+            wal_seg,
+            has_last,
+            logged: _,
+            dead: _,
+            empty_labels: _,
+            open,
+            closed,
+            ooo,
+        } = fresh;
+        (self.last_t, self.last_v, self.wal_seg, self.has_last) =
+            (last_t, last_v, wal_seg, has_last);
+        (self.open, self.closed, self.ooo) = (open, closed, ooo);
     }
 
     /// Approximate heap bytes used by this series' sample data.
