@@ -3,9 +3,11 @@
 //! again (one target, appender a no-op or `MemStorage`), and the side-by-side benchmark's load
 //! (`crates/loadgen` bodies: 100 targets of 1,000 series, node_exporter-like and
 //! api-server-like alternating, new values on every scrape) with a no-op appender, so the
-//! working set is the 100,000 series of the ingestion benchmark's smallest step. The loadgen
-//! bench counts the thread's CPU time (`/proc/thread-self/schedstat`), not wall time, so other
-//! work sharing the core does not inflate it.
+//! working set is the 100,000 series of the ingestion benchmark's smallest step, and the same
+//! load into a `tsdb::Db` with its WAL (the in-process part of the ingestion benchmark: parse,
+//! series cache, append, commit, WAL encoding and writes). The loadgen benches count the
+//! thread's CPU time (`/proc/thread-self/schedstat`), not wall time, so other work sharing the
+//! core does not inflate it (the WAL's compression runs on this thread too).
 
 mod common;
 
@@ -67,26 +69,33 @@ fn node_exporter(c: &mut Criterion) {
     g.finish();
 }
 
-/// 100 targets as `loadgen` serves them, two renderings (scrapes k and k+1) of each.
-fn loadgen(c: &mut Criterion) {
-    const TARGETS: usize = 100;
-    const SERIES: usize = 1000;
-    let mut targets: Vec<(ScrapeLoop, [Vec<u8>; 2])> = (0..TARGETS)
+const TARGETS: usize = 100;
+const SERIES: usize = 1000;
+
+/// 100 targets as `loadgen` serves them, two renderings (scrapes k and k+1) of each, scraped
+/// into `app`.
+fn loadgen_targets(app: &Arc<dyn Appendable>) -> Vec<(ScrapeLoop, [Vec<u8>; 2])> {
+    (0..TARGETS)
         .map(|i| {
             let kind = if i % 2 == 0 { body::Kind::Node } else { body::Kind::Api };
             let t = body::Template::new(kind, SERIES, i as u64);
             let (mut a, mut b) = (Vec::new(), Vec::new());
             t.render(1, &mut a);
             t.render(2, &mut b);
-            let sl = scrape_loop(Arc::new(Discard), &format!("127.0.0.1:{}", 20_000 + i));
+            let sl = scrape_loop(app.clone(), &format!("127.0.0.1:{}", 20_000 + i));
             (sl, [a, b])
         })
-        .collect();
+        .collect()
+}
+
+/// One scrape of every target per iteration, timed in thread CPU.
+fn bench_loadgen(c: &mut Criterion, name: &str, app: Arc<dyn Appendable>) {
+    let mut targets = loadgen_targets(&app);
     let mut g = c.benchmark_group("scrape_append");
     g.throughput(Throughput::Elements((TARGETS * SERIES) as u64));
     g.sample_size(20);
     let mut k = 0usize;
-    g.bench_function("loadgen_100x1000_discard", |b| {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let start = thread_cpu();
             for _ in 0..iters {
@@ -101,6 +110,14 @@ fn loadgen(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn loadgen(c: &mut Criterion) {
+    bench_loadgen(c, "loadgen_100x1000_discard", Arc::new(Discard));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let db = tsdb::Db::open(dir.path(), tsdb::Options::default())
+        .unwrap_or_else(|e| panic!("open db: {e}"));
+    bench_loadgen(c, "loadgen_100x1000_tsdb", Arc::new(db));
 }
 
 criterion_group!(benches, node_exporter, loadgen);
