@@ -97,6 +97,8 @@ pub struct ScrapeLoop {
     label_refs: HashMap<Labels, u32, BuildHasherDefault<LabelsHasher>>,
     shared: LabelSet,
     iter: u64,
+    /// Cache entries after the last successful scrape (the yardstick of a forced flush).
+    successful_len: usize,
     report_labels: Vec<(Labels, SeriesRef)>,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
@@ -149,6 +151,7 @@ impl ScrapeLoop {
             label_refs: HashMap::default(),
             shared: LabelSet::default(),
             iter: 0,
+            successful_len: 0,
             report_labels,
             forced_error: Arc::new(Mutex::new(None)),
             metadata: MetadataLines::default(),
@@ -223,9 +226,13 @@ impl ScrapeLoop {
         self.report(app.as_mut(), ts, duration, stats, result.is_ok());
         match (app.commit(), done) {
             (Ok(()), Some(format)) => self.finish_scrape(format),
-            (Ok(()), None) => self.finish_stale_for_missing(),
+            (Ok(()), None) => {
+                self.finish_stale_for_missing();
+                self.flush_if_grown();
+            }
             (Err(e), _) => {
                 tracing::warn!(target = %self.target.url, err = %e, "cannot commit scrape");
+                self.flush_if_grown();
                 if result.is_ok() {
                     result = Err(e.to_string());
                 }
@@ -325,9 +332,15 @@ impl ScrapeLoop {
             }
             Err(e) => {
                 app.rollback();
+                self.flush_if_grown();
                 Err(e)
             }
         }
+    }
+
+    /// How many raw series the loop's cache holds.
+    pub fn cached_series(&self) -> usize {
+        self.cache.len()
     }
 
     /// Appends one scraped body at `ts` and the staleness markers of the previous scrape's
@@ -512,6 +525,28 @@ impl ScrapeLoop {
         self.cache.retain(|e| {
             e.in_prev = e.cur_iter == iter;
             let keep = iter - e.last_iter <= 2;
+            if !keep && let Some(l) = &e.labels {
+                release_label_ref(label_refs, shared, l);
+            }
+            keep
+        });
+        self.successful_len = self.cache.len();
+    }
+
+    /// After a failed scrape. Series only leave the cache when a successful scrape lacks
+    /// them, so a target that keeps failing while exposing new series would grow it without
+    /// bound. As Prometheus, once it holds more than twice the entries of the last successful
+    /// scrape plus 1,000, the entries this scrape did not see leave.
+    fn flush_if_grown(&mut self) {
+        if self.cache.len() <= self.successful_len.saturating_mul(2).saturating_add(1000) {
+            return;
+        }
+        self.metrics.cache_flush_forced();
+        let iter = self.iter;
+        let (label_refs, shared) = (&mut self.label_refs, &mut self.shared);
+        self.cache.retain(|e| {
+            // Series the last successful scrape wrote stay for their staleness markers.
+            let keep = e.last_iter == iter || e.in_prev;
             if !keep && let Some(l) = &e.labels {
                 release_label_ref(label_refs, shared, l);
             }

@@ -154,6 +154,11 @@ impl SeriesCache {
         self.entries.iter_mut().filter(|e| e.len != 0)
     }
 
+    /// How many entries the cache holds.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
     /// Keeps the entries `keep` returns true for; the others' slots become free. Call after
     /// [`SeriesCache::commit_order`]: a compaction lays the keys out in that scrape's order.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&mut Entry) -> bool) {

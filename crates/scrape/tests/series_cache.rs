@@ -1,7 +1,8 @@
 //! The series cache of one scrape loop, driven scrape by scrape: staleness markers for series
 //! that vanish (also when the same series comes back under a differently written raw line),
 //! duplicates caught whether they repeat a line or spell the same labels differently, a failed
-//! scrape leaving the previous series as they were, and a stopped target marking them stale.
+//! scrape leaving the previous series as they were, failing scrapes with new series flushing
+//! the cache once it has grown, and a stopped target marking them stale.
 //! Lines found through the previous body's order (the parser's hint) must behave exactly as
 //! lines found by lookup: bodies reordered, growing, shrinking, a series changing labels at the
 //! same position, lines differing only in the value, and a body switching formats.
@@ -109,6 +110,34 @@ fn a_failed_scrape_keeps_the_previous_series_and_stopping_marks_them_once() {
     let b = values(&storage, "\"b\"");
     assert_eq!(b.len(), 2, "{b:?}");
     assert!(is_stale_nan(b[1]));
+}
+
+#[test]
+fn failing_scrapes_with_new_series_do_not_grow_the_cache_without_bound() {
+    let storage = MemStorage::new();
+    let mut sl = scrape_loop(&storage);
+    sl.append_scrape(b"a 1\nb 1\n", CT, 1000).unwrap();
+    for i in 0..6 {
+        // Each failing body holds 1,500 series no other scrape has.
+        let mut body: String = (0..1500).map(|j| format!("new_{i}_{j} 1\n")).collect();
+        body.push_str("not a metric {\n");
+        assert!(sl.append_scrape(body.as_bytes(), CT, 2000 + i).is_err());
+        // More than twice the last successful scrape's entries plus 1,000: the entries of
+        // earlier failed scrapes leave, the last successful scrape's stay.
+        assert!(sl.cached_series() <= 1502, "after failure {i}: {}", sl.cached_series());
+    }
+    // The series of the last successful scrape still get their staleness markers.
+    sl.append_scrape(b"a 3\n", CT, 9000).unwrap();
+    // As every entry, the last failed scrape's leave once two more scrapes lacked them.
+    sl.append_scrape(b"a 4\n", CT, 10000).unwrap();
+    assert!(sl.cached_series() <= 1502, "{}", sl.cached_series());
+    sl.append_scrape(b"a 5\n", CT, 11000).unwrap();
+    assert_eq!(sl.cached_series(), 1);
+    assert_eq!(values(&storage, "\"a\""), [1.0, 3.0, 4.0, 5.0]);
+    let b = values(&storage, "\"b\"");
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert!(is_stale_nan(b[1]));
+    assert!(series_of(&storage, "node").iter().all(|(l, _)| !l.contains("new_")));
 }
 
 /// Every series of the target as (labels, values), sorted by labels.

@@ -251,6 +251,11 @@ impl LoopMetrics {
         self.shared.sample_duplicate.inc();
     }
 
+    /// A loop flushed its series cache after failed scrapes had grown it.
+    pub fn cache_flush_forced(&self) {
+        self.shared.cache_flush_forced.inc();
+    }
+
     /// The storage refused a sample with `err`.
     pub fn append_refused(&self, err: &StorageError) {
         match err {
