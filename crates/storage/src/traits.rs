@@ -41,7 +41,10 @@ pub trait Appender: Send {
         }
     }
 
-    /// Makes every sample of the batch durable and visible, or none of them.
+    /// Makes the batch durable and visible as one unit: on `Ok` every sample kept is, on `Err`
+    /// none is. As Prometheus' head, a storage may drop at commit the samples that other
+    /// commits since their append made out of order or duplicate (counting them as refused)
+    /// and keep the rest.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
 
     /// Discards the batch.
