@@ -850,7 +850,8 @@ impl Db {
             head.note_times(lo, hi);
         }
         let metrics = &inner.metrics;
-        metrics.samples_appended.fetch_add(in_order, Ordering::Relaxed);
+        // As Prometheus: every sample applied, out-of-order ones included.
+        metrics.samples_appended.fetch_add(in_order + out_of_order, Ordering::Relaxed);
         if out_of_order > 0 {
             metrics.ooo_samples_appended.fetch_add(out_of_order, Ordering::Relaxed);
         }

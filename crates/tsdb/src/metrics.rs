@@ -91,7 +91,8 @@ pub(crate) struct Metrics {
     pub replay_nanos: AtomicU64,
     /// The WAL segment written to, as last seen.
     pub wal_segment: AtomicU64,
-    /// Samples committed in order, and out of order (inside the out-of-order window).
+    /// Samples committed (in order and out of order, as Prometheus counts them), and those of
+    /// them committed out of order (inside the out-of-order window).
     pub samples_appended: AtomicU64,
     pub ooo_samples_appended: AtomicU64,
     /// Samples refused at append: out of order, before the head's lower bound (no
