@@ -59,6 +59,9 @@ pub(crate) struct Scratch {
     enc: DenseEncoder,
     series_rec: Vec<u8>,
     samples_rec: Vec<u8>,
+    /// The head's newest time when the batch began: the out-of-order window reaches back from
+    /// it at append and again at commit, as Prometheus' `headAppender.headMaxt`.
+    head_max: i64,
 }
 
 impl Scratch {
@@ -182,6 +185,7 @@ impl Appendable for Db {
     fn appender(&self) -> Box<dyn Appender> {
         let expect = self.inner.batch_hint.load(Ordering::Relaxed).min(SCRATCH_MAX_SAMPLES);
         let mut scratch = self.inner.scratch.lock().pop().unwrap_or_default();
+        scratch.head_max = self.inner.head.max_time();
         let mut pending = std::mem::take(&mut scratch.pending);
         pending.reserve(expect);
         let mut slots = std::mem::take(&mut scratch.slots);
@@ -222,8 +226,9 @@ impl DbAppender {
     /// another (the first one stays); nothing is stored twice for one time.
     fn place(&mut self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
         let head = &self.db.inner.head;
-        let place =
-            s.place(self.lasts.get(r, &self.pending), t, v, head.min_valid(), head.ooo_window)?;
+        let head_max = self.scratch.as_ref().map_or(i64::MIN, |sc| sc.head_max);
+        let last = self.lasts.get(r, &self.pending);
+        let place = s.place(last, t, v, head.min_valid(), head.ooo_window, head_max)?;
         if place != Placement::OutOfOrder {
             // In order: newer than anything pending; the newest pending time: `lasts`.
             return Ok(place);
@@ -505,7 +510,12 @@ impl<'a> Held<'_, 'a> {
     /// and counted, as Prometheus' commit does) and the rest of the batch goes on. `false`: a
     /// series was removed from the head since it was looked up (every lock is released; the
     /// caller moves its samples). No head-wide lock may be taken while the locks are held.
-    fn lock_and_place(&mut self, head: &Head, min_valid: i64, new_series: &mut Vec<u32>) -> bool {
+    fn lock_and_place(
+        &mut self,
+        head: &Head,
+        (min_valid, head_max): (i64, i64),
+        new_series: &mut Vec<u32>,
+    ) -> bool {
         self.accepted_at = None;
         self.refused = Refused::default();
         let pending = self.pending;
@@ -553,7 +563,7 @@ impl<'a> Held<'_, 'a> {
                     return false;
                 }
                 // The series' first sample in the batch: only stored data to meet.
-                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window);
+                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window, head_max);
                 let code = self.mark_of(i, place);
                 self.marks[i] |= code;
                 if !s.logged {
@@ -572,7 +582,7 @@ impl<'a> Held<'_, 'a> {
                 // Not an owner: nothing to release for this sample.
                 self.marks.push(0);
                 let owner = rep.owner as usize;
-                let mut place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window);
+                let mut place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window, head_max);
                 if place == Ok(Placement::InOrder) {
                     rep.last = Some((p.t, p.v));
                 }
@@ -768,6 +778,7 @@ unsafe fn move_from_dead(head: &Head, pending: &mut [Pending]) {
 impl Db {
     /// Commits a batch whose appender (holding the pin of `pending`'s series) is alive.
     fn commit(&self, scratch: &mut Scratch) -> Result<(), StorageError> {
+        let head_max = scratch.head_max;
         let Scratch { pending, marks, new_series, enc, series_rec, samples_rec, .. } = scratch;
         if pending.is_empty() {
             return Ok(());
@@ -791,7 +802,7 @@ impl Db {
                 released: 0,
                 _pin: std::marker::PhantomData,
             };
-            if held.lock_and_place(head, min_valid, new_series) {
+            if held.lock_and_place(head, (min_valid, head_max), new_series) {
                 break held;
             }
             drop(held);

@@ -626,7 +626,7 @@ fn append_grouped(
                 }
                 continue;
             }
-            match s.place(None, t, v, min_valid, ooo_window) {
+            match s.place(None, t, v, min_valid, ooo_window, i64::MIN) {
                 Ok(Placement::InOrder) => {
                     s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr)));
                     presize_new_chunk(s);

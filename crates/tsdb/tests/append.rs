@@ -448,6 +448,41 @@ fn a_sample_at_the_time_of_one_pending_in_its_batch_is_a_duplicate_of_it() {
 }
 
 #[test]
+fn the_out_of_order_window_reaches_back_from_the_heads_newest_time_when_the_batch_began() {
+    // As Prometheus 2.42's `appendable`: `t >= headMaxt - window`, with `headMaxt` taken when
+    // the appender was created, whatever the series' own newest sample.
+    let dir = tempfile::tempdir().unwrap();
+    let window = 5 * 60_000;
+    let db =
+        Db::open(dir.path(), Options { out_of_order_time_window_ms: window, ..opts() }).unwrap();
+    let (ahead, behind) = (lbl("ahead", "w"), lbl("behind", "w"));
+    let mut app = db.appender();
+    app.append(0, &behind, 5 * 60_000, 1.0).unwrap();
+    app.append(0, &ahead, 20 * 60_000, 1.0).unwrap();
+    app.commit().unwrap();
+    let mut app = db.appender();
+    // Four minutes before `behind`'s newest sample, but more than the window before the head's.
+    assert_eq!(app.append(0, &behind, 60_000, 2.0).unwrap_err(), StorageError::TooOldSample);
+    // Newer than `behind`'s newest: in order, whatever the window.
+    app.append(0, &behind, 6 * 60_000, 3.0).unwrap();
+    // Inside the window from the head's newest time.
+    app.append(0, &ahead, 16 * 60_000, 4.0).unwrap();
+    // A sample newer than the head's newest does not move the batch's window.
+    app.append(0, &ahead, 30 * 60_000, 5.0).unwrap();
+    app.append(0, &ahead, 17 * 60_000, 6.0).unwrap();
+    assert_eq!(app.append(0, &ahead, 14 * 60_000, 7.0).unwrap_err(), StorageError::TooOldSample);
+    app.commit().unwrap();
+    let ts = |l: &Labels| samples(&db, l).iter().map(|s| (s.t, s.v)).collect::<Vec<_>>();
+    assert_eq!(ts(&behind), [(5 * 60_000, 1.0), (6 * 60_000, 3.0)]);
+    assert_eq!(
+        ts(&ahead),
+        [(16 * 60_000, 4.0), (17 * 60_000, 6.0), (20 * 60_000, 1.0), (30 * 60_000, 5.0)]
+    );
+    let m = db.metrics();
+    assert_eq!((m.too_old_samples_total, m.head_out_of_order_samples_appended_total), (2, 2));
+}
+
+#[test]
 fn a_commit_drops_the_samples_data_committed_since_their_append_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let opts = || Options { out_of_order_time_window_ms: 0, ..Options::default() };

@@ -135,7 +135,9 @@ impl MemSeries {
 
     /// Decides where `(t, v)` goes given the newest sample `last` (which may be a pending one
     /// from the same batch). `min_valid` is the oldest time the head accepts; `ooo_window` 0
-    /// disables out-of-order ingestion.
+    /// disables out-of-order ingestion. The window reaches back from `head_max`, the head's
+    /// newest time when the batch began, as in Prometheus (`i64::MIN`: from the series' own
+    /// newest sample, for an empty head and for replay).
     pub fn place(
         &self,
         last: Option<(i64, f64)>,
@@ -143,6 +145,7 @@ impl MemSeries {
         v: f64,
         min_valid: i64,
         ooo_window: i64,
+        head_max: i64,
     ) -> Result<Placement, StorageError> {
         let last = last.or(self.last());
         match last {
@@ -170,7 +173,8 @@ impl MemSeries {
                 if ooo_window <= 0 {
                     return Err(StorageError::OutOfOrderSample);
                 }
-                if t < lt.saturating_sub(ooo_window) || t < min_valid {
+                let reference = if head_max == i64::MIN { lt } else { head_max };
+                if t < reference.saturating_sub(ooo_window) || t < min_valid {
                     return Err(StorageError::TooOldSample);
                 }
                 if let Some(existing) = self.sample_at(t) {
@@ -446,13 +450,22 @@ mod tests {
     fn placement_rules() {
         let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
         s.append(100, 1.0, 7_200_000, None);
-        assert_eq!(s.place(None, 100, 1.0, 0, 0), Ok(Placement::Duplicate));
-        assert_eq!(s.place(None, 100, 2.0, 0, 0), Err(StorageError::DuplicateSampleForTimestamp));
-        assert_eq!(s.place(None, 50, 2.0, 0, 0), Err(StorageError::OutOfOrderSample));
-        assert_eq!(s.place(None, 50, 2.0, 0, 100), Ok(Placement::OutOfOrder));
-        assert_eq!(s.place(None, -50, 2.0, 0, 100), Err(StorageError::TooOldSample));
-        assert_eq!(s.place(Some((200, 1.0)), 150, 1.0, 0, 0), Err(StorageError::OutOfOrderSample));
-        assert_eq!(s.place(None, 150, 1.0, 200, 0), Err(StorageError::OutOfBounds));
+        assert_eq!(s.place(None, 100, 1.0, 0, 0, i64::MIN), Ok(Placement::Duplicate));
+        assert_eq!(
+            s.place(None, 100, 2.0, 0, 0, i64::MIN),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+        assert_eq!(s.place(None, 50, 2.0, 0, 0, i64::MIN), Err(StorageError::OutOfOrderSample));
+        assert_eq!(s.place(None, 50, 2.0, 0, 100, i64::MIN), Ok(Placement::OutOfOrder));
+        assert_eq!(s.place(None, -50, 2.0, 0, 100, i64::MIN), Err(StorageError::TooOldSample));
+        assert_eq!(
+            s.place(Some((200, 1.0)), 150, 1.0, 0, 0, i64::MIN),
+            Err(StorageError::OutOfOrderSample)
+        );
+        assert_eq!(s.place(None, 150, 1.0, 200, 0, i64::MIN), Err(StorageError::OutOfBounds));
+        // The window reaches back from the head's newest time, not the series' own.
+        assert_eq!(s.place(None, 50, 2.0, 0, 100, 300), Err(StorageError::TooOldSample));
+        assert_eq!(s.place(None, 50, 2.0, 0, 250, 300), Ok(Placement::OutOfOrder));
     }
 
     #[test]
@@ -461,9 +474,9 @@ mod tests {
         assert_eq!(s.last(), None);
         s.append(i64::MIN, 1.0, 7_200_000, None);
         assert_eq!(s.last(), Some((i64::MIN, 1.0)));
-        assert_eq!(s.place(None, i64::MIN, 1.0, i64::MIN, 0), Ok(Placement::Duplicate));
+        assert_eq!(s.place(None, i64::MIN, 1.0, i64::MIN, 0, i64::MIN), Ok(Placement::Duplicate));
         assert_eq!(
-            s.place(None, i64::MIN, 2.0, i64::MIN, 0),
+            s.place(None, i64::MIN, 2.0, i64::MIN, 0, i64::MIN),
             Err(StorageError::DuplicateSampleForTimestamp)
         );
         s.set_last(None);
