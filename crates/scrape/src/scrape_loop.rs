@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Clock;
 use crate::labels::{mutate_report_labels, mutate_sample_labels, verify_label_limits};
 use crate::metadata::MetadataLines;
-use crate::series_cache::SeriesCache;
+use crate::series_cache::{Entry, SeriesCache};
 use crate::target::{Health, Target};
 
 /// Limits of one scrape config; 0 means unlimited.
@@ -521,14 +521,9 @@ impl ScrapeLoop {
     fn end_scrape(&mut self, format: Format) {
         self.cache.commit_order(format);
         let iter = self.iter;
-        let (label_refs, shared) = (&mut self.label_refs, &mut self.shared);
-        self.cache.retain(|e| {
+        self.retain_cached(|e| {
             e.in_prev = e.cur_iter == iter;
-            let keep = iter - e.last_iter <= 2;
-            if !keep && let Some(l) = &e.labels {
-                release_label_ref(label_refs, shared, l);
-            }
-            keep
+            iter - e.last_iter <= 2
         });
         self.successful_len = self.cache.len();
     }
@@ -543,14 +538,20 @@ impl ScrapeLoop {
         }
         self.metrics.cache_flush_forced();
         let iter = self.iter;
+        // Series the last successful scrape wrote stay for their staleness markers.
+        self.retain_cached(|e| e.last_iter == iter || e.in_prev);
+    }
+
+    /// Keeps the cache entries `keep` returns true for; the label sets of the others are
+    /// released from the shared-label counts.
+    fn retain_cached(&mut self, mut keep: impl FnMut(&mut Entry) -> bool) {
         let (label_refs, shared) = (&mut self.label_refs, &mut self.shared);
         self.cache.retain(|e| {
-            // Series the last successful scrape wrote stay for their staleness markers.
-            let keep = e.last_iter == iter || e.in_prev;
-            if !keep && let Some(l) = &e.labels {
+            let kept = keep(e);
+            if !kept && let Some(l) = &e.labels {
                 release_label_ref(label_refs, shared, l);
             }
-            keep
+            kept
         });
     }
 
