@@ -16,14 +16,16 @@ use std::sync::Arc;
 use common::{Discard, thread_cpu};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
-use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use scrape::scrape_loop::{LoopOptions, ScrapeLoop};
 use scrape::target::Target;
-use scrape::{Clock, SystemClock};
 use storage::{Appendable, MemStorage};
 
 #[allow(dead_code)]
 #[path = "../../loadgen/src/body.rs"]
 mod body;
+#[allow(dead_code, clippy::unwrap_used)]
+#[path = "../tests/common/looping.rs"]
+mod looping;
 
 const BODY: &[u8] = include_bytes!("../../textparse/tests/fixtures/node_exporter.txt");
 const CT: &str = "text/plain; version=0.0.4";
@@ -31,18 +33,9 @@ const CT: &str = "text/plain; version=0.0.4";
 fn scrape_loop(app: Arc<dyn Appendable>, instance: &str) -> ScrapeLoop {
     let labels = Labels::new([("__address__", instance), ("instance", instance), ("job", "node")]);
     let target = Target::new(labels, Labels::empty(), &Default::default());
-    let opts = LoopOptions {
-        interval: std::time::Duration::from_secs(15),
-        timeout: std::time::Duration::from_secs(10),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits: Limits::default(),
-        http: Default::default(),
-        compression: true,
-    };
-    let client = reqwest::Client::new();
-    ScrapeLoop::new(target, Arc::new(opts), client, app, Arc::new(SystemClock) as Arc<dyn Clock>)
+    let opts =
+        LoopOptions { compression: true, ..looping::options(std::time::Duration::from_secs(10)) };
+    looping::scrape_loop(target, opts, app)
 }
 
 fn node_exporter(c: &mut Criterion) {

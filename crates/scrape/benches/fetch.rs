@@ -14,14 +14,16 @@ use std::sync::Arc;
 use common::{Discard, thread_cpu};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
-use scrape::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use scrape::scrape_loop::{LoopOptions, ScrapeLoop};
 use scrape::target::Target;
-use scrape::{Clock, SystemClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[allow(dead_code)]
 #[path = "../../loadgen/src/body.rs"]
 mod body;
+#[allow(dead_code)]
+#[path = "../tests/common/looping.rs"]
+mod looping;
 
 const TARGETS: usize = 20;
 const SERIES: usize = 1000;
@@ -95,22 +97,9 @@ fn scrape_loop(addr: std::net::SocketAddr, i: usize) -> ScrapeLoop {
     let target = Target::new(labels, Labels::empty(), &Default::default());
     let opts = LoopOptions {
         interval: std::time::Duration::from_secs(1),
-        timeout: std::time::Duration::from_secs(10),
-        honor_labels: false,
-        honor_timestamps: true,
-        metric_relabel: Vec::new(),
-        limits: Limits::default(),
-        http: Default::default(),
-        compression: false,
+        ..looping::options(std::time::Duration::from_secs(10))
     };
-    let client = scrape::http_client::build(&opts.http, false).unwrap();
-    ScrapeLoop::new(
-        target,
-        Arc::new(opts),
-        client,
-        Arc::new(Discard),
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    )
+    looping::scrape_loop(target, opts, Arc::new(Discard))
 }
 
 fn fetch(c: &mut Criterion) {

@@ -91,6 +91,18 @@ async fn dns_server(srv_port: u16) -> std::net::SocketAddr {
     addr
 }
 
+/// A scrape manager whose DNS discovery asks `dns` only.
+fn manager(dns: std::net::SocketAddr) -> Manager {
+    let opts = ManagerOptions {
+        discovery: DiscoveryOptions {
+            file_poll_interval: Duration::from_secs(1),
+            dns_servers: Some(vec![dns]),
+        },
+        ..ManagerOptions::default()
+    };
+    Manager::new(Arc::new(MemStorage::new()), opts)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_and_srv_records_become_targets() {
     let dns = dns_server(9100).await;
@@ -105,14 +117,7 @@ scrape_configs:
   - {target_label: __address__, replacement: '127.0.0.1:1'}
 ";
     // The SRV targets' names are never resolved: relabeling points the scrapes at loopback.
-    let opts = ManagerOptions {
-        discovery: DiscoveryOptions {
-            file_poll_interval: Duration::from_secs(1),
-            dns_servers: Some(vec![dns]),
-        },
-        ..ManagerOptions::default()
-    };
-    let mgr = Manager::new(Arc::new(MemStorage::new()), opts);
+    let mgr = manager(dns);
     mgr.apply_config(&config::parse(yaml, "t").unwrap()).unwrap();
     wait_for(10, "dns targets", || mgr.targets().active.len() == 4).await;
     let t = mgr.targets();
@@ -143,14 +148,7 @@ scrape_configs:
   dns_sd_configs:
   - {names: [nodes.example.test, missing.example.test, broken.example.test], type: A, port: 1, refresh_interval: 1h}
 ";
-    let opts = ManagerOptions {
-        discovery: DiscoveryOptions {
-            file_poll_interval: Duration::from_secs(1),
-            dns_servers: Some(vec![dns]),
-        },
-        ..ManagerOptions::default()
-    };
-    let mgr = Manager::new(Arc::new(MemStorage::new()), opts);
+    let mgr = manager(dns);
     mgr.apply_config(&config::parse(yaml, "t").unwrap()).unwrap();
     wait_for(20, "one refresh", || mgr.metrics().sd.refresh.iter().any(|r| r.duration.count == 1))
         .await;
