@@ -11,7 +11,11 @@ pub mod rules;
 mod scrape;
 pub mod tsdb;
 
+use std::fmt::Write;
 use std::sync::Arc;
+
+use ::scrape::metrics::SummarySnapshot;
+use api::json::format_value_f as number;
 
 use crate::SelfMetrics;
 use crate::components::{Alerting, Storage};
@@ -19,6 +23,43 @@ use crate::components::{Alerting, Storage};
 /// Escapes a label value (backslash, double quote, newline).
 pub fn escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Writes `# HELP` and `# TYPE` of a family.
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A summary family with one series per label set (`label="value"` pairs, escaped), written
+/// only if there is one.
+fn summary_family(out: &mut String, name: &str, help: &str, series: &[(String, &SummarySnapshot)]) {
+    if series.is_empty() {
+        return;
+    }
+    header(out, name, "summary", help);
+    for (labels, s) in series {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (q, v) in &s.quantiles {
+            let _ =
+                writeln!(out, "{name}{{{labels}{sep}quantile=\"{}\"}} {}", number(*q), number(*v));
+        }
+        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ =
+            writeln!(out, "{name}_sum{braces} {}\n{name}_count{braces} {}", number(s.sum), s.count);
+    }
+}
+
+/// A family of one type with one series per label set, written only if there is one;
+/// counters get `_total` on their samples.
+fn family(out: &mut String, name: &str, kind: &str, help: &str, series: &[(String, f64)]) {
+    if series.is_empty() {
+        return;
+    }
+    header(out, name, kind, help);
+    let suffix = if kind == "counter" { "_total" } else { "" };
+    for (labels, v) in series {
+        let _ = writeln!(out, "{name}{suffix}{{{labels}}} {}", number(*v));
+    }
 }
 
 /// Adds the HTTP API's and the query engine's families to `/metrics`.

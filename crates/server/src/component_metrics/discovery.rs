@@ -8,8 +8,7 @@ use std::fmt::Write;
 
 use scrape::metrics::{SdSnapshot, SummarySnapshot};
 
-use super::escape;
-use super::scrape::{family, header, summary_family};
+use super::{escape, family, header, summary_family};
 
 /// Writes every service-discovery family in OpenMetrics text.
 pub fn render(s: &SdSnapshot, out: &mut String) {

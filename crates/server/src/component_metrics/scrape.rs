@@ -8,10 +8,9 @@
 
 use std::fmt::Write;
 
-use api::json::format_value_f as number;
 use scrape::metrics::{ScrapeSnapshot, SummarySnapshot};
 
-use super::escape;
+use super::{escape, family, header, summary_family};
 
 /// Counters without labels: family name (without `_total`), help, value.
 type Counter = (&'static str, &'static str, fn(&ScrapeSnapshot) -> u64);
@@ -79,54 +78,6 @@ const COUNTERS: &[Counter] = &[
         |s| s.exemplar_out_of_order_total,
     ),
 ];
-
-/// Writes `# HELP` and `# TYPE` of a family.
-pub(super) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// A summary family with one series per label set (`label="value"` pairs, escaped), written
-/// only if there is one.
-pub(super) fn summary_family(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    series: &[(String, &SummarySnapshot)],
-) {
-    if series.is_empty() {
-        return;
-    }
-    header(out, name, "summary", help);
-    for (labels, s) in series {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (q, v) in &s.quantiles {
-            let _ =
-                writeln!(out, "{name}{{{labels}{sep}quantile=\"{}\"}} {}", number(*q), number(*v));
-        }
-        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
-        let _ =
-            writeln!(out, "{name}_sum{braces} {}\n{name}_count{braces} {}", number(s.sum), s.count);
-    }
-}
-
-/// A family of one type with one series per label set, written only if there is one;
-/// counters get `_total` on their samples.
-pub(super) fn family(
-    out: &mut String,
-    name: &str,
-    kind: &str,
-    help: &str,
-    series: &[(String, f64)],
-) {
-    if series.is_empty() {
-        return;
-    }
-    header(out, name, kind, help);
-    let suffix = if kind == "counter" { "_total" } else { "" };
-    for (labels, v) in series {
-        let _ = writeln!(out, "{name}{suffix}{{{labels}}} {}", number(*v));
-    }
-}
 
 /// Writes every scrape family in OpenMetrics text.
 pub fn render(s: &ScrapeSnapshot, out: &mut String) {
