@@ -6,7 +6,9 @@
 #
 # Usage: bench/scenarios/ingestion.sh [--quick|--full] --out DIR   (contract: bench/lib.sh)
 # Env: LOADGEN_BIN (default $CARGO_TARGET_DIR/release/loadgen), SYSTEMS (default
-# "pharos prometheus victoriametrics"), INGESTION_STEPS to override the steps (see below).
+# "pharos prometheus victoriametrics"), INGESTION_STEPS to override the steps (see below),
+# INGESTION_WARMUP to set the seconds from ready to the window for every step (e.g. 130 at 1 s
+# scrapes measures after every series has cut its first chunk, about 121 s in).
 #
 # Each step is SERIES@INTERVAL: SERIES active series from targets of 1,000 series each.
 # For each system and step: start it with the config, wait WARMUP (every target scraped, every
@@ -56,6 +58,7 @@ window_for() {
 # warmup_for INTERVAL SERIES: seconds from ready to the start of the window.
 warmup_for() {
   local interval=$1 series=$2 w
+  if [ -n "${INGESTION_WARMUP:-}" ]; then echo "$INGESTION_WARMUP"; return; fi
   w=$((interval + 5))
   [ "$series" -ge 500000 ] && w=$((w + 30))
   echo "$w"
