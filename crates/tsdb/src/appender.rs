@@ -27,7 +27,10 @@ use storage::{Appendable, Appender, BatchSample, SeriesRef, StorageError};
 use crate::db::Db;
 use crate::encoding::Encbuf;
 use crate::head::series::NO_WAL_SEGMENT;
-use crate::head::{AppendPin, Head, MemSeries, MixHash, Placement, SeriesPtr, prefetch};
+use crate::head::{
+    AppendPin, Head, MemSeries, MixHash, Placement, SeriesPtr, prefetch, prefetch_series,
+    prefetch_write,
+};
 use crate::options::WalSync;
 use crate::wal::dense::{DenseEncoder, DenseSample};
 use crate::wal::record;
@@ -521,7 +524,7 @@ impl<'a> Held<'_, 'a> {
         let pending = self.pending;
         for (i, p) in pending.iter().enumerate() {
             if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
-                prefetch(q.series.as_ptr().cast());
+                prefetch_series(q.series.as_ptr());
             }
             // SAFETY: the appender's pin outlives the commit.
             let m = unsafe { p.series.get::<'a>() };
@@ -561,6 +564,13 @@ impl<'a> Held<'_, 'a> {
                 self.marks.push(OWNER);
                 if s.dead {
                     return false;
+                }
+                if let Some(o) = s.open.as_ref() {
+                    // The bytes `apply` will store to, owned by this core from now on: the
+                    // WAL's encoding and write in between give the loads time to finish.
+                    for line in o.chunk.write_lines() {
+                        prefetch_write(line);
+                    }
                 }
                 // The series' first sample in the batch: only stored data to meet.
                 let place = s.place(None, p.t, p.v, min_valid, head.ooo_window, head_max);
@@ -695,16 +705,16 @@ impl<'a> Held<'_, 'a> {
         let pending = self.pending;
         for (i, p) in pending.iter().enumerate() {
             if let Some(q) = pending.get(i + 2 * CHUNK_PREFETCH_AHEAD) {
-                prefetch(q.series.as_ptr().cast());
+                prefetch_series(q.series.as_ptr());
             }
             if let Some(q) = pending.get(i + CHUNK_PREFETCH_AHEAD) {
                 // SAFETY: locked by this commit (at that sample or before); only read here.
                 let ahead = unsafe { &*q.series.get::<'a>().data_ptr() };
                 if let Some(o) = ahead.open.as_ref() {
-                    // The end being written and the header holding the sample count.
-                    let b = o.chunk.bytes();
-                    prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
-                    prefetch(b.as_ptr());
+                    // Loaded at `lock_and_place` already, unless the WAL's work evicted them.
+                    for line in o.chunk.write_lines() {
+                        prefetch_write(line);
+                    }
                 }
             }
             let mark = self.marks[i];

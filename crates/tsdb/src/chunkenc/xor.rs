@@ -66,8 +66,22 @@ impl XorChunk {
     pub fn new() -> XorChunk {
         let mut stream = Vec::with_capacity(MIN_CAPACITY);
         stream.extend_from_slice(&[0, 0]);
+        XorChunk { stream, ..XorChunk::empty() }
+    }
+
+    /// Empties the chunk for a new run of samples, keeping its buffer (whose capacity the
+    /// next chunk of a series mostly needs again).
+    pub fn clear(&mut self) {
+        let stream = std::mem::take(&mut self.stream);
+        *self = XorChunk { stream, ..XorChunk::empty() };
+        self.stream.clear();
+        self.stream.extend_from_slice(&[0, 0]);
+    }
+
+    /// A chunk without samples over an unallocated buffer.
+    fn empty() -> XorChunk {
         XorChunk {
-            stream,
+            stream: Vec::new(),
             t: 0,
             v: 0.0,
             t_delta: 0,
@@ -85,6 +99,17 @@ impl XorChunk {
     /// The encoded chunk (header included).
     pub fn bytes(&self) -> &[u8] {
         &self.stream
+    }
+
+    /// The cache lines the next [`XorChunk::append`] stores to: the header holding the sample
+    /// count, the buffer's last byte (rewritten when partly filled) and the last byte a
+    /// fixed-size store from there covers. For prefetching only: the pointers may lie past the
+    /// buffer and must not be dereferenced.
+    #[inline]
+    pub fn write_lines(&self) -> [*const u8; 3] {
+        let p = self.stream.as_ptr();
+        let end = self.stream.len().saturating_sub(1);
+        [p, p.wrapping_add(end), p.wrapping_add(end + 8)]
     }
 
     /// Resumes appending to an encoded chunk (header included) without re-appending its

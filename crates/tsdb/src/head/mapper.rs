@@ -17,7 +17,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapMut};
 use parking_lot::Mutex;
 
 use crate::chunks::ChunkBytes;
@@ -42,12 +42,78 @@ const DROP_MARK: i64 = i64::MIN;
 /// Size of each head chunk file.
 pub const FILE_SIZE: u64 = 128 * 1024 * 1024;
 
+/// How far ahead of the write position the current file's blocks are allocated when chunks
+/// are written through its writable map.
+const ALLOCATE_STEP: u64 = 1 << 20;
+
 struct Current {
     seq: u32,
     file: File,
     map: Arc<Mmap>,
+    /// The file mapped for writing, while its blocks up to `allocated` are reserved on disk
+    /// (a store to a mapped page the file system cannot back kills the process with SIGBUS,
+    /// so only reserved blocks are written this way); `None`: written with `pwrite`.
+    wmap: Option<MmapMut>,
+    allocated: u64,
     pos: u64,
     maxt: i64,
+}
+
+impl Current {
+    /// Writes `parts` (`len` bytes in all) at the write position: a copy into the writable
+    /// map when the blocks can be reserved, else one `pwrite`.
+    fn put(&mut self, parts: &[&[u8]], len: u64) -> Option<()> {
+        let end = self.pos + len;
+        if self.wmap.is_some() && end > self.allocated {
+            let to = end.div_ceil(ALLOCATE_STEP).saturating_mul(ALLOCATE_STEP).min(FILE_SIZE);
+            if reserve(&self.file, self.allocated, to - self.allocated) {
+                self.allocated = to;
+            } else {
+                self.wmap = None;
+            }
+        }
+        match self.wmap.as_mut() {
+            Some(w) => {
+                let mut at = self.pos as usize;
+                for p in parts {
+                    w.get_mut(at..at + p.len())?.copy_from_slice(p);
+                    at += p.len();
+                }
+            }
+            None => {
+                let mut buf = Vec::with_capacity(len as usize);
+                for p in parts {
+                    buf.extend_from_slice(p);
+                }
+                self.file.write_all_at(&buf, self.pos).ok()?;
+            }
+        }
+        Some(())
+    }
+}
+
+/// Reserves the blocks of `len` bytes of `file` from `offset` (`fallocate`), so that stores
+/// to them through a shared map cannot fail for want of space. False if the file system
+/// cannot (full, or no `fallocate`).
+fn reserve(file: &File, offset: u64, len: u64) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        unsafe extern "C" {
+            fn fallocate(fd: i32, mode: i32, offset: i64, len: i64) -> i32;
+        }
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return false;
+        };
+        // SAFETY: a plain system call on a file descriptor `file` keeps open; mode 0 only
+        // allocates blocks (reading as zeros) within the file's size.
+        unsafe { fallocate(file.as_raw_fd(), 0, offset, len) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len);
+        false
+    }
 }
 
 #[derive(Default)]
@@ -121,7 +187,9 @@ impl ChunkMapper {
         // SAFETY: the file is private to this process; bytes are written once, before the
         // range holding them is handed out, and never changed afterwards.
         let map = unsafe { Mmap::map(&file) }.ok()?;
-        Some(Current { seq, file, map: Arc::new(map), pos: 0, maxt: i64::MIN })
+        // SAFETY: as above; this map is only written beyond the entries handed out.
+        let wmap = unsafe { MmapMut::map_mut(&file) }.ok();
+        Some(Current { seq, file, map: Arc::new(map), wmap, allocated: 0, pos: 0, maxt: i64::MIN })
     }
 
     /// Writes series `r`'s chunk (whose last sample is `(maxt, last_v)`) and returns its
@@ -134,17 +202,23 @@ impl ChunkMapper {
         last_v: f64,
         data: &[u8],
     ) -> Option<ChunkBytes> {
-        let mut e = Encbuf::new();
-        e.put_be64(r);
-        e.put_be64(mint as u64);
-        e.put_be64(maxt as u64);
-        e.put_be64(last_v.to_bits());
-        e.put_uvarint(data.len() as u64);
-        let start = e.len();
-        e.put_bytes(data);
-        let crc = crc32(&e.b);
-        e.put_be32(crc);
-        let need = e.len() as u64;
+        // The entry's head, then the data, then the CRC of both, written in one go.
+        let mut head = [0u8; ENTRY_HEAD + 10];
+        for (i, x) in [r, mint as u64, maxt as u64, last_v.to_bits()].into_iter().enumerate() {
+            head[i * 8..i * 8 + 8].copy_from_slice(&x.to_be_bytes());
+        }
+        let mut start = ENTRY_HEAD;
+        let mut len = data.len() as u64;
+        while len >= 0x80 {
+            head[start] = (len as u8) | 0x80;
+            len >>= 7;
+            start += 1;
+        }
+        head[start] = len as u8;
+        start += 1;
+        let head = &head[..start];
+        let crc = crc32c::crc32c_append(crc32(head), data).to_be_bytes();
+        let need = (start + data.len() + crc.len()) as u64;
         if need > FILE_SIZE {
             return None;
         }
@@ -159,7 +233,7 @@ impl ChunkMapper {
             st.cur = Some(self.open_file(seq)?);
         }
         let cur = st.cur.as_mut()?;
-        cur.file.write_all_at(&e.b, cur.pos).ok()?;
+        cur.put(&[head, data, &crc], need)?;
         let off = cur.pos as usize + start;
         cur.pos += need;
         cur.maxt = cur.maxt.max(maxt);
@@ -195,7 +269,7 @@ impl ChunkMapper {
             st.cur = self.open_file(seq);
         }
         if let Some(cur) = st.cur.as_mut()
-            && cur.file.write_all_at(&e.b, cur.pos).is_ok()
+            && cur.put(&[&e.b], e.len() as u64).is_some()
         {
             cur.pos += e.len() as u64;
             cur.maxt = cur.maxt.max(horizon);
@@ -264,6 +338,32 @@ mod tests {
         let b = m.write(7, 3, 4, 1.5, b"world!").unwrap();
         assert_eq!(a.as_ref(), b"hello");
         assert_eq!(b.as_ref(), b"world!");
+    }
+
+    #[test]
+    fn chunks_written_past_each_reserved_step_come_back_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hc");
+        let data = |r: u64| vec![(r % 251) as u8; 200 + (r % 300) as usize];
+        let mut wrote = 0u64;
+        {
+            let m = ChunkMapper::new(&path);
+            let mut r = 1;
+            while wrote < 3 * ALLOCATE_STEP + 1000 {
+                let d = data(r);
+                let got = m.write(r, r as i64, r as i64 + 1, r as f64, &d).unwrap();
+                assert_eq!(got.as_ref(), d.as_slice());
+                wrote += d.len() as u64;
+                r += 1;
+            }
+        }
+        let (_, found) = ChunkMapper::open(&path);
+        assert_eq!(found.iter().map(|c| c.data.as_ref().len() as u64).sum::<u64>(), wrote);
+        for (i, c) in found.iter().enumerate() {
+            let r = i as u64 + 1;
+            assert_eq!((c.r, c.mint, c.maxt, c.last_v), (r, r as i64, r as i64 + 1, r as f64));
+            assert_eq!(c.data.as_ref(), data(r).as_slice());
+        }
     }
 
     #[test]
