@@ -38,7 +38,7 @@ pub struct DenseSample {
 /// The smallest scale at which both `v` and `base` are exact decimals, with the delta.
 #[inline]
 fn decimal_delta(v: f64, base: f64) -> Option<(u32, i64)> {
-    (0..=MAX_SCALE).find_map(|k| {
+    let at = |k: u32| {
         // A cheap necessary condition first: most scales of most values fail it, and the
         // exact test below costs divisions.
         let p = pow10(k);
@@ -50,7 +50,35 @@ fn decimal_delta(v: f64, base: f64) -> Option<(u32, i64)> {
         // The decoder recomputes the base's units the same way, so this round-trips.
         let back = (mb.checked_add(d)? as f64) / pow10(k);
         (back.to_bits() == v.to_bits()).then_some((k, d))
-    })
+    };
+    // Integers and hundredths (counters, cents, percentages) are found in the first scales;
+    // past them, one test tells whether any scale can hold both values.
+    if let Some(found) = (0..=2).find_map(at) {
+        return Some(found);
+    }
+    if !maybe_decimal(v) || !maybe_decimal(base) {
+        return None;
+    }
+    (3..=MAX_SCALE).find_map(at)
+}
+
+/// False when `v` is an exact decimal at no scale up to [`MAX_SCALE`] (one test instead of
+/// up to ten for the values that are not: most floats that are not short decimals).
+/// If `v` is the double nearest `m / 10^k`, then for every `K >= k`, `v * 10^K` is the
+/// integer `m * 10^(K-k)` times (1 + e) with |e| below 2^-51 (two roundings, 10^K exact),
+/// which [`near_integer`] accepts. `K` is the largest scale at which `|v| * 10^K` stays below 2^53:
+/// at larger scales the exact test fails too (the product only grows).
+#[inline(always)]
+fn maybe_decimal(v: f64) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let a = v.abs();
+    let mut k = MAX_SCALE;
+    let mut x = a * pow10(k);
+    while x >= EXACT && k > 0 {
+        k -= 1;
+        x = a * pow10(k);
+    }
+    near_integer(x)
 }
 
 /// False when `x` (a value times 10^k) is too far from an integer for the value to be an
@@ -536,6 +564,19 @@ mod tests {
     /// divisions, random bit patterns.
     fn value_cases() -> Vec<f64> {
         let mut out = vec![0.0, -0.0, f64::NAN, f64::INFINITY, 1e-300, 4503599627370495.5];
+        // Decimals of every scale around 2^53 / 10^k and 2^52 / 10^k, where the scales that
+        // can be exact change.
+        for k in 0..=MAX_SCALE + 1 {
+            for top in [1u64 << 53, 1 << 52] {
+                for j in 0..=MAX_SCALE {
+                    let units = (top as f64 / pow10(k) * pow10(j)) as i64;
+                    for d in -12..=12 {
+                        let m = units.saturating_add(d);
+                        out.extend([m as f64 / pow10(j), -(m as f64) / pow10(j)]);
+                    }
+                }
+            }
+        }
         for i in 0..20_000u64 {
             let z = mix(i);
             let k = (z % 12) as i32;
