@@ -10,19 +10,22 @@ use std::io::Read as _;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::http1_body::{Dechunker, read_more};
+use crate::http1_body::{Dechunker, LowWater, read_more};
 
 /// Bytes a response head may take before the scrape fails.
 const MAX_HEAD: usize = 64 << 10;
-/// Bytes asked of the socket while the head is incomplete: little of the body comes along, so
-/// little is moved when the head is cut off.
-const HEAD_READ: usize = 1024;
+/// The least room a socket read for the response head is given.
+const HEAD_READ: usize = 4096;
+/// The most a buffer is presized for a response, from the last one's length or the
+/// `Content-Length` of this one.
+const MAX_PRESIZE: usize = 16 << 20;
 
 /// What a fetch brought.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Fetched {
-    /// Status 200: the body is in the buffer; the response's content type.
-    Ok(String),
+    /// Status 200: the body is in the buffer from the given offset on (the response head is
+    /// in front of it); the response's content type.
+    Ok(String, usize),
     /// A redirect to follow: the loop repeats the scrape with the redirect-following client.
     Redirect,
 }
@@ -38,8 +41,12 @@ pub(crate) struct Conn {
     /// Whether a 3xx response is followed (through reqwest) or is an error.
     follow_redirects: bool,
     stream: Option<TcpStream>,
-    /// The response head being read, and scratch space for compressed or chunked bodies.
+    /// The request being written, and the compressed body being read.
     scratch: Vec<u8>,
+    /// The length of the last response read into the body buffer (head and body, 0 for a
+    /// compressed one): the next one is read into a buffer at least that large, so that one
+    /// socket read can take all of it.
+    last_len: usize,
 }
 
 impl Conn {
@@ -79,11 +86,13 @@ impl Conn {
             follow_redirects,
             stream: None,
             scratch: Vec::new(),
+            last_len: 0,
         })
     }
 
-    /// Sends the request (with `authorization` if any) and reads a 200 response's body into
-    /// `body` (empty on entry), decoded from chunked and gzip transfer; `limit` (0: none) caps
+    /// Sends the request (with `authorization` if any) and reads a 200 response into `body`
+    /// (its contents on entry are dropped), the body decoded from chunked and gzip transfer
+    /// and starting at the offset [`Fetched::Ok`] gives; `limit` (0: none) caps
     /// the decoded body. A kept-alive connection the server has closed meanwhile is replaced
     /// once. On any error the connection is dropped.
     pub(crate) async fn fetch(
@@ -95,10 +104,7 @@ impl Conn {
         let reused = self.stream.is_some();
         let r = self.exchange(authorization, body, limit).await;
         let r = match r {
-            Err(Failure::Closed) if reused => {
-                body.clear();
-                self.exchange(authorization, body, limit).await
-            }
+            Err(Failure::Closed) if reused => self.exchange(authorization, body, limit).await,
             r => r,
         };
         r.map_err(|e| {
@@ -148,30 +154,36 @@ impl Conn {
         Ok(resp.fetched)
     }
 
-    /// Reads the head, then the body as the head says.
+    /// Reads the head, then the body as the head says, both into `body`: the head is read
+    /// together with the start of the body (one socket read takes the whole response when it
+    /// has arrived, the buffer being sized from the last response), and stays in front of it.
     async fn read_response(
         &mut self,
         stream: &mut TcpStream,
         body: &mut Vec<u8>,
         limit: u64,
     ) -> Result<Response, Failure> {
-        let head = &mut self.scratch;
-        head.clear();
+        body.clear();
+        // A little more than the last response: a read that fills the buffer leaves the
+        // socket's readiness set, and the next read would find nothing.
+        let expect = self.last_len + self.last_len / 32 + HEAD_READ;
+        crate::buffers::reserve_empty(body, expect.min(MAX_PRESIZE));
         let parsed = loop {
-            let n = read_more(stream, head, HEAD_READ)
+            let room = (body.capacity() - body.len()).max(HEAD_READ);
+            let n = read_more(stream, body, room)
                 .await
                 .map_err(|e| Failure::Transport(format!("reading response: {e}")))?;
             if n == 0 {
-                return Err(if head.is_empty() {
+                return Err(if body.is_empty() {
                     Failure::Closed
                 } else {
                     Failure::Transport("unexpected EOF in the response head".to_string())
                 });
             }
-            if let Some(h) = Head::parse(head)? {
+            if let Some(h) = Head::parse(body)? {
                 break h;
             }
-            if head.len() > MAX_HEAD {
+            if body.len() > MAX_HEAD {
                 return Err(Failure::Transport("response head too large".to_string()));
             }
         };
@@ -188,31 +200,32 @@ impl Conn {
                 parsed.status
             )));
         }
-        // What came after the head starts the body.
-        let rest = head.len() - parsed.len;
         let framing = parsed.framing;
-        let raw: &mut Vec<u8> = if parsed.gzip {
-            head.copy_within(parsed.len.., 0);
-            head.truncate(rest);
-            head
+        let complete = if parsed.gzip {
+            // The compressed bytes go to the scratch buffer, decoded from there into `body`.
+            let raw = &mut self.scratch;
+            raw.clear();
+            raw.extend_from_slice(&body[parsed.len..]);
+            body.clear();
+            let complete = read_body(stream, raw, 0, framing, 0).await?;
+            gunzip(raw, body, limit)?;
+            self.last_len = 0;
+            (complete, 0)
         } else {
             if let Framing::Length(n) = framing {
                 if limit > 0 && n > limit {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }
-                crate::buffers::reserve_empty(body, n.min(16 << 20) as usize);
+                let have = (body.len() - parsed.len) as u64;
+                body.reserve_exact(n.saturating_sub(have).min(MAX_PRESIZE as u64) as usize);
             }
-            body.extend_from_slice(&head[parsed.len..]);
-            body
+            let complete = read_body(stream, body, parsed.len, framing, limit).await?;
+            self.last_len = body.len();
+            (complete, parsed.len)
         };
-        let raw_limit = if parsed.gzip { 0 } else { limit };
-        let complete = read_body(stream, raw, framing, raw_limit).await?;
-        if parsed.gzip {
-            gunzip(&self.scratch, body, limit)?;
-        }
         Ok(Response {
-            fetched: Fetched::Ok(parsed.content_type),
-            keep_alive: parsed.keep_alive && complete,
+            fetched: Fetched::Ok(parsed.content_type, complete.1),
+            keep_alive: parsed.keep_alive && complete.0,
         })
     }
 }
@@ -303,12 +316,14 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
-/// Reads the rest of a body framed as `framing` onto `raw` (which holds its start), decoding
-/// chunked transfer in place. `limit` (0: none) caps the bytes kept. Returns whether the
-/// connection is left at a message boundary (it is not after a body read until close).
+/// Reads the rest of a body framed as `framing` onto `raw`, whose bytes from `from` on are
+/// its start, decoding chunked transfer in place. `limit` (0: none) caps the bytes kept.
+/// Returns whether the connection is left at a message boundary (it is not after a body read
+/// until close).
 async fn read_body(
     stream: &mut TcpStream,
     raw: &mut Vec<u8>,
+    from: usize,
     framing: Framing,
     limit: u64,
 ) -> Result<bool, Failure> {
@@ -319,22 +334,26 @@ async fn read_body(
         Framing::Length(n) => {
             let n =
                 usize::try_from(n).map_err(|_| Failure::Transport("body too large".to_string()))?;
-            if raw.len() > n {
+            if raw.len() - from > n {
                 return Err(Failure::Transport("malformed HTTP response: excess data".to_string()));
             }
-            while raw.len() < n {
-                if read_more(stream, raw, n - raw.len()).await.map_err(io)? == 0 {
+            let mut low = LowWater::new();
+            while raw.len() - from < n {
+                let want = n - (raw.len() - from);
+                low.set(stream, want);
+                if read_more(stream, raw, want).await.map_err(io)? == 0 {
                     return Err(eof());
                 }
             }
-            if over(raw.len()) {
+            low.reset(stream);
+            if over(raw.len() - from) {
                 return Err(Failure::Response("body size limit exceeded".to_string()));
             }
             Ok(true)
         }
         Framing::UntilClose => {
             while read_more(stream, raw, 64 << 10).await.map_err(io)? > 0 {
-                if over(raw.len()) {
+                if over(raw.len() - from) {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }
             }
@@ -343,18 +362,19 @@ async fn read_body(
         Framing::Chunked => {
             let mut d = Dechunker::new();
             loop {
-                let done =
-                    d.advance(raw).map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
+                let done = d
+                    .advance(&mut raw[from..])
+                    .map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
                 if over(d.decoded()) {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }
                 if done {
-                    if raw.len() > d.consumed() {
+                    if raw.len() - from > d.consumed() {
                         return Err(Failure::Transport(
                             "malformed HTTP response: excess data".into(),
                         ));
                     }
-                    raw.truncate(d.decoded());
+                    raw.truncate(from + d.decoded());
                     return Ok(true);
                 }
                 if read_more(stream, raw, 64 << 10).await.map_err(io)? == 0 {

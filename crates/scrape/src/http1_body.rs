@@ -1,5 +1,6 @@
 //! Reading an HTTP/1.1 response body for the direct scrape client: socket reads into a buffer's
-//! spare capacity, and chunked transfer decoding in place in that buffer.
+//! spare capacity, the socket's receive low-water mark while a body of known length arrives,
+//! and chunked transfer decoding in place in that buffer.
 
 use bytes::BufMut;
 use tokio::io::AsyncReadExt;
@@ -14,6 +15,62 @@ pub(crate) async fn read_more(
     buf.reserve(max);
     let mut limited = buf.limit(max);
     stream.read_buf(&mut limited).await
+}
+
+/// The most bytes the receive low-water mark waits for: a longer body wakes the reader
+/// before all of it has arrived.
+const MAX_LOW_WATER: usize = 1 << 20;
+
+/// The socket's receive low-water mark (`SO_RCVLOWAT`) while the rest of a body of known
+/// length is read: the socket is reported readable only once that many bytes have arrived (or
+/// the peer closed the connection), so a body that arrives in several segments wakes the
+/// scrape once rather than once per segment. Each read lowers the mark to what is still
+/// missing, never above it, so the reader cannot wait for bytes that will not come; the mark
+/// goes back to 1 before the connection serves the next response, whose length is unknown.
+/// A connection whose read fails or times out is dropped with its mark.
+#[derive(Debug)]
+pub(crate) struct LowWater {
+    mark: usize,
+}
+
+impl LowWater {
+    pub(crate) fn new() -> LowWater {
+        LowWater { mark: 1 }
+    }
+
+    /// Sets the mark to `want` bytes (at most [`MAX_LOW_WATER`]).
+    pub(crate) fn set(&mut self, stream: &TcpStream, want: usize) {
+        let want = want.clamp(1, MAX_LOW_WATER);
+        if want != self.mark && set_rcvlowat(stream, want) {
+            self.mark = want;
+        }
+    }
+
+    /// Sets the mark back to 1 byte.
+    pub(crate) fn reset(&mut self, stream: &TcpStream) {
+        if self.mark != 1 {
+            set_rcvlowat(stream, 1);
+            self.mark = 1;
+        }
+    }
+}
+
+/// Sets `SO_RCVLOWAT` on `stream`; false if the system refused.
+fn set_rcvlowat(stream: &TcpStream, bytes: usize) -> bool {
+    use std::os::fd::AsRawFd as _;
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: the descriptor is open for the borrow of `stream`, and the option value is a
+    // c_int that lives across the call, with its size passed along.
+    let r = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&raw const v).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    r == 0
 }
 
 /// Decodes a chunked body in place: the decoded bytes are moved to the front of the buffer as

@@ -100,6 +100,8 @@ pub struct ScrapeLoop {
     /// Cache entries after the last successful scrape (the yardstick of a forced flush).
     successful_len: usize,
     report_labels: Vec<(Labels, SeriesRef)>,
+    /// The target's labels without the `__` ones (those a scraped series gets), built once.
+    public_labels: Labels,
     /// An error that fails every scrape without fetching (target_limit exceeded).
     pub(crate) forced_error: Arc<Mutex<Option<String>>>,
     metadata: MetadataLines,
@@ -153,6 +155,7 @@ impl ScrapeLoop {
             iter: 0,
             successful_len: 0,
             report_labels,
+            public_labels: public,
             forced_error: Arc::new(Mutex::new(None)),
             metadata: MetadataLines::default(),
             metrics: crate::metrics::LoopMetrics::default(),
@@ -204,8 +207,8 @@ impl ScrapeLoop {
         }
         let mut app = self.appendable.appender();
         let staged = match fetched {
-            Ok(ct) => {
-                let staged = self.stage_scrape(app.as_mut(), &body, &ct, ts);
+            Ok((ct, from)) => {
+                let staged = self.stage_scrape(app.as_mut(), &body[from..], &ct, ts);
                 if staged.is_err() {
                     app.rollback();
                     app = self.appendable.appender();
@@ -255,15 +258,16 @@ impl ScrapeLoop {
         }
     }
 
-    /// Fetches the target into `body`; returns the response's content type.
-    async fn fetch(&mut self, body: &mut Vec<u8>) -> Result<String, String> {
+    /// Fetches the target into `body`; returns the response's content type and the offset in
+    /// `body` where the response body starts (the direct client leaves the head before it).
+    async fn fetch(&mut self, body: &mut Vec<u8>) -> Result<(String, usize), String> {
         let url = &self.target.url;
         let timeout = self.opts.timeout;
         if let Some(conn) = self.direct.as_mut() {
             let auth = crate::http_client::authorization(&self.opts.http)?;
             let limit = self.opts.limits.body_size_limit;
             match tokio::time::timeout(timeout, conn.fetch(auth.as_deref(), body, limit)).await {
-                Ok(Ok(crate::http1::Fetched::Ok(ct))) => return Ok(ct),
+                Ok(Ok(crate::http1::Fetched::Ok(ct, from))) => return Ok((ct, from)),
                 // Followed by reqwest, below.
                 Ok(Ok(crate::http1::Fetched::Redirect)) => body.clear(),
                 Ok(Err(e)) => return Err(e),
@@ -307,7 +311,7 @@ impl ScrapeLoop {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(ct)
+            Ok((ct, 0))
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
@@ -382,7 +386,7 @@ impl ScrapeLoop {
         let mut p = Parser::new(body, format);
         let mut stats = ScrapeStats::default();
         let limits = self.opts.limits.clone();
-        let public = self.target.public_labels();
+        let public = self.public_labels.clone();
         let iter = self.iter;
         // The entry the next sample line probably belongs to (the previous body's order).
         let mut expected = self.cache.begin(format);

@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 enum After {
     KeepOpen,
     Close,
+    /// Written in five pieces 30 ms apart, the connection kept open.
+    Trickle,
 }
 
 /// Serves the scripted responses in order, one per request, whatever connection asks.
@@ -59,6 +61,14 @@ impl Scripted {
                         q.lock().push(String::from_utf8_lossy(&buf[..end]).to_string());
                         buf.drain(..end);
                         let Some((resp, after)) = script.lock().next() else { return };
+                        if after == After::Trickle {
+                            for piece in resp.chunks(resp.len().div_ceil(5)) {
+                                let _ = sock.write_all(piece).await;
+                                let _ = sock.flush().await;
+                                tokio::time::sleep(Duration::from_millis(30)).await;
+                            }
+                            continue;
+                        }
                         let _ = sock.write_all(&resp).await;
                         if after == After::Close {
                             let _ = sock.shutdown().await;
@@ -162,6 +172,37 @@ async fn one_connection_serves_every_scrape_whatever_the_framing() {
         assert!(r.starts_with("get /m http/1.1\r\n"), "{r}");
         assert!(r.contains(&host) && r.contains("accept-encoding: gzip"), "{r}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_arriving_in_pieces_are_read_whole_whatever_the_last_length() {
+    // A body of known length waits for its missing bytes (the receive low-water mark); the
+    // next, shorter or unframed response on the connection must not wait for as many.
+    let big: Vec<u8> = (0..20_000).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    let small = b"a 1\n".to_vec();
+    let srv = Scripted::start(vec![
+        (response("", &big), After::Trickle),
+        (response("", &small), After::KeepOpen),
+        (response("", &big), After::KeepOpen),
+        (response("", &small), After::Trickle),
+        (chunked("", &big, 70_000), After::Trickle),
+        (response("", &small), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), Limits::default(), &rec);
+    for round in 0..6 {
+        sl.scrape_and_report().await;
+        assert_eq!(health(&t), (Health::Up, String::new()), "round {round}");
+        let got = scraped(&rec);
+        if matches!(round, 1 | 3 | 5) {
+            assert_eq!(got, vec![("a".to_string(), 1.0)], "round {round}");
+        } else {
+            assert_eq!(got.len(), 20_000, "round {round}");
+            assert_eq!(got[19_999], ("m_19999".to_string(), 19_999.0), "round {round}");
+        }
+    }
+    assert_eq!(*srv.connections.lock(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
