@@ -128,6 +128,35 @@ pub struct Wal {
 struct Mapped {
     map: MmapMut,
     allocated: u64,
+    /// The map's pages below this are no longer in this process' page tables.
+    released: u64,
+}
+
+impl Mapped {
+    /// Takes the pages of the map below `upto` (rounded down to 64 KiB, a multiple of any
+    /// page size) out of this process' page tables: the records there are never touched
+    /// again, and left mapped, every page written would count in the process' resident
+    /// memory until the segment is finished. The pages stay in the page cache, dirty ones
+    /// included (the kernel moves their dirty state to the page), and are written back as
+    /// any other; this only unmaps them.
+    fn release(&mut self, upto: u64) {
+        let upto = upto & !0xffff;
+        if upto <= self.released {
+            return;
+        }
+        let Some(range) = self.map.get_mut(self.released as usize..upto as usize) else {
+            return;
+        };
+        // SAFETY: the range is inside this writer's shared file map and holds no Rust
+        // references; MADV_DONTNEED on a shared file mapping only drops the page table
+        // entries (a later access would map the file's pages again).
+        let ok = unsafe {
+            libc::madvise(range.as_mut_ptr().cast(), range.len(), libc::MADV_DONTNEED) == 0
+        };
+        if ok {
+            self.released = upto;
+        }
+    }
 }
 
 /// How far ahead of the write position a mapped segment's blocks are reserved at a time.
@@ -200,7 +229,7 @@ impl Wal {
             // reserved with `fallocate`.
             .then(|| unsafe { MmapOptions::new().len(seg_size as usize).map_mut(&file) }.ok())
             .flatten()
-            .map(|map| Mapped { map, allocated: 0 });
+            .map(|map| Mapped { map, allocated: 0, released: 0 });
         Ok(Wal {
             map,
             dir: dir.to_path_buf(),
@@ -341,7 +370,11 @@ impl Wal {
                 Reserve::Unsupported => None,
             };
             match reserved {
-                Some(to) => m.allocated = to,
+                Some(to) => {
+                    m.allocated = to;
+                    // Once per reserve step: the pages before this record are done.
+                    m.release(self.pos);
+                }
                 None => {
                     let reserved = m.allocated;
                     self.map = None;
@@ -849,6 +882,53 @@ mod tests {
         .unwrap();
         assert!(!st.repaired);
         assert!(st.segments > 5, "{} segments", st.segments);
+        assert!(got == recs, "records differ");
+    }
+
+    /// Resident kilobytes of this process' map of `path` (from /proc/self/smaps).
+    fn resident_kb_of_map(path: &Path) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let name = path.to_str()?;
+        let mut lines = smaps.lines().skip_while(|l| !l.ends_with(name));
+        lines.next()?;
+        let rss = lines.find(|l| l.starts_with("Rss:"))?;
+        rss.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    #[test]
+    fn pages_written_through_the_map_leave_the_resident_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
+        if w.map.is_none() {
+            return;
+        }
+        let mut x = 7u64;
+        let recs: Vec<Vec<u8>> = (0..40)
+            .map(|_| {
+                (0..200_000)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        for r in &recs {
+            w.log(&[r]).unwrap();
+        }
+        assert!(w.pos > 7 << 20);
+        let path = segment_path(dir.path(), 0).canonicalize().unwrap();
+        let kb = resident_kb_of_map(&path).expect("the segment is mapped");
+        assert!(kb <= 2 * ALLOCATE_STEP / 1024, "{kb} KiB resident");
+        drop(w);
+        let mut got = Vec::new();
+        replay(dir.path(), |r| {
+            got.push(r.to_vec());
+            Ok(())
+        })
+        .unwrap();
         assert!(got == recs, "records differ");
     }
 
