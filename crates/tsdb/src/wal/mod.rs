@@ -179,6 +179,10 @@ fn fallocate(file: &File, offset: u64, len: u64) -> Reserve {
     let (Ok(off), Ok(n)) = (i64::try_from(offset), i64::try_from(len)) else {
         return Reserve::Unsupported;
     };
+    #[cfg(test)]
+    if tests::DISK_FULL.with(std::cell::Cell::get) {
+        return Reserve::Full(std::io::Error::from_raw_os_error(libc::ENOSPC));
+    }
     // SAFETY: a system call on a descriptor `file` keeps open; mode 0 allocates blocks (read
     // as zeros) and extends the file's length to cover them.
     if unsafe { libc::fallocate(file.as_raw_fd(), 0, off, n) } == 0 {
@@ -893,6 +897,57 @@ mod tests {
         lines.next()?;
         let rss = lines.find(|l| l.starts_with("Rss:"))?;
         rss.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    thread_local! {
+        /// Makes every block reservation of this thread fail as on a full disk.
+        pub(super) static DISK_FULL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn a_full_disk_fails_the_mapped_write_with_nothing_written_until_there_is_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
+        if w.map.is_none() {
+            return;
+        }
+        // Incompressible, 20 KB each: a reservation every 50 records or so.
+        let mut x = 3u64;
+        let recs: Vec<Vec<u8>> = (0..600)
+            .map(|_| {
+                (0..20_000)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut logged = Vec::new();
+        let mut failed = 0;
+        for (i, r) in recs.iter().enumerate() {
+            // Full from record 200 to 399: each write that needs a new reservation fails.
+            DISK_FULL.with(|f| f.set((200..400).contains(&i)));
+            let pos = w.pos;
+            match w.log(&[r]) {
+                Ok(()) => logged.push(r.clone()),
+                Err(e) => {
+                    assert!(e.to_string().contains("write wal"), "{e}");
+                    assert_eq!(w.pos, pos, "a failed write does not advance the segment");
+                    failed += 1;
+                }
+            }
+        }
+        DISK_FULL.with(|f| f.set(false));
+        assert!(failed > 100 && logged.len() > 400, "{failed} failed, {} logged", logged.len());
+        // What a kill leaves, and what a close leaves: every record whose write returned.
+        let data = std::fs::read(segment_path(dir.path(), 0)).unwrap();
+        assert_eq!(read_all(&data), (logged.clone(), None));
+        drop(w);
+        let data = std::fs::read(segment_path(dir.path(), 0)).unwrap();
+        assert_eq!(read_all(&data), (logged, None));
     }
 
     #[test]
