@@ -26,7 +26,7 @@ use storage::{Appendable, Appender, BatchSample, SeriesRef, StorageError};
 
 use crate::db::Db;
 use crate::encoding::Encbuf;
-use crate::head::series::NO_WAL_SEGMENT;
+use crate::head::series::{BatchBounds, NO_WAL_SEGMENT};
 use crate::head::{
     AppendPin, Head, MemSeries, MixHash, Placement, SeriesPtr, prefetch, prefetch_series,
     prefetch_write,
@@ -63,7 +63,10 @@ pub(crate) struct Scratch {
     series_rec: Vec<u8>,
     samples_rec: Vec<u8>,
     /// The head's newest time when the batch began: the out-of-order window reaches back from
-    /// it at append and again at commit, as Prometheus' `headAppender.headMaxt`.
+    /// it at append and again at commit, as Prometheus' `headAppender.headMaxt`, and samples
+    /// older than it less half a chunk range go in order nowhere (see [`BatchBounds`]). For a
+    /// batch begun on an empty head, the time of its first sample (or the head's newest time
+    /// by then), as Prometheus' `initAppender` starts its appender at that sample.
     head_max: i64,
 }
 
@@ -228,10 +231,8 @@ impl DbAppender {
     /// a duplicate of it, as of a stored one: ignored with the same value, refused with
     /// another (the first one stays); nothing is stored twice for one time.
     fn place(&mut self, r: u64, s: &MemSeries, t: i64, v: f64) -> Result<Placement, StorageError> {
-        let head = &self.db.inner.head;
-        let head_max = self.scratch.as_ref().map_or(i64::MIN, |sc| sc.head_max);
         let last = self.lasts.get(r, &self.pending);
-        let place = s.place(last, t, v, head.min_valid(), head.ooo_window, head_max)?;
+        let place = s.place_in_batch(last, t, v, &self.bounds())?;
         if place != Placement::OutOfOrder {
             // In order: newer than anything pending; the newest pending time: `lasts`.
             return Ok(place);
@@ -334,6 +335,15 @@ impl DbAppender {
         t: Timestamp,
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
+        if let Some(sc) = self.scratch.as_mut()
+            && sc.head_max == i64::MIN
+        {
+            // The batch's first sample on an empty head (see `Scratch::head_max`).
+            sc.head_max = match self.db.inner.head.max_time() {
+                i64::MIN => t,
+                newest => newest,
+            };
+        }
         let mut found = None;
         if let Some(s) = under_hint
             && self.in_order_unlocked(hint, s, labels, t)
@@ -399,8 +409,17 @@ impl DbAppender {
         t > newest
             && !empty
             && t >= self.db.inner.head.min_valid()
+            && t >= self.bounds().in_order_min
             && own == labels
             && self.lasts.get(r, &self.pending).is_none()
+    }
+
+    /// What this batch's samples are placed against at append.
+    #[inline]
+    fn bounds(&self) -> BatchBounds {
+        let head = &self.db.inner.head;
+        let head_max = self.scratch.as_ref().map_or(i64::MIN, |sc| sc.head_max);
+        BatchBounds::new(head.min_valid(), head.chunk_range, head.ooo_window, head_max)
     }
 }
 
@@ -513,12 +532,7 @@ impl<'a> Held<'_, 'a> {
     /// and counted, as Prometheus' commit does) and the rest of the batch goes on. `false`: a
     /// series was removed from the head since it was looked up (every lock is released; the
     /// caller moves its samples). No head-wide lock may be taken while the locks are held.
-    fn lock_and_place(
-        &mut self,
-        head: &Head,
-        (min_valid, head_max): (i64, i64),
-        new_series: &mut Vec<u32>,
-    ) -> bool {
+    fn lock_and_place(&mut self, bounds: &BatchBounds, new_series: &mut Vec<u32>) -> bool {
         self.accepted_at = None;
         self.refused = Refused::default();
         let pending = self.pending;
@@ -573,7 +587,7 @@ impl<'a> Held<'_, 'a> {
                     }
                 }
                 // The series' first sample in the batch: only stored data to meet.
-                let place = s.place(None, p.t, p.v, min_valid, head.ooo_window, head_max);
+                let place = s.place_in_batch(None, p.t, p.v, bounds);
                 let code = self.mark_of(i, place);
                 self.marks[i] |= code;
                 if !s.logged {
@@ -592,7 +606,7 @@ impl<'a> Held<'_, 'a> {
                 // Not an owner: nothing to release for this sample.
                 self.marks.push(0);
                 let owner = rep.owner as usize;
-                let mut place = s.place(rep.last, p.t, p.v, min_valid, head.ooo_window, head_max);
+                let mut place = s.place_in_batch(rep.last, p.t, p.v, bounds);
                 if place == Ok(Placement::InOrder) {
                     rep.last = Some((p.t, p.v));
                 }
@@ -797,7 +811,8 @@ impl Db {
         let head = &inner.head;
         let mut w = inner.wal.lock();
         self.check_open()?;
-        let min_valid = head.min_valid();
+        let bounds =
+            BatchBounds::new(head.min_valid(), head.chunk_range, head.ooo_window, head_max);
         // Lock every series once, validate the whole batch, log it, then apply it under the
         // same locks. Series may have been dropped by truncation since append: such samples
         // go to the series of the same labels.
@@ -812,7 +827,7 @@ impl Db {
                 released: 0,
                 _pin: std::marker::PhantomData,
             };
-            if held.lock_and_place(head, (min_valid, head_max), new_series) {
+            if held.lock_and_place(&bounds, new_series) {
                 break held;
             }
             drop(held);
@@ -895,6 +910,102 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::Options;
+    use storage::Queryable;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn labels(name: &str) -> Labels {
+        Labels::new([("__name__", name)])
+    }
+
+    /// Every sample of series `name`.
+    fn samples(db: &Db, name: &str) -> Vec<(i64, f64)> {
+        let q = db.querier(i64::MIN, i64::MAX).unwrap();
+        let m = [model::Matcher::equal("__name__", name)];
+        let mut out = Vec::new();
+        for s in q.select(true, None, &m).unwrap() {
+            let mut s = s.unwrap();
+            while let Some(x) = s.samples.next() {
+                out.push((x.t, x.v));
+            }
+        }
+        out
+    }
+
+    /// As Prometheus 2.42's `headAppender`: no sample older than the head's newest time when
+    /// the batch began less half the chunk range (1 h of the default 2 h) goes in order, not
+    /// even into a new series; the bound moves with batches, not within one.
+    #[test]
+    fn samples_older_than_half_a_chunk_range_before_the_head_s_newest_are_out_of_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        let t0 = 10 * HOUR;
+        // On an empty head the batch's first sample sets the bound, as `initAppender` does.
+        let mut app = db.appender();
+        app.append(0, &labels("a"), t0, 1.0).unwrap();
+        assert_eq!(app.append(0, &labels("b"), t0 - HOUR - 1, 1.0), Err(StorageError::OutOfBounds));
+        app.append(0, &labels("b"), t0 - HOUR, 2.0).unwrap();
+        // Newer samples in the batch do not move it.
+        app.append(0, &labels("c"), t0 + 5 * HOUR, 3.0).unwrap();
+        app.append(0, &labels("d"), t0 - HOUR, 4.0).unwrap();
+        app.commit().unwrap();
+        let newest = t0 + 5 * HOUR;
+        let mut app = db.appender();
+        // New series and existing ones alike, whichever path the append takes.
+        assert_eq!(
+            app.append(0, &labels("e"), newest - HOUR - 1, 5.0),
+            Err(StorageError::OutOfBounds)
+        );
+        let a = app.append(0, &labels("a"), t0 + HOUR, 6.0);
+        assert_eq!(a, Err(StorageError::OutOfBounds));
+        app.append(0, &labels("e"), newest - HOUR, 7.0).unwrap();
+        app.commit().unwrap();
+        assert_eq!(samples(&db, "a"), vec![(t0, 1.0)]);
+        assert_eq!(samples(&db, "b"), vec![(t0 - HOUR, 2.0)]);
+        assert_eq!(samples(&db, "e"), vec![(newest - HOUR, 7.0)]);
+        assert_eq!(db.inner.metrics.out_of_bound_rejected.load(Ordering::Relaxed), 3);
+    }
+
+    /// With an out-of-order window, such samples are out of order (within the window from
+    /// the head's newest time) or too old, as in Prometheus, even when newer than their
+    /// series' newest sample; none is stored twice.
+    #[test]
+    fn with_an_out_of_order_window_older_samples_go_out_of_order_or_are_too_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options { out_of_order_time_window_ms: 3 * HOUR, ..Options::default() };
+        let db = Db::open(dir.path(), opts).unwrap();
+        let t0 = 10 * HOUR;
+        let mut app = db.appender();
+        app.append(0, &labels("a"), t0 - 2 * HOUR, 1.0).unwrap();
+        app.append(0, &labels("b"), t0, 2.0).unwrap();
+        app.commit().unwrap();
+        let mut app = db.appender();
+        // Newer than a's newest sample but older than the in-order bound: out of order.
+        app.append(0, &labels("a"), t0 - 90 * 60_000, 3.0).unwrap();
+        app.append(0, &labels("c"), t0 - 2 * HOUR, 4.0).unwrap();
+        assert_eq!(
+            app.append(0, &labels("c"), t0 - 2 * HOUR, 5.0),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+        assert_eq!(
+            app.append(0, &labels("a"), t0 - 2 * HOUR, 6.0),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+        assert_eq!(
+            app.append(0, &labels("d"), t0 - 3 * HOUR - 1, 7.0),
+            Err(StorageError::TooOldSample)
+        );
+        app.commit().unwrap();
+        let mut app = db.appender();
+        app.append(0, &labels("a"), t0 - 30 * 60_000, 8.0).unwrap();
+        app.commit().unwrap();
+        assert_eq!(
+            samples(&db, "a"),
+            vec![(t0 - 2 * HOUR, 1.0), (t0 - 90 * 60_000, 3.0), (t0 - 30 * 60_000, 8.0)]
+        );
+        assert_eq!(samples(&db, "c"), vec![(t0 - 2 * HOUR, 4.0)]);
+    }
 
     #[test]
     fn pending_lasts_keep_every_series_whatever_slot_it_maps_to() {

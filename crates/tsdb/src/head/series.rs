@@ -75,6 +75,30 @@ pub struct MemSeries {
     ooo: Option<Box<Vec<(i64, f64)>>>,
 }
 
+/// What a sample of a batch is placed against (see [`MemSeries::place_in_batch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchBounds {
+    /// Oldest time the head accepts at all (the end of the persisted data).
+    pub min_valid: i64,
+    /// Oldest time that may go in order: the head's newest time when the batch began less
+    /// half a chunk range (Prometheus' `appendableMinValidTime`, the compaction window's
+    /// end), or [`i64::MIN`].
+    pub in_order_min: i64,
+    /// The out-of-order window (0: off).
+    pub ooo_window: i64,
+    /// The head's newest time when the batch began ([`i64::MIN`]: an empty head).
+    pub head_max: i64,
+}
+
+impl BatchBounds {
+    /// The bounds of a batch that began when the head's newest time was `head_max`.
+    pub fn new(min_valid: i64, chunk_range: i64, ooo_window: i64, head_max: i64) -> BatchBounds {
+        let in_order_min =
+            if head_max == i64::MIN { i64::MIN } else { head_max.saturating_sub(chunk_range / 2) };
+        BatchBounds { min_valid, in_order_min: in_order_min.max(min_valid), ooo_window, head_max }
+    }
+}
+
 /// [`MemSeries::wal_seg`] of a series whose newest sample is not a base in any open segment.
 pub const NO_WAL_SEGMENT: u32 = u32::MAX;
 
@@ -186,6 +210,38 @@ impl MemSeries {
                 }
                 Ok(Placement::OutOfOrder)
             }
+        }
+    }
+
+    /// [`MemSeries::place`] for a sample of a batch, as Prometheus' `memSeries.appendable`
+    /// with its appender's bounds: a sample older than `b.in_order_min` never goes in order,
+    /// even into a new series: it is out of bounds, or with an out-of-order window, out of
+    /// order if the window (reaching back from `b.head_max`) holds it, too old if not. Below
+    /// `b.min_valid` (persisted data) it is refused as [`MemSeries::place`] refuses it.
+    pub fn place_in_batch(
+        &self,
+        last: Option<(i64, f64)>,
+        t: i64,
+        v: f64,
+        b: &BatchBounds,
+    ) -> Result<Placement, StorageError> {
+        if t >= b.in_order_min || t < b.min_valid {
+            return self.place(last, t, v, b.min_valid, b.ooo_window, b.head_max);
+        }
+        if b.ooo_window <= 0 {
+            return Err(StorageError::OutOfBounds);
+        }
+        if t < b.head_max.saturating_sub(b.ooo_window) {
+            return Err(StorageError::TooOldSample);
+        }
+        let at_t = match last.or(self.last()) {
+            Some((lt, lv)) if lt == t => Some(lv),
+            _ => self.sample_at(t),
+        };
+        match at_t {
+            Some(existing) if existing.to_bits() == v.to_bits() => Ok(Placement::Duplicate),
+            Some(_) => Err(StorageError::DuplicateSampleForTimestamp),
+            None => Ok(Placement::OutOfOrder),
         }
     }
 
@@ -477,6 +533,37 @@ mod tests {
         // The window reaches back from the head's newest time, not the series' own.
         assert_eq!(s.place(None, 50, 2.0, 0, 100, 300), Err(StorageError::TooOldSample));
         assert_eq!(s.place(None, 50, 2.0, 0, 250, 300), Ok(Placement::OutOfOrder));
+    }
+
+    #[test]
+    fn batch_placement_keeps_samples_older_than_the_in_order_bound_out_of_order() {
+        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        s.append(100, 1.0, 7_200_000, None);
+        // head_max 1000, chunk range 1000: in order from 500 on.
+        let off = BatchBounds::new(0, 1000, 0, 1000);
+        assert_eq!(off.in_order_min, 500);
+        assert_eq!(s.place_in_batch(None, 499, 2.0, &off), Err(StorageError::OutOfBounds));
+        assert_eq!(s.place_in_batch(None, 500, 2.0, &off), Ok(Placement::InOrder));
+        assert_eq!(
+            MemSeries::new(model::Labels::new([("a", "c")])).place_in_batch(None, 499, 2.0, &off),
+            Err(StorageError::OutOfBounds)
+        );
+        // The persisted bound still wins below it.
+        let persisted = BatchBounds::new(600, 1000, 0, 1000);
+        assert_eq!(persisted.in_order_min, 600);
+        assert_eq!(s.place_in_batch(None, 550, 2.0, &persisted), Err(StorageError::OutOfBounds));
+        let window = BatchBounds::new(0, 1000, 700, 1000);
+        assert_eq!(s.place_in_batch(None, 499, 2.0, &window), Ok(Placement::OutOfOrder));
+        assert_eq!(s.place_in_batch(None, 299, 2.0, &window), Err(StorageError::TooOldSample));
+        let wide = BatchBounds::new(0, 1000, 1000, 1000);
+        assert_eq!(s.place_in_batch(None, 100, 1.0, &wide), Ok(Placement::Duplicate));
+        assert_eq!(
+            s.place_in_batch(Some((450, 3.0)), 450, 2.0, &wide),
+            Err(StorageError::DuplicateSampleForTimestamp)
+        );
+        // An empty head: no in-order bound.
+        let empty = BatchBounds::new(i64::MIN, 1000, 0, i64::MIN);
+        assert_eq!(s.place_in_batch(None, 101, 2.0, &empty), Ok(Placement::InOrder));
     }
 
     #[test]
