@@ -55,6 +55,8 @@ struct Current {
     /// so only reserved blocks are written this way); `None`: written with `pwrite`.
     wmap: Option<MmapMut>,
     allocated: u64,
+    /// The writable map's pages below this are no longer in this process' page tables.
+    released: u64,
     pos: u64,
     maxt: i64,
 }
@@ -68,6 +70,7 @@ impl Current {
             let to = end.div_ceil(ALLOCATE_STEP).saturating_mul(ALLOCATE_STEP).min(FILE_SIZE);
             if reserve(&self.file, self.allocated, to - self.allocated) {
                 self.allocated = to;
+                self.release();
             } else {
                 self.wmap = None;
             }
@@ -92,6 +95,34 @@ impl Current {
     }
 }
 
+impl Current {
+    /// Takes the writable map's pages below the write position (rounded down to 64 KiB, a
+    /// multiple of any page size) out of this process' page tables: nothing writes there
+    /// again, and left mapped, every page written would count in the process' resident memory
+    /// until the file is finished (up to 128 MiB). The pages stay in the page cache, dirty
+    /// ones included, and readers reach them through `map` as before.
+    fn release(&mut self) {
+        let upto = self.pos & !0xffff;
+        if upto <= self.released {
+            return;
+        }
+        let Some(range) =
+            self.wmap.as_mut().and_then(|w| w.get_mut(self.released as usize..upto as usize))
+        else {
+            return;
+        };
+        // SAFETY: the range is inside this file's shared writable map and holds no Rust
+        // references; MADV_DONTNEED on a shared file mapping only drops the page table
+        // entries (a later store would map the file's pages again).
+        let ok = unsafe {
+            libc::madvise(range.as_mut_ptr().cast(), range.len(), libc::MADV_DONTNEED) == 0
+        };
+        if ok {
+            self.released = upto;
+        }
+    }
+}
+
 /// Reserves the blocks of `len` bytes of `file` from `offset` (`fallocate`), so that stores
 /// to them through a shared map cannot fail for want of space. False if the file system
 /// cannot (full, or no `fallocate`).
@@ -99,15 +130,12 @@ fn reserve(file: &File, offset: u64, len: u64) -> bool {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        unsafe extern "C" {
-            fn fallocate(fd: i32, mode: i32, offset: i64, len: i64) -> i32;
-        }
         let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
             return false;
         };
         // SAFETY: a plain system call on a file descriptor `file` keeps open; mode 0 only
         // allocates blocks (reading as zeros) within the file's size.
-        unsafe { fallocate(file.as_raw_fd(), 0, offset, len) == 0 }
+        unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) == 0 }
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -189,7 +217,16 @@ impl ChunkMapper {
         let map = unsafe { Mmap::map(&file) }.ok()?;
         // SAFETY: as above; this map is only written beyond the entries handed out.
         let wmap = unsafe { MmapMut::map_mut(&file) }.ok();
-        Some(Current { seq, file, map: Arc::new(map), wmap, allocated: 0, pos: 0, maxt: i64::MIN })
+        Some(Current {
+            seq,
+            file,
+            map: Arc::new(map),
+            wmap,
+            allocated: 0,
+            released: 0,
+            pos: 0,
+            maxt: i64::MIN,
+        })
     }
 
     /// Writes series `r`'s chunk (whose last sample is `(maxt, last_v)`) and returns its
@@ -364,6 +401,36 @@ mod tests {
             assert_eq!((c.r, c.mint, c.maxt, c.last_v), (r, r as i64, r as i64 + 1, r as f64));
             assert_eq!(c.data.as_ref(), data(r).as_slice());
         }
+    }
+
+    /// Resident kilobytes of this process' maps of `path` (from /proc/self/smaps).
+    fn resident_kb_of_maps(path: &Path) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let name = path.to_str()?;
+        let mut total = 0;
+        let mut lines = smaps.lines();
+        while lines.by_ref().any(|l| l.ends_with(name)) {
+            let rss = lines.find(|l| l.starts_with("Rss:"))?;
+            total += rss.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+        }
+        Some(total)
+    }
+
+    #[test]
+    fn pages_written_through_the_map_leave_the_resident_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hc");
+        let m = ChunkMapper::new(&path);
+        let data = vec![0x5au8; 1000];
+        for r in 1..=8_000 {
+            // The returned bytes are not read: reading maps them again.
+            m.write(r, 0, 1, 0.0, &data).unwrap();
+        }
+        if m.state.lock().cur.as_ref().is_none_or(|c| c.wmap.is_none()) {
+            return;
+        }
+        let kb = resident_kb_of_maps(&path.join("000001")).unwrap();
+        assert!(kb <= 2048, "{kb} kB of 8 MB written resident");
     }
 
     #[test]
