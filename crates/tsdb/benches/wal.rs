@@ -232,7 +232,9 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
         })
     });
     wal.sync().unwrap();
-    let size = wal.size();
+    // Closed, so that blocks reserved ahead of the records do not count.
+    drop(wal);
+    let size = tsdb::wal::dir_size(dir.path());
     eprintln!(
         "{name}: dense record {:.2} B/sample, WAL {:.3} B/sample over {samples} samples",
         bytes as f64 / samples as f64,
