@@ -97,6 +97,14 @@ fn near_integer(x: f64) -> bool {
     frac.min(1.0 - frac) <= x.abs() * (1.0 / (1u64 << 50) as f64)
 }
 
+/// True if `x` takes fewer than 8 bytes as a uvarint (7 bits a byte), i.e. it is below 2^49:
+/// a payload worth coding instead of the 8 raw bytes.
+#[inline(always)]
+fn short_uvarint(x: u64) -> bool {
+    x < 1 << 49
+}
+
+#[cfg(test)]
 fn uvarint_len(mut x: u64) -> usize {
     let mut n = 1;
     while x >= 0x80 {
@@ -188,13 +196,13 @@ impl DenseEncoder {
         let tag = match s.base {
             Some(b) if b.to_bits() == s.v.to_bits() => KIND_SAME,
             Some(b) => match decimal_delta(s.v, b) {
-                Some((k, d)) if uvarint_len(((d << 1) ^ (d >> 63)) as u64) < 8 => {
+                Some((k, d)) if short_uvarint(((d << 1) ^ (d >> 63)) as u64) => {
                     put_varint(payload, d);
                     KIND_DECIMAL | (k as u8) << 3
                 }
                 _ => {
                     let x = s.v.to_bits() ^ b.to_bits();
-                    if uvarint_len(x) < 8 {
+                    if short_uvarint(x) {
                         put_uvarint(payload, x);
                         KIND_XOR
                     } else {
@@ -592,6 +600,16 @@ mod tests {
             ]);
         }
         out
+    }
+
+    #[test]
+    fn short_uvarints_are_those_of_fewer_than_eight_bytes() {
+        for b in 0..64 {
+            for x in [1u64 << b, (1u64 << b) - 1, (1u64 << b) + 1] {
+                assert_eq!(short_uvarint(x), uvarint_len(x) < 8, "{x}");
+            }
+        }
+        assert!(short_uvarint(0) && !short_uvarint(u64::MAX));
     }
 
     #[test]
