@@ -45,8 +45,9 @@ const MAX_EXP10: i32 = 27;
 /// 19 significant digits and a decimal exponent within ±27, computed exactly and rounded once:
 /// with the digits as one integer `m` at most 2^53 and a power of ten that is exact in f64, by
 /// one IEEE multiplication or division (Clinger's fast path); otherwise by 128-bit integer
-/// arithmetic on `m` and a power of five, rounded to nearest even by hand. Either way the
-/// result equals the full parser's. Anything else (`+`, more digits, larger exponents, NaN,
+/// arithmetic on `m` and a power of five (a negative exponent by a multiplication with the
+/// power's reciprocal, checked to decide the rounding), rounded to nearest even by hand.
+/// Either way the result equals the full parser's. Anything else (`+`, more digits, larger exponents, NaN,
 /// Inf, garbage) returns `None` for the full parser.
 fn plain_decimal(s: &[u8]) -> Option<f64> {
     decimal_prefix(s).and_then(|(v, n)| (n == s.len()).then_some(v))
@@ -104,7 +105,9 @@ pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
     } else if m <= 1 << 53 && exp10.abs() <= 22 {
         let p = POW10[exp10.unsigned_abs() as usize];
         if exp10 < 0 { m as f64 / p } else { m as f64 * p }
-    } else if exp10.abs() <= MAX_EXP10 {
+    } else if (-MAX_EXP10..0).contains(&exp10) {
+        exact_div(m, exp10.unsigned_abs())
+    } else if (0..=MAX_EXP10).contains(&exp10) {
         exact(m, exp10)
     } else {
         return None;
@@ -113,17 +116,28 @@ pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
 }
 
 /// Appends the run of ASCII digits at the start of `s` to `m` (`m * 10^len + run`, wrapping
-/// when the run is too long for that to be exact) and returns the run's length. Eight digits
-/// at a time while the bytes allow.
+/// when the run is too long for that to be exact) and returns the run's length. Eight bytes
+/// at a time while the buffer has them, including the chunk where the run ends: its digits
+/// are found by the lowest non-digit byte and valued in one step, so the run's length costs
+/// no loop exit per digit.
 fn digit_run(s: &[u8], m: &mut u64) -> usize {
     let mut i = 0;
     while let Some(Ok(chunk)) = s.get(i..i + 8).map(<[u8; 8]>::try_from) {
         let v = u64::from_le_bytes(chunk);
-        if !eight_digits(v) {
-            break;
+        let non_digits = non_digit_bytes(v);
+        if non_digits == 0 {
+            *m = m.wrapping_mul(100_000_000).wrapping_add(eight_digit_value(v));
+            i += 8;
+            continue;
         }
-        *m = m.wrapping_mul(100_000_000).wrapping_add(eight_digit_value(v));
-        i += 8;
+        let j = (non_digits.trailing_zeros() / 8) as usize;
+        if j > 0 {
+            // The j digits at the bottom moved to the top, '0's below them: an eight-digit
+            // number with the same value.
+            let padded = (v << (8 * (8 - j))) | (0x3030_3030_3030_3030 >> (8 * j));
+            *m = m.wrapping_mul(POW10_U64[j]).wrapping_add(eight_digit_value(padded));
+        }
+        return i + j;
     }
     while let Some(&b) = s.get(i).filter(|b| b.is_ascii_digit()) {
         *m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
@@ -132,12 +146,21 @@ fn digit_run(s: &[u8], m: &mut u64) -> usize {
     i
 }
 
+/// Powers of ten below 10^8 as integers.
+const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// Bit 7 of each byte of `v` that is not an ASCII digit, correct up to and including the
+/// lowest such byte (the sum and difference carry only upwards from a non-digit byte).
+fn non_digit_bytes(v: u64) -> u64 {
+    (v.wrapping_add(0x4646_4646_4646_4646) | v.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080
+}
+
 /// Whether all eight bytes of `v` are ASCII digits (a byte >= ':' sets bit 7 of the sum, a
 /// byte < '0' of the difference; the lowest non-digit byte is computed without carries).
+#[cfg(test)]
 fn eight_digits(v: u64) -> bool {
-    ((v.wrapping_add(0x4646_4646_4646_4646) | v.wrapping_sub(0x3030_3030_3030_3030))
-        & 0x8080_8080_8080_8080)
-        == 0
+    non_digit_bytes(v) == 0
 }
 
 /// The value of eight ASCII digits, the first in the lowest byte: pairs, then quads, then all.
@@ -163,6 +186,55 @@ fn exact(m: u64, exp10: i32) -> f64 {
         let (q, r) = (n / u128::from(five), n % u128::from(five));
         round_scaled(q, r != 0, exp10 - s as i32)
     }
+}
+
+/// `floor(2^(127 + L) / 5^k) + 1` with `L` the bit length of `5^k`, and `L`, for `k` in
+/// `1..=MAX_EXP10`: a 128-bit reciprocal of `5^k` with its top bit set, rounded up.
+const RECIP5: [(u128, u32); MAX_EXP10 as usize + 1] = {
+    let mut t = [(0u128, 0u32); MAX_EXP10 as usize + 1];
+    let mut k = 1;
+    while k <= MAX_EXP10 as usize {
+        let d = 5u64.pow(k as u32);
+        let l = 64 - d.leading_zeros();
+        // Long division of 2^(127 + l) by d, one bit at a time (the remainder stays below 2d).
+        let (mut q, mut r) = (0u128, 1u128);
+        let mut i = 0;
+        while i < 127 + l {
+            q <<= 1;
+            r <<= 1;
+            if r >= d as u128 {
+                r -= d as u128;
+                q |= 1;
+            }
+            i += 1;
+        }
+        t[k] = (q + 1, l);
+        k += 1;
+    }
+    t
+};
+
+/// `m / 10^k` correctly rounded, for `m > 0` and `1 <= k <= MAX_EXP10`, without a 128-bit
+/// division: with `n = m << s` normalised as in [`exact`], `t = floor(n_hi * R / 2^64)` (`R`
+/// the rounded-up reciprocal of `5^k` in [`RECIP5`]) is within 1 of `(n / 5^k) * 2^(L-1)`, so
+/// rounding `t` to 53 bits decides as the exact quotient would unless the bits dropped are
+/// within 1 of half of their range; those rare cases (exact ties among them) take [`exact`].
+fn exact_div(m: u64, k: u32) -> f64 {
+    let (r, l) = RECIP5[k as usize];
+    let lz = m.leading_zeros();
+    let mn = u128::from(m << lz);
+    let t = mn * (r >> 64) + ((mn * (r as u64 as u128)) >> 64);
+    // t >= 2^126: mn >= 2^63 and r > 2^127.
+    let shift = 128 - t.leading_zeros() - 53;
+    let rem = t & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    if rem.abs_diff(half) <= 1 {
+        return exact(m, -(k as i32));
+    }
+    let mant = (t >> shift) as u64 + u64::from(rem > half);
+    // The value is t * 2^(-k - (lz + 64) - (l - 1)); mant <= 2^53 and the result is normal.
+    let e = shift as i32 - k as i32 - (lz + 64) as i32 - (l as i32 - 1);
+    mant as f64 * f64::from_bits(((e + 1023) as u64) << 52)
 }
 
 /// `q * 2^e` (plus a little more if `sticky`) rounded to 53 bits, to nearest even.
@@ -319,10 +391,50 @@ mod tests {
             assert!(!eight_digits(u64::from_le_bytes(s)), "{s:?}");
         }
         assert_eq!(eight_digit_value(u64::from_le_bytes(*b"01234567")), 1_234_567);
+        // Runs ending at every position of a chunk, before any byte.
+        for len in 0..=20 {
+            for end in [b'.', b' ', b'\n', b'e', b'/', b':', 0x80, 0xff, 0] {
+                let mut s: Vec<u8> = b"98765432109876543210"[..len].to_vec();
+                s.push(end);
+                s.extend_from_slice(b"123456789");
+                let mut m = 7;
+                assert_eq!(digit_run(&s, &mut m), len, "{len} {end}");
+                let want =
+                    s[..len].iter().fold(7u64, |a, &d| a.wrapping_mul(10) + u64::from(d - b'0'));
+                assert_eq!(m, want, "{len} {end}");
+            }
+        }
         for bad in [&b"1e"[..], b"1e+", b"1e 5", b"1e12345", b"-", b".", b"e5", b"+1"] {
             assert_eq!(decimal_prefix(bad), None, "{}", String::from_utf8_lossy(bad));
         }
         assert!(parse_int(b"99999999999999999999").is_err());
         assert!(parse_int(b"-1").is_err());
+    }
+
+    #[test]
+    fn division_by_reciprocal_equals_the_exact_division() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut checked = 0;
+        for k in 1..=MAX_EXP10 as u32 {
+            let five = 5u64.pow(k);
+            for i in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Any mantissa, short ones, and multiples of 5^k (exact quotients and ties).
+                let m = match i % 4 {
+                    0 => x,
+                    1 => x >> (x % 64),
+                    _ => (x >> (five.leading_zeros() ^ 63).min(63)).max(1).saturating_mul(five),
+                };
+                if m == 0 {
+                    continue;
+                }
+                let want = exact(m, -(k as i32));
+                assert_eq!(exact_div(m, k).to_bits(), want.to_bits(), "{m}e-{k}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 500_000);
     }
 }
