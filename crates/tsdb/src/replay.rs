@@ -102,7 +102,6 @@ fn replay_into(
             refmap: RefMap::default(),
             min_valid,
             built: Building::with_capacity(chunks.len()),
-            buffers: ChunkPools::default(),
             pending: Pending::default(),
             plain: false,
             parallel: parallel(),
@@ -415,8 +414,6 @@ struct Applier<'a> {
     parallel: bool,
     /// The series replayed so far, owned here until the end.
     built: Building,
-    /// Buffers for the chunks the appending threads start.
-    buffers: ChunkPools,
     /// WAL ref -> index in `built` (refs differ when a WAL repeats a series under a new ref).
     refmap: RefMap<u32>,
     min_valid: i64,
@@ -560,24 +557,19 @@ impl Applier<'_> {
             n
         };
         let (ends, sorted) = (&p.ends[..], &p.sorted[..]);
+        let (mut low, high) = self.built.split_at_mut(mid);
         let (lo, hi) = if mid < n {
-            let (mut low_bufs, mut high_bufs) = self.buffers.fill(n, mid, ends);
-            let (mut low, high) = self.built.split_at_mut(mid);
             std::thread::scope(|scope| {
                 let other = scope.spawn(|| {
                     let mut high = high;
-                    let b = &mut high_bufs;
-                    append_grouped(head, min_valid, plain, &mut high, mid..n, ends, sorted, b)
+                    append_grouped(head, min_valid, plain, &mut high, mid..n, ends, sorted)
                 });
-                let b = &mut low_bufs;
-                let a = append_grouped(head, min_valid, plain, &mut low, 0..mid, ends, sorted, b);
+                let a = append_grouped(head, min_valid, plain, &mut low, 0..mid, ends, sorted);
                 let b = other.join().unwrap_or((i64::MAX, i64::MIN));
                 (a.0.min(b.0), a.1.max(b.1))
             })
         } else {
-            let (mut all, _) = self.built.split_at_mut(n);
-            let mut bufs = ChunkBuffers::default();
-            append_grouped(head, min_valid, plain, &mut all, 0..n, ends, sorted, &mut bufs)
+            append_grouped(head, min_valid, plain, &mut low, 0..n, ends, sorted)
         };
         p.series.clear();
         p.samples.clear();
@@ -600,7 +592,6 @@ fn parallel() -> bool {
 /// checkpoint holds the samples of the cached chunks, and the out-of-order samples of its
 /// time merged with them): they are looked up in the series' chunks, not checked against
 /// the window (their commit did that, against the newest sample then).
-#[allow(clippy::too_many_arguments)]
 fn append_grouped(
     head: &Head,
     min_valid: i64,
@@ -609,16 +600,11 @@ fn append_grouped(
     range: std::ops::Range<usize>,
     ends: &[u32],
     sorted: &[(i64, f64)],
-    bufs: &mut ChunkBuffers<'_>,
 ) -> (i64, i64) {
     let ooo_window = head.ooo_window.max(0);
     let resolve = plain && ooo_window > 0;
     let mut times = ChunkTimes::default();
     let mapper = head.mapper.as_ref();
-    let chunk_range = head.chunk_range.max(1);
-    // The chunk range the last sample fell in, `[range_lo, range_hi)`: most samples of a
-    // flush fall in one, and its start is computed once instead of at every sample.
-    let (mut range_lo, mut range_hi) = (i64::MAX, i64::MIN);
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     let mut start = range.start.checked_sub(1).and_then(|k| ends.get(k)).map_or(0, |&e| e as usize);
     for j in range {
@@ -642,12 +628,8 @@ fn append_grouped(
             }
             match s.place(None, t, v, min_valid, ooo_window, i64::MIN) {
                 Ok(Placement::InOrder) => {
-                    if !(range_lo <= t && t < range_hi) {
-                        range_lo = crate::blockwriter::align_down(t, chunk_range);
-                        range_hi = range_lo.saturating_add(chunk_range);
-                    }
-                    s.append_in_range(t, v, chunk_range, range_lo, mapper.map(|m| (m, hr)));
-                    new_chunk_buffer(s, j, bufs);
+                    s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr)));
+                    presize_new_chunk(s);
                 }
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,
@@ -704,79 +686,25 @@ impl ChunkTimes {
 /// from 24 bytes, on glibc's 16-byte granules) reaches at 70–100 samples of node-like data,
 /// and the chunk reaches anyway once appends resume. A crash leaves each series' open chunk
 /// to be appended again from the WAL (61 samples a series on average when the WAL holds a
-/// 2 h chunk boundary); growing it from 24 bytes took four reallocations a series. The cost:
-/// up to about 90 bytes more per series right after a restart whose open chunks are short,
-/// until they fill or are cut.
+/// 2 h chunk boundary); growing it from 24 bytes took four reallocations a series, which on
+/// the two appending threads, with the one malloc arena the server binary sets, serialized
+/// on the arena's lock. The cost: up to about 90 bytes more per series right after a restart
+/// whose open chunks are short, until they fill or are cut (see the commit for figures).
 const OPEN_CHUNK_BYTES: usize = 136;
 
-/// Buffers of [`OPEN_CHUNK_BYTES`] for the chunks replay starts, filled before each flush that
-/// two threads append (by the thread that queues, while nothing else appends) and taken
-/// without allocating while they append: the server runs with one malloc arena
-/// (`crates/pharos/src/malloc.rs`), and two threads allocating a buffer for each of
-/// hundreds of thousands of new chunks at once queued on its lock (a fifth of the two
-/// threads' time in a crash restart of 500 k series). A series takes a pooled buffer for the
-/// first chunk replay starts for it (after a crash, its open chunk; every series starts one
-/// when the WAL reaches past its cached chunks); later ones are allocated as they come.
-#[derive(Default)]
-struct ChunkPools {
-    /// Per series index: whether replay has started a chunk for it.
-    started: Vec<bool>,
-    low: Vec<Vec<u8>>,
-    high: Vec<Vec<u8>>,
-}
-
-impl ChunkPools {
-    /// Tops the pools of the two threads up to the series of each (below and from `mid` of
-    /// `n`) with samples in this flush (`ends`, see [`Pending::group`]) and no chunk started
-    /// yet, and hands each thread its part.
-    fn fill(&mut self, n: usize, mid: usize, ends: &[u32]) -> (ChunkBuffers<'_>, ChunkBuffers<'_>) {
-        if self.started.len() < n {
-            self.started.resize(n, false);
-        }
-        let mut want = [0usize; 2];
-        let mut start = 0;
-        for (j, (&end, &started)) in ends.iter().zip(&self.started).take(n).enumerate() {
-            if end > start && !started {
-                want[usize::from(j >= mid)] += 1;
-            }
-            start = end;
-        }
-        for (pool, want) in [(&mut self.low, want[0]), (&mut self.high, want[1])] {
-            pool.extend((pool.len()..want).map(|_| Vec::with_capacity(OPEN_CHUNK_BYTES)));
-        }
-        let (low, high) = self.started.split_at_mut(mid.min(n));
-        (
-            ChunkBuffers { started: low, first: 0, pool: Some(&mut self.low) },
-            ChunkBuffers { started: high, first: mid, pool: Some(&mut self.high) },
-        )
-    }
-}
-
-/// One appending thread's share of [`ChunkPools`]: the started flags of its series (indices
-/// from `first`) and its pool; without a pool (one thread), buffers are allocated as needed.
-#[derive(Default)]
-struct ChunkBuffers<'a> {
-    started: &'a mut [bool],
-    first: usize,
-    pool: Option<&'a mut Vec<Vec<u8>>>,
-}
-
 /// Moves a chunk that the sample just appended started into a buffer of
-/// [`OPEN_CHUNK_BYTES`] (the same bytes), from the thread's pool if it has one for the series.
+/// [`OPEN_CHUNK_BYTES`] (resuming the encoder on its bytes, the same chunk).
 #[inline]
-fn new_chunk_buffer(s: &mut MemSeries, j: usize, bufs: &mut ChunkBuffers<'_>) {
+fn presize_new_chunk(s: &mut MemSeries) {
     let Some(o) = s.open.as_mut() else { return };
-    if o.chunk.num_samples() != 1 || o.chunk.capacity() >= OPEN_CHUNK_BYTES {
+    if o.chunk.num_samples() != 1 || o.chunk.bytes().len() >= OPEN_CHUNK_BYTES {
         return;
     }
-    let mut pooled = None;
-    if let Some(started) = j.checked_sub(bufs.first).and_then(|i| bufs.started.get_mut(i))
-        && !std::mem::replace(started, true)
-    {
-        pooled = bufs.pool.as_deref_mut().and_then(Vec::pop);
+    let mut buf = Vec::with_capacity(OPEN_CHUNK_BYTES);
+    buf.extend_from_slice(o.chunk.bytes());
+    if let Some(c) = crate::chunkenc::XorChunk::resume(buf) {
+        o.chunk = c;
     }
-    let buf = pooled.unwrap_or_else(|| Vec::with_capacity(OPEN_CHUNK_BYTES));
-    drop(o.chunk.move_into(buf));
 }
 
 /// Samples queued before they are appended: about 72 MB at most (36 bytes a sample).

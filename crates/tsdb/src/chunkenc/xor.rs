@@ -147,20 +147,6 @@ impl XorChunk {
         })
     }
 
-    /// Bytes the chunk's buffer holds without growing.
-    pub fn capacity(&self) -> usize {
-        self.stream.capacity()
-    }
-
-    /// Moves the encoded bytes into `buf` (its contents dropped), which becomes the chunk's
-    /// buffer: the same chunk in another allocation, e.g. one of a size that appending to the
-    /// chunk would otherwise reach in several reallocations. Returns the old buffer.
-    pub fn move_into(&mut self, mut buf: Vec<u8>) -> Vec<u8> {
-        buf.clear();
-        buf.extend_from_slice(&self.stream);
-        std::mem::replace(&mut self.stream, buf)
-    }
-
     /// Unwritten bits in the last byte.
     #[cfg(test)]
     pub(super) fn free_bits(&self) -> u32 {

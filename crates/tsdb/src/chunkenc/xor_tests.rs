@@ -172,30 +172,6 @@ fn resumed_chunk_appends_the_same_bytes_as_one_built_from_scratch() {
 }
 
 #[test]
-fn a_chunk_moved_to_another_buffer_appends_the_same_bytes() {
-    let mut z = 11u64;
-    for kind in 0..84 {
-        let n = 2 + (mix(&mut z) % 130) as usize;
-        let s = series(kind, n, mix(&mut z));
-        let full = encode(&s);
-        for k in [0, 1, 2, n / 2, n] {
-            let mut c = encode(&s[..k]);
-            // Smaller, larger and dirty buffers alike.
-            let cap = [3, 64, 1000][k % 3];
-            let mut buf = Vec::with_capacity(cap);
-            buf.extend_from_slice(&[0xff; 3]);
-            let old = c.move_into(buf);
-            assert_eq!(old.as_slice(), c.bytes());
-            assert!(c.capacity() >= cap.max(c.bytes().len()));
-            for &(t, v) in &s[k..] {
-                c.append(t, v);
-            }
-            assert_eq!(c.bytes(), full.bytes(), "kind {kind} n {n} moved at {k}");
-        }
-    }
-}
-
-#[test]
 fn a_cleared_chunk_appends_the_bytes_of_a_new_one_in_its_old_buffer() {
     let mut z = 5u64;
     for kind in 0..84 {
