@@ -611,7 +611,8 @@ pub fn replay_segments(
     if let Some((ci, cpath)) = last_checkpoint(dir) {
         for s in list_segments(&cpath)? {
             let path = segment_path(&cpath, s);
-            let data = SegmentBytes::open(&path)?;
+            let data =
+                std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
             segment_start();
             if let Some(c) = read_segment(&data, &mut f)? {
                 return Err(TsdbError::corrupted(format!("{path:?}"), c.reason));
@@ -623,14 +624,11 @@ pub fn replay_segments(
     let segs: Vec<u32> = list_segments(dir)?.into_iter().filter(|&s| s >= from).collect();
     for (k, &s) in segs.iter().enumerate() {
         let path = segment_path(dir, s);
-        let data = SegmentBytes::open(&path)?;
+        let data = std::fs::read(&path).map_err(|e| TsdbError::io(format!("read {path:?}"), e))?;
         stats.segments += 1;
         stats.bytes += data.len() as u64;
         segment_start();
-        let corrupt = read_segment(&data, &mut f)?;
-        // Unmapped before the file may be truncated.
-        drop(data);
-        if let Some(c) = corrupt {
+        if let Some(c) = read_segment(&data, &mut f)? {
             tracing::warn!(segment = s, offset = c.offset, reason = %c.reason,
                 "truncating corrupt or torn WAL tail");
             let file = OpenOptions::new()
@@ -653,40 +651,6 @@ pub fn replay_segments(
         );
     }
     Ok(stats)
-}
-
-/// A segment file's bytes for replay: mapped, so that reading a segment costs neither a copy
-/// nor as much fresh memory (a crash restart's replay is bound by the memory it touches),
-/// or read into memory where the file cannot be mapped (an empty one, among others). Nothing
-/// writes a segment while it is replayed: the data directory's lock keeps writers out.
-enum SegmentBytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl SegmentBytes {
-    fn open(path: &Path) -> Result<SegmentBytes> {
-        let file = File::open(path).map_err(|e| TsdbError::io(format!("open {path:?}"), e))?;
-        // SAFETY: the segment is not written or truncated while mapped (see above), and
-        // the map is dropped before replay truncates a torn tail.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
-            return Ok(SegmentBytes::Mapped(map));
-        }
-        std::fs::read(path)
-            .map(SegmentBytes::Read)
-            .map_err(|e| TsdbError::io(format!("read {path:?}"), e))
-    }
-}
-
-impl std::ops::Deref for SegmentBytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            SegmentBytes::Mapped(m) => m,
-            SegmentBytes::Read(v) => v,
-        }
-    }
 }
 
 /// What replay found.
