@@ -55,6 +55,7 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
 
 /// [`plain_decimal`] of the longest prefix of `s` that has the form, with the prefix's length:
 /// lets the parser read a value in one pass when the byte after it ends the token.
+#[inline]
 pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
     let (neg, rest) = match s.first()? {
         b'-' => (true, &s[1..]),
@@ -120,6 +121,7 @@ pub(crate) fn decimal_prefix(s: &[u8]) -> Option<(f64, usize)> {
 /// at a time while the buffer has them, including the chunk where the run ends: its digits
 /// are found by the lowest non-digit byte and valued in one step, so the run's length costs
 /// no loop exit per digit.
+#[inline]
 fn digit_run(s: &[u8], m: &mut u64) -> usize {
     let mut i = 0;
     while let Some(Ok(chunk)) = s.get(i..i + 8).map(<[u8; 8]>::try_from) {

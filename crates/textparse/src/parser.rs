@@ -427,6 +427,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads the value after a series or exemplar: whitespace then a non-space token.
+    #[inline]
     fn value_token(&mut self, after: &str) -> Result<f64, ParseError> {
         if self.om() {
             if self.peek() != Some(b' ') {
@@ -464,6 +465,7 @@ impl<'a> Parser<'a> {
         parse_float(&self.b[s..self.pos]).map_err(|e| self.err(e))
     }
 
+    #[inline]
     fn text_line_tail(&mut self) -> Result<(), ParseError> {
         self.skip_ws();
         match self.peek() {
