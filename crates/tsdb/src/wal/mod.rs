@@ -197,8 +197,10 @@ fn fallocate(file: &File, offset: u64, len: u64) -> Reserve {
     }
 }
 
-/// zstd level for WAL records: fast, and most of the gain is entropy coding.
-const ZSTD_LEVEL: i32 = 1;
+/// zstd level for WAL records: the first of the fast levels. On a scrape's dense record it
+/// takes about a third of level 1's time (node_exporter-like values, 1,000 samples: 2.4 against
+/// 6.8 µs) for 12 % more bytes (1.04 against 0.93 B/sample; `benches/wal.rs`).
+const ZSTD_LEVEL: i32 = -1;
 
 impl Wal {
     /// Starts a new segment after the newest existing one (Prometheus never appends to a
