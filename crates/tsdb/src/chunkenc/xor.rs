@@ -69,15 +69,6 @@ impl XorChunk {
         XorChunk { stream, ..XorChunk::empty() }
     }
 
-    /// Empties the chunk for a new run of samples, keeping its buffer (whose capacity the
-    /// next chunk of a series mostly needs again).
-    pub fn clear(&mut self) {
-        let stream = std::mem::take(&mut self.stream);
-        *self = XorChunk { stream, ..XorChunk::empty() };
-        self.stream.clear();
-        self.stream.extend_from_slice(&[0, 0]);
-    }
-
     /// A chunk without samples over an unallocated buffer.
     fn empty() -> XorChunk {
         XorChunk {

@@ -172,25 +172,6 @@ fn resumed_chunk_appends_the_same_bytes_as_one_built_from_scratch() {
 }
 
 #[test]
-fn a_cleared_chunk_appends_the_bytes_of_a_new_one_in_its_old_buffer() {
-    let mut z = 5u64;
-    for kind in 0..84 {
-        let n = 2 + (mix(&mut z) % 130) as usize;
-        let first = series(kind, n, mix(&mut z));
-        let second = series(kind + 1, n, mix(&mut z));
-        let mut c = encode(&first);
-        let buf = c.bytes().as_ptr();
-        c.clear();
-        assert_eq!((c.num_samples(), c.bytes()), (0, &[0u8, 0][..]));
-        assert_eq!(c.bytes().as_ptr(), buf, "kind {kind}");
-        for &(t, v) in &second {
-            c.append(t, v);
-        }
-        assert_eq!(c.bytes(), encode(&second).bytes(), "kind {kind} n {n}");
-    }
-}
-
-#[test]
 fn resume_rejects_what_is_not_a_whole_chunk() {
     assert!(XorChunk::resume(vec![]).is_none());
     assert!(XorChunk::resume(vec![0]).is_none());
