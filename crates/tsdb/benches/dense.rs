@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tsdb::blockwriter::DENSE_ZSTD_LEVEL;
 use tsdb::chunkenc::dense::{DenseEncoder, DenseIterator};
@@ -14,19 +16,12 @@ use tsdb::chunkenc::{XorIterator, encode_chunks};
 
 const N: usize = 5760;
 
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Collector durations in seconds with nanosecond digits: noise above a floor, spanning
 /// several powers of two.
 fn noise() -> Vec<(i64, f64)> {
     (0..N)
         .map(|i| {
-            let r = mix(i as u64 ^ 0x5eed);
+            let r = common::mix(i as u64 ^ 0x5eed);
             let ns = 100_000 + (r % 400_000) * (1 + (r >> 60)) + (r >> 40) % 1000;
             (1_700_000_000_000 + i as i64 * 15_000, ns as f64 / 1e9)
         })
@@ -37,7 +32,7 @@ fn day(float: bool) -> Vec<(i64, f64)> {
     let mut v = 12345.67;
     (0..N)
         .map(|i| {
-            let r = mix(i as u64);
+            let r = common::mix(i as u64);
             let t =
                 1_700_000_000_000 + i as i64 * 15_000 + if r % 10 < 7 { 0 } else { (r % 3) as i64 };
             v = if float {

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Labels;
 use storage::{Appendable, BatchSample, Queryable};
@@ -18,19 +20,7 @@ fn clock() -> std::time::Duration {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         return START.get_or_init(std::time::Instant::now).elapsed();
     }
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    std::time::Duration::new(ts.sec as u64, ts.nsec as u32)
+    common::thread_cpu()
 }
 
 /// Times `iters` runs of `f` on [`clock`].

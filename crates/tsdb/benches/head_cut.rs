@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use model::Labels;
@@ -19,23 +21,6 @@ use tsdb::{Db, Options};
 
 const TARGETS: usize = 100;
 const PER_TARGET: usize = 1000;
-
-/// This thread's CPU time.
-fn cpu() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.sec as u64, ts.nsec as u32)
-}
 
 /// A third counters of varying slopes, a third constants, a third noisy gauges.
 fn value(round: usize, i: usize) -> f64 {
@@ -77,13 +62,13 @@ fn main() {
             for (k, x) in thrash.iter_mut().step_by(64).enumerate() {
                 *x = x.wrapping_add(k as u8);
             }
-            let start = cpu();
+            let start = common::thread_cpu();
             let mut app = db.appender();
             for (i, l) in ls[tg].iter().enumerate() {
                 refs[tg][i] = app.append(refs[tg][i], l, t, value(round, i)).unwrap();
             }
             app.commit().unwrap();
-            spent += cpu() - start;
+            spent += common::thread_cpu() - start;
         }
         let ns = spent.as_nanos() as f64 / per_round;
         match round {

@@ -15,6 +15,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use model::Labels;
 use storage::Appendable;
 use tsdb::{Db, Options};
@@ -61,14 +63,6 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn labels(i: usize) -> Labels {
     let j = i % PER_HOST;
     let (name, lname) = NAMES[j % 20];
@@ -83,7 +77,7 @@ fn labels(i: usize) -> Labels {
 /// Series `i`'s value at step `k`: hundredth counters, integer counters, page gauges,
 /// two-decimal gauges and constants in roughly node_exporter's proportions.
 fn value(i: usize, k: u64, prev: f64) -> f64 {
-    let r = mix((i as u64) << 32 | k);
+    let r = common::mix((i as u64) << 32 | k);
     match (i % PER_HOST) % 20 {
         0..=2 => ((prev * 100.0).round() + (r % 1500) as f64) / 100.0,
         3 | 4 => prev + ((r >> 8) % 200_000) as f64,
@@ -134,7 +128,7 @@ fn main() {
     }
     let db = Db::open(&dir, Options::default()).unwrap();
     let ls: Vec<Labels> = (0..n).map(labels).collect();
-    let mut vals: Vec<f64> = (0..n).map(|i| (mix(i as u64) % 1_000_000) as f64).collect();
+    let mut vals: Vec<f64> = (0..n).map(|i| (common::mix(i as u64) % 1_000_000) as f64).collect();
     let before = rss_bytes();
     let mut refs = vec![0u64; n];
     let start = std::time::Instant::now();

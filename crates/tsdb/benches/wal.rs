@@ -10,36 +10,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tsdb::wal::dense::{DenseEncoder, DenseSample};
 use tsdb::wal::{DEFAULT_SEGMENT_SIZE, Wal};
 
 const TARGETS: usize = 100;
 const PER_TARGET: usize = 1_000;
-
-fn cpu_clock() -> std::time::Duration {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    std::time::Duration::new(ts.sec as u64, ts.nsec as u32)
-}
-
-/// splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 #[derive(Clone, Copy)]
 enum Model {
@@ -49,8 +27,8 @@ enum Model {
 
 /// Series `i`'s value at scrape `k` (`prev` its value at `k - 1`).
 fn value(model: Model, i: usize, k: u64, prev: f64) -> f64 {
-    let r = mix((i as u64) << 32 | k);
-    let z = mix(i as u64);
+    let r = common::mix((i as u64) << 32 | k);
+    let z = common::mix(i as u64);
     match model {
         Model::Node => match i % 20 {
             0..=2 => ((prev * 100.0).round() + (r % 1500) as f64) / 100.0,
@@ -84,11 +62,12 @@ const ROUNDS: u64 = 2;
 impl Load {
     fn new(model: Model) -> Load {
         let mut vals: Vec<f64> =
-            (0..TARGETS * PER_TARGET).map(|i| (mix(i as u64) % 1_000_000) as f64).collect();
+            (0..TARGETS * PER_TARGET).map(|i| (common::mix(i as u64) % 1_000_000) as f64).collect();
         let mut scrapes = Vec::new();
         for k in 1..=ROUNDS + 1 {
             for target in 0..TARGETS {
-                let t = 1_700_000_000_000 + k as i64 * 1000 + (mix(target as u64) % 7) as i64;
+                let t =
+                    1_700_000_000_000 + k as i64 * 1000 + (common::mix(target as u64) % 7) as i64;
                 let mut scrape = Vec::with_capacity(PER_TARGET);
                 for j in 0..PER_TARGET {
                     let i = target * PER_TARGET + j;
@@ -131,13 +110,13 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
     let mut rec = Vec::new();
     g.bench_function("encode_1000", |b| {
         b.iter_custom(|iters| {
-            let start = cpu_clock();
+            let start = common::thread_cpu();
             for _ in 0..iters {
                 load.scrape(&mut enc);
                 rec.clear();
                 enc.finish(&mut rec);
             }
-            cpu_clock() - start
+            common::thread_cpu() - start
         })
     });
     // Records made ahead, so only the compression or the log is timed.
@@ -178,7 +157,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
         let mut next = 0;
         g.bench_function(format!("zstd{}_1000", cfg.replace(',', "_")), |b| {
             b.iter_custom(|iters| {
-                let start = cpu_clock();
+                let start = common::thread_cpu();
                 for _ in 0..iters {
                     let r = &recs[next % recs.len()];
                     next += 1;
@@ -186,7 +165,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
                     packed.reserve(r.len() + r.len() / 64 + 64);
                     z.compress_to_buffer(r, &mut packed).unwrap();
                 }
-                cpu_clock() - start
+                common::thread_cpu() - start
             })
         });
     }
@@ -196,7 +175,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
     let (mut bytes, mut samples) = (0u64, 0u64);
     g.bench_function("log_1000", |b| {
         b.iter_custom(|iters| {
-            let start = cpu_clock();
+            let start = common::thread_cpu();
             for _ in 0..iters {
                 let r = &recs[commits as usize % recs.len()];
                 wal.reserve(r.len()).unwrap();
@@ -206,7 +185,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
                     wal.sync().unwrap();
                 }
             }
-            cpu_clock() - start
+            common::thread_cpu() - start
         })
     });
     drop(wal);
@@ -214,7 +193,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
     let mut wal = Wal::open(dir.path(), DEFAULT_SEGMENT_SIZE).unwrap();
     g.bench_function("commit_1000", |b| {
         b.iter_custom(|iters| {
-            let start = cpu_clock();
+            let start = common::thread_cpu();
             for _ in 0..iters {
                 load.scrape(&mut enc);
                 rec.clear();
@@ -228,7 +207,7 @@ fn bench_model(c: &mut Criterion, name: &str, model: Model) {
                     wal.sync().unwrap();
                 }
             }
-            cpu_clock() - start
+            common::thread_cpu() - start
         })
     });
     wal.sync().unwrap();

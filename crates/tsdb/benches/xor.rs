@@ -9,19 +9,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tsdb::chunkenc::{XorChunk, XorIterator};
 
 const SERIES: usize = 64;
 const PER_CHUNK: usize = 120;
-
-/// splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -34,13 +28,13 @@ enum Kind {
 fn series(kind: Kind, s: usize) -> Vec<(i64, f64)> {
     let mut v = match kind {
         Kind::Constant => 1.0 + s as f64,
-        Kind::Counter => (mix(s as u64) % 100_000) as f64,
-        Kind::Gauge => (mix(s as u64) % 10_000) as f64 / 100.0,
+        Kind::Counter => (common::mix(s as u64) % 100_000) as f64,
+        Kind::Gauge => (common::mix(s as u64) % 10_000) as f64 / 100.0,
         Kind::Float => 0.5,
     };
     (0..PER_CHUNK)
         .map(|i| {
-            let r = mix(((s as u64) << 32) | i as u64);
+            let r = common::mix(((s as u64) << 32) | i as u64);
             let jitter = if r.is_multiple_of(8) { (r >> 8) as i64 % 7 - 3 } else { 0 };
             let t = 1_700_000_000_000 + i as i64 * 15_000 + jitter;
             let out = (t, v);

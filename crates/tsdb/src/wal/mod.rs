@@ -865,6 +865,18 @@ mod tests {
         rss.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// `n` records of `len` xorshift bytes (zstd cannot shrink them) from `seed`.
+    fn incompressible(n: usize, len: usize, seed: u64) -> Vec<Vec<u8>> {
+        let mut x = seed;
+        let mut byte = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        };
+        (0..n).map(|_| (0..len).map(|_| byte()).collect()).collect()
+    }
+
     thread_local! {
         /// Makes every block reservation of this thread fail as on a full disk.
         pub(super) static DISK_FULL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -878,19 +890,7 @@ mod tests {
             return;
         }
         // Incompressible, 20 KB each: a reservation every 50 records or so.
-        let mut x = 3u64;
-        let recs: Vec<Vec<u8>> = (0..600)
-            .map(|_| {
-                (0..20_000)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect()
-            })
-            .collect();
+        let recs = incompressible(600, 20_000, 3);
         let mut logged = Vec::new();
         let mut failed = 0;
         for (i, r) in recs.iter().enumerate() {
@@ -923,19 +923,7 @@ mod tests {
         if w.map.is_none() {
             return;
         }
-        let mut x = 7u64;
-        let recs: Vec<Vec<u8>> = (0..40)
-            .map(|_| {
-                (0..200_000)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect()
-            })
-            .collect();
+        let recs = incompressible(40, 200_000, 7);
         for r in &recs {
             w.log(&[r]).unwrap();
         }
