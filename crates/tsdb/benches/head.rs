@@ -108,20 +108,7 @@ fn append_cold_as(c: &mut Criterion, name: &str, batched: bool) {
     const PER_TARGET: usize = 1000;
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), Options::default()).unwrap();
-    let ls: Vec<Vec<Labels>> = (0..TARGETS)
-        .map(|tg| {
-            (0..PER_TARGET)
-                .map(|i| {
-                    Labels::new([
-                        ("__name__", format!("node_metric_{}", i % 200).as_str()),
-                        ("instance", &format!("host-{tg}:9100")),
-                        ("job", "node"),
-                        ("cpu", &format!("{}", i / 200)),
-                    ])
-                })
-                .collect()
-        })
-        .collect();
+    let ls = common::node_labels(TARGETS, PER_TARGET);
     let mut refs = vec![vec![0u64; PER_TARGET]; TARGETS];
     let mut t = 0i64;
     let mut next = 0usize;

@@ -15,7 +15,6 @@ mod common;
 
 use std::time::Duration;
 
-use model::Labels;
 use storage::Appendable;
 use tsdb::{Db, Options};
 
@@ -36,20 +35,7 @@ fn main() {
     let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(250);
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), Options::default()).unwrap();
-    let ls: Vec<Vec<Labels>> = (0..TARGETS)
-        .map(|tg| {
-            (0..PER_TARGET)
-                .map(|i| {
-                    Labels::new([
-                        ("__name__", format!("node_metric_{}", i % 200).as_str()),
-                        ("instance", &format!("host-{tg}:9100")),
-                        ("job", "node"),
-                        ("cpu", &format!("{}", i / 200)),
-                    ])
-                })
-                .collect()
-        })
-        .collect();
+    let ls = common::node_labels(TARGETS, PER_TARGET);
     let mut refs = vec![vec![0u64; PER_TARGET]; TARGETS];
     let mut thrash = vec![0u8; 4 << 20];
     let per_round = (TARGETS * PER_TARGET) as f64;

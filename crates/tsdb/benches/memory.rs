@@ -78,14 +78,7 @@ fn labels(i: usize) -> Labels {
 /// two-decimal gauges and constants in roughly node_exporter's proportions.
 fn value(i: usize, k: u64, prev: f64) -> f64 {
     let r = common::mix((i as u64) << 32 | k);
-    match (i % PER_HOST) % 20 {
-        0..=2 => ((prev * 100.0).round() + (r % 1500) as f64) / 100.0,
-        3 | 4 => prev + ((r >> 8) % 200_000) as f64,
-        5 | 6 => (prev + (((r >> 8) % 33) as f64 - 16.0) * 4096.0).max(0.0),
-        7 => (((prev * 100.0).round() + ((r >> 8) % 201) as f64) - 100.0).max(0.0) / 100.0,
-        16..=19 => prev + f64::from(u8::from((r >> 8).is_multiple_of(50))),
-        _ => prev,
-    }
+    common::node_value((i % PER_HOST) % 20, r, prev)
 }
 
 fn main() {

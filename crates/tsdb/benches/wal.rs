@@ -30,14 +30,7 @@ fn value(model: Model, i: usize, k: u64, prev: f64) -> f64 {
     let r = common::mix((i as u64) << 32 | k);
     let z = common::mix(i as u64);
     match model {
-        Model::Node => match i % 20 {
-            0..=2 => ((prev * 100.0).round() + (r % 1500) as f64) / 100.0,
-            3 | 4 => prev + ((r >> 8) % 200_000) as f64,
-            5 | 6 => (prev + (((r >> 8) % 33) as f64 - 16.0) * 4096.0).max(0.0),
-            7 => (((prev * 100.0).round() + ((r >> 8) % 201) as f64) - 100.0).max(0.0) / 100.0,
-            16..=19 => prev + f64::from(u8::from((r >> 8).is_multiple_of(50))),
-            _ => prev,
-        },
+        Model::Node => common::node_value(i % 20, r, prev),
         // As crates/loadgen/src/body.rs: float counters, integer counters, gauges.
         Model::Loadgen => match i % 10 {
             0..=3 => (z % 1_000_000) as f64 / 7.0 + (0.01 + (z % 1000) as f64 / 100.0) * k as f64,
