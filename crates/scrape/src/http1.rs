@@ -19,6 +19,9 @@ const HEAD_READ: usize = 4096;
 /// The most a buffer is presized for a response, from the last one's length or the
 /// `Content-Length` of this one.
 const MAX_PRESIZE: usize = 16 << 20;
+/// Interim (1xx) responses skipped before the final one, as Go's `net/http` client (which
+/// Prometheus scrapes with) skips them.
+const MAX_INTERIM: usize = 5;
 
 /// What a fetch brought.
 #[derive(Debug, PartialEq, Eq)]
@@ -168,19 +171,20 @@ impl Conn {
         // socket's readiness set, and the next read would find nothing.
         let expect = self.last_len + self.last_len / 32 + HEAD_READ;
         crate::buffers::reserve_empty(body, expect.min(MAX_PRESIZE));
+        let mut interim = 0;
         let parsed = loop {
             let room = (body.capacity() - body.len()).max(HEAD_READ);
             let n = read_more(stream, body, room)
                 .await
                 .map_err(|e| Failure::Transport(format!("reading response: {e}")))?;
             if n == 0 {
-                return Err(if body.is_empty() {
+                return Err(if body.is_empty() && interim == 0 {
                     Failure::Closed
                 } else {
                     Failure::Transport("unexpected EOF in the response head".to_string())
                 });
             }
-            if let Some(h) = Head::parse(body)? {
+            if let Some(h) = final_head(body, &mut interim)? {
                 break h;
             }
             if body.len() > MAX_HEAD {
@@ -308,6 +312,25 @@ impl Head {
             }
         }
         Ok(Some(h))
+    }
+}
+
+/// The final response's head if `buf` holds all of it, after taking the interim (1xx)
+/// responses before it off the front of `buf` (`interim` counts them across calls). A 1xx
+/// response has no body; 101 (switching protocols) is final, as in Go's `net/http`.
+fn final_head(buf: &mut Vec<u8>, interim: &mut usize) -> Result<Option<Head>, Failure> {
+    loop {
+        let Some(h) = Head::parse(buf)? else { return Ok(None) };
+        if !(100..200).contains(&h.status) || h.status == 101 {
+            return Ok(Some(h));
+        }
+        *interim += 1;
+        if *interim > MAX_INTERIM {
+            return Err(Failure::Transport(
+                "net/http: too many 1xx informational responses".to_string(),
+            ));
+        }
+        buf.drain(..h.len);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Plain-HTTP targets are scraped over one kept-alive connection with the response read straight
 //! into the body buffer: chunked and gzip bodies, a kept-alive connection the server closed,
-//! redirects, credentials, truncated bodies and the body size limit, against a server that
+//! interim (1xx) responses, redirects, credentials, truncated bodies and the body size limit, against a server that
 //! answers each request on a connection with the next scripted raw response.
 #![allow(clippy::unwrap_used)]
 
@@ -221,6 +221,43 @@ async fn a_kept_alive_connection_the_server_closed_is_replaced() {
     assert_eq!(health(&t), (Health::Up, String::new()));
     assert_eq!(scraped(&rec), vec![("a".to_string(), 2.0)]);
     assert_eq!(*srv.connections.lock(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interim_responses_before_the_final_one_are_skipped() {
+    // As Go's net/http client, which Prometheus scrapes with: up to five 1xx responses (no
+    // body) may come before the final one, whole or split across reads; 101 is final.
+    let with = |codes: &[&str], body: &[u8]| {
+        let mut r: Vec<u8> = codes
+            .iter()
+            .flat_map(|c| format!("HTTP/1.1 {c}\r\nX-A: b\r\n\r\n").into_bytes())
+            .collect();
+        r.extend_from_slice(&response("", body));
+        r
+    };
+    let srv = Scripted::start(vec![
+        (with(&["103 Early Hints"], b"a 1\n"), After::KeepOpen),
+        (with(&["100 Continue", "102 Processing", "103 Early Hints"], b"a 2\n"), After::Trickle),
+        (with(&["103 Early Hints"; 5], b"a 3\n"), After::KeepOpen),
+        (with(&["103 Early Hints"; 6], b"a 4\n"), After::KeepOpen),
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n".to_vec(), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), Limits::default(), &rec);
+    for (round, want) in [1.0, 2.0, 3.0].into_iter().enumerate() {
+        sl.scrape_and_report().await;
+        assert_eq!(health(&t), (Health::Up, String::new()), "round {round}");
+        assert_eq!(scraped(&rec), vec![("a".to_string(), want)], "round {round}");
+    }
+    assert_eq!(*srv.connections.lock(), 1);
+    sl.scrape_and_report().await;
+    let (h, e) = health(&t);
+    assert_eq!(h, Health::Down);
+    assert!(e.ends_with(": net/http: too many 1xx informational responses"), "{e}");
+    sl.scrape_and_report().await;
+    let want = "server returned HTTP status 101 Switching Protocols".to_string();
+    assert_eq!(health(&t), (Health::Down, want));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
