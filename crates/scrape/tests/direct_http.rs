@@ -1,7 +1,8 @@
 //! Plain-HTTP targets are scraped over one kept-alive connection with the response read straight
 //! into the body buffer: chunked and gzip bodies, a kept-alive connection the server closed,
-//! interim (1xx) responses, redirects, credentials, truncated bodies and the body size limit, against a server that
-//! answers each request on a connection with the next scripted raw response.
+//! interim (1xx) responses, redirects, credentials, truncated bodies and the body size limit,
+//! against a server that answers each request on a connection with the next scripted raw
+//! response.
 #![allow(clippy::unwrap_used)]
 
 mod common;
