@@ -375,12 +375,15 @@ async fn read_body(
             Ok(true)
         }
         Framing::UntilClose => {
-            while read_more(stream, raw, 64 << 10).await.map_err(io)? > 0 {
+            // The bytes read with the head count too: all of the body may have come with it.
+            loop {
                 if over(raw.len() - from) {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }
+                if read_more(stream, raw, 64 << 10).await.map_err(io)? == 0 {
+                    return Ok(false);
+                }
             }
-            Ok(false)
         }
         Framing::Chunked => {
             let mut d = Dechunker::new();

@@ -294,6 +294,27 @@ async fn redirects_are_followed_and_credentials_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_read_until_close_is_held_to_the_size_limit_however_it_arrives() {
+    // Without a length, the body ends where the server closes; all of it may come in the read
+    // that brings the head, or after it.
+    let big: Vec<u8> = (0..300).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    let mut until_close = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+    until_close.extend_from_slice(&big);
+    let srv =
+        Scripted::start(vec![(until_close.clone(), After::Close), (until_close, After::Trickle)])
+            .await;
+    let rec = Recorder::default();
+    let limits = Limits { body_size_limit: 1000, ..Default::default() };
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), limits, &rec);
+    for round in 0..2 {
+        sl.scrape_and_report().await;
+        let want = (Health::Down, "body size limit exceeded".to_string());
+        assert_eq!(health(&t), want, "round {round}");
+        assert!(scraped(&rec).is_empty(), "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
     let big: Vec<u8> = (0..300).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
     let mut truncated = response("", b"a 1\nb 2\n");
