@@ -7,6 +7,10 @@
 # Usage: flock /tmp/pharos-bench.lock bench/ingestion-ab.sh [--out DIR]
 # Env:
 #   A_BIN, B_BIN    the two pharos binaries (B_BIN defaults to A_BIN: compare environments)
+#   A_KIND, B_KIND  pharos (default) or prometheus: with B_KIND=prometheus and B_BIN unset, B is
+#                   $PROMETHEUS_BIN, and the pairs give Pharos' CPU per sample as a ratio to
+#                   Prometheus' taken minutes apart at most, which this machine's drifts (see
+#                   above) move far less than the ratio of two runs a quarter of an hour apart
 #   A_ENV, B_ENV    space-separated VAR=VALUE added to each side's environment (default none)
 #   PAIRS           interleaved pairs, A B then B A alternately (default 4)
 #   SERIES          active target series, 1,000 per target (default 100000)
@@ -38,8 +42,14 @@ OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ingestion-ab.XXXXXX")}
 mkdir -p "$OUT"
 bench_init
 
-A_BIN=${A_BIN:-$PHAROS_BIN}
-B_BIN=${B_BIN:-$A_BIN}
+A_KIND=${A_KIND:-pharos}
+B_KIND=${B_KIND:-pharos}
+for kind in "$A_KIND" "$B_KIND"; do
+  case "$kind" in pharos | prometheus) ;; *) die "A_KIND and B_KIND are pharos or prometheus, not $kind" ;; esac
+done
+default_bin() { if [ "$1" = prometheus ]; then echo "$PROMETHEUS_BIN"; else echo "$2"; fi; }
+A_BIN=${A_BIN:-$(default_bin "$A_KIND" "$PHAROS_BIN")}
+B_BIN=${B_BIN:-$(default_bin "$B_KIND" "$A_BIN")}
 A_ENV=${A_ENV:-}
 B_ENV=${B_ENV:-}
 PAIRS=${PAIRS:-4}
@@ -101,15 +111,17 @@ printf 'run\tside\tstart\tload1\tsamples\tus_per_sample\tuser_us\tsys_us\tminflt
 
 # run_one SIDE N: one run of side A or B; appends to runs.tsv.
 run_one() {
-  local side=$1 n=$2 bin env port data pid before after s0 s1 l0 l1 start
-  if [ "$side" = A ]; then bin=$A_BIN; env=$A_ENV; else bin=$B_BIN; env=$B_ENV; fi
+  local side=$1 n=$2 bin env kind port data pid before after s0 s1 l0 l1 start
+  if [ "$side" = A ]; then bin=$A_BIN; env=$A_ENV; kind=$A_KIND; else bin=$B_BIN; env=$B_ENV; kind=$B_KIND; fi
   port=$(free_port)
   data=$WORK/data-$n-$side
+  local cmd=("$bin")
+  [ "$kind" = pharos ] && cmd+=(server)
   # shellcheck disable=SC2086 # env is a list of VAR=VALUE words
-  start_bg "$WORK/pharos-$n-$side.log" "$SUT_CORE" env $env "$bin" server --config.file="$CONFIG" \
+  start_bg "$WORK/$kind-$n-$side.log" "$SUT_CORE" env $env "${cmd[@]}" --config.file="$CONFIG" \
     --storage.tsdb.path="$data" --web.listen-address="127.0.0.1:$port"
   pid=$START_PID
-  wait_ready "http://127.0.0.1:$port/-/ready" 120 "$pid" || die "pharos did not become ready: $(tail -5 "$WORK/pharos-$n-$side.log")"
+  wait_ready "http://127.0.0.1:$port/-/ready" 120 "$pid" || die "$kind did not become ready: $(tail -5 "$WORK/$kind-$n-$side.log")"
   # `env` execs the server, so the PID is the server's; it may re-exec itself (same PID).
   sleep "$WARMUP"
   start=$(date -u +%H:%M:%S)
