@@ -95,8 +95,9 @@ impl Conn {
 
     /// Sends the request (with `authorization` if any) and reads a 200 response into `body`
     /// (its contents on entry are dropped), the body decoded from chunked and gzip transfer
-    /// and starting at the offset [`Fetched::Ok`] gives; `limit` (0: none) caps
-    /// the decoded body. A kept-alive connection the server has closed meanwhile is replaced
+    /// and starting at the offset [`Fetched::Ok`] gives; a decoded body of `limit` bytes or more
+    /// fails (0: no limit), as in Prometheus, whose reader stops at the limit and so cannot tell
+    /// a body of exactly that size from a longer one. A kept-alive connection the server has closed meanwhile is replaced
     /// once. On any error the connection is dropped.
     pub(crate) async fn fetch(
         &mut self,
@@ -217,7 +218,7 @@ impl Conn {
             (complete, 0)
         } else {
             if let Framing::Length(n) = framing {
-                if limit > 0 && n > limit {
+                if limit > 0 && n >= limit {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }
                 let have = (body.len() - parsed.len) as u64;
@@ -340,9 +341,9 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
 }
 
 /// Reads the rest of a body framed as `framing` onto `raw`, whose bytes from `from` on are
-/// its start, decoding chunked transfer in place. `limit` (0: none) caps the bytes kept.
-/// Returns whether the connection is left at a message boundary (it is not after a body read
-/// until close).
+/// its start, decoding chunked transfer in place. A body of `limit` (0: none) bytes or more
+/// fails. Returns whether the connection is left at a message boundary (it is not after a body
+/// read until close).
 async fn read_body(
     stream: &mut TcpStream,
     raw: &mut Vec<u8>,
@@ -350,7 +351,7 @@ async fn read_body(
     framing: Framing,
     limit: u64,
 ) -> Result<bool, Failure> {
-    let over = |len: usize| limit > 0 && len as u64 > limit;
+    let over = |len: usize| limit > 0 && len as u64 >= limit;
     let eof = || Failure::Transport("reading body: unexpected EOF".to_string());
     let io = |e: std::io::Error| Failure::Transport(format!("reading body: {e}"));
     match framing {
@@ -411,7 +412,7 @@ async fn read_body(
     }
 }
 
-/// Decompresses a gzip body into `body`, failing past `limit` (0: none) decoded bytes.
+/// Decompresses a gzip body into `body`, failing at `limit` (0: none) decoded bytes.
 fn gunzip(gz: &[u8], body: &mut Vec<u8>, limit: u64) -> Result<(), Failure> {
     let mut dec = flate2::read::MultiGzDecoder::new(gz);
     crate::buffers::reserve_empty(body, gz.len().saturating_mul(4).min(64 << 20));
@@ -430,7 +431,7 @@ fn gunzip(gz: &[u8], body: &mut Vec<u8>, limit: u64) -> Result<(), Failure> {
             }
         };
         body.truncate(start + n);
-        if limit > 0 && body.len() as u64 > limit {
+        if limit > 0 && body.len() as u64 >= limit {
             return Err(Failure::Response("body size limit exceeded".to_string()));
         }
         if n == 0 {

@@ -306,7 +306,8 @@ impl ScrapeLoop {
             while let Some(chunk) =
                 resp.chunk().await.map_err(|e| format!("reading body: {}", error_chain(&e)))?
             {
-                if limit > 0 && (body.len() + chunk.len()) as u64 > limit {
+                // As Prometheus: a body of exactly the limit fails too.
+                if limit > 0 && (body.len() + chunk.len()) as u64 >= limit {
                     return Err("body size limit exceeded".to_string());
                 }
                 body.extend_from_slice(&chunk);

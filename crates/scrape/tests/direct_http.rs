@@ -315,6 +315,49 @@ async fn a_body_read_until_close_is_held_to_the_size_limit_however_it_arrives() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_of_exactly_the_size_limit_fails_as_in_prometheus() {
+    // Prometheus reads at most body_size_limit bytes and fails the scrape once it has read that
+    // many: a body of exactly the limit fails, one a byte shorter passes, whatever its framing
+    // and compression, through the direct client or (after a redirect) reqwest.
+    let sized = |n: usize| {
+        let mut b = format!("# {}\n", "x".repeat(n - 7)).into_bytes();
+        b.extend_from_slice(b"a 1\n");
+        assert_eq!(b.len(), n);
+        b
+    };
+    let redirect = b"HTTP/1.1 302 Found\r\nLocation: /other\r\nContent-Length: 0\r\n\r\n";
+    let mut script = Vec::new();
+    for n in [1000, 999] {
+        let body = sized(n);
+        let mut until_close = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+        until_close.extend_from_slice(&body);
+        script.extend([
+            (response("", &body), After::KeepOpen),
+            (chunked("", &body, 100), After::KeepOpen),
+            (response("Content-Encoding: gzip\r\n", &gzip(&body)), After::KeepOpen),
+            (until_close, After::Close),
+            (redirect.to_vec(), After::KeepOpen),
+            (response("", &body), After::KeepOpen),
+        ]);
+    }
+    let srv = Scripted::start(script).await;
+    let rec = Recorder::default();
+    let limits = Limits { body_size_limit: 1000, ..Default::default() };
+    let http = config::http::HttpClientConfig { follow_redirects: true, ..Default::default() };
+    let (mut sl, t) = scrape_loop(&srv, "/m", http, limits, &rec);
+    for round in 0..5 {
+        sl.scrape_and_report().await;
+        let want = (Health::Down, "body size limit exceeded".to_string());
+        assert_eq!(health(&t), want, "round {round}");
+    }
+    for round in 0..5 {
+        sl.scrape_and_report().await;
+        assert_eq!(health(&t), (Health::Up, String::new()), "round {round}");
+        assert_eq!(scraped(&rec), vec![("a".to_string(), 1.0)], "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
     let big: Vec<u8> = (0..300).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
     let mut truncated = response("", b"a 1\nb 2\n");
