@@ -106,9 +106,11 @@ impl Engine {
         }
         let vt = expr.value_type();
         if vt != ValueType::Scalar && vt != ValueType::Vector {
-            return Err(QueryError::Execution(format!(
+            // Prometheus rejects it when creating the query (bad_data), naming the type as its
+            // documentation does.
+            return Err(QueryError::Parse(format!(
                 "invalid expression type {:?} for range query, must be Scalar or instant Vector",
-                crate::parser::type_label(vt)
+                crate::parser::type_name(vt)
             )));
         }
         let range = Range { start: start_ms, end: end_ms, interval: step_ms };

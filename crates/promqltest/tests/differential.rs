@@ -9,43 +9,18 @@
 
 #[path = "differential/compare.rs"]
 mod compare;
+#[path = "differential/harness.rs"]
+mod harness;
 #[path = "differential/queries.rs"]
 mod queries;
 #[path = "differential/server.rs"]
 mod server;
 
-use compare::{Norm, diff, from_pharos, from_prometheus};
+use compare::{Norm, from_prometheus};
+use harness::{Tally, check, spec};
 use promql::{Engine, EngineOptions, QueryOptions};
-use promqltest::synth::{SynthSpec, generate, load_into, write_openmetrics};
+use promqltest::synth::{generate, load_into, write_openmetrics};
 use storage::MemStorage;
-
-/// 2023-11-14T22:13:00Z, a multiple of 60 s.
-const T0: i64 = 1_699_999_980_000;
-const MIN: i64 = 60_000;
-
-fn spec() -> SynthSpec {
-    SynthSpec { start_ms: T0, duration_ms: 120 * MIN, interval_ms: 15_000, instances: 2, seed: 42 }
-}
-
-/// Instant evaluation times: inside the data, in a gap, just after the end (lookback), and
-/// long after the end. All are 7 s past a minute.
-const INSTANTS: [i64; 5] = [
-    T0 + 25 * MIN + 7_000,
-    T0 + 61 * MIN + 7_000,
-    T0 + 98 * MIN + 7_000,
-    T0 + 123 * MIN + 7_000,
-    T0 + 150 * MIN + 7_000,
-];
-
-/// Range queries: `(start, end, step)`.
-const RANGES: [(i64, i64, i64); 2] = [
-    (T0 + 7_000, T0 + 130 * MIN + 7_000, MIN),
-    (T0 + 50 * MIN + 7_000, T0 + 70 * MIN + 7_000, 15_000),
-];
-
-fn secs(ms: i64) -> String {
-    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
-}
 
 #[test]
 fn pharos_matches_prometheus() {
@@ -61,62 +36,28 @@ fn pharos_matches_prometheus() {
     load_into(&mem, &data).expect("load into MemStorage");
     let prom = server::Prometheus::start(&prom_bin, &tool_bin, &om);
     let engine = Engine::new(EngineOptions::default());
-    let opts = QueryOptions::default();
 
     let all = queries::all();
     let mut failures = Vec::new();
-    let (mut evals, mut nonempty) = (0usize, 0usize);
+    let mut tally = Tally::default();
     for q in &all {
-        let enc = server::encode(&q.q);
-        for &t in &INSTANTS {
-            let (_, body) = prom.get(&format!("/api/v1/query?query={enc}&time={}", secs(t)));
-            let p = from_prometheus(&body);
-            let x = from_pharos(engine.instant_query(&mem, &q.q, t, &opts));
-            evals += 1;
-            nonempty += usize::from(!is_empty(&p));
-            if let Some(d) = diff(&p, &x, q.mode) {
-                failures.push(format!("instant {} @{}: {d}", q.q, secs(t)));
-            }
-        }
-        for &(s, e, step) in &RANGES {
-            let path = format!(
-                "/api/v1/query_range?query={enc}&start={}&end={}&step={}",
-                secs(s),
-                secs(e),
-                secs(step)
-            );
-            let (_, body) = prom.get(&path);
-            let p = from_prometheus(&body);
-            let x = from_pharos(engine.range_query(&mem, &q.q, s, e, step, &opts));
-            evals += 1;
-            nonempty += usize::from(!is_empty(&p));
-            let mode = compare::Mode { ordered: false, ..q.mode };
-            if let Some(d) = diff(&p, &x, mode) {
-                failures.push(format!("range {} [{}..{} /{}]: {d}", q.q, secs(s), secs(e), step));
-            }
-        }
+        check(&prom, &engine, &mem, &q.q, q.mode, &mut tally, &mut failures);
     }
     parse_errors(&prom, &engine, &mem, &mut failures);
     println!(
-        "{} queries, {evals} evaluations ({nonempty} non-empty), {} differences",
+        "{} queries, {} evaluations ({} non-empty), {} differences",
         all.len(),
+        tally.evals,
+        tally.nonempty,
         failures.len()
     );
     for f in &failures {
         println!("DIFF {f}");
     }
     // The comparison must not be vacuous: most evaluations return data.
+    let (evals, nonempty) = (tally.evals, tally.nonempty);
     assert!(nonempty * 2 > evals, "too few non-empty results: {nonempty}/{evals}");
     assert!(failures.is_empty(), "{} differences from Prometheus", failures.len());
-}
-
-fn is_empty(n: &Norm) -> bool {
-    match n {
-        Norm::Error(_) => true,
-        Norm::Vector(v) => v.is_empty(),
-        Norm::Matrix(m) => m.is_empty(),
-        _ => false,
-    }
 }
 
 /// Syntax errors whose message and position Pharos reproduces exactly.
@@ -168,7 +109,7 @@ fn parse_errors(
     for q in BAD_QUERIES {
         let (_, body) = prom.get(&format!("/api/v1/query?query={}&time=1", server::encode(q)));
         let want = match from_prometheus(&body) {
-            Norm::Error(e) => e.trim_start_matches("invalid parameter \"query\": ").to_string(),
+            Norm::Error(_, e) => e.trim_start_matches("invalid parameter \"query\": ").to_string(),
             other => format!("no error: {other:?}"),
         };
         let got = match engine.instant_query(mem, q, 1000, &QueryOptions::default()) {

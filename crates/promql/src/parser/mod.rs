@@ -108,11 +108,6 @@ pub(crate) fn type_name(t: crate::ast::ValueType) -> &'static str {
     }
 }
 
-/// Prometheus' `ValueType` string ("matrix", "vector", ...).
-pub(crate) fn type_label(t: crate::ast::ValueType) -> &'static str {
-    t.name()
-}
-
 fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     limits::check_text(query)?;
     if query.trim().is_empty() {

@@ -12,7 +12,8 @@ type LabelMap = BTreeMap<String, String>;
 /// A result of either side.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Norm {
-    Error(String),
+    /// `errorType` and message; errors compare by their type only (wording may differ).
+    Error(String, String),
     Scalar(i64, String),
     Str(i64, String),
     Vector(Vec<(LabelMap, i64, String)>),
@@ -66,10 +67,11 @@ fn label_map(m: &Json) -> LabelMap {
 /// Prometheus' JSON response.
 pub fn from_prometheus(body: &str) -> Norm {
     let Ok(j) = serde_json::from_str::<Json>(body) else {
-        return Norm::Error(format!("unparsable response: {body}"));
+        return Norm::Error("unparsable".into(), format!("unparsable response: {body}"));
     };
     if j["status"] != "success" {
-        return Norm::Error(j["error"].as_str().unwrap_or("").into());
+        let kind = j["errorType"].as_str().unwrap_or("").to_string();
+        return Norm::Error(kind, j["error"].as_str().unwrap_or("").into());
     }
     let r = &j["data"]["result"];
     match j["data"]["resultType"].as_str() {
@@ -112,9 +114,12 @@ fn pharos_labels(l: &model::Labels) -> LabelMap {
 pub fn from_pharos(r: Result<QueryResult, QueryError>) -> Norm {
     let r = match r {
         Ok(r) => r,
-        Err(e) => return Norm::Error(e.to_string()),
+        Err(e) => return Norm::Error(e.error_type().into(), e.to_string()),
     };
     match r.value {
+        // Prometheus prints a scalar result with `strconv.FormatFloat(v, 'f', -1, 64)`, never
+        // with an exponent (promql.Scalar's MarshalJSON), unlike samples.
+        Value::Scalar { t, v } if v.is_finite() => Norm::Scalar(t, format!("{v}")),
         Value::Scalar { t, v } => Norm::Scalar(t, go_float(v)),
         Value::String { t, v } => Norm::Str(t, v),
         Value::Vector(v) => {
@@ -166,7 +171,8 @@ fn parse(s: &str) -> Result<f64, std::num::ParseFloatError> {
 /// Compares two results; `None` when equal, else a description of the first difference.
 pub fn diff(prom: &Norm, pharos: &Norm, mode: Mode) -> Option<String> {
     match (prom, pharos) {
-        (Norm::Error(_), Norm::Error(_)) => None,
+        (Norm::Error(k1, m1), Norm::Error(k2, m2)) => (k1 != k2)
+            .then(|| format!("error types differ: prometheus {k1} {m1:?} vs pharos {k2} {m2:?}")),
         (Norm::Scalar(t1, a), Norm::Scalar(t2, b)) | (Norm::Str(t1, a), Norm::Str(t2, b)) => {
             (t1 != t2 || !values_equal(a, b, mode.tolerance))
                 .then(|| format!("prometheus {t1} {a} vs pharos {t2} {b}"))
