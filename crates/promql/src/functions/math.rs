@@ -83,12 +83,34 @@ pub(crate) fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
     go_max(lo, go_min(hi, v))
 }
 
+/// Go's `math.Max`: `+Inf` wins over NaN, then NaN wins, and `+0` over `-0`.
 fn go_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+    if a == f64::INFINITY || b == f64::INFINITY {
+        f64::INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && a == b {
+        if a.is_sign_negative() { b } else { a }
+    } else if a > b {
+        a
+    } else {
+        b
+    }
 }
 
+/// Go's `math.Min`: `-Inf` wins over NaN, then NaN wins, and `-0` over `+0`.
 fn go_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+    if a == f64::NEG_INFINITY || b == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && a == b {
+        if a.is_sign_negative() { a } else { b }
+    } else if a < b {
+        a
+    } else {
+        b
+    }
 }
 
 /// `x ^ y` following Go's `math.Pow` special cases.
@@ -122,6 +144,12 @@ mod tests {
         assert_eq!(round(12.34, 0.1), 12.3);
         assert_eq!(clamp(5.0, 0.0, 3.0), 3.0);
         assert!(clamp(f64::NAN, 0.0, 3.0).is_nan());
+        // Go's math.Max/Min: an infinity on the winning side beats NaN; signed zeros.
+        assert_eq!(clamp(f64::INFINITY, f64::NAN, f64::INFINITY), f64::INFINITY);
+        assert_eq!(clamp(f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NAN), f64::NEG_INFINITY);
+        assert!(clamp(f64::INFINITY, f64::NAN, 5.0).is_nan());
+        assert!(clamp(-0.0, 0.0, 1.0).is_sign_positive());
+        assert!(clamp(0.0, -1.0, -0.0).is_sign_negative());
         assert_eq!(go_pow(f64::NAN, 0.0), 1.0);
         assert_eq!(simple_fn("sgn").unwrap()(-3.0), -1.0);
     }

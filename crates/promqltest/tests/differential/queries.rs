@@ -584,6 +584,22 @@ fn name_dropping(out: &mut Vec<Q>) {
     );
 }
 
+/// Differences the randomized test (`differential_random.rs`) found, kept as fixed cases.
+fn random_regressions(out: &mut Vec<Q>) {
+    // Go's math.Max/Min: an infinity on the winning side beats NaN, +0 beats -0.
+    add(
+        out,
+        EXACT,
+        &[
+            "clamp_min(weird_values, NaN)",
+            "clamp_max(weird_values, NaN)",
+            "clamp(weird_values, NaN, NaN)",
+            "clamp(weird_values * 0, 0, 1)",
+            "clamp_max(-(weird_values * 0), -0)",
+        ],
+    );
+}
+
 /// The whole query set.
 pub fn all() -> Vec<Q> {
     let mut out = Vec::new();
@@ -599,5 +615,6 @@ pub fn all() -> Vec<Q> {
     combinations(&mut out);
     errors(&mut out);
     name_dropping(&mut out);
+    random_regressions(&mut out);
     out
 }
