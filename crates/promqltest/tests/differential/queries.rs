@@ -598,6 +598,25 @@ fn random_regressions(out: &mut Vec<Q>) {
             "clamp_max(-(weird_values * 0), -0)",
         ],
     );
+    // Date functions of NaN, infinite and huge times: Go's int64 conversion and calendar.
+    add(
+        out,
+        EXACT,
+        &[
+            "year(weird_values)",
+            "month(weird_values * 1e10)",
+            "day_of_week(weird_values * 1e12)",
+            "day_of_month(weird_values * -1e13)",
+            "day_of_year(weird_values * 1e17)",
+            "days_in_month(weird_values * 1e15)",
+            "hour(vector(NaN))",
+            "minute(vector(-Inf))",
+            "year(vector(1e19))",
+            "days_in_month(vector(-1e11))",
+            "day_of_week(vector(-1))",
+            "year(vector(-0.5))",
+        ],
+    );
 }
 
 /// The whole query set.
