@@ -174,20 +174,32 @@ impl Evaluator<'_> {
             }
             "double_exponential_smoothing" | "holt_winters" => {
                 let (sf, tf) = (w.params[0], w.params[1]);
-                if sf <= 0.0 || sf >= 1.0 || sf.is_nan() {
+                // As in Prometheus, a NaN factor passes the check.
+                if sf <= 0.0 || sf >= 1.0 {
                     return Err(QueryError::Execution(format!(
-                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
+                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
+                        go_f6(sf)
                     )));
                 }
-                if tf <= 0.0 || tf >= 1.0 || tf.is_nan() {
+                if tf <= 0.0 || tf >= 1.0 {
                     return Err(QueryError::Execution(format!(
-                        "invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"
+                        "invalid trend factor. Expected: 0 < tf < 1, got: {}",
+                        go_f6(tf)
                     )));
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// Go's `%f`: six decimals, `+Inf`/`-Inf` for infinities.
+fn go_f6(x: f64) -> String {
+    if x.is_infinite() {
+        if x > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{x:.6}")
     }
 }
 

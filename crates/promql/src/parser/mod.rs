@@ -108,7 +108,27 @@ pub(crate) fn type_name(t: crate::ast::ValueType) -> &'static str {
     }
 }
 
+/// Functions of Prometheus 2 that the parser crate no longer knows: `holt_winters` (the name of
+/// `double_exponential_smoothing` before Prometheus 3), so that 2.x queries keep working.
+fn register_v2_functions() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use promql_parser::parser::value::ValueType as T;
+        use promql_parser::parser::{Function, register_extra_functions};
+        let hw = Function::new(
+            "holt_winters",
+            vec![T::Matrix, T::Scalar, T::Scalar],
+            0,
+            T::Vector,
+            false,
+        );
+        // Fails only if a later parser version has the function built in, which is as good.
+        let _ = register_extra_functions(vec![hw]);
+    });
+}
+
 fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
+    register_v2_functions();
     limits::check_text(query)?;
     if query.trim().is_empty() {
         return Err(QueryError::Parse("parse error: no expression found in input".into()));

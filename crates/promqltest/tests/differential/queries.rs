@@ -8,7 +8,6 @@
 //! exactly on an inner step, which 2.42 includes and 3.x excludes.
 //!
 //! Left out on purpose, because their semantics changed between 2.42 and 3.x:
-//! - `holt_winters` (renamed `double_exponential_smoothing` and made experimental in 3.0);
 //! - regex matchers relying on `.` matching `\n` (3.0 matches newlines; no label value here
 //!   contains one, so every regex below behaves the same in both);
 //! - ties in `topk`/`bottomk`: 2.42 pops and pushes its heap where 3.x replaces the top and
@@ -615,6 +614,20 @@ fn random_regressions(out: &mut Vec<Q>) {
             "days_in_month(vector(-1e11))",
             "day_of_week(vector(-1))",
             "year(vector(-0.5))",
+        ],
+    );
+    // Prometheus 2's name for double_exponential_smoothing; a NaN factor passes its check.
+    add(
+        out,
+        EXACT,
+        &[
+            "holt_winters(node_temperature_celsius[10m], 0.5, 0.5)",
+            "holt_winters(queue_depth[5m], 0.1, 0.9)",
+            "holt_winters(weird_values[5m], 0.3, 0.7)",
+            "holt_winters(node_load1[5m], NaN, 0.1)",
+            "holt_winters(node_load1[5m], 1, 0.5)",
+            "holt_winters(node_load1[5m], 0.5, 0)",
+            "holt_winters(nonexistent_metric[5m], 1, 0.5)",
         ],
     );
 }
