@@ -630,6 +630,13 @@ fn random_regressions(out: &mut Vec<Q>) {
             "holt_winters(nonexistent_metric[5m], 1, 0.5)",
         ],
     );
+    // Scalars print without exponent (errors of range queries of range vectors are bad_data;
+    // `instant_range_vectors` covers those).
+    add(
+        out,
+        EXACT,
+        &["1e308", "-(1e300 + 3600)", "5e-324 * 1", "scalar(weird_values{kind=\"tiny\"})"],
+    );
 }
 
 /// The whole query set.
