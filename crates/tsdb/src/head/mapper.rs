@@ -191,12 +191,13 @@ impl ChunkMapper {
         let mut found: Vec<LoadedChunk> = Vec::new();
         for (seq, path) in files {
             st.next_seq = st.next_seq.max(seq + 1);
-            let maxt = File::open(&path)
-                .ok()
+            let maxt = File::open(&path).ok().and_then(|f| {
+                let written = written_len(&f);
                 // SAFETY: files of earlier runs are only read, and only deleted (never changed)
                 // while mapped.
-                .and_then(|f| unsafe { Mmap::map(&f) }.ok())
-                .map(|map| scan(Arc::new(map), &mut found));
+                let map = unsafe { Mmap::map(&f) }.ok()?;
+                Some(scan(Arc::new(map), written, &mut found))
+            });
             match maxt {
                 Some(Some(maxt)) => st.done.push((seq, maxt)),
                 _ => {
@@ -329,10 +330,32 @@ impl ChunkMapper {
     }
 }
 
+/// How much of `file` from its start holds data: up to its first hole (`SEEK_HOLE`), or all of
+/// it where the file system cannot tell. Entries are written one after the other from the
+/// start, so none lies beyond; and on tmpfs, reading a hole through a shared map allocates a
+/// page, which on a full file system kills the process with SIGBUS (a file the previous run
+/// created on a full disk, whose first entry could not be written, is all hole).
+fn written_len(file: &File) -> u64 {
+    let len = file.metadata().map_or(0, |m| m.len());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a descriptor `file` keeps open; it only moves the
+        // file's offset, which nothing here reads from.
+        let hole = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_HOLE) };
+        if let Ok(hole) = u64::try_from(hole) {
+            return hole.min(len);
+        }
+    }
+    len
+}
+
 /// Reads the entries of one file into `out` (applying drop entries), up to the first damaged or
-/// unwritten one. Returns the newest chunk time in the file, `None` if it has no entry.
-fn scan(map: Arc<Mmap>, out: &mut Vec<LoadedChunk>) -> Option<i64> {
-    let b: &[u8] = &map;
+/// unwritten one, within its first `written` bytes (see [`written_len`]). Returns the newest
+/// chunk time in the file, `None` if it has no entry.
+fn scan(map: Arc<Mmap>, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64> {
+    let written = usize::try_from(written).unwrap_or(usize::MAX).min(map.len());
+    let b: &[u8] = &map[..written];
     let be64 =
         |at: usize| b.get(at..at + 8).map(|x| u64::from_be_bytes(x.try_into().unwrap_or([0; 8])));
     let mut pos = 0usize;
