@@ -630,6 +630,28 @@ fn random_regressions(out: &mut Vec<Q>) {
             "holt_winters(nonexistent_metric[5m], 1, 0.5)",
         ],
     );
+    // Go's Log as its amd64 assembly computes it, bit for bit (subnormals not normalised).
+    add(
+        out,
+        EXACT,
+        &[
+            "ln(node_load1)",
+            "ln(node_temperature_celsius)",
+            "ln(http_requests_total)",
+            "log2(node_load1)",
+            "log10(queue_depth)",
+            "ln(weird_values)",
+            "ln(vector(5e-324))",
+            "ln(flaky_gauge + 5e-324)",
+            "log2(vector(1e-310))",
+            "log10(weird_values{kind=\"tiny\"} * 1e-300)",
+            "ln(vector(0))",
+            "ln(vector(-1))",
+            "log10(vector(1000))",
+            "log10(vector(1e-5))",
+            "log2(vector(10))",
+        ],
+    );
     // Scalars print without exponent (errors of range queries of range vectors are bad_data;
     // `instant_range_vectors` covers those).
     add(
