@@ -159,12 +159,132 @@ fn go_min(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `x ^ y` following Go's `math.Pow` special cases.
+/// `x ^ y` as Go's `math.Pow` computes it: its special cases, then the fraction of `y` through
+/// `exp(yf * ln(x))` and its integer part by repeated squaring of `x`'s mantissa with the
+/// exponent kept apart. Integer exponents are exact to the bit (the same multiplications in the
+/// same order); fractional ones go through this platform's `exp` and `ln`, which Go's versions
+/// may differ from in the last place.
 pub(crate) fn go_pow(x: f64, y: f64) -> f64 {
     if y == 0.0 || x == 1.0 {
         return 1.0;
     }
-    x.powf(y)
+    if y == 1.0 {
+        return x;
+    }
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        let odd_neg = x.is_sign_negative() && is_odd_int(y);
+        return if y < 0.0 {
+            if odd_neg { f64::NEG_INFINITY } else { f64::INFINITY }
+        } else if odd_neg {
+            x
+        } else {
+            0.0
+        };
+    }
+    if y.is_infinite() {
+        return if x == -1.0 {
+            1.0
+        } else if (x.abs() < 1.0) == (y > 0.0) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if x.is_infinite() {
+        if x < 0.0 {
+            return go_pow(1.0 / x, -y); // Pow(-0, -y)
+        }
+        return if y < 0.0 { 0.0 } else { f64::INFINITY };
+    }
+    if y == 0.5 {
+        return x.sqrt();
+    }
+    if y == -0.5 {
+        return 1.0 / x.sqrt();
+    }
+    let (mut yi, mut yf) = (y.abs().trunc(), y.abs().fract());
+    if yf != 0.0 && x < 0.0 {
+        return f64::NAN;
+    }
+    if yi >= 9_223_372_036_854_775_808.0 {
+        return if x == -1.0 {
+            1.0
+        } else if (x.abs() < 1.0) == (y > 0.0) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    let mut a1 = 1.0;
+    let mut ae: i64 = 0;
+    if yf != 0.0 {
+        if yf > 0.5 {
+            yf -= 1.0;
+            yi += 1.0;
+        }
+        a1 = (yf * go_log(x)).exp();
+    }
+    let (mut x1, xe) = frexp(x);
+    let mut xe = i64::from(xe);
+    let mut i = yi as i64;
+    while i != 0 {
+        if !(-(1 << 12)..=(1 << 12)).contains(&xe) {
+            // Catastrophic overflow: ldexp handles it.
+            ae += xe;
+            break;
+        }
+        if i & 1 == 1 {
+            a1 *= x1;
+            ae += xe;
+        }
+        x1 *= x1;
+        xe <<= 1;
+        if x1 < 0.5 {
+            x1 += x1;
+            xe -= 1;
+        }
+        i >>= 1;
+    }
+    if y < 0.0 {
+        a1 = 1.0 / a1;
+        ae = -ae;
+    }
+    go_ldexp(a1, ae)
+}
+
+fn is_odd_int(x: f64) -> bool {
+    if x.abs() >= 9_007_199_254_740_992.0 {
+        return false;
+    }
+    x.fract() == 0.0 && (x.trunc() as i64) & 1 == 1
+}
+
+/// Go's `math.Ldexp`: `frac * 2^exp` with one rounding for subnormal results.
+fn go_ldexp(frac: f64, exp: i64) -> f64 {
+    if frac == 0.0 || !frac.is_finite() {
+        return frac;
+    }
+    let (frac, e) =
+        if frac.abs() < f64::MIN_POSITIVE { (frac * (1u64 << 52) as f64, -52) } else { (frac, 0) };
+    let mut exp = exp.saturating_add(e);
+    let bits = frac.to_bits();
+    exp = exp.saturating_add(((bits >> 52) & 0x7ff) as i64 - 1023);
+    if exp < -1075 {
+        return 0.0_f64.copysign(frac);
+    }
+    if exp > 1023 {
+        return if frac < 0.0 { f64::NEG_INFINITY } else { f64::INFINITY };
+    }
+    let mut m = 1.0;
+    if exp < -1022 {
+        exp += 53;
+        m = 1.0 / (1u64 << 53) as f64;
+    }
+    let bits = (bits & !(0x7ff << 52)) | (((exp + 1023) as u64) << 52);
+    m * f64::from_bits(bits)
 }
 
 #[cfg(test)]
@@ -198,6 +318,19 @@ mod tests {
         assert!(clamp(-0.0, 0.0, 1.0).is_sign_positive());
         assert!(clamp(0.0, -1.0, -0.0).is_sign_negative());
         assert_eq!(go_pow(f64::NAN, 0.0), 1.0);
+        // Integer powers multiply mantissas as Go does (not a correctly rounded pow).
+        assert_eq!(go_pow(3.0, 3.0), 27.0);
+        assert_eq!(go_pow(2.0, -2.0), 0.25);
+        assert_eq!(go_pow(-2.0, 3.0), -8.0);
+        assert_eq!(go_pow(-0.0, -3.0), f64::NEG_INFINITY);
+        assert_eq!(go_pow(f64::NEG_INFINITY, 3.0), f64::NEG_INFINITY);
+        assert_eq!(go_pow(f64::NEG_INFINITY, -3.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(go_pow(-1.0, f64::INFINITY), 1.0);
+        assert_eq!(go_pow(0.5, f64::INFINITY), 0.0);
+        assert!(go_pow(-8.0, 1.0 / 3.0).is_nan());
+        assert_eq!(go_pow(2.0, 1074.0), f64::INFINITY);
+        assert_eq!(go_pow(2.0, -1074.0), 5e-324);
+        assert_eq!(go_pow(2.0, -1080.0), 0.0);
         // Go's amd64 Log: subnormals are not normalised.
         assert_eq!(go_log(5e-324), -709.089_565_712_824_1);
         assert_eq!(go_log(1.0), 0.0);

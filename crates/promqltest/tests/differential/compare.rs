@@ -33,21 +33,60 @@ pub fn go_float(v: f64) -> String {
     }
 }
 
+/// The shortest digits that round-trip, as Go's `strconv` picks them, as (negative, digits,
+/// decimal exponent of the first digit). When two candidates of that length are equally close
+/// to the exact value, Go takes the one rounded half to even and Rust the one rounded up:
+/// 3829.86553955078125 is "3829.8655395507812" in Go, "...813" in Rust.
+fn go_shortest(v: f64) -> (bool, String, i32) {
+    let parts = |s: &str| -> (String, i32) {
+        let (m, e) = s.split_once('e').unwrap_or((s, "0"));
+        (m.chars().filter(char::is_ascii_digit).collect(), e.parse().unwrap_or(0))
+    };
+    let (digits, exp) = parts(&format!("{:e}", v.abs()));
+    // 41 significant digits: a double whose exact value has at most 18 shows trailing zeros
+    // (one with more digits would need 23 zeros in a row to look like one).
+    let (exact, exact_exp) = parts(&format!("{:.40e}", v.abs()));
+    let exact = exact.trim_end_matches('0');
+    let n = digits.len();
+    if exact.len() == n + 1 && exact.ends_with('5') && exact_exp == exp {
+        let base = &exact[..n];
+        if base.bytes().last().is_some_and(|d| (d - b'0').is_multiple_of(2)) {
+            return (v.is_sign_negative(), base.to_string(), exp);
+        }
+    }
+    (v.is_sign_negative(), digits, exp)
+}
+
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)` for finite `v`.
+pub fn go_f(v: f64) -> String {
+    let (neg, digits, exp) = go_shortest(v);
+    let sign = if neg { "-" } else { "" };
+    let n = digits.len() as i32;
+    if exp >= n - 1 {
+        format!("{sign}{digits}{}", "0".repeat((exp - n + 1) as usize))
+    } else if exp >= 0 {
+        let (a, b) = digits.split_at(exp as usize + 1);
+        format!("{sign}{a}.{b}")
+    } else {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    }
+}
+
+/// Go's `'e'` format with shortest digits and at least two exponent digits.
+fn go_e(v: f64) -> String {
+    let (neg, digits, exp) = go_shortest(v);
+    let sign = if neg { "-" } else { "" };
+    let (a, b) = digits.split_at(1);
+    let mant = if b.is_empty() { a.to_string() } else { format!("{a}.{b}") };
+    let esign = if exp < 0 { '-' } else { '+' };
+    format!("{sign}{mant}e{esign}{:02}", exp.abs())
+}
+
 /// Prometheus' `jsonutil.MarshalValue`: shortest round-trip digits, `'f'` format, but `'e'`
 /// (Go style, at least two exponent digits) below 1e-6 and from 1e21.
 fn prometheus_float(v: f64) -> String {
     let abs = v.abs();
-    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-        // Rust's Display is the shortest round-trip representation without exponent.
-        return format!("{v}");
-    }
-    let s = format!("{v:e}");
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let (sign, digits) = match exp.strip_prefix('-') {
-        Some(d) => ('-', d),
-        None => ('+', exp),
-    };
-    format!("{mant}e{sign}{digits:0>2}")
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) { go_f(v) } else { go_e(v) }
 }
 
 fn ms(t: &Json) -> i64 {
@@ -119,7 +158,7 @@ pub fn from_pharos(r: Result<QueryResult, QueryError>) -> Norm {
     match r.value {
         // Prometheus prints a scalar result with `strconv.FormatFloat(v, 'f', -1, 64)`, never
         // with an exponent (promql.Scalar's MarshalJSON), unlike samples.
-        Value::Scalar { t, v } if v.is_finite() => Norm::Scalar(t, format!("{v}")),
+        Value::Scalar { t, v } if v.is_finite() => Norm::Scalar(t, go_f(v)),
         Value::Scalar { t, v } => Norm::Scalar(t, go_float(v)),
         Value::String { t, v } => Norm::Str(t, v),
         Value::Vector(v) => {
@@ -256,4 +295,25 @@ fn diff_matrix(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_go_prints_them() {
+        // 3829.86553955078125 exactly: 13^7 / 4^7.
+        assert_eq!(go_float(62_748_517.0 / 16_384.0), "3829.8655395507812");
+        assert_eq!(go_float(0.1), "0.1");
+        assert_eq!(go_float(-2.5), "-2.5");
+        assert_eq!(go_float(0.0), "0");
+        assert_eq!(go_float(-0.0), "-0");
+        assert_eq!(go_float(1e21), "1e+21");
+        assert_eq!(go_float(1.5e-7), "1.5e-07");
+        assert_eq!(go_float(123_456.0), "123456");
+        assert_eq!(go_float(1e-6), "0.000001");
+        assert_eq!(go_f(1e22), "10000000000000000000000");
+        assert_eq!(go_float(5e-324), "5e-324");
+    }
 }

@@ -630,6 +630,29 @@ fn random_regressions(out: &mut Vec<Q>) {
             "holt_winters(nonexistent_metric[5m], 1, 0.5)",
         ],
     );
+    // Go's math.Pow: integer exponents by repeated squaring of the mantissa, not a correctly
+    // rounded pow (x^60 % y shows the last bits).
+    add(
+        out,
+        EXACT,
+        &[
+            "node_load1 ^ 3",
+            "node_temperature_celsius ^ 7",
+            "node_load1 ^ 60 % node_load1",
+            "queue_depth ^ -3",
+            "weird_values ^ 5",
+            "(-weird_values) ^ -2",
+            "node_load1 ^ 0.5",
+            "node_load1 ^ -0.5",
+            "2 ^ -1074",
+            "2 ^ -1080",
+            "0.5 ^ -1023",
+            "(-0) ^ -3",
+            "(-Inf) ^ -3",
+            "(-1) ^ Inf",
+            "10 ^ 308 * 10",
+        ],
+    );
     // Go's Log as its amd64 assembly computes it, bit for bit (subnormals not normalised).
     add(
         out,
