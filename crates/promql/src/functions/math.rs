@@ -17,17 +17,113 @@ pub(crate) fn simple_fn(name: &str) -> Option<fn(f64) -> f64> {
         "asin" => f64::asin,
         "acos" => f64::acos,
         "atan" => f64::atan,
-        "sinh" => f64::sinh,
-        "cosh" => f64::cosh,
+        "sinh" => go_sinh,
+        "cosh" => go_cosh,
         "tanh" => f64::tanh,
-        "asinh" => f64::asinh,
-        "acosh" => f64::acosh,
-        "atanh" => f64::atanh,
+        "asinh" => go_asinh,
+        "acosh" => go_acosh,
+        "atanh" => go_atanh,
         "rad" => |v| v * std::f64::consts::PI / 180.0,
         "deg" => |v| v * 180.0 / std::f64::consts::PI,
         "sgn" => sgn,
         _ => return None,
     })
+}
+
+/// Go's `math.Sinh`: `exp(x) / 2` beyond 21, so it overflows where `exp` does (from about
+/// 709.78, where a correctly rounded sinh is still finite), `(e^x - e^-x) / 2` beyond 0.5, and
+/// Hart & Cheney's rational approximation below.
+fn go_sinh(x: f64) -> f64 {
+    // Go's coefficients, as the nearest doubles.
+    const P: [f64; 4] = [
+        -630_767.364_049_771_7,
+        -89_912.720_220_395_09,
+        -2_894.211_355_989_564,
+        -26.305_632_133_974_97,
+    ];
+    const Q: [f64; 3] = [-630_767.364_049_771_7, 15_215.173_787_900_19, -173.678_953_558_233_7];
+    let ax = x.abs();
+    let t = if ax > 21.0 {
+        ax.exp() * 0.5
+    } else if ax > 0.5 {
+        let ex = ax.exp();
+        (ex - 1.0 / ex) * 0.5
+    } else {
+        let sq = ax * ax;
+        (((P[3] * sq + P[2]) * sq + P[1]) * sq + P[0]) * ax
+            / (((sq + Q[2]) * sq + Q[1]) * sq + Q[0])
+    };
+    if x < 0.0 { -t } else { t }
+}
+
+/// Go's `math.Cosh`: `exp(|x|) / 2` beyond 21 (overflowing with `exp`), else `(e^x + e^-x) / 2`.
+fn go_cosh(x: f64) -> f64 {
+    let ax = x.abs();
+    if ax > 21.0 {
+        return ax.exp() * 0.5;
+    }
+    let ex = ax.exp();
+    (ex + 1.0 / ex) * 0.5
+}
+
+const LN_2: f64 = std::f64::consts::LN_2;
+const LARGE: f64 = (1u64 << 28) as f64;
+const NEAR_ZERO: f64 = 1.0 / LARGE;
+
+/// Go's `math.Asinh`: `ln(x) + ln 2` beyond 2^28, so huge values stay finite.
+fn go_asinh(x: f64) -> f64 {
+    if x.is_nan() || x.is_infinite() {
+        return x;
+    }
+    let ax = x.abs();
+    let t = if ax > LARGE {
+        go_log(ax) + LN_2
+    } else if ax > 2.0 {
+        go_log(2.0 * ax + 1.0 / ((ax * ax + 1.0).sqrt() + ax))
+    } else if ax < NEAR_ZERO {
+        ax
+    } else {
+        (ax + ax * ax / (1.0 + (1.0 + ax * ax).sqrt())).ln_1p()
+    };
+    if x < 0.0 { -t } else { t }
+}
+
+/// Go's `math.Acosh`: `ln(x) + ln 2` from 2^28 (finite up to the largest float).
+fn go_acosh(x: f64) -> f64 {
+    if x < 1.0 || x.is_nan() {
+        return f64::NAN;
+    }
+    if x == 1.0 {
+        return 0.0;
+    }
+    if x >= LARGE {
+        return go_log(x) + LN_2;
+    }
+    if x > 2.0 {
+        return go_log(2.0 * x - 1.0 / (x + (x * x - 1.0).sqrt()));
+    }
+    let t = x - 1.0;
+    (t + (2.0 * t + t * t).sqrt()).ln_1p()
+}
+
+/// Go's `math.Atanh`.
+fn go_atanh(x: f64) -> f64 {
+    if !(-1.0..=1.0).contains(&x) || x.is_nan() {
+        return f64::NAN;
+    }
+    if x == 1.0 || x == -1.0 {
+        return f64::INFINITY.copysign(x);
+    }
+    let ax = x.abs();
+    let t = if ax < NEAR_ZERO {
+        ax
+    } else if ax < 0.5 {
+        let t = ax + ax;
+        0.5 * (t + t * ax / (1.0 - ax)).ln_1p()
+    } else {
+        0.5 * ((ax + ax) / (1.0 - ax)).ln_1p()
+    };
+    if x < 0.0 { -t } else { t }
 }
 
 /// Go's `math.Log10`: `Log(x) * (1/Ln10)`, which rounds differently from a direct `log10`.
@@ -318,6 +414,18 @@ mod tests {
         assert!(clamp(-0.0, 0.0, 1.0).is_sign_positive());
         assert!(clamp(0.0, -1.0, -0.0).is_sign_negative());
         assert_eq!(go_pow(f64::NAN, 0.0), 1.0);
+        // Go's amd64 Log: subnormals are not normalised.
+        assert_eq!(go_log(5e-324), -709.089_565_712_824_1);
+        assert_eq!(go_log(1.0), 0.0);
+        assert_eq!(go_log(0.0), f64::NEG_INFINITY);
+        assert!(go_log(-1.0).is_nan());
+        // Go's hyperbolic functions overflow with exp and stay finite on huge inputs.
+        assert_eq!(go_cosh(710.0), f64::INFINITY);
+        assert_eq!(go_sinh(-710.0), f64::NEG_INFINITY);
+        assert!((go_acosh(1e308) - 709.889_355_822_726).abs() < 1e-9);
+        assert!((go_asinh(-1e308) + 709.889_355_822_726).abs() < 1e-9);
+        assert_eq!(go_atanh(-1.0), f64::NEG_INFINITY);
+        assert!((go_sinh(0.3) - 0.3f64.sinh()).abs() < 1e-16);
         // Integer powers multiply mantissas as Go does (not a correctly rounded pow).
         assert_eq!(go_pow(3.0, 3.0), 27.0);
         assert_eq!(go_pow(2.0, -2.0), 0.25);
@@ -331,11 +439,6 @@ mod tests {
         assert_eq!(go_pow(2.0, 1074.0), f64::INFINITY);
         assert_eq!(go_pow(2.0, -1074.0), 5e-324);
         assert_eq!(go_pow(2.0, -1080.0), 0.0);
-        // Go's amd64 Log: subnormals are not normalised.
-        assert_eq!(go_log(5e-324), -709.089_565_712_824_1);
-        assert_eq!(go_log(1.0), 0.0);
-        assert_eq!(go_log(0.0), f64::NEG_INFINITY);
-        assert!(go_log(-1.0).is_nan());
         assert_eq!(simple_fn("sgn").unwrap()(-3.0), -1.0);
     }
 }

@@ -653,6 +653,23 @@ fn random_regressions(out: &mut Vec<Q>) {
             "10 ^ 308 * 10",
         ],
     );
+    // Go's hyperbolic functions: sinh/cosh overflow with exp, asinh/acosh stay finite.
+    add(
+        out,
+        GO_MATH,
+        &[
+            "cosh(vector(710))",
+            "sinh(vector(-710))",
+            "sinh(vector(0.25))",
+            "cosh(node_load1 * 200)",
+            "sinh(node_temperature_celsius * 30)",
+            "acosh(vector(1e308))",
+            "asinh(vector(-1e308))",
+            "asinh(weird_values)",
+            "atanh(vector(-1))",
+            "atanh(node_load1 / 4 - 0.5)",
+        ],
+    );
     // Go's Log as its amd64 assembly computes it, bit for bit (subnormals not normalised).
     add(
         out,
