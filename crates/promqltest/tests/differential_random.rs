@@ -5,7 +5,8 @@
 //!
 //! CI runs a fixed set of seeds. More by hand: `PHAROS_DIFF_SEEDS=1-200` (a list `1,5,9` or a
 //! range) and `PHAROS_DIFF_QUERIES=<per seed>`; a failing query is printed with its seed and can
-//! then go to the fixed list in `differential/queries.rs`.
+//! then go to the fixed list in `differential/queries.rs`. `PHAROS_DIFF_QUERY=<query>` runs just
+//! that query; `PHAROS_DIFF_PRINT=1` prints every query.
 //!
 //! Skips (printing "skipped: ...") when prometheus/promtool are missing, unless
 //! `PHAROS_REQUIRE_EXTERNAL=1`.
@@ -66,10 +67,13 @@ fn random_queries_match_prometheus() {
     let mut known = Vec::new();
     let mut queries = 0;
     let n = queries_per_seed();
-    for seed in seeds() {
+    // PHAROS_DIFF_QUERY runs one query instead (to look at a difference).
+    let single = std::env::var("PHAROS_DIFF_QUERY").ok();
+    let seeds = if single.is_some() { vec![0] } else { seeds() };
+    for seed in seeds {
         let mut g = random::Gen::new(seed);
-        for i in 0..n {
-            let q = g.query();
+        for i in 0..if single.is_some() { 1 } else { n } {
+            let q = single.clone().unwrap_or_else(|| g.query());
             if std::env::var("PHAROS_DIFF_PRINT").is_ok() {
                 println!("seed {seed} #{i}: {q}");
             }
