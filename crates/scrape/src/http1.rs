@@ -196,13 +196,9 @@ impl Conn {
             return Ok(Response { fetched: Fetched::Redirect, keep_alive: false });
         }
         if parsed.status != 200 {
-            let reason = reqwest::StatusCode::from_u16(parsed.status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("");
             return Err(Failure::Response(format!(
-                "server returned HTTP status {} {reason}",
-                parsed.status
+                "server returned HTTP status {}",
+                parsed.status_text
             )));
         }
         let framing = parsed.framing;
@@ -260,6 +256,10 @@ enum Framing {
 struct Head {
     len: usize,
     status: u16,
+    /// The status as Go's `net/http` gives it (`Response.Status`), which Prometheus puts in
+    /// the scrape error: the code and the server's own reason phrase ("503 Busy"), or the
+    /// code alone when the server sent none. Empty for a 200, which is not reported.
+    status_text: String,
     content_type: String,
     framing: Framing,
     gzip: bool,
@@ -277,9 +277,15 @@ impl Head {
             Err(e) => return Err(Failure::Transport(format!("malformed HTTP response: {e}"))),
         };
         let status = resp.code.unwrap_or(0);
+        let status_text = match resp.reason {
+            _ if status == 200 => String::new(),
+            Some(reason) if !reason.is_empty() => format!("{status} {reason}"),
+            _ => status.to_string(),
+        };
         let mut h = Head {
             len,
             status,
+            status_text,
             content_type: String::new(),
             framing: Framing::UntilClose,
             gzip: false,

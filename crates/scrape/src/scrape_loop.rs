@@ -286,11 +286,17 @@ impl ScrapeLoop {
                 req.send().await.map_err(|e| format!("Get {url:?}: {}", error_chain(&e)))?;
             let status = resp.status();
             if status != reqwest::StatusCode::OK {
-                return Err(format!(
-                    "server returned HTTP status {} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("")
-                ));
+                // As Go's `Response.Status`: the server's reason phrase, which hyper keeps
+                // only when it is not the standard one.
+                let reason = match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+                    Some(r) => String::from_utf8_lossy(r.as_bytes()).into_owned(),
+                    None => status.canonical_reason().unwrap_or("").to_string(),
+                };
+                return Err(if reason.is_empty() {
+                    format!("server returned HTTP status {}", status.as_u16())
+                } else {
+                    format!("server returned HTTP status {} {reason}", status.as_u16())
+                });
             }
             let ct = resp
                 .headers()

@@ -357,6 +357,36 @@ async fn a_body_of_exactly_the_size_limit_fails_as_in_prometheus() {
     }
 }
 
+/// A failed scrape's error names the status as Go's `Response.Status` does, which Prometheus
+/// reports: the server's own reason phrase, or the code alone when there is none; through
+/// the direct client and through the general one (taken when a proxy is set; the scripted
+/// server answers the proxy's requests itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_errors_carry_the_server_s_reason_phrase() {
+    for proxied in [false, true] {
+        let srv = Scripted::start(vec![
+            (b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n".to_vec(), After::KeepOpen),
+            (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(), After::KeepOpen),
+            (b"HTTP/1.1 599 \r\nContent-Length: 0\r\n\r\n".to_vec(), After::KeepOpen),
+        ])
+        .await;
+        let mut http = config::http::HttpClientConfig::default();
+        if proxied {
+            http.proxy_url = Some(format!("http://{}", srv.addr));
+        }
+        let rec = Recorder::default();
+        let (mut sl, t) = scrape_loop(&srv, "/m", http, Limits::default(), &rec);
+        let mut errors = Vec::new();
+        for _ in 0..3 {
+            sl.scrape_and_report().await;
+            errors.push(health(&t).1);
+        }
+        let want = ["503 Busy", "404 Not Found", "599"]
+            .map(|s| format!("server returned HTTP status {s}"));
+        assert_eq!(errors, want, "proxied: {proxied}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
     let big: Vec<u8> = (0..300).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
@@ -387,5 +417,6 @@ async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
         assert_eq!(e, "body size limit exceeded");
     }
     assert!(errors[4].contains("malformed chunked encoding"), "{}", errors[4]);
-    assert_eq!(errors[5], "server returned HTTP status 503 Service Unavailable");
+    // As Go's `Response.Status`, which Prometheus reports: the server's reason phrase.
+    assert_eq!(errors[5], "server returned HTTP status 503 Busy");
 }
