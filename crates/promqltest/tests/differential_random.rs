@@ -17,6 +17,8 @@ mod compare;
 mod harness;
 #[path = "differential/random.rs"]
 mod random;
+#[path = "differential/remote_write.rs"]
+mod remote_write;
 #[path = "differential/server.rs"]
 mod server;
 
@@ -60,13 +62,34 @@ fn random_queries_match_prometheus() {
     let mem = MemStorage::new();
     load_into(&mem, &data).expect("load into MemStorage");
     let prom = server::Prometheus::start(&prom_bin, &tool_bin, &om);
-    let engine = Engine::new(EngineOptions::default());
+    run(&prom, &mem, queries_per_seed());
+}
 
+/// The same queries over the data with staleness markers, written through remote write.
+#[test]
+fn random_queries_over_stale_markers_match_prometheus() {
+    let Some((prom_bin, _)) = server::binaries() else { return };
+    let data = remote_write::with_stale_markers(&generate(&spec()), spec().interval_ms);
+    let mem = MemStorage::new();
+    load_into(&mem, &data).expect("load into MemStorage");
+    let prom = server::Prometheus::start_receiver(&prom_bin);
+    for body in remote_write::requests(&data, 10 * 60_000) {
+        let (status, text) = prom.post_remote_write(&body);
+        assert!((200..300).contains(&status), "remote write: {status} {text}");
+    }
+    // The markers are there: a series that stopped (about 1700004286) is gone before the
+    // lookback would drop it.
+    let (_, body) = prom.get("/api/v1/query?query=count(batch_last_success)&time=1700004380");
+    assert!(body.contains("\"result\":[]"), "staleness not applied: {body}");
+    run(&prom, &mem, queries_per_seed() / 2);
+}
+
+fn run(prom: &server::Prometheus, mem: &MemStorage, n: usize) {
+    let engine = Engine::new(EngineOptions::default());
     let mut tally = Tally::default();
     let mut failures = Vec::new();
     let mut known = Vec::new();
     let mut queries = 0;
-    let n = queries_per_seed();
     // PHAROS_DIFF_QUERY runs one query instead (to look at a difference).
     let single = std::env::var("PHAROS_DIFF_QUERY").ok();
     let seeds = if single.is_some() { vec![0] } else { seeds() };
@@ -78,7 +101,7 @@ fn random_queries_match_prometheus() {
                 println!("seed {seed} #{i}: {q}");
             }
             let mut found = Vec::new();
-            check(&prom, &engine, &mem, &q, random::mode_for(&q), &mut tally, &mut found);
+            check(prom, &engine, mem, &q, random::mode_for(&q), &mut tally, &mut found);
             for f in found {
                 match random::known_deviation(&q, &f) {
                     Some(why) => known.push(format!("seed {seed} #{i}: {f} ({why})")),

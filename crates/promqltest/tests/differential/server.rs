@@ -1,6 +1,7 @@
 //! A real Prometheus over backfilled blocks: writes the OpenMetrics file, runs
 //! `promtool tsdb create-blocks-from openmetrics`, starts `prometheus` on a free local port and
-//! kills it on drop; plus a minimal HTTP/1.0 GET client for its API.
+//! kills it on drop (or starts it empty with its remote-write receiver); plus a minimal HTTP/1.0
+//! client for its API.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -86,6 +87,54 @@ impl Prometheus {
             assert!(Instant::now() < deadline, "prometheus did not become ready");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Starts Prometheus over an empty data directory with the remote-write receiver on, for
+    /// data (stale markers included) sent with [`Prometheus::post`] to `/api/v1/write`.
+    #[allow(dead_code)] // Only the randomized test uses a receiver.
+    pub fn start_receiver(prom: &str) -> Prometheus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("prometheus.yml");
+        std::fs::write(&cfg, "global:\n  evaluation_interval: 1m\n").expect("write config");
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
+        let port = free_port();
+        let child = Command::new(prom)
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=100y")
+            .arg("--web.enable-remote-write-receiver")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let p = Prometheus { child, port, _dir: dir };
+        p.wait_ready();
+        p
+    }
+
+    /// POSTs a snappy-compressed protobuf body (a remote-write request); returns the status
+    /// code and body.
+    #[allow(dead_code)] // Only the randomized test uses a receiver.
+    pub fn post_remote_write(&self, body: &[u8]) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+        write!(
+            s,
+            "POST /api/v1/write HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n\
+             Content-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .expect("write head");
+        s.write_all(body).expect("write body");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).expect("read response");
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, body.to_string())
     }
 
     /// GETs an API path; returns the status code and body.
