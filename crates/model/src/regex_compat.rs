@@ -19,6 +19,7 @@
 //! | `\1`..`\7` alone (backreference)  | octal (when enabled)             | rejected                          |
 //! | `\123` octal escapes              | only with `octal(true)`          | compiled with `octal(true)`       |
 //! | `\C`, `\Z`                        | unsupported                      | rejected (Go rejects them too)    |
+//! | `a**`, `a{2}*` nested repetition  | accepted                         | rejected                          |
 
 use regex::{Regex, RegexBuilder};
 
@@ -37,6 +38,13 @@ fn err(pattern: &str, reason: impl Into<String>) -> ModelError {
 pub fn compile_anchored(pattern: &str) -> Result<Regex, ModelError> {
     let translated = translate(pattern)?;
     build(pattern, &format!("^(?s:{translated})$"))
+}
+
+/// Compiles `pattern` as Prometheus' relabeling does (`^(?:EXPR)$`): RE2 syntax, fully anchored,
+/// and `.` does not match `\n` unless the pattern sets `(?s)`.
+pub fn compile_anchored_without_dotall(pattern: &str) -> Result<Regex, ModelError> {
+    let translated = translate(pattern)?;
+    build(pattern, &format!("^(?:{translated})$"))
 }
 
 /// Compiles `pattern` with RE2 syntax, unanchored (for `label_replace` and templates use the
@@ -65,6 +73,7 @@ pub fn translate(pattern: &str) -> Result<String, ModelError> {
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut in_class = false;
+    let mut last_repeat = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -112,12 +121,32 @@ pub fn translate(pattern: &str) -> Result<String, ModelError> {
             '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
                 i = group_flags(pattern, &chars, i, &mut out)?;
             }
+            '*' | '+' | '?' | '{' if !in_class && (c != '{' || is_repeat_count(&chars, i)) => {
+                // Go rejects a repetition of a repetition (`a**`, `a+{2}`); a lazy `?` belongs
+                // to the operator before it.
+                if last_repeat {
+                    return Err(err(pattern, "invalid nested repetition operator"));
+                }
+                i = if c == '{' {
+                    repetition(pattern, &chars, i, &mut out)?
+                } else {
+                    out.push(c);
+                    i + 1
+                };
+                if chars.get(i) == Some(&'?') {
+                    out.push('?');
+                    i += 1;
+                }
+                last_repeat = true;
+                continue;
+            }
             '{' if !in_class => i = repetition(pattern, &chars, i, &mut out)?,
             _ => {
                 out.push(c);
                 i += 1;
             }
         }
+        last_repeat = false;
     }
     if in_class {
         return Err(err(pattern, "missing closing ]"));
@@ -200,6 +229,20 @@ fn group_flags(
 }
 
 /// Handles `{` at `i`: a valid count is checked against Go's limit, anything else is literal.
+/// Whether the `{` at `i` starts a valid repeat count (`{n}`, `{n,}`, `{n,m}`); otherwise Go
+/// reads it as a literal.
+fn is_repeat_count(chars: &[char], i: usize) -> bool {
+    let Some(close) = chars[i..].iter().position(|&c| c == '}').map(|p| p + i) else {
+        return false;
+    };
+    let body: String = chars[i + 1..close].iter().collect();
+    let mut parts = body.splitn(2, ',');
+    let min = parts.next().unwrap_or("");
+    let max = parts.next();
+    let is_num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    is_num(min) && max.is_none_or(|m| m.is_empty() || is_num(m))
+}
+
 fn repetition(
     pattern: &str,
     chars: &[char],
@@ -265,18 +308,28 @@ mod tests {
         assert!(m(r"a{", "a{"));
         assert!(m(r"a{x}", "a{x}"));
         assert!(m(r"a{2}", "aa"));
+        // Lazy operators and repeated groups are not nested repetitions.
+        assert!(m(r"a*?b+?c??d{1,2}?", "abcd"));
+        assert!(m(r"(a*)*[*+]{2}", "aa*+"));
+        assert!(m(r"a{x}*", "a{x}}"));
         assert!(m(r"a{,2}", "a{,2}"));
         // Octal escapes.
         assert!(m(r"\101", "A"));
         // Dot matches newline; the match is fully anchored.
         assert!(m("a.b", "a\nb"));
+        let plain = compile_anchored_without_dotall("a.b|x").unwrap();
+        assert!(!plain.is_match("a\nb") && plain.is_match("axb") && !plain.is_match("xx"));
+        assert!(compile_anchored_without_dotall("(?s)a.b").unwrap().is_match("a\nb"));
         assert!(!m("b", "abc"));
         assert!(m("", ""));
     }
 
     #[test]
     fn go_rejections() {
-        for bad in [r"a{1001}", r"(?x)a", r"\C", r"\Z", r"\1", "[a", r"a\", "(?u)a", "(a"] {
+        for bad in [
+            r"a{1001}", r"(?x)a", r"\C", r"\Z", r"\1", "[a", r"a\", "(?u)a", "(a", "a**", "a+*",
+            "a*??", "a{2}{3}", "a{2}*", "a?+",
+        ] {
             assert!(compile_anchored(bad).is_err(), "{bad} should be rejected");
         }
     }
