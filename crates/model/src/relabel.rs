@@ -4,8 +4,11 @@
 //! A [`RelabelConfig`] is the validated, compiled form of one YAML entry (the serde type lives in
 //! the `config` crate). [`process`] applies a list of them in order and returns `None` when a
 //! `keep`/`drop`-style step drops the label set. Defaults are Prometheus': separator `;`, regex
-//! `(.*)` (fully anchored), replacement `$1`, action `replace`. Replacements use Go's `$1` /
-//! `${name}` expansion, which Rust's `regex` shares.
+//! `(.*)` (fully anchored as `^(?:EXPR)$`, so `.` does not match `\n`), replacement `$1`,
+//! action `replace`. Replacements use Go's `$1` / `${name}` expansion and `lowercase` /
+//! `uppercase` Go's simple case mapping ([`go_text`]).
+
+mod go_text;
 
 use regex::Regex;
 
@@ -84,7 +87,7 @@ impl RelabelRegex {
     pub fn new(pattern: &str) -> Result<RelabelRegex, ModelError> {
         Ok(RelabelRegex {
             source: pattern.to_string(),
-            re: regex_compat::compile_anchored(pattern)?,
+            re: regex_compat::compile_anchored_without_dotall(pattern)?,
         })
     }
 
@@ -101,7 +104,7 @@ impl RelabelRegex {
     pub fn expand(&self, template: &str, s: &str) -> Option<String> {
         let caps = self.re.captures(s)?;
         let mut out = String::new();
-        caps.expand(template, &mut out);
+        go_text::expand(&self.re, &caps, template, &mut out);
         Some(out)
     }
 }
@@ -188,7 +191,10 @@ fn is_valid_relabel_target(s: &str) -> bool {
 }
 
 impl RelabelConfig {
-    /// Checks the combination of fields as Prometheus' YAML unmarshalling does.
+    /// Checks the combination of fields as Prometheus' YAML unmarshalling does, in its order.
+    /// Two checks need to know whether a field was written at all (`regex` for
+    /// `keepequal`/`dropequal`, `source_labels` for `labeldrop`/`labelkeep`); the YAML layer
+    /// makes them before calling this.
     pub fn validate(&self) -> Result<(), String> {
         let a = self.action;
         let name = a.as_str();
@@ -209,47 +215,38 @@ impl RelabelConfig {
                 "relabel configuration for {name} action requires 'target_label' value"
             ));
         }
-        let templated_target = matches!(
+        let case_or_equal = matches!(
             a,
-            Action::Replace
-                | Action::Lowercase
-                | Action::Uppercase
-                | Action::KeepEqual
-                | Action::DropEqual
+            Action::Lowercase | Action::Uppercase | Action::KeepEqual | Action::DropEqual
         );
-        if templated_target && !is_valid_relabel_target(&self.target_label) {
+        if (a == Action::Replace || case_or_equal) && !is_valid_relabel_target(&self.target_label) {
             return Err(format!(
                 "{:?} is invalid 'target_label' for {name} action",
                 self.target_label
             ));
         }
-        let plain_target = matches!(
-            a,
-            Action::Lowercase
-                | Action::Uppercase
-                | Action::KeepEqual
-                | Action::DropEqual
-                | Action::HashMod
-        );
-        if plain_target && !is_legacy_label_name(&self.target_label) {
-            return Err(format!(
-                "{:?} is invalid 'target_label' for {name} action",
-                self.target_label
-            ));
-        }
-        if matches!(a, Action::KeepEqual | Action::DropEqual) {
-            if self.regex.as_str() != DEFAULT_REGEX {
-                return Err(format!("'regex' can not be set for {name} action"));
-            }
-            if self.replacement != DEFAULT_REPLACEMENT {
-                return Err(format!("'replacement' can not be set for {name} action"));
-            }
+        if case_or_equal && self.replacement != DEFAULT_REPLACEMENT {
+            return Err(format!("'replacement' can not be set for {name} action"));
         }
         if a == Action::LabelMap && !is_valid_relabel_target(&self.replacement) {
             return Err(format!(
                 "{:?} is invalid 'replacement' for {name} action",
                 self.replacement
             ));
+        }
+        if a == Action::HashMod && !is_legacy_label_name(&self.target_label) {
+            return Err(format!(
+                "{:?} is invalid 'target_label' for {name} action",
+                self.target_label
+            ));
+        }
+        if matches!(a, Action::KeepEqual | Action::DropEqual)
+            && (self.regex.as_str() != DEFAULT_REGEX
+                || self.modulus != 0
+                || self.separator != DEFAULT_SEPARATOR
+                || self.replacement != DEFAULT_REPLACEMENT)
+        {
+            return Err(equal_action_fields_error(a));
         }
         if matches!(a, Action::LabelDrop | Action::LabelKeep)
             && (!self.source_labels.is_empty()
@@ -258,10 +255,24 @@ impl RelabelConfig {
                 || self.separator != DEFAULT_SEPARATOR
                 || self.replacement != DEFAULT_REPLACEMENT)
         {
-            return Err(format!("{name} action requires only 'regex', and no other fields"));
+            return Err(label_action_fields_error(a));
         }
         Ok(())
     }
+}
+
+/// The error for `keepequal`/`dropequal` with a field other than `source_labels` and
+/// `target_label` (Prometheus' wording, backquotes included).
+pub fn equal_action_fields_error(a: Action) -> String {
+    format!(
+        "{} action requires only 'source_labels' and `target_label`, and no other fields",
+        a.as_str()
+    )
+}
+
+/// The error for `labeldrop`/`labelkeep` with a field other than `regex`.
+pub fn label_action_fields_error(a: Action) -> String {
+    format!("{} action requires only 'regex', and no other fields", a.as_str())
 }
 
 /// Applies `cfgs` in order. Returns `None` if the label set was dropped.
@@ -280,29 +291,43 @@ pub fn process(labels: &Labels, cfgs: &[RelabelConfig]) -> Option<Labels> {
 
 /// Applies one step to a builder. Returns false if the label set must be dropped.
 pub fn relabel(cfg: &RelabelConfig, lb: &mut LabelsBuilder) -> bool {
+    relabel_observed(cfg, lb, &mut |_| {})
+}
+
+/// [`relabel`], calling `touched` with every label name the step sets or deletes (the names
+/// Prometheus' label builder records as changes), in order.
+pub fn relabel_observed(
+    cfg: &RelabelConfig,
+    lb: &mut LabelsBuilder,
+    touched: &mut dyn FnMut(&str),
+) -> bool {
     let val = join_sources(cfg, lb);
     match cfg.action {
         Action::Drop => return !cfg.regex.is_match(&val),
         Action::Keep => return cfg.regex.is_match(&val),
         Action::DropEqual => return lb.get(&cfg.target_label).unwrap_or("") != val,
         Action::KeepEqual => return lb.get(&cfg.target_label).unwrap_or("") == val,
-        Action::Replace => replace(cfg, &val, lb),
+        Action::Replace => replace(cfg, &val, lb, touched),
         Action::Lowercase => {
-            lb.set(&cfg.target_label, &val.to_lowercase());
+            touched(&cfg.target_label);
+            lb.set(&cfg.target_label, &go_text::to_lower(&val));
         }
         Action::Uppercase => {
-            lb.set(&cfg.target_label, &val.to_uppercase());
+            touched(&cfg.target_label);
+            lb.set(&cfg.target_label, &go_text::to_upper(&val));
         }
         Action::HashMod => {
             let digest = md5::compute(val.as_bytes());
             let mut tail = [0u8; 8];
             tail.copy_from_slice(&digest.0[8..]);
             let m = u64::from_be_bytes(tail) % cfg.modulus.max(1);
+            touched(&cfg.target_label);
             lb.set(&cfg.target_label, &m.to_string());
         }
         Action::LabelMap => {
             for l in lb.build().iter() {
                 if let Some(name) = cfg.regex.expand(&cfg.replacement, &l.name) {
+                    touched(&name);
                     lb.set(&name, &l.value);
                 }
             }
@@ -311,6 +336,7 @@ pub fn relabel(cfg: &RelabelConfig, lb: &mut LabelsBuilder) -> bool {
             let keep_matching = cfg.action == Action::LabelKeep;
             for l in lb.build().iter() {
                 if cfg.regex.is_match(&l.name) != keep_matching {
+                    touched(&l.name);
                     lb.del(&l.name);
                 }
             }
@@ -330,18 +356,25 @@ fn join_sources(cfg: &RelabelConfig, lb: &LabelsBuilder) -> String {
     val
 }
 
-fn replace(cfg: &RelabelConfig, val: &str, lb: &mut LabelsBuilder) {
-    let Some(caps) = cfg.regex.re.captures(val) else { return };
+/// As Prometheus: an expanded target that is not a valid label name, or an empty expanded
+/// replacement, deletes the label named by the unexpanded `target_label`.
+fn replace(cfg: &RelabelConfig, val: &str, lb: &mut LabelsBuilder, touched: &mut dyn FnMut(&str)) {
+    let re = &cfg.regex.re;
+    let Some(caps) = re.captures(val) else { return };
     let mut target = String::new();
-    caps.expand(&cfg.target_label, &mut target);
+    go_text::expand(re, &caps, &cfg.target_label, &mut target);
     if !is_legacy_label_name(&target) {
+        touched(&cfg.target_label);
+        lb.del(&cfg.target_label);
         return;
     }
     let mut res = String::new();
-    caps.expand(&cfg.replacement, &mut res);
+    go_text::expand(re, &caps, &cfg.replacement, &mut res);
     if res.is_empty() {
-        lb.del(&target);
+        touched(&cfg.target_label);
+        lb.del(&cfg.target_label);
     } else {
+        touched(&target);
         lb.set(&target, &res);
     }
 }
@@ -389,6 +422,40 @@ mod tests {
         assert_eq!(process(&input, std::slice::from_ref(&c)).unwrap(), input);
         let del = l(&[("a", "x")]);
         assert_eq!(process(&del, &[c]).unwrap(), Labels::empty());
+    }
+
+    #[test]
+    fn replace_deletes_the_unexpanded_target_label() {
+        let input = l(&[("a", "x"), ("t_x", "1"), ("${1}", "ignored")]);
+        // Empty replacement: Prometheus deletes `target_label` as written, not `t_x`.
+        let c = RelabelConfig {
+            source_labels: vec!["a".into()],
+            target_label: "t_$1".into(),
+            replacement: "".into(),
+            ..cfg(Action::Replace)
+        };
+        assert_eq!(process(&input, &[c]).unwrap(), input);
+        // Invalid expanded name: the same.
+        let c = RelabelConfig {
+            source_labels: vec!["a".into()],
+            regex: re("(.*)"),
+            target_label: "${1}".into(),
+            replacement: "v".into(),
+            ..cfg(Action::Replace)
+        };
+        let input = l(&[("a", "1x")]);
+        assert_eq!(process(&input, &[c]).unwrap(), input);
+    }
+
+    #[test]
+    fn dot_does_not_match_newline() {
+        let c = RelabelConfig {
+            source_labels: vec!["a".into()],
+            regex: re("a.b"),
+            ..cfg(Action::Keep)
+        };
+        assert!(process(&l(&[("a", "a\nb")]), std::slice::from_ref(&c)).is_none());
+        assert!(process(&l(&[("a", "a-b")]), &[c]).is_some());
     }
 
     #[test]
@@ -475,6 +542,23 @@ mod tests {
         assert!(bad.validate().is_err());
         let ok = RelabelConfig { target_label: "${1}x".into(), ..cfg(Action::Replace) };
         ok.validate().unwrap();
+        // Prometheus templates target_label for lowercase/uppercase/keepequal/dropequal too,
+        // and only hashmod needs a plain label name.
+        for a in [Action::Lowercase, Action::Uppercase, Action::KeepEqual, Action::DropEqual] {
+            RelabelConfig { target_label: "t_$1".into(), ..cfg(a) }.validate().unwrap();
+            let r = RelabelConfig { target_label: "t".into(), replacement: "x".into(), ..cfg(a) };
+            assert!(r.validate().unwrap_err().contains("'replacement' can not be set"), "{a:?}");
+        }
+        let hm = RelabelConfig { target_label: "$1".into(), modulus: 2, ..cfg(Action::HashMod) };
+        assert!(hm.validate().is_err());
+        let ke = RelabelConfig {
+            target_label: "t".into(),
+            separator: ",".into(),
+            ..cfg(Action::KeepEqual)
+        };
+        assert!(ke.validate().unwrap_err().contains("requires only 'source_labels'"));
+        let ke = RelabelConfig { target_label: "t".into(), modulus: 2, ..cfg(Action::DropEqual) };
+        assert!(ke.validate().is_err());
         assert_eq!(Action::parse("LabelMap"), Some(Action::LabelMap));
         assert_eq!(Action::parse("nope"), None);
     }
