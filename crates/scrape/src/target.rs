@@ -233,15 +233,11 @@ fn check_duration(lb: &LabelsBuilder, label: &str, what: &str) -> Result<(), Str
     Ok(())
 }
 
-/// Adds `:80`/`:443` to an address without a port, as Prometheus 2 does.
+/// Adds `:80`/`:443` to an address without a port, as Prometheus 2 does: only when Go's
+/// `net.SplitHostPort` fails on the address and succeeds on it with `:1234` appended (so
+/// `[::1]` gets a port, and `::1`, `[a` or `a]b` are left as they are).
 fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
-    let has_port = if let Some(rest) = addr.strip_prefix('[') {
-        rest.contains("]:")
-    } else {
-        addr.matches(':').count() == 1
-    };
-    let bare_ipv6 = !addr.starts_with('[') && addr.matches(':').count() > 1;
-    if has_port || bare_ipv6 {
+    if split_host_port(addr).is_some() || split_host_port(&format!("{addr}:1234")).is_none() {
         return Ok(addr.to_string());
     }
     match scheme {
@@ -249,6 +245,28 @@ fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
         "https" => Ok(format!("{addr}:443")),
         other => Err(format!("invalid scheme: {other:?}")),
     }
+}
+
+/// Go's `net.SplitHostPort`: `(host, port)`, or `None` where Go returns an error.
+fn split_host_port(s: &str) -> Option<(&str, &str)> {
+    let i = s.rfind(':')?;
+    let (host, j, k) = if s.starts_with('[') {
+        let end = s.find(']')?;
+        if end + 1 != i {
+            return None;
+        }
+        (&s[1..end], 1, end + 1)
+    } else {
+        let host = &s[..i];
+        if host.contains(':') {
+            return None;
+        }
+        (host, 0, 0)
+    };
+    if s[j..].contains('[') || s[k..].contains(']') {
+        return None;
+    }
+    Some((host, &s[i + 1..]))
 }
 
 fn check_target_address(addr: &str) -> Result<(), String> {
@@ -276,6 +294,19 @@ mod tests {
                 .unwrap();
         let Populated::Target { labels, discovered } = got else { panic!() };
         assert_eq!(labels.get("instance"), Some("host:80"));
+        for (addr, want) in [
+            ("[::1]", "[::1]:80"),
+            ("::1", "::1"),
+            ("[127.0.0.5", "[127.0.0.5"),
+            ("127.0.0.4]x", "127.0.0.4]x"),
+            ("h:", "h:"),
+            ("[::1]x", "[::1]x"),
+            ("a]:1", "a]:1"),
+        ] {
+            let got = populate_labels(&Labels::new([("__address__", addr)]), &c, &[]).unwrap();
+            let Populated::Target { labels, .. } = got else { panic!() };
+            assert_eq!(labels.get("instance"), Some(want), "{addr}");
+        }
         assert_eq!(labels.get("job"), Some("j"));
         assert_eq!(labels.get("__meta_x"), None);
         assert_eq!(discovered.get("__meta_x"), Some("y"));
