@@ -183,7 +183,7 @@ impl Manager {
             for t in pool.active_targets() {
                 let st = t.state.lock().clone();
                 out.active.push(ActiveTarget {
-                    discovered_labels: t.discovered_labels.clone(),
+                    discovered_labels: t.discovered_labels(),
                     labels: t.public_labels(),
                     scrape_pool: job.clone(),
                     scrape_url: t.url.clone(),

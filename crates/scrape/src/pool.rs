@@ -153,8 +153,13 @@ impl ScrapePool {
                     Ok(Populated::Target { labels, discovered }) => {
                         let target = Target::new(labels, discovered, &self.cfg.params);
                         let h = target.hash();
-                        if !wanted.iter().any(|(x, _)| *x == h) {
-                            wanted.push((h, target));
+                        // As Prometheus: duplicates are one target showing the discovered
+                        // labels of the last of them.
+                        match wanted.iter().find(|(x, _)| *x == h) {
+                            Some((_, first)) => {
+                                first.set_discovered_labels(target.discovered_labels())
+                            }
+                            None => wanted.push((h, target)),
                         }
                     }
                     Ok(Populated::Dropped { discovered }) => dropped.push(discovered),
@@ -179,7 +184,8 @@ impl ScrapePool {
             false
         });
         for (h, target) in wanted {
-            if st.active.contains_key(&h) {
+            if let Some(running) = st.active.get(&h) {
+                running.target.set_discovered_labels(target.discovered_labels());
                 continue;
             }
             let handle = self.start_loop(target);

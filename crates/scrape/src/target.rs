@@ -41,8 +41,9 @@ pub struct TargetState {
 pub struct Target {
     /// Final labels, including `__address__`, `__scheme__`, `__metrics_path__`, `__param_*`.
     pub labels: Labels,
-    /// Labels before relabeling (group and target labels plus job/scheme/... defaults).
-    pub discovered_labels: Labels,
+    /// Labels before relabeling (group and target labels plus job/scheme/... defaults). Each
+    /// sync sets them from the last discovered target with these labels, as Prometheus does.
+    discovered_labels: Mutex<Labels>,
     pub url: String,
     pub state: Mutex<TargetState>,
     pub metadata: Mutex<Vec<crate::MetricMetadata>>,
@@ -57,11 +58,19 @@ impl Target {
         let url = scrape_url(&labels, params);
         Arc::new(Target {
             labels,
-            discovered_labels,
+            discovered_labels: Mutex::new(discovered_labels),
             url,
             state: Mutex::new(TargetState::default()),
             metadata: Mutex::new(Vec::new()),
         })
+    }
+
+    pub fn discovered_labels(&self) -> Labels {
+        self.discovered_labels.lock().clone()
+    }
+
+    pub fn set_discovered_labels(&self, l: Labels) {
+        *self.discovered_labels.lock() = l;
     }
 
     /// The labels attached to every sample: final labels without `__`-prefixed ones.
