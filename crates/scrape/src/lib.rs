@@ -24,6 +24,7 @@ pub mod metrics;
 mod pool;
 pub mod scrape_loop;
 mod series_cache;
+mod shown_discovered;
 pub mod target;
 
 pub use error::ScrapeError;

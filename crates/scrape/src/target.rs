@@ -7,6 +7,8 @@ use model::relabel::{self, RelabelConfig};
 use model::{Labels, LabelsBuilder};
 use parking_lot::Mutex;
 
+use crate::shown_discovered::ShownDiscovered;
+
 /// Health of a target as `/api/v1/targets` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Health {
@@ -179,23 +181,33 @@ pub fn populate_labels(
         ("__scheme__", cfg.scheme.as_str()),
     ];
     let mut lb = lset.builder();
+    let mut changed: Vec<String> = Vec::new();
     for (name, value) in defaults {
         if lset.get(name).unwrap_or("").is_empty() {
             lb.set(name, value);
+            changed.push(name.to_string());
         }
     }
     for (k, v) in &cfg.params {
         if let Some(first) = v.first() {
-            lb.set(&format!("__param_{k}"), first);
+            let name = format!("__param_{k}");
+            lb.set(&name, first);
+            changed.push(name);
         }
     }
     let discovered = lb.build();
+    let kept = lset.iter().filter(|l| !changed.iter().any(|c| *c == *l.name)).count();
+    let mut shown = ShownDiscovered::new(&discovered, kept, changed.len());
     let mut lb = discovered.builder();
     for rc in relabel_cfgs {
-        if !relabel::relabel(rc, &mut lb) {
-            return Ok(Populated::Dropped { discovered });
+        let before = lb.build();
+        let mut touched: Vec<String> = Vec::new();
+        if !relabel::relabel_observed(rc, &mut lb, &mut |n| touched.push(n.to_string())) {
+            return Ok(Populated::Dropped { discovered: shown.labels() });
         }
+        shown.step(&before, &touched, &lb.build());
     }
+    let discovered = shown.labels();
     let addr = lb.get("__address__").unwrap_or("").to_string();
     if addr.is_empty() {
         return Err("no address".into());
