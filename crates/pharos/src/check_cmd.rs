@@ -90,7 +90,12 @@ fn check_config(files: &[String]) -> ExitCode {
     let mut code = 0;
     for f in files {
         println!("Checking {f}");
-        match config::check(f) {
+        // As promtool, every static and file_sd target must also survive its job's relabeling.
+        let checked = config::check(f).map_err(|e| e.to_string()).and_then(|rule_files| {
+            let cfg = config::load(f).map_err(|e| e.to_string())?;
+            scrape::check_config_targets(&cfg).map(|()| rule_files)
+        });
+        match checked {
             Ok(rule_files) => {
                 println!("  SUCCESS: {} rule files found", rule_files.len());
                 println!(" SUCCESS: {f} is valid prometheus config file syntax");

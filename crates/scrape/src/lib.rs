@@ -4,6 +4,7 @@
 //!   restarting unchanged pools; [`Manager::targets`] and [`Manager::metadata`] feed the API.
 //! - `discovery`: static, file, HTTP, DNS (and Kubernetes) providers producing target groups.
 //! - `target`: Prometheus' `PopulateLabels` (job/instance, relabeling, default port) and URLs.
+//! - [`check_config_targets`]: `promtool check config`'s check of static and file targets.
 //! - [`metrics`]: Prometheus' `prometheus_target_*` and `prometheus_sd_*` self-metrics.
 //! - `scrape_loop`: fetch (gzip, timeout, body limit), parse with `textparse`, merge target
 //!   labels, metric relabeling, limits, append through `storage::Appender` as one batch (rolled
@@ -12,6 +13,7 @@
 //! Architecture invariant: samples reach storage only through `storage::Appendable`.
 
 mod buffers;
+mod check;
 pub mod discovery;
 mod error;
 mod http1;
@@ -27,6 +29,7 @@ mod series_cache;
 mod shown_discovered;
 pub mod target;
 
+pub use check::check_config_targets;
 pub use error::ScrapeError;
 pub use manager::{ActiveTarget, DroppedTarget, Manager, ManagerOptions, TargetMetadata, Targets};
 pub use target::Health;

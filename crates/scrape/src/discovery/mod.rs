@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use dns::{DnsRecord, dns_records_to_groups};
 pub use file::parse_target_groups;
+pub(crate) use static_sd::groups as static_groups;
 
 use crate::metrics::SdMetrics;
 
