@@ -65,10 +65,56 @@ impl Evaluator<'_> {
     }
 
     /// A subquery as a value at a single evaluation time: a range vector.
+    ///
+    /// Prometheus evaluates a step-invariant inner expression (`(x @ t)[45s:2m]`) once at the
+    /// subquery's first step, even when that step lies after the evaluation time because the
+    /// range is shorter than the step and holds none: the result then has one point per series
+    /// at that step. Range functions never see it (it is outside their window), only a subquery
+    /// returned as the query's result does.
     pub fn eval_subquery_top(&mut self, r: Range, e: &Expr) -> Result<Vec<Series>, QueryError> {
         if r.start != r.end {
             return Err(QueryError::Execution("cannot do range evaluation of a subquery".into()));
         }
+        let (inner, expr) = self.subquery_range(r, e)?;
+        if inner.end < inner.start && step_invariant(expr) {
+            let once = Range { start: inner.start, end: inner.start, interval: inner.interval };
+            let series = self.inner_series(once, expr)?;
+            let total: usize = series.iter().map(|s| s.points.len()).sum();
+            self.add_samples(total)?;
+            return Ok(series);
+        }
         self.eval_subquery_points(r, e)
+    }
+}
+
+/// Functions whose result changes with the evaluation time even over step-invariant arguments
+/// (Prometheus' `AtModifierUnsafeFunctions`).
+const AT_MODIFIER_UNSAFE: [&str; 11] = [
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "time",
+    "timestamp",
+];
+
+/// Whether Prometheus' `PreprocessExpr` finds `e` step-invariant: every selector has `@`, and
+/// no time-dependent function is involved (an aggregation's parameter does not count).
+fn step_invariant(e: &Expr) -> bool {
+    match e {
+        Expr::Number(_) | Expr::String(_) | Expr::InvalidUtf8(_) => true,
+        Expr::VectorSelector(vs) | Expr::MatrixSelector { vs, .. } => vs.at.is_some(),
+        Expr::Subquery { at, .. } => at.is_some(),
+        Expr::Aggregate { expr, .. } => step_invariant(expr),
+        Expr::Neg(inner) | Expr::Paren(inner) => step_invariant(inner),
+        Expr::Binary { lhs, rhs, .. } => step_invariant(lhs) && step_invariant(rhs),
+        Expr::Call { func, args } => {
+            !AT_MODIFIER_UNSAFE.contains(&func.as_str()) && args.iter().all(step_invariant)
+        }
     }
 }

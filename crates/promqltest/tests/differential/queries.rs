@@ -692,6 +692,22 @@ fn random_regressions(out: &mut Vec<Q>) {
             "log2(vector(10))",
         ],
     );
+    // A step-invariant subquery whose range holds no step (shorter than the step) still has
+    // one point per series, at the step after the evaluation time.
+    add(
+        out,
+        EXACT,
+        &[
+            "(node_temperature_celsius @ start())[45s:2m] @ end()",
+            "(node_temperature_celsius @ 1700005867)[1m:2m]",
+            "(-node_temperature_celsius @ 1700005700)[45s:2m]",
+            "(vector(1))[45s:2m]",
+            "(sum(node_load1 @ 1700003587) * 2)[30s:2m]",
+            "(node_load1 @ end() + time())[45s:2m]",
+            "(hour(node_load1 @ end()))[45s:2m]",
+            "last_over_time((node_temperature_celsius @ start())[45s:2m])",
+        ],
+    );
     // Scalars print without exponent (errors of range queries of range vectors are bad_data;
     // `instant_range_vectors` covers those).
     add(
