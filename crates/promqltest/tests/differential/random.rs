@@ -1079,7 +1079,7 @@ pub fn known_deviation(q: &str, d: &str) -> Option<&'static str> {
         return Some("atan2 drops the metric name in 3.x, not in 2.42");
     }
     if (q.contains("stddev") || q.contains("stdvar"))
-        && d.contains("\"0\") vs pharos")
+        && (d.contains("\"0\") vs pharos") || d.contains("\"-0\") vs pharos"))
         && d.ends_with("\"NaN\")")
     {
         return Some("stddev/stdvar of a lone NaN or Inf is NaN in 3.x, 0 in 2.42");
