@@ -20,6 +20,7 @@
 //! | `\123` octal escapes              | only with `octal(true)`          | compiled with `octal(true)`       |
 //! | `\C`, `\Z`                        | unsupported                      | rejected (Go rejects them too)    |
 //! | `a**`, `a{2}*` nested repetition  | accepted                         | rejected                          |
+//! | `(?P<1x>` names may start with a digit; no `(?<x>` form (Go before 1.22) | the reverse | renamed / rejected |
 
 use regex::{Regex, RegexBuilder};
 
@@ -210,9 +211,8 @@ fn group_flags(
     out: &mut String,
 ) -> Result<usize, ModelError> {
     let after = chars.get(i + 2).copied();
-    if after == Some('P') || after == Some('<') {
-        out.push_str("(?");
-        return Ok(i + 2);
+    if after == Some('P') && chars.get(i + 3) == Some(&'<') {
+        return named_group(pattern, chars, i, out);
     }
     let mut j = i + 2;
     while j < chars.len() && chars[j] != ')' && chars[j] != ':' {
@@ -228,7 +228,6 @@ fn group_flags(
     Ok(j)
 }
 
-/// Handles `{` at `i`: a valid count is checked against Go's limit, anything else is literal.
 /// Whether the `{` at `i` starts a valid repeat count (`{n}`, `{n,}`, `{n,m}`); otherwise Go
 /// reads it as a literal.
 fn is_repeat_count(chars: &[char], i: usize) -> bool {
@@ -243,6 +242,44 @@ fn is_repeat_count(chars: &[char], i: usize) -> bool {
     is_num(min) && max.is_none_or(|m| m.is_empty() || is_num(m))
 }
 
+/// A prefix for capture names Go accepts and Rust does not (those starting with a digit).
+const DIGIT_NAME_PREFIX: &str = "__go_digit_";
+
+/// The name Go gives a capture group compiled from a Go pattern (undoing the renaming of names
+/// that start with a digit).
+pub fn go_capture_name(rust_name: &str) -> &str {
+    match rust_name.strip_prefix(DIGIT_NAME_PREFIX) {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
+        _ => rust_name,
+    }
+}
+
+/// `(?P<name>` at `i`: Go (as of Prometheus 2.42's Go 1.19/1.20) takes a non-empty ASCII
+/// alphanumeric or `_` name, which may start with a digit, and has no `(?<name>` form.
+fn named_group(
+    pattern: &str,
+    chars: &[char],
+    i: usize,
+    out: &mut String,
+) -> Result<usize, ModelError> {
+    let start = i + 4;
+    let Some(end) = chars[start..].iter().position(|&c| c == '>').map(|p| p + start) else {
+        return Err(err(pattern, "invalid named capture"));
+    };
+    let name: String = chars[start..end].iter().collect();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(err(pattern, format!("invalid named capture: `(?P<{name}>`")));
+    }
+    out.push_str("(?P<");
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        out.push_str(DIGIT_NAME_PREFIX);
+    }
+    out.push_str(&name);
+    out.push('>');
+    Ok(end + 1)
+}
+
+/// Handles `{` at `i`: a valid count is checked against Go's limit, anything else is literal.
 fn repetition(
     pattern: &str,
     chars: &[char],
@@ -337,7 +374,13 @@ mod tests {
     #[test]
     fn flags_and_named_groups() {
         assert!(m("(?i)ABC", "abc"));
-        assert!(m("(?P<x>a)(?<y>b)", "ab"));
+        assert!(m("(?P<x>a)(?P<1y>b)", "ab"));
+        let re = compile_anchored("(?P<1y>b)").unwrap();
+        let names: Vec<_> = re.capture_names().flatten().map(go_capture_name).collect();
+        assert_eq!(names, ["1y"]);
+        for bad in ["(?<y>b)", "(?P<a.b>x)", "(?P<é>x)", "(?P<>x)", "(?P<x"] {
+            assert!(compile_anchored(bad).is_err(), "{bad} should be rejected");
+        }
         assert!(m("(?s-i:a.)", "a\n"));
     }
 

@@ -11,6 +11,8 @@
 
 use regex::{Captures, Regex};
 
+use crate::regex_compat;
+
 /// Expands `template` as Go's `Regexp.ExpandString` does.
 pub(crate) fn expand(re: &Regex, caps: &Captures<'_>, template: &str, out: &mut String) {
     let mut rest = template;
@@ -30,7 +32,10 @@ pub(crate) fn expand(re: &Regex, caps: &Captures<'_>, template: &str, out: &mut 
         rest = after;
         let group = match num {
             Some(n) => caps.get(n),
-            None => re.capture_names().position(|n| n == Some(name)).and_then(|i| caps.get(i)),
+            None => re
+                .capture_names()
+                .position(|n| n.map(regex_compat::go_capture_name) == Some(name))
+                .and_then(|i| caps.get(i)),
         };
         if let Some(m) = group {
             out.push_str(m.as_str());
@@ -111,7 +116,7 @@ mod tests {
     use super::*;
 
     fn exp(re: &str, template: &str, s: &str) -> String {
-        let re = Regex::new(&format!("^(?:{re})$")).unwrap();
+        let re = regex_compat::compile_anchored_without_dotall(re).unwrap();
         let caps = re.captures(s).unwrap();
         let mut out = String::new();
         expand(&re, &caps, template, &mut out);
@@ -131,6 +136,8 @@ mod tests {
         assert_eq!(exp("(a)", "${a-b}|${1|${", "a"), "${a-b}|${1|${");
         assert_eq!(exp("(?P<n>a)(b)?", "$n${n}$2.", "a"), "aa.");
         assert_eq!(exp("(a)", "$10", "a"), "");
+        // Go allows names starting with a digit; `$1x` then names that group.
+        assert_eq!(exp("(a)(?P<1x>b)", "$1x|${1}|$2", "ab"), "b|a|b");
     }
 
     #[test]
