@@ -40,10 +40,13 @@ fn query_options(p: &Params) -> Result<QueryOptions, ApiError> {
     Ok(opts)
 }
 
-/// Maps an engine error: parse errors are invalid `query` parameters, others keep their type.
-fn query_error(e: QueryError) -> ApiError {
+/// Maps an engine error: parse errors are `bad_data`, as invalid `query` parameters for an
+/// instant query (`invalid parameter "query": ...`) and bare for a range query, whose
+/// handler in Prometheus 2.42 returns the engine's error as it is; others keep their type.
+fn query_error(e: QueryError, instant: bool) -> ApiError {
     match e {
-        QueryError::Parse(msg) => ApiError::invalid_param("query", msg),
+        QueryError::Parse(msg) if instant => ApiError::invalid_param("query", msg),
+        QueryError::Parse(msg) => ApiError::bad_data(msg),
         other => ApiError::new(ErrorType::from_name(other.error_type()), other.to_string()),
     }
 }
@@ -51,6 +54,7 @@ fn query_error(e: QueryError) -> ApiError {
 async fn run_query(
     st: &ApiState,
     p: &Params,
+    instant: bool,
     run: impl FnOnce(
         &promql::Engine,
         &dyn storage::Queryable,
@@ -88,7 +92,7 @@ async fn run_query(
     })
     .await
     .map_err(|e| ApiError::internal(format!("query panicked: {e}")))?
-    .map_err(query_error)?;
+    .map_err(|e| query_error(e, instant))?;
     Ok(render_result(res, limit, p.get("stats"), queued, started.elapsed() - queued))
 }
 
@@ -97,7 +101,7 @@ pub async fn instant(State(st): State<ApiState>, p: Params) -> ApiResult {
     let _ = parse_limit(p.get("limit"))?;
     let t = time_param(&p, "time", st.now())?;
     let query = p.get("query").to_string();
-    run_query(&st, &p, move |e, q, o| e.instant_query(q, &query, t, o)).await
+    run_query(&st, &p, true, move |e, q, o| e.instant_query(q, &query, t, o)).await
 }
 
 /// `GET|POST /api/v1/query_range`.
@@ -123,7 +127,7 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
     }
     let step_ms = (step / 1_000_000).max(1);
     let query = p.get("query").to_string();
-    run_query(&st, &p, move |e, q, o| e.range_query(q, &query, start, end, step_ms, o)).await
+    run_query(&st, &p, false, move |e, q, o| e.range_query(q, &query, start, end, step_ms, o)).await
 }
 
 /// Renders `{"resultType","result"[,"stats"]}` with truncation to `limit` series.
