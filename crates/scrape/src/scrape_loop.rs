@@ -440,10 +440,10 @@ impl ScrapeLoop {
                         && self.shared.contains(labels)
                         && !cur.insert(labels.clone()));
                 if dup {
-                    self.metrics.duplicate_sample();
-                    return Err(format!(
-                        "duplicate sample for timestamp: series {labels} appears twice"
-                    ));
+                    // As Prometheus 2.42: its head appender takes both, and the commit keeps
+                    // the first and drops the later ones (counted as out of order by the
+                    // TSDB); the scrape succeeds.
+                    continue;
                 }
                 entry.cur_iter = iter;
             }
@@ -453,10 +453,6 @@ impl ScrapeLoop {
                         stats.series_added += 1;
                     }
                     entry.series_ref = r;
-                }
-                Err(StorageError::DuplicateSampleForTimestamp) if explicit_ts.is_none() => {
-                    self.metrics.duplicate_sample();
-                    return Err(format!("duplicate sample for timestamp: series {labels}"));
                 }
                 Err(
                     e @ (StorageError::OutOfOrderSample

@@ -61,7 +61,6 @@ async fn each_bad_scrape_is_discarded_and_reported() {
     for (job, needle) in [
         ("garbage", "line 2"),
         ("truncated", ""),
-        ("dup", "duplicate"),
         ("badname", "invalid metric name"),
         ("badlabel", "expected equal"),
         ("e500", "server returned HTTP status 500"),
@@ -86,6 +85,13 @@ async fn each_bad_scrape_is_discarded_and_reported() {
         let scraped = series.iter().find(|(l, _)| l.contains("scrape_samples_scraped")).unwrap();
         assert!(scraped.1.iter().all(|v| *v == 0.0), "{job}");
     }
+    // A series twice in one scrape: Prometheus 2.42 keeps the first sample and the scrape is up.
+    let dup = targets.active.iter().find(|t| t.scrape_pool == "dup").unwrap();
+    assert_eq!((dup.health, dup.last_error.as_str()), (Health::Up, ""));
+    let series = series_of(&storage, "dup");
+    let total = series.iter().find(|(l, _)| l.contains("good_total")).unwrap();
+    assert!(total.1.iter().all(|v| *v == 1.0), "{total:?}");
+    assert!(series.iter().any(|(l, _)| l.contains("\"other\"")));
     let good = targets.active.iter().find(|t| t.scrape_pool == "good").unwrap();
     assert_eq!(good.health, Health::Up);
     assert_eq!(good.last_error, "");

@@ -1,6 +1,6 @@
 //! The series cache of one scrape loop, driven scrape by scrape: staleness markers for series
 //! that vanish (also when the same series comes back under a differently written raw line),
-//! duplicates caught whether they repeat a line or spell the same labels differently, a failed
+//! duplicates (the first sample kept) whether they repeat a line or spell the labels differently, a failed
 //! scrape leaving the previous series as they were, failing scrapes with new series flushing
 //! the cache once it has grown, and a stopped target marking them stale.
 //! Lines found through the previous body's order (the parser's hint) must behave exactly as
@@ -70,27 +70,23 @@ fn vanished_series_get_one_marker_and_reordered_lines_none() {
 }
 
 #[test]
-fn duplicates_are_caught_however_they_are_spelled() {
+fn duplicates_keep_the_first_sample_however_they_are_spelled() {
+    // As Prometheus 2.42: the scrape succeeds, the first sample of the series is kept.
     let storage = MemStorage::new();
     let mut sl = scrape_loop(&storage);
     // The same line twice.
-    let e = sl.append_scrape(b"a 1\nb 1\na 2\n", CT, 1000).unwrap_err();
-    assert!(e.contains("duplicate"), "{e}");
+    sl.append_scrape(b"a 1\nb 1\na 2\n", CT, 1000).unwrap();
+    assert_eq!(values(&storage, "\"a\""), [1.0]);
     // The same labels in two orders, both new.
-    let e =
-        sl.append_scrape(b"m{x=\"1\",y=\"2\"} 1\nm{y=\"2\",x=\"1\"} 1\n", CT, 2000).unwrap_err();
-    assert!(e.contains("duplicate"), "{e}");
-    // Both spellings are cached now; each alone is fine, together a duplicate again.
+    sl.append_scrape(b"m{x=\"1\",y=\"2\"} 1\nm{y=\"2\",x=\"1\"} 2\n", CT, 2000).unwrap();
+    // Both spellings are cached now; each alone is fine, together the first wins again.
     sl.append_scrape(b"m{y=\"2\",x=\"1\"} 3\n", CT, 3000).unwrap();
     sl.append_scrape(b"m{x=\"1\",y=\"2\"} 4\n", CT, 4000).unwrap();
-    let e =
-        sl.append_scrape(b"m{y=\"2\",x=\"1\"} 5\nm{x=\"1\",y=\"2\"} 5\n", CT, 5000).unwrap_err();
-    assert!(e.contains("duplicate"), "{e}");
+    sl.append_scrape(b"m{y=\"2\",x=\"1\"} 5\nm{x=\"1\",y=\"2\"} 6\n", CT, 5000).unwrap();
     // Explicit timestamps may repeat a series.
     sl.append_scrape(b"t 1 100\nt 2 200\n", CT, 6000).unwrap();
-    // Nothing of the failed scrapes was kept.
-    assert_eq!(values(&storage, "\"m\"").iter().filter(|v| !is_stale_nan(**v)).count(), 2);
-    assert!(series_of(&storage, "node").iter().all(|(l, _)| !l.contains("\"b\"")));
+    let m: Vec<f64> = values(&storage, "\"m\"").into_iter().filter(|v| !is_stale_nan(*v)).collect();
+    assert_eq!(m, [1.0, 3.0, 4.0, 5.0]);
 }
 
 #[test]
@@ -231,18 +227,16 @@ fn bodies_growing_shrinking_and_reordering_keep_values_and_markers_right() {
 }
 
 #[test]
-fn duplicates_found_through_the_previous_order_are_caught() {
+fn duplicates_found_through_the_previous_order_keep_the_first_sample() {
     let storage = MemStorage::new();
     let mut sl = scrape_loop(&storage);
     // With explicit timestamps a series may repeat: the order a, b, a is the hint now.
     sl.append_scrape(b"a 1 1000\nb 1\na 2 2000\n", CT, 3000).unwrap();
-    // Without them, the third line (found through b's link) is a duplicate.
-    let e = sl.append_scrape(b"a 5\nb 5\na 6\n", CT, 4000).unwrap_err();
-    assert!(e.contains("duplicate"), "{e}");
-    let e = sl.append_scrape(b"a 5\nb 5\nb 6\n", CT, 4000).unwrap_err();
-    assert!(e.contains("duplicate"), "{e}");
-    sl.append_scrape(b"a 5\nb 5\n", CT, 5000).unwrap();
-    assert_eq!(values(&storage, "\"b\""), vec![1.0, 5.0]);
+    // Without them, the third line (found through b's link) is a duplicate: dropped.
+    sl.append_scrape(b"a 5\nb 5\na 6\n", CT, 4000).unwrap();
+    sl.append_scrape(b"a 7\nb 7\nb 8\n", CT, 5000).unwrap();
+    assert_eq!(values(&storage, "\"a\""), vec![1.0, 2.0, 5.0, 7.0]);
+    assert_eq!(values(&storage, "\"b\""), vec![1.0, 5.0, 7.0]);
 }
 
 #[test]
