@@ -5,9 +5,14 @@
 //! accepted ones run in Prometheus and in Pharos' scrape manager, and `/api/v1/targets?state=any`
 //! must show the same active targets (labels and discovered labels) and dropped targets per job.
 //!
+//! A second test does the same for `metric_relabel_configs`: one job per random list scrapes a
+//! small exposition served by the test, and both must store the same series.
+//!
 //! Seeds 1..=6 run by default; `PHAROS_RELABEL_SEEDS=N` runs seeds 1..=N. Fixed cases (past
 //! differences) always run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -320,7 +325,7 @@ fn gen_groups(rng: &mut Rng) -> String {
     out
 }
 
-fn gen_rule(rng: &mut Rng) -> String {
+fn gen_rule(rng: &mut Rng, names: &[&str]) -> String {
     let action = rng.pick(ACTIONS);
     let lower = action.to_ascii_lowercase();
     let label_action = matches!(lower.as_str(), "labelmap" | "labeldrop" | "labelkeep");
@@ -331,7 +336,7 @@ fn gen_rule(rng: &mut Rng) -> String {
     if (!label_action || wild) && rng.chance(90) {
         let n = 1 + rng.below(3);
         let src: Vec<String> =
-            (0..n).map(|_| q(if rng.chance(15) { "missing" } else { rng.pick(NAMES) })).collect();
+            (0..n).map(|_| q(if rng.chance(15) { "missing" } else { rng.pick(names) })).collect();
         f.push(format!("source_labels: [{}]", src.join(", ")));
     }
     if (!equal_action && !label_action || wild) && rng.chance(30) {
@@ -389,7 +394,8 @@ fn gen_cases(seeds: u64) -> Vec<Case> {
         let mut rng = Rng(seed);
         for i in 0..CASES_PER_SEED {
             let groups = gen_groups(&mut rng);
-            let relabel: String = (0..1 + rng.below(4)).map(|_| gen_rule(&mut rng)).collect();
+            let relabel: String =
+                (0..1 + rng.below(4)).map(|_| gen_rule(&mut rng, NAMES)).collect();
             cases.push(Case { name: format!("s{seed}_{i}"), groups, relabel });
         }
     }
@@ -594,4 +600,125 @@ async fn relabeling_matches_prometheus() {
         println!("{f}\n");
     }
     assert!(failures.is_empty(), "{} of {} cases differ", failures.len(), cases.len());
+}
+
+const METRIC_NAMES: &[&str] = &["__name__", "a", "b", "c", "job", "instance", "le", "__tmp"];
+const EXPOSITION: &str = "# TYPE m_total counter\nm_total{a=\"x\",b=\"foo\"} 1\nm_total{a=\"FOO\",b=\"straße\"} 2\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\nother{job=\"exposed\",instance=\"i\",c=\"a\\nb\"} 3\nx_y{a=\"İSTANBUL\",b=\"\"} 4\n";
+
+/// Label sets of every series in Prometheus.
+async fn prometheus_series(base: &str) -> BTreeSet<String> {
+    let url = format!("{base}/api/v1/series?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D");
+    let body = get_json(&url).await.unwrap();
+    body["data"].as_array().unwrap().iter().map(|s| format!("{:?}", json_labels(s))).collect()
+}
+
+fn pharos_series(storage: &MemStorage) -> BTreeSet<String> {
+    use storage::Queryable;
+    let m = model::Matcher::new(model::MatchType::Regex, "__name__", ".+").unwrap();
+    let q = storage.querier(i64::MIN, i64::MAX).unwrap();
+    q.select(false, None, &[m])
+        .unwrap()
+        .map(|s| format!("{:?}", model_labels(&s.unwrap().labels)))
+        .collect()
+}
+
+fn count_up(storage: &MemStorage) -> usize {
+    pharos_series(storage).iter().filter(|s| s.starts_with("{\"__name__\": \"up\"")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_relabeling_matches_prometheus() {
+    if !installed(PROMETHEUS) || !installed(PROMTOOL) {
+        return;
+    }
+    let seeds =
+        std::env::var("PHAROS_RELABEL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    let server = common::Server::start().await;
+    server.set("/metrics", common::Resp::text(EXPOSITION));
+    let dir = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for seed in 1..=seeds {
+        let mut rng = Rng(seed + 1000);
+        for i in 0..CASES_PER_SEED {
+            let rules: String =
+                (0..1 + rng.below(3)).map(|_| gen_rule(&mut rng, METRIC_NAMES)).collect();
+            let honor = rng.chance(30);
+            jobs.push(format!(
+                "- job_name: m{seed}_{i}\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  honor_labels: {honor}\n  static_configs: [{{targets: ['{}']}}]\n  metric_relabel_configs:\n{rules}",
+                server.addr
+            ));
+        }
+    }
+    let files: Vec<PathBuf> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let p = dir.path().join(format!("m{i}.yml"));
+            std::fs::write(&p, format!("scrape_configs:\n{j}")).unwrap();
+            p
+        })
+        .collect();
+    let theirs = promtool_verdicts(&files);
+    let mut failures = Vec::new();
+    let mut yaml = String::from("scrape_configs:\n");
+    let mut loaded = 0;
+    for (j, f) in jobs.iter().zip(&files) {
+        let ours = pharos_check(f);
+        match (&theirs[f], &ours) {
+            (None, Ok(())) => {
+                yaml.push_str(j);
+                loaded += 1;
+            }
+            (Some(_), Err(_)) => {}
+            (prom, ours) => failures
+                .push(format!("check config differs: promtool {prom:?}, pharos {ours:?}\n{j}")),
+        }
+    }
+    println!("{} metric relabeling cases, {loaded} loaded by both", jobs.len());
+    let cfg_path = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg_path, &yaml).unwrap();
+    let port = free_port();
+    let _prom = Proc(
+        Command::new(PROMETHEUS)
+            .arg(format!("--config.file={}", cfg_path.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let storage = MemStorage::new();
+    let mgr = Manager::new(Arc::new(storage.clone()), ManagerOptions::default());
+    mgr.apply_config(&config::load(&cfg_path).unwrap()).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = get_json(&format!("{base}/api/v1/query?query=count(up)"))
+            .await
+            .and_then(|v| v["data"]["result"][0]["value"][1].as_str().map(str::to_string))
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(0);
+        if n >= loaded && count_up(&storage) >= loaded {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "scrapes did not happen");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    mgr.stop();
+    let theirs = prometheus_series(&base).await;
+    let ours = pharos_series(&storage);
+    for s in theirs.difference(&ours) {
+        failures.push(format!("only in prometheus: {s}"));
+    }
+    for s in ours.difference(&theirs) {
+        failures.push(format!("only in pharos: {s}"));
+    }
+    if !failures.is_empty() {
+        println!("config:\n{yaml}");
+    }
+    for f in &failures {
+        println!("{f}");
+    }
+    assert!(failures.is_empty(), "{} differences", failures.len());
 }
