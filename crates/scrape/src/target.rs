@@ -47,6 +47,8 @@ pub struct Target {
     /// sync sets them from the last discovered target with these labels, as Prometheus does.
     discovered_labels: Mutex<Labels>,
     pub url: String,
+    /// The URL as Prometheus' API shows it.
+    pub display_url: String,
     pub state: Mutex<TargetState>,
     pub metadata: Mutex<Vec<crate::MetricMetadata>>,
 }
@@ -58,10 +60,12 @@ impl Target {
         params: &std::collections::BTreeMap<String, Vec<String>>,
     ) -> Arc<Target> {
         let url = scrape_url(&labels, params);
+        let display_url = display_url(&labels, params);
         Arc::new(Target {
             labels,
             discovered_labels: Mutex::new(discovered_labels),
             url,
+            display_url,
             state: Mutex::new(TargetState::default()),
             metadata: Mutex::new(Vec::new()),
         })
@@ -106,7 +110,8 @@ pub(crate) fn fnv64(b: &[u8]) -> u64 {
     h
 }
 
-/// `scheme://address/path?params`, with `__param_*` labels overriding configured params.
+/// `scheme://address/path?params`, the URL Pharos requests: `__param_*` labels override the
+/// first value of a configured param, as Prometheus' `Target.URL` does.
 pub fn scrape_url(
     labels: &Labels,
     params: &std::collections::BTreeMap<String, Vec<String>>,
@@ -114,13 +119,72 @@ pub fn scrape_url(
     let scheme = labels.get("__scheme__").unwrap_or("http");
     let addr = labels.get("__address__").unwrap_or("");
     let path = labels.get("__metrics_path__").unwrap_or("/metrics");
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    let mut url = format!("{scheme}://{addr}{slash}{path}");
+    push_query(&mut url, labels, params);
+    url
+}
+
+/// The URL as Prometheus shows it (`scrapeUrl`): Go's `url.URL.String()` of the scheme,
+/// address and path labels as they are, with the host and path percent-encoded as Go does.
+pub fn display_url(
+    labels: &Labels,
+    params: &std::collections::BTreeMap<String, Vec<String>>,
+) -> String {
+    let scheme = labels.get("__scheme__").unwrap_or("");
+    let host = labels.get("__address__").unwrap_or("");
+    let path = go_escape(labels.get("__metrics_path__").unwrap_or(""), |c| {
+        matches!(c, b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@')
+    });
+    let mut url = String::new();
+    if !scheme.is_empty() {
+        url.push_str(scheme);
+        url.push(':');
+    }
+    if !scheme.is_empty() || !host.is_empty() {
+        if !host.is_empty() || !path.is_empty() {
+            url.push_str("//");
+        }
+        url.push_str(&go_escape(host, |c| b"!$&'()*+,;=:[]<>\"".contains(&c)));
+    }
+    if !path.is_empty() && !path.starts_with('/') && !host.is_empty() {
+        url.push('/');
+    }
+    url.push_str(&path);
+    push_query(&mut url, labels, params);
+    url
+}
+
+/// Go's `url.escape`: bytes other than ASCII letters, digits, `-_.~` and those `keep` allows
+/// become `%XX`.
+fn go_escape(s: &str, keep: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Appends `?params` as Go's `url.Values.Encode` (keys sorted, values in order).
+fn push_query(
+    url: &mut String,
+    labels: &Labels,
+    params: &std::collections::BTreeMap<String, Vec<String>>,
+) {
     let mut query: Vec<(String, String)> = Vec::new();
     for (k, vs) in params {
-        let overridden = labels.get(&format!("__param_{k}"));
-        match overridden {
-            Some(v) => query.push((k.clone(), v.to_string())),
-            None => query.extend(vs.iter().map(|v| (k.clone(), v.clone()))),
+        let mut vs = vs.clone();
+        if let Some(v) = labels.get(&format!("__param_{k}")) {
+            match vs.first_mut() {
+                Some(first) => *first = v.to_string(),
+                None => vs.push(v.to_string()),
+            }
         }
+        query.extend(vs.into_iter().map(|v| (k.clone(), v)));
     }
     for l in labels.iter() {
         if let Some(k) = l.name.strip_prefix("__param_")
@@ -129,15 +193,13 @@ pub fn scrape_url(
             query.push((k.to_string(), l.value.to_string()));
         }
     }
-    let mut url = format!("{scheme}://{addr}{path}");
     if !query.is_empty() {
-        query.sort();
+        query.sort_by(|a, b| a.0.cmp(&b.0));
         let q: Vec<String> =
             query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
         url.push('?');
         url.push_str(&q.join("&"));
     }
-    url
 }
 
 fn encode(s: &str) -> String {
@@ -305,6 +367,23 @@ mod tests {
     fn cfg(yaml: &str) -> config::ScrapeConfig {
         let c = config::parse(&format!("scrape_configs:\n- job_name: j\n{yaml}"), "t").unwrap();
         c.scrape_configs[0].clone()
+    }
+
+    #[test]
+    fn urls_as_go_formats_them() {
+        let params: std::collections::BTreeMap<String, Vec<String>> =
+            [("q".to_string(), vec!["v2".to_string(), "v1".to_string()])].into();
+        let l = Labels::new([
+            ("__scheme__", "http"),
+            ("__address__", "ÿ.local:80"),
+            ("__metrics_path__", "a b;/ü?"),
+            ("__param_q", "x y"),
+        ]);
+        // A __param_ label replaces the first configured value only; values keep their order.
+        assert_eq!(display_url(&l, &params), "http://%C3%BF.local:80/a%20b;/%C3%BC%3F?q=x+y&q=v1");
+        assert_eq!(scrape_url(&l, &params), "http://ÿ.local:80/a b;/ü??q=x+y&q=v1");
+        let bare = Labels::new([("__address__", "h:1")]);
+        assert_eq!(display_url(&bare, &Default::default()), "//h:1");
     }
 
     #[test]
