@@ -371,6 +371,8 @@ fn gen_rule(rng: &mut Rng, names: &[&str]) -> String {
 
 struct Case {
     name: String,
+    /// Job options (params, scheme, metrics_path) as YAML lines.
+    options: String,
     groups: String,
     relabel: String,
 }
@@ -378,10 +380,27 @@ struct Case {
 impl Case {
     fn job_yaml(&self) -> String {
         format!(
-            "- job_name: {}\n  scrape_interval: 1d\n  static_configs:\n{}  relabel_configs:\n{}",
-            self.name, self.groups, self.relabel
+            "- job_name: {}\n  scrape_interval: 1d\n{}  static_configs:\n{}  relabel_configs:\n{}",
+            self.name, self.options, self.groups, self.relabel
         )
     }
+}
+
+/// Job options that feed the discovered labels: params (the first value of each, an empty one
+/// deletes), scheme and metrics_path.
+fn gen_options(rng: &mut Rng) -> String {
+    let mut out = String::new();
+    if rng.chance(25) {
+        let params = ["{q: [v1, v2]}", "{q: ['']}", "{x: [é], q: [a, b]}", "{module: [m]}"];
+        out.push_str(&format!("  params: {}\n", params[rng.below(params.len())]));
+    }
+    if rng.chance(15) {
+        out.push_str("  scheme: https\n");
+    }
+    if rng.chance(10) {
+        out.push_str("  metrics_path: /m\n");
+    }
+    out
 }
 
 fn gen_cases(seeds: u64) -> Vec<Case> {
@@ -389,6 +408,7 @@ fn gen_cases(seeds: u64) -> Vec<Case> {
     for (i, (groups, relabel)) in FIXED.iter().enumerate() {
         cases.push(Case {
             name: format!("fixed_{i}"),
+            options: String::new(),
             groups: groups.to_string(),
             relabel: relabel.to_string(),
         });
@@ -399,7 +419,8 @@ fn gen_cases(seeds: u64) -> Vec<Case> {
             let groups = gen_groups(&mut rng);
             let relabel: String =
                 (0..1 + rng.below(4)).map(|_| gen_rule(&mut rng, NAMES)).collect();
-            cases.push(Case { name: format!("s{seed}_{i}"), groups, relabel });
+            let options = gen_options(&mut Rng(seed * 7919 + i as u64));
+            cases.push(Case { name: format!("s{seed}_{i}"), options, groups, relabel });
         }
     }
     cases
@@ -407,7 +428,7 @@ fn gen_cases(seeds: u64) -> Vec<Case> {
 
 /// Per job: sorted active (labels, discovered labels) and sorted dropped discovered labels.
 type LabelMap = BTreeMap<String, String>;
-type View = BTreeMap<String, (Vec<(LabelMap, LabelMap)>, Vec<LabelMap>)>;
+type View = BTreeMap<String, (Vec<(LabelMap, LabelMap, String)>, Vec<LabelMap>)>;
 
 fn json_labels(v: &serde_json::Value) -> LabelMap {
     v.as_object()
@@ -421,10 +442,11 @@ fn prometheus_view(body: &serde_json::Value) -> View {
     let mut view = View::new();
     for t in body["data"]["activeTargets"].as_array().unwrap() {
         let job = t["scrapePool"].as_str().unwrap().to_string();
-        view.entry(job)
-            .or_default()
-            .0
-            .push((json_labels(&t["labels"]), json_labels(&t["discoveredLabels"])));
+        view.entry(job).or_default().0.push((
+            json_labels(&t["labels"]),
+            json_labels(&t["discoveredLabels"]),
+            t["scrapeUrl"].as_str().unwrap().to_string(),
+        ));
     }
     for t in body["data"]["droppedTargets"].as_array().unwrap() {
         let d = json_labels(&t["discoveredLabels"]);
@@ -445,10 +467,11 @@ fn pharos_view(mgr: &Manager) -> View {
     let t = mgr.targets();
     let mut view = View::new();
     for a in &t.active {
-        view.entry(a.scrape_pool.clone())
-            .or_default()
-            .0
-            .push((model_labels(&a.labels), model_labels(&a.discovered_labels)));
+        view.entry(a.scrape_pool.clone()).or_default().0.push((
+            model_labels(&a.labels),
+            model_labels(&a.discovered_labels),
+            a.scrape_url.clone(),
+        ));
     }
     // Prometheus 2.42 lists dropped targets without their pool: group them by their job label.
     for d in &t.dropped {
