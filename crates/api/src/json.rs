@@ -17,10 +17,10 @@ pub fn format_value(v: f64) -> String {
     }
     let abs = v.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        go_exponent(&crate::go_float::scientific(v))
+        go_exponent(&model::go_float::scientific(v))
     } else {
         // The shortest round-trip decimal without exponent, as Go's 'f', -1.
-        crate::go_float::fixed(v)
+        model::go_float::fixed(v)
     }
 }
 
@@ -32,7 +32,7 @@ pub fn format_value_f(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
-    crate::go_float::fixed(v)
+    model::go_float::fixed(v)
 }
 
 /// A float64 as Go's `encoding/json` writes it (shortest; exponent below 1e-6 and from 1e21,
@@ -40,11 +40,11 @@ pub fn format_value_f(v: f64) -> String {
 pub fn go_json_float(v: f64) -> String {
     let abs = v.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let e = crate::go_float::scientific(v);
+        let e = model::go_float::scientific(v);
         let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
         if exp.starts_with('-') { format!("{mant}e{exp}") } else { format!("{mant}e+{exp}") }
     } else {
-        crate::go_float::fixed(v)
+        model::go_float::fixed(v)
     }
 }
 
@@ -59,10 +59,10 @@ pub fn format_go_g(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0".into() } else { "0".into() };
     }
-    let e = crate::go_float::scientific(v);
+    let e = model::go_float::scientific(v);
     let exp: i32 = e.rsplit('e').next().and_then(|x| x.parse().ok()).unwrap_or(0);
     // Go: with the shortest precision, %e is used when the exponent is < -4 or >= 6.
-    if !(-4..6).contains(&exp) { go_exponent(&e) } else { crate::go_float::fixed(v) }
+    if !(-4..6).contains(&exp) { go_exponent(&e) } else { model::go_float::fixed(v) }
 }
 
 /// Rust's `1.5e-7` to Go's `1.5e-07`.

@@ -13,7 +13,6 @@ mod admin;
 mod cors;
 pub mod envelope;
 mod federate;
-mod go_float;
 pub mod json;
 mod lifecycle;
 pub mod metrics;

@@ -11,6 +11,7 @@
 
 pub mod duration;
 mod error;
+pub mod go_float;
 mod intern;
 mod labels;
 mod matcher;

@@ -33,53 +33,19 @@ pub fn go_float(v: f64) -> String {
     }
 }
 
-/// The shortest digits that round-trip, as Go's `strconv` picks them, as (negative, digits,
-/// decimal exponent of the first digit). When two candidates of that length are equally close
-/// to the exact value, Go takes the one rounded half to even and Rust the one rounded up:
-/// 3829.86553955078125 is "3829.8655395507812" in Go, "...813" in Rust.
-fn go_shortest(v: f64) -> (bool, String, i32) {
-    let parts = |s: &str| -> (String, i32) {
-        let (m, e) = s.split_once('e').unwrap_or((s, "0"));
-        (m.chars().filter(char::is_ascii_digit).collect(), e.parse().unwrap_or(0))
-    };
-    let (digits, exp) = parts(&format!("{:e}", v.abs()));
-    // 41 significant digits: a double whose exact value has at most 18 shows trailing zeros
-    // (one with more digits would need 23 zeros in a row to look like one).
-    let (exact, exact_exp) = parts(&format!("{:.40e}", v.abs()));
-    let exact = exact.trim_end_matches('0');
-    let n = digits.len();
-    if exact.len() == n + 1 && exact.ends_with('5') && exact_exp == exp {
-        let base = &exact[..n];
-        if base.bytes().last().is_some_and(|d| (d - b'0').is_multiple_of(2)) {
-            return (v.is_sign_negative(), base.to_string(), exp);
-        }
-    }
-    (v.is_sign_negative(), digits, exp)
-}
-
-/// Go's `strconv.FormatFloat(v, 'f', -1, 64)` for finite `v`.
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)` for finite `v` (Go's choice between equally
+/// close shortest digits: 3829.86553955078125 is "3829.8655395507812", not "...813").
 pub fn go_f(v: f64) -> String {
-    let (neg, digits, exp) = go_shortest(v);
-    let sign = if neg { "-" } else { "" };
-    let n = digits.len() as i32;
-    if exp >= n - 1 {
-        format!("{sign}{digits}{}", "0".repeat((exp - n + 1) as usize))
-    } else if exp >= 0 {
-        let (a, b) = digits.split_at(exp as usize + 1);
-        format!("{sign}{a}.{b}")
-    } else {
-        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
-    }
+    model::go_float::fixed(v)
 }
 
 /// Go's `'e'` format with shortest digits and at least two exponent digits.
 fn go_e(v: f64) -> String {
-    let (neg, digits, exp) = go_shortest(v);
-    let sign = if neg { "-" } else { "" };
-    let (a, b) = digits.split_at(1);
-    let mant = if b.is_empty() { a.to_string() } else { format!("{a}.{b}") };
+    let e = model::go_float::scientific(v);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
     let esign = if exp < 0 { '-' } else { '+' };
-    format!("{sign}{mant}e{esign}{:02}", exp.abs())
+    format!("{mant}e{esign}{:02}", exp.abs())
 }
 
 /// Prometheus' `jsonutil.MarshalValue`: shortest round-trip digits, `'f'` format, but `'e'`

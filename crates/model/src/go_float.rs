@@ -1,5 +1,5 @@
 //! The shortest decimal digits of a float64 as Go's `strconv` chooses them, in the two
-//! notations the API's formatters build on (Rust's `{}` and `{:e}` layouts).
+//! notations the HTTP API's formatters and tests build on (Rust's `{}` and `{:e}` layouts).
 //!
 //! Go and Rust both print the fewest significant digits that read back as the same float, but
 //! when two candidates of that length are equally close to the float's exact value, Go keeps
@@ -10,7 +10,7 @@
 //! for almost every value, so the slow exact check runs only for those that may tie.
 
 /// `v` (finite) in Rust's `{}` layout (fixed notation) with Go's digits.
-pub(crate) fn fixed(v: f64) -> String {
+pub fn fixed(v: f64) -> String {
     if !may_tie(v) {
         return format!("{v}");
     }
@@ -28,7 +28,7 @@ pub(crate) fn fixed(v: f64) -> String {
 }
 
 /// `v` (finite) in Rust's `{:e}` layout (`1.5e-7`, `1e21`) with Go's digits.
-pub(crate) fn scientific(v: f64) -> String {
+pub fn scientific(v: f64) -> String {
     if !may_tie(v) {
         return format!("{v:e}");
     }
