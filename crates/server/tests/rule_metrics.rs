@@ -93,7 +93,10 @@ async fn rule_group_metrics_follow_evaluations_and_reloads() {
         .lines()
         .find_map(|l| l.strip_prefix("prometheus_rule_group_duration_seconds_count "))
         .unwrap();
-    assert!(count.parse::<f64>().unwrap() >= 4.0, "{text}");
+    // Two iterations of each group have begun; the scrape may land in the second one of
+    // either group, before its duration is observed (as in Prometheus, an iteration is
+    // counted when it starts and timed when it ends).
+    assert!(count.parse::<f64>().unwrap() >= 2.0, "{text}");
     assert!(!text.contains("# EOF"), "text 0.0.4 has no # EOF");
 
     // A reload that drops the group removes its series; the other group's stay.
