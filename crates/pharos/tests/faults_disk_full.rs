@@ -10,45 +10,17 @@
 #![allow(clippy::unwrap_used)]
 
 mod fault_support;
+#[path = "../../tsdb/tests/common/tmpfs.rs"]
+mod tmpfs;
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use fault_support::{Pharos, WriteRequest, empty_config, now_ms};
+use tmpfs::{Tmpfs, fill};
 
 const NAME: &str = "fault_disk";
 const SERIES: usize = 20;
 const PER_REQUEST: i64 = 10;
-
-/// A tmpfs mounted on a directory, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(Tmpfs(dir.to_path_buf()));
-        }
-        if std::env::var("PHAROS_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1") {
-            panic!("cannot mount tmpfs on {} (PHAROS_REQUIRE_EXTERNAL=1)", dir.display());
-        }
-        eprintln!("skipped: cannot mount tmpfs");
-        None
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn request(base: i64, i: i64) -> WriteRequest {
     let samples: Vec<(i64, f64)> =
@@ -57,20 +29,6 @@ fn request(base: i64, i: i64) -> WriteRequest {
         timeseries: (0..SERIES).map(|id| fault_support::series(NAME, id, &samples)).collect(),
         metadata: Vec::new(),
     }
-}
-
-/// Writes zeros to `path` until the file system refuses more.
-fn fill(path: &Path) {
-    let mut f = std::fs::File::create(path).unwrap();
-    let chunk = vec![0u8; 64 * 1024];
-    loop {
-        if let Err(e) = f.write_all(&chunk) {
-            assert_eq!(e.raw_os_error(), Some(28), "expected ENOSPC, got {e}");
-            break;
-        }
-    }
-    // Top off with single bytes so not even a partial page is left.
-    while f.write_all(&[0]).is_ok() {}
 }
 
 /// Which requests are stored, checking every series holds exactly the same whole requests.

@@ -7,46 +7,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "common/tmpfs.rs"]
+mod tmpfs;
 
+use tmpfs::{Tmpfs, fill};
 use tsdb::head::mapper::ChunkMapper;
-
-/// A tmpfs mounted on a directory, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(Tmpfs(dir.to_path_buf()));
-        }
-        if std::env::var("PHAROS_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1") {
-            panic!("cannot mount tmpfs on {} (PHAROS_REQUIRE_EXTERNAL=1)", dir.display());
-        }
-        eprintln!("skipped: cannot mount tmpfs");
-        None
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Writes to `path` until the file system refuses even a byte more.
-fn fill(path: &Path) {
-    let mut f = std::fs::File::create(path).unwrap();
-    while f.write_all(&[0u8; 4096]).is_ok() {}
-    while f.write_all(&[0]).is_ok() {}
-}
 
 fn data(r: u64) -> Vec<u8> {
     vec![(r % 251) as u8; 1000]
