@@ -59,23 +59,7 @@ impl Prometheus {
             .output()
             .expect("run promtool");
         assert!(out.status.success(), "promtool failed: {}", String::from_utf8_lossy(&out.stderr));
-        let cfg = dir.path().join("prometheus.yml");
-        std::fs::write(&cfg, "global:\n  evaluation_interval: 1m\n").expect("write config");
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
-        let port = free_port();
-        let child = Command::new(prom)
-            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=100y")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start prometheus");
-        let p = Prometheus { child, port, _dir: dir };
-        p.wait_ready();
-        p
+        Prometheus::spawn(prom, dir, &[])
     }
 
     fn wait_ready(&self) {
@@ -90,10 +74,19 @@ impl Prometheus {
     }
 
     /// Starts Prometheus over an empty data directory with the remote-write receiver on, for
-    /// data (stale markers included) sent with [`Prometheus::post`] to `/api/v1/write`.
+    /// data (stale markers included) sent with [`Prometheus::post_remote_write`] to `/api/v1/write`.
     #[allow(dead_code)] // Only the randomized test uses a receiver.
     pub fn start_receiver(prom: &str) -> Prometheus {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Prometheus::spawn(
+            prom,
+            tempfile::tempdir().expect("tempdir"),
+            &["--web.enable-remote-write-receiver"],
+        )
+    }
+
+    /// Starts Prometheus over `dir/tsdb` (kept for its lifetime) on a free port with `extra`
+    /// flags, and waits until it is ready.
+    fn spawn(prom: &str, dir: tempfile::TempDir, extra: &[&str]) -> Prometheus {
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, "global:\n  evaluation_interval: 1m\n").expect("write config");
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
@@ -103,7 +96,7 @@ impl Prometheus {
             .arg(format!("--config.file={}", cfg.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--storage.tsdb.retention.time=100y")
-            .arg("--web.enable-remote-write-receiver")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
