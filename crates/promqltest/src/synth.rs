@@ -33,20 +33,26 @@ pub struct SynthSpec {
 pub type SynthSeries = (Labels, Vec<(i64, f64)>);
 
 /// splitmix64: tiny, deterministic, good enough for test data.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
+    /// A generator whose state starts at `state`.
+    pub fn new(state: u64) -> Rng {
+        Rng(state)
+    }
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn f64(&mut self) -> f64 {
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn below(&mut self, n: u64) -> u64 {
+    /// Below `n` (0 for `n` 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
 }
@@ -72,7 +78,7 @@ const BUCKETS: [(&str, f64); 12] = [
 
 /// Generates the whole data set, deterministically from `spec`.
 pub fn generate(spec: &SynthSpec) -> Vec<SynthSeries> {
-    let mut rng = Rng(spec.seed);
+    let mut rng = Rng::new(spec.seed);
     let steps = (spec.duration_ms / spec.interval_ms.max(1)).max(0) as usize;
     let mut out = Vec::new();
     for i in 0..spec.instances {

@@ -19,22 +19,15 @@
 
 use std::collections::BTreeSet;
 
-/// splitmix64.
-pub struct Rng(u64);
+/// The synthetic data's splitmix64, with the choices the generator makes.
+pub struct Rng(promqltest::synth::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x1234_5678)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(promqltest::synth::Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x1234_5678))
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        self.0.below(n as u64) as usize
     }
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
