@@ -246,11 +246,6 @@ impl LoopMetrics {
         self.shared.exceeded_label_limits.inc();
     }
 
-    /// A sample has the timestamp of one already appended with another value.
-    pub fn duplicate_sample(&self) {
-        self.shared.sample_duplicate.inc();
-    }
-
     /// A loop flushed its series cache after failed scrapes had grown it.
     pub fn cache_flush_forced(&self) {
         self.shared.cache_flush_forced.inc();
