@@ -4,6 +4,7 @@
 //! configuration ("no address", "invalid scheme", a bad `__scrape_interval__`, ...).
 
 use crate::discovery::{TargetGroup, parse_target_groups};
+use crate::pool::merge;
 use crate::target::populate_labels;
 
 /// Checks the targets of every scrape config; the error names the job, target and group.
@@ -35,11 +36,7 @@ fn check_group(
     relabel: &[model::relabel::RelabelConfig],
 ) -> Result<(), String> {
     for (i, t) in group.targets.iter().enumerate() {
-        let mut lb = group.labels.builder();
-        for l in t.iter() {
-            lb.set(&l.name, &l.value);
-        }
-        populate_labels(&lb.build(), sc, relabel)
+        populate_labels(&merge(&group.labels, t), sc, relabel)
             .map_err(|e| format!("instance {i} in group {}: {e}", group.source))?;
     }
     Ok(())

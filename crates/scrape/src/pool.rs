@@ -293,7 +293,7 @@ fn per_target_options(opts: &Arc<LoopOptions>, target: &Target) -> Arc<LoopOptio
 }
 
 /// Group labels with the target's own labels on top.
-fn merge(group: &Labels, target: &Labels) -> Labels {
+pub(crate) fn merge(group: &Labels, target: &Labels) -> Labels {
     if group.is_empty() {
         return target.clone();
     }
