@@ -158,10 +158,22 @@ pub fn display_url(
 /// Go's `url.escape`: bytes other than ASCII letters, digits, `-_.~` and those `keep` allows
 /// become `%XX`.
 fn go_escape(s: &str, keep: impl Fn(u8) -> bool) -> String {
+    escape(s, keep, false)
+}
+
+/// Go's `url.QueryEscape` (a query key or value): as [`go_escape`] keeping nothing more, with
+/// a space as `+`.
+fn encode(s: &str) -> String {
+    escape(s, |_| false, true)
+}
+
+fn escape(s: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || keep(b) {
             out.push(b as char);
+        } else if b == b' ' && space_as_plus {
+            out.push('+');
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
@@ -200,20 +212,6 @@ fn push_query(
         url.push('?');
         url.push_str(&q.join("&"));
     }
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// The outcome of [`populate_labels`].
