@@ -17,7 +17,9 @@ const MAX_HEAD: usize = 64 << 10;
 /// The least room a socket read for the response head is given.
 const HEAD_READ: usize = 4096;
 /// The most a buffer is presized for a response, from the last one's length or the
-/// `Content-Length` of this one.
+/// `Content-Length` of this one, and the most room one socket read of a body of known length
+/// is given: a length the server announces is not trusted for an allocation, the bytes that
+/// come are.
 const MAX_PRESIZE: usize = 16 << 20;
 /// Interim (1xx) responses skipped before the final one, as Go's `net/http` client (which
 /// Prometheus scrapes with) skips them.
@@ -369,7 +371,7 @@ async fn read_body(
             }
             let mut low = LowWater::new();
             while raw.len() - from < n {
-                let want = n - (raw.len() - from);
+                let want = (n - (raw.len() - from)).min(MAX_PRESIZE);
                 low.set(stream, want);
                 if read_more(stream, raw, want).await.map_err(io)? == 0 {
                     return Err(eof());

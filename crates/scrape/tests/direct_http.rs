@@ -420,3 +420,38 @@ async fn truncated_bad_and_oversized_bodies_fail_the_scrape() {
     // As Go's `Response.Status`, which Prometheus reports: the server's reason phrase.
     assert_eq!(errors[5], "server returned HTTP status 503 Busy");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announced_length_is_not_trusted_for_an_allocation() {
+    // Without a body size limit, a server announcing a petabyte and sending a few bytes fails
+    // the scrape once it closes, plain or compressed: the buffer grows with the bytes that
+    // come, as Go's io.Copy into Prometheus' buffer does, not with the announced length (room
+    // for a petabyte cannot be allocated and aborts the process).
+    let lying = |extra: &str, body: &[u8]| {
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{extra}\r\n",
+            1u64 << 50
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r
+    };
+    let srv = Scripted::start(vec![
+        (lying("", b"a 1\n"), After::Close),
+        (lying("Content-Encoding: gzip\r\n", &gzip(b"a 1\n")), After::Close),
+        (response("", b"a 2\n"), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), Limits::default(), &rec);
+    for round in 0..2 {
+        sl.scrape_and_report().await;
+        let (h, e) = health(&t);
+        assert_eq!(h, Health::Down, "round {round}: {e}");
+        assert!(e.ends_with("reading body: unexpected EOF"), "round {round}: {e}");
+        assert!(scraped(&rec).is_empty(), "round {round}");
+    }
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec), vec![("a".to_string(), 2.0)]);
+}
