@@ -400,6 +400,7 @@ async fn read_body(
                 let done = d
                     .advance(&mut raw[from..])
                     .map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
+                d.drop_framing(raw, from);
                 if over(d.decoded()) {
                     return Err(Failure::Response("body size limit exceeded".to_string()));
                 }

@@ -1,6 +1,7 @@
 //! Reading an HTTP/1.1 response body for the direct scrape client: socket reads into a buffer's
 //! spare capacity, the socket's receive low-water mark while a body of known length arrives,
-//! and chunked transfer decoding in place in that buffer.
+//! and chunked transfer decoding in place in that buffer, with the framing dropped as it is
+//! decoded and held to Go's limits (line length, framing against data).
 
 use bytes::BufMut;
 use tokio::io::AsyncReadExt;
@@ -73,14 +74,27 @@ fn set_rcvlowat(stream: &TcpStream, bytes: usize) -> bool {
     r == 0
 }
 
+/// A chunk-size or trailer line, with its CRLF, must be shorter than this, as in Go's
+/// `net/http` (`maxLineLength`), which Prometheus scrapes with.
+const MAX_LINE: usize = 4096;
+
+/// The framing bytes a chunked body may carry beyond 16 a chunk plus twice the chunk's data,
+/// as in Go's `net/http`: a byte a chunk (`1\r\nX\r\n`, 5 bytes of framing a byte of data) is
+/// legitimate, a long chunk extension on every short chunk is not.
+const MAX_EXCESS: usize = 16 << 10;
+
 /// Decodes a chunked body in place: the decoded bytes are moved to the front of the buffer as
-/// the raw bytes after them arrive, so the buffer ends up holding only the body.
+/// the raw bytes after them arrive, so the buffer ends up holding only the body; the caller
+/// drops the framing decoded so far after each call ([`Dechunker::drop_framing`]), so the
+/// buffer never holds more than the body, the last read and a line.
 #[derive(Debug, Default)]
 pub(crate) struct Dechunker {
     /// End of the decoded bytes at the buffer's front.
     out: usize,
     /// Start of the raw bytes not yet decoded.
     pos: usize,
+    /// Framing beyond what the chunks so far are allowed, as Go's `chunkedReader.excess`.
+    excess: usize,
     state: State,
 }
 
@@ -113,6 +127,16 @@ impl Dechunker {
         self.pos
     }
 
+    /// Removes the framing consumed so far from `buf[from..]` (the bytes [`Dechunker::advance`]
+    /// is given), leaving the decoded bytes followed by those not yet decoded. Only the latter
+    /// move, and after `advance` they are less than a line.
+    pub(crate) fn drop_framing(&mut self, buf: &mut Vec<u8>, from: usize) {
+        if self.pos > self.out {
+            buf.drain(from + self.out..from + self.pos);
+            self.pos = self.out;
+        }
+    }
+
     /// Decodes what `buf` holds so far; true once the last chunk and the trailer are through.
     /// Incomplete framing at the end is left for the next call, with more bytes appended.
     pub(crate) fn advance(&mut self, buf: &mut [u8]) -> Result<bool, String> {
@@ -143,6 +167,7 @@ impl Dechunker {
                     let Some(line) = self.line(buf)? else { return Ok(false) };
                     let size = chunk_size(line)?;
                     self.pos += line.len() + 2;
+                    self.note_framing(line.len(), size)?;
                     self.state = if size == 0 { State::Trailer } else { State::Data(size) };
                 }
                 State::Trailer => {
@@ -157,13 +182,29 @@ impl Dechunker {
         }
     }
 
-    /// The line starting at `pos` without its CRLF, if complete.
+    /// Counts a chunk-size line of `line` bytes (without its CRLF) announcing `size` bytes
+    /// against the framing allowed, as Go's `chunkedReader.beginChunk`: the line and its
+    /// CRLF, plus the CRLF after the data, less 16 and twice the data, never below 0.
+    fn note_framing(&mut self, line: usize, size: usize) -> Result<(), String> {
+        let allowed = size.saturating_mul(2).saturating_add(16);
+        self.excess = (self.excess + line + 4).saturating_sub(allowed);
+        if self.excess > MAX_EXCESS {
+            return Err("chunked encoding contains too much non-data".to_string());
+        }
+        Ok(())
+    }
+
+    /// The line starting at `pos` without its CRLF, if complete; a line that is, or would be,
+    /// [`MAX_LINE`] bytes or more with its CRLF is refused whole or in part.
     fn line<'a>(&self, buf: &'a [u8]) -> Result<Option<&'a [u8]>, String> {
         let rest = &buf[self.pos..];
-        match memchr::memchr(b'\n', rest) {
-            Some(i) if i > 0 && rest[i - 1] == b'\r' => Ok(Some(&rest[..i - 1])),
+        let head = &rest[..rest.len().min(MAX_LINE - 1)];
+        match memchr::memchr(b'\n', head) {
+            Some(i) if i > 0 && head[i - 1] == b'\r' => Ok(Some(&head[..i - 1])),
             Some(_) => Err("malformed chunked encoding".to_string()),
-            None if rest.len() > 4096 => Err("malformed chunked encoding".to_string()),
+            None if rest.len() >= MAX_LINE - 1 => {
+                Err("malformed chunked encoding: line too long".to_string())
+            }
             None => Ok(None),
         }
     }
@@ -187,36 +228,103 @@ fn chunk_size(line: &[u8]) -> Result<usize, String> {
 mod tests {
     use super::*;
 
-    /// Decodes `raw` fed in pieces of `step` bytes.
-    fn decode(raw: &[u8], step: usize) -> Result<(Vec<u8>, usize), String> {
-        let mut buf = Vec::new();
+    /// Decodes `raw` fed in pieces of `step` bytes after two bytes that are not the body's,
+    /// dropping the framing after each piece as the client does; returns the body and the
+    /// most bytes the buffer held beyond the decoded ones.
+    fn decode_held(raw: &[u8], step: usize) -> Result<(Vec<u8>, usize), String> {
+        let mut buf = b"HD".to_vec();
         let mut d = Dechunker::new();
+        let mut held = 0;
         for piece in raw.chunks(step) {
             buf.extend_from_slice(piece);
-            if d.advance(&mut buf)? {
-                buf.truncate(d.decoded());
-                return Ok((buf, d.consumed()));
+            let done = d.advance(&mut buf[2..])?;
+            d.drop_framing(&mut buf, 2);
+            held = held.max(buf.len() - 2 - d.decoded());
+            if done {
+                assert_eq!(&buf[..2], b"HD");
+                buf.truncate(2 + d.decoded());
+                return Ok((buf.split_off(2), held));
             }
         }
         Err("incomplete".to_string())
+    }
+
+    fn decode(raw: &[u8], step: usize) -> Result<Vec<u8>, String> {
+        decode_held(raw, step).map(|(body, _)| body)
     }
 
     #[test]
     fn decodes_chunks_in_any_pieces() {
         let raw = b"5\r\nhello\r\n7;ext=1\r\n, world\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n";
         for step in [1, 2, 3, 7, 100] {
-            let (body, used) = decode(raw, step).unwrap();
+            let body = decode(raw, step).unwrap();
             assert_eq!(body, b"hello, world0123456789", "step {step}");
-            assert_eq!(used, raw.len(), "step {step}");
         }
     }
 
     #[test]
     fn empty_body_and_errors() {
-        assert_eq!(decode(b"0\r\n\r\n", 1).unwrap().0, b"");
+        assert_eq!(decode(b"0\r\n\r\n", 1).unwrap(), b"");
         assert!(decode(b"zz\r\nab\r\n0\r\n\r\n", 100).is_err());
         assert!(decode(b"2\r\nabX\r\n0\r\n\r\n", 100).is_err());
         assert!(decode(b"2\nab\r\n0\r\n\r\n", 100).is_err());
         assert_eq!(decode(b"2\r\nab\r\n", 100), Err("incomplete".to_string()));
+    }
+
+    /// A body of `n` one-byte chunks "x", each with a chunk extension of `ext` bytes.
+    fn tiny_chunks(n: usize, ext: usize) -> Vec<u8> {
+        let ext = if ext > 0 { format!(";{}", "e".repeat(ext - 1)) } else { String::new() };
+        let mut raw = format!("1{ext}\r\nx\r\n").repeat(n).into_bytes();
+        raw.extend_from_slice(b"0\r\n\r\n");
+        raw
+    }
+
+    #[test]
+    fn framing_is_dropped_as_it_is_decoded() {
+        // Five bytes of framing a byte of data: the buffer holds the body and at most an
+        // incomplete line after it, not the framing of every chunk before.
+        let raw = tiny_chunks(10_000, 0);
+        for step in [1, 7, 4096, 65_536] {
+            let (body, held) = decode_held(&raw, step).unwrap();
+            assert_eq!(body, vec![b'x'; 10_000], "step {step}");
+            assert!(held <= 4, "step {step}: {held} framing bytes held");
+        }
+    }
+
+    #[test]
+    fn lines_of_4096_bytes_or_more_are_refused_as_in_go() {
+        // As Go's readChunkLine: a line is refused when it is maxLineLength (4096) bytes or
+        // more with its CRLF, whether it arrives whole or in pieces.
+        let with_line = |len: usize| {
+            let line = format!("3;{}", "e".repeat(len - 2 - 2));
+            assert_eq!(line.len() + 2, len);
+            format!("{line}\r\nabc\r\n0\r\n\r\n").into_bytes()
+        };
+        for step in [1, 1000, 100_000] {
+            assert_eq!(decode(&with_line(4095), step).unwrap(), b"abc", "step {step}");
+            let e = decode(&with_line(4096), step).unwrap_err();
+            assert_eq!(e, "malformed chunked encoding: line too long", "step {step}");
+            assert!(decode(&with_line(100_000), step).is_err(), "step {step}");
+        }
+        let mut trailer = b"0\r\nX-T: ".to_vec();
+        trailer.extend_from_slice(&[b't'; 5000]);
+        trailer.extend_from_slice(b"\r\n\r\n");
+        assert!(decode(&trailer, 100_000).is_err());
+    }
+
+    #[test]
+    fn framing_outweighing_the_data_is_refused_as_in_go() {
+        // Go allows 16 bytes of framing a chunk plus twice its data, and 16 KiB beyond.
+        assert_eq!(decode(&tiny_chunks(5_000, 0), 100).unwrap(), vec![b'x'; 5_000]);
+        assert_eq!(decode(&tiny_chunks(5_000, 12), 100).unwrap(), vec![b'x'; 5_000]);
+        // 1,000 bytes of extension a byte: over 16 KiB after 17 chunks.
+        let e = decode(&tiny_chunks(18, 1000), 100).unwrap_err();
+        assert_eq!(e, "chunked encoding contains too much non-data");
+        assert_eq!(decode(&tiny_chunks(16, 1000), 100).unwrap(), vec![b'x'; 16]);
+        // Large chunks earn room for a longer extension.
+        let mut raw = format!("1000;{}\r\n", "e".repeat(4000)).into_bytes();
+        raw.extend_from_slice(&[b'y'; 0x1000]);
+        raw.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(decode(&raw, 100).unwrap().len(), 0x1000);
     }
 }

@@ -455,3 +455,52 @@ async fn an_announced_length_is_not_trusted_for_an_allocation() {
     assert_eq!(health(&t), (Health::Up, String::new()));
     assert_eq!(scraped(&rec), vec![("a".to_string(), 2.0)]);
 }
+
+/// A chunked response of `body` in chunks of `piece` bytes, each size line carrying a chunk
+/// extension of `ext` bytes.
+fn chunked_with_extensions(body: &[u8], piece: usize, ext: usize) -> Vec<u8> {
+    let mut r = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for c in body.chunks(piece) {
+        r.extend_from_slice(format!("{:x};{}\r\n", c.len(), "e".repeat(ext - 1)).as_bytes());
+        r.extend_from_slice(c);
+        r.extend_from_slice(b"\r\n");
+    }
+    r.extend_from_slice(b"0\r\n\r\n");
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunk_framing_is_held_to_go_s_limits_and_not_kept_in_the_buffer() {
+    // As Go's net/http, which Prometheus scrapes with: a chunk-size line of 4096 bytes or
+    // more fails the scrape, and so does framing outweighing the data by over 16 KiB (16 bytes
+    // a chunk and twice its data are allowed); byte-sized chunks are fine, within the body
+    // size limit however much framing they bring.
+    let body = b"a 1\nb 2\nc 3\nd 4\ne 5\n";
+    let small: Vec<u8> = (0..90).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    assert!(small.len() < 1000 && small.len() * 6 > 1000);
+    let srv = Scripted::start(vec![
+        (chunked_with_extensions(body, body.len(), 5000), After::KeepOpen),
+        (chunked_with_extensions(body, 1, 1000), After::KeepOpen),
+        (chunked_with_extensions(body, 1, 100), After::KeepOpen),
+        (chunked("", &small, 1), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let limits = Limits { body_size_limit: 1000, ..Default::default() };
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), limits, &rec);
+    for want in
+        ["malformed chunked encoding: line too long", "chunked encoding contains too much non-data"]
+    {
+        sl.scrape_and_report().await;
+        let (h, e) = health(&t);
+        assert_eq!(h, Health::Down, "{e}");
+        assert!(e.ends_with(&format!("reading body: {want}")), "{e}");
+        assert!(scraped(&rec).is_empty(), "{e}");
+    }
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec).len(), 5);
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec).len(), 90);
+}
