@@ -1,16 +1,17 @@
 //! The scrape client for plain `http` targets without a proxy: one kept-alive HTTP/1.1
 //! connection per target, the request head built once, and the response read straight into the
 //! scrape's body buffer. A scrape through it allocates nothing per request (no header maps,
-//! URI parsing, dispatch channels or body chunks) and copies the body once, from the socket.
+//! URI parsing, dispatch channels or body chunks) and copies the body once, from the socket;
+//! a gzip body is decompressed into that buffer as it arrives (`http1_gzip`), its compressed
+//! bytes held a read at a time.
 //! TLS, proxies and redirects to follow go through reqwest (`Fetched::Redirect` tells the loop
 //! to repeat the scrape there).
-
-use std::io::Read as _;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::http1_body::{Dechunker, LowWater, read_more};
+use crate::http1_gzip::{Gunzip, GzError};
 
 /// Bytes a response head may take before the scrape fails.
 const MAX_HEAD: usize = 64 << 10;
@@ -24,6 +25,10 @@ const MAX_PRESIZE: usize = 16 << 20;
 /// Interim (1xx) responses skipped before the final one, as Go's `net/http` client (which
 /// Prometheus scrapes with) skips them.
 const MAX_INTERIM: usize = 5;
+
+/// The capacity the scratch buffer keeps between requests: a compressed body's first read
+/// may have been large.
+const SCRATCH_KEPT: usize = 128 << 10;
 
 /// What a fetch brought.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,12 +51,15 @@ pub(crate) struct Conn {
     /// Whether a 3xx response is followed (through reqwest) or is an error.
     follow_redirects: bool,
     stream: Option<TcpStream>,
-    /// The request being written, and the compressed body being read.
+    /// The request being written, and the compressed body being read, a read at a time.
     scratch: Vec<u8>,
     /// The length of the last response read into the body buffer (head and body, 0 for a
     /// compressed one): the next one is read into a buffer at least that large, so that one
     /// socket read can take all of it.
     last_len: usize,
+    /// The decoded length of the last compressed body, which the next is decoded into a
+    /// buffer at least as large as.
+    last_unzipped: usize,
 }
 
 impl Conn {
@@ -92,6 +100,7 @@ impl Conn {
             stream: None,
             scratch: Vec::new(),
             last_len: 0,
+            last_unzipped: 0,
         })
     }
 
@@ -205,15 +214,7 @@ impl Conn {
         }
         let framing = parsed.framing;
         let complete = if parsed.gzip {
-            // The compressed bytes go to the scratch buffer, decoded from there into `body`.
-            let raw = &mut self.scratch;
-            raw.clear();
-            raw.extend_from_slice(&body[parsed.len..]);
-            body.clear();
-            let complete = read_body(stream, raw, 0, framing, 0).await?;
-            gunzip(raw, body, limit)?;
-            self.last_len = 0;
-            (complete, 0)
+            (self.read_gzip(stream, body, parsed.len, framing, limit).await?, 0)
         } else {
             if let Framing::Length(n) = framing {
                 if limit > 0 && n >= limit {
@@ -222,7 +223,8 @@ impl Conn {
                 let have = (body.len() - parsed.len) as u64;
                 body.reserve_exact(n.saturating_sub(have).min(MAX_PRESIZE as u64) as usize);
             }
-            let complete = read_body(stream, body, parsed.len, framing, limit).await?;
+            let complete =
+                read_body(stream, body, parsed.len, framing, &mut Plain { limit }).await?;
             self.last_len = body.len();
             (complete, parsed.len)
         };
@@ -230,6 +232,36 @@ impl Conn {
             fetched: Fetched::Ok(parsed.content_type, complete.1),
             keep_alive: parsed.keep_alive && complete.0,
         })
+    }
+
+    /// Reads a gzip body framed as `framing` whose first compressed bytes are in `body` after
+    /// its `head` bytes, and decompresses it into `body` as it arrives, failing at `limit` (0:
+    /// none) decoded bytes: the compressed bytes go through the scratch buffer a read at a
+    /// time. Returns whether the connection is left at a message boundary.
+    async fn read_gzip(
+        &mut self,
+        stream: &mut TcpStream,
+        body: &mut Vec<u8>,
+        head: usize,
+        framing: Framing,
+        limit: u64,
+    ) -> Result<bool, Failure> {
+        let mut raw = std::mem::take(&mut self.scratch);
+        raw.clear();
+        raw.extend_from_slice(&body[head..]);
+        body.clear();
+        let expect = self.last_unzipped + self.last_unzipped / 32;
+        crate::buffers::reserve_empty(body, expect.min(MAX_PRESIZE));
+        let mut gz = Gunzip::new(std::mem::take(body), limit);
+        let read = read_body(stream, &mut raw, 0, framing, &mut gz).await;
+        let done = read.and_then(|complete| gz.finish().map_err(gz_failure).map(|()| complete));
+        *body = gz.into_body();
+        raw.clear();
+        raw.shrink_to(SCRATCH_KEPT);
+        self.scratch = raw;
+        self.last_len = 0;
+        self.last_unzipped = body.len();
+        done
     }
 }
 
@@ -348,103 +380,211 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// Where [`read_body`] puts the body bytes as it reads and unframes them.
+trait Sink {
+    /// The most room one socket read of a body of known length is given.
+    const MAX_READ: usize;
+
+    /// Takes `body`, the unframed body bytes in the buffer; true if it took them (the caller
+    /// removes them from the buffer), false if they stay there.
+    fn put(&mut self, body: &[u8]) -> Result<bool, Failure>;
+}
+
+/// A plain body, left in the buffer it is read into: the whole body, held to the size limit
+/// (0: none) as it arrives.
+struct Plain {
+    limit: u64,
+}
+
+impl Sink for Plain {
+    const MAX_READ: usize = MAX_PRESIZE;
+
+    fn put(&mut self, body: &[u8]) -> Result<bool, Failure> {
+        if self.limit > 0 && body.len() as u64 >= self.limit {
+            return Err(Failure::Response("body size limit exceeded".to_string()));
+        }
+        Ok(false)
+    }
+}
+
+impl Sink for Gunzip {
+    /// The compressed bytes are held a read at a time.
+    const MAX_READ: usize = UNFRAMED_READ;
+
+    fn put(&mut self, gz: &[u8]) -> Result<bool, Failure> {
+        self.feed(gz).map_err(gz_failure)?;
+        Ok(true)
+    }
+}
+
+fn gz_failure(e: GzError) -> Failure {
+    match e {
+        GzError::Limit => Failure::Response("body size limit exceeded".to_string()),
+        GzError::Corrupt(m) => Failure::Transport(format!("decompressing body: {m}")),
+    }
+}
+
+/// The room of each socket read of a body read until close or chunked.
+const UNFRAMED_READ: usize = 64 << 10;
+
 /// Reads the rest of a body framed as `framing` onto `raw`, whose bytes from `from` on are
-/// its start, decoding chunked transfer in place. A body of `limit` (0: none) bytes or more
-/// fails. Returns whether the connection is left at a message boundary (it is not after a body
+/// its start, undoing chunked transfer in place, and hands the body bytes to `sink` as they
+/// come. Returns whether the connection is left at a message boundary (it is not after a body
 /// read until close).
-async fn read_body(
+async fn read_body<S: Sink>(
     stream: &mut TcpStream,
     raw: &mut Vec<u8>,
     from: usize,
     framing: Framing,
-    limit: u64,
+    sink: &mut S,
 ) -> Result<bool, Failure> {
-    let over = |len: usize| limit > 0 && len as u64 >= limit;
-    let eof = || Failure::Transport("reading body: unexpected EOF".to_string());
-    let io = |e: std::io::Error| Failure::Transport(format!("reading body: {e}"));
     match framing {
-        Framing::Length(n) => {
-            let n =
-                usize::try_from(n).map_err(|_| Failure::Transport("body too large".to_string()))?;
-            if raw.len() - from > n {
-                return Err(Failure::Transport("malformed HTTP response: excess data".to_string()));
-            }
-            let mut low = LowWater::new();
-            while raw.len() - from < n {
-                let want = (n - (raw.len() - from)).min(MAX_PRESIZE);
-                low.set(stream, want);
-                if read_more(stream, raw, want).await.map_err(io)? == 0 {
-                    return Err(eof());
-                }
-            }
-            low.reset(stream);
-            if over(raw.len() - from) {
-                return Err(Failure::Response("body size limit exceeded".to_string()));
-            }
-            Ok(true)
+        Framing::Length(n) => read_sized(stream, raw, from, n, sink).await,
+        Framing::UntilClose => read_to_close(stream, raw, from, sink).await,
+        Framing::Chunked => read_chunked(stream, raw, from, sink).await,
+    }
+}
+
+fn read_failure(e: std::io::Error) -> Failure {
+    Failure::Transport(format!("reading body: {e}"))
+}
+
+fn unexpected_eof() -> Failure {
+    Failure::Transport("reading body: unexpected EOF".to_string())
+}
+
+fn excess_data() -> Failure {
+    Failure::Transport("malformed HTTP response: excess data".to_string())
+}
+
+/// A body of `n` bytes, the rest of it awaited with the receive low-water mark.
+async fn read_sized<S: Sink>(
+    stream: &mut TcpStream,
+    raw: &mut Vec<u8>,
+    from: usize,
+    n: u64,
+    sink: &mut S,
+) -> Result<bool, Failure> {
+    // Body bytes the sink took out of `raw`.
+    let mut taken = 0u64;
+    let mut low = LowWater::new();
+    loop {
+        let got = taken + (raw.len() - from) as u64;
+        if got > n {
+            return Err(excess_data());
         }
-        Framing::UntilClose => {
-            // The bytes read with the head count too: all of the body may have come with it.
-            loop {
-                if over(raw.len() - from) {
-                    return Err(Failure::Response("body size limit exceeded".to_string()));
-                }
-                if read_more(stream, raw, 64 << 10).await.map_err(io)? == 0 {
-                    return Ok(false);
-                }
-            }
+        // The bytes read with the head first: all of the body may have come with it.
+        if sink.put(&raw[from..])? {
+            taken = got;
+            raw.truncate(from);
         }
-        Framing::Chunked => {
-            let mut d = Dechunker::new();
-            loop {
-                let done = d
-                    .advance(&mut raw[from..])
-                    .map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
-                d.drop_framing(raw, from);
-                if over(d.decoded()) {
-                    return Err(Failure::Response("body size limit exceeded".to_string()));
-                }
-                if done {
-                    if raw.len() - from > d.consumed() {
-                        return Err(Failure::Transport(
-                            "malformed HTTP response: excess data".into(),
-                        ));
-                    }
-                    raw.truncate(from + d.decoded());
-                    return Ok(true);
-                }
-                if read_more(stream, raw, 64 << 10).await.map_err(io)? == 0 {
-                    return Err(eof());
-                }
-            }
+        if got == n {
+            break;
+        }
+        let want = usize::try_from(n - got).unwrap_or(usize::MAX).min(S::MAX_READ);
+        low.set(stream, want);
+        if read_more(stream, raw, want).await.map_err(read_failure)? == 0 {
+            return Err(unexpected_eof());
+        }
+    }
+    low.reset(stream);
+    Ok(true)
+}
+
+/// A body that ends where the server closes the connection.
+async fn read_to_close<S: Sink>(
+    stream: &mut TcpStream,
+    raw: &mut Vec<u8>,
+    from: usize,
+    sink: &mut S,
+) -> Result<bool, Failure> {
+    // The bytes read with the head count too: all of the body may have come with it.
+    loop {
+        if sink.put(&raw[from..])? {
+            raw.truncate(from);
+        }
+        if read_more(stream, raw, UNFRAMED_READ).await.map_err(read_failure)? == 0 {
+            return Ok(false);
         }
     }
 }
 
-/// Decompresses a gzip body into `body`, failing at `limit` (0: none) decoded bytes.
-fn gunzip(gz: &[u8], body: &mut Vec<u8>, limit: u64) -> Result<(), Failure> {
-    let mut dec = flate2::read::MultiGzDecoder::new(gz);
-    crate::buffers::reserve_empty(body, gz.len().saturating_mul(4).min(64 << 20));
+/// A chunked body, decoded in place, its framing dropped as it is decoded.
+async fn read_chunked<S: Sink>(
+    stream: &mut TcpStream,
+    raw: &mut Vec<u8>,
+    from: usize,
+    sink: &mut S,
+) -> Result<bool, Failure> {
+    let mut d = Dechunker::new();
     loop {
-        if body.len() == body.capacity() {
-            body.reserve(body.capacity().max(4096));
+        let done = d
+            .advance(&mut raw[from..])
+            .map_err(|e| Failure::Transport(format!("reading body: {e}")))?;
+        d.drop_framing(raw, from);
+        if sink.put(&raw[from..from + d.decoded()])? {
+            d.drop_decoded(raw, from);
         }
-        let start = body.len();
-        let cap = body.capacity();
-        body.resize(cap, 0);
-        let n = match dec.read(&mut body[start..]) {
-            Ok(n) => n,
-            Err(e) => {
-                body.truncate(start);
-                return Err(Failure::Transport(format!("decompressing body: {e}")));
+        if done {
+            if raw.len() - from > d.consumed() {
+                return Err(excess_data());
             }
-        };
-        body.truncate(start + n);
-        if limit > 0 && body.len() as u64 >= limit {
-            return Err(Failure::Response("body size limit exceeded".to_string()));
+            raw.truncate(from + d.decoded());
+            return Ok(true);
         }
-        if n == 0 {
-            return Ok(());
+        if read_more(stream, raw, UNFRAMED_READ).await.map_err(read_failure)? == 0 {
+            return Err(unexpected_eof());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ends of a connection on loopback.
+    async fn pair() -> (TcpStream, TcpStream) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        (client, server)
+    }
+
+    fn chunked(body: &[u8], piece: usize) -> Vec<u8> {
+        let mut r = Vec::new();
+        for c in body.chunks(piece) {
+            r.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+            r.extend_from_slice(c);
+            r.extend_from_slice(b"\r\n");
+        }
+        r.extend_from_slice(b"0\r\n\r\n");
+        r
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_compressed_body_is_held_a_read_at_a_time_whatever_its_framing() {
+        // 4 MiB stored uncompressed in the gzip stream, without a size limit: the compressed
+        // bytes pass through the buffer a read at a time and are never held whole.
+        let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 251) as u8).collect();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        std::io::Write::write_all(&mut e, &data).unwrap();
+        let gz = e.finish().unwrap();
+        assert!(gz.len() > data.len());
+        for framing in [Framing::Length(gz.len() as u64), Framing::Chunked, Framing::UntilClose] {
+            let (mut client, mut server) = pair().await;
+            let wire = if framing == Framing::Chunked { chunked(&gz, 100_000) } else { gz.clone() };
+            let writer = tokio::spawn(async move {
+                server.write_all(&wire).await.unwrap();
+                server.shutdown().await.unwrap();
+            });
+            let mut raw = Vec::new();
+            let mut sink = Gunzip::new(Vec::new(), 0);
+            let complete = read_body(&mut client, &mut raw, 0, framing, &mut sink).await;
+            assert_eq!(complete.ok(), Some(framing != Framing::UntilClose), "{framing:?}");
+            assert!(sink.finish().is_ok(), "{framing:?}");
+            assert!(raw.capacity() <= 4 * UNFRAMED_READ, "{framing:?}: {}", raw.capacity());
+            assert!(sink.into_body() == data, "{framing:?}");
+            writer.await.unwrap();
         }
     }
 }

@@ -117,7 +117,8 @@ impl Dechunker {
         Dechunker::default()
     }
 
-    /// Bytes of body decoded so far.
+    /// Bytes of body decoded so far (since the last [`Dechunker::drop_decoded`]), at the
+    /// front of the buffer.
     pub(crate) fn decoded(&self) -> usize {
         self.out
     }
@@ -125,6 +126,14 @@ impl Dechunker {
     /// Bytes of the buffer consumed (decoded or framing).
     pub(crate) fn consumed(&self) -> usize {
         self.pos
+    }
+
+    /// Removes the decoded bytes from the front of `buf[from..]` once the caller has handed
+    /// them on (after [`Dechunker::drop_framing`]); [`Dechunker::decoded`] then counts anew.
+    pub(crate) fn drop_decoded(&mut self, buf: &mut Vec<u8>, from: usize) {
+        buf.drain(from..from + self.out);
+        self.pos -= self.out;
+        self.out = 0;
     }
 
     /// Removes the framing consumed so far from `buf[from..]` (the bytes [`Dechunker::advance`]

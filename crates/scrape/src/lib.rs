@@ -18,6 +18,7 @@ pub mod discovery;
 mod error;
 mod http1;
 mod http1_body;
+mod http1_gzip;
 pub mod http_client;
 pub mod labels;
 mod manager;

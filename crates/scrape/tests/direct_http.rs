@@ -504,3 +504,49 @@ async fn chunk_framing_is_held_to_go_s_limits_and_not_kept_in_the_buffer() {
     assert_eq!(health(&t), (Health::Up, String::new()));
     assert_eq!(scraped(&rec).len(), 90);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_body_is_held_to_the_size_limit_as_it_arrives() {
+    // Prometheus decompresses as it reads and stops at body_size_limit decoded bytes. Here each
+    // response's compressed bytes decode far past the limit, and the server then holds the
+    // connection open with more announced (a length, chunks without the last, a body until
+    // close): the scrape fails on the limit at once, whatever the framing, without waiting for
+    // (or holding) the rest of the compressed stream.
+    let big: Vec<u8> = (0..3000).flat_map(|i| format!("m_{i} {i}\n").into_bytes()).collect();
+    let gz = gzip(&big);
+    let head = |framing: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n{framing}\r\n"
+        )
+        .into_bytes()
+    };
+    let mut sized = head(&format!("Content-Length: {}\r\n", gz.len() + 1_000_000));
+    sized.extend_from_slice(&gz);
+    let mut unfinished = chunked("Content-Encoding: gzip\r\n", &gz, 500);
+    unfinished.truncate(unfinished.len() - b"0\r\n\r\n".len());
+    let mut until_close = head("Connection: close\r\n");
+    until_close.extend_from_slice(&gz);
+    let srv = Scripted::start(vec![
+        (sized, After::KeepOpen),
+        (unfinished, After::KeepOpen),
+        (until_close, After::KeepOpen),
+        (response("Content-Encoding: gzip\r\n", &gzip(b"a 1\n")), After::KeepOpen),
+    ])
+    .await;
+    let rec = Recorder::default();
+    let limits = Limits { body_size_limit: 1000, ..Default::default() };
+    let (mut sl, t) = scrape_loop(&srv, "/m", Default::default(), limits, &rec);
+    for round in 0..3 {
+        sl.scrape_and_report().await;
+        let want = (Health::Down, "body size limit exceeded".to_string());
+        assert_eq!(health(&t), want, "round {round}");
+        let committed = rec.take_committed();
+        let up: Vec<f64> = committed.iter().filter(|(n, _)| n == "up").map(|s| s.1).collect();
+        assert_eq!(up, vec![0.0], "round {round}");
+        let mut others = committed.iter().filter(|(n, _)| n != "up" && !n.starts_with("scrape_"));
+        assert!(others.all(|(_, v)| v.is_nan()), "round {round}");
+    }
+    sl.scrape_and_report().await;
+    assert_eq!(health(&t), (Health::Up, String::new()));
+    assert_eq!(scraped(&rec), vec![("a".to_string(), 1.0)]);
+}
