@@ -14,8 +14,8 @@ pub enum Error {
     /// A configuration is well-formed YAML but semantically invalid.
     #[error("{0}")]
     Config(String),
-    /// A matcher string or matcher value is invalid.
-    #[error("bad matcher {0}")]
+    /// A matcher string or matcher value is invalid (worded as Alertmanager's API answers).
+    #[error("{0}")]
     Matcher(String),
     /// An alert failed validation.
     #[error("{0}")]

@@ -1,7 +1,8 @@
 //! Alertmanager's matcher syntax: `name="value"`, `name=~"re"`, lists `{a="b",c!~"d"}`.
 //!
 //! Parsing follows Alertmanager 0.25's `pkg/labels` (quotes optional, `\n`, `\"`, `\\`
-//! escapes). Matching uses [`model::Matcher`] (Go RE2 semantics, anchored). `Display` writes
+//! escapes). Matching uses [`model::Matcher::new_dot_excludes_newline`] (Go RE2 semantics,
+//! `^(?:re)$` without flags, so `.` does not match a newline). `Display` writes
 //! Alertmanager's form, which is part of route keys and therefore of `groupKey`.
 
 use std::fmt;
@@ -67,9 +68,10 @@ impl fmt::Display for Matchers {
 /// Builds a matcher, validating the label name and compiling regexes.
 pub fn new_matcher(op: MatchType, name: &str, value: &str) -> Result<Matcher, Error> {
     if !valid_label_name(name) {
-        return Err(Error::Matcher(format!("{name:?}: invalid label name")));
+        return Err(Error::Matcher(format!("invalid label name {name:?}")));
     }
-    Matcher::new(op, name, value).map_err(|e| Error::Matcher(format!("{name}: {e}")))
+    Matcher::new_dot_excludes_newline(op, name, value)
+        .map_err(|e| Error::Matcher(format!("{name}: {e}")))
 }
 
 /// Alertmanager's (Prometheus') label name rule.
@@ -95,6 +97,8 @@ pub fn parse_matchers(s: &str) -> Result<Matchers, Error> {
                 tokens.push(std::mem::take(&mut token));
                 continue;
             }
+            // As in Go's loop, a quoted comma leaves a pending escape pending.
+            ',' => {}
             '"' => {
                 if escaped {
                     escaped = false;
@@ -107,8 +111,10 @@ pub fn parse_matchers(s: &str) -> Result<Matchers, Error> {
         }
         token.push(c);
     }
-    if !token.trim().is_empty() {
-        tokens.push(token);
+    // Go's strings.TrimSpace (Unicode white space) on the last token only.
+    let last = token.trim();
+    if !last.is_empty() {
+        tokens.push(last.to_string());
     }
     let mut out = Vec::with_capacity(tokens.len());
     for t in tokens {
@@ -117,10 +123,16 @@ pub fn parse_matchers(s: &str) -> Result<Matchers, Error> {
     Ok(Matchers(out))
 }
 
-/// Parses one `name op value` matcher.
+/// RE2's `\s`: ASCII white space only (no vertical tab, no Unicode spaces).
+fn is_go_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
+}
+
+/// Parses one `name op value` matcher (Alertmanager's regex
+/// `^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*((?s).*?)\s*$`).
 pub fn parse_matcher(s: &str) -> Result<Matcher, Error> {
     let bad = || Error::Matcher(format!("bad matcher format: {s}"));
-    let t = s.trim();
+    let t = s.trim_matches(is_go_space);
     let name_end = t
         .char_indices()
         .find(|&(i, c)| {
@@ -131,7 +143,7 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, Error> {
     if name.is_empty() {
         return Err(bad());
     }
-    let rest = t[name_end..].trim_start();
+    let rest = t[name_end..].trim_start_matches(is_go_space);
     let (op, rest) = if let Some(r) = rest.strip_prefix("=~") {
         (MatchType::Regex, r)
     } else if let Some(r) = rest.strip_prefix("!=") {
@@ -143,11 +155,12 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, Error> {
     } else {
         return Err(bad());
     };
-    let value = unescape_value(rest.trim(), s)?;
-    Matcher::new(op, name, &value).map_err(|e| Error::Matcher(format!("{s}: {e}")))
+    let value = unescape_value(rest.trim_start_matches(is_go_space))?;
+    Matcher::new_dot_excludes_newline(op, name, &value)
+        .map_err(|e| Error::Matcher(format!("{s}: {e}")))
 }
 
-fn unescape_value(raw: &str, whole: &str) -> Result<String, Error> {
+fn unescape_value(raw: &str) -> Result<String, Error> {
     let unquoted_err =
         || Error::Matcher(format!("matcher value contains unescaped double quote: {raw}"));
     let (raw, mut expect_quote) = match raw.strip_prefix('"') {
@@ -182,7 +195,6 @@ fn unescape_value(raw: &str, whole: &str) -> Result<String, Error> {
         }
     }
     if expect_quote {
-        let _ = whole;
         return Err(unquoted_err());
     }
     Ok(out)
@@ -207,6 +219,29 @@ mod tests {
         let ms = parse_matchers(r#"a="",b=~"x.*""#).unwrap();
         assert!(ms.matches(&Labels::new([("b", "xy")])));
         assert!(!ms.matches(&Labels::new([("a", "1"), ("b", "xy")])));
+    }
+
+    #[test]
+    fn dot_does_not_match_newline() {
+        // Alertmanager compiles `^(?:re)$` without flags.
+        let ms = parse_matchers(r#"a=~"line.*""#).unwrap();
+        assert!(!ms.matches(&Labels::new([("a", "line\nbreak")])));
+        assert!(ms.matches(&Labels::new([("a", "line one")])));
+    }
+
+    #[test]
+    fn only_ascii_space_is_trimmed_inside_a_list() {
+        // RE2's \s is ASCII; Go's TrimSpace (Unicode) applies to the last token only.
+        let ms = parse_matchers("a=x\u{a0},b=y\u{a0}").unwrap();
+        assert_eq!(ms.0[0].value, "x\u{a0}");
+        assert_eq!(ms.0[1].value, "y");
+        assert_eq!(parse_matcher(" a = x\u{a0} ").unwrap().value, "x\u{a0}");
+        let err = parse_matcher(r#"a="b"c""#).unwrap_err().to_string();
+        assert_eq!(err, r#"matcher value contains unescaped double quote: "b"c""#);
+        assert_eq!(
+            parse_matcher("nonsense").unwrap_err().to_string(),
+            "bad matcher format: nonsense"
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Default for AlertQuery {
 impl AlertQuery {
     /// Compiles a `receiver` regex parameter.
     pub fn receiver_regex(pattern: &str) -> Result<Matcher, Error> {
-        Matcher::new(MatchType::Regex, "receiver", pattern)
+        Matcher::new_dot_excludes_newline(MatchType::Regex, "receiver", pattern)
             .map_err(|e| Error::Matcher(e.to_string()))
     }
 }

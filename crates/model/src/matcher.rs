@@ -67,6 +67,28 @@ impl Matcher {
         Ok(Matcher { name: name.to_string(), op, value: value.to_string(), fast })
     }
 
+    /// Like [`Matcher::new`], but a regex compiles as Go's `regexp.Compile("^(?:" + v + ")$")`
+    /// without flags, so `.` does not match a newline: Alertmanager's matchers (routes,
+    /// inhibition, silences, API filters) are built this way.
+    pub fn new_dot_excludes_newline(
+        op: MatchType,
+        name: &str,
+        value: &str,
+    ) -> Result<Matcher, ModelError> {
+        let fast = match op {
+            MatchType::Regex | MatchType::NotRegex => {
+                let re = regex_compat::compile_anchored_without_dotall(value)?;
+                Some(Arc::new(if value.split('|').all(is_plain_literal) {
+                    Fast::Set(value.split('|').map(str::to_string).collect())
+                } else {
+                    Fast::Regex(re)
+                }))
+            }
+            _ => None,
+        };
+        Ok(Matcher { name: name.to_string(), op, value: value.to_string(), fast })
+    }
+
     /// Shorthand for an `=` matcher, which cannot fail.
     pub fn equal(name: &str, value: &str) -> Matcher {
         Matcher {
@@ -206,6 +228,21 @@ mod tests {
                 assert_eq!(fast.matches(v), slow.is_match(v), "pattern {p} value {v:?}");
             }
         }
+    }
+
+    #[test]
+    fn dot_excludes_newline_variant() {
+        let m = |p: &str| Matcher::new_dot_excludes_newline(MatchType::Regex, "l", p).expect(p);
+        for p in [".*", ".+", "a.*", "line.*"] {
+            assert!(!m(p).matches("line\nbreak"), "{p}");
+            assert!(re(p).matches("line\nbreak") || p == "a.*", "{p}");
+        }
+        assert!(m("line\\nbreak").matches("line\nbreak"));
+        assert!(m(".*").matches("") && m("a|b").matches("b") && !m("a|b").matches("ab"));
+        // Go wraps the text as it is: `a)|(b` is `^(?:a)|(b)$`, i.e. "starts with a" or
+        // "ends with b".
+        assert!(m("a)|(b").matches("axx") && m("a)|(b").matches("xxb"));
+        assert!(!m("a)|(b").matches("xx"));
     }
 
     #[test]
