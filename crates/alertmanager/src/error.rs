@@ -23,8 +23,8 @@ pub enum Error {
     /// A silence failed validation or does not exist.
     #[error("{0}")]
     Silence(String),
-    /// The silence id does not exist.
-    #[error("silence {0} not found")]
+    /// The silence id does not exist (worded as Alertmanager's API answers).
+    #[error("silence not found")]
     SilenceNotFound(String),
     /// A template failed to parse or execute.
     #[error("template: {0}")]

@@ -185,16 +185,14 @@ impl Alertmanager {
         self.compiled.config.receivers.iter().map(|r| r.name.clone()).collect()
     }
 
-    /// `GET /api/v2/silences`: silences whose matchers match the filter, in API order.
+    /// `GET /api/v2/silences`: silences that have, for every filter matcher, a matcher of
+    /// the same name, kind and value (Alertmanager's `CheckSilenceMatchesFilterLabels`: the
+    /// filter names matchers, it is not applied to their values), in API order.
     pub fn silences(&self, filter: &Matchers) -> Vec<Silence> {
         let mut list: Vec<Silence> = self
             .silences
             .iter()
-            .filter(|s| {
-                let m: HashMap<&str, &str> =
-                    s.matchers.iter().map(|m| (m.name.as_str(), m.value.as_str())).collect();
-                match_filter_labels(filter, |n| m.get(n).map(|v| v.to_string()))
-            })
+            .filter(|s| filter.0.iter().all(|f| s.matchers.iter().any(|m| m.is(f))))
             .cloned()
             .collect();
         api_order(&mut list, self.now());
@@ -208,16 +206,17 @@ impl Alertmanager {
     /// `POST /api/v2/silences`: creates or updates; returns the (possibly new) id.
     pub fn set_silence(&mut self, sil: Silence) -> Result<String, Error> {
         let now = self.now();
-        let (id, written) = self.silences.set(sil, now)?;
+        let (result, written) = self.silences.set(sil, now);
         self.persist_silences(&written);
-        Ok(id)
+        result
     }
 
     /// `DELETE /api/v2/silence/{id}`.
     pub fn expire_silence(&mut self, id: &str) -> Result<(), Error> {
         let now = self.now();
-        let s = self.silences.expire(id, now)?;
-        self.persist_silences(&[s]);
+        if let Some(s) = self.silences.expire(id, now)? {
+            self.persist_silences(&[s]);
+        }
         Ok(())
     }
 
