@@ -166,15 +166,25 @@ pub fn notification_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
     label_set_before(&a.labels, &b.labels)
 }
 
-/// Prometheus' `LabelSet.Before`: compares pairwise sorted names then values, then length.
-fn label_set_before(a: &Labels, b: &Labels) -> std::cmp::Ordering {
-    for (x, y) in a.iter().zip(b.iter()) {
-        let c = x.name.cmp(&y.name).then_with(|| x.value.cmp(&y.value));
-        if c.is_ne() {
-            return c;
+/// prometheus/common's `LabelSet.Before`, which orders Alertmanager's alerts and alert
+/// groups: the set with fewer labels first; between sets of one size, the sorted union of
+/// their names is walked and the first name only one set has puts the set lacking it first,
+/// else the first differing value decides.
+pub fn label_set_before(a: &Labels, b: &Labels) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if a.len() != b.len() {
+        return a.len().cmp(&b.len());
+    }
+    let mut names: Vec<&str> = a.iter().chain(b.iter()).map(|l| &*l.name).collect();
+    names.sort_unstable();
+    for n in names {
+        let Some(x) = a.get(n) else { return Ordering::Less };
+        let Some(y) = b.get(n) else { return Ordering::Greater };
+        if x != y {
+            return x.cmp(y);
         }
     }
-    a.len().cmp(&b.len())
+    Ordering::Equal
 }
 
 #[cfg(test)]
@@ -207,6 +217,41 @@ mod tests {
         };
         assert!(Alert::from_postable(bad, 1000, 1).is_err());
         assert!(Alert::from_postable(PostableAlert::default(), 1000, 1).is_err());
+    }
+
+    #[test]
+    fn label_set_before_is_prometheus_common() {
+        use std::cmp::Ordering::{Greater, Less};
+        let l = |p: &[(&str, &str)]| Labels::new(p.iter().copied());
+        // Fewer labels first, whatever the names and values.
+        assert_eq!(label_set_before(&l(&[("z", "z")]), &l(&[("a", "a"), ("b", "b")])), Less);
+        // One size: the set lacking the first name of the union comes first.
+        assert_eq!(label_set_before(&l(&[("b", "1")]), &l(&[("a", "1")])), Less);
+        assert_eq!(
+            label_set_before(&l(&[("a", "2"), ("c", "1")]), &l(&[("a", "2"), ("b", "9")])),
+            Less
+        );
+        // Same names: the first differing value.
+        assert_eq!(
+            label_set_before(&l(&[("a", "1"), ("b", "2")]), &l(&[("a", "1"), ("b", "10")])),
+            Greater
+        );
+    }
+
+    #[test]
+    fn notification_order_puts_smaller_label_sets_first() {
+        let alert = |p: &[(&str, &str)]| Alert {
+            labels: Labels::new(p.iter().copied()),
+            annotations: Labels::empty(),
+            starts_at: 0,
+            ends_at: 1,
+            generator_url: String::new(),
+            updated_at: 0,
+            timeout: false,
+        };
+        let big = alert(&[("alertname", "A"), ("severity", "x")]);
+        let small = alert(&[("alertname", "B")]);
+        assert_eq!(notification_order(&small, &big), std::cmp::Ordering::Less);
     }
 
     #[test]

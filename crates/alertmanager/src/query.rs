@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use model::{Labels, MatchType, Matcher};
 
-use crate::alert::{Alert, fingerprint, notification_order};
+use crate::alert::{Alert, fingerprint, label_set_before, notification_order};
 use crate::error::Error;
 use crate::manager::Alertmanager;
 use crate::matchers::Matchers;
@@ -160,7 +160,12 @@ impl Alertmanager {
                 groups.push((g.labels.clone(), receiver, alerts));
             }
         }
-        groups.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        // Alertmanager: by group labels (`LabelSet.Before`), then receiver; each alert's
+        // receivers sorted by name.
+        groups.sort_by(|a, b| label_set_before(&a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
+        for r in receivers_of.values_mut() {
+            r.sort();
+        }
         groups
             .into_iter()
             .map(|(labels, receiver, alerts)| GroupView {
