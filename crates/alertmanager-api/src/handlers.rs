@@ -93,30 +93,23 @@ async fn get_groups(State(s): State<AlertmanagerService>, RawQuery(q): RawQuery)
     ok_json(Value::Array(list.iter().map(json::group).collect()))
 }
 
-/// Valid alerts are kept; each invalid one is named (by its labels) in the 400 message.
+/// Valid alerts are kept; the 400 message lists why each invalid one was refused, joined by
+/// "; " (Alertmanager's MultiError).
 async fn post_alerts(State(s): State<AlertmanagerService>, body: Bytes) -> Response {
     let parsed: Vec<json::PostableAlertJson> = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return bad_request(format!("invalid alerts: {e}")),
     };
-    let name = alertmanager::dispatch::label_set_string;
     let mut errors = Vec::new();
     let mut alerts = Vec::with_capacity(parsed.len());
-    // The label sets of the accepted alerts (cheap shared clones), named only on rejection.
-    let mut labels = Vec::with_capacity(parsed.len());
     for p in parsed {
         match p.into_postable() {
-            Ok(a) => {
-                labels.push(a.labels.clone());
-                alerts.push(a);
-            }
-            Err((l, e)) => errors.push(format!("{}: {e}", name(&l))),
+            Ok(a) => alerts.push(a),
+            Err(e) => errors.push(e),
         }
     }
     let report = s.push(alerts);
-    for (i, e) in report.rejected {
-        errors.push(format!("{}: {e}", labels.get(i).map(name).unwrap_or_default()));
-    }
+    errors.extend(report.rejected.into_iter().map(|(_, e)| e.to_string()));
     if errors.is_empty() { StatusCode::OK.into_response() } else { bad_request(errors.join("; ")) }
 }
 

@@ -83,15 +83,11 @@ fn time_field(v: &Option<String>, name: &str) -> Result<Option<i64>, String> {
 }
 
 impl PostableAlertJson {
-    /// The alert, or its labels and why its times are invalid.
-    pub fn into_postable(self) -> Result<PostableAlert, (Labels, String)> {
+    /// The alert, or why its times are invalid.
+    pub fn into_postable(self) -> Result<PostableAlert, String> {
         let labels = Labels::new(self.labels);
-        let times = time_field(&self.starts_at, "startsAt")
-            .and_then(|s| Ok((s, time_field(&self.ends_at, "endsAt")?)));
-        let (starts_at, ends_at) = match times {
-            Ok(t) => t,
-            Err(e) => return Err((labels, e)),
-        };
+        let starts_at = time_field(&self.starts_at, "startsAt")?;
+        let ends_at = time_field(&self.ends_at, "endsAt")?;
         Ok(PostableAlert {
             starts_at,
             ends_at,

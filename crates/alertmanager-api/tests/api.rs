@@ -40,7 +40,7 @@ async fn get(url: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_alert_is_named_and_valid_ones_kept() {
+async fn invalid_alert_is_refused_and_valid_ones_kept() {
     let base = start().await;
     let client = reqwest::Client::new();
     let batch = json!([
@@ -51,11 +51,8 @@ async fn invalid_alert_is_named_and_valid_ones_kept() {
     let r = client.post(format!("{base}/api/v2/alerts")).json(&batch).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let msg: Value = r.json().await.unwrap();
-    let msg = msg.as_str().unwrap();
-    assert!(
-        msg.contains("alertname=\"Bad\"") && msg.contains("start time must be before end time"),
-        "{msg}"
-    );
+    // Alertmanager's words, without the alert's labels.
+    assert_eq!(msg, json!("start time must be before end time"));
 
     let alerts = get(&format!("{base}/api/v2/alerts")).await;
     let names: Vec<&str> = alerts

@@ -89,16 +89,16 @@ impl Alert {
         Ok(alert)
     }
 
-    /// Alertmanager's `Alert.Validate`.
+    /// Alertmanager's `Alert.Validate` (prometheus/common's), checks and words in its order.
     pub fn validate(&self) -> Result<(), Error> {
         if self.ends_at < self.starts_at {
             return Err(Error::InvalidAlert("start time must be before end time".into()));
         }
+        validate_set(&self.labels, "invalid label set")?;
         if self.labels.is_empty() {
             return Err(Error::InvalidAlert("at least one label pair required".into()));
         }
-        validate_set(&self.labels, "label")?;
-        validate_set(&self.annotations, "annotation")
+        validate_set(&self.annotations, "invalid annotations")
     }
 
     pub fn fingerprint(&self) -> u64 {
@@ -145,7 +145,7 @@ impl Alert {
 fn validate_set(set: &Labels, what: &str) -> Result<(), Error> {
     for l in set.iter() {
         if !valid_label_name(&l.name) {
-            return Err(Error::InvalidAlert(format!("invalid {what} name {:?}", &*l.name)));
+            return Err(Error::InvalidAlert(format!("{what}: invalid name {:?}", &*l.name)));
         }
     }
     Ok(())
