@@ -38,16 +38,17 @@ fn filter_matchers(p: &[(String, String)]) -> Result<Matchers, String> {
 fn alert_query(raw: Option<&str>) -> Result<AlertQuery, String> {
     let p = pairs(raw);
     let receiver = match p.iter().rev().find(|(k, _)| k == "receiver") {
-        Some((_, r)) if !r.is_empty() => {
-            Some(AlertQuery::receiver_regex(r).map_err(|e| e.to_string())?)
-        }
+        Some((_, r)) if !r.is_empty() => Some(
+            AlertQuery::receiver_regex(r)
+                .map_err(|e| format!("failed to parse receiver param: {e}"))?,
+        ),
         _ => None,
     };
     Ok(AlertQuery {
-        active: bool_param(&p, "active", true)?,
-        silenced: bool_param(&p, "silenced", true)?,
-        inhibited: bool_param(&p, "inhibited", true)?,
-        unprocessed: bool_param(&p, "unprocessed", true)?,
+        active: bool_param(&p, "active", true),
+        silenced: bool_param(&p, "silenced", true),
+        inhibited: bool_param(&p, "inhibited", true),
+        unprocessed: bool_param(&p, "unprocessed", true),
         filter: filter_matchers(&p)?,
         receiver,
     })

@@ -40,13 +40,18 @@ pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The last value of a boolean parameter, or `default`.
-pub fn bool_param(pairs: &[(String, String)], key: &str, default: bool) -> Result<bool, String> {
+/// The last value of a boolean parameter as go-openapi binds it: absent or empty is
+/// `default`; otherwise `swag.ConvertBool`, which is true for "true", "1", "yes", "ok", "y",
+/// "on", "selected", "checked", "t" and "enabled" (any case) and false for anything else,
+/// so a misspelt value is false rather than an error.
+pub fn bool_param(pairs: &[(String, String)], key: &str, default: bool) -> bool {
     match pairs.iter().rev().find(|(k, _)| k == key) {
-        None => Ok(default),
-        Some((_, v)) => {
-            v.parse().map_err(|_| format!("{key} in query must be of type boolean: {v:?}"))
-        }
+        None => default,
+        Some((_, v)) if v.is_empty() => default,
+        Some((_, v)) => matches!(
+            v.to_lowercase().as_str(),
+            "true" | "1" | "yes" | "ok" | "y" | "on" | "selected" | "checked" | "t" | "enabled"
+        ),
     }
 }
 
@@ -60,7 +65,17 @@ mod tests {
             pairs(Some("filter=alertname%3D%22A%22&filter=job%3D~%22x.%2A%22&active=false&x=%zz"));
         assert_eq!(p[0], ("filter".into(), "alertname=\"A\"".into()));
         assert_eq!(p[1].1, "job=~\"x.*\"");
-        assert_eq!(bool_param(&p, "active", true), Ok(false));
+        assert!(!bool_param(&p, "active", true));
         assert_eq!(p[3].1, "%zz");
+    }
+
+    #[test]
+    fn booleans_as_go_openapi_binds_them() {
+        let p = |q: &str| pairs(Some(q));
+        assert!(bool_param(&p("active="), "active", true), "empty is the default");
+        assert!(bool_param(&p("active=YES"), "active", false));
+        assert!(bool_param(&p("active=1"), "active", false));
+        assert!(!bool_param(&p("active=garbage"), "active", true), "anything else is false");
+        assert!(!bool_param(&p("active=true&active=0"), "active", true), "the last one counts");
     }
 }
