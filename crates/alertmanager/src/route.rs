@@ -142,29 +142,38 @@ fn build_node(
     Ok(Route { index, key, matchers, continue_: cfg.continue_, opts, routes })
 }
 
+/// Alertmanager's `group_by`: checks in its order (label names, then `...` mixed with
+/// names, then duplicates; `['...', '...']` alone is fine), then its inheritance: a list with
+/// names replaces the parent's grouping, `['...']` groups by every label, and an empty list
+/// changes nothing (the parent's grouping is kept, as `NewRoute` sees no names).
 fn set_group_by(opts: &mut RouteOpts, g: &[String]) -> Result<(), Error> {
     let mut names = Vec::new();
-    opts.group_by_all = false;
+    let mut all = false;
     for n in g {
         if n == "..." {
-            if g.len() > 1 {
-                return Err(Error::config(
-                    "cannot have wildcard group_by (`...`) and other other labels at the same time",
-                ));
-            }
-            opts.group_by_all = true;
-            continue;
-        }
-        if !crate::matchers::valid_label_name(n) {
+            all = true;
+        } else if !crate::matchers::valid_label_name(n) {
             return Err(Error::config(format!("invalid label name {n:?} in group_by list")));
+        } else {
+            names.push(n.clone());
         }
-        if names.contains(n) {
-            return Err(Error::config(format!("duplicated label {n:?} in group_by")));
-        }
-        names.push(n.clone());
     }
-    names.sort();
-    opts.group_by = names;
+    if all && !names.is_empty() {
+        return Err(Error::config(
+            "cannot have wildcard group_by (`...`) and other other labels at the same time",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(d) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(Error::config(format!("duplicated label {d:?} in group_by")));
+    }
+    if !names.is_empty() {
+        names.sort();
+        opts.group_by = names;
+        opts.group_by_all = false;
+    } else if all {
+        opts.group_by_all = true;
+    }
     Ok(())
 }
 
@@ -254,5 +263,19 @@ routes:
     fn group_by_wildcard_must_be_alone() {
         let cfg: RouteConfig = serde_saphyr::from_str("receiver: x\ngroup_by: ['...', a]").unwrap();
         assert!(Route::build(&cfg).is_err());
+        // Alertmanager accepts the wildcard twice.
+        let cfg: RouteConfig =
+            serde_saphyr::from_str("receiver: x\ngroup_by: ['...', '...']").unwrap();
+        assert!(Route::build(&cfg).unwrap().opts.group_by_all);
+    }
+
+    #[test]
+    fn empty_group_by_inherits() {
+        // Alertmanager's NewRoute only replaces the grouping when the list names labels.
+        let r = tree("receiver: x\ngroup_by: [a]\nroutes:\n- group_by: []\n- group_by: [b]\n");
+        assert_eq!(r.routes[0].opts.group_by, ["a"]);
+        assert_eq!(r.routes[1].opts.group_by, ["b"]);
+        let r = tree("receiver: x\ngroup_by: ['...']\nroutes:\n- group_by: []\n");
+        assert!(r.routes[0].opts.group_by_all);
     }
 }
