@@ -76,50 +76,99 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
+/// `HH:MM` as Alertmanager's `parseTime`: `^(([01][0-9]|2[0-3]):[0-5][0-9])$` or `24:00`.
 fn parse_hhmm(s: &str) -> Result<u32, Error> {
     let bad = || Error::config(format!("couldn't parse timestamp {s}, invalid format"));
-    let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if h > 24 || m > 59 || (h == 24 && m != 0) || s.len() != 5 {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
+    if b.len() != 5 || b[2] != b':' {
+        return Err(bad());
+    }
+    let (Some(h1), Some(h2), Some(m1), Some(m2)) = (digit(0), digit(1), digit(3), digit(4)) else {
+        return Err(bad());
+    };
+    let (h, m) = (h1 * 10 + h2, m1 * 10 + m2);
+    if m > 59 || h > 24 || (h == 24 && m != 0) {
         return Err(bad());
     }
     Ok(h * 60 + m)
 }
 
-fn parse_item(s: &str, names: &[&str], base: i64) -> Result<i64, Error> {
-    if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s.trim())) {
-        return Ok(i as i64 + base);
-    }
-    s.trim().parse::<i64>().map_err(|_| Error::config(format!("{s:?} is not a valid value")))
+/// The four range fields, each with Alertmanager's own parsing and checks.
+#[derive(Clone, Copy)]
+enum RangeKind {
+    Weekday,
+    DayOfMonth,
+    Month,
+    Year,
 }
 
-fn parse_ranges(
-    items: &[String],
-    names: &[&str],
-    base: i64,
-    lo: i64,
-    hi: i64,
-) -> Result<Vec<(i64, i64)>, Error> {
-    let mut out = Vec::new();
-    for item in items {
-        let (a, b) = match item.split_once(':') {
-            Some((a, b)) => (parse_item(a, names, base)?, parse_item(b, names, base)?),
-            None => {
-                let v = parse_item(item, names, base)?;
-                (v, v)
-            }
-        };
-        for v in [a, b] {
-            if v < lo || v > hi || v == 0 && lo < 0 {
-                return Err(Error::config(format!("{item:?} is out of range")));
-            }
-        }
-        if a.signum() == b.signum() && a > b {
-            return Err(Error::config(format!("start day cannot be after end day in {item:?}")));
-        }
-        out.push((a, b));
+/// One end of a range (`memberFromString`): weekday names only; month names or integers;
+/// integers for days of the month and years (Go's `strconv.Atoi`).
+fn range_member(kind: RangeKind, s: &str) -> Result<i64, Error> {
+    let atoi = |s: &str| {
+        s.parse::<i64>().map_err(|_| {
+            Error::config(format!("strconv.Atoi: parsing {s:?}: invalid syntax"))
+        })
+    };
+    match kind {
+        RangeKind::Weekday => WEEKDAYS
+            .iter()
+            .position(|n| *n == s)
+            .map(|i| i as i64)
+            .ok_or_else(|| Error::config(format!("{s} is not a valid weekday"))),
+        RangeKind::Month => match MONTHS.iter().position(|n| *n == s) {
+            Some(i) => Ok(i as i64 + 1),
+            None => s.parse().map_err(|_| Error::config(format!("{s} is not a valid month"))),
+        },
+        RangeKind::DayOfMonth | RangeKind::Year => atoi(s),
     }
-    Ok(out)
+}
+
+/// `stringableRangeFromString` and the field's `UnmarshalYAML` checks, with its words.
+fn parse_range(kind: RangeKind, item: &str) -> Result<(i64, i64), Error> {
+    let lower = item.to_lowercase();
+    let (a, b) = if lower.contains(':') {
+        let parts: Vec<&str> = lower.split(':').collect();
+        if parts.len() != 2 {
+            return Err(Error::config(format!("couldn't parse range {lower}, invalid format")));
+        }
+        (range_member(kind, parts[0])?, range_member(kind, parts[1])?)
+    } else {
+        let v = range_member(kind, &lower)?;
+        (v, v)
+    };
+    let err = |m: String| Err(Error::config(m));
+    match kind {
+        RangeKind::Weekday if a > b => return err("start day cannot be before end day".into()),
+        RangeKind::DayOfMonth => {
+            for v in [a, b] {
+                if v == 0 || !(-31..=31).contains(&v) {
+                    return err(format!("{v} is not a valid day of the month: out of range"));
+                }
+            }
+            if a < 0 && b > 0 {
+                return err("end day must be negative if start day is negative".into());
+            }
+            let check = |v: i64| if v < 0 { 28 + v } else { v };
+            if check(a) > check(b) {
+                return err(format!("end day {b} is always before start day {a}"));
+            }
+        }
+        RangeKind::Month if a > b => {
+            let name = |v: i64| {
+                usize::try_from(v - 1).ok().and_then(|i| MONTHS.get(i)).copied().unwrap_or("")
+            };
+            return err(format!("end month {} is before start month {}", name(b), name(a)));
+        }
+        RangeKind::Year if a > b => return err(format!("end year {b} is before start year {a}")),
+        _ => {}
+    }
+    Ok((a, b))
+}
+
+fn parse_ranges(kind: RangeKind, items: &[String]) -> Result<Vec<(i64, i64)>, Error> {
+    items.iter().map(|i| parse_range(kind, i)).collect()
 }
 
 impl TimeInterval {
@@ -146,10 +195,10 @@ impl TimeInterval {
         };
         Ok(TimeInterval {
             times,
-            weekdays: parse_ranges(&c.weekdays, &WEEKDAYS, 0, 0, 6)?,
-            days_of_month: parse_ranges(&c.days_of_month, &[], 0, -31, 31)?,
-            months: parse_ranges(&c.months, &MONTHS, 1, 1, 12)?,
-            years: parse_ranges(&c.years, &[], 0, 0, 9999)?,
+            weekdays: parse_ranges(RangeKind::Weekday, &c.weekdays)?,
+            days_of_month: parse_ranges(RangeKind::DayOfMonth, &c.days_of_month)?,
+            months: parse_ranges(RangeKind::Month, &c.months)?,
+            years: parse_ranges(RangeKind::Year, &c.years)?,
             location,
         })
     }
@@ -241,6 +290,42 @@ mod tests {
         assert!(!window("UTC").contains(t));
         let c: TimeIntervalConfig = serde_saphyr::from_str("location: 'Nowhere/Atlantis'").unwrap();
         assert!(TimeInterval::compile(&c).is_err());
+    }
+
+    #[test]
+    fn ranges_are_checked_as_alertmanager_does() {
+        let check = |field: &str, v: &str| {
+            let c: TimeIntervalConfig =
+                serde_saphyr::from_str(&format!("{field}: ['{v}']")).unwrap();
+            TimeInterval::compile(&c).map(|_| ()).map_err(|e| e.to_string())
+        };
+        // Sunday is day 0: monday:sunday is backwards.
+        assert_eq!(check("weekdays", "monday:sunday"), Err("start day cannot be before end day".into()));
+        assert_eq!(check("weekdays", "Sunday:SATURDAY"), Ok(()));
+        assert_eq!(check("weekdays", "1"), Err("1 is not a valid weekday".into()));
+        assert_eq!(check("weekdays", " monday"), Err(" monday is not a valid weekday".into()));
+        assert_eq!(
+            check("days_of_month", "-5:3"),
+            Err("end day must be negative if start day is negative".into())
+        );
+        assert_eq!(check("days_of_month", "-1:-5"), Err("end day -5 is always before start day -1".into()));
+        assert_eq!(check("days_of_month", "3:-3"), Ok(()));
+        assert_eq!(check("days_of_month", "0"), Err("0 is not a valid day of the month: out of range".into()));
+        // Months and years are not range-checked beyond their order.
+        assert_eq!(check("months", "13"), Ok(()));
+        assert_eq!(check("months", "may:march"), Err("end month march is before start month may".into()));
+        assert_eq!(check("years", "-5:10000"), Ok(()));
+        assert_eq!(check("years", "2030:2020"), Err("end year 2020 is before start year 2030".into()));
+        assert_eq!(check("years", "1:2:3"), Err("couldn't parse range 1:2:3, invalid format".into()));
+        let times = |s: &str, e: &str| {
+            let c: TimeIntervalConfig = serde_saphyr::from_str(&format!(
+                "times:\n- start_time: '{s}'\n  end_time: '{e}'\n"
+            ))
+            .unwrap();
+            TimeInterval::compile(&c).is_ok()
+        };
+        assert!(times("00:00", "24:00") && times("09:05", "23:59"));
+        assert!(!times("+1:00", "02:00") && !times("9:00", "10:00") && !times("24:01", "24:02"));
     }
 
     #[test]
