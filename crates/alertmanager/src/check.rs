@@ -5,7 +5,7 @@ use model::Labels;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::matchers::parse_matchers;
+use crate::matchers::parse_matcher;
 use crate::route::Route;
 use crate::template::Templates;
 
@@ -64,14 +64,15 @@ pub fn check_config_file(path: &str) -> Result<CheckSummary, Error> {
     })
 }
 
-/// Parses `amtool config routes test` label arguments: `a=b c=d` or `{a="b",c="d"}`.
+/// Parses `amtool config routes test` label arguments as amtool does: each argument is one
+/// `name=value` matcher (so `a=x,y` is the value `x,y`, and `{a="b"}` is refused), a later
+/// argument for the same name wins.
 pub fn parse_label_args(args: &[String]) -> Result<Labels, Error> {
-    let joined = args.join(",");
-    let ms = parse_matchers(&joined)?;
-    let mut pairs = Vec::new();
-    for m in ms.0 {
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(args.len());
+    for a in args {
+        let m = parse_matcher(a)?;
         if m.op != model::MatchType::Equal {
-            return Err(Error::Matcher(format!("{m}: only = is allowed in a label set")));
+            return Err(Error::Matcher("labels must be specified as key=value pairs".into()));
         }
         pairs.push((m.name.clone(), m.value.clone()));
     }

@@ -61,7 +61,13 @@ fn route_test_prints_receivers() {
     let cfg = Config::parse(CONFIG, "am.yml").unwrap();
     let labels = parse_label_args(&["severity=page".into(), "team=db".into()]).unwrap();
     assert_eq!(render_route_test(&route_test(&cfg, &labels).unwrap()), "pager,db");
-    let labels = parse_label_args(&[r#"{team="storage"}"#.into()]).unwrap();
+    let labels = parse_label_args(&[r#"team="storage""#.into()]).unwrap();
+    assert_eq!(render_route_test(&route_test(&cfg, &labels).unwrap()), "db");
+    // As amtool: one matcher an argument, the last one for a name wins.
+    assert!(parse_label_args(&[r#"{team="storage"}"#.into()]).is_err());
+    let labels = parse_label_args(&["team=db,x".into()]).unwrap();
+    assert_eq!(labels.get("team"), Some("db,x"));
+    let labels = parse_label_args(&["team=x".into(), "team=db".into()]).unwrap();
     assert_eq!(render_route_test(&route_test(&cfg, &labels).unwrap()), "db");
     assert_eq!(
         render_route_test(&route_test(&cfg, &Labels::new([("x", "y")])).unwrap()),
