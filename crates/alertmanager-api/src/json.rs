@@ -16,10 +16,10 @@ fn label_map(l: &Labels) -> Value {
     Value::Object(m)
 }
 
-/// `gettableAlert`.
+/// `gettableAlert`. An empty `generatorURL` is left out (`omitempty` in Alertmanager's model).
 pub fn alert(v: &AlertView) -> Value {
     let a = &v.alert;
-    json!({
+    let mut out = json!({
         "annotations": label_map(&a.annotations),
         "endsAt": format_api(a.ends_at),
         "fingerprint": fingerprint_string(v.fingerprint),
@@ -33,7 +33,13 @@ pub fn alert(v: &AlertView) -> Value {
         "updatedAt": format_api(a.updated_at),
         "generatorURL": a.generator_url,
         "labels": label_map(&a.labels),
-    })
+    });
+    if a.generator_url.is_empty()
+        && let Some(m) = out.as_object_mut()
+    {
+        m.remove("generatorURL");
+    }
+    out
 }
 
 /// `alertGroup`.
