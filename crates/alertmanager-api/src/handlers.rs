@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::json;
+use crate::openapi::{self, OpenApiError};
 use crate::params::{bool_param, pairs};
 use crate::service::AlertmanagerService;
 
@@ -97,9 +98,11 @@ async fn get_groups(State(s): State<AlertmanagerService>, RawQuery(q): RawQuery)
 /// Valid alerts are kept; the 400 message lists why each invalid one was refused, joined by
 /// "; " (Alertmanager's MultiError).
 async fn post_alerts(State(s): State<AlertmanagerService>, body: Bytes) -> Response {
-    let parsed: Vec<json::PostableAlertJson> = match serde_json::from_slice(&body) {
+    let parsed: Vec<json::PostableAlertJson> = match openapi::check_alerts(&body)
+        .and_then(|v| serde_json::from_value(v).map_err(|e| OpenApiError::body("alerts", &e)))
+    {
         Ok(v) => v,
-        Err(e) => return bad_request(format!("invalid alerts: {e}")),
+        Err(e) => return e.into_response(),
     };
     let mut errors = Vec::new();
     let mut alerts = Vec::with_capacity(parsed.len());
@@ -133,9 +136,11 @@ async fn get_silences(State(s): State<AlertmanagerService>, RawQuery(q): RawQuer
 }
 
 async fn post_silences(State(s): State<AlertmanagerService>, body: Bytes) -> Response {
-    let parsed: json::PostableSilenceJson = match serde_json::from_slice(&body) {
+    let parsed: json::PostableSilenceJson = match openapi::check_silence(&body)
+        .and_then(|v| serde_json::from_value(v).map_err(|e| OpenApiError::body("silence", &e)))
+    {
         Ok(v) => v,
-        Err(e) => return bad_request(format!("invalid silence: {e}")),
+        Err(e) => return e.into_response(),
     };
     let sil = match parsed.into_silence() {
         Ok(sil) => sil,
@@ -163,6 +168,9 @@ async fn post_silences(State(s): State<AlertmanagerService>, body: Bytes) -> Res
 }
 
 async fn get_silence(State(s): State<AlertmanagerService>, Path(id): Path<String>) -> Response {
+    if let Err(e) = openapi::check_silence_id(&id) {
+        return e.into_response();
+    }
     match s.with(|am| am.silence(&id).map(|x| json::silence(&x, am.now()))) {
         Some(v) => ok_json(v),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -172,6 +180,9 @@ async fn get_silence(State(s): State<AlertmanagerService>, Path(id): Path<String
 /// Expiring an expired silence succeeds; an unknown id is a 500 with "silence not found",
 /// as Alertmanager 0.25 answers (its API declares no 404 for this operation).
 async fn delete_silence(State(s): State<AlertmanagerService>, Path(id): Path<String>) -> Response {
+    if let Err(e) = openapi::check_silence_id(&id) {
+        return e.into_response();
+    }
     match s.with(|am| am.expire_silence(&id)) {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => error_json(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

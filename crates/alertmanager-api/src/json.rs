@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use alertmanager::timefmt::{format_api, parse_rfc3339};
+use alertmanager::timefmt::{format_api, parse_api};
 use alertmanager::{
     AlertView, GroupView, PostableAlert, Silence, SilenceMatcher, fingerprint_string,
 };
@@ -82,7 +82,7 @@ pub struct PostableAlertJson {
 fn time_field(v: &Option<String>, name: &str) -> Result<Option<i64>, String> {
     match v.as_deref() {
         None | Some("") => Ok(None),
-        Some(s) => parse_rfc3339(s)
+        Some(s) => parse_api(s)
             .map(Some)
             .ok_or_else(|| format!("{name} in body must be of type date-time: {s:?}")),
     }

@@ -93,8 +93,20 @@ async fn silence_errors_and_lifecycle() {
     let unknown = json!({"id": "nope", "matchers": [{"name": "a", "value": "b", "isRegex": false}], "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-02T00:00:00Z", "createdBy": "t", "comment": "c"});
     let r = client.post(format!("{base}/api/v2/silences")).json(&unknown).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    // An id that is not a UUID is refused by the OpenAPI checks, as in Alertmanager.
+    let r = client.get(format!("{base}/api/v2/silence/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
     assert_eq!(
-        client.get(format!("{base}/api/v2/silence/nope")).send().await.unwrap().status(),
+        r.json::<Value>().await.unwrap(),
+        json!({"code": 601, "message": "silenceID in path must be of type uuid: \"nope\""})
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/api/v2/silence/00000000-0000-4000-8000-000000000000"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
     // Alertmanager answers an unknown id with 500 "silence not found" (no 404 in its API).

@@ -1,0 +1,317 @@
+//! The request checks Alertmanager's generated go-openapi server makes before a handler
+//! runs, with its answers: a body that does not decode is a 400 `{"code": 400, "message":
+//! "parsing <param> body from \"\" failed, because <error>"}`; a missing required field, too
+//! few matchers, a `generatorURL` that is not a request URI or a silence id that is not a UUID
+//! is a 422 `{"code": 6xx, "message": ...}` naming the first failing field as go-openapi does
+//! (`matchers.0.isRegex in body is required`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// A refused request: go-openapi's error code (>= 600 answers 422) and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenApiError {
+    pub code: u16,
+    pub message: String,
+}
+
+impl OpenApiError {
+    fn new(code: u16, message: String) -> OpenApiError {
+        OpenApiError { code, message }
+    }
+
+    fn required(path: &str, location: &str) -> OpenApiError {
+        OpenApiError::new(602, format!("{path} in {location} is required"))
+    }
+
+    fn format(path: &str, location: &str, format: &str, value: &str) -> OpenApiError {
+        OpenApiError::new(601, format!("{path} in {location} must be of type {format}: {value:?}"))
+    }
+
+    /// A body that does not decode.
+    fn parse(param: &str, reason: &str) -> OpenApiError {
+        OpenApiError::new(400, format!("parsing {param} body from \"\" failed, because {reason}"))
+    }
+
+    /// A body that does not decode into the handler's type.
+    pub fn body(param: &str, e: &serde_json::Error) -> OpenApiError {
+        OpenApiError::parse(param, &e.to_string())
+    }
+
+    pub fn into_response(self) -> Response {
+        let status = if self.code >= 600 {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::from_u16(self.code).unwrap_or(StatusCode::BAD_REQUEST)
+        };
+        (status, axum::Json(json!({"code": self.code, "message": self.message}))).into_response()
+    }
+}
+
+/// Decodes a body as go-openapi's JSON consumer does: an empty body is a missing required
+/// parameter, a truncated one "unexpected EOF".
+fn decode(param: &str, body: &[u8]) -> Result<Value, OpenApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(OpenApiError::required(param, "body"));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let reason = if e.is_eof() { "unexpected EOF".to_string() } else { e.to_string() };
+        OpenApiError::parse(param, &reason)
+    })
+}
+
+/// The JSON kind as Go's decoder names it in "cannot unmarshal X into ...".
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn unmarshal_error(param: &str, v: &Value, go_type: &str) -> OpenApiError {
+    OpenApiError::parse(
+        param,
+        &format!("json: cannot unmarshal {} into Go value of type {go_type}", kind(v)),
+    )
+}
+
+/// `strfmt.DateTime` decoding: a string that none of go-openapi's layouts parses fails the
+/// whole body with Go's error for the last layout tried.
+fn check_time(param: &str, v: &Value) -> Result<(), OpenApiError> {
+    match v {
+        Value::String(s) if !s.is_empty() && alertmanager::timefmt::parse_api(s).is_none() => {
+            Err(OpenApiError::parse(param, &go_time_error(s)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Go's `time.Parse(\"2006-01-02 15:04:05\", s)` error for input that does not start with a
+/// four-digit year (the usual case); other malformed times get the same shape.
+fn go_time_error(s: &str) -> String {
+    format!("parsing time {s:?} as \"2006-01-02 15:04:05\": cannot parse {s:?} as \"2006\"")
+}
+
+/// A required field: absent or null.
+fn present<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key).filter(|v| !v.is_null())
+}
+
+/// The `postableAlerts` body: decoding, then each alert's `generatorURL` (a request URI when
+/// set) and `labels` (required), the first error only.
+pub fn check_alerts(body: &[u8]) -> Result<Value, OpenApiError> {
+    let v = decode("alerts", body)?;
+    let list = match &v {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        other => return Err(unmarshal_error("alerts", other, "models.PostableAlerts")),
+    };
+    for a in &list {
+        if let Value::Object(o) = a {
+            for k in ["startsAt", "endsAt"] {
+                check_time("alerts", o.get(k).unwrap_or(&Value::Null))?;
+            }
+        }
+    }
+    for (i, a) in list.iter().enumerate() {
+        let Value::Object(o) = a else { continue };
+        if let Some(Value::String(u)) = o.get("generatorURL")
+            && !u.is_empty()
+            && !is_request_uri(u)
+        {
+            return Err(OpenApiError::format(&format!("{i}.generatorURL"), "body", "uri", u));
+        }
+        if present(o, "labels").is_none() {
+            return Err(OpenApiError::required(&format!("{i}.labels"), "body"));
+        }
+    }
+    Ok(Value::Array(list))
+}
+
+/// The `postableSilence` body: decoding, then the required fields in go-openapi's order
+/// (comment, createdBy, endsAt, matchers with at least one item, each matcher's isRegex,
+/// name and value, startsAt).
+pub fn check_silence(body: &[u8]) -> Result<Value, OpenApiError> {
+    let v = decode("silence", body)?;
+    let o = match &v {
+        Value::Object(o) => o.clone(),
+        Value::Null => serde_json::Map::new(),
+        other => return Err(unmarshal_error("silence", other, "models.PostableSilence")),
+    };
+    for k in ["startsAt", "endsAt"] {
+        check_time("silence", o.get(k).unwrap_or(&Value::Null))?;
+    }
+    for k in ["comment", "createdBy", "endsAt"] {
+        if present(&o, k).is_none() {
+            return Err(OpenApiError::required(k, "body"));
+        }
+    }
+    let matchers = match present(&o, "matchers") {
+        None => return Err(OpenApiError::required("matchers", "body")),
+        Some(Value::Array(m)) => m,
+        Some(_) => return Ok(Value::Object(o)),
+    };
+    if matchers.is_empty() {
+        return Err(OpenApiError::new(612, "matchers in body should have at least 1 items".into()));
+    }
+    for (i, m) in matchers.iter().enumerate() {
+        let Value::Object(m) = m else { continue };
+        for k in ["isRegex", "name", "value"] {
+            if present(m, k).is_none() {
+                return Err(OpenApiError::required(&format!("matchers.{i}.{k}"), "body"));
+            }
+        }
+    }
+    if present(&o, "startsAt").is_none() {
+        return Err(OpenApiError::required("startsAt", "body"));
+    }
+    Ok(Value::Object(o))
+}
+
+/// The `silenceID` path parameter: go-openapi's `uuid` format (hex groups 8-4-4-4-12, dashes
+/// optional, any case).
+pub fn check_silence_id(id: &str) -> Result<(), OpenApiError> {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    let groups_ok = {
+        let mut rest = id;
+        let mut ok = true;
+        for (n, len) in [8usize, 4, 4, 4, 12].into_iter().enumerate() {
+            let digits: usize = rest.chars().take_while(char::is_ascii_hexdigit).count();
+            if digits < len {
+                ok = false;
+                break;
+            }
+            rest = &rest[len..];
+            if n < 4 {
+                rest = rest.strip_prefix('-').unwrap_or(rest);
+            }
+        }
+        ok && rest.is_empty()
+    };
+    if groups_ok && hex.len() == 32 {
+        Ok(())
+    } else {
+        Err(OpenApiError::format("silenceID", "path", "uuid", id))
+    }
+}
+
+/// go-openapi's `uri` format is govalidator's IsRequestURI, Go's `url.ParseRequestURI`: an
+/// absolute URI (a scheme) or an absolute path, no control characters, valid `%` escapes.
+pub fn is_request_uri(s: &str) -> bool {
+    if s.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f) || !valid_escapes(s) {
+        return false;
+    }
+    if s.starts_with('/') {
+        return true;
+    }
+    let Some(colon) = s.find(':') else { return false };
+    let scheme = &s[..colon];
+    let mut chars = scheme.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+        return false;
+    }
+    let rest = &s[colon + 1..];
+    match rest.strip_prefix("//") {
+        Some(auth) => {
+            let host = auth.split(['/', '?']).next().unwrap_or("");
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            !host.contains([' ', '<', '>', '"', '{', '}', '|', '\\', '^', '`'])
+        }
+        None => true,
+    }
+}
+
+fn valid_escapes(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_bodies_fail_on_the_first_field_in_go_openapi_order() {
+        let err = |b: &str| check_silence(b.as_bytes()).unwrap_err();
+        assert_eq!(err("{}").message, "comment in body is required");
+        assert_eq!(err("").message, "silence in body is required");
+        assert_eq!(
+            err("{").message,
+            "parsing silence body from \"\" failed, because unexpected EOF"
+        );
+        let base = r#""comment":"c","createdBy":"u","startsAt":"2030-01-01T00:00:00Z","endsAt":"2030-01-02T00:00:00Z""#;
+        let e = err(&format!("{{{base},\"matchers\":[]}}"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (612, "matchers in body should have at least 1 items")
+        );
+        let e = err(&format!("{{{base},\"matchers\":[{{\"name\":\"a\",\"value\":\"b\"}}]}}"));
+        assert_eq!((e.code, e.message.as_str()), (602, "matchers.0.isRegex in body is required"));
+        let e = err(&format!("{{{base},\"matchers\":[{{\"name\":\"a\",\"isRegex\":true}}]}}"));
+        assert_eq!(e.message, "matchers.0.value in body is required");
+        let ok = format!(
+            "{{{base},\"matchers\":[{{\"name\":\"a\",\"value\":\"b\",\"isRegex\":false}}]}}"
+        );
+        assert!(check_silence(ok.as_bytes()).is_ok());
+        let bad_time = ok.replace("2030-01-02T00:00:00Z", "tomorrow");
+        assert_eq!(
+            err(&bad_time).message,
+            "parsing silence body from \"\" failed, because parsing time \"tomorrow\" as \"2006-01-02 15:04:05\": cannot parse \"tomorrow\" as \"2006\""
+        );
+    }
+
+    #[test]
+    fn alert_bodies() {
+        let err = |b: &str| check_alerts(b.as_bytes()).unwrap_err();
+        assert_eq!(err("[{}]").message, "0.labels in body is required");
+        assert_eq!(
+            err("{}").message,
+            "parsing alerts body from \"\" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts"
+        );
+        let e = err(r#"[{"labels":{"a":"b"}},{"labels":{"a":"b"},"generatorURL":"not a url"}]"#);
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (601, "1.generatorURL in body must be of type uri: \"not a url\"")
+        );
+        assert!(check_alerts(br#"[{"labels":{}}]"#).is_ok(), "an empty label set is the handler's");
+        assert!(check_alerts(b"null").is_ok());
+    }
+
+    #[test]
+    fn request_uris_and_uuids() {
+        for ok in ["http://prom:9090/graph?g0.expr=up", "/graph", "mailto:x@y", "http://h/%41"] {
+            assert!(is_request_uri(ok), "{ok}");
+        }
+        for bad in ["not a url", "graph", "http://a b/", "http://h/%zz", "1http://h", ":x"] {
+            assert!(!is_request_uri(bad), "{bad}");
+        }
+        for ok in ["00000000-0000-4000-8000-00000000000A", "00000000000040008000000000000000"] {
+            assert!(check_silence_id(ok).is_ok(), "{ok}");
+        }
+        let e = check_silence_id("nope").unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (601, "silenceID in path must be of type uuid: \"nope\"")
+        );
+        assert!(check_silence_id("00000000-0000-4000-8000-0000000000000").is_err());
+    }
+}
