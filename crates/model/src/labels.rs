@@ -231,6 +231,13 @@ impl fmt::Debug for Labels {
     }
 }
 
+/// `s` quoted and escaped as Go's `strconv.Quote` (`%q`) does for printable text.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    let _ = write_go_quoted(&mut out, s);
+    out
+}
+
 /// Writes `s` quoted and escaped as Go's `strconv.Quote` does for printable text.
 pub(crate) fn write_go_quoted(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')?;

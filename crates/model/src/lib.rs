@@ -4,6 +4,7 @@
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` with Prometheus' (Go RE2) regex semantics.
 //! - [`Sample`], millisecond [`Timestamp`]s and the staleness marker ([`value`]).
 //! - Prometheus' duration notation ([`duration`]).
+//! - Go's `strconv` for floats: reading ([`go_atof`]) and shortest digits ([`go_float`]).
 //! - Name validity rules for metric and label names ([`names`]).
 //! - Relabeling with every Prometheus action ([`relabel`]).
 //!
@@ -11,6 +12,7 @@
 
 pub mod duration;
 mod error;
+pub mod go_atof;
 pub mod go_float;
 mod intern;
 mod labels;
@@ -23,6 +25,6 @@ pub mod value;
 
 pub use error::ModelError;
 pub use intern::{collect_garbage, intern};
-pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME, go_quote};
 pub use matcher::{MatchType, Matcher};
 pub use sample::{Sample, Timestamp};
