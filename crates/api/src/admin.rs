@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Serialize;
 
 use crate::envelope::{ApiError, ApiResult, ApiSuccess, ErrorType};
-use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params, time_param};
+use crate::params::{Params, UnixTime, time_param};
 use crate::state::ApiState;
 
 fn check_enabled(st: &ApiState) -> Result<(), ApiError> {
@@ -57,8 +57,8 @@ pub async fn delete_series(State(st): State<ApiState>, p: Params) -> ApiResult {
     if selectors.is_empty() {
         return Err(ApiError::bad_data("no match[] parameter provided"));
     }
-    let start = time_param(&p, "start", MIN_TIME_MS)?;
-    let end = time_param(&p, "end", MAX_TIME_MS)?;
+    let start = time_param(&p, "start", UnixTime::MIN)?.from_time_ms();
+    let end = time_param(&p, "end", UnixTime::MAX)?.from_time_ms();
     let mut sets = Vec::new();
     for s in selectors {
         let mut parsed =

@@ -13,6 +13,7 @@ mod admin;
 mod cors;
 pub mod envelope;
 mod federate;
+mod gotime;
 pub mod json;
 mod lifecycle;
 pub mod metrics;

@@ -1,11 +1,13 @@
 //! Request parameters: the merged form (POST body first, then the URL query, as Go's
-//! `r.Form`) and Prometheus' parsers for times, durations, limits and `match[]` selectors.
+//! `r.Form`) and Prometheus' parsers for time parameters, limits and `match[]` selectors
+//! (times and durations themselves: [`crate::gotime`]).
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
 use model::Matcher;
 
 use crate::envelope::ApiError;
+pub use crate::gotime::{UnixTime, parse_duration, parse_time};
 
 /// Prometheus' `MinTime` in milliseconds (the default start of optional ranges).
 pub const MIN_TIME_MS: i64 = (i64::MIN / 1000 + 62_135_596_801) * 1000;
@@ -65,58 +67,14 @@ impl<S: Send + Sync> FromRequest<S> for Params {
     }
 }
 
-/// Parses a float (Go's `strconv.ParseFloat` accepts what Rust does, plus `Inf`/`+Inf`).
-fn parse_go_float(s: &str) -> Option<f64> {
-    if s.is_empty() || s.contains('_') {
-        return None;
-    }
-    let lower = s.to_ascii_lowercase();
-    let trimmed = lower.trim_start_matches(['+', '-']);
-    if trimmed.starts_with("0x") {
-        return None;
-    }
-    s.parse::<f64>().ok()
-}
-
-/// Parses a timestamp: float seconds (rounded to milliseconds) or RFC 3339; milliseconds.
-pub fn parse_time(s: &str) -> Result<i64, String> {
-    if let Some(f) = parse_go_float(s) {
-        let secs = f.trunc();
-        let frac = ((f - secs) * 1000.0).round() / 1000.0;
-        let ms = (secs as i64).saturating_mul(1000).saturating_add((frac * 1000.0).round() as i64);
-        return Ok(ms);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_millis());
-    }
-    Err(format!("cannot parse {s:?} to a valid timestamp"))
-}
-
 /// An optional time parameter with a default (Prometheus' `parseTimeParam`).
-pub fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
+pub fn time_param(p: &Params, name: &str, default: UnixTime) -> Result<UnixTime, ApiError> {
     let v = p.get(name);
     if v.is_empty() {
         return Ok(default);
     }
     parse_time(v)
-        .map_err(|e| ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}")))
-}
-
-/// Parses a duration: float seconds or Prometheus' notation; nanoseconds.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
-    if let Some(f) = parse_go_float(s) {
-        let ns = f * 1e9;
-        if ns > i64::MAX as f64 || ns < i64::MIN as f64 || ns.is_nan() {
-            return Err(format!("cannot parse {s:?} to a valid duration. It overflows int64"));
-        }
-        return Ok(ns as i64);
-    }
-    if let Ok(ms) = model::duration::parse_duration(s) {
-        return ms
-            .checked_mul(1_000_000)
-            .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"));
-    }
-    Err(format!("cannot parse {s:?} to a valid duration"))
+        .map_err(|e| ApiError::invalid_param(name, format!("Invalid time value for '{name}': {e}")))
 }
 
 /// Parses `limit` (0 = none), as Prometheus' `parseLimitParam`.
@@ -157,27 +115,6 @@ pub fn parse_match_sets(values: &[&str]) -> Result<Vec<Vec<Matcher>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_time("1.5"), Ok(1500));
-        assert_eq!(parse_time("4"), Ok(4000));
-        assert_eq!(parse_time("-1.5"), Ok(-1500));
-        assert_eq!(parse_time("1.0004"), Ok(1000));
-        assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1435781451781));
-        assert_eq!(parse_time("1970-01-01T01:00:00+01:00"), Ok(0));
-        assert_eq!(parse_time("x"), Err("cannot parse \"x\" to a valid timestamp".into()));
-        assert!(parse_time("-9223310901257974").is_ok());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("15"), Ok(15_000_000_000));
-        assert_eq!(parse_duration("0.5"), Ok(500_000_000));
-        assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
-        assert_eq!(parse_duration("x"), Err("cannot parse \"x\" to a valid duration".into()));
-        assert!(parse_duration("1e300").unwrap_err().contains("overflows int64"));
-    }
 
     #[test]
     fn limits() {

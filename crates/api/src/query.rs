@@ -10,7 +10,7 @@ use promql::{QueryError, QueryOptions, QueryResult, Value};
 
 use crate::envelope::{ApiError, ApiResult, ApiSuccess, ErrorType};
 use crate::json::{write_labels, write_point, write_str};
-use crate::params::{Params, parse_duration, parse_limit, parse_time, time_param};
+use crate::params::{Params, UnixTime, parse_duration, parse_limit, parse_time, time_param};
 use crate::state::ApiState;
 
 /// Sets the cancel flag when the request future is dropped (client went away).
@@ -99,7 +99,7 @@ async fn run_query(
 /// `GET|POST /api/v1/query`.
 pub async fn instant(State(st): State<ApiState>, p: Params) -> ApiResult {
     let _ = parse_limit(p.get("limit"))?;
-    let t = time_param(&p, "time", st.now())?;
+    let t = time_param(&p, "time", UnixTime::from_unix_ms(st.now()))?.engine_ms();
     let query = p.get("query").to_string();
     run_query(&st, &p, true, move |e, q, o| e.instant_query(q, &query, t, o)).await
 }
@@ -109,7 +109,7 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
     let _ = parse_limit(p.get("limit"))?;
     let start = parse_time(p.get("start")).map_err(|e| ApiError::invalid_param("start", e))?;
     let end = parse_time(p.get("end")).map_err(|e| ApiError::invalid_param("end", e))?;
-    if end < start {
+    if end.before(start) {
         return Err(ApiError::invalid_param("end", "end timestamp must not be before start time"));
     }
     let step = parse_duration(p.get("step")).map_err(|e| ApiError::invalid_param("step", e))?;
@@ -119,13 +119,13 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
             "zero or negative query resolution step widths are not accepted. Try a positive integer",
         ));
     }
-    let span_ns = (end as i128 - start as i128) * 1_000_000;
-    if span_ns / step as i128 > 11_000 {
+    // Go's Time.Sub saturates at the Duration range (about 292 years).
+    if end.sub_ns(start) / step > 11_000 {
         return Err(ApiError::bad_data(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    let step_ms = (step / 1_000_000).max(1);
+    let (start, end, step_ms) = (start.engine_ms(), end.engine_ms(), (step / 1_000_000).max(1));
     let query = p.get("query").to_string();
     run_query(&st, &p, false, move |e, q, o| e.range_query(q, &query, start, end, step_ms, o)).await
 }
@@ -237,9 +237,9 @@ pub async fn parse_query(p: Params) -> ApiResult {
 
 /// `GET|POST /api/v1/query_exemplars`: validated; no exemplar storage yet, so always empty.
 pub async fn exemplars(p: Params) -> ApiResult {
-    let start = time_param(&p, "start", crate::params::MIN_TIME_MS)?;
-    let end = time_param(&p, "end", crate::params::MAX_TIME_MS)?;
-    if end < start {
+    let start = time_param(&p, "start", UnixTime::MIN)?;
+    let end = time_param(&p, "end", UnixTime::MAX)?;
+    if end.before(start) {
         return Err(ApiError::bad_data("end timestamp must not be before start timestamp"));
     }
     promql::parser::parse(p.get("query")).map_err(|e| ApiError::bad_data(e.to_string()))?;

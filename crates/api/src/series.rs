@@ -8,7 +8,7 @@ use model::{Labels, Matcher};
 
 use crate::envelope::{ApiError, ApiResult, ApiSuccess, ErrorType};
 use crate::json::{write_labels, write_str};
-use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params, parse_limit, parse_match_sets, time_param};
+use crate::params::{Params, UnixTime, parse_limit, parse_match_sets, time_param};
 use crate::state::ApiState;
 
 const TRUNCATED: &str = "results truncated due to limit";
@@ -22,8 +22,8 @@ struct Range {
 
 fn range_params(p: &Params, match_err_is_param: bool) -> Result<Range, ApiError> {
     let limit = parse_limit(p.get("limit"))?;
-    let start = time_param(p, "start", MIN_TIME_MS)?;
-    let end = time_param(p, "end", MAX_TIME_MS)?;
+    let start = time_param(p, "start", UnixTime::MIN)?.from_time_ms();
+    let end = time_param(p, "end", UnixTime::MAX)?.from_time_ms();
     let sets = parse_match_sets(&p.all("match[]")).map_err(|e| {
         if match_err_is_param {
             ApiError::invalid_param("match[]", e)
