@@ -1,6 +1,6 @@
 //! Request parameters: the merged form (POST body first, then the URL query, as Go's
-//! `r.Form`) and Prometheus' parsers for time parameters, limits and `match[]` selectors
-//! (times and durations themselves: [`crate::gotime`]).
+//! `r.Form`, parsed as Go's `url.ParseQuery`) and Prometheus' parsers for time parameters,
+//! limits and `match[]` selectors (times and durations themselves: [`crate::gotime`]).
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
@@ -14,23 +14,48 @@ pub const MIN_TIME_MS: i64 = (i64::MIN / 1000 + 62_135_596_801) * 1000;
 /// Prometheus' `MaxTime` in milliseconds (the default end of optional ranges).
 pub const MAX_TIME_MS: i64 = (i64::MAX / 1000 - 62_135_596_801) * 1000 + 999;
 
-/// All request parameters: form body values first, then URL query values.
+/// All request parameters: form body values first, then URL query values, as Go's `r.Form`
+/// after `ParseForm`, with the first error `ParseForm` would report.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// Go's `ParseForm` error (a bad escape or a `;` in the URL query or the form body): only
+    /// the series endpoint reports it; every endpoint reads the pairs that did parse.
+    pub form_error: Option<String>,
 }
 
 impl Params {
     /// Parameters from a URL query string and an optional urlencoded body.
     pub fn parse(query: Option<&str>, body: Option<&[u8]>) -> Params {
-        let mut pairs = Vec::new();
-        if let Some(b) = body {
-            pairs.extend(form_urlencoded::parse(b).into_owned());
+        let mut p = Params::default();
+        // The body's error takes precedence over the URL's, as in Go's ParseForm.
+        let body_error = body.and_then(|b| p.parse_query(&String::from_utf8_lossy(b)));
+        let url_error = query.and_then(|q| p.parse_query(q));
+        p.form_error = body_error.or(url_error);
+        p
+    }
+
+    /// Go's `url.ParseQuery`: pairs split at `&`; a pair with `;` or a bad `%` escape is
+    /// dropped. Returns the error Go reports (a `;` replaces an earlier error, as in Go).
+    fn parse_query(&mut self, q: &str) -> Option<String> {
+        let mut err = None;
+        for pair in q.split('&') {
+            if pair.contains(';') {
+                err = Some("invalid semicolon separator in query".to_string());
+                continue;
+            }
+            if pair.is_empty() {
+                continue;
+            }
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (query_unescape(k), query_unescape(v)) {
+                (Ok(k), Ok(v)) => self.pairs.push((k, v)),
+                (Err(e), _) | (_, Err(e)) => {
+                    err.get_or_insert(e);
+                }
+            }
         }
-        if let Some(q) = query {
-            pairs.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
-        }
-        Params { pairs }
+        err
     }
 
     /// The first value of `name`, or "" (Go's `FormValue`).
@@ -44,16 +69,48 @@ impl Params {
     }
 }
 
+/// Go's `url.QueryUnescape`: `+` is a space, `%` must be followed by two hex digits.
+fn query_unescape(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+                let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else {
+                    let bad = String::from_utf8_lossy(&b[i..(i + 3).min(b.len())]).to_string();
+                    return Err(format!("invalid URL escape {}", model::go_quote(&bad)));
+                };
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Params, ApiError> {
         let query = req.uri().query().map(str::to_string);
+        // Go reads a body as a form when its media type (case-insensitive, parameters
+        // ignored) is urlencoded, for POST, PUT and PATCH.
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
         let has_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
         let body = if is_form && has_body {
             let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
@@ -133,5 +190,20 @@ mod tests {
         assert_eq!(p.get("a"), "2");
         assert_eq!(p.all("m"), vec!["y", "x"]);
         assert_eq!(p.get("none"), "");
+    }
+
+    #[test]
+    fn queries_parse_as_go() {
+        let p = Params::parse(Some("a=1+2&b=%zz&c=x;y&d=%4&e=%41&&=v&f"), None);
+        assert_eq!(p.get("a"), "1 2");
+        assert_eq!(p.all("b"), Vec::<&str>::new());
+        assert_eq!(p.all("c"), Vec::<&str>::new());
+        assert_eq!(p.get("e"), "A");
+        assert_eq!(p.all("f"), vec![""]);
+        assert_eq!(p.all(""), vec!["v"]);
+        // The semicolon's error replaces the escape's, as Go's parseQuery does.
+        assert_eq!(p.form_error.as_deref(), Some("invalid semicolon separator in query"));
+        let p = Params::parse(Some("a=%4"), Some(b"b=%zz1"));
+        assert_eq!(p.form_error.as_deref(), Some("invalid URL escape \"%zz\""));
     }
 }

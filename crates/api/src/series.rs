@@ -64,6 +64,10 @@ fn truncate(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<String>) {
 
 /// `GET|POST /api/v1/series`.
 pub async fn series(State(st): State<ApiState>, p: Params) -> ApiResult {
+    // Only this handler calls Go's ParseForm itself and reports its error.
+    if let Some(e) = &p.form_error {
+        return Err(ApiError::bad_data(format!("error parsing form values: {e}")));
+    }
     if p.all("match[]").is_empty() {
         return Err(ApiError::bad_data("no match[] parameter provided"));
     }
