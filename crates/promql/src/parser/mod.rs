@@ -80,16 +80,31 @@ pub fn parse_to_json(query: &str) -> Result<serde_json::Value, QueryError> {
     serde_json::to_value(&raw).map_err(|e| QueryError::Execution(e.to_string()))
 }
 
-/// Parses a series selector (`match[]` parameter) into its matchers.
+/// Parses a series selector (`match[]` parameter) into its matchers, as Go's
+/// `ParseMetricSelector`: by the grammar alone, without the checks a query's selector gets, so
+/// a selector may match the empty string (the API refuses that itself, in its own words) and
+/// may name the metric twice (`up{__name__="x"}` selects nothing).
 pub fn selectors(query: &str) -> Result<Vec<Vec<Matcher>>, QueryError> {
-    let raw = parse_raw(query)?;
+    if query.trim().is_empty() {
+        // Go's selector grammar meets the end of the input where it expects a selector.
+        let col = query.trim_end_matches('\n').len() + 1;
+        return Err(QueryError::Parse(format!("1:{col}: parse error: unexpected end of input")));
+    }
+    let raw = match parse_raw(query) {
+        Err(QueryError::Parse(m)) if is_query_only_check(&m) => {
+            let text = unchecked_selector(query).ok_or_else(|| QueryError::Parse(m.clone()))?;
+            parse_raw(&text).map_err(|_| QueryError::Parse(m))?
+        }
+        other => other?,
+    };
     match convert::convert(&raw)? {
-        Expr::VectorSelector(vs) => {
+        Expr::VectorSelector(mut vs) => {
             if vs.offset != 0 || vs.at.is_some() {
                 return Err(QueryError::Parse(
                     "parse error: unexpected modifier in series selector".into(),
                 ));
             }
+            vs.matchers.retain(|m| m.name != PLACEHOLDER);
             Ok(vec![vs.matchers])
         }
         other => Err(QueryError::Parse(format!(
@@ -127,6 +142,44 @@ fn register_v2_functions() {
     });
 }
 
+/// A label no selector uses, added to make a selector pass the query-only checks.
+const PLACEHOLDER: &str = "__pharos_selector_placeholder__";
+
+/// The checks promql-parser makes on every selector that Go's parser makes on a query's
+/// selectors only.
+fn is_query_only_check(msg: &str) -> bool {
+    msg.contains("vector selector must contain at least one non-empty matcher")
+        || msg.contains("metric name must not be set twice")
+}
+
+/// `name{m, ...}` as `{__name__="name", m, ..., PLACEHOLDER="x"}`: the same matchers plus one
+/// that matches no empty value, with no metric name outside the braces, which passes those
+/// checks; `None` when the text is not of that shape.
+fn unchecked_selector(query: &str) -> Option<String> {
+    let t = query.trim();
+    let inner = t.strip_suffix('}')?;
+    let open = inner.find('{')?;
+    let (name, inner) = (inner[..open].trim(), inner[open + 1..].trim_end());
+    let ident = |s: &str| {
+        s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    };
+    let mut out = String::from("{");
+    if !name.is_empty() {
+        if !ident(name) {
+            return None;
+        }
+        out.push_str(&format!("__name__=\"{name}\","));
+    }
+    out.push_str(inner);
+    if !(inner.is_empty() || inner.ends_with(',')) {
+        out.push(',');
+    }
+    out.push_str(PLACEHOLDER);
+    out.push_str("=\"x\"}");
+    Some(out)
+}
+
 fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     register_v2_functions();
     limits::check_text(query)?;
@@ -145,6 +198,28 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
+    fn selectors_are_checked_by_the_grammar_only() {
+        let names = |q: &str| -> Vec<String> {
+            let sets = selectors(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+            sets[0].iter().map(|m| m.to_string()).collect()
+        };
+        assert_eq!(names("{}"), Vec::<String>::new());
+        assert_eq!(names("{job=~\"\"}"), vec!["job=~\"\""]);
+        assert_eq!(names(" {job=\"\",} "), vec!["job=\"\""]);
+        assert_eq!(names("up{__name__!~\"x\"}").len(), 2);
+        assert_eq!(names("up{__name__=\"up\", job=\"a\"}").len(), 3);
+        assert!(selectors("up{").is_err());
+        assert_eq!(
+            selectors("").err().map(|e| e.to_string()),
+            Some("1:1: parse error: unexpected end of input".into())
+        );
+        assert!(selectors("rate(up[5m])").is_err());
+        // A query keeps its checks.
+        assert!(parse("{job=\"\"}").is_err());
+        assert!(parse("up{__name__=\"x\"}").is_err());
+    }
+
+    #[test]
         assert!(parse("sum by (job) (rate(foo[5m]))").is_ok());
         assert!(parse("foo{").is_err());
         assert!(parse("").is_err());
