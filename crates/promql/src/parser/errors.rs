@@ -148,9 +148,11 @@ fn position(query: &str, msg: &str) -> Option<usize> {
     if msg.starts_with("binary expression must contain only")
         || msg.starts_with("set operator")
         || msg.starts_with("vector selector must contain")
-        || msg.starts_with("no expression found")
     {
         return Some(first_token);
+    }
+    if msg.starts_with("no expression found") {
+        return Some(0);
     }
     None
 }

@@ -184,7 +184,8 @@ fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     register_v2_functions();
     limits::check_text(query)?;
     if query.trim().is_empty() {
-        return Err(QueryError::Parse("parse error: no expression found in input".into()));
+        // Go reports it at the start of the input, whatever precedes the end.
+        return Err(QueryError::Parse("1:1: parse error: no expression found in input".into()));
     }
     let raw = promql_parser::parser::parse(query)
         .map_err(|e| QueryError::Parse(errors::parse_error(query, &e)))?;
