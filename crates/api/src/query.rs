@@ -125,7 +125,9 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    let (start, end, step_ms) = (start.engine_ms(), end.engine_ms(), (step / 1_000_000).max(1));
+    // Go's durationMilliseconds: a step under a millisecond is 0 ms (the engine refuses it
+    // as Prometheus' evaluator fails on it).
+    let (start, end, step_ms) = (start.engine_ms(), end.engine_ms(), step / 1_000_000);
     let query = p.get("query").to_string();
     run_query(&st, &p, false, move |e, q, o| e.range_query(q, &query, start, end, step_ms, o)).await
 }

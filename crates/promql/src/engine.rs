@@ -94,16 +94,6 @@ impl Engine {
         opts: &QueryOptions,
     ) -> Result<QueryResult, QueryError> {
         let expr = parser::parse(query)?;
-        if step_ms <= 0 {
-            return Err(QueryError::Execution(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
-            ));
-        }
-        if end_ms < start_ms {
-            return Err(QueryError::Execution(
-                "end timestamp must not be before start time".into(),
-            ));
-        }
         let vt = expr.value_type();
         if vt != ValueType::Scalar && vt != ValueType::Vector {
             // Prometheus rejects it when creating the query (bad_data), naming the type as its
@@ -112,6 +102,23 @@ impl Engine {
                 "invalid expression type {:?} for range query, must be Scalar or instant Vector",
                 crate::parser::type_name(vt)
             )));
+        }
+        if step_ms == 0 {
+            // Prometheus' API lets a step under a millisecond through; its evaluator truncates
+            // it to 0 ms and divides by it, which it reports as this runtime error.
+            return Err(QueryError::Execution(
+                "unexpected error: runtime error: integer divide by zero".into(),
+            ));
+        }
+        if step_ms < 0 {
+            return Err(QueryError::Execution(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        if end_ms < start_ms {
+            return Err(QueryError::Execution(
+                "end timestamp must not be before start time".into(),
+            ));
         }
         let range = Range { start: start_ms, end: end_ms, interval: step_ms };
         let mut ev = self.evaluator(storage, query, range, opts);
