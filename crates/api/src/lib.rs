@@ -44,6 +44,17 @@ pub use views::{
     RuntimeInfo, TargetsView, TsdbStat, TsdbStatus, TsdbView, WalReplayStatus, format_alert_value,
 };
 
+/// A known `/api/v1` path with another method: Go's `http.Error(w, "Method Not Allowed", 405)`,
+/// as Prometheus' router (httprouter) answers.
+async fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+        (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    (StatusCode::METHOD_NOT_ALLOWED, headers, "Method Not Allowed\n").into_response()
+}
+
 /// The complete router: `/api/v1/...`, `/federate` and `/-/...`; anything else is 404.
 pub fn router(state: ApiState) -> Router {
     let body_limit = state.flags.max_body_bytes;
@@ -56,7 +67,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/parse_query", get(query::parse_query).post(query::parse_query))
         .route("/labels", get(series::labels).post(series::labels))
         .route("/label/{name}/values", get(series::label_values))
-        .route("/series", get(series::series).post(series::series))
+        .route("/series", get(series::series).post(series::series).delete(series::drop_series))
         .route("/alertmanagers", get(status::alertmanagers))
         .route("/status/tsdb", get(status::tsdb))
         .route("/alerts", get(rules::alerts))
@@ -84,7 +95,9 @@ pub fn router(state: ApiState) -> Router {
         // bytes sent, as Prometheus counts them.
         .route_layer(tower_http::compression::CompressionLayer::new())
         .route_layer(from_fn_with_state(state.clone(), lifecycle::require_ready))
-        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track));
+        .route_layer(from_fn_with_state(state.http_metrics.clone(), metrics::track))
+        // Outside the layers: Prometheus' router answers before any handler.
+        .method_not_allowed_fallback(method_not_allowed);
     let origin = cors::CorsOrigin::new(&state.flags.cors_origin);
     // CORS wraps the whole API (including OPTIONS preflights on any path).
     let api = Router::new()

@@ -102,6 +102,11 @@ pub async fn series(State(st): State<ApiState>, p: Params) -> ApiResult {
     Ok(ApiSuccess { data: Some(out), warnings, infos: Vec::new() })
 }
 
+/// `DELETE /api/v1/series`: Prometheus 2.42 routes it and answers that it is not implemented.
+pub async fn drop_series() -> ApiResult {
+    Err(ApiError::internal("not implemented"))
+}
+
 fn exec_err(e: storage::StorageError) -> ApiError {
     match e {
         storage::StorageError::Unavailable(m) => ApiError::new(ErrorType::Unavailable, m),
