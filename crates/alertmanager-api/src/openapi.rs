@@ -91,10 +91,82 @@ fn check_time(param: &str, v: &Value) -> Result<(), OpenApiError> {
     }
 }
 
-/// Go's `time.Parse(\"2006-01-02 15:04:05\", s)` error for input that does not start with a
-/// four-digit year (the usual case); other malformed times get the same shape.
+/// Go's `time.Parse("2006-01-02 15:04:05", s)` error, the last layout go-openapi tries:
+/// the first element or literal that does not match ("cannot parse REST as ELEM"), a field
+/// out of range, or extra text.
 fn go_time_error(s: &str) -> String {
-    format!("parsing time {s:?} as \"2006-01-02 15:04:05\": cannot parse {s:?} as \"2006\"")
+    const LAYOUT: &str = "2006-01-02 15:04:05";
+    let cannot = |rest: &str, elem: &str| {
+        format!("parsing time {s:?} as \"{LAYOUT}\": cannot parse {rest:?} as {elem:?}")
+    };
+    let range = |what: &str| format!("parsing time {s:?}: {what} out of range");
+    let mut v = s;
+    if v.len() < 4 || !v.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+        return cannot(v, "2006");
+    }
+    let year: i32 = v[..4].parse().unwrap_or(0);
+    v = &v[4..];
+    let mut fields = [0u32; 5];
+    // (literal before, element, fixed width, largest value, range name)
+    let steps: [(&str, &str, bool, u32, &str); 5] = [
+        ("-", "01", true, 12, "month"),
+        ("-", "02", true, 31, "day"),
+        (" ", "15", false, 23, "hour"),
+        (":", "04", true, 59, "minute"),
+        (":", "05", true, 59, "second"),
+    ];
+    for (i, (lit, elem, fixed, max, name)) in steps.into_iter().enumerate() {
+        match skip_literal(v, lit) {
+            Some(rest) => v = rest,
+            None => return cannot(v, lit),
+        }
+        let b = v.as_bytes();
+        let digits = if b.first().is_some_and(u8::is_ascii_digit) {
+            if b.get(1).is_some_and(u8::is_ascii_digit) { 2 } else { 1 }
+        } else {
+            0
+        };
+        if digits == 0 || (fixed && digits < 2) {
+            return cannot(v, elem);
+        }
+        let n: u32 = v[..digits].parse().unwrap_or(0);
+        if (name == "month" && n == 0) || n > max {
+            return range(name);
+        }
+        fields[i] = n;
+        v = &v[digits..];
+    }
+    let b = v.as_bytes();
+    if b.len() >= 2 && matches!(b[0], b'.' | b',') && b[1].is_ascii_digit() {
+        let n = 1 + b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        v = &v[n..];
+    }
+    if !v.is_empty() {
+        return format!("parsing time {s:?}: extra text: {v:?}");
+    }
+    let (month, day) = (fields[0], fields[1]);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day < 1 || day > days {
+        return range("day");
+    }
+    format!("parsing time {s:?} as \"{LAYOUT}\": cannot parse {s:?} as \"2006\"")
+}
+
+/// Go's `skip`: a literal must match, a space matches any run of spaces (or none at the end).
+fn skip_literal<'a>(v: &'a str, lit: &str) -> Option<&'a str> {
+    if lit == " " {
+        if !v.is_empty() && !v.starts_with(' ') {
+            return None;
+        }
+        return Some(v.trim_start_matches(' '));
+    }
+    v.strip_prefix(lit)
 }
 
 /// A required field: absent or null.
@@ -272,6 +344,12 @@ mod tests {
             "{{{base},\"matchers\":[{{\"name\":\"a\",\"value\":\"b\",\"isRegex\":false}}]}}"
         );
         assert!(check_silence(ok.as_bytes()).is_ok());
+        let go = |t: &str| go_time_error(t).split_once(": ").map(|x| x.1.to_string()).unwrap();
+        assert_eq!(go("2030-01-01T00:00:01+0100"), "cannot parse \"T00:00:01+0100\" as \" \"");
+        assert_eq!(go("2030-01-01"), "cannot parse \"\" as \"15\"");
+        assert_eq!(go("2030-13-01 00:00:00"), "month out of range");
+        assert_eq!(go("2030-02-30 00:00:00"), "day out of range");
+        assert_eq!(go("2030-01-01 00:00:00Z"), "extra text: \"Z\"");
         let bad_time = ok.replace("2030-01-02T00:00:00Z", "tomorrow");
         assert_eq!(
             err(&bad_time).message,
