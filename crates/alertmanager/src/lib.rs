@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 mod error;
+mod goregex;
 pub mod inhibit;
 pub mod manager;
 pub mod matchers;

@@ -157,7 +157,15 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, Error> {
     };
     let value = unescape_value(rest.trim_start_matches(is_go_space))?;
     Matcher::new_dot_excludes_newline(op, name, &value)
-        .map_err(|e| Error::Matcher(format!("{s}: {e}")))
+        .map_err(|e| Error::Matcher(go_regex_error(&e, &format!("^(?:{value})$"))))
+}
+
+/// A regex that did not compile, in Go's words for the text Go compiled (`expr`).
+pub(crate) fn go_regex_error(e: &model::ModelError, expr: &str) -> String {
+    match e {
+        model::ModelError::InvalidRegex { reason, .. } => crate::goregex::error_text(expr, reason),
+        other => other.to_string(),
+    }
 }
 
 fn unescape_value(raw: &str) -> Result<String, Error> {
@@ -242,6 +250,12 @@ mod tests {
             parse_matcher("nonsense").unwrap_err().to_string(),
             "bad matcher format: nonsense"
         );
+    }
+
+    #[test]
+    fn regex_errors_in_go_words() {
+        let err = parse_matcher(r#"a=~"(""#).unwrap_err().to_string();
+        assert_eq!(err, "error parsing regexp: missing closing ): `^(?:()$`");
     }
 
     #[test]

@@ -39,8 +39,9 @@ impl Default for AlertQuery {
 impl AlertQuery {
     /// Compiles a `receiver` regex parameter.
     pub fn receiver_regex(pattern: &str) -> Result<Matcher, Error> {
-        Matcher::new_dot_excludes_newline(MatchType::Regex, "receiver", pattern)
-            .map_err(|e| Error::Matcher(e.to_string()))
+        Matcher::new_dot_excludes_newline(MatchType::Regex, "receiver", pattern).map_err(|e| {
+            Error::Matcher(crate::matchers::go_regex_error(&e, &format!("^(?:{pattern})$")))
+        })
     }
 }
 

@@ -38,8 +38,21 @@ impl SilenceMatcher {
         if !valid_label_name(&self.name) {
             return Err(format!("invalid label name {:?}", self.name));
         }
-        Matcher::new_dot_excludes_newline(self.op(), &self.name, &self.value)
-            .map_err(|e| e.to_string())
+        // ValidateMatcher compiles the pattern as written (unanchored): `a)|(b` is refused
+        // there although the anchored matcher would compile.
+        let bad_regex = |reason: &str| {
+            let go = crate::goregex::error_text(&self.value, reason);
+            format!("invalid regular expression {:?}: {go}", self.value)
+        };
+        if self.is_regex
+            && let Some((code, frag)) = crate::goregex::syntax_error(&self.value)
+        {
+            return Err(bad_regex(&format!("{code}: `{frag}`")));
+        }
+        Matcher::new_dot_excludes_newline(self.op(), &self.name, &self.value).map_err(|e| match e {
+            model::ModelError::InvalidRegex { reason, .. } => bad_regex(&reason),
+            other => other.to_string(),
+        })
     }
 
     /// True if this is the matcher `m`: same name, kind and value.
