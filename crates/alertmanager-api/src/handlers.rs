@@ -36,8 +36,11 @@ fn filter_matchers(p: &[(String, String)]) -> Result<Matchers, String> {
     Ok(Matchers(ms))
 }
 
+/// The alert query parameters; as in Alertmanager, a bad filter is reported before a bad
+/// receiver regex.
 fn alert_query(raw: Option<&str>) -> Result<AlertQuery, String> {
     let p = pairs(raw);
+    let filter = filter_matchers(&p)?;
     let receiver = match p.iter().rev().find(|(k, _)| k == "receiver") {
         Some((_, r)) if !r.is_empty() => Some(
             AlertQuery::receiver_regex(r)
@@ -50,7 +53,7 @@ fn alert_query(raw: Option<&str>) -> Result<AlertQuery, String> {
         silenced: bool_param(&p, "silenced", true),
         inhibited: bool_param(&p, "inhibited", true),
         unprocessed: bool_param(&p, "unprocessed", true),
-        filter: filter_matchers(&p)?,
+        filter,
         receiver,
     })
 }
