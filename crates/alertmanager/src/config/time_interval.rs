@@ -107,9 +107,8 @@ enum RangeKind {
 /// integers for days of the month and years (Go's `strconv.Atoi`).
 fn range_member(kind: RangeKind, s: &str) -> Result<i64, Error> {
     let atoi = |s: &str| {
-        s.parse::<i64>().map_err(|_| {
-            Error::config(format!("strconv.Atoi: parsing {s:?}: invalid syntax"))
-        })
+        s.parse::<i64>()
+            .map_err(|_| Error::config(format!("strconv.Atoi: parsing {s:?}: invalid syntax")))
     };
     match kind {
         RangeKind::Weekday => WEEKDAYS
@@ -300,7 +299,10 @@ mod tests {
             TimeInterval::compile(&c).map(|_| ()).map_err(|e| e.to_string())
         };
         // Sunday is day 0: monday:sunday is backwards.
-        assert_eq!(check("weekdays", "monday:sunday"), Err("start day cannot be before end day".into()));
+        assert_eq!(
+            check("weekdays", "monday:sunday"),
+            Err("start day cannot be before end day".into())
+        );
         assert_eq!(check("weekdays", "Sunday:SATURDAY"), Ok(()));
         assert_eq!(check("weekdays", "1"), Err("1 is not a valid weekday".into()));
         assert_eq!(check("weekdays", " monday"), Err(" monday is not a valid weekday".into()));
@@ -308,15 +310,30 @@ mod tests {
             check("days_of_month", "-5:3"),
             Err("end day must be negative if start day is negative".into())
         );
-        assert_eq!(check("days_of_month", "-1:-5"), Err("end day -5 is always before start day -1".into()));
+        assert_eq!(
+            check("days_of_month", "-1:-5"),
+            Err("end day -5 is always before start day -1".into())
+        );
         assert_eq!(check("days_of_month", "3:-3"), Ok(()));
-        assert_eq!(check("days_of_month", "0"), Err("0 is not a valid day of the month: out of range".into()));
+        assert_eq!(
+            check("days_of_month", "0"),
+            Err("0 is not a valid day of the month: out of range".into())
+        );
         // Months and years are not range-checked beyond their order.
         assert_eq!(check("months", "13"), Ok(()));
-        assert_eq!(check("months", "may:march"), Err("end month march is before start month may".into()));
+        assert_eq!(
+            check("months", "may:march"),
+            Err("end month march is before start month may".into())
+        );
         assert_eq!(check("years", "-5:10000"), Ok(()));
-        assert_eq!(check("years", "2030:2020"), Err("end year 2020 is before start year 2030".into()));
-        assert_eq!(check("years", "1:2:3"), Err("couldn't parse range 1:2:3, invalid format".into()));
+        assert_eq!(
+            check("years", "2030:2020"),
+            Err("end year 2020 is before start year 2030".into())
+        );
+        assert_eq!(
+            check("years", "1:2:3"),
+            Err("couldn't parse range 1:2:3, invalid format".into())
+        );
         let times = |s: &str, e: &str| {
             let c: TimeIntervalConfig = serde_saphyr::from_str(&format!(
                 "times:\n- start_time: '{s}'\n  end_time: '{e}'\n"
