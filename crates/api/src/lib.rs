@@ -81,6 +81,7 @@ pub fn router(state: ApiState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), lifecycle::reject_in_agent));
     let api = Router::new()
         .merge(storage_api)
+        .route("/scrape_pools", get(status::scrape_pools))
         .route("/targets", get(status::targets))
         .route("/targets/metadata", get(status::targets_metadata))
         .route("/metadata", get(status::metadata))

@@ -1,5 +1,5 @@
-//! `/api/v1/status/*`, `/api/v1/targets`, `/api/v1/targets/metadata`, `/api/v1/metadata` and
-//! `/api/v1/alertmanagers`, rendered from the read views.
+//! `/api/v1/status/*`, `/api/v1/scrape_pools`, `/api/v1/targets`, `/api/v1/targets/metadata`,
+//! `/api/v1/metadata` and `/api/v1/alertmanagers`, rendered from the read views.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,6 +78,18 @@ pub async fn alertmanagers(State(st): State<ApiState>) -> ApiResult {
         active_alertmanagers: wrap(st.alertmanagers.active()),
         dropped_alertmanagers: wrap(st.alertmanagers.dropped()),
     })
+}
+
+/// `/api/v1/scrape_pools`: the pool names, sorted.
+pub async fn scrape_pools(State(st): State<ApiState>) -> ApiResult {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Discovery {
+        scrape_pools: Vec<String>,
+    }
+    let mut scrape_pools = st.targets.scrape_pools();
+    scrape_pools.sort();
+    ApiSuccess::serialize(&Discovery { scrape_pools })
 }
 
 /// `/api/v1/targets` with `state` (active|dropped|any) and `scrapePool` filters.

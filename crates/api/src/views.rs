@@ -87,6 +87,8 @@ pub struct MetricMetadata {
 
 /// The scrape manager as the API sees it.
 pub trait TargetsView: Send + Sync {
+    /// The names of the scrape pools, in any order (the API sorts them).
+    fn scrape_pools(&self) -> Vec<String>;
     /// Active targets, grouped by scrape pool in any order (the API sorts pools).
     fn active_targets(&self) -> Vec<ActiveTarget>;
     /// Targets dropped by relabeling (may be capped by `keep_dropped_targets`).
@@ -377,6 +379,9 @@ impl Default for BuildInfo {
 pub struct NoViews;
 
 impl TargetsView for NoViews {
+    fn scrape_pools(&self) -> Vec<String> {
+        Vec::new()
+    }
     fn active_targets(&self) -> Vec<ActiveTarget> {
         Vec::new()
     }

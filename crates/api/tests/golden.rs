@@ -269,6 +269,9 @@ impl RulesView for FakeViews {
 }
 
 impl TargetsView for FakeViews {
+    fn scrape_pools(&self) -> Vec<String> {
+        vec!["b".into(), "a".into()]
+    }
     fn active_targets(&self) -> Vec<ActiveTarget> {
         ["b", "a"]
             .iter()
@@ -403,6 +406,7 @@ fn view_endpoints() {
         ("rules_by_group_and_file", "/api/v1/rules?rule_group[]=g1&file[]=/etc/rules/b.yml"),
         ("rules_bad_type", "/api/v1/rules?type=x"),
         ("alerts", "/api/v1/alerts"),
+        ("scrape_pools", "/api/v1/scrape_pools"),
         ("targets", "/api/v1/targets"),
         ("targets_active_pool", "/api/v1/targets?state=active&scrapePool=a"),
         ("targets_dropped", "/api/v1/targets?state=dropped"),

@@ -174,6 +174,11 @@ impl Manager {
         Ok(())
     }
 
+    /// The job name of every scrape pool, sorted.
+    pub fn scrape_pools(&self) -> Vec<String> {
+        self.pools.lock().keys().cloned().collect()
+    }
+
     /// Active and dropped targets of every pool, sorted by pool.
     pub fn targets(&self) -> Targets {
         let pools = self.pools.lock();

@@ -21,6 +21,10 @@ fn metadata_row(m: scrape::MetricMetadata) -> MetricMetadata {
 }
 
 impl api::TargetsView for ScrapeView {
+    fn scrape_pools(&self) -> Vec<String> {
+        self.manager.scrape_pools()
+    }
+
     fn active_targets(&self) -> Vec<ActiveTarget> {
         self.manager
             .targets()
