@@ -203,12 +203,8 @@ fn render_result(
             }
         }
     }
+    // Any non-empty value asks for them, as in Prometheus 2.42.
     if !stats.is_empty() {
-        if stats != "true" && stats != "all" {
-            warnings.push(format!(
-                "value {stats:?} for parameter \"stats\" is deprecated and will be rejected in the next major release, use \"true\" or \"all\""
-            ));
-        }
         let secs = crate::json::go_json_float(took.as_secs_f64());
         let queue = crate::json::go_json_float(queued.as_secs_f64());
         let total = crate::json::go_json_float((queued + took).as_secs_f64());
