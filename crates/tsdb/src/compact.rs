@@ -299,7 +299,23 @@ impl Db {
         if matched.is_empty() {
             return Ok(());
         }
+        // Under the commit lock: no chunk of these series is cut between their drop entries
+        // and their rewrite.
         let mut st = self.inner.wal.lock();
+        // The cached chunks of the series are voided first, so that a deletion that could not
+        // say so there (a full disk) fails before anything is deleted: the chunks would come
+        // back on a restart once a checkpoint dropped the tombstone record. Voided chunks of
+        // a deletion that fails later come back from the WAL, which holds all head data.
+        if let Some(m) = head.mapper.as_ref() {
+            for (_, r, _) in &matched {
+                m.drop_series(*r).map_err(|e| {
+                    TsdbError::io(
+                        format!("record the deletion of series {r} in the head chunk cache"),
+                        e,
+                    )
+                })?;
+            }
+        }
         if let Some(w) = st.wal.as_mut() {
             let stones: Vec<(u64, i64, i64)> =
                 matched.iter().map(|(_, r, _)| (*r, mint, maxt)).collect();

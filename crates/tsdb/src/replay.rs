@@ -510,8 +510,12 @@ impl Applier<'_> {
                     if let Some(&i) = self.refmap.get(&r)
                         && let Some((hr, s)) = self.built.get_mut(i as usize)
                     {
-                        let mapper = head.mapper.as_ref().map(|m| (m, hr));
-                        s.delete_range(mint, maxt, head.chunk_range, mapper);
+                        // Without a drop entry (a full disk), the series' cached chunks stay
+                        // valid: all were cut after the deletion's own drop entry, written
+                        // before its record was logged. The rewritten chunks then stay in
+                        // memory rather than come back next to them.
+                        let voided = head.mapper.as_ref().filter(|m| m.drop_series(hr).is_ok());
+                        s.delete_range(mint, maxt, head.chunk_range, voided.map(|m| (m, hr)));
                     }
                 }
             }

@@ -2,7 +2,8 @@
 //! do not stay on the heap, and hands the chunks of the previous run back on open so WAL
 //! replay only has to re-append what came after them. The WAL stays the source of truth: a
 //! damaged or unwritten entry ends a file's usable part, and any write failure (e.g. a full
-//! disk) simply keeps the chunk in memory.
+//! disk) simply keeps the chunk in memory; a drop entry that cannot be written is an error for
+//! the deletion that needs it.
 //!
 //! File layout (`pharos_head_chunks/000001`, ...): each file is created at its full size
 //! (sparse) and mapped once; entries are appended as `series ref (8) | mint (8) | maxt (8) |
@@ -64,7 +65,7 @@ struct Current {
 impl Current {
     /// Writes `parts` (`len` bytes in all) at the write position: a copy into the writable
     /// map when the blocks can be reserved, else one `pwrite`.
-    fn put(&mut self, parts: &[&[u8]], len: u64) -> Option<()> {
+    fn put(&mut self, parts: &[&[u8]], len: u64) -> std::io::Result<()> {
         let end = self.pos + len;
         if self.wmap.is_some() && end > self.allocated {
             let to = end.div_ceil(ALLOCATE_STEP).saturating_mul(ALLOCATE_STEP).min(FILE_SIZE);
@@ -79,7 +80,10 @@ impl Current {
             Some(w) => {
                 let mut at = self.pos as usize;
                 for p in parts {
-                    w.get_mut(at..at + p.len())?.copy_from_slice(p);
+                    let to = w.get_mut(at..at + p.len()).ok_or_else(|| {
+                        std::io::Error::other("head chunk entry past the end of its file")
+                    })?;
+                    to.copy_from_slice(p);
                     at += p.len();
                 }
             }
@@ -88,10 +92,10 @@ impl Current {
                 for p in parts {
                     buf.extend_from_slice(p);
                 }
-                self.file.write_all_at(&buf, self.pos).ok()?;
+                self.file.write_all_at(&buf, self.pos)?;
             }
         }
-        Some(())
+        Ok(())
     }
 }
 
@@ -208,17 +212,17 @@ impl ChunkMapper {
         (ChunkMapper { dir: dir.to_path_buf(), state: Mutex::new(st) }, found)
     }
 
-    fn open_file(&self, seq: u32) -> Option<Current> {
+    fn open_file(&self, seq: u32) -> std::io::Result<Current> {
         let path = self.dir.join(format!("{seq:06}"));
         let file =
-            File::options().create(true).truncate(true).read(true).write(true).open(&path).ok()?;
-        file.set_len(FILE_SIZE).ok()?;
+            File::options().create(true).truncate(true).read(true).write(true).open(&path)?;
+        file.set_len(FILE_SIZE)?;
         // SAFETY: the file is private to this process; bytes are written once, before the
         // range holding them is handed out, and never changed afterwards.
-        let map = unsafe { Mmap::map(&file) }.ok()?;
+        let map = unsafe { Mmap::map(&file) }?;
         // SAFETY: as above; this map is only written beyond the entries handed out.
         let wmap = unsafe { MmapMut::map_mut(&file) }.ok();
-        Some(Current {
+        Ok(Current {
             seq,
             file,
             map: Arc::new(map),
@@ -268,19 +272,21 @@ impl ChunkMapper {
             }
             let seq = st.next_seq;
             st.next_seq += 1;
-            st.cur = Some(self.open_file(seq)?);
+            st.cur = Some(self.open_file(seq).ok()?);
         }
         let cur = st.cur.as_mut()?;
-        cur.put(&[head, data, &crc], need)?;
+        cur.put(&[head, data, &crc], need).ok()?;
         let off = cur.pos as usize + start;
         cur.pos += need;
         cur.maxt = cur.maxt.max(maxt);
         ChunkBytes::new(cur.map.clone(), off, off + data.len())
     }
 
-    /// Records that every chunk of series `r` written so far is void (its head data was
-    /// rewritten by a deletion), so the next open does not hand them back.
-    pub fn drop_series(&self, r: u64) {
+    /// Records that every chunk of series `r` written so far is void (its head data is about
+    /// to be rewritten by a deletion), so the next open does not hand them back. An error (a
+    /// full disk) means they would come back: the deletion must not go ahead, or not write
+    /// the rewritten chunks here, which would come back alongside the old ones.
+    pub fn drop_series(&self, r: u64) -> std::io::Result<()> {
         let mut st = self.state.lock();
         let horizon = st
             .done
@@ -304,14 +310,15 @@ impl ChunkMapper {
             }
             let seq = st.next_seq;
             st.next_seq += 1;
-            st.cur = self.open_file(seq);
+            st.cur = Some(self.open_file(seq)?);
         }
-        if let Some(cur) = st.cur.as_mut()
-            && cur.put(&[&e.b], e.len() as u64).is_some()
-        {
-            cur.pos += e.len() as u64;
-            cur.maxt = cur.maxt.max(horizon);
-        }
+        let Some(cur) = st.cur.as_mut() else {
+            return Err(std::io::Error::other("no head chunk file"));
+        };
+        cur.put(&[&e.b], e.len() as u64)?;
+        cur.pos += e.len() as u64;
+        cur.maxt = cur.maxt.max(horizon);
+        Ok(())
     }
 
     /// Deletes finished files whose chunks all end before `mint`. Readers still holding
@@ -465,7 +472,7 @@ mod tests {
             m.write(1, 10, 20, 2.5, b"one").unwrap();
             m.write(2, 10, 20, 3.5, b"two").unwrap();
             m.write(1, 21, 30, 4.5, b"three").unwrap();
-            m.drop_series(2);
+            m.drop_series(2).unwrap();
             m.write(3, 5, 6, 5.5, b"four").unwrap();
         }
         let (m, found) = ChunkMapper::open(&path);

@@ -442,7 +442,8 @@ impl MemSeries {
     }
 
     /// Rewrites the series without samples in `[mint, maxt]` (deletion). With a mapper, the
-    /// series' earlier cached chunks are voided there and the rewritten ones cached anew.
+    /// rewritten chunks are cached there anew: the caller has voided the series' earlier
+    /// cached chunks ([`ChunkMapper::drop_series`]), or they would come back with them.
     pub fn delete_range(
         &mut self,
         mint: i64,
@@ -456,9 +457,6 @@ impl MemSeries {
         let mut fresh = MemSeries::new(self.labels.clone());
         fresh.logged = logged;
         fresh.dead = self.dead;
-        if let Some((m, r)) = mapper {
-            m.drop_series(r);
-        }
         for (t, v) in all.into_iter().filter(|s| s.0 < mint || s.0 > maxt) {
             fresh.append(t, v, chunk_range, mapper);
         }
