@@ -299,15 +299,28 @@ impl Db {
         if matched.is_empty() {
             return Ok(());
         }
-        // Under the commit lock: no chunk of these series is cut between their drop entries
-        // and their rewrite.
+        // Under the commit lock: no sample is appended to these series, and no chunk of theirs
+        // cut, between their intervals, drop entries and rewrite.
         let mut st = self.inner.wal.lock();
+        // Each series' interval is clamped to the data it holds now, as in Prometheus ("delete
+        // only until the current values and not beyond"). Replayed after a crash, the record
+        // applies to the series' cached chunks, which also hold the samples appended after the
+        // deletion: an interval reaching past the newest sample (the API's default end is the
+        // end of time) would delete those too.
+        let stones: Vec<_> = matched
+            .into_iter()
+            .filter_map(|(_, r, s)| {
+                let (lo, hi) = s.lock().time_range()?;
+                let (a, b) = (mint.max(lo), maxt.min(hi));
+                (a <= b).then_some((r, a, b, s))
+            })
+            .collect();
         // The cached chunks of the series are voided first, so that a deletion that could not
         // say so there (a full disk) fails before anything is deleted: the chunks would come
         // back on a restart once a checkpoint dropped the tombstone record. Voided chunks of
         // a deletion that fails later come back from the WAL, which holds all head data.
         if let Some(m) = head.mapper.as_ref() {
-            for (_, r, _) in &matched {
+            for (r, ..) in &stones {
                 m.drop_series(*r).map_err(|e| {
                     TsdbError::io(
                         format!("record the deletion of series {r} in the head chunk cache"),
@@ -316,21 +329,18 @@ impl Db {
                 })?;
             }
         }
-        if let Some(w) = st.wal.as_mut() {
-            let stones: Vec<(u64, i64, i64)> =
-                matched.iter().map(|(_, r, _)| (*r, mint, maxt)).collect();
+        if let Some(w) = st.wal.as_mut()
+            && !stones.is_empty()
+        {
+            let list: Vec<(u64, i64, i64)> =
+                stones.iter().map(|(r, a, b, _)| (*r, *a, *b)).collect();
             let mut e = Encbuf::new();
-            record::encode_tombstones(&stones, &mut e);
+            record::encode_tombstones(&list, &mut e);
             w.log(&[&e.b])?;
             w.sync()?;
         }
-        for (_, r, s) in matched {
-            s.lock().delete_range(
-                mint,
-                maxt,
-                head.chunk_range,
-                head.mapper.as_ref().map(|m| (m, r)),
-            );
+        for (r, a, b, s) in stones {
+            s.lock().delete_range(a, b, head.chunk_range, head.mapper.as_ref().map(|m| (m, r)));
         }
         Ok(())
     }

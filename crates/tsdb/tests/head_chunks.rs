@@ -126,3 +126,28 @@ fn deletions_stay_deleted_after_a_checkpoint_dropped_their_tombstones() {
         db.close().unwrap();
     }
 }
+
+#[test]
+fn a_deletion_to_the_end_of_time_keeps_later_samples_through_a_crash() {
+    // The API deletes up to the end of time by default. The deletion covers the samples there
+    // were then (as Prometheus, which clamps each series' interval to its data), not those
+    // appended after it, also when a crash has the WAL replay it over the cached chunks that
+    // hold them.
+    let dir = tempfile::tempdir().unwrap();
+    let t = |step: i64| 1_000_000 + step * 15_000;
+    let expected = {
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        fill(&db, 0..100);
+        let m = [Matcher::new(MatchType::Equal, "i", "2").unwrap()];
+        db.delete_series(&m, t(50), i64::MAX).unwrap();
+        fill(&db, 100..400);
+        dump(&db)
+        // Dropped without closing: a crash.
+    };
+    let s2 = &expected.iter().find(|(l, _)| l.get("i") == Some("2")).unwrap().1;
+    assert_eq!(s2.len(), 50 + 300);
+    assert!(s2.iter().all(|s| s.0 < t(50) || s.0 >= t(100)));
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    assert!(!db.restored_from_snapshot());
+    assert_eq!(dump(&db), expected);
+}
