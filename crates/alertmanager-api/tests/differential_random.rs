@@ -142,7 +142,8 @@ fn escape_value(v: &str) -> String {
 /// a trailing no-break space survives.
 fn unquotable(v: &str) -> bool {
     !v.is_empty()
-        && !v.contains(['"', ',', '\\', '\n', '{', '}', ' ', '\t'])
+        && !v.contains(['"', ',', '\\', '\n', '{', '}', '\t'])
+        && v.trim() == v
         && !v.starts_with('~')
         && !v.starts_with('=')
 }
@@ -171,9 +172,13 @@ fn random_matcher(rng: &mut Rng) -> (String, String, String) {
     (name, op, value)
 }
 
-/// A matcher for API filters: sometimes a regex Go refuses.
+/// A matcher for API filters: sometimes a regex Go refuses, or a name with a colon (valid
+/// in a matcher, never in an alert).
 fn random_filter_matcher(rng: &mut Rng) -> (String, String, String) {
-    let (name, op, value) = random_matcher(rng);
+    let (mut name, op, value) = random_matcher(rng);
+    if rng.chance(5) {
+        name = "job:x".to_string();
+    }
     if op.contains('~') && rng.chance(8) {
         return (name, op, rng.pick(BAD_REGEXES).to_string());
     }
@@ -189,7 +194,10 @@ fn matchers_entry(rng: &mut Rng) -> String {
             matcher_text(rng, &name, &op, &value)
         })
         .collect();
-    let joined = parts.join(if rng.chance(50) { "," } else { ", " });
+    let mut joined = parts.join(if rng.chance(50) { "," } else { ", " });
+    if rng.chance(10) {
+        joined.push_str(", ");
+    }
     if rng.chance(30) { format!("{{{joined}}}") } else { joined }
 }
 
