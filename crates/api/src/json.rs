@@ -50,19 +50,7 @@ pub fn go_json_float(v: f64) -> String {
 
 /// Go's `strconv.FormatFloat(v, 'g', -1, 64)` (the text exposition format's float).
 pub fn format_go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let e = model::go_float::scientific(v);
-    let exp: i32 = e.rsplit('e').next().and_then(|x| x.parse().ok()).unwrap_or(0);
-    // Go: with the shortest precision, %e is used when the exponent is < -4 or >= 6.
-    if !(-4..6).contains(&exp) { go_exponent(&e) } else { model::go_float::fixed(v) }
+    model::go_float::g(v)
 }
 
 /// Rust's `1.5e-7` to Go's `1.5e-07`.

@@ -1,5 +1,6 @@
 //! The shortest decimal digits of a float64 as Go's `strconv` chooses them, in the two
-//! notations the HTTP API's formatters and tests build on (Rust's `{}` and `{:e}` layouts).
+//! notations the HTTP API's formatters and tests build on (Rust's `{}` and `{:e}` layouts),
+//! and Go's `'g'` format built on them.
 //!
 //! Go and Rust both print the fewest significant digits that read back as the same float, but
 //! when two candidates of that length are equally close to the float's exact value, Go keeps
@@ -36,6 +37,29 @@ pub fn scientific(v: f64) -> String {
     let sign = if neg { "-" } else { "" };
     let (a, b) = digits.split_at(1);
     if b.is_empty() { format!("{sign}{a}e{exp}") } else { format!("{sign}{a}.{b}e{exp}") }
+}
+
+/// Go's `strconv.FormatFloat(v, 'g', -1, 64)`, which `fmt`'s `%v` also prints: the shortest
+/// digits, with an exponent (`1e+06`, `1e-05`) when it is below -4 or at least 6; `NaN`, `+Inf`,
+/// `-Inf`.
+pub fn g(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = scientific(v);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        return fixed(v);
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mant}e{sign}{:02}", exp.unsigned_abs())
 }
 
 /// False when `v` cannot have two equally close shortest forms: its exact value has more than
@@ -93,6 +117,28 @@ mod tests {
         assert_eq!(fixed(3829.86553955078125), "3829.8655395507812");
         assert_eq!(fixed(-3829.86553955078125), "-3829.8655395507812");
         assert_eq!(scientific(3829.86553955078125), "3.8298655395507812e3");
+    }
+
+    #[test]
+    fn g_format_as_go() {
+        let cases = [
+            (1.0, "1"),
+            (1e6, "1e+06"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e21, "1e+21"),
+            (1e-7, "1e-07"),
+            (-1e-320, "-1e-320"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (123456789.125, "1.23456789125e+08"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "+Inf"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(g(v), want, "{v:?}");
+        }
     }
 
     #[test]

@@ -68,9 +68,41 @@ pub(crate) fn invalid_utf8_display(e: &Expr) -> Option<String> {
 
 /// Pretty-prints a query as `/api/v1/format_query` does.
 pub fn format_query(query: &str) -> Result<String, QueryError> {
-    let raw = parse_raw(query)?;
+    let mut raw = parse_raw(query)?;
     convert::convert(&raw)?;
+    go_numbers(&mut raw);
     Ok(raw.prettify())
+}
+
+/// Number literals as Go's `%v` prints them (`1e+21`, `1e-07`, `+Inf`; promql-parser prints
+/// Rust's digits without exponent), before the pretty printer measures the lines: each becomes
+/// a bare selector named by its text, which prints as exactly that.
+fn go_numbers(e: &mut promql_parser::parser::Expr) {
+    use promql_parser::parser::{Expr as E, VectorSelector};
+    match e {
+        E::NumberLiteral(n) => {
+            let text = model::go_float::g(n.val);
+            *e = E::VectorSelector(VectorSelector::new(
+                Some(text),
+                promql_parser::label::Matchers::empty(),
+            ));
+        }
+        E::Aggregate(a) => {
+            go_numbers(&mut a.expr);
+            if let Some(p) = a.param.as_mut() {
+                go_numbers(p);
+            }
+        }
+        E::Unary(u) => go_numbers(&mut u.expr),
+        E::Binary(b) => {
+            go_numbers(&mut b.lhs);
+            go_numbers(&mut b.rhs);
+        }
+        E::Paren(p) => go_numbers(&mut p.expr),
+        E::Subquery(s) => go_numbers(&mut s.expr),
+        E::Call(c) => c.args.args.iter_mut().for_each(|a| go_numbers(a)),
+        E::StringLiteral(_) | E::VectorSelector(_) | E::MatrixSelector(_) | E::Extension(_) => {}
+    }
 }
 
 /// The syntax tree as JSON, for `/api/v1/parse_query`.
@@ -196,6 +228,16 @@ fn parse_raw(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_query_prints_numbers_as_go() {
+        let f = |q: &str| format_query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert_eq!(f("1e-7 * up"), "1e-07 * up");
+        assert_eq!(f("up > 1e21"), "up > 1e+21");
+        assert_eq!(f("123456789.125"), "1.23456789125e+08");
+        assert_eq!(f("topk(5, rate(x[5m]))"), "topk(5, rate(x[5m]))");
+        assert_eq!(f("1e308 * 10"), "1e+308 * 10");
+    }
 
     #[test]
     fn selectors_are_checked_by_the_grammar_only() {
