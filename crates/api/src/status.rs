@@ -99,8 +99,6 @@ pub async fn targets(State(st): State<ApiState>, p: Params) -> ApiResult {
     struct Discovery {
         active_targets: Vec<ActiveTarget>,
         dropped_targets: Vec<DroppedTarget>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        dropped_target_counts: Option<BTreeMap<String, usize>>,
     }
     let state = p.get("state").to_ascii_lowercase();
     let pool = p.get("scrapePool");
@@ -115,18 +113,12 @@ pub async fn targets(State(st): State<ApiState>, p: Params) -> ApiResult {
         active.sort_by(|a, b| a.scrape_pool.cmp(&b.scrape_pool));
     }
     let mut dropped = Vec::new();
-    let mut counts = None;
     if show_dropped {
         dropped = st.targets.dropped_targets();
         dropped.retain(|t| keep(&t.scrape_pool));
         dropped.sort_by(|a, b| a.scrape_pool.cmp(&b.scrape_pool));
-        counts = Some(st.targets.dropped_target_counts());
     }
-    ApiSuccess::serialize(&Discovery {
-        active_targets: active,
-        dropped_targets: dropped,
-        dropped_target_counts: counts,
-    })
+    ApiSuccess::serialize(&Discovery { active_targets: active, dropped_targets: dropped })
 }
 
 /// `/api/v1/targets/metadata` with `match_target`, `metric` and `limit`.

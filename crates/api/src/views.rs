@@ -93,8 +93,6 @@ pub trait TargetsView: Send + Sync {
     fn active_targets(&self) -> Vec<ActiveTarget>;
     /// Targets dropped by relabeling (may be capped by `keep_dropped_targets`).
     fn dropped_targets(&self) -> Vec<DroppedTarget>;
-    /// Number of dropped targets per pool (not capped).
-    fn dropped_target_counts(&self) -> BTreeMap<String, usize>;
     /// For each active target: its labels and the metadata of every metric it exposes.
     fn target_metadata(&self) -> Vec<(Labels, Vec<MetricMetadata>)>;
 }
@@ -387,9 +385,6 @@ impl TargetsView for NoViews {
     }
     fn dropped_targets(&self) -> Vec<DroppedTarget> {
         Vec::new()
-    }
-    fn dropped_target_counts(&self) -> BTreeMap<String, usize> {
-        BTreeMap::new()
     }
     fn target_metadata(&self) -> Vec<(Labels, Vec<MetricMetadata>)> {
         Vec::new()

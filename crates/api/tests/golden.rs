@@ -296,9 +296,6 @@ impl TargetsView for FakeViews {
             scrape_pool: "a".into(),
         }]
     }
-    fn dropped_target_counts(&self) -> BTreeMap<String, usize> {
-        BTreeMap::from([("a".to_string(), 1), ("b".to_string(), 0)])
-    }
     fn target_metadata(&self) -> Vec<(Labels, Vec<MetricMetadata>)> {
         let md = |name: &str, typ: &str| MetricMetadata {
             metric_family: name.into(),

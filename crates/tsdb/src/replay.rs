@@ -632,8 +632,10 @@ fn append_grouped(
             }
             match s.place(None, t, v, min_valid, ooo_window, i64::MIN) {
                 Ok(Placement::InOrder) => {
-                    s.append(t, v, head.chunk_range, mapper.map(|m| (m, hr)));
-                    presize_new_chunk(s);
+                    let range = head.chunk_range.max(1);
+                    let start = crate::blockwriter::align_down(t, range);
+                    let mapper = mapper.map(|m| (m, hr));
+                    s.append_sized(t, v, range, start, mapper, OPEN_CHUNK_BYTES);
                 }
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,
@@ -692,24 +694,10 @@ impl ChunkTimes {
 /// to be appended again from the WAL (61 samples a series on average when the WAL holds a
 /// 2 h chunk boundary); growing it from 24 bytes took four reallocations a series, which on
 /// the two appending threads, with the one malloc arena the server binary sets, serialized
-/// on the arena's lock. The cost: up to about 90 bytes more per series right after a restart
-/// whose open chunks are short, until they fill or are cut (see the commit for figures).
+/// on the arena's lock. The chunk is made at this size (one allocation), not made small and
+/// moved. The cost: up to about 90 bytes more per series right after a restart whose open
+/// chunks are short, until they fill or are cut.
 const OPEN_CHUNK_BYTES: usize = 136;
-
-/// Moves a chunk that the sample just appended started into a buffer of
-/// [`OPEN_CHUNK_BYTES`] (resuming the encoder on its bytes, the same chunk).
-#[inline]
-fn presize_new_chunk(s: &mut MemSeries) {
-    let Some(o) = s.open.as_mut() else { return };
-    if o.chunk.num_samples() != 1 || o.chunk.bytes().len() >= OPEN_CHUNK_BYTES {
-        return;
-    }
-    let mut buf = Vec::with_capacity(OPEN_CHUNK_BYTES);
-    buf.extend_from_slice(o.chunk.bytes());
-    if let Some(c) = crate::chunkenc::XorChunk::resume(buf) {
-        o.chunk = c;
-    }
-}
 
 /// Samples queued before they are appended: about 72 MB at most (36 bytes a sample).
 const PENDING: usize = 1 << 21;

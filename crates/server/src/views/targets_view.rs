@@ -58,14 +58,6 @@ impl api::TargetsView for ScrapeView {
             .collect()
     }
 
-    fn dropped_target_counts(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for t in self.manager.targets().dropped {
-            *counts.entry(t.scrape_pool).or_insert(0) += 1;
-        }
-        counts
-    }
-
     fn target_metadata(&self) -> Vec<(Labels, Vec<MetricMetadata>)> {
         let mut by_target: BTreeMap<Labels, Vec<MetricMetadata>> = BTreeMap::new();
         for m in self.manager.targets_metadata() {

@@ -64,7 +64,13 @@ fn uvarint_bits(mut x: u64) -> (u128, u32) {
 
 impl XorChunk {
     pub fn new() -> XorChunk {
-        let mut stream = Vec::with_capacity(MIN_CAPACITY);
+        XorChunk::with_capacity(MIN_CAPACITY)
+    }
+
+    /// An empty chunk whose buffer holds `cap` bytes (at least the smallest a chunk with a
+    /// sample needs) before it grows.
+    pub fn with_capacity(cap: usize) -> XorChunk {
+        let mut stream = Vec::with_capacity(cap.max(MIN_CAPACITY));
         stream.extend_from_slice(&[0, 0]);
         XorChunk { stream, ..XorChunk::empty() }
     }

@@ -294,6 +294,21 @@ impl MemSeries {
         t_range_start: i64,
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
+        self.append_sized(t, v, range, t_range_start, mapper, 0);
+    }
+
+    /// [`MemSeries::append_in_range`] where a chunk the sample starts gets a buffer of `cap`
+    /// bytes at once (0: the encoder's smallest, grown with the samples).
+    #[inline]
+    pub fn append_sized(
+        &mut self,
+        t: i64,
+        v: f64,
+        range: i64,
+        t_range_start: i64,
+        mapper: Option<(&ChunkMapper, u64)>,
+        cap: usize,
+    ) {
         let cut = match &self.open {
             None => true,
             // A chunk never crosses the end of the chunk range it starts in: `t` (not older
@@ -310,7 +325,7 @@ impl MemSeries {
             }
         };
         if cut {
-            self.cut(t, mapper);
+            self.cut(t, mapper, cap);
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
@@ -320,7 +335,8 @@ impl MemSeries {
         (self.last_v, self.has_last) = (v, true);
     }
 
-    /// Closes the open chunk (if any) and opens an empty one starting at `t`.
+    /// Closes the open chunk (if any) and opens an empty one starting at `t`, with a buffer
+    /// of `cap` bytes (see [`MemSeries::append_sized`]).
     ///
     /// The full chunk's bytes are copied (to the head chunk cache, or to a closed chunk of
     /// their exact size) and the next chunk starts in a new buffer of a few bytes that grows
@@ -330,7 +346,7 @@ impl MemSeries {
     /// first cut, against the ≤ 800 B per series target.
     #[cold]
     #[inline(never)]
-    fn cut(&mut self, t: i64, mapper: Option<(&ChunkMapper, u64)>) {
+    fn cut(&mut self, t: i64, mapper: Option<(&ChunkMapper, u64)>, cap: usize) {
         if let Some(o) = self.open.take() {
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
@@ -345,7 +361,7 @@ impl MemSeries {
             }
             self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
         }
-        self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::new() });
+        self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::with_capacity(cap) });
     }
 
     /// Inserts an out-of-order sample (placement already checked).
