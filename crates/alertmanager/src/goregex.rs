@@ -35,7 +35,12 @@ pub fn syntax_error(expr: &str) -> Option<(&'static str, String)> {
             }
             b'[' => {
                 match class_end(expr, i) {
-                    Some(end) => i = end,
+                    Some(end) => {
+                        if let Some(range) = backwards_range(&expr[i..end]) {
+                            return Some(("invalid character class range", range));
+                        }
+                        i = end;
+                    }
                     None => return Some(("missing closing ]", expr[i..].to_string())),
                 }
                 atom = true;
@@ -73,7 +78,13 @@ pub fn syntax_error(expr: &str) -> Option<(&'static str, String)> {
             }
             b'|' => atom = false,
             b'*' | b'+' | b'?' => repeat_start = Some(i),
-            b'{' if repeat_count(b, i).is_some() => repeat_start = Some(i),
+            b'{' if repeat_count(b, i).is_some() => {
+                let end = repeat_count(b, i).unwrap_or(i + 1);
+                if !valid_count(&expr[i + 1..end - 1]) {
+                    return Some(("invalid repeat count", expr[i..end].to_string()));
+                }
+                repeat_start = Some(i);
+            }
             _ => atom = true,
         }
         if let Some(start) = repeat_start {
@@ -164,6 +175,40 @@ fn class_end(expr: &str, i: usize) -> Option<usize> {
     None
 }
 
+/// `n`, `n,` or `n,m` of a repeat count as Go accepts it: at most 1000, `m` not below `n`.
+fn valid_count(inner: &str) -> bool {
+    let (n, m) = match inner.split_once(',') {
+        Some((n, "")) => (n, None),
+        Some((n, m)) => (n, Some(m)),
+        None => (inner, Some(inner)),
+    };
+    let n: u32 = n.parse().unwrap_or(u32::MAX);
+    let m: Option<u32> = m.map(|m| m.parse().unwrap_or(u32::MAX));
+    n <= 1000 && m.is_none_or(|m| m <= 1000 && m >= n)
+}
+
+/// A range `x-y` with `y` before `x` in a class such as `[z-a]` (plain characters only).
+fn backwards_range(class: &str) -> Option<String> {
+    let inner = class.strip_prefix('[')?.strip_suffix(']')?;
+    let inner = inner.strip_prefix('^').unwrap_or(inner);
+    let chars: Vec<char> = inner.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k] == '\\' || chars[k] == '[' {
+            return None;
+        }
+        if k + 2 < chars.len() && chars[k + 1] == '-' && chars[k + 2] != '\\' {
+            if chars[k + 2] < chars[k] {
+                return Some(chars[k..k + 3].iter().collect());
+            }
+            k += 3;
+        } else {
+            k += 1;
+        }
+    }
+    None
+}
+
 /// `(?flags)`, `(?flags:` or `(?P<name>`: the index after it.
 fn group_flags(expr: &str, i: usize) -> Option<usize> {
     let b = expr.as_bytes();
@@ -224,5 +269,9 @@ mod tests {
         );
         assert_eq!(e("\\"), "error parsing regexp: trailing backslash at end of expression: ``");
         assert_eq!(syntax_error("a{2}b*?|(?i)c[]a]\\.(?P<n>x)"), None);
+        assert_eq!(e("a{2,1}"), "error parsing regexp: invalid repeat count: `{2,1}`");
+        assert_eq!(e("a{1001}"), "error parsing regexp: invalid repeat count: `{1001}`");
+        assert_eq!(e("[z-a]"), "error parsing regexp: invalid character class range: `z-a`");
+        assert_eq!(syntax_error("[a-z0-9-]{1,1000}"), None);
     }
 }
