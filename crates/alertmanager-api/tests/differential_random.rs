@@ -130,7 +130,8 @@ const REGEXES: &[&str] = &[
     "comma,sep|x",
 ];
 /// Regexes Go refuses, for filters and silences (each answers 400 with Go's words).
-const BAD_REGEXES: &[&str] = &["(", "a)", "[a", "*a", "a**", "x|+", "\\q", "\\", "(?<n>a)"];
+const BAD_REGEXES: &[&str] =
+    &["(", "a)", "[a", "*a", "a**", "x|+", "\\q", "\\", "(?<n>a)", "a{2,1}", "[z-a]", "a{1001}"];
 const RECEIVERS: &[&str] = &["r0", "r1", "r2", "r3", "blackhole"];
 const OPS: &[&str] = &["=", "!=", "=~", "!~"];
 
