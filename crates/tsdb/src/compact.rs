@@ -287,8 +287,11 @@ impl Db {
             let mut t = b.tombstones.read().clone();
             for id in ids {
                 let (_, chunks) = b.series(id)?;
-                if chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
-                    t.add(id, Interval { mint, maxt });
+                if let (Some(first), Some(last)) = (chunks.first(), chunks.last())
+                    && chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt)
+                {
+                    // As Prometheus' Block.Delete: only over the series' data, not beyond.
+                    t.add(id, Interval { mint: mint.max(first.mint), maxt: maxt.min(last.maxt) });
                 }
             }
             t.write(&b.dir)?;

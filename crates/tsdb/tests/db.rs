@@ -238,3 +238,26 @@ fn a_directory_is_opened_by_one_database_at_a_time() {
     drop(db);
     Db::open(dir.path(), Options::default()).unwrap();
 }
+
+#[test]
+fn block_tombstones_cover_only_each_series_data_as_in_prometheus() {
+    // Prometheus' Block.Delete records a series' interval "only until the current values and
+    // not beyond": the block's tombstones file holds the part of the interval over the
+    // series' chunks, whatever the interval asked.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    fill(&db, &[lbl("m", "a"), lbl("m", "b")], 60_000, 3_600_000, 60_000);
+    db.compact_head().unwrap();
+    let blocks = db.blocks();
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    db.delete_series(&[Matcher::equal("job", "a")], -5_000, i64::MAX).unwrap();
+    db.delete_series(&[Matcher::equal("job", "b")], 600_000, 900_000).unwrap();
+    let stones = tsdb::tombstones::Tombstones::read(&dir.path().join(&blocks[0].ulid)).unwrap();
+    let got: Vec<(i64, i64)> =
+        stones.by_ref.values().flatten().map(|iv| (iv.mint, iv.maxt)).collect();
+    assert_eq!(got, vec![(60_000, 3_540_000), (600_000, 900_000)]);
+    let b = query(&db, &[Matcher::equal("job", "b")], i64::MIN, i64::MAX);
+    assert_eq!(b[0].1.len(), 59 - 6);
+    let a = query(&db, &[Matcher::equal("job", "a")], i64::MIN, i64::MAX);
+    assert!(a.iter().all(|s| s.1.is_empty()), "{a:?}");
+}
