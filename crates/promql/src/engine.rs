@@ -116,9 +116,14 @@ impl Engine {
             ));
         }
         if end_ms < start_ms {
-            return Err(QueryError::Execution(
-                "end timestamp must not be before start time".into(),
-            ));
+            // No step to evaluate, as Prometheus' evaluator (the API refuses an end before the
+            // start; this happens when the end's UnixNano wraps beyond year 2262).
+            return Ok(QueryResult {
+                value: Value::Matrix(Vec::new()),
+                warnings: Vec::new(),
+                infos: Vec::new(),
+                stats: Default::default(),
+            });
         }
         let range = Range { start: start_ms, end: end_ms, interval: step_ms };
         let mut ev = self.evaluator(storage, query, range, opts);
