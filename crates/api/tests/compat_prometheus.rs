@@ -271,3 +271,68 @@ fn promtool_prints_the_same() {
         assert_eq!((ok_a, out_a), (ok_b, out_b), "promtool query {case:?}");
     }
 }
+
+/// Requests on which the random comparison (`compat_random.rs`) found Pharos answering
+/// differently, each fixed: same status, content type and body, byte for byte.
+#[test]
+fn differences_found_by_the_random_comparison_stay_fixed() {
+    let Some(p) = start() else { return };
+    let get = |path: &str| ("GET", path.to_string(), None::<&str>);
+    let cases = [
+        // Times: Go 1.19 reads at most nine fraction digits, one-digit hours, ',' fractions;
+        // 1e400 is no float; 1e19 wraps to 0 ms; Prometheus' maxTime text; capital "Invalid".
+        get("/api/v1/query?query=time()&time=2023-11-14T22:13:20.1234567891Z"),
+        get("/api/v1/query?query=time()&time=2023-11-14T2:13:20,25Z"),
+        get("/api/v1/query?query=time()&time=2023-11-14T22:13:20.5%2B99:99"),
+        get("/api/v1/query?query=time()&time=1e400"),
+        get("/api/v1/query?query=time()&time=1e19"),
+        get("/api/v1/query?query=time()&time=0x1p30"),
+        get("/api/v1/query?query=time()&time=1_700_000_000.5"),
+        get("/api/v1/query?query=time()&time=NaN"),
+        get("/api/v1/labels?end=292277025-08-18T07:12:54.999999999Z"),
+        get("/api/v1/labels?start=2023-11-14t22:13:20z"),
+        get("/api/v1/query_range?query=time()&start=0&end=1e11&step=1000000"),
+        get("/api/v1/query_range?query=time()&start=1700000000&end=1700000060&step=1e400"),
+        // An end whose UnixNano wraps (after 2262) evaluates no step.
+        get("/api/v1/query_range?query=vector(time())&start=-1.5&end=00253402300799&step=1y"),
+        // Forms: a bad escape drops the pair; /series reports it.
+        get("/api/v1/series?match[]=up&x=%zz"),
+        get("/api/v1/series?match[]=up;x=1"),
+        get("/api/v1/query?query=up%zz&time=1700000100.5"),
+        // Selectors as ParseMetricSelector reads them.
+        get("/api/v1/series?match[]=%7Bjob%3D~%22%22%7D"),
+        get("/api/v1/series?match[]=up%7B__name__!~%22x%22%7D&start=1700000000&end=1700003600"),
+        get("/api/v1/labels?match[]="),
+        get("/api/v1/query?query="),
+        get("/api/v1/query?time=1"),
+        // A step under a millisecond.
+        get("/api/v1/query_range?query=1&start=0&end=1&step=0.0005"),
+        get("/api/v1/query_range?query=%22s%22&start=0&end=1&step=0.0005"),
+        // Routes: 405 text, DELETE /series, scrape pools.
+        ("PATCH", "/api/v1/labels".to_string(), None),
+        ("POST", "/api/v1/label/job/values".to_string(), None),
+        ("DELETE", "/api/v1/series".to_string(), None),
+        get("/api/v1/scrape_pools"),
+        get("/api/v1/targets"),
+        // Stats without a deprecation warning; numbers in format_query as Go prints them.
+        get("/api/v1/query?query=1&time=1700000100.5&stats=1"),
+        get("/api/v1/format_query?query=1e-7%20*%20up%20%3E%201e21"),
+        get("/api/v1/format_query?query=123456789.125"),
+    ];
+    for (method, path, form) in cases {
+        let a = http(method, &format!("{}{path}", p.pharos.url()), form).unwrap();
+        let b = http(method, &format!("{}{path}", p.prom.url()), form).unwrap();
+        assert_eq!(a.0, b.0, "status of {method} {path}: pharos {a:?} prometheus {b:?}");
+        if !path.contains("stats=") {
+            assert_eq!(a.1, b.1, "{method} {path}");
+            continue;
+        }
+        // The stats hold timings: compared without them (and everything else exactly).
+        let without_stats = |s: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+            v["data"].as_object_mut().unwrap().remove("stats");
+            v
+        };
+        assert_eq!(without_stats(&a.1), without_stats(&b.1), "{method} {path}");
+    }
+}
