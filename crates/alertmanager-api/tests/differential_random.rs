@@ -991,17 +991,9 @@ async fn silence_op(ctx: &mut Ctx, run: &mut Run, what: &str, real: Value, ours:
     run.check(&format!("POST /api/v2/silences {what}: {real}"), &r, &o);
 }
 
-async fn silences_phase(ctx: &mut Ctx, run: &mut Run, rng: &mut Rng, now: i64) {
-    let n = 2 + rng.below(5);
-    for i in 0..n {
-        let s = random_silence(rng, now, i as i64);
-        for k in ["startsAt", "endsAt"] {
-            ctx.norm.sent.insert(s[k].as_str().unwrap().to_string());
-        }
-        silence_op(ctx, run, "create", s.clone(), s).await;
-    }
-    // Updates of existing silences: same matchers (kept id when allowed), changed matchers
-    // (replaced), an unknown id.
+/// Re-posts some silences with their id: same matchers (kept id when allowed), changed
+/// matchers or start (replaced); an expired one is always replaced.
+async fn update_silences(ctx: &mut Ctx, run: &mut Run, rng: &mut Rng, now: i64) {
     let mut names: Vec<String> = ctx.real.names.keys().cloned().collect();
     names.sort();
     for n in &names {
@@ -1036,6 +1028,20 @@ async fn silences_phase(ctx: &mut Ctx, run: &mut Run, rng: &mut Rng, now: i64) {
         let (real, ours) = (body(&rcur, &rid), body(&ocur, &oid));
         silence_op(ctx, run, &format!("update {n}"), real, ours).await;
     }
+}
+
+async fn silences_phase(ctx: &mut Ctx, run: &mut Run, rng: &mut Rng, now: i64) {
+    let n = 2 + rng.below(5);
+    for i in 0..n {
+        let s = random_silence(rng, now, i as i64);
+        for k in ["startsAt", "endsAt"] {
+            ctx.norm.sent.insert(s[k].as_str().unwrap().to_string());
+        }
+        silence_op(ctx, run, "create", s.clone(), s).await;
+    }
+    update_silences(ctx, run, rng, now).await;
+    let mut names: Vec<String> = ctx.real.names.keys().cloned().collect();
+    names.sort();
     if rng.chance(30) {
         let mut s = random_silence(rng, now, 50);
         s["id"] = json!("00000000-0000-4000-8000-000000000000");
@@ -1061,6 +1067,7 @@ async fn silences_phase(ctx: &mut Ctx, run: &mut Run, rng: &mut Rng, now: i64) {
             );
         }
     }
+    update_silences(ctx, run, rng, now).await;
     let r =
         request(ctx.client.delete(format!(
             "{}/api/v2/silence/00000000-0000-4000-8000-000000000001",
