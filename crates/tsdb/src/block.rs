@@ -57,21 +57,27 @@ impl Block {
         self.index.series(id)
     }
 
-    /// A sample iterator over `chunks` of series `id` within `[mint, maxt]`.
+    /// A sample iterator over `chunks` of series `id` within `[mint, maxt]`, without the chunks
+    /// its tombstones delete whole; `None` if no chunk is left, a series Prometheus' block
+    /// querier leaves out (so a series deleted from a block is not listed).
     pub fn iterator(
         &self,
         id: u64,
         chunks: &[ChunkMeta],
         mint: i64,
         maxt: i64,
-    ) -> ChunkSeriesIterator {
-        let pending = chunks
+    ) -> Option<ChunkSeriesIterator> {
+        let deleted: Vec<Interval> = self.tombstones.read().get(id).to_vec();
+        let whole = |c: &ChunkMeta| deleted.iter().any(|d| d.mint <= c.mint && c.maxt <= d.maxt);
+        let pending: Vec<_> = chunks
             .iter()
-            .filter(|c| c.maxt >= mint && c.mint <= maxt)
+            .filter(|c| c.maxt >= mint && c.mint <= maxt && !whole(c))
             .map(|c| (c.maxt, PendingChunk::Block { reader: self.chunks.clone(), r: c.r }))
             .collect();
-        let deleted: Vec<Interval> = self.tombstones.read().get(id).to_vec();
-        ChunkSeriesIterator::new(pending, mint, maxt, deleted)
+        if pending.is_empty() {
+            return None;
+        }
+        Some(ChunkSeriesIterator::new(pending, mint, maxt, deleted))
     }
 }
 

@@ -36,10 +36,7 @@ impl DbQuerier {
         Ok(Box::new(ids.into_iter().filter_map(move |id| match b.series(id) {
             Err(e) => Some(Err(StorageError::from(e))),
             Ok((labels, chunks)) => {
-                if !chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
-                    return None;
-                }
-                let it = b.iterator(id, &chunks, mint, maxt);
+                let it = b.iterator(id, &chunks, mint, maxt)?;
                 Some(Ok(Series { labels, samples: Box::new(it) }))
             }
         })))

@@ -261,3 +261,25 @@ fn block_tombstones_cover_only_each_series_data_as_in_prometheus() {
     let a = query(&db, &[Matcher::equal("job", "a")], i64::MIN, i64::MAX);
     assert!(a.iter().all(|s| s.1.is_empty()), "{a:?}");
 }
+
+#[test]
+fn a_series_deleted_from_a_block_is_not_selected_as_in_prometheus() {
+    // Prometheus' block querier leaves out the chunks tombstones delete whole, and a series
+    // left without chunks (so /api/v1/series no longer lists it); chunks deleted in part stay.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    fill(&db, &[lbl("m", "a"), lbl("m", "b")], 60_000, 3_600_000, 60_000);
+    db.compact_head().unwrap();
+    assert_eq!(db.blocks().len(), 1);
+    db.delete_series(&[Matcher::equal("job", "a")], i64::MIN, i64::MAX).unwrap();
+    db.delete_series(&[Matcher::equal("job", "b")], 120_000, 3_480_000).unwrap();
+    let all = Matcher::new(MatchType::Regex, "job", ".+").unwrap();
+    let got = query(&db, std::slice::from_ref(&all), i64::MIN, i64::MAX);
+    let got: Vec<(String, Vec<i64>)> = got
+        .into_iter()
+        .map(|(l, s)| (l.get("job").unwrap_or("").to_string(), s.iter().map(|x| x.t).collect()))
+        .collect();
+    assert_eq!(got, vec![("b".to_string(), vec![60_000, 3_540_000])]);
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
+    assert_eq!(q.label_values("job", std::slice::from_ref(&all)).unwrap(), vec!["b"]);
+}
