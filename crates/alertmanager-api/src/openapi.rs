@@ -55,10 +55,192 @@ fn decode(param: &str, body: &[u8]) -> Result<Value, OpenApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(OpenApiError::required(param, "body"));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        let reason = if e.is_eof() { "unexpected EOF".to_string() } else { e.to_string() };
+    // Go's Decoder.Decode reads the first value and leaves whatever follows unread.
+    let first = serde_json::Deserializer::from_slice(body).into_iter::<Value>().next();
+    first.unwrap_or(Ok(Value::Null)).map_err(|e| {
+        let reason = go_json_syntax_error(body).unwrap_or_else(|| {
+            if e.is_eof() { "unexpected EOF".to_string() } else { e.to_string() }
+        });
         OpenApiError::parse(param, &reason)
     })
+}
+
+/// The first syntax error Go's `encoding/json` decoder reports for `b`, in its words
+/// (`invalid character '}' looking for beginning of object key string`, `unexpected EOF`).
+fn go_json_syntax_error(b: &[u8]) -> Option<String> {
+    let mut sc = Scan { b, i: 0 };
+    match sc.value() {
+        Ok(()) => None,
+        Err(None) => Some("unexpected EOF".into()),
+        Err(Some((c, ctx))) => Some(format!("invalid character {} {ctx}", go_quote_char(c))),
+    }
+}
+
+/// Go's `quoteChar`.
+fn go_quote_char(c: u8) -> String {
+    match c {
+        b'\'' => "'\\''".into(),
+        b'"' => "'\"'".into(),
+        0x20..=0x7e => format!("'{}'", c as char),
+        _ => {
+            let q = format!("{:?}", char::from(c));
+            format!("'{}'", q.trim_matches('\''))
+        }
+    }
+}
+
+/// A JSON syntax check; `Err(None)` is a premature end, `Err(Some((byte, context)))` a bad byte.
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+type ScanResult = Result<(), Option<(u8, String)>>;
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn next_or_eof(&mut self) -> Result<u8, Option<(u8, String)>> {
+        let c = self.peek().ok_or(None)?;
+        self.i += 1;
+        Ok(c)
+    }
+
+    fn value(&mut self) -> ScanResult {
+        self.ws();
+        match self.next_or_eof()? {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => self.string(),
+            b'-' => match self.next_or_eof()? {
+                c if c.is_ascii_digit() => self.number(),
+                c => Err(Some((c, "in numeric literal".into()))),
+            },
+            c if c.is_ascii_digit() => self.number(),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            c => Err(Some((c, "looking for beginning of value".into()))),
+        }
+    }
+
+    fn object(&mut self) -> ScanResult {
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            match self.next_or_eof()? {
+                b'"' => self.string()?,
+                c => return Err(Some((c, "looking for beginning of object key string".into()))),
+            }
+            self.ws();
+            match self.next_or_eof()? {
+                b':' => {}
+                c => return Err(Some((c, "after object key".into()))),
+            }
+            self.value()?;
+            self.ws();
+            match self.next_or_eof()? {
+                b',' => continue,
+                b'}' => return Ok(()),
+                c => return Err(Some((c, "after object key:value pair".into()))),
+            }
+        }
+    }
+
+    fn array(&mut self) -> ScanResult {
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.value()?;
+            self.ws();
+            match self.next_or_eof()? {
+                b',' => continue,
+                b']' => return Ok(()),
+                c => return Err(Some((c, "after array element".into()))),
+            }
+        }
+    }
+
+    fn string(&mut self) -> ScanResult {
+        loop {
+            match self.next_or_eof()? {
+                b'"' => return Ok(()),
+                b'\\' => match self.next_or_eof()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => {
+                        for _ in 0..4 {
+                            let c = self.next_or_eof()?;
+                            if !c.is_ascii_hexdigit() {
+                                return Err(Some((
+                                    c,
+                                    "in \\u hexadecimal character escape".into(),
+                                )));
+                            }
+                        }
+                    }
+                    c => return Err(Some((c, "in string escape code".into()))),
+                },
+                c if c < 0x20 => return Err(Some((c, "in string literal".into()))),
+                _ => {}
+            }
+        }
+    }
+
+    fn number(&mut self) -> ScanResult {
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            match self.next_or_eof()? {
+                c if c.is_ascii_digit() => {}
+                c => return Err(Some((c, "after decimal point in numeric literal".into()))),
+            }
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            match self.next_or_eof()? {
+                c if c.is_ascii_digit() => {}
+                c => return Err(Some((c, "in exponent of numeric literal".into()))),
+            }
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rest of `word` after its first byte; Go names the byte it expected.
+    fn literal(&mut self, word: &str) -> ScanResult {
+        for &want in &word.as_bytes()[1..] {
+            let c = self.next_or_eof()?;
+            if c != want {
+                return Err(Some((c, format!("in literal {word} (expecting '{}')", want as char))));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The JSON kind as Go's decoder names it in "cannot unmarshal X into ...".
@@ -213,7 +395,14 @@ pub fn check_silence(body: &[u8]) -> Result<Value, OpenApiError> {
     let o = match &v {
         Value::Object(o) => o.clone(),
         Value::Null => serde_json::Map::new(),
-        other => return Err(unmarshal_error("silence", other, "models.PostableSilence")),
+        // PostableSilence decodes its allOf parts in turn; the first is an anonymous struct.
+        other => {
+            return Err(unmarshal_error(
+                "silence",
+                other,
+                "struct { ID string \"json:\\\"id,omitempty\\\"\" }",
+            ));
+        }
     };
     for k in ["startsAt", "endsAt"] {
         check_time("silence", o.get(k).unwrap_or(&Value::Null))?;
@@ -355,6 +544,32 @@ mod tests {
             err(&bad_time).message,
             "parsing silence body from \"\" failed, because parsing time \"tomorrow\" as \"2006-01-02 15:04:05\": cannot parse \"tomorrow\" as \"2006\""
         );
+    }
+
+    #[test]
+    fn json_syntax_errors_in_go_words() {
+        let go = |b: &str| go_json_syntax_error(b.as_bytes());
+        assert_eq!(go("{"), Some("unexpected EOF".into()));
+        assert_eq!(
+            go(r#"{"a": 1,}"#),
+            Some("invalid character '}' looking for beginning of object key string".into())
+        );
+        assert_eq!(go("[1 2]"), Some("invalid character '2' after array element".into()));
+        assert_eq!(go(r#"{"a" 1}"#), Some("invalid character '1' after object key".into()));
+        assert_eq!(
+            go(r#"{"a": 1 "b"}"#),
+            Some("invalid character '\"' after object key:value pair".into())
+        );
+        assert_eq!(go("[] x"), None, "what follows the first value is not read");
+        assert_eq!(
+            go("nope"),
+            Some("invalid character 'o' in literal null (expecting 'u')".into())
+        );
+        assert_eq!(
+            go("'a'"),
+            Some("invalid character '\\'' looking for beginning of value".into())
+        );
+        assert_eq!(go(r#"[{"labels": {"a": "b"}}]"#), None);
     }
 
     #[test]
