@@ -1110,6 +1110,21 @@ async fn probes(ctx: &mut Ctx, run: &mut Run, now: i64) {
         ("alerts", "null".to_string()),
         ("alerts", "".to_string()),
     ];
+    // JSON Go's decoder refuses, each with its words.
+    for bad in [
+        r#"{"a": 1,}"#,
+        "[1 2]",
+        "[] x",
+        "nope",
+        "'a'",
+        r#"[{"labels": {"a" "b"}}]"#,
+        "[-]",
+        "[1.]",
+        "[\"\\q\"]",
+    ] {
+        bodies.push(("alerts", bad.to_string()));
+        bodies.push(("silences", bad.to_string()));
+    }
     // Times as go-openapi's strfmt.DateTime reads them (and does not).
     for t in [
         "2030-01-01T00:00:01.5+01:00",
