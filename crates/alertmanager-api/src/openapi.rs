@@ -351,6 +351,121 @@ fn skip_literal<'a>(v: &'a str, lit: &str) -> Option<&'a str> {
     v.strip_prefix(lit)
 }
 
+/// Go's `UnmarshalTypeError` text for a field.
+fn type_error(param: &str, v: &Value, field: &str, go_type: &str) -> OpenApiError {
+    OpenApiError::parse(
+        param,
+        &format!(
+            "json: cannot unmarshal {} into Go struct field {field} of type {go_type}",
+            kind(v)
+        ),
+    )
+}
+
+/// A label set field: an object of strings (null is allowed for both).
+fn label_set_types(param: &str, v: Option<&Value>, field: &str) -> Result<(), OpenApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(m)) => match m.values().find(|x| !x.is_string() && !x.is_null()) {
+            Some(bad) => Err(type_error(param, bad, field, "string")),
+            None => Ok(()),
+        },
+        Some(other) => Err(type_error(param, other, field, "models.LabelSet")),
+    }
+}
+
+fn string_type(
+    param: &str,
+    v: Option<&Value>,
+    field: &str,
+    go_type: &str,
+) -> Result<(), OpenApiError> {
+    match v {
+        Some(x) if !x.is_string() && !x.is_null() => Err(type_error(param, x, field, go_type)),
+        _ => Ok(()),
+    }
+}
+
+/// One `postableAlert` as Go decodes it: its allOf parts in turn (the anonymous part with
+/// annotations and times, then `Alert` with generatorURL and labels).
+fn alert_types(a: &Value) -> Result<(), OpenApiError> {
+    let o = match a {
+        Value::Object(o) => o,
+        Value::Null => return Ok(()),
+        other => {
+            return Err(unmarshal_error(
+                "alerts",
+                other,
+                "struct { Annotations models.LabelSet \"json:\\\"annotations,omitempty\\\"\"; \
+                 EndsAt strfmt.DateTime \"json:\\\"endsAt,omitempty\\\"\"; \
+                 StartsAt strfmt.DateTime \"json:\\\"startsAt,omitempty\\\"\" }",
+            ));
+        }
+    };
+    label_set_types("alerts", o.get("annotations"), ".annotations")?;
+    for k in ["endsAt", "startsAt"] {
+        string_type("alerts", o.get(k), &format!(".{k}"), "string")?;
+    }
+    for k in ["startsAt", "endsAt"] {
+        check_time("alerts", o.get(k).unwrap_or(&Value::Null))?;
+    }
+    string_type("alerts", o.get("generatorURL"), "Alert.generatorURL", "strfmt.URI")?;
+    label_set_types("alerts", o.get("labels"), "Alert.labels")
+}
+
+/// A `postableSilence` as Go decodes it: the id part, then `Silence` and its matchers.
+fn silence_types(o: &serde_json::Map<String, Value>) -> Result<(), OpenApiError> {
+    string_type("silence", o.get("id"), ".id", "string")?;
+    for k in ["comment", "createdBy", "endsAt", "startsAt"] {
+        string_type("silence", o.get(k), &format!("Silence.{k}"), "string")?;
+    }
+    match o.get("matchers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(ms)) => {
+            for m in ms {
+                match m {
+                    Value::Object(m) => {
+                        for k in ["isEqual", "isRegex"] {
+                            if let Some(x) = m.get(k).filter(|x| !x.is_boolean() && !x.is_null()) {
+                                return Err(type_error(
+                                    "silence",
+                                    x,
+                                    &format!("Matcher.matchers.{k}"),
+                                    "bool",
+                                ));
+                            }
+                        }
+                        for k in ["name", "value"] {
+                            string_type(
+                                "silence",
+                                m.get(k),
+                                &format!("Matcher.matchers.{k}"),
+                                "string",
+                            )?;
+                        }
+                    }
+                    Value::Null => {}
+                    other => {
+                        return Err(type_error(
+                            "silence",
+                            other,
+                            "Silence.matchers",
+                            "models.Matcher",
+                        ));
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            return Err(type_error("silence", other, "Silence.matchers", "models.Matchers"));
+        }
+    }
+    for k in ["startsAt", "endsAt"] {
+        check_time("silence", o.get(k).unwrap_or(&Value::Null))?;
+    }
+    Ok(())
+}
+
 /// A required field: absent or null.
 fn present<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
     obj.get(key).filter(|v| !v.is_null())
@@ -366,11 +481,7 @@ pub fn check_alerts(body: &[u8]) -> Result<Value, OpenApiError> {
         other => return Err(unmarshal_error("alerts", other, "models.PostableAlerts")),
     };
     for a in &list {
-        if let Value::Object(o) = a {
-            for k in ["startsAt", "endsAt"] {
-                check_time("alerts", o.get(k).unwrap_or(&Value::Null))?;
-            }
-        }
+        alert_types(a)?;
     }
     for (i, a) in list.iter().enumerate() {
         let Value::Object(o) = a else { continue };
@@ -404,9 +515,7 @@ pub fn check_silence(body: &[u8]) -> Result<Value, OpenApiError> {
             ));
         }
     };
-    for k in ["startsAt", "endsAt"] {
-        check_time("silence", o.get(k).unwrap_or(&Value::Null))?;
-    }
+    silence_types(&o)?;
     for k in ["comment", "createdBy", "endsAt"] {
         if present(&o, k).is_none() {
             return Err(OpenApiError::required(k, "body"));
@@ -570,6 +679,52 @@ mod tests {
             Some("invalid character '\\'' looking for beginning of value".into())
         );
         assert_eq!(go(r#"[{"labels": {"a": "b"}}]"#), None);
+    }
+
+    #[test]
+    fn wrongly_typed_fields_in_go_words() {
+        let msg = |p: &str, b: &str| {
+            let e = if p == "alerts" {
+                check_alerts(b.as_bytes())
+            } else {
+                check_silence(b.as_bytes())
+            };
+            e.unwrap_err().message.rsplit_once("because ").unwrap().1.to_string()
+        };
+        let field = |f: &str, k: &str, t: &str| {
+            format!("json: cannot unmarshal {k} into Go struct field {f} of type {t}")
+        };
+        assert_eq!(
+            msg("alerts", r#"[{"labels": {"a": 5}}]"#),
+            field("Alert.labels", "number", "string")
+        );
+        assert_eq!(
+            msg("alerts", r#"[{"labels": 5}]"#),
+            field("Alert.labels", "number", "models.LabelSet")
+        );
+        assert_eq!(
+            msg("alerts", r#"[{"labels":{"a":"b"},"startsAt":5}]"#),
+            field(".startsAt", "number", "string")
+        );
+        assert_eq!(
+            msg("alerts", r#"[{"labels":{"a":"b"},"annotations":{"x":1}}]"#),
+            field(".annotations", "number", "string")
+        );
+        assert!(msg("alerts", "[5]").starts_with(
+            "json: cannot unmarshal number into Go value of type struct { Annotations"
+        ));
+        assert_eq!(
+            msg("silence", r#"{"comment":5}"#),
+            field("Silence.comment", "number", "string")
+        );
+        assert_eq!(
+            msg("silence", r#"{"matchers":"x"}"#),
+            field("Silence.matchers", "string", "models.Matchers")
+        );
+        assert_eq!(
+            msg("silence", r#"{"matchers":[{"name":"a","value":"b","isRegex":"no"}]}"#),
+            field("Matcher.matchers.isRegex", "string", "bool")
+        );
     }
 
     #[test]
