@@ -1125,6 +1125,23 @@ async fn probes(ctx: &mut Ctx, run: &mut Run, now: i64) {
         bodies.push(("alerts", bad.to_string()));
         bodies.push(("silences", bad.to_string()));
     }
+    // Fields of the wrong JSON type.
+    for bad in [
+        r#"[{"labels": {"a": 5}}]"#,
+        r#"[{"labels": 5}]"#,
+        "[5]",
+        r#"[{"labels":{"a":"b"},"startsAt":5}]"#,
+        r#"[{"labels":{"a":"b"},"annotations":{"x":1}}]"#,
+    ] {
+        bodies.push(("alerts", bad.to_string()));
+    }
+    for bad in [
+        r#"{"comment":5}"#,
+        r#"{"matchers":"x","comment":"c"}"#,
+        r#"{"matchers":[{"name":"a","value":"b","isRegex":"no"}],"comment":"c"}"#,
+    ] {
+        bodies.push(("silences", bad.to_string()));
+    }
     // Times as go-openapi's strfmt.DateTime reads them (and does not).
     for t in [
         "2030-01-01T00:00:01.5+01:00",
