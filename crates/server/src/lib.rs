@@ -15,6 +15,7 @@ mod error;
 mod exposition;
 mod host;
 mod http;
+mod huge_pages;
 mod lifecycle;
 mod options;
 mod process_metrics;

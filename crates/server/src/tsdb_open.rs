@@ -35,10 +35,13 @@ pub async fn open(
     let dir = opts.storage_path.clone();
     let tsdb_opts = options(opts, cfg);
     let started = std::time::Instant::now();
-    let db = tokio::task::spawn_blocking(move || tsdb::Db::open(&dir, tsdb_opts))
-        .await
-        .map_err(|e| storage_error(opts, e.to_string()))?
-        .map_err(|e| storage_error(opts, e.to_string()))?;
+    let db = tokio::task::spawn_blocking(move || {
+        let _paused = crate::huge_pages::HugePagesPaused::new();
+        tsdb::Db::open(&dir, tsdb_opts)
+    })
+    .await
+    .map_err(|e| storage_error(opts, e.to_string()))?
+    .map_err(|e| storage_error(opts, e.to_string()))?;
     tracing::info!(duration = ?started.elapsed(), "tsdb started");
     Ok(Arc::new(db))
 }
