@@ -1,24 +1,8 @@
 //! Go-compatible float formatting for messages (`%g`).
 
-/// Formats like Go's `fmt.Sprintf("%g", v)` (shortest representation).
+/// Formats like Go's `fmt.Sprintf("%g", v)` (shortest representation): `model::go_float::g`.
 pub(crate) fn go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let e = format!("{v:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..21).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    format!("{v}")
+    model::go_float::g(v)
 }
 
 /// Formats like Go's `%.2g` (two significant digits).
@@ -50,5 +34,6 @@ mod tests {
         assert_eq!(go_g(f64::NAN), "NaN");
         assert_eq!(go_g(1e-7), "1e-07");
         assert_eq!(go_g(100.0), "100");
+        assert_eq!(go_g(1e6), "1e+06");
     }
 }
