@@ -9,7 +9,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use model::Labels;
 
-use crate::json::format_go_g;
 use crate::params::Params;
 use crate::state::ApiState;
 
@@ -114,7 +113,7 @@ fn render(rows: &[(Labels, (i64, f64))], external: &Labels) -> String {
             }
             out.push('}');
         }
-        let _ = writeln!(out, " {} {t}", format_go_g(*v));
+        let _ = writeln!(out, " {} {t}", model::go_float::g(*v));
     }
     out
 }

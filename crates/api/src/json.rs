@@ -48,11 +48,6 @@ pub fn go_json_float(v: f64) -> String {
     }
 }
 
-/// Go's `strconv.FormatFloat(v, 'g', -1, 64)` (the text exposition format's float).
-pub fn format_go_g(v: f64) -> String {
-    model::go_float::g(v)
-}
-
 /// Rust's `1.5e-7` to Go's `1.5e-07`.
 fn go_exponent(rust: &str) -> String {
     let (mant, exp) = rust.split_once('e').unwrap_or((rust, "0"));
@@ -185,25 +180,6 @@ mod tests {
         ];
         for (v, want) in cases {
             assert_eq!(format_value(v), want, "{v:?}");
-        }
-    }
-
-    #[test]
-    fn g_format_matches_go() {
-        let cases = [
-            (1.0, "1"),
-            (1e6, "1e+06"),
-            (123456.0, "123456"),
-            (1234567.0, "1.234567e+06"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5, "1.5"),
-            (100.0, "100"),
-            (1e21, "1e+21"),
-            (123456789.0, "1.23456789e+08"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(format_go_g(v), want, "{v:?}");
         }
     }
 

@@ -77,7 +77,7 @@ impl Evaluator<'_> {
         let pos = param.and_then(|p| super::positions::of_expr(self.query, p));
         let report = |ev: &mut Self, v: f64| {
             ev.annos.warn(
-                format!("quantile value should be between 0 and 1, got {}", super::fmt::go_g(v)),
+                format!("quantile value should be between 0 and 1, got {}", model::go_float::g(v)),
                 pos,
             );
         };
@@ -288,7 +288,7 @@ impl Evaluator<'_> {
                 self.annos.warn(
                     format!(
                         "ratio value should be between -1 and 1, got {}, capping to 1",
-                        super::fmt::go_g(max)
+                        model::go_float::g(max)
                     ),
                     param_pos,
                 );
@@ -297,7 +297,7 @@ impl Evaluator<'_> {
                 self.annos.warn(
                     format!(
                         "ratio value should be between -1 and 1, got {}, capping to -1",
-                        super::fmt::go_g(min)
+                        model::go_float::g(min)
                     ),
                     param_pos,
                 );
@@ -312,13 +312,13 @@ impl Evaluator<'_> {
             if let Some(p) = valid.iter().find(|p| **p <= i64::MIN as f64) {
                 return Err(QueryError::Execution(format!(
                     "Scalar value {} underflows int64",
-                    super::fmt::go_g(*p)
+                    model::go_float::g(*p)
                 )));
             }
             if let Some(p) = valid.iter().find(|p| **p >= i64::MAX as f64) {
                 return Err(QueryError::Execution(format!(
                     "Scalar value {} overflows int64",
-                    super::fmt::go_g(*p)
+                    model::go_float::g(*p)
                 )));
             }
         }

@@ -90,8 +90,8 @@ impl Annotations {
             }
             msg.push_str(&format!(
                 ", from buckets {} to {}, with a max diff of {}, over {} samples from {} to {}",
-                super::fmt::go_g(m.min_b),
-                super::fmt::go_g(m.max_b),
+                model::go_float::g(m.min_b),
+                model::go_float::g(m.max_b),
                 super::fmt::go_g2(m.diff),
                 m.count + 1,
                 rfc3339(m.min_ts),

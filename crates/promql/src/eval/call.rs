@@ -166,7 +166,7 @@ impl Evaluator<'_> {
                     self.annos.warn(
                         format!(
                             "quantile value should be between 0 and 1, got {}",
-                            super::fmt::go_g(q)
+                            model::go_float::g(q)
                         ),
                         pos,
                     );

@@ -189,7 +189,10 @@ impl Evaluator<'_> {
                 .copied()
                 .unwrap_or(f64::NAN);
             self.annos.warn(
-                format!("quantile value should be between 0 and 1, got {}", super::fmt::go_g(bad)),
+                format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    model::go_float::g(bad)
+                ),
                 super::positions::of_expr(self.query, &args[0]),
             );
         }
