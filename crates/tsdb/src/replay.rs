@@ -1,11 +1,14 @@
 //! WAL replay on open: a reader thread reads, checks, decompresses and decodes the checkpoint
 //! and segments (the dense sample coding is per segment, so it is reset at each segment start;
 //! with a second core, a read-ahead thread checks and decompresses ahead of decoding) and hands
-//! batches of decoded records to the caller's thread. That thread creates series in WAL order
+//! batches of decoded records to the caller's thread. That thread files series in WAL order
 //! and queues samples, then applies them series by series: each flush (at 16 samples a series,
 //! before a tombstone record, and at the end) sorts the queue by series so that a series and
 //! its open chunk's end are loaded once per flush; with a second core, half of each flush's
-//! series are appended on another thread.
+//! series are appended on another thread. Neither appending thread should wait on the other
+//! in malloc (the server runs on one arena): the chunks replay starts are made at the size
+//! their series' cached chunks predict, so they seldom grow, and the second thread takes
+//! its buffers from a pool the first filled; series are made on the reading thread.
 //!
 //! Full chunks that the previous run left in the head chunk cache are attached to their series
 //! as they are created, and the reader drops every in-order sample of such a series up to the
@@ -26,11 +29,11 @@ use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::chunkenc::XorIterator;
+use crate::chunkenc::{XorChunk, XorIterator};
 use crate::error::Result;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
-use crate::head::restore::{Building, Part};
+use crate::head::restore::{Building, NewSeries, Part};
 use crate::head::series::{ClosedChunk, MemSeries};
 use crate::head::{Head, Placement};
 use crate::iter::ChunkData;
@@ -102,6 +105,8 @@ fn replay_into(
             refmap: RefMap::default(),
             min_valid,
             built: Building::with_capacity(chunks.len()),
+            sizes: Vec::new(),
+            pool: ChunkPool::default(),
             pending: Pending::default(),
             plain: false,
             parallel: parallel(),
@@ -197,6 +202,8 @@ impl Strings {
 
 /// A decoded record as the reader hands it over.
 enum Item {
+    /// The series of a series record, made ready for the head (those with labels).
+    Series(Vec<NewSeries>),
     /// Series and tombstones, and plain sample records (a checkpoint's, or a WAL Prometheus
     /// wrote), whose samples say nothing of how their commit placed them.
     Record(Record),
@@ -232,7 +239,11 @@ fn read_records(
         let series = rec.first() == Some(&record::SERIES);
         let decoded = match rec.first() {
             Some(&record::SERIES) => {
-                record::decode_series(rec, |s| strings.get(s)).map(|r| Some(Item::Record(r)))
+                record::decode_series(rec, |s| strings.get(s)).map(|r| match r {
+                    // Made here, so the applying thread neither hashes nor allocates them.
+                    Record::Series(list) => Some(Item::Series(new_series(list))),
+                    other => Some(Item::Record(other)),
+                })
             }
             Some(&DENSE_SAMPLES) => {
                 let mut list = unused.take().or_else(|| spares.try_recv().ok()).unwrap_or_default();
@@ -399,6 +410,11 @@ fn read_ahead(
     })
 }
 
+/// The series of a decoded series record with labels, made for [`Building::get_or_insert`].
+fn new_series(list: Vec<(u64, model::Labels)>) -> Vec<NewSeries> {
+    list.into_iter().filter(|(_, l)| !l.is_empty()).map(|(r, l)| NewSeries::new(r, l)).collect()
+}
+
 /// Decoded samples: (ref, t, v).
 type Samples = Vec<(u64, i64, f64)>;
 
@@ -414,6 +430,11 @@ struct Applier<'a> {
     parallel: bool,
     /// The series replayed so far, owned here until the end.
     built: Building,
+    /// Per series index: the buffer size for the chunks replay starts, predicted from the
+    /// series' last cached chunk (0: none, [`OPEN_CHUNK_BYTES`]).
+    sizes: Vec<u16>,
+    /// Buffers for the first chunks the second appending thread of a flush starts.
+    pool: ChunkPool,
     /// WAL ref -> index in `built` (refs differ when a WAL repeats a series under a new ref).
     refmap: RefMap<u32>,
     min_valid: i64,
@@ -426,8 +447,9 @@ struct Applier<'a> {
 impl Applier<'_> {
     fn item(&mut self, item: Item) {
         let started = Instant::now();
-        let series = matches!(item, Item::Record(Record::Series(_)));
+        let series = matches!(item, Item::Series(_) | Item::Record(Record::Series(_)));
         match item {
+            Item::Series(list) => self.series(list),
             Item::Record(rec) => self.apply(rec),
             Item::Dense(list) => self.queue(list, false),
             Item::OutOfOrder(list) => self.out_of_order(list),
@@ -472,36 +494,43 @@ impl Applier<'_> {
         }
     }
 
+    /// Files the series of a series record (made on the reading thread), attaching the
+    /// cached chunks of each one new.
+    fn series(&mut self, list: Vec<NewSeries>) {
+        let head = self.head;
+        for new in list {
+            let r = new.r;
+            let (i, _) = self.built.get_or_insert(new);
+            let Some((hr, s)) = self.built.get_mut(i) else { continue };
+            s.logged = true;
+            if let Some(list) = self.chunks.remove(&hr)
+                && s.closed.is_empty()
+                && s.open.is_none()
+                && let (Some(first), Some(last)) = (list.first(), list.last())
+            {
+                head.note_times(first.mint, last.maxt);
+                if self.sizes.len() <= i {
+                    self.sizes.resize(i + 1, 0);
+                }
+                self.sizes[i] = predicted_chunk_bytes(last.data.as_ref());
+                s.set_last(Some((last.maxt, last.last_v)));
+                s.closed = list
+                    .into_iter()
+                    .map(|c| ClosedChunk {
+                        mint: c.mint,
+                        maxt: c.maxt,
+                        data: ChunkData::Mapped(c.data),
+                    })
+                    .collect();
+            }
+            self.refmap.insert(r, i as u32);
+        }
+    }
+
     fn apply(&mut self, rec: Record) {
         let head = self.head;
         match rec {
-            Record::Series(list) => {
-                for (r, labels) in list {
-                    if labels.is_empty() {
-                        continue;
-                    }
-                    let (i, _) = self.built.get_or_create(&labels, r);
-                    let Some((hr, s)) = self.built.get_mut(i) else { continue };
-                    s.logged = true;
-                    if let Some(list) = self.chunks.remove(&hr)
-                        && s.closed.is_empty()
-                        && s.open.is_none()
-                        && let (Some(first), Some(last)) = (list.first(), list.last())
-                    {
-                        head.note_times(first.mint, last.maxt);
-                        s.set_last(Some((last.maxt, last.last_v)));
-                        s.closed = list
-                            .into_iter()
-                            .map(|c| ClosedChunk {
-                                mint: c.mint,
-                                maxt: c.maxt,
-                                data: ChunkData::Mapped(c.data),
-                            })
-                            .collect();
-                    }
-                    self.refmap.insert(r, i as u32);
-                }
-            }
+            Record::Series(list) => self.series(new_series(list)),
             Record::Samples(list) => self.queue(list, true),
             Record::Tombstones(list) => {
                 // Deletion applies to the samples logged before it.
@@ -560,20 +589,24 @@ impl Applier<'_> {
         } else {
             n
         };
-        let (ends, sorted) = (&p.ends[..], &p.sorted[..]);
+        let (ends, sorted, sizes) = (&p.ends[..], &p.sorted[..], &self.sizes[..]);
         let (mut low, high) = self.built.split_at_mut(mid);
         let (lo, hi) = if mid < n {
+            let pool = self.pool.fill(n, mid, ends, sizes);
             std::thread::scope(|scope| {
                 let other = scope.spawn(|| {
-                    let mut high = high;
-                    append_grouped(head, min_valid, plain, &mut high, mid..n, ends, sorted)
+                    let (mut high, chunks) = (high, NewChunks { sizes, pool: Some(pool) });
+                    append_grouped(head, min_valid, plain, &mut high, mid..n, ends, sorted, chunks)
                 });
-                let a = append_grouped(head, min_valid, plain, &mut low, 0..mid, ends, sorted);
+                let chunks = NewChunks { sizes, pool: None };
+                let a =
+                    append_grouped(head, min_valid, plain, &mut low, 0..mid, ends, sorted, chunks);
                 let b = other.join().unwrap_or((i64::MAX, i64::MIN));
                 (a.0.min(b.0), a.1.max(b.1))
             })
         } else {
-            append_grouped(head, min_valid, plain, &mut low, 0..n, ends, sorted)
+            let chunks = NewChunks { sizes, pool: None };
+            append_grouped(head, min_valid, plain, &mut low, 0..n, ends, sorted, chunks)
         };
         p.series.clear();
         p.samples.clear();
@@ -595,7 +628,9 @@ fn parallel() -> bool {
 /// out-of-order window, out-of-order samples unless their series holds them already (a
 /// checkpoint holds the samples of the cached chunks, and the out-of-order samples of its
 /// time merged with them): they are looked up in the series' chunks, not checked against
-/// the window (their commit did that, against the newest sample then).
+/// the window (their commit did that, against the newest sample then). Chunks are started
+/// as `chunks` says.
+#[allow(clippy::too_many_arguments)]
 fn append_grouped(
     head: &Head,
     min_valid: i64,
@@ -604,6 +639,7 @@ fn append_grouped(
     range: std::ops::Range<usize>,
     ends: &[u32],
     sorted: &[(i64, f64)],
+    mut chunks: NewChunks<'_>,
 ) -> (i64, i64) {
     let ooo_window = head.ooo_window.max(0);
     let resolve = plain && ooo_window > 0;
@@ -635,7 +671,7 @@ fn append_grouped(
                     let range = head.chunk_range.max(1);
                     let start = crate::blockwriter::align_down(t, range);
                     let mapper = mapper.map(|m| (m, hr));
-                    s.append_sized(t, v, range, start, mapper, OPEN_CHUNK_BYTES);
+                    s.append_with(t, v, range, start, mapper, || chunks.make(j));
                 }
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,
@@ -688,7 +724,8 @@ impl ChunkTimes {
     }
 }
 
-/// The buffer a chunk started by replay gets at once: what the encoder's growth (by half,
+/// The buffer a chunk started by replay gets at once where its series has no cached chunk to
+/// predict it from ([`predicted_chunk_bytes`]): what the encoder's growth (by half,
 /// from 24 bytes, on glibc's 16-byte granules) reaches at 70–100 samples of node-like data,
 /// and the chunk reaches anyway once appends resume. A crash leaves each series' open chunk
 /// to be appended again from the WAL (61 samples a series on average when the WAL holds a
@@ -698,6 +735,106 @@ impl ChunkTimes {
 /// moved. The cost: up to about 90 bytes more per series right after a restart whose open
 /// chunks are short, until they fill or are cut.
 const OPEN_CHUNK_BYTES: usize = 136;
+
+/// The buffer for the chunks replay starts for a series whose last cached chunk is `last`
+/// (its encoded bytes): what a full chunk of the same data needs (its bytes per sample times
+/// [`crate::head::series::SAMPLES_PER_CHUNK`], a sixteenth more for the variation between
+/// chunks, on glibc's 16-byte granules), so that the chunk is rarely grown while the WAL is
+/// replayed into it. Growing it (from [`OPEN_CHUNK_BYTES`], the same for all series) meant
+/// reallocations on the two appending threads at once, which with the server's one malloc
+/// arena queue on its lock (a futex sleep and wake each); glibc fixes the arena limit when a
+/// thread first needs an arena, so it cannot be raised for the restore alone. The chunk holds
+/// this much from the restart on instead of reaching it as it fills; series of constants
+/// (a few bytes a chunk) get a smaller buffer than before.
+fn predicted_chunk_bytes(last: &[u8]) -> u16 {
+    let samples = match last {
+        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+        _ => 0,
+    };
+    if samples < 8 {
+        return 0;
+    }
+    let full = last.len() * usize::from(crate::head::series::SAMPLES_PER_CHUNK) / samples;
+    let want = full + full / 16 + 8;
+    // 8 short of a multiple of 16: a glibc chunk's usable size.
+    let cap = want.div_ceil(16) * 16 + 8;
+    u16::try_from(cap.clamp(24, 4096)).unwrap_or(4096)
+}
+
+/// How an appending thread starts the chunks of a flush: in a buffer of `sizes[j]` bytes for
+/// series `j` ([`predicted_chunk_bytes`]; [`OPEN_CHUNK_BYTES`] where 0 or unknown), taken
+/// from `pool` where it holds one for the series.
+struct NewChunks<'a> {
+    sizes: &'a [u16],
+    pool: Option<&'a mut Vec<(usize, Vec<u8>)>>,
+}
+
+impl NewChunks<'_> {
+    fn make(&mut self, j: usize) -> XorChunk {
+        if let Some(pool) = self.pool.as_deref_mut() {
+            // The pool is in descending series order and the series are appended in
+            // ascending order: buffers of series passed by (their samples all dropped) go.
+            while pool.last().is_some_and(|(k, _)| *k < j) {
+                pool.pop();
+            }
+            if pool.last().is_some_and(|(k, _)| *k == j)
+                && let Some((_, buf)) = pool.pop()
+            {
+                return XorChunk::in_buffer(buf);
+            }
+        }
+        let cap = self.sizes.get(j).map_or(0, |&c| usize::from(c));
+        XorChunk::with_capacity(if cap == 0 { OPEN_CHUNK_BYTES } else { cap })
+    }
+}
+
+/// Buffers for the first chunk the replay starts for each series appended by the second
+/// thread of a flush, allocated by the first thread before it spawns the second. The server
+/// runs with one malloc arena (`crates/pharos/src/malloc.rs`), and two threads each
+/// allocating a buffer for hundreds of thousands of new chunks at once (after a crash every
+/// series starts its open chunk again) queue on its lock, a futex sleep and wake each time;
+/// glibc fixes the arena limit when a thread first needs an arena, so it cannot be raised
+/// for the restore alone. With the pool only the first thread allocates while both append.
+#[derive(Default)]
+struct ChunkPool {
+    /// Per series index: whether a flush has had samples for it (its first chunk is started,
+    /// or its samples were dropped).
+    seen: Vec<bool>,
+    /// (series index, buffer), in descending series order.
+    free: Vec<(usize, Vec<u8>)>,
+}
+
+impl ChunkPool {
+    /// Marks the series with samples in this flush (`ends`, see [`Pending::group`]; `n`
+    /// series) as seen and fills the pool with a buffer (of `sizes`, as [`NewChunks`]) for
+    /// each one from `mid` on seen for the first time.
+    fn fill(
+        &mut self,
+        n: usize,
+        mid: usize,
+        ends: &[u32],
+        sizes: &[u16],
+    ) -> &mut Vec<(usize, Vec<u8>)> {
+        self.free.clear();
+        if self.seen.len() < n {
+            self.seen.resize(n, false);
+        }
+        let mut start = 0;
+        for (j, (&end, seen)) in ends.iter().zip(self.seen.iter_mut()).take(n).enumerate() {
+            if end as usize > start && !*seen {
+                *seen = true;
+                if j >= mid {
+                    let cap = sizes.get(j).map_or(0, |&c| usize::from(c));
+                    let cap = if cap == 0 { OPEN_CHUNK_BYTES } else { cap };
+                    self.free.push((j, Vec::with_capacity(cap)));
+                }
+            }
+            start = end as usize;
+        }
+        self.free.reverse();
+        &mut self.free
+    }
+}
 
 /// Samples queued before they are appended: about 72 MB at most (36 bytes a sample).
 const PENDING: usize = 1 << 21;
@@ -766,6 +903,65 @@ mod tests {
             )
         };
         (ev.into_inner(), stats.unwrap().segments)
+    }
+
+    fn xor(samples: &[(i64, f64)]) -> Vec<u8> {
+        let mut c = XorChunk::new();
+        for &(t, v) in samples {
+            c.append(t, v);
+        }
+        c.bytes().to_vec()
+    }
+
+    #[test]
+    fn a_chunk_started_by_replay_is_sized_for_a_full_chunk_of_its_series_data() {
+        // A counter of hundredths: bytes grow with the samples.
+        let counter: Vec<_> = (0..120).map(|i| (i * 15_000, (i * i) as f64 * 0.37)).collect();
+        let full = xor(&counter).len();
+        let predicted = usize::from(predicted_chunk_bytes(&xor(&counter[..83])));
+        assert!(predicted >= full && predicted <= full + full / 8 + 24, "{predicted} {full}");
+        assert_eq!(predicted % 16, 8, "a glibc chunk's usable size");
+        // A constant needs a few bytes: less than the default.
+        let constant: Vec<_> = (0..83).map(|i| (i * 15_000, 42.0)).collect();
+        let small = usize::from(predicted_chunk_bytes(&xor(&constant)));
+        assert!((24..OPEN_CHUNK_BYTES).contains(&small), "{small}");
+        // Too few samples to tell, or no chunk: the default (0).
+        assert_eq!(predicted_chunk_bytes(&xor(&counter[..3])), 0);
+        assert_eq!(predicted_chunk_bytes(&[]), 0);
+        assert_eq!(predicted_chunk_bytes(&[0xff, 0xff, 1]), 24);
+    }
+
+    #[test]
+    fn the_second_thread_takes_a_pooled_buffer_for_each_series_first_started() {
+        let sizes = [0u16, 56, 200, 0, 1000];
+        let mut pool = ChunkPool::default();
+        // Samples for series 1, 2 and 4 (`ends` as Pending::group leaves it); the second
+        // thread appends from series 2 on.
+        let free = pool.fill(5, 2, &[0, 3, 5, 5, 9], &sizes);
+        let got: Vec<_> = free.iter().map(|(j, b)| (*j, b.capacity())).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].0, got[1].0), (4, 2), "descending: popped in series order");
+        assert!(got[0].1 >= 1000 && got[1].1 >= 200);
+        let mut chunks = NewChunks { sizes: &sizes, pool: Some(free) };
+        let c2 = chunks.make(2);
+        assert!(c2.bytes() == [0, 0]);
+        // Series 3 has no pooled buffer (it had no samples): allocated at the default size.
+        let _ = chunks.make(3);
+        assert_eq!(chunks.pool.as_ref().map(|p| p.len()), Some(1));
+        // Series 4's samples were all dropped: passing it by drops its buffer.
+        let _ = chunks.make(5);
+        assert_eq!(chunks.pool.as_ref().map(|p| p.len()), Some(0));
+        // A later flush pools only series seen for the first time.
+        let free = pool.fill(6, 0, &[1, 2, 3, 4, 5, 6], &[0; 6]);
+        assert_eq!(free.iter().map(|x| x.0).collect::<Vec<_>>(), vec![5, 3, 0]);
+        // The chunks made append as ever.
+        let mut c = chunks_from(free);
+        c.append(1, 2.0);
+        assert_eq!(c.bytes(), xor(&[(1, 2.0)]).as_slice());
+    }
+
+    fn chunks_from(free: &mut Vec<(usize, Vec<u8>)>) -> XorChunk {
+        NewChunks { sizes: &[], pool: Some(free) }.make(0)
     }
 
     #[test]

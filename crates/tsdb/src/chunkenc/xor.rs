@@ -75,6 +75,15 @@ impl XorChunk {
         XorChunk { stream, ..XorChunk::empty() }
     }
 
+    /// An empty chunk in `buf` (its contents dropped): a buffer allocated ahead, e.g. by
+    /// another thread, saves the allocation when the chunk is made.
+    pub fn in_buffer(mut buf: Vec<u8>) -> XorChunk {
+        buf.clear();
+        buf.reserve(MIN_CAPACITY);
+        buf.extend_from_slice(&[0, 0]);
+        XorChunk { stream: buf, ..XorChunk::empty() }
+    }
+
     /// A chunk without samples over an unallocated buffer.
     fn empty() -> XorChunk {
         XorChunk {

@@ -17,6 +17,22 @@ use super::postings::PostingList;
 use super::refmap::RefMap;
 use super::{Head, MemSeries, MixHash, SeriesHandle, hash_key};
 
+/// A series made ahead of [`Building::get_or_insert`], with its label-set hash: the thread
+/// decoding a WAL makes them, so the allocations and the hashing are not on the thread that
+/// builds the head.
+pub(crate) struct NewSeries {
+    pub(crate) r: u64,
+    hash: u64,
+    handle: SeriesHandle,
+}
+
+impl NewSeries {
+    pub(crate) fn new(r: u64, labels: Labels) -> NewSeries {
+        let hash = labels.hash64();
+        NewSeries { r, hash, handle: Arc::new(Mutex::new(MemSeries::new(labels))) }
+    }
+}
+
 /// Series restored so far, not yet in the head: `(ref, series)` in creation order (each
 /// handle the only one to its series until [`Head::install`]), with the
 /// head's own index by label-set hash (see [`super::SeriesMap`]), built as the series come so
@@ -56,6 +72,34 @@ impl Building {
     }
 
     fn get_or_create_hashed(&mut self, h: u64, labels: &Labels, r: u64) -> (usize, bool) {
+        match self.find_or_file(h, labels, r) {
+            Some(i) => (i, false),
+            None => {
+                self.series.push((r, Arc::new(Mutex::new(MemSeries::new(labels.clone())))));
+                (self.series.len() - 1, true)
+            }
+        }
+    }
+
+    /// [`Building::get_or_create`] for a series made ahead, on another thread: `s` is
+    /// dropped if a series with its labels exists.
+    pub(crate) fn get_or_insert(&mut self, s: NewSeries) -> (usize, bool) {
+        let NewSeries { r, hash, handle } = s;
+        // SAFETY: `handle` was made by `NewSeries::new` and never cloned: this is the only
+        // handle to the series, and it is not shared with another thread.
+        let labels = unsafe { &(*handle.data_ptr()).labels };
+        match self.find_or_file(hash, labels, r) {
+            Some(i) => (i, false),
+            None => {
+                self.series.push((r, handle));
+                (self.series.len() - 1, true)
+            }
+        }
+    }
+
+    /// The index of the series with `labels` (label-set hash `h`), or `None` after filing
+    /// ref `r` for a new series at index `self.series.len()`, which the caller pushes.
+    fn find_or_file(&mut self, h: u64, labels: &Labels, r: u64) -> Option<usize> {
         let k = hash_key(h);
         let first = self.by_hash.get(&k).map(|&x| u64::from(x));
         let more = if self.collisions.is_empty() { None } else { self.collisions.get(&k) };
@@ -63,8 +107,8 @@ impl Building {
             let i = *self.index.get(&x)? as usize;
             (self.get(i)?.labels == *labels).then_some(i)
         });
-        if let Some(i) = found {
-            return (i, false);
+        if found.is_some() {
+            return found;
         }
         // A ref logged again for other labels (a damaged WAL): the later series takes it.
         if let Some(&old) = self.index.get(&r) {
@@ -78,8 +122,7 @@ impl Building {
             _ => self.collisions.entry(k).or_default().push(r),
         }
         self.index.insert(r, i as u32);
-        self.series.push((r, Arc::new(Mutex::new(MemSeries::new(labels.clone())))));
-        (i, true)
+        None
     }
 
     /// Takes the series at index `i` out of the hash index (its ref goes to another series).
@@ -329,6 +372,21 @@ mod tests {
         assert_eq!(head.lookup(&a).map(|x| x.0), Some(7));
         assert_eq!(head.postings.read().get("s", "a"), vec![7]);
         assert_eq!(head.next_ref(), 8);
+    }
+
+    #[test]
+    fn series_made_ahead_are_filed_as_created_ones() {
+        let (a, b2) = (Labels::new([("s", "a")]), Labels::new([("s", "b")]));
+        let mut b = Building::default();
+        assert_eq!(b.get_or_insert(NewSeries::new(5, a.clone())), (0, true));
+        assert_eq!(b.get_or_create(&b2, 6), (1, true));
+        // Labels known already (under another ref, as a WAL may log them again): the series
+        // made ahead is dropped and the existing one found, by either way in.
+        assert_eq!(b.get_or_insert(NewSeries::new(9, a.clone())), (0, false));
+        assert_eq!(b.get_or_insert(NewSeries::new(10, b2.clone())), (1, false));
+        assert_eq!(b.get_or_create(&a, 11), (0, false));
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.get(0).map(|s| s.labels.clone()), Some(a));
     }
 
     #[test]

@@ -294,20 +294,20 @@ impl MemSeries {
         t_range_start: i64,
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
-        self.append_sized(t, v, range, t_range_start, mapper, 0);
+        self.append_with(t, v, range, t_range_start, mapper, XorChunk::new);
     }
 
-    /// [`MemSeries::append_in_range`] where a chunk the sample starts gets a buffer of `cap`
-    /// bytes at once (0: the encoder's smallest, grown with the samples).
+    /// [`MemSeries::append_in_range`] where a chunk the sample starts is made by `new_chunk`
+    /// (e.g. with a larger buffer than the encoder's smallest, or in one allocated ahead).
     #[inline]
-    pub fn append_sized(
+    pub fn append_with(
         &mut self,
         t: i64,
         v: f64,
         range: i64,
         t_range_start: i64,
         mapper: Option<(&ChunkMapper, u64)>,
-        cap: usize,
+        new_chunk: impl FnOnce() -> XorChunk,
     ) {
         let cut = match &self.open {
             None => true,
@@ -325,7 +325,7 @@ impl MemSeries {
             }
         };
         if cut {
-            self.cut(t, mapper, cap);
+            self.cut(t, mapper, new_chunk());
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
@@ -335,18 +335,18 @@ impl MemSeries {
         (self.last_v, self.has_last) = (v, true);
     }
 
-    /// Closes the open chunk (if any) and opens an empty one starting at `t`, with a buffer
-    /// of `cap` bytes (see [`MemSeries::append_sized`]).
+    /// Closes the open chunk (if any) and opens `chunk` (empty) starting at `t` (see
+    /// [`MemSeries::append_with`]).
     ///
     /// The full chunk's bytes are copied (to the head chunk cache, or to a closed chunk of
-    /// their exact size) and the next chunk starts in a new buffer of a few bytes that grows
+    /// their exact size) and the next chunk starts (for appends) in a new buffer of a few bytes that grows
     /// with its samples. Reusing the full chunk's buffer (at the capacity it grew to) saved
     /// the reallocations and kept the open chunk in place, but held a full chunk's bytes per
     /// series from the cut on: +33 % resident memory at 100 k series 20-40 samples after the
     /// first cut, against the ≤ 800 B per series target.
     #[cold]
     #[inline(never)]
-    fn cut(&mut self, t: i64, mapper: Option<(&ChunkMapper, u64)>, cap: usize) {
+    fn cut(&mut self, t: i64, mapper: Option<(&ChunkMapper, u64)>, chunk: XorChunk) {
         if let Some(o) = self.open.take() {
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
@@ -361,7 +361,7 @@ impl MemSeries {
             }
             self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt, data });
         }
-        self.open = Some(OpenChunk { mint: t, maxt: t, chunk: XorChunk::with_capacity(cap) });
+        self.open = Some(OpenChunk { mint: t, maxt: t, chunk });
     }
 
     /// Inserts an out-of-order sample (placement already checked).
