@@ -21,7 +21,8 @@ pub(crate) fn plan(inputs: &[&Labels]) -> BucketPlan {
         BucketPlan { member: Vec::with_capacity(inputs.len()), groups: vec![], bad: vec![] };
     for (i, l) in inputs.iter().enumerate() {
         let le = l.get("le").unwrap_or("");
-        let Some(upper) = parse_go_float(le) else {
+        // Go's `strconv.ParseFloat`, as Prometheus reads `le`.
+        let Ok(upper) = model::go_atof::parse(le) else {
             plan.member.push(None);
             plan.bad.push((i, l.metric_name().unwrap_or("").to_string(), le.to_string()));
             continue;
@@ -35,24 +36,6 @@ pub(crate) fn plan(inputs: &[&Labels]) -> BucketPlan {
         plan.member.push(Some((g, upper)));
     }
     plan
-}
-
-/// Parses a float as Go's `strconv.ParseFloat` accepts the usual `le` values.
-pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
-    let t = s.trim_start_matches(['+']);
-    let lower = t.to_ascii_lowercase();
-    match lower.as_str() {
-        "inf" | "infinity" => {
-            return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
-        }
-        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
-        "nan" => return Some(f64::NAN),
-        _ => {}
-    }
-    if s.is_empty() || s.contains(['i', 'I', 'n', 'N']) {
-        return None;
-    }
-    s.replace('_', "").parse::<f64>().ok().filter(|_| !s.contains('_'))
 }
 
 /// The quantile of one group's buckets.
@@ -70,12 +53,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn le_parsing() {
-        assert_eq!(parse_go_float("+Inf"), Some(f64::INFINITY));
-        assert_eq!(parse_go_float("0.5"), Some(0.5));
-        assert_eq!(parse_go_float("1e3"), Some(1000.0));
-        assert_eq!(parse_go_float(""), None);
-        assert_eq!(parse_go_float("abc"), None);
+    fn le_is_read_as_go_parses_floats() {
+        // As Prometheus reads `le` (strconv.ParseFloat): hex, underscores, any-case infinity.
+        let good = [
+            ("+Inf", f64::INFINITY),
+            ("0.5", 0.5),
+            ("1e3", 1000.0),
+            ("0x1p-1", 0.5),
+            ("1_000", 1000.0),
+            ("Infinity", f64::INFINITY),
+            ("-INF", f64::NEG_INFINITY),
+        ];
+        for (le, want) in good {
+            let l = Labels::new([("__name__", "h"), ("le", le)]);
+            let p = plan(&[&l]);
+            assert_eq!(p.member[0].map(|m| m.1), Some(want), "le={le}");
+        }
+        // Not floats to Go: skipped with a warning (out of range included).
+        for le in ["", "abc", "1e400", "+NaN", "1__0", "0x1", "1.5f"] {
+            let l = Labels::new([("__name__", "h"), ("le", le)]);
+            let p = plan(&[&l]);
+            assert!(p.member[0].is_none(), "le={le}");
+            assert_eq!(p.bad.len(), 1, "le={le}");
+        }
     }
 
     #[test]

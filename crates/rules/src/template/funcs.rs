@@ -97,19 +97,15 @@ pub fn to_float(v: &Value, func: &str) -> Result<f64, TemplateError> {
         Value::Float(f) => Ok(*f),
         Value::Int(i) => Ok(*i as f64),
         Value::Uint(u) => Ok(*u as f64),
-        Value::String(st) => parse_go_float(st).ok_or_else(|| {
-            fail(func, format!("strconv.ParseFloat: parsing {:?}: invalid syntax", &**st))
+        // Go's `strconv.ParseFloat`, whose error is the template's.
+        Value::String(st) => model::go_atof::parse(st).map_err(|e| {
+            let why = match e {
+                model::go_atof::AtofError::Syntax => "invalid syntax",
+                model::go_atof::AtofError::Range => "value out of range",
+            };
+            fail(func, format!("strconv.ParseFloat: parsing {}: {why}", model::go_quote(st)))
         }),
         other => Err(fail(func, format!("can't convert {} to float", other.type_name()))),
-    }
-}
-
-fn parse_go_float(st: &str) -> Option<f64> {
-    match st {
-        "Inf" | "+Inf" | "inf" | "+inf" => Some(f64::INFINITY),
-        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
-        "NaN" | "nan" => Some(f64::NAN),
-        _ => st.parse::<f64>().ok().filter(|f| f.is_finite() || st.contains(['e', 'E'])),
     }
 }
 
@@ -475,5 +471,31 @@ mod tests {
         assert_eq!(title("foo bar-baz_qux"), "Foo Bar-Baz_qux");
         assert_eq!(graph_link("up == 0", 1), "/graph?g0.expr=up+%3D%3D+0&g0.tab=1");
         assert_eq!(url_path("http://h:9090/prom/"), "/prom/");
+    }
+
+    #[test]
+    fn strings_convert_to_floats_as_go_parses_them() {
+        let f = |st: &str| to_float(&s(st), "humanize");
+        for (st, want) in [
+            ("1.5", 1.5),
+            ("0x1p4", 16.0),
+            ("1_000", 1000.0),
+            ("Infinity", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+            ("1e-400", 0.0),
+        ] {
+            assert_eq!(f(st).ok(), Some(want), "{st}");
+        }
+        assert!(f("NaN").is_ok_and(f64::is_nan));
+        // Go's error texts, the string quoted as Go quotes it.
+        let err = |st: &str| f(st).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err("1e400").ends_with(r#"strconv.ParseFloat: parsing "1e400": value out of range"#),
+            "{}",
+            err("1e400")
+        );
+        assert!(err("x\u{1}").ends_with(r#"parsing "x\x01": invalid syntax"#), "{}", err("x\u{1}"));
+        assert!(err("+NaN").ends_with("invalid syntax"));
+        assert!(err("").ends_with(r#"parsing "": invalid syntax"#));
     }
 }
