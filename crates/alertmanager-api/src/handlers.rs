@@ -59,7 +59,7 @@ fn alert_query(raw: Option<&str>) -> Result<AlertQuery, String> {
 }
 
 async fn status(State(s): State<AlertmanagerService>) -> Response {
-    let original = s.with(|am| am.config().original_redacted());
+    let original = s.with(|am| am.config().go_yaml());
     ok_json(json!({
         "cluster": {"peers": [], "status": "disabled"},
         "config": {"original": original},

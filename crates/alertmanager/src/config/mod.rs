@@ -2,9 +2,11 @@
 //! defaults inherited by integrations, and whole-file validation.
 
 mod duration;
+mod goyaml;
 mod http;
 mod receiver;
 mod route;
+mod show;
 mod time_interval;
 
 use std::collections::{BTreeMap, HashSet};
@@ -96,7 +98,7 @@ pub struct Config {
     pub time_intervals: Vec<NamedTimeInterval>,
     #[serde(default)]
     pub mute_time_intervals: Vec<NamedTimeInterval>,
-    /// The file's text, served by `/api/v2/status`.
+    /// The file's text (kept for reload checks; `/api/v2/status` serves [`Config::go_yaml`]).
     #[serde(skip)]
     pub original: String,
     /// The file's path ("" when parsed from a string).
@@ -124,18 +126,6 @@ impl Config {
         cfg.path = path.to_string();
         cfg.finish()?;
         Ok(cfg)
-    }
-
-    /// The file's text with secret values replaced by `<secret>`, as Alertmanager shows its
-    /// config in `/api/v2/status` (block-style `key: value` lines).
-    pub fn original_redacted(&self) -> String {
-        static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(
-                r"(?m)^(\s*(?:-\s+)?(?:smtp_auth_password|smtp_auth_secret|auth_password|auth_secret|password|credentials|bearer_token|client_secret|api_key|opsgenie_api_key|victorops_api_key|routing_key|service_key|slack_api_url|webhook_url|wechat_api_secret|bot_token|token|user_key)\s*:\s*)\S.*$",
-            )
-            .expect("static regex")
-        });
-        SECRET.replace_all(&self.original, "${1}<secret>").into_owned()
     }
 
     pub fn resolve_timeout_ms(&self) -> i64 {
@@ -271,6 +261,14 @@ fn inherit_globals(r: &mut ReceiverConfig, g: &GlobalConfig) -> Result<(), Error
         }
     }
     for s in &mut r.slack_configs {
+        for f in &s.fields {
+            if f.title.is_empty() {
+                return Err(Error::config("missing title in Slack field configuration"));
+            }
+            if f.value.is_empty() {
+                return Err(Error::config("missing value in Slack field configuration"));
+            }
+        }
         if s.api_url.is_none() && s.api_url_file.is_none() {
             s.api_url = g.slack_api_url.clone();
             s.api_url_file = g.slack_api_url_file.clone();

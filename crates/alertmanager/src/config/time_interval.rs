@@ -59,7 +59,7 @@ pub struct TimeInterval {
     location: Option<Arc<tz::TimeZone>>,
 }
 
-const WEEKDAYS: [&str; 7] =
+pub(super) const WEEKDAYS: [&str; 7] =
     ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 const MONTHS: [&str; 12] = [
     "january",
@@ -77,7 +77,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `HH:MM` as Alertmanager's `parseTime`: `^(([01][0-9]|2[0-3]):[0-5][0-9])$` or `24:00`.
-fn parse_hhmm(s: &str) -> Result<u32, Error> {
+pub(super) fn parse_hhmm(s: &str) -> Result<u32, Error> {
     let bad = || Error::config(format!("couldn't parse timestamp {s}, invalid format"));
     let b = s.as_bytes();
     let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
@@ -96,7 +96,7 @@ fn parse_hhmm(s: &str) -> Result<u32, Error> {
 
 /// The four range fields, each with Alertmanager's own parsing and checks.
 #[derive(Clone, Copy)]
-enum RangeKind {
+pub(super) enum RangeKind {
     Weekday,
     DayOfMonth,
     Month,
@@ -166,7 +166,7 @@ fn parse_range(kind: RangeKind, item: &str) -> Result<(i64, i64), Error> {
     Ok((a, b))
 }
 
-fn parse_ranges(kind: RangeKind, items: &[String]) -> Result<Vec<(i64, i64)>, Error> {
+pub(super) fn parse_ranges(kind: RangeKind, items: &[String]) -> Result<Vec<(i64, i64)>, Error> {
     items.iter().map(|i| parse_range(kind, i)).collect()
 }
 
