@@ -418,6 +418,31 @@ fn add_shown_only(cfg: &mut Value, seed: u64) {
         }
         recv["opsgenie_configs"] = json!([og]);
     }
+    if rng.chance(40) {
+        let mut po = json!({"user_key": "u", "token": "t", "priority": text(rng)});
+        if rng.chance(50) {
+            po["retry"] = json!(rng.pick(&["30s", "90s", "1h", "1500ms"]));
+        }
+        recv["pushover_configs"] = json!([po]);
+    }
+    if rng.chance(40) {
+        let key = format!("r {}", rng.pick(VALUES));
+        recv["victorops_configs"] =
+            json!([{"routing_key": key, "api_key": "k", "api_url": "http://127.0.0.1:9/v"}]);
+    }
+    if rng.chance(40) {
+        recv["telegram_configs"] = json!([{"bot_token": "b", "chat_id": 1 + rng.below(9),
+            "api_url": "http://127.0.0.1:9/t", "message": text(rng)}]);
+    }
+    if rng.chance(40) {
+        recv["webex_configs"] = json!([{"room_id": format!("r {}", rng.pick(VALUES)),
+            "api_url": "http://127.0.0.1:9/x",
+            "http_config": {"authorization": {"credentials": "c"}}}]);
+    }
+    if rng.chance(40) {
+        recv["discord_configs"] =
+            json!([{"webhook_url": "http://127.0.0.1:9/d", "title": text(rng)}]);
+    }
     cfg["receivers"].as_array_mut().unwrap().push(recv);
 }
 
@@ -1307,7 +1332,8 @@ async fn compare_status(ctx: &Ctx, run: &mut Run) {
     let (real, ours) = (&rb["config"]["original"], &ob["config"]["original"]);
     if (rs, real) != (os, ours) {
         run.failures.push(format!(
-            "seed {}: /api/v2/status config.original differs\n--- alertmanager ({rs})\n{}\n--- pharos ({os})\n{}",
+            "seed {}: /api/v2/status config.original differs\n\
+             --- alertmanager ({rs})\n{}\n--- pharos ({os})\n{}",
             run.seed,
             real.as_str().unwrap_or(""),
             ours.as_str().unwrap_or("")

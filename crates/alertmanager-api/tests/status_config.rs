@@ -661,3 +661,199 @@ templates: []
     )
     .await;
 }
+
+/// Integrations Pharos parses but does not deliver to (Discord, WeChat, Pushover, VictorOps,
+/// SNS, Telegram, Webex): their defaults, inherited globals and secrets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrations_pharos_does_not_deliver_to() {
+    check(
+        r##"global:
+  wechat_api_secret: ws
+  wechat_api_corp_id: corp
+  victorops_api_key: vk
+route:
+  receiver: all
+receivers:
+- name: all
+  discord_configs:
+  - webhook_url: http://127.0.0.1:9/d
+  wechat_configs:
+  - to_user: u
+  - api_url: http://127.0.0.1:9/w
+    api_secret: own
+    message_type: markdown
+  pushover_configs:
+  - user_key: uk
+    token: tk
+  - user_key: uk
+    token: tk
+    retry: 90s
+    expire: 2h
+    html: true
+    priority: 1
+  victorops_configs:
+  - routing_key: rk
+  - routing_key: rk2
+    api_key_file: /f
+    api_url: http://127.0.0.1:9/v
+    custom_fields: {a: b}
+  sns_configs:
+  - topic_arn: arn:aws:sns:us-east-1:1:t
+    sigv4: {region: us-east-1, access_key: ak, secret_key: sk}
+    attributes: {k: v}
+  telegram_configs:
+  - bot_token: bt
+    chat_id: 12345
+  webex_configs:
+  - room_id: r
+    http_config:
+      authorization: {credentials: c}
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  wechat_api_secret: <secret>
+  wechat_api_corp_id: corp
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  victorops_api_key: <secret>
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: all
+  continue: false
+receivers:
+- name: all
+  discord_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    webhook_url: <secret>
+    title: '{{ template "discord.default.title" . }}'
+    message: '{{ template "discord.default.message" . }}'
+  wechat_configs:
+  - send_resolved: false
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_secret: <secret>
+    corp_id: corp
+    message: '{{ template "wechat.default.message" . }}'
+    api_url: https://qyapi.weixin.qq.com/cgi-bin/
+    to_user: u
+    to_party: '{{ template "wechat.default.to_party" . }}'
+    to_tag: '{{ template "wechat.default.to_tag" . }}'
+    agent_id: '{{ template "wechat.default.agent_id" . }}'
+    message_type: text
+  - send_resolved: false
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_secret: <secret>
+    corp_id: corp
+    message: '{{ template "wechat.default.message" . }}'
+    api_url: http://127.0.0.1:9/w/
+    to_user: '{{ template "wechat.default.to_user" . }}'
+    to_party: '{{ template "wechat.default.to_party" . }}'
+    to_tag: '{{ template "wechat.default.to_tag" . }}'
+    agent_id: '{{ template "wechat.default.agent_id" . }}'
+    message_type: markdown
+  pushover_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    user_key: <secret>
+    token: <secret>
+    title: '{{ template "pushover.default.title" . }}'
+    message: '{{ template "pushover.default.message" . }}'
+    url: '{{ template "pushover.default.url" . }}'
+    priority: '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}'
+    retry: 1m0s
+    expire: 1h0m0s
+    html: false
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    user_key: <secret>
+    token: <secret>
+    title: '{{ template "pushover.default.title" . }}'
+    message: '{{ template "pushover.default.message" . }}'
+    url: '{{ template "pushover.default.url" . }}'
+    priority: "1"
+    retry: 1m30s
+    expire: 2h0m0s
+    html: true
+  victorops_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_key: <secret>
+    api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+    routing_key: rk
+    message_type: CRITICAL
+    state_message: '{{ template "victorops.default.state_message" . }}'
+    entity_display_name: '{{ template "victorops.default.entity_display_name" . }}'
+    monitoring_tool: '{{ template "victorops.default.monitoring_tool" . }}'
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_key_file: /f
+    api_url: http://127.0.0.1:9/v/
+    routing_key: rk2
+    message_type: CRITICAL
+    state_message: '{{ template "victorops.default.state_message" . }}'
+    entity_display_name: '{{ template "victorops.default.entity_display_name" . }}'
+    monitoring_tool: '{{ template "victorops.default.monitoring_tool" . }}'
+    custom_fields:
+      a: b
+  sns_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    sigv4:
+      region: us-east-1
+      access_key: ak
+      secret_key: <secret>
+    topic_arn: arn:aws:sns:us-east-1:1:t
+    subject: '{{ template "sns.default.subject" . }}'
+    message: '{{ template "sns.default.message" . }}'
+    attributes:
+      k: v
+  telegram_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_url: https://api.telegram.org
+    bot_token: <secret>
+    chat_id: 12345
+    message: '{{ template "telegram.default.message" . }}'
+    parse_mode: HTML
+  webex_configs:
+  - send_resolved: true
+    http_config:
+      authorization:
+        type: Bearer
+        credentials: <secret>
+      follow_redirects: true
+      enable_http2: true
+    api_url: https://webexapis.com/v1/messages
+    message: '{{ template "webex.default.message" . }}'
+    room_id: r
+templates: []
+"##,
+    )
+    .await;
+}

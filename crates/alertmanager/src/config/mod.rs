@@ -7,6 +7,7 @@ mod http;
 mod receiver;
 mod route;
 mod show;
+mod show_other;
 mod time_interval;
 
 use std::collections::{BTreeMap, HashSet};

@@ -12,25 +12,26 @@ use super::http::{Authorization, BasicAuth, HttpConfig, OAuth2, TlsConfig};
 use super::receiver::{
     EmailConfig, OpsgenieConfig, PagerdutyConfig, ReceiverConfig, SlackConfig, WebhookConfig,
 };
+use super::show_other;
 use super::time_interval::{
     NamedTimeInterval, RangeKind, TimeIntervalConfig, WEEKDAYS, parse_hhmm, parse_ranges,
 };
 use super::{Config, DEFAULT_OPSGENIE_URL, DEFAULT_PAGERDUTY_URL, GlobalConfig, RouteConfig};
 use super::{Duration, InhibitRuleConfig};
 
-const SECRET: &str = "<secret>";
+pub(super) const SECRET: &str = "<secret>";
 
 /// Builds a mapping, leaving out the `None` fields (Go's `omitempty`).
 #[derive(Default)]
-struct MapBuilder(Vec<(String, Node)>);
+pub(super) struct MapBuilder(Vec<(String, Node)>);
 
 impl MapBuilder {
-    fn put(mut self, k: &str, v: Node) -> Self {
+    pub(super) fn put(mut self, k: &str, v: Node) -> Self {
         self.0.push((k.to_string(), v));
         self
     }
 
-    fn opt(self, k: &str, v: Option<Node>) -> Self {
+    pub(super) fn opt(self, k: &str, v: Option<Node>) -> Self {
         match v {
             Some(v) => self.put(k, v),
             None => self,
@@ -38,28 +39,28 @@ impl MapBuilder {
     }
 
     /// A Go string field with `omitempty`.
-    fn s(self, k: &str, v: Option<&str>) -> Self {
+    pub(super) fn s(self, k: &str, v: Option<&str>) -> Self {
         let v = v.filter(|s| !s.is_empty()).map(Node::str);
         self.opt(k, v)
     }
 
     /// A Go `Secret` with `omitempty`.
-    fn secret(self, k: &str, v: Option<&str>) -> Self {
+    pub(super) fn secret(self, k: &str, v: Option<&str>) -> Self {
         let v = v.filter(|s| !s.is_empty()).map(|_| Node::str(SECRET));
         self.opt(k, v)
     }
 
-    fn seq(self, k: &str, v: Vec<Node>) -> Self {
+    pub(super) fn seq(self, k: &str, v: Vec<Node>) -> Self {
         let v = (!v.is_empty()).then_some(Node::Seq(v));
         self.opt(k, v)
     }
 
-    fn map(self, k: &str, v: &BTreeMap<String, String>) -> Self {
+    pub(super) fn map(self, k: &str, v: &BTreeMap<String, String>) -> Self {
         let v = (!v.is_empty()).then(|| Node::string_map(v));
         self.opt(k, v)
     }
 
-    fn build(self) -> Node {
+    pub(super) fn build(self) -> Node {
         Node::Map(self.0)
     }
 }
@@ -212,7 +213,7 @@ fn oauth2(o: &OAuth2, dir: &str) -> Node {
 }
 
 /// `HTTPClientConfig` after `Validate`: bearer tokens become an `authorization`.
-fn http(h: Option<&HttpConfig>, dir: &str) -> Node {
+pub(super) fn http(h: Option<&HttpConfig>, dir: &str) -> Node {
     let default = HttpConfig::default();
     let h = h.unwrap_or(&default);
     let mut auth = h.authorization.clone();
@@ -245,7 +246,7 @@ fn host_port(s: &str) -> String {
 }
 
 /// Appends `/` to a URL's path, as Alertmanager does for OpsGenie's API URL.
-fn with_slash(url: &str) -> String {
+pub(super) fn with_slash(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     let (base, rest) = url.split_at(end);
     let path_start =
@@ -569,14 +570,25 @@ fn opsgenie(o: &OpsgenieConfig, dir: &str) -> Node {
         .build()
 }
 
-fn receiver(r: &ReceiverConfig, dir: &str, used: bool) -> Node {
+fn other(list: &[Value], f: impl Fn(&Value) -> Node) -> Vec<Node> {
+    list.iter().map(f).collect()
+}
+
+fn receiver(r: &ReceiverConfig, g: &GlobalConfig, dir: &str, used: bool) -> Node {
     MapBuilder::default()
         .put("name", Node::str(r.name.as_str()))
+        .seq("discord_configs", other(&r.discord_configs, |v| show_other::discord(v, g, dir)))
         .seq("email_configs", r.email_configs.iter().map(|e| email(e, used)).collect())
         .seq("pagerduty_configs", r.pagerduty_configs.iter().map(|p| pagerduty(p, dir)).collect())
         .seq("slack_configs", r.slack_configs.iter().map(|s| slack(s, dir)).collect())
         .seq("webhook_configs", r.webhook_configs.iter().map(|w| webhook(w, dir)).collect())
         .seq("opsgenie_configs", r.opsgenie_configs.iter().map(|o| opsgenie(o, dir)).collect())
+        .seq("wechat_configs", other(&r.wechat_configs, |v| show_other::wechat(v, g, dir)))
+        .seq("pushover_configs", other(&r.pushover_configs, |v| show_other::pushover(v, g, dir)))
+        .seq("victorops_configs", other(&r.victorops_configs, |v| show_other::victorops(v, g, dir)))
+        .seq("sns_configs", other(&r.sns_configs, |v| show_other::sns(v, g, dir)))
+        .seq("telegram_configs", other(&r.telegram_configs, |v| show_other::telegram(v, g, dir)))
+        .seq("webex_configs", other(&r.webex_configs, |v| show_other::webex(v, g, dir)))
         .build()
 }
 
@@ -666,7 +678,10 @@ pub(super) fn document(c: &Config) -> Node {
         .seq("inhibit_rules", c.inhibit_rules.iter().map(inhibit_rule).collect())
         .seq(
             "receivers",
-            c.receivers.iter().map(|r| receiver(r, &dir, used.contains(&r.name))).collect(),
+            c.receivers
+                .iter()
+                .map(|r| receiver(r, &c.global, &dir, used.contains(&r.name)))
+                .collect(),
         )
         .put("templates", Node::Seq(templates))
         .seq("mute_time_intervals", named_intervals(&c.mute_time_intervals))
