@@ -857,3 +857,298 @@ templates: []
     )
     .await;
 }
+
+/// Label values that need each of yaml.v2's quoting styles, escapes (including its escaping of
+/// every character after a leading byte order mark), literal blocks and folding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quoting_escapes_and_folding_of_awkward_values_1() {
+    check(
+        r##"route:
+  receiver: r
+  routes:
+  - receiver: r
+    match:
+      a1: "#x"
+      a2: "x #y"
+      a3: "x: y"
+      a4: "- x"
+      a5: "? x"
+      a6: "@x"
+      a7: "%x"
+      a8: "`x"
+      a9: "---x"
+      b1: "...x"
+      b2: "x\u0085y"
+      b3: "x\u2028y"
+      b4: "\ufeffx"
+      b5: "x\ry"
+      b6: "a  \n  b"
+      b7: "\nlead"
+      b8: "trail\n\n"
+      b9: "x\\y"
+      c1: "0x1F"
+      c2: "1e3"
+      c3: "0o17"
+      c4: ".5"
+      c5: "1_000"
+      c6: "+1"
+      c7: "on"
+      c8: "~"
+      c9: "null"
+      d1: "2024-01-02T03:04:05Z"
+      d2: "12:30:45"
+      d3: "-"
+      d4: ":"
+      d5: "a'b"
+      d6: "a\"b"
+      d7: "x:"
+      d8: "<<"
+      d9: ".inf"
+      e1: "x,y"
+      e2: "[x]"
+      e3: "{x}"
+      e4: "x]"
+      e5: "!x"
+      e6: "*x"
+      e7: "&x"
+      e8: "|x"
+      e9: ">x"
+      f1: "ä ö"
+      f2: "x\u00a0"
+      f3: "\u00a0x"
+      f4: " "
+      f5: "08"
+      f6: "0b101"
+      f7: "1:2:3"
+      f8: "10:70"
+      f9: "Yes"
+    match_re:
+      x: "this is a very long regular expression value that will certainly pass the eighty column limit|and more"
+receivers:
+- name: r
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+  routes:
+  - receiver: r
+    match:
+      a1: '#x'
+      a2: 'x #y'
+      a3: 'x: y'
+      a4: '- x'
+      a5: '? x'
+      a6: '@x'
+      a7: '%x'
+      a8: '`x'
+      a9: '---x'
+      b1: '...x'
+      b2: "x\Ny"
+      b3: 'x         y'
+      b4: "\uFEFF\x78"
+      b5: "x\ry"
+      b6: "a  \n  b"
+      b7: |2-
+
+        lead
+      b8: |+
+        trail
+
+      b9: x\y
+      c1: "0x1F"
+      c2: "1e3"
+      c3: "0o17"
+      c4: ".5"
+      c5: "1_000"
+      c6: "+1"
+      c7: "on"
+      c8: "~"
+      c9: "null"
+      d1: "2024-01-02T03:04:05Z"
+      d2: "12:30:45"
+      d3: '-'
+      d4: ':'
+      d5: a'b
+      d6: a"b
+      d7: 'x:'
+      d8: <<
+      d9: ".inf"
+      e1: x,y
+      e2: '[x]'
+      e3: '{x}'
+      e4: x]
+      e5: '!x'
+      e6: '*x'
+      e7: '&x'
+      e8: '|x'
+      e9: '>x'
+      f1: ä ö
+      f2: x 
+      f3:  x
+      f4: ' '
+      f5: "08"
+      f6: "0b101"
+      f7: "1:2:3"
+      f8: 10:70
+      f9: "Yes"
+    match_re:
+      x: this is a very long regular expression value that will certainly pass the
+        eighty column limit|and more
+    continue: false
+receivers:
+- name: r
+templates: []
+"##,
+    )
+    .await;
+}
+
+/// Label values that need each of yaml.v2's quoting styles, escapes (including its escaping of
+/// every character after a leading byte order mark), literal blocks and folding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quoting_escapes_and_folding_of_awkward_values_2() {
+    check(
+        r##"route:
+  receiver: r
+  routes:
+  - receiver: r
+    match:
+      b2: "x\u0085y"
+      b4: "\ufeffxyz"
+      b5: "a\ufeffbc"
+      b6: "a\tbc"
+      b7: "a\u0001bc"
+      b8: "😀bc"
+receivers:
+- name: r
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+  routes:
+  - receiver: r
+    match:
+      b2: "x\Ny"
+      b4: "\uFEFF\x78\x79\x7A"
+      b5: "a\uFEFFbc"
+      b6: "a\tbc"
+      b7: "a\x01bc"
+      b8: "\U0001F600bc"
+    continue: false
+receivers:
+- name: r
+templates: []
+"##,
+    )
+    .await;
+}
+
+/// `yes`, `n`, `0x10`, `007` and `1.50` written unquoted are strings in Alertmanager's string
+/// fields, also in Slack actions and OpsGenie responders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yaml_1_1_scalars_read_into_strings_stay_text() {
+    check(
+        r##"route:
+  receiver: r
+receivers:
+- name: r
+  slack_configs:
+  - api_url: http://127.0.0.1:9/s
+    channel: yes
+    username: 0x10
+    title: 1.50
+    actions:
+    - {type: button, text: t, name: n, value: 007}
+  opsgenie_configs:
+  - api_key: k
+    responders: [{name: y, type: team}]
+    priority: P1
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+receivers:
+- name: r
+  slack_configs:
+  - send_resolved: false
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_url: <secret>
+    channel: "yes"
+    username: "0x10"
+    color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}'
+    title: "1.50"
+    title_link: '{{ template "slack.default.titlelink" . }}'
+    pretext: '{{ template "slack.default.pretext" . }}'
+    text: '{{ template "slack.default.text" . }}'
+    short_fields: false
+    footer: '{{ template "slack.default.footer" . }}'
+    fallback: '{{ template "slack.default.fallback" . }}'
+    callback_id: '{{ template "slack.default.callbackid" . }}'
+    icon_emoji: '{{ template "slack.default.iconemoji" . }}'
+    icon_url: '{{ template "slack.default.iconurl" . }}'
+    link_names: false
+    actions:
+    - type: button
+      text: t
+      name: "n"
+      value: "007"
+  opsgenie_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    api_key: <secret>
+    api_url: https://api.opsgenie.com/
+    message: '{{ template "opsgenie.default.message" . }}'
+    description: '{{ template "opsgenie.default.description" . }}'
+    source: '{{ template "opsgenie.default.source" . }}'
+    responders:
+    - name: "y"
+      type: team
+    priority: P1
+templates: []
+"##,
+    )
+    .await;
+}

@@ -317,8 +317,11 @@ impl Emitter {
         self.indicator("\"", true, false, false);
         let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
+        // yaml.v2 escapes every character of a string that starts with a byte order mark.
+        let escape_all = s.starts_with('\u{feff}');
         for (i, &c) in chars.iter().enumerate() {
-            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+            let special = !is_printable(c) || c == '\u{feff}' || is_break(c);
+            if escape_all || special || c == '"' || c == '\\' {
                 self.put('\\');
                 for e in escape(c).chars() {
                     self.put(e);
@@ -403,7 +406,6 @@ fn is_printable(c: char) -> bool {
     let v = c as u32;
     v == 0x0A
         || (0x20..=0x7E).contains(&v)
-        || v == 0x85
         || (0xA0..=0xD7FF).contains(&v)
         || ((0xE000..=0xFFFD).contains(&v) && v != 0xFEFF)
 }
@@ -411,6 +413,7 @@ fn is_printable(c: char) -> bool {
 fn escape(c: char) -> String {
     let v = c as u32;
     match c {
+        ' '..='~' if c != '"' && c != '\\' => format!("x{v:02X}"),
         '\0' => "0".into(),
         '\u{7}' => "a".into(),
         '\u{8}' => "b".into(),

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use super::http::{HttpConfig, TlsConfig};
 
@@ -221,7 +222,7 @@ pub struct SlackConfig {
     pub link_names: bool,
     #[serde(default)]
     pub mrkdwn_in: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "slack_actions")]
     pub actions: Vec<serde_json::Value>,
 }
 
@@ -251,9 +252,9 @@ pub struct PagerdutyConfig {
     pub description: Option<String>,
     #[serde(default)]
     pub details: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "pagerduty_images")]
     pub images: Vec<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "pagerduty_links")]
     pub links: Vec<serde_json::Value>,
     #[serde(default)]
     pub severity: Option<String>,
@@ -291,7 +292,7 @@ pub struct OpsgenieConfig {
     pub details: BTreeMap<String, String>,
     #[serde(default)]
     pub entity: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opsgenie_responders")]
     pub responders: Vec<serde_json::Value>,
     #[serde(default)]
     pub actions: Option<String>,
@@ -323,4 +324,102 @@ pub struct MsTeamsConfig {
     pub summary: Option<String>,
     #[serde(default)]
     pub text: Option<String>,
+}
+
+/// Reads a list of one of the small string-field objects below and keeps it as JSON objects
+/// of strings: each field is read as a string, so YAML's `n` or `007` stay the text written
+/// (as Go reads them into its string fields), and unknown fields are refused.
+fn string_objects<'de, D, T>(d: D) -> Result<Vec<Value>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Serialize,
+{
+    let items: Vec<T> = Vec::deserialize(d)?;
+    items.iter().map(|i| serde_json::to_value(i).map_err(serde::de::Error::custom)).collect()
+}
+
+fn slack_actions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    string_objects::<D, SlackAction>(d)
+}
+
+fn pagerduty_images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    string_objects::<D, PagerdutyImage>(d)
+}
+
+fn pagerduty_links<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    string_objects::<D, PagerdutyLink>(d)
+}
+
+fn opsgenie_responders<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    string_objects::<D, OpsgenieResponder>(d)
+}
+
+/// Slack's `actions` entry.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SlackAction {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    style: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confirm: Option<SlackConfirm>,
+}
+
+/// Slack's action `confirm`.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SlackConfirm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ok_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dismiss_text: Option<String>,
+}
+
+/// PagerDuty's `images` entry.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct PagerdutyImage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    src: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+}
+
+/// PagerDuty's `links` entry.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct PagerdutyLink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+/// OpsGenie's `responders` entry.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct OpsgenieResponder {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
 }
