@@ -1152,3 +1152,69 @@ templates: []
     )
     .await;
 }
+
+/// URLs as Go's `url.URL.String()` prints them: the scheme lowercased, a path that is not
+/// validly escaped escaped again, credentials, query and fragment as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_as_go_prints_them() {
+    check(
+        r##"global:
+  pagerduty_url: HTTP://Example.COM/pd?
+route:
+  receiver: r
+receivers:
+- name: r
+  webhook_configs:
+  - url: HTTPS://Host.Example:8443/a%20b/c?x=1&y=%2F#frag
+  - url: http://127.0.0.1:9/ü?q=ä
+  - url: http://user:pw@127.0.0.1:9/p
+  - url: http://127.0.0.1:9/a b
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: http://Example.COM/pd?
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+receivers:
+- name: r
+  webhook_configs:
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    url: https://Host.Example:8443/a%20b/c?x=1&y=%2F#frag
+    max_alerts: 0
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    url: http://127.0.0.1:9/%C3%BC?q=ä
+    max_alerts: 0
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    url: http://user:pw@127.0.0.1:9/p
+    max_alerts: 0
+  - send_resolved: true
+    http_config:
+      follow_redirects: true
+      enable_http2: true
+    url: http://127.0.0.1:9/a%20b
+    max_alerts: 0
+templates: []
+"##,
+    )
+    .await;
+}

@@ -230,7 +230,7 @@ pub(super) fn http(h: Option<&HttpConfig>, dir: &str) -> Node {
         .opt("basic_auth", h.basic_auth.as_ref().map(|b| basic_auth(b, dir)))
         .opt("authorization", auth.as_ref().map(|a| authorization(a, dir)))
         .opt("oauth2", h.oauth2.as_ref().map(|o| oauth2(o, dir)))
-        .s("proxy_url", h.proxy_url.as_deref())
+        .s("proxy_url", h.proxy_url.as_deref().map(go_url).as_deref())
         .opt("tls_config", tls_opt(h.tls_config.as_ref(), dir))
         .put("follow_redirects", Node::bool(h.follow_redirects.unwrap_or(true)))
         .put("enable_http2", Node::bool(h.enable_http2.unwrap_or(true)))
@@ -243,6 +243,54 @@ fn host_port(s: &str) -> String {
     let (host, port) = (&s[..i], &s[i + 1..]);
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     format!("{host}:{port}")
+}
+
+/// Go's `url.URL.String()` after `url.Parse`: the scheme lowercased and a path that is not
+/// validly escaped escaped again (query, fragment and host are kept as written).
+pub(super) fn go_url(u: &str) -> String {
+    let Some(colon) = u.find("://") else { return u.to_string() };
+    let scheme = u[..colon].to_ascii_lowercase();
+    let rest = &u[colon + 3..];
+    let path_at = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, tail) = rest.split_at(path_at);
+    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let (path, after) = tail.split_at(path_end);
+    format!("{scheme}://{host}{}{after}", escaped_path(path))
+}
+
+fn path_byte_ok(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&b)
+}
+
+fn escaped_path(path: &str) -> String {
+    let valid = path.bytes().all(|b| path_byte_ok(b) || b"!'()*[]%".contains(&b));
+    if valid {
+        return path.to_string();
+    }
+    let raw = percent_decode(path);
+    raw.iter()
+        .map(|&b| if path_byte_ok(b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(v) if b[i] == b'%' => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Appends `/` to a URL's path, as Alertmanager does for OpsGenie's API URL.
@@ -258,8 +306,9 @@ pub(super) fn with_slash(url: &str) -> String {
 }
 
 fn global(g: &GlobalConfig, dir: &str, opsgenie_inherits: bool) -> Node {
-    let url = |v: &Option<String>, d: &str| Node::str(v.clone().unwrap_or_else(|| d.to_string()));
+    let url = |v: &Option<String>, d: &str| Node::str(go_url(v.as_deref().unwrap_or(d)));
     let opsgenie = g.opsgenie_api_url.clone().unwrap_or_else(|| DEFAULT_OPSGENIE_URL.into());
+    let opsgenie = go_url(&opsgenie);
     let opsgenie = if opsgenie_inherits { with_slash(&opsgenie) } else { opsgenie };
     MapBuilder::default()
         .put(
@@ -365,7 +414,7 @@ fn webhook(w: &WebhookConfig, dir: &str) -> Node {
     MapBuilder::default()
         .put("send_resolved", Node::bool(w.send_resolved))
         .opt("http_config", Some(http(w.http_config.as_ref(), dir)))
-        .put("url", w.url.as_deref().map_or(Node::Plain("null".into()), Node::str))
+        .put("url", w.url.as_deref().map_or(Node::Plain("null".into()), |u| Node::str(go_url(u))))
         .put("max_alerts", Node::Plain(w.max_alerts.to_string()))
         .build()
 }
@@ -447,7 +496,7 @@ fn pagerduty(p: &PagerdutyConfig, dir: &str) -> Node {
         .s("service_key_file", p.service_key_file.as_deref())
         .secret("routing_key", p.routing_key.as_deref())
         .s("routing_key_file", p.routing_key_file.as_deref())
-        .s("url", p.url.as_deref())
+        .s("url", p.url.as_deref().map(go_url).as_deref())
         .s("client", client)
         .s(
             "client_url",
@@ -555,7 +604,7 @@ fn opsgenie(o: &OpsgenieConfig, dir: &str) -> Node {
         .opt("http_config", Some(http(o.http_config.as_ref(), dir)))
         .secret("api_key", o.api_key.as_deref())
         .s("api_key_file", o.api_key_file.as_deref())
-        .s("api_url", o.api_url.as_deref().map(with_slash).as_deref())
+        .s("api_url", o.api_url.as_deref().map(|u| with_slash(&go_url(u))).as_deref())
         .s("message", t(&o.message, "message").as_deref())
         .s("description", t(&o.description, "description").as_deref())
         .s("source", t(&o.source, "source").as_deref())

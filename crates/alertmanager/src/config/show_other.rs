@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::GlobalConfig;
 use super::goyaml::Node;
 use super::http::HttpConfig;
-use super::show::{MapBuilder, http, with_slash};
+use super::show::{MapBuilder, go_url, http, with_slash};
 
 /// A Go string field read from the generic form (YAML numbers and bools become their text).
 fn text(v: &Value, k: &str) -> Option<String> {
@@ -71,7 +71,7 @@ pub(super) fn wechat(v: &Value, g: &GlobalConfig, dir: &str) -> Node {
         .secret("api_secret", secret.as_deref())
         .s("corp_id", corp.as_deref())
         .s("message", text_or(v, "message", &tmpl("wechat.default.message")).as_deref())
-        .s("api_url", Some(with_slash(&url)).as_deref())
+        .s("api_url", Some(with_slash(&go_url(&url))).as_deref())
         .s("to_user", text_or(v, "to_user", &tmpl("wechat.default.to_user")).as_deref())
         .s("to_party", text_or(v, "to_party", &tmpl("wechat.default.to_party")).as_deref())
         .s("to_tag", text_or(v, "to_tag", &tmpl("wechat.default.to_tag")).as_deref())
@@ -160,7 +160,7 @@ pub(super) fn victorops(v: &Value, g: &GlobalConfig, dir: &str) -> Node {
     let m = base(v, g, dir, true)
         .secret("api_key", key.as_deref())
         .s("api_key_file", key_file.as_deref())
-        .put("api_url", Node::str(with_slash(&url)))
+        .put("api_url", Node::str(with_slash(&go_url(&url))))
         .put("routing_key", always("routing_key", ""))
         .put("message_type", always("message_type", "CRITICAL"))
         .put("state_message", always("state_message", &tmpl("victorops.default.state_message")))
@@ -203,7 +203,7 @@ pub(super) fn telegram(v: &Value, g: &GlobalConfig, dir: &str) -> Node {
         .unwrap_or_else(|| "https://api.telegram.org".into());
     let chat = v.get("chat_id").and_then(Value::as_i64).filter(|c| *c != 0);
     base(v, g, dir, true)
-        .put("api_url", Node::str(url))
+        .put("api_url", Node::str(go_url(&url)))
         .secret("bot_token", text(v, "bot_token").as_deref())
         .opt("chat_id", chat.map(|c| Node::Plain(c.to_string())))
         .s("message", text_or(v, "message", &tmpl("telegram.default.message")).as_deref())
@@ -220,7 +220,7 @@ pub(super) fn webex(v: &Value, g: &GlobalConfig, dir: &str) -> Node {
         .or_else(|| g.webex_api_url.clone())
         .unwrap_or_else(|| "https://webexapis.com/v1/messages".into());
     base(v, g, dir, true)
-        .s("api_url", Some(url.as_str()))
+        .s("api_url", Some(go_url(&url).as_str()))
         .s("message", text_or(v, "message", &tmpl("webex.default.message")).as_deref())
         .put("room_id", Node::str(text(v, "room_id").unwrap_or_default()))
         .build()
