@@ -22,6 +22,7 @@
 //! source is right; the test checks both picks are eligible).
 //!
 //! `PHAROS_AM_DIFF_SEEDS` picks the seeds: `1-200`, `7`, or `1,5,9` (default `1-3`).
+//! `PHAROS_AM_DIFF_SHOW_REFUSED=1` prints why Pharos refused each config both refuse.
 
 #![allow(clippy::unwrap_used)]
 
