@@ -1218,3 +1218,140 @@ templates: []
     )
     .await;
 }
+
+/// Keys longer than 128 bytes or with a line break written as `? key`, and flow sequences
+/// (time interval ranges) wrapped after column 80.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complex_keys_and_wrapped_flow_sequences_1() {
+    check(
+        r##"route:
+  receiver: r
+  routes:
+  - receiver: r
+    mute_time_intervals: [t]
+receivers:
+- name: r
+  email_configs:
+  - to: a@b
+    from: c@d
+    smarthost: h:25
+    headers:
+      X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: v
+time_intervals:
+- name: t
+  time_intervals:
+  - years: ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2014', '2015:2016', '2017:2018', '2019:2020']
+    weekdays: [monday, tuesday, wednesday, thursday, friday, saturday, sunday]
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+  routes:
+  - receiver: r
+    mute_time_intervals:
+    - t
+    continue: false
+receivers:
+- name: r
+  email_configs:
+  - send_resolved: false
+    to: a@b
+    from: c@d
+    hello: localhost
+    smarthost: h:25
+    headers:
+      From: c@d
+      Subject: '{{ template "email.default.subject" . }}'
+      To: a@b
+      ? X-Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+      : v
+    html: '{{ template "email.default.html" . }}'
+    require_tls: true
+templates: []
+time_intervals:
+- name: t
+  time_intervals:
+  - weekdays: [monday, tuesday, wednesday, thursday, friday, saturday, sunday]
+    years: ["2001", "2002", "2003", "2004", "2005", "2006", "2007", "2008", "2009",
+      "2010", "2011", "2012", "2013", "2014", '2015:2016', '2017:2018', '2019:2020']
+"##,
+    )
+    .await;
+}
+
+/// Keys longer than 128 bytes or with a line break written as `? key`, and flow sequences
+/// (time interval ranges) wrapped after column 80.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complex_keys_and_wrapped_flow_sequences_2() {
+    check(
+        r##"route:
+  receiver: r
+receivers:
+- name: r
+  email_configs:
+  - to: a@b
+    from: c@d
+    smarthost: h:25
+    headers:
+      "a\nb": "x\ny"
+      "bad key": ""
+      "X-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb": "long value with words that is long enough to wrap past the eighty column limit yes"
+"##,
+        r##"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+route:
+  receiver: r
+  continue: false
+receivers:
+- name: r
+  email_configs:
+  - send_resolved: false
+    to: a@b
+    from: c@d
+    hello: localhost
+    smarthost: h:25
+    headers:
+      From: c@d
+      Subject: '{{ template "email.default.subject" . }}'
+      To: a@b
+      ? X-Bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+      : long value with words that is long enough to wrap past the eighty column limit
+        yes
+      ? |-
+        a
+        b
+      : |-
+        x
+        y
+      bad key: ""
+    html: '{{ template "email.default.html" . }}'
+    require_tls: true
+templates: []
+"##,
+    )
+    .await;
+}

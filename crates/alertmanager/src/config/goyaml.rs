@@ -176,8 +176,16 @@ impl Emitter {
     fn block_map(&mut self, m: &[(String, Node)], indent: usize) {
         for (k, v) in m {
             self.write_indent(indent);
-            self.string(k, indent + 2, Context::Key);
-            self.indicator(":", false, false, false);
+            // libyaml writes a key longer than 128 bytes or with a line break as `? key`.
+            if k.len() <= 128 && !k.chars().any(is_break) {
+                self.string(k, indent + 2, Context::Key);
+                self.indicator(":", false, false, false);
+            } else {
+                self.indicator("?", true, false, true);
+                self.string(k, indent + 2, Context::Value);
+                self.write_indent(indent);
+                self.indicator(":", true, false, true);
+            }
             match v {
                 Node::Map(inner) if !inner.is_empty() => self.block_map(inner, indent + 2),
                 Node::Seq(inner) if !inner.is_empty() => self.block_seq(inner, indent),
