@@ -783,8 +783,16 @@ impl NewChunks<'_> {
                 return XorChunk::in_buffer(buf);
             }
         }
-        let cap = self.sizes.get(j).map_or(0, |&c| usize::from(c));
-        XorChunk::with_capacity(if cap == 0 { OPEN_CHUNK_BYTES } else { cap })
+        XorChunk::with_capacity(chunk_bytes(self.sizes, j))
+    }
+}
+
+/// The buffer size for a chunk replay starts for series `j`: `sizes[j]`, or
+/// [`OPEN_CHUNK_BYTES`] where that is 0 or unknown.
+fn chunk_bytes(sizes: &[u16], j: usize) -> usize {
+    match sizes.get(j) {
+        Some(&c) if c > 0 => usize::from(c),
+        _ => OPEN_CHUNK_BYTES,
     }
 }
 
@@ -824,9 +832,7 @@ impl ChunkPool {
             if end as usize > start && !*seen {
                 *seen = true;
                 if j >= mid {
-                    let cap = sizes.get(j).map_or(0, |&c| usize::from(c));
-                    let cap = if cap == 0 { OPEN_CHUNK_BYTES } else { cap };
-                    self.free.push((j, Vec::with_capacity(cap)));
+                    self.free.push((j, Vec::with_capacity(chunk_bytes(sizes, j))));
                 }
             }
             start = end as usize;
