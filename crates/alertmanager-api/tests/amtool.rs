@@ -6,10 +6,9 @@
 mod common;
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use alertmanager::{Config, Options, SystemClock};
+use alertmanager::Config;
 use alertmanager_api::AlertmanagerService;
 
 const AMTOOL: &str = "/usr/bin/amtool";
@@ -27,13 +26,7 @@ receivers:
 
 async fn start() -> (String, AlertmanagerService) {
     let cfg = Config::parse(CONFIG, "am.yml").unwrap();
-    let svc =
-        AlertmanagerService::start(cfg, Options::default(), Arc::new(SystemClock), None).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (url, svc)
+    common::serve(cfg).await
 }
 
 async fn amtool(url: &str, args: &[&str]) -> (bool, String) {

@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use alertmanager::{Config, Options, SystemClock};
-use alertmanager_api::AlertmanagerService;
+use alertmanager::Config;
 use serde_json::{Value, json};
 
 const CONFIG: &str = r#"
@@ -26,13 +23,7 @@ receivers:
 
 async fn start() -> String {
     let cfg = Config::parse(CONFIG, "am.yml").unwrap();
-    let svc =
-        AlertmanagerService::start(cfg, Options::default(), Arc::new(SystemClock), None).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
+    common::serve(cfg).await.0
 }
 
 async fn get(url: &str) -> Value {

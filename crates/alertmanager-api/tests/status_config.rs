@@ -8,10 +8,9 @@
 mod common;
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use alertmanager::{Config, Options, SystemClock};
+use alertmanager::Config;
 use alertmanager_api::AlertmanagerService;
 
 const AM: &str = "/usr/bin/prometheus-alertmanager";
@@ -68,12 +67,7 @@ async fn amtool_show(url: &str) -> String {
 
 async fn pharos_status(f: &CfgFile) -> (String, String, AlertmanagerService) {
     let cfg = Config::load_file(&f.path).unwrap();
-    let svc =
-        AlertmanagerService::start(cfg, Options::default(), Arc::new(SystemClock), None).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = svc.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (url, svc) = common::serve(cfg).await;
     let original = original_of(&url).await;
     let shown =
         if std::path::Path::new(AMTOOL).exists() { amtool_show(&url).await } else { String::new() };

@@ -12,6 +12,23 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;
 
+/// Starts the Alertmanager service for `cfg` and serves its API on a free loopback port:
+/// the base URL, and the service.
+pub async fn serve(cfg: alertmanager::Config) -> (String, alertmanager_api::AlertmanagerService) {
+    let svc = alertmanager_api::AlertmanagerService::start(
+        cfg,
+        alertmanager::Options::default(),
+        Arc::new(alertmanager::SystemClock),
+        None,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = svc.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, svc)
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
