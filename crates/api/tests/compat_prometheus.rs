@@ -14,21 +14,8 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-struct Pair {
-    pharos: Pharos,
-    prom: Prometheus,
-    _dir: tempfile::TempDir,
-}
-
 fn start() -> Option<Pair> {
-    if !have(PROMETHEUS) || !have(PROMTOOL) {
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let data = backfill(dir.path());
-    let prom = Prometheus::start(dir.path(), &data, "global:\n  scrape_interval: 1h\n", &[]);
-    let pharos = Pharos::serve(state(mem_storage()));
-    Some(Pair { pharos, prom, _dir: dir })
+    Pair::start(state(mem_storage()))
 }
 
 fn at(offset_s: f64) -> String {

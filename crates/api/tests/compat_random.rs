@@ -941,24 +941,11 @@ fn same(r: &Req, pharos: &Answer, prom: &Answer) -> bool {
     false
 }
 
-struct Pair {
-    pharos: Pharos,
-    prom: Prometheus,
-    _dir: tempfile::TempDir,
-}
-
 fn start() -> Option<Pair> {
-    if !have(PROMETHEUS) || !have(PROMTOOL) {
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let data = backfill(dir.path());
-    let prom = Prometheus::start(dir.path(), &data, "global:\n  scrape_interval: 1h\n", &[]);
     // Pharos on the wall clock, as Prometheus: a missing `time` is "now" on both sides.
     let mut st = state(mem_storage());
     st.clock = api::system_clock();
-    let pharos = Pharos::serve(st);
-    Some(Pair { pharos, prom, _dir: dir })
+    Pair::start(st)
 }
 
 #[test]

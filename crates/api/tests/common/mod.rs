@@ -167,6 +167,29 @@ impl Pharos {
     }
 }
 
+/// Prometheus 2.42 and Pharos side by side on the same data set (Prometheus on the backfilled
+/// directory, which lives as long as the pair).
+pub struct Pair {
+    pub pharos: Pharos,
+    pub prom: Prometheus,
+    _dir: tempfile::TempDir,
+}
+
+impl Pair {
+    /// Starts both, Pharos serving `st` (its storage [`mem_storage`]); `None` when Prometheus
+    /// or promtool is not installed.
+    pub fn start(st: ApiState) -> Option<Pair> {
+        if !have(PROMETHEUS) || !have(PROMTOOL) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let data = backfill(dir.path());
+        let prom = Prometheus::start(dir.path(), &data, "global:\n  scrape_interval: 1h\n", &[]);
+        let pharos = Pharos::serve(st);
+        Some(Pair { pharos, prom, _dir: dir })
+    }
+}
+
 pub struct Prometheus {
     pub port: u16,
     child: Option<Child>,
