@@ -60,6 +60,11 @@ impl Db {
             model::collect_garbage();
         }
         self.sync_wal()?;
+        drop(_m);
+        // Heap pages freed since the last pass (request buffers, chunk buffers outgrown by
+        // their samples, series that left the head) go back to the kernel: glibc returns on
+        // its own only the free memory at the top of the heap.
+        crate::head::trim::release();
         Ok(rep)
     }
 

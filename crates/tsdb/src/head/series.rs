@@ -351,7 +351,12 @@ impl MemSeries {
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
             let data = match mapper.and_then(|(m, r)| m.write(r, o.mint, o.maxt, last_v, bytes)) {
-                Some(mapped) => ChunkData::Mapped(mapped),
+                Some(mapped) => {
+                    // The full chunk's buffer is freed when `o` drops; counted so that a wave
+                    // of cuts hands the pages back (see `trim`).
+                    super::trim::note_freed(bytes.len());
+                    ChunkData::Mapped(mapped)
+                }
                 None => ChunkData::Owned(Arc::from(bytes)),
             };
             // Most head series hold a few closed chunks: grow one by one at first, not
@@ -601,6 +606,14 @@ mod tests {
         assert_eq!(s.samples_in(0, i64::MAX).len(), 251);
         s.delete_range(1000, 248_000, 7_200_000, None);
         assert_eq!(s.samples_in(0, i64::MAX).len(), 3);
+    }
+
+    /// A head series holds about one closed chunk per half hour at a 15 s interval, up to
+    /// six or seven before the head is cut into a block: their size is per-series memory.
+    #[test]
+    fn a_closed_chunk_takes_forty_bytes() {
+        assert_eq!(std::mem::size_of::<crate::chunks::ChunkBytes>(), 16);
+        assert_eq!(std::mem::size_of::<ClosedChunk>(), 40);
     }
 
     #[test]
