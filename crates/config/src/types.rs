@@ -39,30 +39,7 @@ impl std::str::FromStr for Duration {
 /// Formats exactly as Prometheus' `model.Duration.String()`: years and weeks only when exact.
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        let units: [(&str, i64, bool); 7] = [
-            ("y", 365 * 86_400_000, true),
-            ("w", 7 * 86_400_000, true),
-            ("d", 86_400_000, false),
-            ("h", 3_600_000, false),
-            ("m", 60_000, false),
-            ("s", 1000, false),
-            ("ms", 1, false),
-        ];
-        for (unit, mult, exact) in units {
-            if exact && ms % mult != 0 {
-                continue;
-            }
-            let v = ms / mult;
-            if v > 0 {
-                write!(f, "{v}{unit}")?;
-                ms -= v * mult;
-            }
-        }
-        Ok(())
+        f.write_str(&model::duration::format_duration(self.0))
     }
 }
 

@@ -59,21 +59,25 @@ pub fn parse_duration(s: &str) -> Result<i64, ModelError> {
     Ok(total)
 }
 
-/// Formats milliseconds as Prometheus' `model.Duration.String()` does (`1h30m`, `0s`).
+/// Formats milliseconds as Prometheus' `model.Duration.String()` does: largest units first,
+/// years and weeks only when they divide the rest exactly (`8d` and `90d`, not `1w1d` or
+/// `12w6d`), `0s` for zero, and nothing for a negative duration (Go's formatter writes no
+/// unit whose count is not positive).
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
         return "0s".to_string();
     }
+    const EXACT_ONLY: [&str; 2] = ["y", "w"];
     let mut out = String::new();
-    let mut rest = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
+    let mut rest = ms;
     for (unit, mult) in UNITS {
-        let mult = mult as u64;
-        if rest >= mult {
-            out.push_str(&format!("{}{}", rest / mult, unit));
-            rest %= mult;
+        if EXACT_ONLY.contains(&unit) && rest % mult != 0 {
+            continue;
+        }
+        let v = rest / mult;
+        if v > 0 {
+            out.push_str(&format!("{v}{unit}"));
+            rest -= v * mult;
         }
     }
     out
@@ -107,5 +111,11 @@ mod tests {
         assert_eq!(format_duration(0), "0s");
         assert_eq!(format_duration(60_500), "1m500ms");
         assert_eq!(format_duration(1_209_600_000), "2w");
+        assert_eq!(format_duration(8 * 86_400_000), "8d");
+        assert_eq!(format_duration(90 * 86_400_000), "90d");
+        assert_eq!(format_duration(365 * 86_400_000 + 86_400_000), "366d");
+        assert_eq!(format_duration(2 * 365 * 86_400_000), "2y");
+        assert_eq!(format_duration(86_400_000 + 1), "1d1ms");
+        assert_eq!(format_duration(-1000), "");
     }
 }

@@ -69,37 +69,8 @@ fn strs(v: &[String]) -> Vec<Node> {
     v.iter().map(|s| Node::str(s.as_str())).collect()
 }
 
-/// Prometheus' `model.Duration.String()`: years and weeks only when exact.
-pub fn go_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".to_string();
-    }
-    const UNITS: [(&str, i64, bool); 7] = [
-        ("y", 365 * 86_400_000, true),
-        ("w", 7 * 86_400_000, true),
-        ("d", 86_400_000, false),
-        ("h", 3_600_000, false),
-        ("m", 60_000, false),
-        ("s", 1000, false),
-        ("ms", 1, false),
-    ];
-    let mut rest = ms;
-    let mut out = String::new();
-    for (unit, mult, exact) in UNITS {
-        if exact && rest % mult != 0 {
-            continue;
-        }
-        let v = rest / mult;
-        if v > 0 {
-            out.push_str(&format!("{v}{unit}"));
-            rest -= v * mult;
-        }
-    }
-    out
-}
-
 fn dur(d: Duration) -> Node {
-    Node::str(go_duration(d.0))
+    Node::str(model::duration::format_duration(d.0))
 }
 
 /// `filepath.Join(dir, p)` for a relative `p` (as Alertmanager's `resolveFilepaths`).
@@ -748,15 +719,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_as_prometheus_prints_them() {
-        assert_eq!(go_duration(0), "0s");
-        assert_eq!(go_duration(90_000), "1m30s");
-        assert_eq!(go_duration(8 * 86_400_000), "8d");
-        assert_eq!(go_duration(14 * 86_400_000), "2w");
-        assert_eq!(go_duration(1500), "1s500ms");
-    }
 
     #[test]
     fn headers_and_paths() {
