@@ -15,9 +15,21 @@ const RELEASE_AFTER: u64 = 4 << 20;
 
 static FREED: AtomicU64 = AtomicU64::new(0);
 
+/// Every byte ever noted, never reset (for tests: parallel ones only add to it).
+#[cfg(test)]
+static NOTED: AtomicU64 = AtomicU64::new(0);
+
 /// Records `bytes` of chunk buffers freed.
 pub fn note_freed(bytes: usize) {
     FREED.fetch_add(bytes as u64, Ordering::Relaxed);
+    #[cfg(test)]
+    NOTED.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+/// Bytes noted by [`note_freed`] since the process started.
+#[cfg(test)]
+pub fn noted() -> u64 {
+    NOTED.load(Ordering::Relaxed)
 }
 
 /// Returns free heap pages to the kernel if enough chunk buffers were freed since the last
