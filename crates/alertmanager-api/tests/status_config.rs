@@ -74,11 +74,30 @@ async fn pharos_status(f: &CfgFile) -> (String, String, AlertmanagerService) {
     (original, shown, svc)
 }
 
-/// Pharos' `config.original` equals `golden` (with `{dir}` for the file's directory) and, when
-/// Alertmanager is installed, what it serves; `amtool config show` agrees too.
+/// The `global` section Alertmanager 0.25 writes for a config that sets nothing in it.
+const DEFAULT_GLOBAL: &str = r"global:
+  resolve_timeout: 5m
+  http_config:
+    follow_redirects: true
+    enable_http2: true
+  smtp_hello: localhost
+  smtp_require_tls: true
+  pagerduty_url: https://events.pagerduty.com/v2/enqueue
+  opsgenie_api_url: https://api.opsgenie.com/
+  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
+  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
+  telegram_api_url: https://api.telegram.org
+  webex_api_url: https://webexapis.com/v1/messages
+";
+
+/// Pharos' `config.original` equals `golden` (with `{dir}` for the file's directory and
+/// `{default_global}` for [`DEFAULT_GLOBAL`]) and, when Alertmanager is installed, what it
+/// serves; `amtool config show` agrees too.
 async fn check(text: &str, golden: &str) {
     let f = write_cfg(text);
-    let golden = golden.replace("{dir}", &f.dir.path().display().to_string());
+    let golden = golden
+        .replace("{default_global}", DEFAULT_GLOBAL)
+        .replace("{dir}", &f.dir.path().display().to_string());
     let (ours, ours_shown, _svc) = pharos_status(&f).await;
     if common::have(AM) && common::have(AMTOOL) {
         let (real, real_shown) = real_status(&f).await;
@@ -632,20 +651,7 @@ async fn minimal_config_fills_every_global_default() {
 receivers:
 - name: only
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: only
   continue: false
 receivers:
@@ -921,20 +927,7 @@ async fn quoting_escapes_and_folding_of_awkward_values_1() {
 receivers:
 - name: r
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: r
   continue: false
   routes:
@@ -1029,20 +1022,7 @@ async fn quoting_escapes_and_folding_of_awkward_values_2() {
 receivers:
 - name: r
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: r
   continue: false
   routes:
@@ -1084,20 +1064,7 @@ receivers:
     responders: [{name: y, type: team}]
     priority: P1
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: r
   continue: false
 receivers:
@@ -1237,20 +1204,7 @@ time_intervals:
   - years: ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2014', '2015:2016', '2017:2018', '2019:2020']
     weekdays: [monday, tuesday, wednesday, thursday, friday, saturday, sunday]
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: r
   continue: false
   routes:
@@ -1304,20 +1258,7 @@ receivers:
       "bad key": ""
       "X-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb": "long value with words that is long enough to wrap past the eighty column limit yes"
 "##,
-        r##"global:
-  resolve_timeout: 5m
-  http_config:
-    follow_redirects: true
-    enable_http2: true
-  smtp_hello: localhost
-  smtp_require_tls: true
-  pagerduty_url: https://events.pagerduty.com/v2/enqueue
-  opsgenie_api_url: https://api.opsgenie.com/
-  wechat_api_url: https://qyapi.weixin.qq.com/cgi-bin/
-  victorops_api_url: https://alert.victorops.com/integrations/generic/20131114/alert/
-  telegram_api_url: https://api.telegram.org
-  webex_api_url: https://webexapis.com/v1/messages
-route:
+        r##"{default_global}route:
   receiver: r
   continue: false
 receivers:
