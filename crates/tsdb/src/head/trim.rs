@@ -7,6 +7,7 @@
 //! same sizes reuse it, a quarter of the head's resident memory right after a cut. Once enough
 //! chunk buffers were freed, [`maybe_release`] asks the allocator to return free pages
 //! (`malloc_trim`, which only `madvise`s whole free pages away; a no-op elsewhere than glibc).
+//! [`release`] does it at once: after WAL replay, and at the end of every `Db::maintain`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
