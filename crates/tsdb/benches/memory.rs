@@ -2,13 +2,15 @@
 //! 15 s to each of SERIES node_exporter-like series (500 per host, four labels as
 //! `examples/storage_gen.rs` makes them), time-major in commits of 10,000 samples as remote
 //! write or scrapes deliver them, then closes and reopens the database (WAL replay, with the
-//! head chunk cache of the first run). Reports the resident set growth per series, append
-//! rate, WAL bytes per sample, and the restart's wall and CPU time.
+//! head chunk cache of the first run). Reports the resident set growth per series (and the
+//! heap in use within it), append rate, WAL bytes per sample, and the restart's wall and CPU
+//! time.
 //! Run: `cargo bench -p tsdb --bench memory -- [SERIES [SAMPLES]]` (defaults 100000 144).
 //! `MEMORY_BENCH_T0=<ms>` sets the first sample's time (default 1700000000000, 13 minutes into
 //! a 2 h chunk range: 144 samples then fill one 120-sample chunk and leave 24 in the open one;
 //! 1700005155000 puts a range boundary after 83 samples, leaving 61 open, as a crash restart
-//! meets on average).
+//! meets on average; `1700006400000 - (144 - K) * 15000` leaves K open, e.g. 115 right before
+//! every series cuts its chunk, the top of the head's memory cycle).
 //! A crash state for restart timing: run once with `MEMORY_BENCH_DIR=<dir>`, then delete
 //! `<dir>/pharos_head_snapshot` (what a SIGKILL leaves: WAL and head chunk cache only) and copy
 //! the directory before each `MEMORY_BENCH_DIR=<copy> MEMORY_BENCH_RESTARTS=1` run.
@@ -61,6 +63,40 @@ fn cpu_secs() -> f64 {
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// glibc's `struct mallinfo2`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[repr(C)]
+struct MallInfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+/// Heap bytes in use (glibc's `mallinfo2`: chunks in use and mmapped ones), to tell memory
+/// the head holds from memory the allocator keeps resident around it; 0 elsewhere.
+fn heap_in_use() -> u64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn mallinfo2() -> MallInfo2;
+        }
+        // SAFETY: mallinfo2 only reads the allocator's statistics.
+        let m = unsafe { mallinfo2() };
+        let _ = (m.arena, m.ordblks, m.smblks, m.hblks, m.usmblks, m.fsmblks);
+        let _ = (m.fordblks, m.keepcost);
+        (m.uordblks + m.hblkhd) as u64
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    0
 }
 
 fn labels(i: usize) -> Labels {
@@ -123,6 +159,7 @@ fn main() {
     let ls: Vec<Labels> = (0..n).map(labels).collect();
     let mut vals: Vec<f64> = (0..n).map(|i| (common::mix(i as u64) % 1_000_000) as f64).collect();
     let before = rss_bytes();
+    let heap_before = heap_in_use();
     let mut refs = vec![0u64; n];
     let start = std::time::Instant::now();
     let cpu0 = cpu_secs();
@@ -144,6 +181,7 @@ fn main() {
     let elapsed = start.elapsed();
     let cpu = cpu_secs() - cpu0;
     let after = rss_bytes();
+    let heap_after = heap_in_use();
     let total = n as u64 * steps;
     println!(
         "series: {n}, samples: {total}, append: {:.2} M samples/s wall, {:.2} M per CPU second",
@@ -155,6 +193,11 @@ fn main() {
          before measuring: 192 B each for four labels)",
         (after - before) >> 20,
         (after - before) as f64 / n as f64,
+    );
+    println!(
+        "heap in use growth: {:.0} B/series (the rest of the rss growth: free heap memory kept \
+         resident, and mapped files)",
+        heap_after.saturating_sub(heap_before) as f64 / n as f64
     );
     if std::env::var_os("MEMORY_BENCH_TRIM").is_some() {
         unsafe extern "C" {

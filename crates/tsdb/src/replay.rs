@@ -712,7 +712,7 @@ impl ChunkTimes {
             }
             return self.ts.binary_search(&t).is_ok();
         }
-        let Some(o) = s.open.as_ref().filter(|o| o.mint <= t && t <= o.maxt) else {
+        let Some(o) = s.open.as_ref().filter(|o| o.mint <= t && t <= o.maxt()) else {
             return false;
         };
         let mut found = false;

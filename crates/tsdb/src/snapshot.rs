@@ -337,7 +337,7 @@ fn restore_open(
         && g.closed.last().is_none_or(|c| c.maxt < mint)
         && let Some(chunk) = XorChunk::resume(bytes.to_vec())
     {
-        g.open = Some(OpenChunk { mint, maxt, chunk });
+        g.open = Some(OpenChunk { mint, chunk });
         g.set_last(Some((maxt, v)));
         return;
     }

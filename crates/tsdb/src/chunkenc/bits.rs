@@ -103,11 +103,15 @@ fn put_tight(stream: &mut Vec<u8>, start: usize, bytes: &[u8]) {
 
 /// The capacity a full buffer of capacity `cap` grows to when it needs `need` bytes: half as
 /// much again (a head holds one open chunk per series, so the slack of doubling would cost
-/// resident memory), at least [`MIN_CAPACITY`], and 8 short of a multiple of 16, which is
-/// what glibc's malloc hands out anyway (16-byte granules, 8 bytes of header each).
+/// resident memory), at least [`MIN_CAPACITY`], [`malloc_sized`].
 fn grown_capacity(cap: usize, need: usize) -> usize {
-    let target = need.max(cap + cap / 2).max(MIN_CAPACITY);
-    ((target + 8).div_ceil(16) * 16) - 8
+    malloc_sized(need.max(cap + cap / 2).max(MIN_CAPACITY))
+}
+
+/// The smallest capacity of at least `n` bytes that is 8 short of a multiple of 16: what
+/// glibc's malloc hands out anyway (16-byte granules, 8 bytes of header each).
+pub(super) fn malloc_sized(n: usize) -> usize {
+    ((n + 8).div_ceil(16) * 16) - 8
 }
 
 /// A bit stream reader, most significant bit first. Reads go through a 64-bit big-endian window

@@ -5,7 +5,7 @@
 //! 57 (constants and most counters), else 128 (at most 101 bits unless the timestamp needs
 //! the 64-bit bucket, which is written apart).
 
-use super::bits::{BitReader, BitTail, MIN_CAPACITY};
+use super::bits::{BitReader, BitTail, MIN_CAPACITY, malloc_sized};
 use super::xoriter::Decoder;
 
 /// Appends samples to one XOR chunk.
@@ -102,9 +102,20 @@ impl XorChunk {
         self.num
     }
 
+    /// The newest sample's time (0 before the first).
+    #[inline]
+    pub fn last_time(&self) -> i64 {
+        self.t
+    }
+
     /// The encoded chunk (header included).
     pub fn bytes(&self) -> &[u8] {
         &self.stream
+    }
+
+    /// Bytes the buffer holds before it grows.
+    pub fn capacity(&self) -> usize {
+        self.stream.capacity()
     }
 
     /// The cache lines the next [`XorChunk::append`] stores to: the header holding the sample
@@ -157,6 +168,24 @@ impl XorChunk {
     #[cfg(test)]
     pub(super) fn free_bits(&self) -> u32 {
         (8 - u32::from(self.tail.used())) % 8
+    }
+
+    /// Sizes the buffer for `total` samples in all: the bytes per sample after the first so
+    /// far, a tenth more to spare, and room for one wide store past the end. A buffer large
+    /// enough already is kept.
+    pub fn reserve_for(&mut self, total: u16) {
+        let (num, len) = (usize::from(self.num), self.stream.len());
+        if num < 2 || usize::from(total) <= num {
+            return;
+        }
+        // The header, a timestamp of today as a varint and the first value in full.
+        let first = 2 + 6 + 8;
+        let per = len.saturating_sub(first) as f64 / (num - 1) as f64;
+        let want = len + (per * 1.1 * (usize::from(total) - num) as f64).ceil() as usize + 8;
+        let cap = malloc_sized(want);
+        if cap > self.stream.capacity() {
+            self.stream.reserve_exact(cap - len);
+        }
     }
 
     /// True when the chunk cannot take another sample.
