@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::ServerArgs;
 
-fn options(args: &ServerArgs) -> server::ServerOptions {
+pub(crate) fn options(args: &ServerArgs) -> server::ServerOptions {
     server::ServerOptions {
         config_file: args.config_file.clone(),
         storage_path: args.storage_path.clone(),
@@ -12,6 +12,9 @@ fn options(args: &ServerArgs) -> server::ServerOptions {
         retention_size: args.retention_size,
         tsdb_max_series: args.tsdb_max_series,
         tsdb_dense_compaction: args.tsdb_dense_compaction,
+        scrape_timestamp_tolerance: args
+            .scrape_adjust_timestamps
+            .then_some(args.scrape_timestamp_tolerance),
         listen_address: args.listen_address.clone(),
         external_url: args.external_url.clone(),
         enable_lifecycle: args.enable_lifecycle,

@@ -6,12 +6,14 @@
 //! - `target`: Prometheus' `PopulateLabels` (job/instance, relabeling, default port) and URLs.
 //! - [`check_config_targets`]: `promtool check config`'s check of static and file targets.
 //! - [`metrics`]: Prometheus' `prometheus_target_*` and `prometheus_sd_*` self-metrics.
+//! - [`align`]: Prometheus' scrape timestamp alignment (due time within 2 ms).
 //! - `scrape_loop`: fetch (gzip, timeout, body limit), parse with `textparse`, merge target
 //!   labels, metric relabeling, limits, append through `storage::Appender` as one batch (rolled
 //!   back on any error), report series and staleness markers.
 //!
 //! Architecture invariant: samples reach storage only through `storage::Appendable`.
 
+pub mod align;
 mod buffers;
 mod check;
 pub mod discovery;
@@ -30,6 +32,7 @@ mod series_cache;
 mod shown_discovered;
 pub mod target;
 
+pub use align::SCRAPE_TIMESTAMP_TOLERANCE;
 pub use check::check_config_targets;
 pub use error::ScrapeError;
 pub use manager::{ActiveTarget, DroppedTarget, Manager, ManagerOptions, TargetMetadata, Targets};

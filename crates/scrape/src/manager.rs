@@ -21,11 +21,19 @@ pub struct ManagerOptions {
     /// Source of sample timestamps.
     pub clock: Arc<dyn Clock>,
     pub discovery: DiscoveryOptions,
+    /// How late a scrape may start and still be stamped with the time it was due (Prometheus'
+    /// `--scrape.timestamp-tolerance`, under `--scrape.adjust-timestamps`); `None`: every
+    /// scrape is stamped with the time it starts. See [`crate::align`].
+    pub timestamp_tolerance: Option<std::time::Duration>,
 }
 
 impl Default for ManagerOptions {
     fn default() -> Self {
-        ManagerOptions { clock: Arc::new(SystemClock), discovery: DiscoveryOptions::default() }
+        ManagerOptions {
+            clock: Arc::new(SystemClock),
+            discovery: DiscoveryOptions::default(),
+            timestamp_tolerance: Some(crate::SCRAPE_TIMESTAMP_TOLERANCE),
+        }
     }
 }
 
@@ -158,6 +166,7 @@ impl Manager {
                 sc.clone(),
                 self.appendable.clone(),
                 self.opts.clock.clone(),
+                self.opts.timestamp_tolerance,
                 &self.opts.discovery,
                 &self.metrics,
             )?;

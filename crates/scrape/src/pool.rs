@@ -40,6 +40,7 @@ pub(crate) struct ScrapePool {
     client: reqwest::Client,
     appendable: Arc<dyn Appendable>,
     clock: Arc<dyn Clock>,
+    timestamp_tolerance: Option<std::time::Duration>,
     state: Mutex<PoolState>,
     cancel: CancellationToken,
     metrics: Arc<ScrapeMetrics>,
@@ -85,6 +86,7 @@ impl ScrapePool {
         cfg: config::ScrapeConfig,
         appendable: Arc<dyn Appendable>,
         clock: Arc<dyn Clock>,
+        timestamp_tolerance: Option<std::time::Duration>,
         dopts: &DiscoveryOptions,
         metrics: &Arc<ScrapeMetrics>,
     ) -> Result<Arc<ScrapePool>, ScrapeError> {
@@ -100,6 +102,7 @@ impl ScrapePool {
             client,
             appendable,
             clock,
+            timestamp_tolerance,
             state: Mutex::new(PoolState::default()),
             cancel: CancellationToken::new(),
         });
@@ -209,6 +212,7 @@ impl ScrapePool {
             self.clock.clone(),
         );
         sl.metrics = self.metrics.for_loop(interval);
+        sl.timestamp_tolerance = self.timestamp_tolerance;
         let forced_error = sl.forced_error.clone();
         let cancel = self.cancel.child_token();
         let stale_on_stop = Arc::new(AtomicBool::new(false));

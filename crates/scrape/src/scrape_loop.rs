@@ -114,6 +114,9 @@ pub struct ScrapeLoop {
     direct: Option<crate::http1::Conn>,
     /// Self-metrics (`prometheus_target_*`); the pool gives its manager's.
     pub(crate) metrics: crate::metrics::LoopMetrics,
+    /// How late a scrape may start and still be stamped with its due time (see
+    /// [`crate::align`]); the pool gives its manager's, Prometheus' 2 ms by default.
+    pub(crate) timestamp_tolerance: Option<Duration>,
 }
 
 impl ScrapeLoop {
@@ -159,6 +162,7 @@ impl ScrapeLoop {
             forced_error: Arc::new(Mutex::new(None)),
             metadata: MetadataLines::default(),
             metrics: crate::metrics::LoopMetrics::default(),
+            timestamp_tolerance: Some(crate::align::SCRAPE_TIMESTAMP_TOLERANCE),
         }
     }
 
@@ -172,14 +176,21 @@ impl ScrapeLoop {
         }
         let mut ticker = tokio::time::interval(self.opts.interval.max(Duration::from_millis(1)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut align = crate::align::Alignment::new(
+            self.clock.now_ms(),
+            self.opts.interval,
+            self.timestamp_tolerance,
+        );
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
             }
+            let now = self.clock.now_ms();
+            let ts = align.as_mut().map_or(now, |a| a.stamp(now));
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = self.scrape_and_report() => {}
+                _ = self.scrape_and_report_at(ts) => {}
             }
         }
         if stale_on_stop.load(Ordering::SeqCst) {
@@ -192,7 +203,13 @@ impl ScrapeLoop {
     /// through one appender and one commit; a failed scrape's samples are rolled back and its
     /// staleness markers and report series committed instead.
     pub async fn scrape_and_report(&mut self) {
-        let ts = self.clock.now_ms();
+        self.scrape_and_report_at(self.clock.now_ms()).await;
+    }
+
+    /// [`ScrapeLoop::scrape_and_report`] with the samples stamped `ts` (the scrape's due time
+    /// when aligned; the target's last scrape time shown by the API is when it started).
+    pub async fn scrape_and_report_at(&mut self, ts: i64) {
+        let started_ms = self.clock.now_ms();
         let start = Instant::now();
         self.metrics.scrape_started(start);
         let forced = self.forced_error.lock().clone();
@@ -243,7 +260,7 @@ impl ScrapeLoop {
         }
         crate::buffers::give_back(body);
         let mut st = self.target.state.lock();
-        st.last_scrape_ms = Some(ts);
+        st.last_scrape_ms = Some(started_ms);
         st.last_scrape_duration = duration;
         match result {
             Ok(_) => {

@@ -55,10 +55,15 @@ pub async fn open_storage(
 }
 
 /// The scrape manager, applied on every reload.
-pub fn scrape(storage: &Storage, reloader: &Reloader, host: &str) -> Arc<scrape::Manager> {
+pub fn scrape(
+    storage: &Storage,
+    reloader: &Reloader,
+    host: &str,
+    timestamp_tolerance: Option<std::time::Duration>,
+) -> Arc<scrape::Manager> {
     let manager = Arc::new(scrape::Manager::new(
         storage.appendable.clone(),
-        scrape::ManagerOptions::default(),
+        scrape::ManagerOptions { timestamp_tolerance, ..scrape::ManagerOptions::default() },
     ));
     manager.set_global_url_host(host);
     reloader.register("scrape manager", Arc::new(ScrapeReload(manager.clone())));

@@ -23,6 +23,8 @@ pub struct ServerOptions {
     /// `--storage.tsdb.dense-compaction`: compaction writes Pharos' dense chunks (false:
     /// Prometheus' XOR chunks, readable by Prometheus without `pharos tsdb export`).
     pub tsdb_dense_compaction: bool,
+    /// `--scrape.timestamp-tolerance` when `--scrape.adjust-timestamps` (the default) is on.
+    pub scrape_timestamp_tolerance: Option<Duration>,
     pub listen_address: String,
     pub external_url: Option<String>,
     pub enable_lifecycle: bool,
@@ -61,6 +63,7 @@ impl Default for ServerOptions {
             retention_size: None,
             tsdb_max_series: 0,
             tsdb_dense_compaction: true,
+            scrape_timestamp_tolerance: Some(scrape::SCRAPE_TIMESTAMP_TOLERANCE),
             listen_address: "0.0.0.0:9090".to_string(),
             external_url: None,
             enable_lifecycle: false,

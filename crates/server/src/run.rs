@@ -120,7 +120,12 @@ impl Server {
         };
         config_state.write().config = loaded.config.clone();
         let storage = components::open_storage(&opts, &loaded.config, &reloader).await?;
-        let scrape = components::scrape(&storage, &reloader, &global_host(addr));
+        let scrape = components::scrape(
+            &storage,
+            &reloader,
+            &global_host(addr),
+            opts.scrape_timestamp_tolerance,
+        );
         let engine = Arc::new(engine(&opts));
         let alerting = if opts.agent {
             None
