@@ -22,9 +22,6 @@ pub struct XorChunk {
     leading: u8,
     trailing: u8,
     tail: BitTail,
-    /// Samples after which the owner means to close the chunk ([`XorChunk::at_limit`]); in
-    /// what would be padding, so free.
-    limit: u16,
 }
 
 impl Default for XorChunk {
@@ -98,7 +95,6 @@ impl XorChunk {
             leading: 0xff,
             trailing: 0,
             tail: BitTail::default(),
-            limit: u16::MAX,
         }
     }
 
@@ -165,7 +161,6 @@ impl XorChunk {
             num: total,
             leading,
             trailing,
-            limit: u16::MAX,
         })
     }
 
@@ -191,22 +186,6 @@ impl XorChunk {
         if cap > self.stream.capacity() {
             self.stream.reserve_exact(cap - len);
         }
-    }
-
-    /// Sets the sample count after which [`XorChunk::at_limit`] holds (`u16::MAX` until set).
-    pub fn set_limit(&mut self, limit: u16) {
-        self.limit = limit;
-    }
-
-    /// The limit set by [`XorChunk::set_limit`].
-    pub fn limit(&self) -> u16 {
-        self.limit
-    }
-
-    /// Whether the chunk holds as many samples as its limit.
-    #[inline]
-    pub fn at_limit(&self) -> bool {
-        self.num >= self.limit
     }
 
     /// True when the chunk cannot take another sample.
