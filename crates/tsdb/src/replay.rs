@@ -19,6 +19,11 @@
 //! which the replay does not know); samples of plain records (a checkpoint's) older than their
 //! series' newest are looked up in its chunks and are out-of-order samples if not there.
 //!
+//! A chunk goes to the cache when the sample after it is appended, so after a WAL repair (a
+//! torn or corrupt tail cut off) a cached chunk may hold samples of commits the WAL lost, and
+//! other series' chunks not: such a replay is abandoned, the cache discarded and the head
+//! rebuilt from the WAL alone, which holds all of it. Commits stay whole.
+//!
 //! Series are built apart from the head and reached without locking (applying a sample takes
 //! no lock and no atomic operation), and handed to the head with their postings in one pass at the end
 //! ([`crate::head::restore::Building`], [`Head::install`]); label strings are interned through a
@@ -73,16 +78,36 @@ pub(crate) fn restore_head(
             "the head snapshot does not match the WAL or the head chunk cache; replaying the WAL"
         );
     }
-    replay_into(head, wal_dir, chunks)
+    let with_cache = !chunks.is_empty();
+    if let Some(stats) = replay_into(head, wal_dir, chunks, with_cache)? {
+        return Ok(stats);
+    }
+    // The WAL was repaired, and the cached chunks may hold samples of the commits its damaged
+    // tail lost: a chunk is written to the cache when the sample after it is appended, so one
+    // cut after the damage holds samples of commits that are gone, while other series' chunks
+    // do not, and those commits would come back in part. The WAL holds every sample of the
+    // head (a checkpoint keeps all the head's samples), so the head is rebuilt from it alone.
+    tracing::warn!(
+        "the WAL was repaired: discarding the head chunk cache, which may hold samples of \
+         lost commits, and replaying the WAL alone"
+    );
+    if let Some(m) = &head.mapper {
+        m.discard();
+    }
+    head.reset_times();
+    let stats = replay_into(head, wal_dir, RefMap::default(), false)?;
+    Ok(wal::ReplayStats { repaired: true, ..stats.unwrap_or_default() })
 }
 
 /// Replays the WAL in `dir` into `head`. Samples the head rejects (duplicates of checkpointed
-/// data, data older than the blocks) are skipped.
+/// data, data older than the blocks) are skipped. `None` (and nothing installed in the head)
+/// if the WAL had to be repaired and `abandon_if_repaired`.
 fn replay_into(
     head: &Head,
     dir: &Path,
     chunks: RefMap<Vec<LoadedChunk>>,
-) -> Result<wal::ReplayStats> {
+    abandon_if_repaired: bool,
+) -> Result<Option<wal::ReplayStats>> {
     let min_valid = head.min_valid();
     // Per series with cached chunks: the end of the last one and the value there.
     let mut ends = Vec::new();
@@ -124,12 +149,15 @@ fn replay_into(
         apply.flush();
         apply.samples_time += last.elapsed();
         let applied = started.elapsed();
-        let postings = Instant::now();
-        head.install(std::mem::take(&mut apply.built));
-        let postings = postings.elapsed();
         let read = reader.join().unwrap_or_else(|_| {
             Err(crate::TsdbError::corrupted("wal", "the WAL reader thread panicked"))
         });
+        if abandon_if_repaired && read.as_ref().is_ok_and(|(stats, _)| stats.repaired) {
+            return Ok(None);
+        }
+        let postings = Instant::now();
+        head.install(std::mem::take(&mut apply.built));
+        let postings = postings.elapsed();
         if let Ok((_, p)) = &read {
             tracing::info!(
                 read_ms = ms(p.read),
@@ -143,7 +171,7 @@ fn replay_into(
                 "WAL replay phases"
             );
         }
-        read.map(|(stats, _)| stats)
+        read.map(|(stats, _)| Some(stats))
     })
 }
 

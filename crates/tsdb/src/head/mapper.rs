@@ -321,6 +321,17 @@ impl ChunkMapper {
         Ok(())
     }
 
+    /// Deletes every file of the cache, those of earlier runs and the one being written: their
+    /// chunks are void. New chunks go to a new file. Readers still holding chunks keep their
+    /// mappings alive.
+    pub fn discard(&self) {
+        let mut st = self.state.lock();
+        let cur = st.cur.take().map(|c| c.seq);
+        for seq in st.done.drain(..).map(|d| d.0).chain(cur) {
+            let _ = std::fs::remove_file(self.dir.join(format!("{seq:06}")));
+        }
+    }
+
     /// Deletes finished files whose chunks all end before `mint`. Readers still holding
     /// chunks keep their mappings alive.
     pub fn truncate(&self, mint: i64) {

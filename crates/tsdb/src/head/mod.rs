@@ -502,6 +502,12 @@ impl Head {
         self.max_time.fetch_max(maxt, Ordering::AcqRel);
     }
 
+    /// Forgets the time span [`Head::note_times`] recorded (for a restore that starts over).
+    pub(crate) fn reset_times(&self) {
+        self.min_time.store(i64::MAX, Ordering::Release);
+        self.max_time.store(i64::MIN, Ordering::Release);
+    }
+
     /// Every series handle with its ref, in ref order.
     pub fn all_series(&self) -> Vec<(u64, SeriesHandle)> {
         let map = self.series.read();
