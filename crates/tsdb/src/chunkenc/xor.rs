@@ -22,6 +22,9 @@ pub struct XorChunk {
     leading: u8,
     trailing: u8,
     tail: BitTail,
+    /// Samples after which the owner means to close the chunk ([`XorChunk::at_limit`]); in
+    /// what would be padding, so free.
+    limit: u16,
 }
 
 impl Default for XorChunk {
@@ -95,6 +98,7 @@ impl XorChunk {
             leading: 0xff,
             trailing: 0,
             tail: BitTail::default(),
+            limit: u16::MAX,
         }
     }
 
@@ -161,6 +165,7 @@ impl XorChunk {
             num: total,
             leading,
             trailing,
+            limit: u16::MAX,
         })
     }
 
@@ -186,6 +191,22 @@ impl XorChunk {
         if cap > self.stream.capacity() {
             self.stream.reserve_exact(cap - len);
         }
+    }
+
+    /// Sets the sample count after which [`XorChunk::at_limit`] holds (`u16::MAX` until set).
+    pub fn set_limit(&mut self, limit: u16) {
+        self.limit = limit;
+    }
+
+    /// The limit set by [`XorChunk::set_limit`].
+    pub fn limit(&self) -> u16 {
+        self.limit
+    }
+
+    /// Whether the chunk holds as many samples as its limit.
+    #[inline]
+    pub fn at_limit(&self) -> bool {
+        self.num >= self.limit
     }
 
     /// True when the chunk cannot take another sample.

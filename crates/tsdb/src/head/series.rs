@@ -51,16 +51,36 @@ impl OpenChunk {
     #[cold]
     #[inline(never)]
     fn reserve_ahead(&mut self, t: i64, range: i64) {
+        let limit = self.chunk.limit().min(SAMPLES_PER_CHUNK);
         let n = self.chunk.num_samples();
-        if !(2..SAMPLES_PER_CHUNK).contains(&n) {
+        if !(2..limit).contains(&n) {
             return;
         }
         let end = crate::blockwriter::align_down(self.mint, range).saturating_add(range);
         let pace = (t.saturating_sub(self.mint) / i64::from(n - 1)).max(1);
         let left = end.saturating_sub(t).saturating_sub(1) / pace;
-        let more = left.clamp(0, i64::from(RESERVE_STEP.min(SAMPLES_PER_CHUNK - n)));
+        let more = left.clamp(0, i64::from(RESERVE_STEP.min(limit - n)));
         self.chunk.reserve_for(n + more as u16);
     }
+}
+
+/// The most samples a series' open chunk that starts at `mint` takes: 120, except the first
+/// chunk of each chunk range, which ends 0 to 89 samples early by the series' label hash.
+///
+/// Every series starts a chunk at each range boundary, so without this every series of a head
+/// would fill its open chunk in step with the others, all near empty after a wave of cuts and
+/// all near full before the next: the head's memory swung by the open chunks' whole size
+/// (about 300 B a series of node-like data) every 120 samples, and every series cut its chunk
+/// within the same few seconds. With the first chunk of a range of 30 to 120 samples, the
+/// later 120-sample ones are spread over that cycle, so memory stays near the cycle's middle
+/// and cuts are spread out; a range holds one chunk more (at 15 s, five instead of four).
+fn chunk_limit(closed: &[ClosedChunk], labels: &model::Labels, mint: i64, range: i64) -> u16 {
+    let range_start = crate::blockwriter::align_down(mint, range);
+    if closed.last().is_some_and(|c| c.maxt >= range_start) {
+        return SAMPLES_PER_CHUNK;
+    }
+    let early = (labels.hash64() >> 32) % u64::from(SAMPLES_PER_CHUNK - SAMPLES_PER_CHUNK / 4);
+    SAMPLES_PER_CHUNK - early as u16
 }
 
 /// How a sample relates to its series' data.
@@ -352,7 +372,8 @@ impl MemSeries {
             // `t`'s range. At the ends of the time line (a range start that saturates) the
             // end is computed as it is stored.
             Some(o) => {
-                o.chunk.num_samples() >= SAMPLES_PER_CHUNK
+                o.chunk.at_limit()
+                    || o.chunk.num_samples() >= SAMPLES_PER_CHUNK
                     || if t_range_start != i64::MIN && t_range_start.checked_add(range).is_some() {
                         o.mint < t_range_start
                     } else {
@@ -361,7 +382,7 @@ impl MemSeries {
             }
         };
         if cut {
-            self.cut(t, mapper, new_chunk());
+            self.cut(t, range, mapper, new_chunk());
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
@@ -384,7 +405,13 @@ impl MemSeries {
     /// first cut, against the ≤ 800 B per series target.
     #[cold]
     #[inline(never)]
-    fn cut(&mut self, t: i64, mapper: Option<(&ChunkMapper, u64)>, chunk: XorChunk) {
+    fn cut(
+        &mut self,
+        t: i64,
+        range: i64,
+        mapper: Option<(&ChunkMapper, u64)>,
+        mut chunk: XorChunk,
+    ) {
         if let Some(o) = self.open.take() {
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
@@ -404,6 +431,7 @@ impl MemSeries {
             }
             self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt(), data });
         }
+        chunk.set_limit(chunk_limit(&self.closed, &self.labels, t, range));
         self.open = Some(OpenChunk { mint: t, chunk });
     }
 
@@ -660,7 +688,7 @@ mod tests {
     fn a_cut_to_the_head_chunk_cache_counts_the_freed_buffer_for_a_trim() {
         let dir = tempfile::tempdir().unwrap();
         let (mapper, _) = crate::head::mapper::ChunkMapper::open(dir.path());
-        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        let mut s = series_cutting_at_120();
         for i in 0..120 {
             s.append(i * 1000, (i * i) as f64, 7_200_000, Some((&mapper, 1)));
         }
@@ -669,6 +697,56 @@ mod tests {
         s.append(120_000, 1.0, 7_200_000, Some((&mapper, 1)));
         assert!(matches!(s.closed[0].data, ChunkData::Mapped(_)));
         assert!(crate::head::trim::noted() - before >= full);
+    }
+
+    /// A series whose first chunk of a range is not cut early (see [`chunk_limit`]).
+    fn series_cutting_at_120() -> MemSeries {
+        (0..)
+            .map(|i| model::Labels::new([("a", i.to_string())]))
+            .find(|l| chunk_limit(&[], l, 0, 7_200_000) == SAMPLES_PER_CHUNK)
+            .map(MemSeries::new)
+            .unwrap()
+    }
+
+    #[test]
+    fn series_in_step_cut_their_first_chunk_of_a_range_at_different_counts() {
+        let range = 7_200_000;
+        let mut all: Vec<MemSeries> = (0..1000)
+            .map(|i| MemSeries::new(model::Labels::new([("series", i.to_string())])))
+            .collect();
+        let append = |all: &mut Vec<MemSeries>, from: i64, to: i64| {
+            for k in from..to {
+                for s in all.iter_mut() {
+                    s.append(k * 15_000, k as f64, range, None);
+                }
+            }
+        };
+        // From a range start, 150 samples at 15 s: open chunks of 30 to 119 samples.
+        append(&mut all, 0, 150);
+        let open: std::collections::BTreeSet<u16> =
+            all.iter().map(|s| s.open.as_ref().unwrap().chunk.num_samples()).collect();
+        assert!(open.len() > 60, "open chunks in step: {open:?}");
+        // Then across the next range boundary (480 samples in) and on.
+        append(&mut all, 150, 700);
+        for s in &all {
+            let counts: Vec<(i64, usize)> = s
+                .closed
+                .iter()
+                .map(|c| {
+                    (
+                        c.mint,
+                        crate::chunkenc::XorIterator::new(c.data.as_ref()).num_samples() as usize,
+                    )
+                })
+                .collect();
+            // The first chunk of each range holds 30 to 120 samples, the others 120 but
+            // the one a range boundary cuts; none crosses a boundary.
+            assert!((30..=120).contains(&counts[0].1), "{counts:?}");
+            assert!(counts[1..].iter().all(|&(_, n)| n <= 120), "{counts:?}");
+            let second_range = counts.iter().find(|&&(m, _)| m >= range).unwrap();
+            assert!((30..=120).contains(&second_range.1), "{counts:?}");
+            assert!(s.closed.iter().all(|c| c.mint / range == c.maxt / range));
+        }
     }
 
     /// Node-like samples: 15 s apart, three in ten a few milliseconds late, a counter with
@@ -680,7 +758,7 @@ mod tests {
 
     #[test]
     fn the_open_chunk_is_sized_a_quarter_ahead_and_ends_without_a_third_unused() {
-        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        let mut s = series_cutting_at_120();
         let range = 1_000_000_000;
         let len = |s: &MemSeries| s.open.as_ref().unwrap().chunk.bytes().len();
         let capacity = |s: &MemSeries| s.open.as_ref().unwrap().chunk.capacity();
@@ -717,7 +795,7 @@ mod tests {
 
     #[test]
     fn a_cut_closes_the_full_chunk_and_starts_the_next_one_afresh() {
-        let mut s = MemSeries::new(model::Labels::new([("a", "b")]));
+        let mut s = series_cutting_at_120();
         for i in 0..120 {
             s.append(i * 1000, (i * i) as f64, 7_200_000, None);
         }
