@@ -542,14 +542,14 @@ impl Applier<'_> {
                 }
                 self.sizes[i] = predicted_chunk_bytes(last.data.as_ref());
                 s.set_last(Some((last.maxt, last.last_v)));
-                s.closed = list
-                    .into_iter()
-                    .map(|c| ClosedChunk {
-                        mint: c.mint,
-                        maxt: c.maxt,
-                        data: ChunkData::Mapped(c.data),
-                    })
-                    .collect();
+                // Not collected in place: that would keep the loaded list's buffer, grown
+                // by doubling and sized for the larger loaded chunks.
+                s.closed = Vec::with_capacity(list.len());
+                s.closed.extend(list.into_iter().map(|c| ClosedChunk {
+                    mint: c.mint,
+                    maxt: c.maxt,
+                    data: ChunkData::Mapped(c.data),
+                }));
             }
             self.refmap.insert(r, i as u32);
         }

@@ -282,12 +282,14 @@ impl Snapshot {
             let mapper = head.mapper.as_ref().map(|m| (m, hr));
             g.logged = true;
             let mut from_cache = cached.remove(&e.r).unwrap_or_default().into_iter();
+            // Exactly as many as it keeps (a pushed list would double past them).
+            g.closed.reserve_exact(e.closed.iter().filter(|c| c.1 >= min_valid).count());
             for (mint, maxt, data) in e.closed {
                 if maxt < min_valid {
                     continue;
                 }
                 let data = match data {
-                    Some(b) => ChunkData::Owned(Arc::from(b)),
+                    Some(b) => ChunkData::owned(b),
                     // Checked by `matches_cache`.
                     None => match from_cache.next() {
                         Some(c) => ChunkData::Mapped(c.data),

@@ -172,7 +172,7 @@ fn chunks(r: &mut Rng, s: &[(i64, f64)]) -> Vec<(i64, PendingChunk)> {
     while !rest.is_empty() {
         let k = (1 + r.below(150) as usize).min(rest.len());
         let (part, tail) = rest.split_at(k);
-        let data = ChunkData::Owned(Arc::from(encode(part)));
+        let data = ChunkData::owned(&encode(part));
         out.push((part[k - 1].0, PendingChunk::Ready(data)));
         rest = tail;
     }

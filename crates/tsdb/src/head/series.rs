@@ -1,7 +1,6 @@
 //! One in-memory series: its closed chunks (immutable, shared with readers), the open XOR chunk
 //! being appended to, and a small sorted buffer of out-of-order samples.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use storage::StorageError;
@@ -422,13 +421,12 @@ impl MemSeries {
                     super::trim::note_freed(bytes.len());
                     ChunkData::Mapped(mapped)
                 }
-                None => ChunkData::Owned(Arc::from(bytes)),
+                None => ChunkData::owned(bytes),
             };
-            // Most head series hold a few closed chunks: grow one by one at first, not
-            // to four at once.
-            if self.closed.len() < 4 {
-                self.closed.reserve_exact(1);
-            }
+            // One by one: a head series holds a few closed chunks (up to seven or eight at
+            // 15 s before the head is cut into a block), and doubling left up to three
+            // unused (96 B) in every series. A cut is rare enough to pay for the copy.
+            self.closed.reserve_exact(1);
             self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt(), data });
         }
         chunk.set_limit(chunk_limit(&self.closed, &self.labels, t, range));
@@ -479,7 +477,7 @@ impl MemSeries {
             .map(|c| (c.maxt, PendingChunk::Ready(c.data.clone())))
             .collect();
         if let Some(o) = self.open.as_ref().filter(|o| o.maxt() >= mint && o.mint <= maxt) {
-            out.push((o.maxt(), PendingChunk::Ready(ChunkData::Owned(Arc::from(o.chunk.bytes())))));
+            out.push((o.maxt(), PendingChunk::Ready(ChunkData::owned(o.chunk.bytes()))));
         }
         out
     }
@@ -516,7 +514,12 @@ impl MemSeries {
 
     /// Drops data older than `mint`: whole chunks ending before it and out-of-order samples.
     pub fn truncate_before(&mut self, mint: i64) {
+        let before = self.closed.len();
         self.closed.retain(|c| c.maxt >= mint);
+        if self.closed.len() < before {
+            // The chunks cut into a block leave no room behind (see `cut`).
+            self.closed.shrink_to_fit();
+        }
         if self.open.as_ref().is_some_and(|o| o.maxt() < mint) {
             self.open = None;
         }
@@ -574,9 +577,13 @@ impl MemSeries {
     pub fn data_bytes(&self) -> usize {
         self.closed
             .iter()
-            .map(|c| match &c.data {
-                ChunkData::Owned(b) => b.len() + 40,
-                ChunkData::Mapped(_) => 40,
+            .map(|c| {
+                std::mem::size_of::<ClosedChunk>()
+                    + match &c.data {
+                        // The bytes and the `Arc`'s counts and box.
+                        ChunkData::Owned(b) => b.len() + 32,
+                        ChunkData::Mapped(_) => 0,
+                    }
             })
             .sum::<usize>()
             + self.open.as_ref().map_or(0, |o| o.chunk.bytes().len() + 64)
@@ -677,9 +684,25 @@ mod tests {
     /// A head series holds about one closed chunk per half hour at a 15 s interval, up to
     /// six or seven before the head is cut into a block: their size is per-series memory.
     #[test]
-    fn a_closed_chunk_takes_forty_bytes() {
+    fn a_closed_chunk_takes_thirty_two_bytes() {
         assert_eq!(std::mem::size_of::<crate::chunks::ChunkBytes>(), 16);
-        assert_eq!(std::mem::size_of::<ClosedChunk>(), 40);
+        assert_eq!(std::mem::size_of::<ChunkData>(), 16);
+        assert_eq!(std::mem::size_of::<ClosedChunk>(), 32);
+    }
+
+    /// The closed chunks' list grows one at a time and gives back what truncation frees.
+    #[test]
+    fn the_closed_chunk_list_holds_no_room_it_does_not_use() {
+        let mut s = series_cutting_at_120();
+        let range = 1_000_000_000;
+        for i in 0..120 * 9 {
+            s.append(i * 1000, i as f64, range, None);
+            assert_eq!(s.closed.capacity(), s.closed.len(), "after sample {i}");
+        }
+        assert_eq!(s.closed.len(), 8);
+        s.truncate_before(120 * 3 * 1000);
+        assert_eq!(s.closed.len(), 5);
+        assert_eq!(s.closed.capacity(), 5);
     }
 
     /// The full chunk's buffer a cut frees counts toward the next heap trim: without it a
