@@ -138,6 +138,9 @@ impl Db {
         );
         // Replay frees its decoded batches and every re-appended chunk buffer it cut.
         crate::head::trim::release();
+        if let Some(m) = &head.mapper {
+            m.release_loaded();
+        }
         let metrics = crate::metrics::Metrics::new();
         metrics.replay_nanos.store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         // Opening loaded the blocks: Prometheus counts that as the first reload.
