@@ -36,12 +36,12 @@ use std::time::{Duration, Instant};
 
 use crate::chunkenc::{XorChunk, XorIterator};
 use crate::error::Result;
+use crate::head::cachefiles;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
 use crate::head::restore::{Building, NewSeries, Part};
 use crate::head::series::{ClosedChunk, MemSeries};
 use crate::head::{Head, Placement};
-use crate::iter::ChunkData;
 use crate::snapshot;
 use crate::wal::dense::{CachedEnds, DENSE_SAMPLES, DenseDecoder};
 use crate::wal::{self, record, record::Record};
@@ -545,11 +545,9 @@ impl Applier<'_> {
                 // Not collected in place: that would keep the loaded list's buffer, grown
                 // by doubling and sized for the larger loaded chunks.
                 s.closed = Vec::with_capacity(list.len());
-                s.closed.extend(list.into_iter().map(|c| ClosedChunk {
-                    mint: c.mint,
-                    maxt: c.maxt,
-                    data: ChunkData::Mapped(c.data),
-                }));
+                s.closed.extend(
+                    list.into_iter().map(|c| ClosedChunk::Cached { at: c.at, mint: c.mint }),
+                );
             }
             self.refmap.insert(r, i as u32);
         }
@@ -715,8 +713,8 @@ fn append_grouped(
 /// while the series' samples of a flush are appended (a checkpoint's are in time order).
 #[derive(Default)]
 struct ChunkTimes {
-    /// Series index, mint and maxt of the closed chunk decoded in `ts`.
-    chunk: Option<(usize, i64, i64)>,
+    /// Series index and mint of the closed chunk decoded in `ts`.
+    chunk: Option<(usize, i64)>,
     ts: Vec<i64>,
 }
 
@@ -726,16 +724,21 @@ impl ChunkTimes {
         if s.ooo().binary_search_by_key(&t, |x| x.0).is_ok() {
             return true;
         }
-        let i = s.closed.partition_point(|c| c.maxt < t);
-        if let Some(c) = s.closed.get(i).filter(|c| c.mint <= t) {
-            let key = Some((j, c.mint, c.maxt));
+        let in_open = s.open.as_ref().is_some_and(|o| o.mint <= t);
+        // Else the last closed chunk that starts at or before `t` is the only one that can
+        // hold it.
+        let i = s.closed.partition_point(|c| c.mint() <= t);
+        if let Some(c) = i.checked_sub(1).and_then(|i| s.closed.get(i)).filter(|_| !in_open) {
+            let key = Some((j, c.mint()));
             if self.chunk != key {
                 self.ts.clear();
                 let ts = &mut self.ts;
-                XorIterator::new(c.data.as_ref()).decode_while(|t, _| {
-                    ts.push(t);
-                    true
-                });
+                if let Some(data) = c.data(&cachefiles::files()) {
+                    XorIterator::new(data.as_ref()).decode_while(|t, _| {
+                        ts.push(t);
+                        true
+                    });
+                }
                 self.chunk = key;
             }
             return self.ts.binary_search(&t).is_ok();

@@ -20,12 +20,12 @@ use crate::chunkenc::{XorChunk, XorIterator};
 use crate::encoding::{Decbuf, Encbuf};
 use crate::error::{Result, TsdbError};
 use crate::head::Head;
+use crate::head::cachefiles;
 use crate::head::mapper::ChunkMapper;
 use crate::head::mapper::LoadedChunk;
 use crate::head::refmap::RefMap;
 use crate::head::restore::Building;
 use crate::head::series::{ClosedChunk, MemSeries, OpenChunk};
-use crate::iter::ChunkData;
 
 /// The snapshot file in the data directory.
 pub const SNAPSHOT_FILE: &str = "pharos_head_snapshot";
@@ -70,6 +70,7 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
     let mut e = Encbuf::new();
     for (r, s) in &series {
         let s = s.lock();
+        let files = cachefiles::files();
         if !s.logged {
             continue;
         }
@@ -88,13 +89,17 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
             }
             None => e.put_byte(0),
         }
-        e.put_uvarint(s.closed.len() as u64);
-        for c in &s.closed {
-            e.put_varint(c.mint);
-            e.put_varint(c.maxt);
-            match &c.data {
-                ChunkData::Mapped(_) => e.put_byte(CHUNK_CACHED),
-                ChunkData::Owned(b) => {
+        // A cached chunk whose file is gone (older than the head) is left out.
+        let closed: Vec<(&ClosedChunk, i64)> =
+            s.closed.iter().filter_map(|c| Some((c, c.maxt(&files)?))).collect();
+        e.put_uvarint(closed.len() as u64);
+        for (c, maxt) in closed {
+            e.put_varint(c.mint());
+            e.put_varint(maxt);
+            match c {
+                ClosedChunk::Cached { .. } => e.put_byte(CHUNK_CACHED),
+                ClosedChunk::Owned(o) => {
+                    let b = o.bytes.as_ref();
                     e.put_byte(CHUNK_INLINE);
                     e.put_uvarint(b.len() as u64);
                     e.put_bytes(b);
@@ -288,15 +293,15 @@ impl Snapshot {
                 if maxt < min_valid {
                     continue;
                 }
-                let data = match data {
-                    Some(b) => ChunkData::owned(b),
+                let chunk = match data {
+                    Some(b) => ClosedChunk::owned(mint, maxt, b),
                     // Checked by `matches_cache`.
                     None => match from_cache.next() {
-                        Some(c) => ChunkData::Mapped(c.data),
+                        Some(c) => ClosedChunk::Cached { at: c.at, mint },
                         None => continue,
                     },
                 };
-                g.closed.push(ClosedChunk { mint, maxt, data });
+                g.closed.push(chunk);
             }
             if !e.open.is_empty() {
                 restore_open(g, e.open, min_valid, head.chunk_range, mapper);
@@ -336,7 +341,7 @@ fn restore_open(
     if let (Some(mint), Some((maxt, v))) = (first, last)
         && mint >= min_valid
         && g.open.is_none()
-        && g.closed.last().is_none_or(|c| c.maxt < mint)
+        && g.closed.last().is_none_or(|c| c.maxt(&cachefiles::files()).is_some_and(|t| t < mint))
         && let Some(chunk) = XorChunk::resume(bytes.to_vec())
     {
         g.open = Some(OpenChunk { mint, chunk });

@@ -48,7 +48,7 @@ fn a_full_disk_refuses_chunks_cleanly_and_a_restart_on_it_reads_back_the_written
     }
     assert!(refused > 0, "a full disk took every chunk");
     for (r, b) in &written {
-        assert_eq!(b.as_ref(), data(*r).as_slice(), "chunk {r}");
+        assert_eq!(bytes(*b), data(*r), "chunk {r}");
     }
     drop(m);
     let want: Vec<u64> = written.iter().map(|w| w.0).collect();
@@ -69,7 +69,7 @@ fn a_full_disk_refuses_chunks_cleanly_and_a_restart_on_it_reads_back_the_written
     // Space comes back: chunks are written again.
     std::fs::remove_file(mnt.0.join("filler")).unwrap();
     let b = m.write(6_000, 0, 1, 0.0, &data(6_000)).unwrap();
-    assert_eq!(b.as_ref(), data(6_000).as_slice());
+    assert_eq!(bytes(b), data(6_000));
     drop((m, found, b, written));
 }
 
@@ -129,4 +129,9 @@ fn a_deletion_the_full_cache_cannot_record_fails_and_deletes_nothing() {
     let db = Db::open(&data, opts()).unwrap();
     assert_eq!(dump(&db), deleted, "after a crash");
     drop(db);
+}
+
+/// The bytes of the cached chunk at `at`.
+fn bytes(at: tsdb::head::cachefiles::CacheRef) -> Vec<u8> {
+    tsdb::head::cachefiles::files().chunk(at).unwrap().0.as_ref().to_vec()
 }

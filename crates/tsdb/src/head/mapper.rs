@@ -14,6 +14,7 @@
 //! `docs/format/head-chunks.md`.
 
 use std::fs::File;
+use std::num::NonZeroU32;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use memmap2::{Mmap, MmapMut};
 use parking_lot::Mutex;
 
+use super::cachefiles::{self, CacheRef, ENTRY_HEAD};
 use crate::chunks::ChunkBytes;
 use crate::encoding::{Encbuf, crc32, read_uvarint};
 
@@ -33,10 +35,9 @@ pub struct LoadedChunk {
     /// Value of the chunk's last sample (at `maxt`).
     pub last_v: f64,
     pub data: ChunkBytes,
+    /// Where it is, for the series that holds it.
+    pub at: CacheRef,
 }
-
-/// Fixed part of an entry before the length.
-const ENTRY_HEAD: usize = 32;
 /// mint of a "drop earlier chunks of this series" entry.
 const DROP_MARK: i64 = i64::MIN;
 
@@ -49,8 +50,9 @@ const ALLOCATE_STEP: u64 = 1 << 20;
 
 struct Current {
     seq: u32,
+    /// Its id in [`cachefiles`], which holds its map for reading.
+    id: NonZeroU32,
     file: File,
-    map: Arc<Mmap>,
     /// The file mapped for writing, while its blocks up to `allocated` are reserved on disk
     /// (a store to a mapped page the file system cannot back kills the process with SIGBUS,
     /// so only reserved blocks are written this way); `None`: written with `pwrite`.
@@ -150,8 +152,8 @@ fn reserve(file: &File, offset: u64, len: u64) -> bool {
 
 #[derive(Default)]
 struct State {
-    /// Finished files: (seq, newest chunk time).
-    done: Vec<(u32, i64)>,
+    /// Finished files: (seq, newest chunk time, id in [`cachefiles`]).
+    done: Vec<(u32, i64, NonZeroU32)>,
     /// The maps of the files of earlier runs, until [`ChunkMapper::release_loaded`].
     loaded: Vec<Arc<Mmap>>,
     cur: Option<Current>,
@@ -202,12 +204,16 @@ impl ChunkMapper {
                 // SAFETY: files of earlier runs are only read, and only deleted (never changed)
                 // while mapped.
                 let map = Arc::new(unsafe { Mmap::map(&f) }.ok()?);
+                let id = cachefiles::register(map.clone())?;
                 st.loaded.push(map.clone());
-                Some(scan(map, written, &mut found))
+                Some((scan(map, id, written, &mut found), id))
             });
             match maxt {
-                Some(Some(maxt)) => st.done.push((seq, maxt)),
-                _ => {
+                Some((Some(maxt), id)) => st.done.push((seq, maxt, id)),
+                other => {
+                    if let Some((_, id)) = other {
+                        cachefiles::unregister(id);
+                    }
                     let _ = std::fs::remove_file(&path);
                 }
             }
@@ -225,20 +231,14 @@ impl ChunkMapper {
         let map = unsafe { Mmap::map(&file) }?;
         // SAFETY: as above; this map is only written beyond the entries handed out.
         let wmap = unsafe { MmapMut::map_mut(&file) }.ok();
-        Ok(Current {
-            seq,
-            file,
-            map: Arc::new(map),
-            wmap,
-            allocated: 0,
-            released: 0,
-            pos: 0,
-            maxt: i64::MIN,
-        })
+        let map = Arc::new(map);
+        let id = cachefiles::register(map.clone())
+            .ok_or_else(|| std::io::Error::other("too many head chunk files"))?;
+        Ok(Current { seq, id, file, wmap, allocated: 0, released: 0, pos: 0, maxt: i64::MIN })
     }
 
-    /// Writes series `r`'s chunk (whose last sample is `(maxt, last_v)`) and returns its
-    /// mapped bytes, or `None` if it could not be written.
+    /// Writes series `r`'s chunk (whose last sample is `(maxt, last_v)`) and returns where it
+    /// is, or `None` if it could not be written.
     pub fn write(
         &self,
         r: u64,
@@ -246,7 +246,7 @@ impl ChunkMapper {
         maxt: i64,
         last_v: f64,
         data: &[u8],
-    ) -> Option<ChunkBytes> {
+    ) -> Option<CacheRef> {
         // The entry's head, then the data, then the CRC of both, written in one go.
         let mut head = [0u8; ENTRY_HEAD + 10];
         for (i, x) in [r, mint as u64, maxt as u64, last_v.to_bits()].into_iter().enumerate() {
@@ -271,7 +271,7 @@ impl ChunkMapper {
         let full = st.cur.as_ref().is_none_or(|c| c.pos + need > FILE_SIZE);
         if full {
             if let Some(c) = st.cur.take() {
-                st.done.push((c.seq, c.maxt));
+                st.done.push((c.seq, c.maxt, c.id));
             }
             let seq = st.next_seq;
             st.next_seq += 1;
@@ -279,10 +279,10 @@ impl ChunkMapper {
         }
         let cur = st.cur.as_mut()?;
         cur.put(&[head, data, &crc], need).ok()?;
-        let off = cur.pos as usize + start;
+        let at = CacheRef { file: cur.id, entry: u32::try_from(cur.pos).ok()? };
         cur.pos += need;
         cur.maxt = cur.maxt.max(maxt);
-        ChunkBytes::new(cur.map.clone(), off, off + data.len())
+        Some(at)
     }
 
     /// Records that every chunk of series `r` written so far is void (its head data is about
@@ -309,7 +309,7 @@ impl ChunkMapper {
         let full = st.cur.as_ref().is_none_or(|c| c.pos + e.len() as u64 > FILE_SIZE);
         if full {
             if let Some(c) = st.cur.take() {
-                st.done.push((c.seq, c.maxt));
+                st.done.push((c.seq, c.maxt, c.id));
             }
             let seq = st.next_seq;
             st.next_seq += 1;
@@ -346,8 +346,9 @@ impl ChunkMapper {
     /// mappings alive.
     pub fn discard(&self) {
         let mut st = self.state.lock();
-        let cur = st.cur.take().map(|c| c.seq);
-        for seq in st.done.drain(..).map(|d| d.0).chain(cur) {
+        let cur = st.cur.take().map(|c| (c.seq, c.id));
+        for (seq, id) in st.done.drain(..).map(|d| (d.0, d.2)).chain(cur) {
+            cachefiles::unregister(id);
             let _ = std::fs::remove_file(self.dir.join(format!("{seq:06}")));
         }
     }
@@ -357,14 +358,25 @@ impl ChunkMapper {
     pub fn truncate(&self, mint: i64) {
         let mut st = self.state.lock();
         let dir = &self.dir;
-        st.done.retain(|(seq, maxt)| {
-            if *maxt < mint {
+        st.done.retain(|&(seq, maxt, id)| {
+            if maxt < mint {
+                cachefiles::unregister(id);
                 let _ = std::fs::remove_file(dir.join(format!("{seq:06}")));
                 false
             } else {
                 true
             }
         });
+    }
+}
+
+impl Drop for ChunkMapper {
+    /// Takes the cache's files out of the table (they stay on disk for the next open).
+    fn drop(&mut self) {
+        let st = self.state.get_mut();
+        for id in st.done.iter().map(|d| d.2).chain(st.cur.as_ref().map(|c| c.id)) {
+            cachefiles::unregister(id);
+        }
     }
 }
 
@@ -391,7 +403,7 @@ fn written_len(file: &File) -> u64 {
 /// Reads the entries of one file into `out` (applying drop entries), up to the first damaged or
 /// unwritten one, within its first `written` bytes (see [`written_len`]). Returns the newest
 /// chunk time in the file, `None` if it has no entry.
-fn scan(map: Arc<Mmap>, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64> {
+fn scan(map: Arc<Mmap>, id: NonZeroU32, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64> {
     let written = usize::try_from(written).unwrap_or(usize::MAX).min(map.len());
     let b: &[u8] = &map[..written];
     let be64 =
@@ -417,7 +429,9 @@ fn scan(map: Arc<Mmap>, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64>
         if len == 0 && mint == DROP_MARK {
             out.retain(|c| c.r != r);
         } else if let Some(data) = ChunkBytes::new(map.clone(), start, end) {
-            out.push(LoadedChunk { r, mint, maxt, last_v: f64::from_bits(last), data });
+            let Ok(entry) = u32::try_from(pos) else { break };
+            let at = CacheRef { file: id, entry };
+            out.push(LoadedChunk { r, mint, maxt, last_v: f64::from_bits(last), data, at });
         }
         pos = end + 4;
     }
@@ -428,14 +442,19 @@ fn scan(map: Arc<Mmap>, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64>
 mod tests {
     use super::*;
 
+    /// The bytes of the chunk at `at`.
+    fn bytes(at: CacheRef) -> Vec<u8> {
+        cachefiles::files().chunk(at).unwrap().0.as_ref().to_vec()
+    }
+
     #[test]
     fn chunks_come_back_from_the_map() {
         let dir = tempfile::tempdir().unwrap();
         let m = ChunkMapper::new(&dir.path().join("hc"));
         let a = m.write(7, 1, 2, 0.5, b"hello").unwrap();
         let b = m.write(7, 3, 4, 1.5, b"world!").unwrap();
-        assert_eq!(a.as_ref(), b"hello");
-        assert_eq!(b.as_ref(), b"world!");
+        assert_eq!(bytes(a), b"hello");
+        assert_eq!(bytes(b), b"world!");
     }
 
     #[test]
@@ -450,7 +469,7 @@ mod tests {
             while wrote < 3 * ALLOCATE_STEP + 1000 {
                 let d = data(r);
                 let got = m.write(r, r as i64, r as i64 + 1, r as f64, &d).unwrap();
-                assert_eq!(got.as_ref(), d.as_slice());
+                assert_eq!(bytes(got), d);
                 wrote += d.len() as u64;
                 r += 1;
             }

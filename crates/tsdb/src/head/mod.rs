@@ -2,6 +2,7 @@
 //! get stable refs; samples are validated and applied in batches by the [`crate::Db`] commit
 //! path (which also writes the WAL), read through [`HeadIndex`] and cut into blocks.
 
+pub mod cachefiles;
 pub mod mapper;
 mod postings;
 pub mod refmap;

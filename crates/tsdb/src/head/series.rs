@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use storage::StorageError;
 
+use super::cachefiles::{self, CacheRef, Files};
 use super::mapper::ChunkMapper;
 use crate::chunkenc::XorChunk;
 use crate::iter::{ChunkData, PendingChunk};
@@ -12,12 +13,53 @@ use crate::iter::{ChunkData, PendingChunk};
 /// Samples per chunk before a new one is cut.
 pub const SAMPLES_PER_CHUNK: u16 = 120;
 
-/// A full chunk, on the heap or memory-mapped from the head chunk cache.
+/// A full chunk: in the head chunk cache (read through its file's map), or on the heap where
+/// the cache could not take it. 16 bytes: a series holds up to seven or eight before the head
+/// is cut into a block. A cached chunk's end time is in its cache entry; a series' chunks do
+/// not overlap, so the next chunk's start bounds it where a bound does (queries).
 #[derive(Debug, Clone)]
-pub struct ClosedChunk {
+pub enum ClosedChunk {
+    Cached { at: CacheRef, mint: i64 },
+    Owned(Box<OwnedChunk>),
+}
+
+/// A closed chunk on the heap.
+#[derive(Debug, Clone)]
+pub struct OwnedChunk {
     pub mint: i64,
     pub maxt: i64,
-    pub data: ChunkData,
+    pub bytes: ChunkData,
+}
+
+impl ClosedChunk {
+    /// A copy of `bytes` on the heap.
+    pub fn owned(mint: i64, maxt: i64, bytes: &[u8]) -> ClosedChunk {
+        ClosedChunk::Owned(Box::new(OwnedChunk { mint, maxt, bytes: ChunkData::owned(bytes) }))
+    }
+
+    pub fn mint(&self) -> i64 {
+        match self {
+            ClosedChunk::Cached { mint, .. } => *mint,
+            ClosedChunk::Owned(o) => o.mint,
+        }
+    }
+
+    /// The newest sample's time; `None` if the chunk's cache file is gone (the chunk is older
+    /// than the head).
+    pub fn maxt(&self, files: &Files) -> Option<i64> {
+        match self {
+            ClosedChunk::Cached { at, .. } => files.maxt(*at),
+            ClosedChunk::Owned(o) => Some(o.maxt),
+        }
+    }
+
+    /// The chunk's bytes; `None` as for [`ClosedChunk::maxt`].
+    pub fn data(&self, files: &Files) -> Option<ChunkData> {
+        match self {
+            ClosedChunk::Cached { at, .. } => files.chunk(*at).map(|c| ChunkData::Mapped(c.0)),
+            ClosedChunk::Owned(o) => Some(o.bytes.clone()),
+        }
+    }
 }
 
 /// The chunk being appended to. Its newest time is the chunk's own ([`OpenChunk::maxt`]),
@@ -75,7 +117,8 @@ impl OpenChunk {
 /// and cuts are spread out; a range holds one chunk more (at 15 s, five instead of four).
 fn chunk_limit(closed: &[ClosedChunk], labels: &model::Labels, mint: i64, range: i64) -> u16 {
     let range_start = crate::blockwriter::align_down(mint, range);
-    if closed.last().is_some_and(|c| c.maxt >= range_start) {
+    // No chunk crosses a range boundary: the last one is in this range if it starts in it.
+    if closed.last().is_some_and(|c| c.mint() >= range_start) {
         return SAMPLES_PER_CHUNK;
     }
     let early = (labels.hash64() >> 32) % u64::from(SAMPLES_PER_CHUNK - SAMPLES_PER_CHUNK / 4);
@@ -303,24 +346,22 @@ impl MemSeries {
         if let Ok(i) = self.ooo().binary_search_by_key(&t, |s| s.0) {
             return Some(self.ooo()[i].1);
         }
-        let data: Vec<&[u8]> = self
-            .closed
-            .iter()
-            .filter(|c| c.mint <= t && t <= c.maxt)
-            .map(|c| c.data.as_ref())
-            .chain(
-                self.open.iter().filter(|c| c.mint <= t && t <= c.maxt()).map(|c| c.chunk.bytes()),
-            )
-            .collect();
-        for d in data {
+        let find = |d: &[u8]| {
             let mut it = crate::chunkenc::XorIterator::new(d);
             while let Some((st, sv)) = it.next() {
                 if st == t {
                     return Some(sv);
                 }
             }
+            None
+        };
+        if let Some(o) = self.open.as_ref().filter(|o| o.mint <= t) {
+            return (t <= o.maxt()).then(|| find(o.chunk.bytes())).flatten();
         }
-        None
+        // The last closed chunk starting at or before `t` is the only one that can hold it.
+        let i = self.closed.partition_point(|c| c.mint() <= t).checked_sub(1)?;
+        let data = self.closed.get(i)?.data(&cachefiles::files())?;
+        find(data.as_ref())
     }
 
     /// Appends an in-order sample, cutting a new chunk at 120 samples or a range boundary.
@@ -414,20 +455,21 @@ impl MemSeries {
         if let Some(o) = self.open.take() {
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
-            let data = match mapper.and_then(|(m, r)| m.write(r, o.mint, o.maxt(), last_v, bytes)) {
-                Some(mapped) => {
+            let maxt = o.maxt();
+            let closed = match mapper.and_then(|(m, r)| m.write(r, o.mint, maxt, last_v, bytes)) {
+                Some(at) => {
                     // The full chunk's buffer is freed when `o` drops; counted so that a wave
                     // of cuts hands the pages back (see `trim`).
                     super::trim::note_freed(bytes.len());
-                    ChunkData::Mapped(mapped)
+                    ClosedChunk::Cached { at, mint: o.mint }
                 }
-                None => ChunkData::owned(bytes),
+                None => ClosedChunk::owned(o.mint, maxt, bytes),
             };
             // One by one: a head series holds a few closed chunks (up to seven or eight at
             // 15 s before the head is cut into a block), and doubling left up to three
-            // unused (96 B) in every series. A cut is rare enough to pay for the copy.
+            // unused in every series. A cut is rare enough to pay for the copy.
             self.closed.reserve_exact(1);
-            self.closed.push(ClosedChunk { mint: o.mint, maxt: o.maxt(), data });
+            self.closed.push(closed);
         }
         chunk.set_limit(chunk_limit(&self.closed, &self.labels, t, range));
         self.open = Some(OpenChunk { mint: t, chunk });
@@ -452,14 +494,14 @@ impl MemSeries {
         let mut lo = i64::MAX;
         let mut hi = i64::MIN;
         if let Some(c) = self.closed.first() {
-            lo = lo.min(c.mint);
+            lo = lo.min(c.mint());
         }
         if let Some(o) = &self.open {
             lo = lo.min(o.mint);
             hi = hi.max(o.maxt());
-        }
-        if let Some(c) = self.closed.last() {
-            hi = hi.max(c.maxt);
+        } else if let Some(c) = self.closed.last() {
+            // Read from its cache entry: only series whose open chunk is gone get here.
+            hi = hi.max(c.maxt(&cachefiles::files()).unwrap_or(c.mint()));
         }
         if let (Some(f), Some(l)) = (self.ooo().first(), self.ooo().last()) {
             lo = lo.min(f.0);
@@ -468,14 +510,32 @@ impl MemSeries {
         (lo <= hi).then_some((lo, hi))
     }
 
-    /// Chunks overlapping `[mint, maxt]` as (maxt, chunk), in time order.
+    /// Chunks that may overlap `[mint, maxt]` as (a bound on their newest time, chunk), in
+    /// time order. A closed chunk's bound is just before the next chunk's start, known
+    /// without reading its cache entry; a chunk that ends in the gap before the next one is
+    /// read and yields nothing.
     pub fn chunks_in(&self, mint: i64, maxt: i64) -> Vec<(i64, PendingChunk)> {
-        let mut out: Vec<(i64, PendingChunk)> = self
-            .closed
-            .iter()
-            .filter(|c| c.maxt >= mint && c.mint <= maxt)
-            .map(|c| (c.maxt, PendingChunk::Ready(c.data.clone())))
-            .collect();
+        let mut out: Vec<(i64, PendingChunk)> = Vec::new();
+        if self.closed.first().is_some_and(|c| c.mint() <= maxt) {
+            let files = cachefiles::files();
+            for (i, c) in self.closed.iter().enumerate() {
+                if c.mint() > maxt {
+                    break;
+                }
+                let next = self.closed.get(i + 1).map(ClosedChunk::mint);
+                let bound = match next.or(self.open.as_ref().map(|o| o.mint)) {
+                    Some(next) => next.saturating_sub(1),
+                    // The newest chunk of a series without an open one (seldom): read.
+                    None => c.maxt(&files).unwrap_or(i64::MAX),
+                };
+                if bound < mint {
+                    continue;
+                }
+                if let Some(d) = c.data(&files) {
+                    out.push((bound, PendingChunk::Ready(d)));
+                }
+            }
+        }
         if let Some(o) = self.open.as_ref().filter(|o| o.maxt() >= mint && o.mint <= maxt) {
             out.push((o.maxt(), PendingChunk::Ready(ChunkData::owned(o.chunk.bytes()))));
         }
@@ -515,7 +575,9 @@ impl MemSeries {
     /// Drops data older than `mint`: whole chunks ending before it and out-of-order samples.
     pub fn truncate_before(&mut self, mint: i64) {
         let before = self.closed.len();
-        self.closed.retain(|c| c.maxt >= mint);
+        let files = cachefiles::files();
+        self.closed.retain(|c| c.maxt(&files).is_some_and(|t| t >= mint));
+        drop(files);
         if self.closed.len() < before {
             // The chunks cut into a block leave no room behind (see `cut`).
             self.closed.shrink_to_fit();
@@ -579,10 +641,10 @@ impl MemSeries {
             .iter()
             .map(|c| {
                 std::mem::size_of::<ClosedChunk>()
-                    + match &c.data {
-                        // The bytes and the `Arc`'s counts and box.
-                        ChunkData::Owned(b) => b.len() + 32,
-                        ChunkData::Mapped(_) => 0,
+                    + match c {
+                        // The box, the bytes and the `Arc`'s counts and box.
+                        ClosedChunk::Owned(o) => 32 + o.bytes.as_ref().len() + 32,
+                        ClosedChunk::Cached { .. } => 0,
                     }
             })
             .sum::<usize>()
@@ -682,12 +744,12 @@ mod tests {
     }
 
     /// A head series holds about one closed chunk per half hour at a 15 s interval, up to
-    /// six or seven before the head is cut into a block: their size is per-series memory.
+    /// seven or eight before the head is cut into a block: their size is per-series memory.
     #[test]
-    fn a_closed_chunk_takes_thirty_two_bytes() {
-        assert_eq!(std::mem::size_of::<crate::chunks::ChunkBytes>(), 16);
+    fn a_closed_chunk_takes_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<ChunkData>(), 16);
-        assert_eq!(std::mem::size_of::<ClosedChunk>(), 32);
+        assert_eq!(std::mem::size_of::<CacheRef>(), 8);
+        assert_eq!(std::mem::size_of::<ClosedChunk>(), 16);
     }
 
     /// The closed chunks' list grows one at a time and gives back what truncation frees.
@@ -705,6 +767,38 @@ mod tests {
         assert_eq!(s.closed.capacity(), 5);
     }
 
+    /// Closed chunks carry no end time: a query bounds each by the next chunk's start. Every
+    /// range, also ones that start or end in the gap between two chunks, finds exactly the
+    /// samples in it, with chunks in the cache and on the heap alike.
+    #[test]
+    fn ranges_between_chunks_find_exactly_their_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mapper, _) = crate::head::mapper::ChunkMapper::open(dir.path());
+        for cached in [true, false] {
+            let mut s = series_cutting_at_120();
+            // 10 s apart: a chunk ends 10 s before the next one starts.
+            let times: Vec<i64> = (0..400).map(|i| i * 10_000).collect();
+            for &t in &times {
+                s.append(t, t as f64, 1_000_000_000, cached.then_some((&mapper, 9)));
+            }
+            assert_eq!(s.closed.len(), 3);
+            assert_eq!(matches!(s.closed[0], ClosedChunk::Cached { .. }), cached);
+            let edges = [0, 1_189_999, 1_190_000, 1_195_000, 1_199_999, 1_200_000, 3_995_000];
+            for &lo in &edges {
+                for &hi in &edges {
+                    let want: Vec<i64> =
+                        times.iter().copied().filter(|t| (lo..=hi).contains(t)).collect();
+                    let got: Vec<i64> = s.samples_in(lo, hi).iter().map(|x| x.0).collect();
+                    assert_eq!(got, want, "[{lo}, {hi}] cached: {cached}");
+                }
+            }
+            // Truncation reads the exact end times.
+            s.truncate_before(1_195_000);
+            assert_eq!(s.closed.len(), 2);
+            assert_eq!(s.time_range(), Some((1_200_000, 3_990_000)));
+        }
+    }
+
     /// The full chunk's buffer a cut frees counts toward the next heap trim: without it a
     /// wave of cuts left 235 B a series resident at 200 k series (BENCHMARKS.md).
     #[test]
@@ -718,7 +812,7 @@ mod tests {
         let full = s.open.as_ref().unwrap().chunk.bytes().len() as u64;
         let before = crate::head::trim::noted();
         s.append(120_000, 1.0, 7_200_000, Some((&mapper, 1)));
-        assert!(matches!(s.closed[0].data, ChunkData::Mapped(_)));
+        assert!(matches!(s.closed[0], ClosedChunk::Cached { .. }));
         assert!(crate::head::trim::noted() - before >= full);
     }
 
@@ -751,14 +845,16 @@ mod tests {
         assert!(open.len() > 60, "open chunks in step: {open:?}");
         // Then across the next range boundary (480 samples in) and on.
         append(&mut all, 150, 700);
+        let files = cachefiles::files();
         for s in &all {
             let counts: Vec<(i64, usize)> = s
                 .closed
                 .iter()
                 .map(|c| {
                     (
-                        c.mint,
-                        crate::chunkenc::XorIterator::new(c.data.as_ref()).num_samples() as usize,
+                        c.mint(),
+                        crate::chunkenc::XorIterator::new(c.data(&files).unwrap()).num_samples()
+                            as usize,
                     )
                 })
                 .collect();
@@ -768,7 +864,7 @@ mod tests {
             assert!(counts[1..].iter().all(|&(_, n)| n <= 120), "{counts:?}");
             let second_range = counts.iter().find(|&&(m, _)| m >= range).unwrap();
             assert!((30..=120).contains(&second_range.1), "{counts:?}");
-            assert!(s.closed.iter().all(|c| c.mint / range == c.maxt / range));
+            assert!(s.closed.iter().all(|c| c.mint() / range == c.maxt(&files).unwrap() / range));
         }
     }
 
@@ -825,7 +921,7 @@ mod tests {
         let full_bytes = s.open.as_ref().unwrap().chunk.bytes().to_vec();
         s.append(120_000, 1.0, 7_200_000, None);
         assert_eq!(s.num_chunks(), 2);
-        assert_eq!(s.closed[0].data.as_ref(), full_bytes.as_slice());
+        assert_eq!(s.closed[0].data(&cachefiles::files()).unwrap().as_ref(), full_bytes.as_slice());
         let mut fresh = XorChunk::new();
         fresh.append(120_000, 1.0);
         let open = &s.open.as_ref().unwrap().chunk;
@@ -843,9 +939,9 @@ mod tests {
         }
         assert_eq!(s.num_chunks(), 4);
         let mut from = 0;
-        for c in
-            s.closed.iter().map(|c| c.data.as_ref()).chain(s.open.iter().map(|o| o.chunk.bytes()))
-        {
+        let files = cachefiles::files();
+        let closed: Vec<ChunkData> = s.closed.iter().map(|c| c.data(&files).unwrap()).collect();
+        for c in closed.iter().map(|c| c.as_ref()).chain(s.open.iter().map(|o| o.chunk.bytes())) {
             let mut fresh = XorChunk::new();
             let n = crate::chunkenc::XorIterator::new(c).num_samples();
             for i in from..from + n as i64 {
