@@ -1,16 +1,18 @@
 //! A process-wide string interner so equal label names and values share one allocation.
 //!
-//! Interned strings are `Arc<str>`; the table only holds strings that some label set still uses
+//! Interned strings are [`IStr`]s; the table only holds strings that some label set still uses
 //! once [`collect_garbage`] has run, so churned label values do not leak forever.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashSet<Arc<str>, ahash::RandomState>>;
+use crate::IStr;
+
+type Shard = Mutex<HashSet<IStr, ahash::RandomState>>;
 
 fn shards() -> &'static [Shard; SHARDS] {
     static TABLE: OnceLock<[Shard; SHARDS]> = OnceLock::new();
@@ -25,13 +27,13 @@ fn shard_for(s: &str) -> &'static Shard {
     &shards()[h as usize % SHARDS]
 }
 
-/// Returns the shared `Arc<str>` for `s`, inserting it on first use.
-pub fn intern(s: &str) -> Arc<str> {
+/// Returns the shared [`IStr`] for `s`, inserting it on first use.
+pub fn intern(s: &str) -> IStr {
     let mut shard = shard_for(s).lock();
     if let Some(existing) = shard.get(s) {
         return existing.clone();
     }
-    let arc: Arc<str> = Arc::from(s);
+    let arc = IStr::new(s);
     shard.insert(arc.clone());
     arc
 }
@@ -42,7 +44,7 @@ pub fn collect_garbage() -> usize {
     for shard in shards() {
         let mut shard = shard.lock();
         let before = shard.len();
-        shard.retain(|s| Arc::strong_count(s) > 1);
+        shard.retain(|s| IStr::strong_count(s) > 1);
         dropped += before - shard.len();
     }
     dropped
@@ -56,7 +58,7 @@ mod tests {
     fn equal_strings_share_one_allocation() {
         let a = intern("job");
         let b = intern(&String::from("job"));
-        assert!(Arc::ptr_eq(&a, &b));
+        assert!(crate::IStr::ptr_eq(&a, &b));
     }
 
     #[test]

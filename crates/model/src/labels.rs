@@ -6,10 +6,10 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use triomphe::ThinArc;
 
+use crate::IStr;
 use crate::intern::intern;
 
 /// The label that holds a series' metric name.
@@ -18,8 +18,8 @@ pub const METRIC_NAME: &str = "__name__";
 /// One label: an interned name and value.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Label {
-    pub name: Arc<str>,
-    pub value: Arc<str>,
+    pub name: IStr,
+    pub value: IStr,
 }
 
 impl Label {

@@ -15,6 +15,7 @@ mod error;
 pub mod go_atof;
 pub mod go_float;
 mod intern;
+mod istr;
 mod labels;
 mod matcher;
 pub mod names;
@@ -25,6 +26,7 @@ pub mod value;
 
 pub use error::ModelError;
 pub use intern::{collect_garbage, intern};
+pub use istr::IStr;
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME, go_quote};
 pub use matcher::{MatchType, Matcher};
 pub use sample::{Sample, Timestamp};

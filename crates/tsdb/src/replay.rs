@@ -31,7 +31,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::chunkenc::{XorChunk, XorIterator};
@@ -215,10 +215,10 @@ struct ReadPhases {
 
 /// Label strings seen by the reader, each interned process-wide once.
 #[derive(Default)]
-struct Strings(HashSet<Arc<str>, ahash::RandomState>);
+struct Strings(HashSet<model::IStr, ahash::RandomState>);
 
 impl Strings {
-    fn get(&mut self, s: &str) -> Arc<str> {
+    fn get(&mut self, s: &str) -> model::IStr {
         if let Some(a) = self.0.get(s) {
             return a.clone();
         }

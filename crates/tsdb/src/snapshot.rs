@@ -12,9 +12,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
-use model::{Label, Labels};
+use model::{IStr, Label, Labels};
 
 use crate::chunkenc::{XorChunk, XorIterator};
 use crate::encoding::{Decbuf, Encbuf};
@@ -260,8 +259,8 @@ impl Snapshot {
         head.reserve_refs(self.next_ref);
         let mut d = self.body();
         // Label strings repeat across series: each is interned process-wide once.
-        let mut strings: HashMap<&'s str, Arc<str>, ahash::RandomState> = HashMap::default();
-        let mut intern = |s: &'s str| -> Arc<str> {
+        let mut strings: HashMap<&'s str, IStr, ahash::RandomState> = HashMap::default();
+        let mut intern = |s: &'s str| -> IStr {
             match strings.get(s) {
                 Some(a) => a.clone(),
                 None => {

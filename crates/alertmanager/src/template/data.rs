@@ -105,8 +105,10 @@ fn s(v: &str) -> Value {
 
 /// A label set as a template map (ranges in key order, like Go's sorted map iteration).
 pub fn kv(l: &Labels) -> Value {
-    let m: BTreeMap<Arc<str>, Value> =
-        l.iter().map(|p| (p.name.clone(), Value::String(p.value.clone()))).collect();
+    let m: BTreeMap<Arc<str>, Value> = l
+        .iter()
+        .map(|p| (Arc::from(p.name.as_str()), Value::String(Arc::from(p.value.as_str()))))
+        .collect();
     Value::Map(Arc::new(m))
 }
 

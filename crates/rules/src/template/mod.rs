@@ -26,8 +26,10 @@ const ZERO: &str = "__pharos_zero";
 
 /// A label set as a template map.
 pub fn labels_value(l: &Labels) -> Value {
-    let m: BTreeMap<Arc<str>, Value> =
-        l.iter().map(|l| (l.name.clone(), Value::String(l.value.clone()))).collect();
+    let m: BTreeMap<Arc<str>, Value> = l
+        .iter()
+        .map(|l| (Arc::from(l.name.as_str()), Value::String(Arc::from(l.value.as_str()))))
+        .collect();
     Value::Map(Arc::new(m))
 }
 

@@ -4,7 +4,6 @@
 //! beyond that range arrives, e.g. from a foreign WAL.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use model::Labels;
 
@@ -86,7 +85,7 @@ impl PostingList {
 /// Postings per label name and value.
 #[derive(Debug, Default)]
 pub struct MemPostings {
-    pub m: BTreeMap<Arc<str>, BTreeMap<Arc<str>, PostingList>>,
+    pub m: BTreeMap<model::IStr, BTreeMap<model::IStr, PostingList>>,
 }
 
 impl MemPostings {

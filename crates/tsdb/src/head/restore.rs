@@ -264,14 +264,11 @@ impl Head {
     fn index_installed<'l>(&self, series: impl Iterator<Item = (u64, &'l Labels)>) {
         // Label pairs by the addresses of their interned strings; equal strings under two
         // allocations only make two groups that land in the same list below.
-        type Group = (Arc<str>, Arc<str>, Vec<u64>);
+        type Group = (model::IStr, model::IStr, Vec<u64>);
         let mut groups: HashMap<(usize, usize), Group, ahash::RandomState> = HashMap::default();
         for (r, labels) in series {
             for l in labels.iter() {
-                let key = (
-                    Arc::as_ptr(&l.name) as *const u8 as usize,
-                    Arc::as_ptr(&l.value) as *const u8 as usize,
-                );
+                let key = (model::IStr::addr(&l.name), model::IStr::addr(&l.value));
                 groups
                     .entry(key)
                     .or_insert_with(|| (l.name.clone(), l.value.clone(), Vec::new()))

@@ -2,8 +2,6 @@
 //! tombstones (type 3), plus Pharos' dense samples ([`super::dense`]). Other record types are
 //! recognised and skipped on replay.
 
-use std::sync::Arc;
-
 use model::{Label, Labels};
 
 use crate::encoding::{Decbuf, Encbuf};
@@ -65,7 +63,7 @@ pub fn decode_with(rec: &[u8], dense: &mut super::dense::DenseDecoder) -> Result
 }
 
 /// Decodes a series record, taking each label name and value string through `intern`.
-pub fn decode_series(rec: &[u8], mut intern: impl FnMut(&str) -> Arc<str>) -> Result<Record> {
+pub fn decode_series(rec: &[u8], mut intern: impl FnMut(&str) -> model::IStr) -> Result<Record> {
     let mut d = Decbuf::new(rec);
     if d.byte() != SERIES {
         return Err(crate::TsdbError::corrupted("wal series record", "wrong record type"));
