@@ -534,9 +534,6 @@ impl Head {
     /// Drops data before `mint` and series left without data. Returns series removed.
     pub fn truncate(&self, mint: i64) -> usize {
         self.set_persisted(mint);
-        if let Some(m) = &self.mapper {
-            m.truncate(mint);
-        }
         let removable =
             |s: &MemSeries| s.time_range().is_none() && s.last().is_none_or(|(t, _)| t < mint);
         let mut candidates = Vec::new();
@@ -583,6 +580,12 @@ impl Head {
         self.min_time.store(new_min.max(mint), Ordering::Release);
         if new_min == i64::MAX {
             self.min_time.store(i64::MAX, Ordering::Release);
+        }
+        // After the series let go of the chunks they end: a series' chunk refers to its file
+        // by id, and one whose file is gone cannot be read (queries that already read it hold
+        // its map).
+        if let Some(m) = &self.mapper {
+            m.truncate(mint);
         }
         n
     }

@@ -574,11 +574,29 @@ impl MemSeries {
 
     /// Drops data older than `mint`: whole chunks ending before it and out-of-order samples.
     pub fn truncate_before(&mut self, mint: i64) {
-        let before = self.closed.len();
+        // The chunks are in time order: those that end before `mint` come first. A chunk ends
+        // before the next one starts, so only a chunk that the next one's start does not
+        // settle has its end read from its cache entry (one a series at most: reading every
+        // entry's page would fault in the pages of the whole cache). A chunk whose file is
+        // gone is older than the head.
         let files = cachefiles::files();
-        self.closed.retain(|c| c.maxt(&files).is_some_and(|t| t >= mint));
+        let open_mint = self.open.as_ref().map(|o| o.mint);
+        let mut ended = 0;
+        for (i, c) in self.closed.iter().enumerate() {
+            let next = self.closed.get(i + 1).map(ClosedChunk::mint).or(open_mint);
+            let before = c.mint() < mint
+                && match next {
+                    Some(n) if n <= mint => true,
+                    _ => c.maxt(&files).is_none_or(|t| t < mint),
+                };
+            if !before {
+                break;
+            }
+            ended += 1;
+        }
         drop(files);
-        if self.closed.len() < before {
+        if ended > 0 {
+            self.closed.drain(..ended);
             // The chunks cut into a block leave no room behind (see `cut`).
             self.closed.shrink_to_fit();
         }
@@ -796,6 +814,12 @@ mod tests {
             s.truncate_before(1_195_000);
             assert_eq!(s.closed.len(), 2);
             assert_eq!(s.time_range(), Some((1_200_000, 3_990_000)));
+            // Settled by the next chunk's start; and a chunk that ends at `mint` stays.
+            s.truncate_before(2_400_000);
+            assert_eq!(s.closed.len(), 1);
+            s.truncate_before(3_590_000);
+            assert_eq!(s.closed.len(), 1);
+            assert_eq!(s.samples_in(0, i64::MAX).first().map(|x| x.0), Some(2_400_000));
         }
     }
 
