@@ -197,6 +197,7 @@ impl ChunkMapper {
         files.sort();
         let mut st = State { next_seq: 1, ..State::default() };
         let mut found: Vec<LoadedChunk> = Vec::new();
+        let mut drops = Drops::default();
         for (seq, path) in files {
             st.next_seq = st.next_seq.max(seq + 1);
             let maxt = File::open(&path).ok().and_then(|f| {
@@ -206,7 +207,7 @@ impl ChunkMapper {
                 let map = Arc::new(unsafe { Mmap::map(&f) }.ok()?);
                 let id = cachefiles::register(map.clone())?;
                 st.loaded.push(map.clone());
-                Some((scan(map, id, written, &mut found), id))
+                Some((scan(map, id, written, &mut found, &mut drops), id))
             });
             match maxt {
                 Some((Some(maxt), id)) => st.done.push((seq, maxt, id)),
@@ -217,6 +218,16 @@ impl ChunkMapper {
                     let _ = std::fs::remove_file(&path);
                 }
             }
+        }
+        // Applied once at the end: per drop entry, a pass over all chunks found so far was
+        // quadratic in a run that deleted many series.
+        if !drops.is_empty() {
+            let mut at = 0;
+            found.retain(|c| {
+                let keep = drops.get(&c.r).is_none_or(|&upto| at >= upto);
+                at += 1;
+                keep
+            });
         }
         (ChunkMapper { dir: dir.to_path_buf(), state: Mutex::new(st) }, found)
     }
@@ -400,10 +411,20 @@ fn written_len(file: &File) -> u64 {
     len
 }
 
-/// Reads the entries of one file into `out` (applying drop entries), up to the first damaged or
-/// unwritten one, within its first `written` bytes (see [`written_len`]). Returns the newest
-/// chunk time in the file, `None` if it has no entry.
-fn scan(map: Arc<Mmap>, id: NonZeroU32, written: u64, out: &mut Vec<LoadedChunk>) -> Option<i64> {
+/// Per series ref with a drop entry: how many chunks (of all files, in the order found) came
+/// before its last one; those of the series are void.
+type Drops = std::collections::HashMap<u64, usize, ahash::RandomState>;
+
+/// Reads the entries of one file into `out` (drop entries into `drops`), up to the first
+/// damaged or unwritten one, within its first `written` bytes (see [`written_len`]). Returns the
+/// newest chunk time in the file, `None` if it has no entry.
+fn scan(
+    map: Arc<Mmap>,
+    id: NonZeroU32,
+    written: u64,
+    out: &mut Vec<LoadedChunk>,
+    drops: &mut Drops,
+) -> Option<i64> {
     let written = usize::try_from(written).unwrap_or(usize::MAX).min(map.len());
     let b: &[u8] = &map[..written];
     let be64 =
@@ -427,7 +448,7 @@ fn scan(map: Arc<Mmap>, id: NonZeroU32, written: u64, out: &mut Vec<LoadedChunk>
         let (mint, maxt) = (mint as i64, maxt as i64);
         newest = Some(newest.map_or(maxt, |m: i64| m.max(maxt)));
         if len == 0 && mint == DROP_MARK {
-            out.retain(|c| c.r != r);
+            drops.insert(r, out.len());
         } else if let Some(data) = ChunkBytes::new(map.clone(), start, end) {
             let Ok(entry) = u32::try_from(pos) else { break };
             let at = CacheRef { file: id, entry };
@@ -524,6 +545,8 @@ mod tests {
             m.write(1, 21, 30, 4.5, b"three").unwrap();
             m.drop_series(2).unwrap();
             m.write(3, 5, 6, 5.5, b"four").unwrap();
+            // Written after the drop entry (a deletion's rewritten chunk): kept.
+            m.write(2, 40, 41, 7.5, b"two again").unwrap();
         }
         let (m, found) = ChunkMapper::open(&path);
         let got: Vec<(u64, i64, i64, f64, Vec<u8>)> = found
@@ -536,6 +559,7 @@ mod tests {
                 (1, 10, 20, 2.5, b"one".to_vec()),
                 (1, 21, 30, 4.5, b"three".to_vec()),
                 (3, 5, 6, 5.5, b"four".to_vec()),
+                (2, 40, 41, 7.5, b"two again".to_vec()),
             ]
         );
         // New chunks go to a new file; the old one is still read on the next open.
