@@ -69,10 +69,10 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
     let mut e = Encbuf::new();
     for (r, s) in &series {
         let s = s.lock();
-        let files = cachefiles::files();
         if !s.logged {
             continue;
         }
+        let files = cachefiles::files();
         count += 1;
         e.put_uvarint(*r);
         e.put_uvarint(s.labels.len() as u64);
@@ -288,6 +288,8 @@ impl Snapshot {
             let mut from_cache = cached.remove(&e.r).unwrap_or_default().into_iter();
             // Exactly as many as it keeps (a pushed list would double past them).
             g.closed.reserve_exact(e.closed.iter().filter(|c| c.1 >= min_valid).count());
+            // The end of the last chunk kept, as the snapshot says (checked against the cache).
+            let mut kept_end = None;
             for (mint, maxt, data) in e.closed {
                 if maxt < min_valid {
                     continue;
@@ -301,9 +303,15 @@ impl Snapshot {
                     },
                 };
                 g.closed.push(chunk);
+                kept_end = Some(maxt);
             }
             if !e.open.is_empty() {
-                restore_open(g, e.open, min_valid, head.chunk_range, mapper);
+                // A series restored before under the same labels: its chunk's end is read.
+                let closed_end = kept_end.or_else(|| {
+                    let last = g.closed.last()?;
+                    Some(last.maxt(&cachefiles::files()).unwrap_or(i64::MAX))
+                });
+                restore_open(g, e.open, closed_end, min_valid, head.chunk_range, mapper);
             }
             for (t, v) in e.ooo {
                 if t >= min_valid {
@@ -323,9 +331,11 @@ impl Snapshot {
 /// Puts a series' open chunk back from its bytes: resumed as it is when all of it is still
 /// in the head's range, else (or if the bytes are not a whole chunk as the encoder leaves it)
 /// by appending its samples again. Sets the series' newest sample to the chunk's last.
+/// `closed_end` is the end of the series' last closed chunk (`i64::MAX` if unknown).
 fn restore_open(
     g: &mut MemSeries,
     bytes: &[u8],
+    closed_end: Option<i64>,
     min_valid: i64,
     chunk_range: i64,
     mapper: Option<(&ChunkMapper, u64)>,
@@ -340,7 +350,7 @@ fn restore_open(
     if let (Some(mint), Some((maxt, v))) = (first, last)
         && mint >= min_valid
         && g.open.is_none()
-        && g.closed.last().is_none_or(|c| c.maxt(&cachefiles::files()).is_some_and(|t| t < mint))
+        && closed_end.is_none_or(|t| t < mint)
         && let Some(chunk) = XorChunk::resume(bytes.to_vec())
     {
         g.open = Some(OpenChunk { mint, chunk });

@@ -510,6 +510,15 @@ impl MemSeries {
         (lo <= hi).then_some((lo, hi))
     }
 
+    /// The start of the chunk after closed chunk `i` (the next closed one or the open one): a
+    /// bound on chunk `i`'s end, which only its cache entry holds.
+    fn start_after(&self, i: usize) -> Option<i64> {
+        match self.closed.get(i + 1) {
+            Some(next) => Some(next.mint()),
+            None => self.open.as_ref().map(|o| o.mint),
+        }
+    }
+
     /// Chunks that may overlap `[mint, maxt]` as (a bound on their newest time, chunk), in
     /// time order. A closed chunk's bound is just before the next chunk's start, known
     /// without reading its cache entry; a chunk that ends in the gap before the next one is
@@ -522,8 +531,7 @@ impl MemSeries {
                 if c.mint() > maxt {
                     break;
                 }
-                let next = self.closed.get(i + 1).map(ClosedChunk::mint);
-                let bound = match next.or(self.open.as_ref().map(|o| o.mint)) {
+                let bound = match self.start_after(i) {
                     Some(next) => next.saturating_sub(1),
                     // The newest chunk of a series without an open one (seldom): read.
                     None => c.maxt(&files).unwrap_or(i64::MAX),
@@ -580,12 +588,10 @@ impl MemSeries {
         // entry's page would fault in the pages of the whole cache). A chunk whose file is
         // gone is older than the head.
         let files = cachefiles::files();
-        let open_mint = self.open.as_ref().map(|o| o.mint);
         let mut ended = 0;
         for (i, c) in self.closed.iter().enumerate() {
-            let next = self.closed.get(i + 1).map(ClosedChunk::mint).or(open_mint);
             let before = c.mint() < mint
-                && match next {
+                && match self.start_after(i) {
                     Some(n) if n <= mint => true,
                     _ => c.maxt(&files).is_none_or(|t| t < mint),
                 };
