@@ -114,6 +114,16 @@ pub struct ServerArgs {
     )]
     pub scrape_timestamp_tolerance: std::time::Duration,
 
+    /// Targets of a scrape pool scraped together at one wake-up (Pharos only): each target
+    /// keeps Prometheus' offset rounded down to a slot of the interval, one slot per this many
+    /// targets. 1 spreads every target on its own, as Prometheus does.
+    #[arg(
+        long = "scrape.group-size",
+        value_name = "TARGETS",
+        default_value_t = scrape::DEFAULT_GROUP_SIZE
+    )]
+    pub scrape_group_size: usize,
+
     /// Address to listen on for UI, API, and telemetry.
     #[arg(long = "web.listen-address", value_name = "ADDRESS", default_value = "0.0.0.0:9090")]
     pub listen_address: String,

@@ -15,6 +15,7 @@ pub(crate) fn options(args: &ServerArgs) -> server::ServerOptions {
         scrape_timestamp_tolerance: args
             .scrape_adjust_timestamps
             .then_some(args.scrape_timestamp_tolerance),
+        scrape_group_size: args.scrape_group_size,
         listen_address: args.listen_address.clone(),
         external_url: args.external_url.clone(),
         enable_lifecycle: args.enable_lifecycle,

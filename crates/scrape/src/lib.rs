@@ -7,6 +7,8 @@
 //! - [`check_config_targets`]: `promtool check config`'s check of static and file targets.
 //! - [`metrics`]: Prometheus' `prometheus_target_*` and `prometheus_sd_*` self-metrics.
 //! - [`align`]: Prometheus' scrape timestamp alignment (due time within 2 ms).
+//! - [`spread`]: where in the interval each target is scraped (Prometheus' per-target
+//!   offsets, in slots of `--scrape.group-size` targets that share a wake-up).
 //! - `scrape_loop`: fetch (gzip, timeout, body limit), parse with `textparse`, merge target
 //!   labels, metric relabeling, limits, append through `storage::Appender` as one batch (rolled
 //!   back on any error), report series and staleness markers.
@@ -30,12 +32,14 @@ mod pool;
 pub mod scrape_loop;
 mod series_cache;
 mod shown_discovered;
+pub mod spread;
 pub mod target;
 
 pub use align::SCRAPE_TIMESTAMP_TOLERANCE;
 pub use check::check_config_targets;
 pub use error::ScrapeError;
 pub use manager::{ActiveTarget, DroppedTarget, Manager, ManagerOptions, TargetMetadata, Targets};
+pub use spread::{DEFAULT_GROUP_SIZE, Spread};
 pub use target::Health;
 pub use textparse::MetricType;
 

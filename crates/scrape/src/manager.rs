@@ -25,6 +25,9 @@ pub struct ManagerOptions {
     /// `--scrape.timestamp-tolerance`, under `--scrape.adjust-timestamps`); `None`: every
     /// scrape is stamped with the time it starts. See [`crate::align`].
     pub timestamp_tolerance: Option<std::time::Duration>,
+    /// Targets of a pool scraped together at one wake-up (`--scrape.group-size`; 1:
+    /// Prometheus' spread, each target at its own offset). See [`crate::spread`].
+    pub group_size: usize,
 }
 
 impl Default for ManagerOptions {
@@ -33,6 +36,7 @@ impl Default for ManagerOptions {
             clock: Arc::new(SystemClock),
             discovery: DiscoveryOptions::default(),
             timestamp_tolerance: Some(crate::SCRAPE_TIMESTAMP_TOLERANCE),
+            group_size: crate::spread::DEFAULT_GROUP_SIZE,
         }
     }
 }
@@ -167,6 +171,7 @@ impl Manager {
                 self.appendable.clone(),
                 self.opts.clock.clone(),
                 self.opts.timestamp_tolerance,
+                self.opts.group_size,
                 &self.opts.discovery,
                 &self.metrics,
             )?;

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::discovery::{self, DiscoveryConfigs, DiscoveryOptions, ProviderMetrics, TargetGroup};
 use crate::metrics::{JobMetrics, ScrapeMetrics};
 use crate::scrape_loop::{Limits, LoopOptions, ScrapeLoop};
+use crate::spread::Spread;
 use crate::target::{Populated, Target, populate_labels};
 use crate::{Clock, ScrapeError};
 
@@ -41,6 +42,8 @@ pub(crate) struct ScrapePool {
     appendable: Arc<dyn Appendable>,
     clock: Arc<dyn Clock>,
     timestamp_tolerance: Option<std::time::Duration>,
+    /// Targets scraped together at one wake-up (see [`Spread`]).
+    group_size: usize,
     state: Mutex<PoolState>,
     cancel: CancellationToken,
     metrics: Arc<ScrapeMetrics>,
@@ -87,6 +90,7 @@ impl ScrapePool {
         appendable: Arc<dyn Appendable>,
         clock: Arc<dyn Clock>,
         timestamp_tolerance: Option<std::time::Duration>,
+        group_size: usize,
         dopts: &DiscoveryOptions,
         metrics: &Arc<ScrapeMetrics>,
     ) -> Result<Arc<ScrapePool>, ScrapeError> {
@@ -103,6 +107,7 @@ impl ScrapePool {
             appendable,
             clock,
             timestamp_tolerance,
+            group_size,
             state: Mutex::new(PoolState::default()),
             cancel: CancellationToken::new(),
         });
@@ -186,12 +191,19 @@ impl ScrapePool {
             handle.cancel.cancel();
             false
         });
+        // Loops already running keep their offsets; new ones are placed for the pool's size now.
+        let spread = Spread::for_pool(
+            &self.cfg.job_name,
+            wanted.len(),
+            self.group_size,
+            self.opts.interval.as_millis() as i64,
+        );
         for (h, target) in wanted {
             if let Some(running) = st.active.get(&h) {
                 running.target.set_discovered_labels(target.discovered_labels());
                 continue;
             }
-            let handle = self.start_loop(target);
+            let handle = self.start_loop(target, spread);
             st.active.insert(h, handle);
         }
         self.apply_target_limit(&st);
@@ -201,7 +213,7 @@ impl ScrapePool {
         self.metrics.synced(&self.job, start.elapsed(), failed, targets);
     }
 
-    fn start_loop(&self, target: Arc<Target>) -> LoopHandle {
+    fn start_loop(&self, target: Arc<Target>, spread: Spread) -> LoopHandle {
         let opts = per_target_options(&self.opts, &target);
         let interval = opts.interval;
         let mut sl = ScrapeLoop::new(
@@ -213,6 +225,7 @@ impl ScrapePool {
         );
         sl.metrics = self.metrics.for_loop(interval);
         sl.timestamp_tolerance = self.timestamp_tolerance;
+        sl.spread = spread;
         let forced_error = sl.forced_error.clone();
         let cancel = self.cancel.child_token();
         let stale_on_stop = Arc::new(AtomicBool::new(false));

@@ -117,6 +117,8 @@ pub struct ScrapeLoop {
     /// How late a scrape may start and still be stamped with its due time (see
     /// [`crate::align`]); the pool gives its manager's, Prometheus' 2 ms by default.
     pub(crate) timestamp_tolerance: Option<Duration>,
+    /// Where in the interval the target is scraped; the pool gives its own.
+    pub(crate) spread: crate::spread::Spread,
 }
 
 impl ScrapeLoop {
@@ -163,19 +165,24 @@ impl ScrapeLoop {
             metadata: MetadataLines::default(),
             metrics: crate::metrics::LoopMetrics::default(),
             timestamp_tolerance: Some(crate::align::SCRAPE_TIMESTAMP_TOLERANCE),
+            spread: crate::spread::Spread::EXACT,
         }
     }
 
     /// Runs until cancelled; on cancellation writes staleness markers if `stale_on_stop` is set.
     pub async fn run(mut self, cancel: CancellationToken, stale_on_stop: Arc<AtomicBool>) {
         let interval_ms = self.opts.interval.as_millis() as i64;
-        let offset = self.target.offset(interval_ms, self.clock.now_ms());
+        let offset = self.target.offset(interval_ms, self.clock.now_ms(), self.spread);
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(Duration::from_millis(offset.max(0) as u64)) => {}
         }
         let mut ticker = tokio::time::interval(self.opts.interval.max(Duration::from_millis(1)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A scrape that starts late keeps the target's phase, as Prometheus' ticker does:
+        // `Delay` moved the whole schedule by however late a busy worker polled the tick, so
+        // the targets of a slot (see `crate::spread`) drifted apart and stamps left the
+        // alignment tolerance for good.
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut align = crate::align::Alignment::new(
             self.clock.now_ms(),
             self.opts.interval,

@@ -8,6 +8,7 @@ use model::{Labels, LabelsBuilder};
 use parking_lot::Mutex;
 
 use crate::shown_discovered::ShownDiscovered;
+use crate::spread::Spread;
 
 /// Health of a target as `/api/v1/targets` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,13 +90,16 @@ impl Target {
         fnv64(self.labels.to_string().as_bytes()) ^ fnv64(self.url.as_bytes())
     }
 
-    /// The offset of this target's scrapes within the interval, stable across restarts.
-    pub fn offset(&self, interval_ms: i64, now_ms: i64) -> i64 {
+    /// How long from `now_ms` until this target's first scrape: its offset within the
+    /// interval, Prometheus' (a hash of the target) placed by the pool's `spread`, stable
+    /// across restarts.
+    pub fn offset(&self, interval_ms: i64, now_ms: i64, spread: Spread) -> i64 {
         if interval_ms <= 0 {
             return 0;
         }
         let base = interval_ms - now_ms.rem_euclid(interval_ms);
-        let offset = (self.hash() % interval_ms as u64) as i64;
+        let exact = self.hash() % interval_ms as u64;
+        let offset = spread.place(exact, interval_ms as u64) as i64;
         let next = base + offset;
         if next > interval_ms { next - interval_ms } else { next }
     }
@@ -435,8 +439,12 @@ mod tests {
             Labels::empty(),
             &Default::default(),
         );
-        let o1 = t.offset(15_000, 1_000_000);
+        let o1 = t.offset(15_000, 1_000_000, Spread::EXACT);
         assert!((0..=15_000).contains(&o1));
-        assert_eq!(t.offset(15_000, 1_000_000), o1);
+        assert_eq!(t.offset(15_000, 1_000_000, Spread::EXACT), o1);
+        let spread = Spread::for_pool("j", 1, 10, 15_000);
+        let o2 = t.offset(15_000, 1_000_000, spread);
+        assert!((0..=15_000).contains(&o2));
+        assert_eq!(t.offset(15_000, 1_000_000, spread), o2);
     }
 }

@@ -60,10 +60,15 @@ pub fn scrape(
     reloader: &Reloader,
     host: &str,
     timestamp_tolerance: Option<std::time::Duration>,
+    group_size: usize,
 ) -> Arc<scrape::Manager> {
     let manager = Arc::new(scrape::Manager::new(
         storage.appendable.clone(),
-        scrape::ManagerOptions { timestamp_tolerance, ..scrape::ManagerOptions::default() },
+        scrape::ManagerOptions {
+            timestamp_tolerance,
+            group_size,
+            ..scrape::ManagerOptions::default()
+        },
     ));
     manager.set_global_url_host(host);
     reloader.register("scrape manager", Arc::new(ScrapeReload(manager.clone())));

@@ -25,6 +25,9 @@ pub struct ServerOptions {
     pub tsdb_dense_compaction: bool,
     /// `--scrape.timestamp-tolerance` when `--scrape.adjust-timestamps` (the default) is on.
     pub scrape_timestamp_tolerance: Option<Duration>,
+    /// `--scrape.group-size`: targets of a pool scraped together at one wake-up (1:
+    /// Prometheus' spread).
+    pub scrape_group_size: usize,
     pub listen_address: String,
     pub external_url: Option<String>,
     pub enable_lifecycle: bool,
@@ -64,6 +67,7 @@ impl Default for ServerOptions {
             tsdb_max_series: 0,
             tsdb_dense_compaction: true,
             scrape_timestamp_tolerance: Some(scrape::SCRAPE_TIMESTAMP_TOLERANCE),
+            scrape_group_size: scrape::DEFAULT_GROUP_SIZE,
             listen_address: "0.0.0.0:9090".to_string(),
             external_url: None,
             enable_lifecycle: false,

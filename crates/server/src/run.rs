@@ -125,6 +125,7 @@ impl Server {
             &reloader,
             &global_host(addr),
             opts.scrape_timestamp_tolerance,
+            opts.scrape_group_size,
         );
         let engine = Arc::new(engine(&opts));
         let alerting = if opts.agent {
