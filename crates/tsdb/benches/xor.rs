@@ -69,7 +69,7 @@ fn append(c: &mut Criterion) {
                         c.append(s[i].0, s[i].1);
                     }
                 }
-                chunks.iter().map(|c| c.bytes().len()).sum::<usize>()
+                chunks.iter().map(|c| c.len()).sum::<usize>()
             })
         });
     }

@@ -747,7 +747,7 @@ impl ChunkTimes {
             return false;
         };
         let mut found = false;
-        XorIterator::new(o.chunk.bytes()).decode_while(|st, _| {
+        o.chunk.iter().decode_while(|st, _| {
             found = st == t;
             st < t
         });
@@ -980,7 +980,7 @@ mod tests {
         assert_eq!((got[0].0, got[1].0), (4, 2), "descending: popped in series order");
         assert!(got[0].1 >= 1000 && got[1].1 >= 200);
         let mut chunks = NewChunks { sizes: &sizes, pool: Some(free) };
-        let c2 = chunks.make(2);
+        let mut c2 = chunks.make(2);
         assert!(c2.bytes() == [0, 0]);
         // Series 3 has no pooled buffer (it had no samples): allocated at the default size.
         let _ = chunks.make(3);

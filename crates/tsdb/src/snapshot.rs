@@ -105,9 +105,14 @@ pub fn write(dir: &Path, head: &Head, end: WalEnd) -> Result<()> {
                 }
             }
         }
-        let open: &[u8] = s.open.as_ref().map_or(&[], |o| o.chunk.bytes());
-        e.put_uvarint(open.len() as u64);
-        e.put_bytes(open);
+        match s.open.as_ref().map(|o| o.chunk.header_and_body()) {
+            Some((header, body)) => {
+                e.put_uvarint((header.len() + body.len()) as u64);
+                e.put_bytes(&header);
+                e.put_bytes(body);
+            }
+            None => e.put_uvarint(0),
+        }
         e.put_uvarint(s.ooo().len() as u64);
         for &(t, v) in s.ooo() {
             e.put_varint(t);

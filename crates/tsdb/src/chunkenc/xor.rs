@@ -112,9 +112,50 @@ impl XorChunk {
         self.t
     }
 
-    /// The encoded chunk (header included).
-    pub fn bytes(&self) -> &[u8] {
+    /// The encoded chunk (header included). Appends leave the header's sample count to be
+    /// written here: it sits in the buffer's first cache line, away from the end the samples
+    /// go to, and storing it at every append cost a second line of memory traffic per sample
+    /// in a head of many series.
+    pub fn bytes(&mut self) -> &[u8] {
+        self.write_header();
         &self.stream
+    }
+
+    /// The encoded chunk for a reader that holds it shared: its header (as [`XorChunk::bytes`]
+    /// writes it) and the bytes after the header.
+    pub fn header_and_body(&self) -> ([u8; 2], &[u8]) {
+        (self.num.to_be_bytes(), self.stream.get(2..).unwrap_or(&[]))
+    }
+
+    /// A copy of the encoded chunk, header included.
+    pub fn to_boxed(&self) -> Box<[u8]> {
+        let (header, body) = self.header_and_body();
+        let mut out = Vec::with_capacity(2 + body.len());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(body);
+        out.into_boxed_slice()
+    }
+
+    /// Decodes the chunk's samples in place (the header is not read: it may be stale).
+    pub fn iter(&self) -> super::XorIterator<&[u8]> {
+        super::XorIterator::with_total(&self.stream, self.num)
+    }
+
+    /// Length of the encoded chunk in bytes, header included.
+    pub fn len(&self) -> usize {
+        self.stream.len()
+    }
+
+    /// Whether the chunk has no bytes (not even a header: an unallocated chunk).
+    pub fn is_empty(&self) -> bool {
+        self.stream.is_empty()
+    }
+
+    #[inline]
+    fn write_header(&mut self) {
+        if let Some(h) = self.stream.get_mut(..2) {
+            h.copy_from_slice(&self.num.to_be_bytes());
+        }
     }
 
     /// Bytes the buffer holds before it grows.
@@ -122,15 +163,15 @@ impl XorChunk {
         self.stream.capacity()
     }
 
-    /// The cache lines the next [`XorChunk::append`] stores to: the header holding the sample
-    /// count, the buffer's last byte (rewritten when partly filled) and the last byte a
-    /// fixed-size store from there covers. For prefetching only: the pointers may lie past the
-    /// buffer and must not be dereferenced.
+    /// The cache lines the next [`XorChunk::append`] stores to: the buffer's last byte
+    /// (rewritten when partly filled) and the last byte a fixed-size store from there covers.
+    /// For prefetching only: the pointers may lie past the buffer and must not be
+    /// dereferenced.
     #[inline]
-    pub fn write_lines(&self) -> [*const u8; 3] {
+    pub fn write_lines(&self) -> [*const u8; 2] {
         let p = self.stream.as_ptr();
         let end = self.stream.len().saturating_sub(1);
-        [p, p.wrapping_add(end), p.wrapping_add(end + 8)]
+        [p.wrapping_add(end), p.wrapping_add(end + 8)]
     }
 
     /// Resumes appending to an encoded chunk (header included) without re-appending its
@@ -274,9 +315,6 @@ impl XorChunk {
         self.v = v;
         self.t_delta = t_delta;
         self.num += 1;
-        if let Some(h) = self.stream.get_mut(..2) {
-            h.copy_from_slice(&self.num.to_be_bytes());
-        }
     }
 
     /// The code of a value whose bits XOR the previous value's are `delta`, updating the

@@ -153,9 +153,9 @@ fn resumed_chunk_appends_the_same_bytes_as_one_built_from_scratch() {
     for kind in 0..84 {
         for n in [1usize, 2, 3, 120, 1 + (mix(&mut z) % 130) as usize] {
             let s = series(kind, n, mix(&mut z));
-            let full = encode(&s);
+            let mut full = encode(&s);
             for k in 0..=n {
-                let prefix = encode(&s[..k]);
+                let mut prefix = encode(&s[..k]);
                 if prefix.free_bits() == 0 {
                     boundaries += 1;
                 }
@@ -180,8 +180,8 @@ fn resume_rejects_what_is_not_a_whole_chunk() {
     let mut z = 3u64;
     for kind in 0..84 {
         let s = series(kind, 1 + (mix(&mut z) % 130) as usize, mix(&mut z));
-        let c = encode(&s);
-        let b = c.bytes();
+        let mut c = encode(&s);
+        let b = c.bytes().to_vec();
         for cut in 0..b.len() {
             assert!(XorChunk::resume(b[..cut].to_vec()).is_none(), "kind {kind} cut {cut}");
         }
@@ -424,7 +424,7 @@ fn damaged_chunks_decode_and_resume_without_panics() {
     let mut resumed = 0;
     for kind in 0..84 {
         let s = series(kind, 1 + (mix(&mut z) % 130) as usize, mix(&mut z));
-        let clean = encode(&s);
+        let mut clean = encode(&s);
         for _ in 0..40 {
             let mut b = clean.bytes().to_vec();
             for _ in 0..1 + mix(&mut z) % 3 {
@@ -462,4 +462,33 @@ fn damaged_chunks_decode_and_resume_without_panics() {
         }
     }
     assert!(resumed > 100, "only {resumed} damaged chunks resumed");
+}
+
+#[test]
+fn every_view_of_a_chunk_shows_the_count_appends_left_unwritten() {
+    let mut z = 11u64;
+    for kind in 0..84 {
+        let s = series(kind, 1 + (mix(&mut z) % 130) as usize, mix(&mut z));
+        let mut c = XorChunk::new();
+        for (k, &(t, v)) in s.iter().enumerate() {
+            c.append(t, v);
+            let copy = c.to_boxed();
+            assert_eq!(u16::from_be_bytes([copy[0], copy[1]]) as usize, k + 1);
+            let drain = |mut it: XorIterator<&[u8]>| {
+                let mut out = Vec::new();
+                while let Some((t, v)) = it.next() {
+                    out.push((t, v.to_bits()));
+                }
+                out
+            };
+            let decoded = drain(XorIterator::new(&copy[..]));
+            let in_place = drain(c.iter());
+            let want: Vec<(i64, u64)> = s[..=k].iter().map(|&(t, v)| (t, v.to_bits())).collect();
+            assert_eq!(decoded, want, "kind {kind} after {k}");
+            assert_eq!(in_place, want, "kind {kind} after {k}");
+            let (header, body) = c.header_and_body();
+            assert_eq!((&header[..], body), (&copy[..2], &copy[2..]));
+            assert_eq!(c.bytes(), &copy[..]);
+        }
+    }
 }

@@ -168,6 +168,13 @@ impl<B: AsRef<[u8]>> XorIterator<B> {
         XorIterator { data, dec: Decoder::new(BitReader { pos: 16.min(end), end }, total), corrupt }
     }
 
+    /// Starts decoding `data`, a whole chunk whose header is not read: it holds `total` samples.
+    pub fn with_total(data: B, total: u16) -> XorIterator<B> {
+        let end = data.as_ref().len() * 8;
+        let corrupt = end > 0 && end < 16;
+        XorIterator { data, dec: Decoder::new(BitReader { pos: 16.min(end), end }, total), corrupt }
+    }
+
     /// True if decoding stopped because the data ended early or was malformed.
     pub fn is_corrupt(&self) -> bool {
         self.corrupt

@@ -194,8 +194,7 @@ impl Part<'_> {
             // SAFETY: as in `get_mut`; `&self` keeps writers out.
             let m = unsafe { &*s.data_ptr() };
             if let Some(o) = m.open.as_ref() {
-                let b = o.chunk.bytes();
-                super::prefetch(b.as_ptr().wrapping_add(b.len().saturating_sub(1)));
+                super::prefetch(o.chunk.write_lines()[0]);
             }
         } else {
             let p = Arc::as_ptr(s).cast::<u8>();

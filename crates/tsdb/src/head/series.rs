@@ -356,7 +356,16 @@ impl MemSeries {
             None
         };
         if let Some(o) = self.open.as_ref().filter(|o| o.mint <= t) {
-            return (t <= o.maxt()).then(|| find(o.chunk.bytes())).flatten();
+            if t > o.maxt() {
+                return None;
+            }
+            let mut it = o.chunk.iter();
+            while let Some((st, sv)) = it.next() {
+                if st == t {
+                    return Some(sv);
+                }
+            }
+            return None;
         }
         // The last closed chunk starting at or before `t` is the only one that can hold it.
         let i = self.closed.partition_point(|c| c.mint() <= t).checked_sub(1)?;
@@ -452,10 +461,10 @@ impl MemSeries {
         mapper: Option<(&ChunkMapper, u64)>,
         mut chunk: XorChunk,
     ) {
-        if let Some(o) = self.open.take() {
+        if let Some(mut o) = self.open.take() {
+            let maxt = o.maxt();
             let bytes = o.chunk.bytes();
             let last_v = self.last_v;
-            let maxt = o.maxt();
             let closed = match mapper.and_then(|(m, r)| m.write(r, o.mint, maxt, last_v, bytes)) {
                 Some(at) => {
                     // The full chunk's buffer is freed when `o` drops; counted so that a wave
@@ -545,7 +554,8 @@ impl MemSeries {
             }
         }
         if let Some(o) = self.open.as_ref().filter(|o| o.maxt() >= mint && o.mint <= maxt) {
-            out.push((o.maxt(), PendingChunk::Ready(ChunkData::owned(o.chunk.bytes()))));
+            let copy = ChunkData::Owned(std::sync::Arc::new(o.chunk.to_boxed()));
+            out.push((o.maxt(), PendingChunk::Ready(copy)));
         }
         out
     }
@@ -672,7 +682,7 @@ impl MemSeries {
                     }
             })
             .sum::<usize>()
-            + self.open.as_ref().map_or(0, |o| o.chunk.bytes().len() + 64)
+            + self.open.as_ref().map_or(0, |o| o.chunk.len() + 64)
             + self.ooo().len() * 16
     }
 
@@ -839,7 +849,7 @@ mod tests {
         for i in 0..120 {
             s.append(i * 1000, (i * i) as f64, 7_200_000, Some((&mapper, 1)));
         }
-        let full = s.open.as_ref().unwrap().chunk.bytes().len() as u64;
+        let full = s.open.as_ref().unwrap().chunk.len() as u64;
         let before = crate::head::trim::noted();
         s.append(120_000, 1.0, 7_200_000, Some((&mapper, 1)));
         assert!(matches!(s.closed[0], ClosedChunk::Cached { .. }));
@@ -909,7 +919,7 @@ mod tests {
     fn the_open_chunk_is_sized_a_quarter_ahead_and_ends_without_a_third_unused() {
         let mut s = series_cutting_at_120();
         let range = 1_000_000_000;
-        let len = |s: &MemSeries| s.open.as_ref().unwrap().chunk.bytes().len();
+        let len = |s: &MemSeries| s.open.as_ref().unwrap().chunk.len();
         let capacity = |s: &MemSeries| s.open.as_ref().unwrap().chunk.capacity();
         let mut at_step = Vec::new();
         for i in 0..120 {
@@ -938,8 +948,8 @@ mod tests {
             s.append(t - 1_700_000_000_000, v, range, None);
         }
         let o = &s.open.as_ref().unwrap().chunk;
-        let per = o.bytes().len() / 30;
-        assert!(o.capacity() <= o.bytes().len() + 5 * (per + 1) + 24, "{}", o.capacity());
+        let per = o.len() / 30;
+        assert!(o.capacity() <= o.len() + 5 * (per + 1) + 24, "{}", o.capacity());
     }
 
     #[test]
@@ -948,15 +958,15 @@ mod tests {
         for i in 0..120 {
             s.append(i * 1000, (i * i) as f64, 7_200_000, None);
         }
-        let full_bytes = s.open.as_ref().unwrap().chunk.bytes().to_vec();
+        let full_bytes = s.open.as_ref().unwrap().chunk.to_boxed().to_vec();
         s.append(120_000, 1.0, 7_200_000, None);
         assert_eq!(s.num_chunks(), 2);
         assert_eq!(s.closed[0].data(&cachefiles::files()).unwrap().as_ref(), full_bytes.as_slice());
         let mut fresh = XorChunk::new();
         fresh.append(120_000, 1.0);
         let open = &s.open.as_ref().unwrap().chunk;
-        assert_eq!(open.bytes(), fresh.bytes());
-        assert!(open.bytes().len() < full_bytes.len() / 4);
+        assert_eq!(open.to_boxed(), fresh.to_boxed());
+        assert!(open.len() < full_bytes.len() / 4);
     }
 
     #[test]
@@ -971,7 +981,8 @@ mod tests {
         let mut from = 0;
         let files = cachefiles::files();
         let closed: Vec<ChunkData> = s.closed.iter().map(|c| c.data(&files).unwrap()).collect();
-        for c in closed.iter().map(|c| c.as_ref()).chain(s.open.iter().map(|o| o.chunk.bytes())) {
+        let open_copy: Option<Box<[u8]>> = s.open.as_ref().map(|o| o.chunk.to_boxed());
+        for c in closed.iter().map(|c| c.as_ref()).chain(open_copy.iter().map(|b| &b[..])) {
             let mut fresh = XorChunk::new();
             let n = crate::chunkenc::XorIterator::new(c).num_samples();
             for i in from..from + n as i64 {
