@@ -159,16 +159,15 @@ pub struct XorIterator<B> {
 impl<B: AsRef<[u8]>> XorIterator<B> {
     /// Starts decoding `data` (a whole chunk, header included).
     pub fn new(data: B) -> XorIterator<B> {
-        let b = data.as_ref();
-        let (total, corrupt) = match b {
-            [h0, h1, ..] => (u16::from_be_bytes([*h0, *h1]), false),
-            _ => (0, !b.is_empty()),
+        let total = match data.as_ref() {
+            [h0, h1, ..] => u16::from_be_bytes([*h0, *h1]),
+            _ => 0,
         };
-        let end = b.len() * 8;
-        XorIterator { data, dec: Decoder::new(BitReader { pos: 16.min(end), end }, total), corrupt }
+        XorIterator::with_total(data, total)
     }
 
     /// Starts decoding `data`, a whole chunk whose header is not read: it holds `total` samples.
+    /// Data too short for a header is corrupt.
     pub fn with_total(data: B, total: u16) -> XorIterator<B> {
         let end = data.as_ref().len() * 8;
         let corrupt = end > 0 && end < 16;

@@ -346,8 +346,7 @@ impl MemSeries {
         if let Ok(i) = self.ooo().binary_search_by_key(&t, |s| s.0) {
             return Some(self.ooo()[i].1);
         }
-        let find = |d: &[u8]| {
-            let mut it = crate::chunkenc::XorIterator::new(d);
+        let find = |mut it: crate::chunkenc::XorIterator<&[u8]>| {
             while let Some((st, sv)) = it.next() {
                 if st == t {
                     return Some(sv);
@@ -356,21 +355,12 @@ impl MemSeries {
             None
         };
         if let Some(o) = self.open.as_ref().filter(|o| o.mint <= t) {
-            if t > o.maxt() {
-                return None;
-            }
-            let mut it = o.chunk.iter();
-            while let Some((st, sv)) = it.next() {
-                if st == t {
-                    return Some(sv);
-                }
-            }
-            return None;
+            return (t <= o.maxt()).then(|| find(o.chunk.iter())).flatten();
         }
         // The last closed chunk starting at or before `t` is the only one that can hold it.
         let i = self.closed.partition_point(|c| c.mint() <= t).checked_sub(1)?;
         let data = self.closed.get(i)?.data(&cachefiles::files())?;
-        find(data.as_ref())
+        find(crate::chunkenc::XorIterator::new(data.as_ref()))
     }
 
     /// Appends an in-order sample, cutting a new chunk at 120 samples or a range boundary.
