@@ -697,7 +697,7 @@ fn append_grouped(
                     let range = head.chunk_range.max(1);
                     let start = crate::blockwriter::align_down(t, range);
                     let mapper = mapper.map(|m| (m, hr));
-                    s.append_with(t, v, range, start, mapper, || chunks.make(j));
+                    s.append_with(t, v, range, start, mapper, |_| chunks.make(j));
                 }
                 Ok(Placement::OutOfOrder) => s.insert_ooo(t, v),
                 Ok(Placement::Duplicate) | Err(_) => continue,

@@ -53,6 +53,16 @@ fn dod_code(dod: i64) -> Option<(u64, u32)> {
     }
 }
 
+/// Bytes of a chunk up to its first sample: the header, a timestamp of today as a varint and
+/// the value in full.
+const FIRST_SAMPLE_BYTES: usize = 2 + 6 + 8;
+
+/// Room for `samples` more samples at `per` bytes each: a tenth more to spare, and room for one
+/// wide store past the end.
+fn ahead_bytes(per: f64, samples: u16) -> usize {
+    (per * 1.1 * f64::from(samples)).ceil() as usize + 8
+}
+
 /// Go's `binary.PutUvarint` as bits, first byte highest: (bits, width).
 fn uvarint_bits(mut x: u64) -> (u128, u32) {
     let mut out = 0u128;
@@ -220,18 +230,33 @@ impl XorChunk {
     /// far, a tenth more to spare, and room for one wide store past the end. A buffer large
     /// enough already is kept.
     pub fn reserve_for(&mut self, total: u16) {
-        let (num, len) = (usize::from(self.num), self.stream.len());
-        if num < 2 || usize::from(total) <= num {
+        let len = self.stream.len();
+        let Some(per) = self.bytes_per_sample().filter(|_| total > self.num) else {
             return;
-        }
-        // The header, a timestamp of today as a varint and the first value in full.
-        let first = 2 + 6 + 8;
-        let per = len.saturating_sub(first) as f64 / (num - 1) as f64;
-        let want = len + (per * 1.1 * (usize::from(total) - num) as f64).ceil() as usize + 8;
-        let cap = malloc_sized(want);
+        };
+        let cap = malloc_sized(len + ahead_bytes(per, total - self.num));
         if cap > self.stream.capacity() {
             self.stream.reserve_exact(cap - len);
         }
+    }
+
+    /// The buffer capacity a chunk started after this one needs for its first `samples`
+    /// samples if they code as this one's did, sized as [`XorChunk::reserve_for`] sizes ahead;
+    /// [`MIN_CAPACITY`] if this chunk has too few samples to tell.
+    pub fn capacity_for_next(&self, samples: u16) -> usize {
+        match self.bytes_per_sample() {
+            Some(per) if samples > 1 => {
+                malloc_sized(FIRST_SAMPLE_BYTES + ahead_bytes(per, samples - 1)).max(MIN_CAPACITY)
+            }
+            _ => MIN_CAPACITY,
+        }
+    }
+
+    /// Bytes per sample after the first so far, once there are two.
+    fn bytes_per_sample(&self) -> Option<f64> {
+        let num = usize::from(self.num);
+        (num >= 2)
+            .then(|| self.stream.len().saturating_sub(FIRST_SAMPLE_BYTES) as f64 / (num - 1) as f64)
     }
 
     /// Sets the sample count after which [`XorChunk::at_limit`] holds (`u16::MAX` until set).

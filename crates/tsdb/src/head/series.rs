@@ -389,11 +389,15 @@ impl MemSeries {
         t_range_start: i64,
         mapper: Option<(&ChunkMapper, u64)>,
     ) {
-        self.append_with(t, v, range, t_range_start, mapper, XorChunk::new);
+        self.append_with(t, v, range, t_range_start, mapper, XorChunk::with_capacity);
     }
 
     /// [`MemSeries::append_in_range`] where a chunk the sample starts is made by `new_chunk`
-    /// (e.g. with a larger buffer than the encoder's smallest, or in one allocated ahead).
+    /// (e.g. in a buffer allocated ahead), given the capacity its first [`RESERVE_STEP`]
+    /// samples need if they code as the full chunk's did ([`XorChunk::capacity_for_next`]):
+    /// sized so, a chunk grows first when [`OpenChunk::reserve_ahead`] sizes it for the next
+    /// step, where one grown from the encoder's smallest buffer was reallocated three or four
+    /// times before.
     #[inline]
     pub fn append_with(
         &mut self,
@@ -402,7 +406,7 @@ impl MemSeries {
         range: i64,
         t_range_start: i64,
         mapper: Option<(&ChunkMapper, u64)>,
-        new_chunk: impl FnOnce() -> XorChunk,
+        new_chunk: impl FnOnce(usize) -> XorChunk,
     ) {
         let cut = match &self.open {
             None => true,
@@ -421,7 +425,8 @@ impl MemSeries {
             }
         };
         if cut {
-            self.cut(t, range, mapper, new_chunk());
+            let cap = self.open.as_ref().map_or(0, |o| o.chunk.capacity_for_next(RESERVE_STEP));
+            self.cut(t, range, mapper, new_chunk(cap));
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
@@ -940,6 +945,30 @@ mod tests {
         let o = &s.open.as_ref().unwrap().chunk;
         let per = o.len() / 30;
         assert!(o.capacity() <= o.len() + 5 * (per + 1) + 24, "{}", o.capacity());
+    }
+
+    #[test]
+    fn a_chunk_after_a_cut_holds_its_first_step_at_the_full_chunks_pace_without_growing() {
+        let mut s = series_cutting_at_120();
+        let range = 1_000_000_000;
+        for i in 0..120 {
+            let (t, v) = node_sample(i);
+            s.append(t, v, range, None);
+        }
+        let full = s.open.as_ref().unwrap().chunk.len();
+        let capacity = |s: &MemSeries| s.open.as_ref().unwrap().chunk.capacity();
+        let (t, v) = node_sample(120);
+        s.append(t, v, range, None);
+        assert_eq!(s.num_chunks(), 2);
+        let first = capacity(&s);
+        // A step's worth of the full chunk's bytes, not the whole chunk's.
+        assert!(first < full / 2, "{first} bytes for a step of a {full}-byte chunk");
+        // Samples 2 to 29 (the 30th may size the buffer for the next step) fit.
+        for i in 121..149 {
+            let (t, v) = node_sample(i);
+            s.append(t, v, range, None);
+            assert_eq!(capacity(&s), first, "sample {}", i - 119);
+        }
     }
 
     #[test]
