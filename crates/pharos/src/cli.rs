@@ -90,6 +90,32 @@ pub struct ServerArgs {
     )]
     pub tsdb_dense_compaction: bool,
 
+    /// Compress the WAL's records (as Prometheus, on by default).
+    #[arg(
+        long = "storage.tsdb.wal-compression",
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub tsdb_wal_compression: bool,
+
+    /// Prometheus' negated form of `--storage.tsdb.wal-compression`.
+    #[arg(long = "no-storage.tsdb.wal-compression", hide = true)]
+    pub tsdb_no_wal_compression: bool,
+
+    /// The WAL's compression when on: snappy (Prometheus' default; less CPU per sample here)
+    /// or zstd (a few percent fewer bytes).
+    #[arg(
+        long = "storage.tsdb.wal-compression-type",
+        value_name = "TYPE",
+        default_value = "snappy",
+        value_parser = ["snappy", "zstd"]
+    )]
+    pub tsdb_wal_compression_type: String,
+
     /// Stamp a scrape that starts at most `--scrape.timestamp-tolerance` late with the time
     /// it was due, as Prometheus does: aligned timestamps cost 1 bit a sample in XOR chunks
     /// instead of 16.
@@ -292,6 +318,25 @@ mod tests {
         assert!(dense(&["--storage.tsdb.dense-compaction=true"]));
         assert!(dense(&["--storage.tsdb.dense-compaction"]));
         let bad = ["pharos", "server", "--storage.tsdb.dense-compaction=maybe"];
+        assert!(Cli::try_parse_from(bad).is_err());
+    }
+
+    #[test]
+    fn the_wal_is_snappy_compressed_unless_told_otherwise_in_prometheus_terms() {
+        use tsdb::WalCompression::{None, Snappy, Zstd};
+        let compression = |flags: &[&str]| {
+            let argv = ["pharos", "server"].iter().chain(flags);
+            let Command::Server(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("expected server")
+            };
+            crate::server_cmd::options(&args).tsdb_wal_compression
+        };
+        assert_eq!(compression(&[]), Snappy);
+        assert_eq!(compression(&["--storage.tsdb.wal-compression"]), Snappy);
+        assert_eq!(compression(&["--storage.tsdb.wal-compression-type=zstd"]), Zstd);
+        assert_eq!(compression(&["--storage.tsdb.wal-compression=false"]), None);
+        assert_eq!(compression(&["--no-storage.tsdb.wal-compression"]), None);
+        let bad = ["pharos", "server", "--storage.tsdb.wal-compression-type=lz4"];
         assert!(Cli::try_parse_from(bad).is_err());
     }
 

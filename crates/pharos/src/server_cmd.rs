@@ -4,6 +4,17 @@ use std::process::ExitCode;
 
 use crate::cli::ServerArgs;
 
+/// The WAL compression the flags ask for.
+fn wal_compression(args: &ServerArgs) -> tsdb::WalCompression {
+    if !args.tsdb_wal_compression || args.tsdb_no_wal_compression {
+        tsdb::WalCompression::None
+    } else if args.tsdb_wal_compression_type == "zstd" {
+        tsdb::WalCompression::Zstd
+    } else {
+        tsdb::WalCompression::Snappy
+    }
+}
+
 pub(crate) fn options(args: &ServerArgs) -> server::ServerOptions {
     server::ServerOptions {
         config_file: args.config_file.clone(),
@@ -12,6 +23,7 @@ pub(crate) fn options(args: &ServerArgs) -> server::ServerOptions {
         retention_size: args.retention_size,
         tsdb_max_series: args.tsdb_max_series,
         tsdb_dense_compaction: args.tsdb_dense_compaction,
+        tsdb_wal_compression: wal_compression(args),
         scrape_timestamp_tolerance: args
             .scrape_adjust_timestamps
             .then_some(args.scrape_timestamp_tolerance),

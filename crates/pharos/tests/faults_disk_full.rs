@@ -79,13 +79,14 @@ fn disk_full_fails_writes_keeps_serving_and_recovers() {
     }
 
     fill(&mnt.0.join("filler"));
-    // The WAL's last page may still take a record or two; then every write fails.
+    // The WAL's last page may still take a record or two, and after a record that did not fit
+    // a smaller one may (compressed records differ in size); the rest fail. What succeeded is
+    // checked below to be stored whole, before and after a crash.
     let mut failures = 0;
     for _ in 0..200 {
         let status = p.remote_write(&request(base, next)).expect("server went away on a full disk");
         next += 1;
         if status == 204 {
-            assert_eq!(failures, 0, "a write succeeded after one failed on a still-full disk");
             committed.insert(next - 1);
             continue;
         }

@@ -23,6 +23,8 @@ pub struct ServerOptions {
     /// `--storage.tsdb.dense-compaction`: compaction writes Pharos' dense chunks (false:
     /// Prometheus' XOR chunks, readable by Prometheus without `pharos tsdb export`).
     pub tsdb_dense_compaction: bool,
+    /// `--storage.tsdb.wal-compression` and `--storage.tsdb.wal-compression-type`.
+    pub tsdb_wal_compression: tsdb::WalCompression,
     /// `--scrape.timestamp-tolerance` when `--scrape.adjust-timestamps` (the default) is on.
     pub scrape_timestamp_tolerance: Option<Duration>,
     /// `--scrape.group-size`: targets of a pool scraped together at one wake-up (1:
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
             retention_size: None,
             tsdb_max_series: 0,
             tsdb_dense_compaction: true,
+            tsdb_wal_compression: tsdb::WalCompression::default(),
             scrape_timestamp_tolerance: Some(scrape::SCRAPE_TIMESTAMP_TOLERANCE),
             scrape_group_size: scrape::DEFAULT_GROUP_SIZE,
             listen_address: "0.0.0.0:9090".to_string(),

@@ -23,6 +23,7 @@ pub fn options(opts: &ServerOptions, cfg: &config::Config) -> tsdb::Options {
             .map_or(0, |t| t.out_of_order_time_window.as_millis()),
         max_series: (opts.tsdb_max_series > 0).then_some(opts.tsdb_max_series),
         dense_compaction: opts.tsdb_dense_compaction,
+        wal_compression: opts.tsdb_wal_compression,
         ..defaults
     }
 }

@@ -145,7 +145,8 @@ impl Db {
         metrics.replay_nanos.store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         // Opening loaded the blocks: Prometheus counts that as the first reload.
         crate::metrics::Metrics::inc(&metrics.reloads);
-        let wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
+        let mut wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
+        wal.set_compression(opts.wal_compression);
         let inner = Inner {
             dir: dir.to_path_buf(),
             opts,

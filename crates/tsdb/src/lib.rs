@@ -39,5 +39,5 @@ pub use blockwriter::BlockWriter;
 pub use compact::MaintainReport;
 pub use db::{Db, HEAD_CHUNKS_DIR};
 pub use error::{Result, TsdbError};
-pub use options::{Options, WalSync};
+pub use options::{Options, WalCompression, WalSync};
 pub use stats::{HeadStats, NameValue, TsdbStats};

@@ -67,6 +67,15 @@ fn flag_map(opts: &ServerOptions) -> BTreeMap<String, String> {
         opts.retention_size.map(|b| format!("{b}B")).unwrap_or_else(|| "0B".into()),
     );
     m.insert("storage.tsdb.dense-compaction".into(), opts.tsdb_dense_compaction.to_string());
+    let wal_type = match opts.tsdb_wal_compression {
+        tsdb::WalCompression::Zstd => "zstd",
+        _ => "snappy",
+    };
+    m.insert(
+        "storage.tsdb.wal-compression".into(),
+        (opts.tsdb_wal_compression != tsdb::WalCompression::None).to_string(),
+    );
+    m.insert("storage.tsdb.wal-compression-type".into(), wal_type.into());
     m.insert("web.listen-address".into(), opts.listen_address.clone());
     m.insert("web.external-url".into(), opts.external_url.clone().unwrap_or_default());
     m.insert("web.enable-lifecycle".into(), opts.enable_lifecycle.to_string());
