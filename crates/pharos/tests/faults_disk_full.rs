@@ -58,6 +58,23 @@ fn stored(p: &Pharos, base: i64, upto: i64) -> BTreeSet<i64> {
     first.unwrap()
 }
 
+/// Bytes in the WAL's segment files.
+fn wal_bytes(data: &std::path::Path) -> u64 {
+    std::fs::read_dir(data.join("wal"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.metadata().ok().filter(|m| m.is_file()))
+        .map(|m| m.len())
+        .sum()
+}
+
+/// The memory page size: tmpfs allocates in pages.
+fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a system constant.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(n).unwrap_or(4096)
+}
+
 #[test]
 fn disk_full_fails_writes_keeps_serving_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,18 +96,27 @@ fn disk_full_fails_writes_keeps_serving_and_recovers() {
     }
 
     fill(&mnt.0.join("filler"));
-    // The WAL's last page may still take a record or two, and after a record that did not fit
-    // a smaller one may (compressed records differ in size); the rest fail. What succeeded is
-    // checked below to be stored whole, before and after a crash.
+    // The WAL's last page may still take a record or two; after a record that did not fit, only
+    // a smaller one that fits the rest of that page may (compressed records differ in size).
     let mut failures = 0;
+    let mut wal_at_first_failure = None;
     for _ in 0..200 {
         let status = p.remote_write(&request(base, next)).expect("server went away on a full disk");
         next += 1;
         if status == 204 {
+            if let Some(at) = wal_at_first_failure {
+                let page_end = u64::div_ceil(at, page_size()) * page_size();
+                let now = wal_bytes(&data);
+                assert!(
+                    now <= page_end,
+                    "a write after one failed took a new page on a still-full disk: {at} -> {now}"
+                );
+            }
             committed.insert(next - 1);
             continue;
         }
         assert!(status >= 500, "a full disk is the server's problem, not the client's: {status}");
+        wal_at_first_failure.get_or_insert_with(|| wal_bytes(&data));
         failures += 1;
         if failures == 5 {
             break;
